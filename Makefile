@@ -1,0 +1,53 @@
+# sel-time: two commands set everything up on a fresh machine with only Python.
+#   make demo   virtualenv, install, migrate SQLite under instance/, load the demo, plan,
+#               publish, serve on http://127.0.0.1:5000
+#   make test   the whole test suite (SQLite; PostgreSQL migrations too when DATABASE_URL is set)
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+DEMO_DB ?= $(CURDIR)/instance/demo.sqlite
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+export FLASK_APP = wsgi
+
+.PHONY: demo test test-postgres venv serve bench clean js
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Node is only for the cross-client calendar tests (Mozilla's ical.js parses our feeds).
+js: tests/feeds/js/node_modules/.installed
+
+tests/feeds/js/node_modules/.installed: tests/feeds/js/package.json tests/feeds/js/package-lock.json
+	npm ci --prefix tests/feeds/js --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: venv
+	mkdir -p instance
+	rm -f $(DEMO_DB)
+	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time db upgrade
+	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time demo
+	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time run --host 127.0.0.1 --port 5000
+
+serve: venv
+	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time run --host 127.0.0.1 --port 5000
+
+test: venv js
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-postgres: venv js
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python -m bench.solver_bench --size S
+	$(BIN)/python -m bench.solver_bench --size M
+
+clean:
+	rm -rf $(VENV) instance/demo.sqlite tests/feeds/js/node_modules

@@ -1,0 +1,109 @@
+"""Run one solve in a child process and measure it from outside.
+
+OR-Tools allocates in C++, out of sight of `tracemalloc`, so each method runs in its own
+process and the parent reads that child's peak resident set from `os.wait4` (the child's own
+`ru_maxrss`, the same figure `getrusage(RUSAGE_CHILDREN)` aggregates). The child writes the
+spec's solution JSON plus the bench's own timings under the key `bench`.
+
+    python -m bench.measure METHOD PROBLEM.json SOLUTION.json [--time-limit S] [--workers N]
+                            [--seed N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Run:
+    """What one child process produced, measured from the parent."""
+
+    method: str
+    returncode: int
+    process_seconds: float
+    peak_rss_mb: float
+    solution: Optional[dict[str, Any]] = None
+    stderr: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and self.solution is not None
+
+
+def run_method(problem_path: Path, method: str, *, time_limit: float, workers: int, seed: int,
+               out_path: Optional[Path] = None, kill_after: Optional[float] = None) -> Run:
+    """Solve `problem_path` with `method` in a child process; wait for it with `os.wait4` to
+    read its own peak RSS. The child is killed (by its pid) after `kill_after` seconds."""
+    if out_path is None:
+        out_path = Path(tempfile.mkstemp(prefix=f"sol-{method}-", suffix=".json")[1])
+    cmd = [sys.executable, "-m", "bench.measure", method, str(problem_path), str(out_path),
+           "--time-limit", str(time_limit), "--workers", str(workers), "--seed", str(seed)]
+    with tempfile.TemporaryFile(mode="w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+        limit = kill_after if kill_after is not None else 3 * time_limit + 120
+        timer = threading.Timer(limit, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read()
+    run = Run(method, proc.returncode, elapsed, usage.ru_maxrss / 1024.0, stderr=stderr)
+    if proc.returncode == 0 and out_path.exists():
+        data = json.loads(out_path.read_text())
+        run.timings = data.pop("bench", {})
+        run.solution = data
+    return run
+
+
+def child(argv: Optional[Sequence[str]] = None) -> int:
+    """The child side: parse, solve once, write the solution with timings."""
+    parser = argparse.ArgumentParser(prog="python -m bench.measure")
+    parser.add_argument("method", choices=("cp-sat", "greedy"))
+    parser.add_argument("problem")
+    parser.add_argument("output")
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    from solver.io import load_problem, solution_to_dict
+    from solver.solve import SolveOptions, solve
+
+    t0 = time.perf_counter()
+    problem = load_problem(args.problem)
+    t1 = time.perf_counter()
+    options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed,
+                           method=args.method)
+    solution = solve(problem, options)
+    t2 = time.perf_counter()
+    data = solution_to_dict(solution)
+    data["bench"] = {
+        "parse_seconds": t1 - t0,
+        "solve_call_seconds": t2 - t1,
+        "self_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    }
+    Path(args.output).write_text(json.dumps(data))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(child())

@@ -1,0 +1,60 @@
+"""Configuration classes, read from the environment.
+
+SQLite under ``instance/`` is the embedded default so that a newcomer needs nothing else;
+production points ``DATABASE_URL`` at PostgreSQL (``postgresql+psycopg://...``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres://"):  # the Heroku-style scheme SQLAlchemy 2 refuses
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url or f"sqlite:///{BASE_DIR / 'instance' / 'sel_time.sqlite'}"
+
+
+class Config:
+    """Defaults for every environment; each can be overridden by an environment variable."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    TIMEZONE = os.environ.get("SEL_TIME_TIMEZONE", "Europe/London")
+    # Half-day session templates: CODE=HH:MM-HH:MM, comma separated.
+    SESSION_TEMPLATES = os.environ.get("SEL_TIME_SESSIONS", "AM=09:00-13:00,PM=13:00-17:00")
+    # ISO weekdays (1 = Monday) that are working days; England bank holidays are removed.
+    WORKING_DAYS = os.environ.get("SEL_TIME_WORKING_DAYS", "1,2,3,4,5")
+    BANK_HOLIDAY_SUBDIV = os.environ.get("SEL_TIME_BANK_HOLIDAYS", "ENG")
+    API_PAGE_SIZE = int(os.environ.get("SEL_TIME_PAGE_SIZE", "50"))
+    MAX_CONTENT_LENGTH = int(os.environ.get("SEL_TIME_MAX_UPLOAD", str(5 * 1024 * 1024)))
+    IMPORT_MAX_ROWS = int(os.environ.get("SEL_TIME_IMPORT_MAX_ROWS", "20000"))
+    SOLVER_TIME_LIMIT = float(os.environ.get("SEL_TIME_SOLVER_TIME_LIMIT", "60"))
+    SOLVER_WORKERS = int(os.environ.get("SEL_TIME_SOLVER_WORKERS", "2"))
+    PUBLIC_URL = os.environ.get("SEL_TIME_PUBLIC_URL", "http://127.0.0.1:5000")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SEL_TIME_SECURE_COOKIES", "0") == "1"
+    TESTING = False
+
+
+class DevelopmentConfig(Config):
+    """Local use (``make demo``): a fixed development secret if none is given."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+
+
+class TestingConfig(Config):
+    """Tests: in-memory SQLite unless ``DATABASE_URL`` names another database."""
+
+    TESTING = True
+    SECRET_KEY = "testing"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or "sqlite://"
+    WTF_CSRF_ENABLED = True
+    SOLVER_TIME_LIMIT = 10.0

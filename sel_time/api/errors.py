@@ -1,0 +1,61 @@
+"""Every error the API can return, as ``application/problem+json`` (RFC 9457)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import SelTimeError
+from ..extensions import db
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+def problem_response(body: dict[str, object], status: int) -> Response:
+    return Response(json.dumps(body), status=status, mimetype=PROBLEM)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/health" or request.is_json
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(SelTimeError)
+    def _sel_time_error(exc: SelTimeError) -> Response | tuple[str, int]:
+        db.session.rollback()
+        if _wants_json():
+            return problem_response(exc.as_problem(), exc.status)
+        from flask import render_template
+
+        return render_template("error.html", error=exc), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        db.session.rollback()
+        if not _wants_json():
+            return exc.get_response()
+        body = {"type": "about:blank", "title": exc.name, "status": exc.code or 500,
+                "detail": exc.description or exc.name}
+        response = problem_response(body, exc.code or 500)
+        if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+        db.session.rollback()
+        from sqlalchemy.exc import OperationalError, InterfaceError
+
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            body = {"type": "about:blank", "title": "Service unavailable", "status": 503,
+                    "detail": "The database cannot be reached; try again shortly"}
+            response = problem_response(body, 503)
+            response.headers["Retry-After"] = "5"
+            return response
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        body = {"type": "about:blank", "title": "Internal error", "status": 500,
+                "detail": "Something went wrong on our side; it has been logged"}
+        return problem_response(body, 500)

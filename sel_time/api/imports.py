@@ -1,0 +1,1 @@
+"""Spreadsheet upload endpoints (filled in by the import work)."""

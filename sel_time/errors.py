@@ -1,0 +1,90 @@
+"""The exception hierarchy of sel-time, mapped once to ``application/problem+json``.
+
+Services raise these; the API turns them into RFC 9457 problem documents naming every
+offending field, and the web pages into an error summary. Nothing else reaches the user.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One fault in a request: where it is (a dotted path, a row and column) and what is wrong."""
+
+    field: str
+    message: str
+    row: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"field": self.field, "message": self.message}
+        if self.row is not None:
+            out["row"] = self.row
+        return out
+
+
+@dataclass
+class SelTimeError(Exception):
+    """Base of every error a user can cause; ``status`` is the HTTP status it maps to."""
+
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+    status: int = 400
+    title: str = "Bad request"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)
+
+    def __str__(self) -> str:
+        if not self.errors:
+            return self.detail
+        lines = [self.detail] + [
+            (f"row {e.row}, " if e.row is not None else "") + f"{e.field}: {e.message}"
+            for e in self.errors
+        ]
+        return "\n".join(lines)
+
+    def as_problem(self) -> dict[str, object]:
+        body: dict[str, object] = {
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.errors:
+            body["errors"] = [e.as_dict() for e in self.errors]
+        return body
+
+
+class ValidationError(SelTimeError):
+    """The request is well formed but its values break a rule (422)."""
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail, errors or [], 422, "Unprocessable content")
+
+
+class BadRequest(SelTimeError):
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail, errors or [], 400, "Bad request")
+
+
+class NotFound(SelTimeError):
+    def __init__(self, detail: str = "Not found") -> None:
+        super().__init__(detail, [], 404, "Not found")
+
+
+class Conflict(SelTimeError):
+    """The change clashes with what is stored (a duplicate key, an overlapping leave)."""
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail, errors or [], 409, "Conflict")
+
+
+class Unauthorised(SelTimeError):
+    def __init__(self, detail: str = "Authentication required") -> None:
+        super().__init__(detail, [], 401, "Unauthorised")
+
+
+class Forbidden(SelTimeError):
+    def __init__(self, detail: str = "Your role does not allow this") -> None:
+        super().__init__(detail, [], 403, "Forbidden")

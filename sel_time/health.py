@@ -1,0 +1,42 @@
+"""``GET /health``: is the database reachable, and at which schema revision."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify
+
+from . import __version__
+from .extensions import db
+
+bp = Blueprint("health", __name__)
+
+
+def health_report() -> tuple[dict[str, Any], int]:
+    report: dict[str, Any] = {"version": __version__, "database": "ok", "schema_revision": None}
+    try:
+        report["schema_revision"] = db.session.execute(
+            sa.text("SELECT version_num FROM alembic_version")
+        ).scalar()
+    except sa.exc.ProgrammingError:  # PostgreSQL: no alembic_version table
+        db.session.rollback()
+        report["schema_revision"] = None
+    except sa.exc.OperationalError as exc:  # SQLite: no such table, or no database at all
+        db.session.rollback()
+        if "no such table" not in str(exc):
+            report["database"] = "unreachable"
+            return {**report, "status": "error"}, 503
+    except sa.exc.DBAPIError:
+        db.session.rollback()
+        report["database"] = "unreachable"
+        return {**report, "status": "error"}, 503
+    finally:
+        db.session.remove()
+    report["status"] = "ok"
+    return report, 200
+
+
+@bp.get("/health")
+def health() -> Any:
+    body, status = health_report()
+    return jsonify(body), status

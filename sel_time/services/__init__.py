@@ -1,0 +1,1 @@
+"""The services layer: domain operations that change models and flush, never commit."""

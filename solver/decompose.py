@@ -1,0 +1,115 @@
+"""Split a problem into independent parts whose optima add up to the whole optimum.
+
+Horizon blocks: slots are tied together only by a window that spans them (and by a
+day or an ISO week when someone has max_per_day or max_per_week). Caps, pins, previous
+entries and the one-activity rule are per slot, so runs of slots no window crosses are
+independent. People groups: people are tied only by teams (members) and caps (a
+department). A block of slots and a bundle of groups is one `Scope`.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Iterator
+
+from solver.constraints import Scope
+from solver.model import Problem
+
+__all__ = ["blocks", "groups", "scopes"]
+
+
+def blocks(problem: Problem, min_slots: int = 4) -> list[tuple[int, int]]:
+    """Independent runs of slots [lo, hi), in time order; runs shorter than `min_slots`
+    are merged with the next (merging independent runs keeps them exact)."""
+    n = len(problem.slots)
+    reach = [i + 1 for i in range(n)]
+
+    def link(lo: int, hi: int) -> None:
+        if hi - lo > 1 and reach[lo] < hi:
+            reach[lo] = hi
+
+    for owners, ranges in ((problem.commitments, problem.commitment_ranges), (problem.teams, problem.team_ranges)):
+        for o in owners:
+            for w, (lo, hi) in zip(o.windows, ranges[o.id]):
+                if w.sessions > 0 or w.max is not None:
+                    link(lo, hi)
+    for key, wanted in (
+        (problem.slot_days, any(p.max_per_day is not None for p in problem.people)),
+        (problem.slot_weeks, any(p.max_per_week is not None for p in problem.people)),
+    ):
+        if wanted:
+            start = 0
+            for i in range(1, n + 1):
+                if i == n or key[i] != key[start]:
+                    link(start, i)
+                    start = i
+    out: list[tuple[int, int]] = []
+    start, cur = 0, 0
+    for i in range(n):
+        cur = max(cur, reach[i])
+        if cur == i + 1:
+            if out and out[-1][1] - out[-1][0] < min_slots:
+                out[-1] = (out[-1][0], i + 1)
+            else:
+                out.append((start, i + 1))
+            start = i + 1
+    if len(out) > 1 and out[-1][1] - out[-1][0] < min_slots:
+        last = out.pop()
+        out[-1] = (out[-1][0], last[1])
+    return out
+
+
+def groups(problem: Problem) -> list[list[str]]:
+    """Independent groups of people (union of team members and capped departments), in the
+    order people are listed."""
+    parent = {p.id: p.id for p in problem.people}
+
+    def find(a: str) -> str:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def union(members: list[str] | tuple[str, ...]) -> None:
+        if not members:
+            return
+        root = find(members[0])
+        for m in members[1:]:
+            r = find(m)
+            if r != root:
+                parent[r] = root
+
+    for t in problem.teams:
+        union(t.members)
+    for cap in problem.caps:
+        union(problem.department_people.get(cap.department, []))
+    out: dict[str, list[str]] = {}
+    for p in problem.people:
+        out.setdefault(find(p.id), []).append(p.id)
+    return list(out.values())
+
+
+def scopes(problem: Problem, chunk: int = 6000) -> Iterator[tuple[Scope, int]]:
+    """Every block crossed with bundles of groups of about `chunk` candidate literals,
+    with each scope's estimated size. Bundles never split a group."""
+    avail_sorted = {p.id: sorted(problem.available_idx[p.id]) for p in problem.people}
+    weight = {
+        p.id: len(problem.commitments_of.get(p.id, ())) + len(problem.teams_of.get(p.id, ()))
+        for p in problem.people
+    }
+    all_groups = groups(problem)
+    for lo, hi in blocks(problem):
+        bundle: list[str] = []
+        size = 0
+        for g in all_groups:
+            g_size = 0
+            for p in g:
+                a = avail_sorted[p]
+                g_size += weight[p] * (bisect.bisect_left(a, hi) - bisect.bisect_left(a, lo))
+            if bundle and size + g_size > chunk:
+                yield Scope(lo, hi, frozenset(bundle)), size
+                bundle, size = [], 0
+            bundle.extend(g)
+            size += g_size
+        if bundle:
+            yield Scope(lo, hi, frozenset(bundle)), size

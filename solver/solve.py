@@ -1,0 +1,222 @@
+"""Solve a problem: pins checked first, a greedy (or the repaired previous plan) as a
+complete hint, then CP-SAT block by block with a fair share of the time limit."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import ortools
+from ortools.sat.python import cp_model
+
+from solver.conflicts import check_pins
+from solver.constraints import build, hint_values, plan_from, term_value, values_reader
+from solver.decompose import blocks, scopes
+from solver.explain import build_solution
+from solver.greedy import greedy, repair
+from solver.model import Problem, Solution
+from solver.plan import Plan, evaluate
+
+__all__ = ["SolveOptions", "solve", "status_name"]
+
+log = logging.getLogger(__name__)
+
+METHODS = ("cp-sat", "greedy")
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Explicit solver parameters. `time_limit` is the whole wall budget in seconds
+    (model building included). With workers=1 each block gets a deterministic budget, so
+    the same seed gives the same plan run after run."""
+
+    time_limit: float = 60.0
+    workers: int = 2
+    seed: int = 0
+    method: str = "cp-sat"
+    progress: Optional[Callable[[str, float], None]] = None
+    chunk: int = 6000  # target literals per sub-model
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; expected one of {', '.join(METHODS)}")
+        if self.time_limit <= 0:
+            raise ValueError("time_limit must be positive")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+
+
+_STATUS = {
+    cp_model.OPTIMAL: "optimal",
+    cp_model.FEASIBLE: "feasible",
+    cp_model.INFEASIBLE: "infeasible",
+    cp_model.MODEL_INVALID: "unknown",
+    cp_model.UNKNOWN: "unknown",
+}
+
+
+def status_name(code: int) -> str:
+    """CP-SAT status to the spec's status."""
+    return _STATUS.get(code, "unknown")
+
+
+def _report(options: SolveOptions, message: str, fraction: float) -> None:
+    log.debug("%s (%.0f%%)", message, 100 * fraction)
+    if options.progress is not None:
+        options.progress(message, min(1.0, max(0.0, fraction)))
+
+
+def _info(options: SolveOptions, method: str, n_blocks: int, **extra: object) -> dict[str, object]:
+    return {
+        "method": method,
+        "version": ortools.__version__,
+        "seed": options.seed,
+        "workers": options.workers,
+        "time_limit": options.time_limit,
+        "blocks": n_blocks,
+        **extra,
+    }
+
+
+def _trivial_bound(problem: Problem) -> int:
+    """Pence no plan can avoid: shortfall where a person has too few available slots."""
+    w = problem.weights_pence["shortfall"]
+    avail = problem.available_idx
+    total = 0
+    for c in problem.commitments:
+        a = sorted(avail[c.person])
+        for win, (lo, hi) in zip(c.windows, problem.commitment_ranges[c.id]):
+            n = sum(1 for s in a if lo <= s < hi)
+            total += max(0, win.sessions - n) * w
+    return total
+
+
+def solve(problem: Problem, options: Optional[SolveOptions] = None) -> Solution:
+    """Solve `problem` within `options.time_limit` seconds; never raises for a valid problem."""
+    options = options or SolveOptions()
+    t0 = time.monotonic()
+    deadline = t0 + options.time_limit
+    _report(options, "Checking pinned sessions", 0.0)
+    pins = check_pins(problem, time_limit=min(10.0, max(1.0, options.time_limit / 4)))
+    if pins.plan is None:
+        return Solution(
+            status="infeasible",
+            objective=None,
+            bound=None,
+            wall_seconds=time.monotonic() - t0,
+            conflicts=tuple(pins.conflicts),
+            solver=_info(options, options.method, 0),
+        )
+    _report(options, "Building the hand-made baseline", 0.02)
+    hints = [greedy(problem, pins.plan)]
+    if problem.previous:
+        hints.append(repair(problem.previous, problem, pins.plan))
+    scores = [evaluate(problem, h).objective for h in hints]
+    best = min(range(len(hints)), key=lambda i: scores[i])
+    if options.method == "greedy":
+        plan = hints[best]
+        bound = _trivial_bound(problem) / 100
+        _report(options, "Done", 1.0)
+        return build_solution(
+            problem, plan, "feasible", bound, time.monotonic() - t0,
+            _info(options, "greedy", 0, hint="previous" if best == 1 else "greedy"),
+        )
+    return _solve_cp_sat(problem, options, hints, t0, deadline)
+
+
+def _solve_cp_sat(problem: Problem, options: SolveOptions, hints: list[Plan], t0: float, deadline: float) -> Solution:
+    parts = list(scopes(problem, options.chunk))
+    n_blocks = len(blocks(problem))
+    total_size = sum(max(1, size) for _, size in parts) or 1
+    # Deterministic shares (workers=1) are fixed up front; otherwise leftovers roll on.
+    budget0 = max(0.05, deadline - time.monotonic()) * 0.95
+    plan = Plan()
+    bound = 0
+    all_optimal = True
+    fallbacks = 0
+    used_hint = {"greedy": 0, "previous": 0}
+    remaining_size = total_size
+    build_seconds = 0.0
+    for k, (scope, size) in enumerate(parts):
+        size = max(1, size)
+        t_build = time.monotonic()
+        built = build(problem, scope)
+        build_seconds += time.monotonic() - t_build
+        if built.vars.size == 0:
+            bound += built.constant
+            remaining_size -= size
+            continue
+        # The better hint for this part.
+        best_values, best_score, best_name = None, None, ""
+        for name, h in zip(("greedy", "previous"), hints):
+            values = hint_values(problem, built, h)
+            reader = values_reader(values)
+            score = sum(term_value(t, reader) for t in built.terms)
+            if best_score is None or score < best_score:
+                best_values, best_score, best_name = values, score, name
+        assert best_values is not None and best_score is not None
+        used_hint[best_name] += 1
+        model = built.model
+        var_by_index = {}
+        for d in (built.vars.x, built.vars.meet, built.vars.attend, built.vars.shortfall):
+            for var in d.values():
+                var_by_index[var.index] = var
+        for idx, val in best_values.items():
+            model.add_hint(var_by_index[idx], val)
+        solver = cp_model.CpSolver()
+        prm = solver.parameters
+        prm.num_workers = options.workers
+        prm.random_seed = options.seed
+        left = max(0.01, deadline - time.monotonic())
+        if options.workers == 1:
+            share = budget0 * size / total_size
+            prm.max_deterministic_time = max(0.01, share)
+            prm.max_time_in_seconds = max(0.05, left)
+        else:
+            share = left * 0.95 * size / max(1, remaining_size)
+            prm.max_time_in_seconds = max(0.05, share)
+        code = solver.solve(model)
+        remaining_size -= size
+        status = status_name(code)
+        if status in ("optimal", "feasible") and solver.objective_value <= best_score + 1e-6:
+            part = plan_from(problem, built, lambda v: int(solver.value(v)))
+            value = int(round(solver.objective_value))
+        else:
+            if status == "infeasible":
+                log.warning("block %d reported infeasible; keeping the hint", k)
+            part = plan_from(problem, built, values_reader(best_values))
+            value = best_score
+            fallbacks += 1
+        if status != "optimal":
+            all_optimal = False
+        if code == cp_model.MODEL_INVALID:  # a bug, not a user error: keep the hint, say so
+            log.error("block %d: invalid model: %s", k, model.validate())
+        if status == "optimal" and part is not None and value == int(round(solver.objective_value)):
+            bound += value
+        else:
+            b = solver.best_objective_bound if status in ("feasible", "unknown", "optimal") else 0.0
+            b = b if math.isfinite(b) else 0.0
+            bound += min(max(0, math.ceil(b - 1e-6)), value)
+        plan.update(part)
+        _report(options, f"Solved part {k + 1} of {len(parts)} ({status})", 0.05 + 0.95 * (k + 1) / len(parts))
+    # Windows with no slot in the horizon are short whatever the plan.
+    for owners, ranges in ((problem.commitments, problem.commitment_ranges), (problem.teams, problem.team_ranges)):
+        for o in owners:
+            for w, (lo, hi) in zip(o.windows, ranges[o.id]):
+                if lo == hi:
+                    bound += w.sessions * problem.weights_pence["shortfall"]
+    objective = evaluate(problem, plan).objective
+    status = "optimal" if all_optimal and bound >= objective else "feasible"
+    info = _info(
+        options,
+        "cp-sat",
+        n_blocks,
+        parts=len(parts),
+        build_seconds=round(build_seconds, 3),
+        hint_parts=used_hint,
+        fallback_parts=fallbacks,
+    )
+    return build_solution(problem, plan, status, bound / 100, time.monotonic() - t0, info)

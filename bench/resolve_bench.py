@@ -30,7 +30,7 @@ from typing import Any, Optional, Sequence
 
 from bench.generate import SIZES, generate
 from bench.measure import Run, run_method
-from bench.solver_bench import OUT, check_solution, fmt, instance_summary
+from bench.solver_bench import OUT, check_solution, fmt, instance_summary, load_text
 
 log = logging.getLogger(__name__)
 TARGET_RATIO = 1.5
@@ -157,6 +157,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f"{args.time_limit:g} s per solve · {args.workers} workers · "
           f"{started:%Y-%m-%d %H:%M} UTC")
     print(f"instance: {instance_summary(base)}")
+    print(f"machine: {load_text()}")
     stem = f"resolve-{args.size}-seed{args.seed}"
 
     published = solve_file(base, f"{stem}-0-published", args).solution
@@ -208,7 +209,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print("\n".join(lines))
     resolved = moves["re-solve (previous)"].moved
     met = n_lost > 0 and resolved <= TARGET_RATIO * n_lost
-    print()
+    print(f"\nafter the run: {load_text()}")
     print(f"target: moved ≤ {TARGET_RATIO} × lost: [{'met' if met else 'MISSED'}] "
           f"{resolved} moved, {n_lost} lost"
           + (f" (× {resolved / n_lost:.2f})" if n_lost else ""))

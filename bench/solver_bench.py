@@ -109,7 +109,7 @@ def fmt(value: Any, kind: str = "") -> str:
     if kind == "gbp":
         return f"£{value:,.2f}"
     if kind == "s":
-        return f"{value:,.1f}"
+        return f"{value:,.2f}"
     if kind == "pct":
         return f"{100 * value:.2f} %"
     if kind == "mb":
@@ -211,7 +211,8 @@ def run_all(problem: dict[str, Any], problem_path: Path, *, time_limit: float, w
     results = {}
     for method in methods:
         say(f"… {method}: solving (time limit {time_limit:g} s, {workers} workers)")
-        out_path = problem_path.with_name(f"{problem_path.stem}.{method}.solution.json")
+        base = problem_path.name.removesuffix(".problem.json")
+        out_path = problem_path.with_name(f"{base}.{method}.solution.json")
         run = run_method(problem_path, method, time_limit=time_limit, workers=workers,
                          seed=seed, out_path=out_path)
         checked = None
@@ -249,12 +250,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     print(f"sel-time solver benchmark · size {args.size} · seed {args.seed} · time limit "
           f"{time_limit:g} s · {args.workers} workers · {started:%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {platform.machine()}, {_cores()} cores, Python {platform.python_version()}")
+    print(f"machine: {platform.machine()}, {_cores()} cores, Python {platform.python_version()}"
+          f"; {load_text()}")
     print(f"instance: {instance_summary(problem)} (generated in {gen_seconds:.1f} s)")
     results = run_all(problem, problem_path, time_limit=time_limit, workers=args.workers,
                       seed=args.seed)
     print()
     print(table(results))
+    print(f"\nafter the run: {load_text()}")
     print()
     print("targets:")
     marks = {True: "met   ", False: "MISSED", None: "n/a   "}
@@ -267,6 +270,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
              "instance": instance_summary(problem), "results": results,
              "targets": targets(args.size, results)}, indent=2, default=str))
     return 0 if all(r["check"] for r in results.values()) else 1
+
+
+def load_text() -> str:
+    """The 1/5/15-minute load average: other work on the machine skews the timings."""
+    import os
+
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def _cores() -> int:

@@ -62,8 +62,11 @@ def user_from_bearer() -> User | None:
 
 
 def current_user() -> User | None:
-    """The caller: a bearer token first, then a signed-in browser session."""
-    if "user" not in g:
+    """The caller: a bearer token first, then a signed-in browser session.
+
+    Worked out once per request. The cache lives on the request, not on ``g``: an app context
+    (and so ``g``) outlives a request whenever one was already pushed, as in tests and jobs."""
+    if request.environ.get("sel_time.user_known") is not True or "user" not in g:
         user = user_from_bearer()
         if user is None:
             try:
@@ -74,6 +77,7 @@ def current_user() -> User | None:
             except Exception:  # Flask-Login not set up (pure API app)
                 user = None
         g.user = user
+        request.environ["sel_time.user_known"] = True
     return g.user
 
 

@@ -148,3 +148,136 @@ def main() -> None:
     for name, cmd in cli.commands.items():
         group.add_command(cmd, name)
     group(prog_name="sel-time")
+
+
+def _terminal_progress() -> Any:
+    """A one-line progress bar on stderr for long solves."""
+    state = {"last": ""}
+
+    def show(message: str, fraction: float) -> None:
+        width = 30
+        done = int(max(0.0, min(1.0, fraction)) * width)
+        line = f"\r[{'#' * done}{'.' * (width - done)}] {fraction * 100:5.1f}% {message[:60]:<60}"
+        if line != state["last"]:
+            click.echo(line, nl=False, err=True)
+            state["last"] = line
+
+    return show
+
+
+@command("plan")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="a Monday")
+@click.option("--weeks", type=click.IntRange(1, 52), default=12, show_default=True)
+@click.option("--scope", default="system", show_default=True,
+              help='"system", "organisation:<code>" or "team:<code>"')
+@click.option("--time-limit", type=click.FloatRange(1, 3600), default=None, help="seconds")
+@click.option("--publish", "do_publish", is_flag=True, help="publish the plan if the solver finds one")
+@click.option("--json", "as_json", is_flag=True, help="print a JSON summary instead of the id")
+def plan_command(start: Any, weeks: int, scope: str, time_limit: float | None, do_publish: bool, as_json: bool) -> None:
+    """Plan protected time for a horizon; print the plan's id."""
+    import json
+
+    from .planning import plan_summary, request_plan, run_plan
+    from .publishing import publish
+    from .services.audit import CLI_ACTOR
+
+    plan = request_plan(start.date(), weeks, scope, time_limit, CLI_ACTOR)
+    db.session.commit()
+    quiet = as_json or not sys.stderr.isatty()
+    try:
+        plan = run_plan(plan.id, progress=None if quiet else _terminal_progress())
+    except SelTimeError:
+        raise
+    except Exception as exc:  # recorded on the plan; say so plainly
+        click.echo(f"\nError: plan {plan.id} failed: {exc}", err=True)
+        sys.exit(1)
+    if not quiet:
+        click.echo("", err=True)
+    report = None
+    if do_publish:
+        if plan.status.value != "draft":
+            click.echo(f"Error: plan {plan.id} is {plan.status.value}; not published", err=True)
+            db.session.commit()
+            sys.exit(3)
+        report = publish(plan.id, CLI_ACTOR)
+    summary = plan_summary(plan)
+    if as_json:
+        if report is not None:
+            summary["publish"] = report.as_dict()
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        click.echo(plan.id)
+        click.echo(f"plan {plan.id}: {summary['status']} ({summary['solver_status']}), "
+                   f"{summary['sessions']} sessions, {summary['team_sessions']} team sessions, "
+                   f"{summary['shortfall_sessions']} sessions short, backfill £{summary['backfill_cost']:,.2f}",
+                   err=True)
+        if report is not None:
+            click.echo(report.summary(), err=True)
+
+
+@command("publish")
+@click.argument("plan_ref")
+def publish_command(plan_ref: str) -> None:
+    """Publish a draft plan (idempotent)."""
+    from .api.plans import get_plan
+    from .publishing import publish
+    from .services.audit import CLI_ACTOR
+
+    click.echo(publish(get_plan(plan_ref).id, CLI_ACTOR).summary())
+
+
+@command("plans")
+def plans_command() -> None:
+    """List plans, newest first."""
+    from .models import Plan
+    from .planning import plan_summary
+
+    for plan in db.session.scalars(sa.select(Plan).order_by(Plan.id.desc()).limit(50)):
+        s = plan_summary(plan)
+        click.echo(f"{s['id']:>5}  {s['status']:<11} {s['scope']:<28} {s['start']} +{s['weeks']}w  "
+                   f"{s['sessions']:>5} sessions  {s['shortfall_sessions']:>4} short  £{s['backfill_cost']:>12,.2f}  "
+                   f"{s['requested_by']}")
+
+
+@command("export-problem")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="a Monday")
+@click.option("--weeks", type=click.IntRange(1, 52), default=12, show_default=True)
+@click.option("--scope", default="system", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="-", help="file (default stdout)")
+def export_problem_command(start: Any, weeks: int, scope: str, output: str) -> None:
+    """Write the solver problem for a horizon, to replay with ``python -m solver``."""
+    import json
+
+    from .scheduling import Scope, build_problem
+
+    built = build_problem(start.date(), weeks, Scope.parse(scope))
+    text = json.dumps(built.problem, indent=1)
+    if output == "-":
+        click.echo(text)
+    else:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        click.echo(f"Wrote {output}: {len(built.problem['people'])} people, "
+                   f"{len(built.problem['commitments'])} commitments, {len(built.problem['slots'])} slots", err=True)
+
+
+@command("export-plan")
+@click.argument("plan_ref")
+@click.option("--problem", "problem_path", type=click.Path(dir_okay=False), required=True)
+@click.option("--solution", "solution_path", type=click.Path(dir_okay=False), required=True)
+def export_plan_command(plan_ref: str, problem_path: str, solution_path: str) -> None:
+    """Write a plan's exact problem and its plan as it stands (edits included);
+    PLAN may be ``published``."""
+    import json
+
+    from .api.plans import get_plan
+    from .planning import plan_as_solution
+
+    plan = get_plan(plan_ref)
+    if not plan.problem:
+        raise SelTimeError(f"Plan {plan.id} has no problem yet", status=409)
+    with open(problem_path, "w", encoding="utf-8") as fh:
+        json.dump(plan.problem, fh, indent=1)
+    with open(solution_path, "w", encoding="utf-8") as fh:
+        json.dump(plan_as_solution(plan), fh, indent=1)
+    click.echo(f"Wrote plan {plan.id}: {problem_path} and {solution_path}")

@@ -25,7 +25,11 @@ from .models import (
 
 Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_.-]*$",
                             description="stable lowercase key: letters, digits, - _ .")]
+OrgCode = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+                               description="stable lowercase key: letters, digits, - _ .")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+# A reference to another record: bounded so that no database is asked about an id it cannot hold.
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("100000000"), decimal_places=2,
                                   description="GBP, at most 2 decimal places")]
 Day = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -39,7 +43,7 @@ class Strict(BaseModel):
 # -- organisations and departments -------------------------------------------------------------
 
 class OrganisationIn(Strict):
-    code: Code
+    code: OrgCode
     name: Name
     kind: OrgKind
     borough: Borough
@@ -47,7 +51,7 @@ class OrganisationIn(Strict):
 
 
 class OrganisationPatch(Strict):
-    code: Code | None = None
+    code: OrgCode | None = None
     name: Name | None = None
     kind: OrgKind | None = None
     borough: Borough | None = None
@@ -61,14 +65,14 @@ class OrganisationOut(OrganisationIn):
 class DepartmentIn(Strict):
     code: Code
     name: Name
-    organisation_id: int
+    organisation_id: Id
     max_away: int = Field(1, ge=0, le=100, description="people who may be away in one session")
 
 
 class DepartmentPatch(Strict):
     code: Code | None = None
     name: Name | None = None
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
     max_away: int | None = Field(None, ge=0, le=100)
 
 
@@ -104,8 +108,8 @@ class PersonIn(Strict):
     specialty: str | None = Field(None, max_length=100)
     staff_group: str | None = Field(None, max_length=40, description="rate-card key; derived from profession and band when omitted")
     band: str | None = Field(None, max_length=10)
-    organisation_id: int
-    department_id: int | None = None
+    organisation_id: Id
+    department_id: Id | None = None
     fte: float = Field(1.0, gt=0, le=1.5)
     backfill_rate: Money | None = Field(None, description="GBP per hour; overrides the rate card")
     max_per_day: int | None = Field(None, ge=0, le=2)
@@ -125,8 +129,8 @@ class PersonPatch(Strict):
     specialty: str | None = Field(None, max_length=100)
     staff_group: str | None = Field(None, max_length=40)
     band: str | None = Field(None, max_length=10)
-    organisation_id: int | None = None
-    department_id: int | None = None
+    organisation_id: Id | None = None
+    department_id: Id | None = None
     fte: float | None = Field(None, gt=0, le=1.5)
     backfill_rate: Money | None = None
     max_per_day: int | None = Field(None, ge=0, le=2)
@@ -157,7 +161,7 @@ class PersonOut(Strict):
 
 
 class AbsenceIn(Strict):
-    person_id: int
+    person_id: Id
     kind: AbsenceKind
     start_date: date
     start_half: Half = Half.AM
@@ -173,7 +177,7 @@ class AbsenceIn(Strict):
 
 
 class AbsencePatch(Strict):
-    person_id: int | None = None
+    person_id: Id | None = None
     kind: AbsenceKind | None = None
     start_date: date | None = None
     start_half: Half | None = None
@@ -187,9 +191,15 @@ class AbsenceOut(AbsenceIn):
 
 
 class PreferenceIn(Strict):
-    person_id: int
+    person_id: Id
     day: Day
     half: Half
+
+
+class PreferencePatch(Strict):
+    person_id: Id | None = None
+    day: Day | None = None
+    half: Half | None = None
 
 
 class PreferenceOut(PreferenceIn):
@@ -202,7 +212,7 @@ class RoleIn(Strict):
     code: Code
     title: Name
     level: RoleLevel
-    host_organisation_id: int
+    host_organisation_id: Id
     commitment_amount: float = Field(gt=0, le=200)
     commitment_unit: CommitmentUnit
     commitment_per: Period
@@ -215,7 +225,7 @@ class RolePatch(Strict):
     code: Code | None = None
     title: Name | None = None
     level: RoleLevel | None = None
-    host_organisation_id: int | None = None
+    host_organisation_id: Id | None = None
     commitment_amount: float | None = Field(None, gt=0, le=200)
     commitment_unit: CommitmentUnit | None = None
     commitment_per: Period | None = None
@@ -239,8 +249,8 @@ class RoleOut(Strict):
 
 
 class AssignmentIn(Strict):
-    person_id: int
-    role_id: int
+    person_id: Id
+    role_id: Id
     start_date: date
     end_date: date | None = None
     share: float = Field(1.0, gt=0, le=1, description="part-time share of the role's commitment")
@@ -256,8 +266,8 @@ class AssignmentIn(Strict):
 
 
 class AssignmentPatch(Strict):
-    person_id: int | None = None
-    role_id: int | None = None
+    person_id: Id | None = None
+    role_id: Id | None = None
     start_date: date | None = None
     end_date: date | None = None
     share: float | None = Field(None, gt=0, le=1)
@@ -295,11 +305,11 @@ class TeamIn(Strict):
     kind: TeamKind
     sessions_amount: int = Field(1, ge=1, le=20)
     sessions_per: Period
-    quorum: int = Field(2, ge=1)
+    quorum: int = Field(2, ge=1, le=1000)
     allowed_slots: list[str] | None = Field(None, description='half-days like "Wed/PM"')
     location: str | None = Field(None, max_length=200)
-    member_ids: list[int] = Field(default_factory=list)
-    funding_role_id: int | None = None
+    member_ids: list[Id] = Field(default_factory=list)
+    funding_role_id: Id | None = None
     budget_code: str | None = Field(None, max_length=40)
     annual_budget: Money | None = None
 
@@ -312,11 +322,11 @@ class TeamPatch(Strict):
     kind: TeamKind | None = None
     sessions_amount: int | None = Field(None, ge=1, le=20)
     sessions_per: Period | None = None
-    quorum: int | None = Field(None, ge=1)
+    quorum: int | None = Field(None, ge=1, le=1000)
     allowed_slots: list[str] | None = None
     location: str | None = Field(None, max_length=200)
-    member_ids: list[int] | None = None
-    funding_role_id: int | None = None
+    member_ids: list[Id] | None = None
+    funding_role_id: Id | None = None
     budget_code: str | None = Field(None, max_length=40)
     annual_budget: Money | None = None
 
@@ -370,7 +380,7 @@ class UserIn(Strict):
     email: EmailStr
     name: Name
     role: UserRole
-    person_id: int | None = None
+    person_id: Id | None = None
     password: str | None = Field(None, min_length=10, max_length=200)
     active: bool = True
 
@@ -379,7 +389,7 @@ class UserPatch(Strict):
     email: EmailStr | None = None
     name: Name | None = None
     role: UserRole | None = None
-    person_id: int | None = None
+    person_id: Id | None = None
     password: str | None = Field(None, min_length=10, max_length=200)
     active: bool | None = None
 
@@ -418,3 +428,32 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[ProblemField] | None = None
+
+
+# -- plans, roster and delivery ------------------------------------------------------------------
+
+class PlanRequest(Strict):
+    start: date = Field(description="a Monday")
+    weeks: int = Field(12, ge=1, le=52)
+    scope: str = Field("system", max_length=80, description='"system", "organisation:<code>" or "team:<code>"')
+    time_limit: float | None = Field(None, ge=1, le=3600, description="seconds")
+
+
+class ResolveRequest(Strict):
+    time_limit: float | None = Field(None, ge=1, le=3600)
+
+
+class SessionAdd(Strict):
+    assignment_id: int
+    slot: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}/[A-Z]{2,4}$", description='e.g. "2026-03-03/AM"')
+
+
+class SessionEdit(Strict):
+    pinned: bool | None = None
+    slot: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}/[A-Z]{2,4}$")
+
+
+class DeliveryIn(Strict):
+    outcome: Literal["taken", "partial", "lost_clinical_pressure", "lost_sickness", "lost_other"]
+    fraction_taken: float | None = Field(None, gt=0, lt=1, description="for partial: share of the session taken")
+    note: str | None = Field(None, max_length=500)

@@ -55,9 +55,11 @@ class _PinModel:
         self.assumptions: list[cp_model.IntVar] = []
         self.what: list[tuple] = []  # parallel to assumptions: ("pin", i) / ("cap", ci, s) / ...
         self.impossible: dict[int, str] = {}  # pin index -> why it cannot hold alone
+        self.position: dict[int, int] = {}  # assumption var index -> position in assumptions
 
     def lit(self, what: tuple) -> cp_model.IntVar:
         v = self.m.new_bool_var(str(what))
+        self.position[v.index] = len(self.assumptions)
         self.assumptions.append(v)
         self.what.append(what)
         return v
@@ -190,7 +192,7 @@ class _PinModel:
         return solver.solve(self.m), solver
 
 
-def check_pins(problem: Problem, time_limit: float = 10.0) -> PinCheck:
+def check_pins(problem: Problem, time_limit: float = 10.0, max_cores: int = 5) -> PinCheck:
     """Solve the pins-only model; return the pinned plan or the conflicts in words."""
     if not problem.pinned:
         return PinCheck(Plan())
@@ -214,11 +216,35 @@ def check_pins(problem: Problem, time_limit: float = 10.0) -> PinCheck:
         return PinCheck(plan)
     if status != cp_model.INFEASIBLE:
         return PinCheck(None, ["The pinned sessions could not be checked in time; try fewer pins."])
-    pos = {v.index: k for k, v in enumerate(pm.assumptions)}
-    core = [pm.assumptions[pos[i]] for i in solver.sufficient_assumptions_for_infeasibility() if i in pos]
+    # Report up to `max_cores` independent clashes: after each one, set its pins aside.
+    conflicts: list[str] = []
+    active = list(pm.assumptions)
+    for _ in range(max_cores):
+        core = _shrink(pm, solver, active, start, time_limit)
+        conflicts.extend(_describe(problem, pm, [pm.what[pm.position[v.index]] for v in core]))
+        dropped = {v.index for v in core if pm.what[pm.position[v.index]][0] == "pin"}
+        if not dropped:
+            break
+        active = [v for v in active if v.index not in dropped]
+        left = time_limit - (time.monotonic() - start)
+        if left <= 0:
+            break
+        status, solver = pm.solve(active, left)
+        if status != cp_model.INFEASIBLE:
+            break
+    return PinCheck(None, conflicts)
+
+
+def _shrink(
+    pm: _PinModel, solver: cp_model.CpSolver, active: list, start: float, time_limit: float
+) -> list:
+    """A small infeasible subset of `active`: CP-SAT's core, then each literal dropped
+    whose removal keeps the rest infeasible."""
+    keep = {v.index for v in active}
+    core = [pm.assumptions[pm.position[i]] for i in solver.sufficient_assumptions_for_infeasibility()
+            if i in pm.position and i in keep]
     if not core:
-        core = list(pm.assumptions)
-    # Shrink the core: drop each literal whose removal keeps the rest infeasible.
+        core = list(active)
     if len(core) <= 60:
         for lit in list(core):
             left = time_limit - (time.monotonic() - start)
@@ -228,7 +254,7 @@ def check_pins(problem: Problem, time_limit: float = 10.0) -> PinCheck:
             st, _ = pm.solve(trial, min(left, 2.0))
             if st == cp_model.INFEASIBLE:
                 core = trial
-    return PinCheck(None, _describe(problem, pm, [pm.what[pos[v.index]] for v in core]))
+    return core
 
 
 def _pin_text(problem: Problem, pin: Pin) -> str:

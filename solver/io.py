@@ -205,18 +205,20 @@ def parse_problem(data: Any) -> Problem:
             except (ZoneInfoNotFoundError, ValueError):
                 r.err("timezone", f"unknown time zone {_q(tz)}")
 
-    slots = _parse_slots(r, root)
-    slot_ids = {s.id for s in slots}
+    # Ids are registered even when the rest of their entry is faulty, so one bad
+    # entry is reported once and not again at every reference to it.
+    slots, slot_ids = _parse_slots(r, root)
     horizon = (slots[0].day, slots[-1].day) if slots else None
 
-    people = _parse_people(r, root, slot_ids)
-    person_ids = {p.id for p in people}
-    departments = {p.department for p in people if p.department is not None}
+    people, person_ids = _parse_people(r, root, slot_ids)
+    departments = {
+        d["department"]
+        for _, d in _items(_Reader(), root, "people")
+        if isinstance(d.get("department"), str)
+    }
 
-    commitments = _parse_commitments(r, root, person_ids, horizon)
-    commitment_person = {c.id: c.person for c in commitments}
-    teams = _parse_teams(r, root, person_ids, slot_ids, horizon)
-    team_ids = {t.id for t in teams}
+    commitments, commitment_person = _parse_commitments(r, root, person_ids, horizon)
+    teams, team_ids = _parse_teams(r, root, person_ids, slot_ids, horizon)
     caps = _parse_caps(r, root, departments, slot_ids)
     pinned = _parse_entries(r, root, "pinned", Pin, person_ids, team_ids, commitment_person, slot_ids)
     previous = _parse_entries(
@@ -270,7 +272,7 @@ def _unique_id(r: _Reader, d: dict, path: str, seen: dict[str, str]) -> Optional
     return ident
 
 
-def _parse_slots(r: _Reader, root: dict) -> list[Slot]:
+def _parse_slots(r: _Reader, root: dict) -> tuple[list[Slot], set[str]]:
     slots: list[Slot] = []
     paths: list[str] = []
     seen: dict[str, str] = {}
@@ -296,7 +298,7 @@ def _parse_slots(r: _Reader, root: dict) -> list[Slot]:
                 continue
         slots.append(Slot(ident, start, end))
         paths.append(path)
-    return slots
+    return slots, set(seen)
 
 
 def _slot_ref(r: _Reader, value: Any, path: str, slot_ids: set[str]) -> Optional[str]:
@@ -307,7 +309,7 @@ def _slot_ref(r: _Reader, value: Any, path: str, slot_ids: set[str]) -> Optional
     return s
 
 
-def _parse_people(r: _Reader, root: dict, slot_ids: set[str]) -> list[Person]:
+def _parse_people(r: _Reader, root: dict, slot_ids: set[str]) -> tuple[list[Person], set[str]]:
     people = []
     seen: dict[str, str] = {}
     for path, d in _items(r, root, "people", required=True):
@@ -368,7 +370,7 @@ def _parse_people(r: _Reader, root: dict, slot_ids: set[str]) -> list[Person]:
                     name=name,
                 )
             )
-    return people
+    return people, set(seen)
 
 
 def _parse_windows(
@@ -397,7 +399,7 @@ def _parse_windows(
             elif sessions is not None and mx < sessions:
                 r.err(f"{wp}.max", f"max {mx} is below sessions {sessions}")
                 ok = False
-        if start is None or end is None or sessions is None:
+        if start is None or end is None:
             ok = False
             continue
         if start > end:
@@ -406,6 +408,9 @@ def _parse_windows(
             continue
         if horizon is not None and (end < horizon[0] or start > horizon[1]):
             r.err(wp, f"{start} to {end} is outside the horizon {horizon[0]} to {horizon[1]}")
+            ok = False
+            continue
+        if sessions is None:
             ok = False
             continue
         if check_overlap:
@@ -421,12 +426,15 @@ def _parse_windows(
 
 def _parse_commitments(
     r: _Reader, root: dict, person_ids: set[str], horizon: Optional[tuple[date, date]]
-) -> list[Commitment]:
+) -> tuple[list[Commitment], dict[str, str]]:
     out = []
     seen: dict[str, str] = {}
+    owner: dict[str, str] = {}
     for path, d in _items(r, root, "commitments"):
         ident = _unique_id(r, d, path, seen)
         person = r.string(d.get("person"), f"{path}.person")
+        if ident is not None and person is not None:
+            owner[ident] = person
         if person is not None and person not in person_ids:
             r.err(f"{path}.person", f"unknown person {_q(person)}")
             person = None
@@ -434,7 +442,7 @@ def _parse_commitments(
         name = r.opt_string(d, "name", path)
         if ident is not None and person is not None and windows is not None:
             out.append(Commitment(ident, person, tuple(windows), name))
-    return out
+    return out, owner
 
 
 def _parse_teams(
@@ -443,7 +451,7 @@ def _parse_teams(
     person_ids: set[str],
     slot_ids: set[str],
     horizon: Optional[tuple[date, date]],
-) -> list[Team]:
+) -> tuple[list[Team], set[str]]:
     out = []
     seen: dict[str, str] = {}
     for path, d in _items(r, root, "teams"):
@@ -495,7 +503,7 @@ def _parse_teams(
         name = r.opt_string(d, "name", path)
         if ok and ident is not None and quorum is not None and windows is not None:
             out.append(Team(ident, tuple(members), quorum, tuple(windows), allowed, name))
-    return out
+    return out, set(seen)
 
 
 def _parse_caps(r: _Reader, root: dict, departments: set[str], slot_ids: set[str]) -> list[Cap]:

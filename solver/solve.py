@@ -94,6 +94,18 @@ def _trivial_bound(problem: Problem) -> int:
     return total
 
 
+def _tune(prm: object, options: SolveOptions) -> None:
+    """Explicit CP-SAT parameters. These models are assignment-like: the LP relaxation with
+    every at-most-one linearised (level 2) proves most blocks optimal at the root, so the
+    one full-problem worker we can afford is an LP-heavy one."""
+    prm.num_workers = options.workers  # type: ignore[attr-defined]
+    prm.random_seed = options.seed  # type: ignore[attr-defined]
+    if options.workers == 1:
+        prm.linearization_level = 2  # type: ignore[attr-defined]
+    elif options.workers == 2:
+        prm.subsolvers.append("max_lp")  # type: ignore[attr-defined]
+
+
 def solve(problem: Problem, options: Optional[SolveOptions] = None) -> Solution:
     """Solve `problem` within `options.time_limit` seconds; never raises for a valid problem."""
     options = options or SolveOptions()
@@ -168,8 +180,7 @@ def _solve_cp_sat(problem: Problem, options: SolveOptions, hints: list[Plan], t0
             model.add_hint(var_by_index[idx], val)
         solver = cp_model.CpSolver()
         prm = solver.parameters
-        prm.num_workers = options.workers
-        prm.random_seed = options.seed
+        _tune(prm, options)
         left = max(0.01, deadline - time.monotonic())
         if options.workers == 1:
             share = budget0 * size / total_size

@@ -46,8 +46,17 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response | tuple[str, int]:
         db.session.rollback()
-        from sqlalchemy.exc import OperationalError, InterfaceError
+        from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 
+        if isinstance(exc, (IntegrityError, DataError)):
+            # A rule the services should have checked first; still the caller's fault, never a 500.
+            log.warning("database refused %s %s: %s", request.method, request.path, type(exc.orig).__name__)
+            conflict = isinstance(exc, IntegrityError)
+            body = {"type": "about:blank", "title": "Conflict" if conflict else "Unprocessable content",
+                    "status": 409 if conflict else 422,
+                    "detail": "The change clashes with stored records" if conflict
+                    else "A value does not fit what the database can store"}
+            return problem_response(body, 409 if conflict else 422)
         if isinstance(exc, (OperationalError, InterfaceError)):
             log.warning("database unavailable: %s", type(exc).__name__)
             body = {"type": "about:blank", "title": "Service unavailable", "status": 503,

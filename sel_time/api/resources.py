@@ -53,7 +53,12 @@ def _entity(name: str) -> records.Entity:
     return entity
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL; larger ones cannot name a record
+
+
 def _load(entity: records.Entity, user: User, ident: int) -> Any:
+    if ident > MAX_ID:
+        raise NotFound(f"No {entity.label} with id {ident}")
     obj = db.session.scalar(_scope(entity, user, sa.select(entity.model).where(entity.model.id == ident)))
     if obj is None:
         raise NotFound(f"No {entity.label} with id {ident}")
@@ -95,7 +100,10 @@ def _filter_value(entity: records.Entity, name: str, raw: str) -> Any:
                 raise ValueError
             return raw.lower() in {"true", "1"}
         if python_type is int:
-            return int(raw)
+            value = int(raw)
+            if not -MAX_ID <= value <= MAX_ID:
+                raise ValueError
+            return value
         if hasattr(python_type, "__members__"):
             return python_type(raw)
     except ValueError:
@@ -108,15 +116,29 @@ def _filter_value(entity: records.Entity, name: str, raw: str) -> Any:
 def list_records(collection: str) -> Response:
     entity = _entity(collection)
     user = require_user(ACCESS[collection][0])
-    page = _int_arg("page", 1, 1, 100000)
-    per_page = _int_arg("per_page", 50, 1, 500)
+    # Check every query parameter before answering, so one 400 names all the bad ones.
+    errors: list[FieldError] = []
+
+    def collect(check: Any, *args: Any) -> Any:
+        try:
+            return check(*args)
+        except BadRequest as exc:
+            errors.extend(exc.errors)
+            return None
+
+    errors += [FieldError(n, "contains a NUL character") for n, v in request.args.items(multi=True)
+               if "\x00" in n or "\x00" in v]
+    page = collect(_int_arg, "page", 1, 1, 100000)
+    per_page = collect(_int_arg, "per_page", 50, 1, 500)
     query = _scope(entity, user, sa.select(entity.model))
     for name in entity.filters:
-        if name in request.args:
-            query = query.where(getattr(entity.model, name) == _filter_value(entity, name, request.args[name]))
+        if name in request.args and "\x00" not in request.args[name]:
+            value = collect(_filter_value, entity, name, request.args[name])
+            query = query.where(getattr(entity.model, name) == value)
     unknown = set(request.args) - set(entity.filters) - {"page", "per_page", "q"}
-    if unknown:
-        raise BadRequest("Unknown query parameters", [FieldError(n, "not a filter of this collection") for n in sorted(unknown)])
+    errors += [FieldError(n, "not a filter of this collection") for n in sorted(unknown)]
+    if errors:
+        raise BadRequest("Some query parameters are not valid", errors)
     q = request.args.get("q", "").strip()
     if q and entity.search:
         pattern = f"%{q.lower()}%"
@@ -175,7 +197,10 @@ def _json_body() -> Any:
     if not request.is_json:
         raise BadRequest("Send a JSON body with Content-Type: application/json",
                          [FieldError("body", "not JSON")])
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser will follow
+        payload = None
     if payload is None:
         raise BadRequest("The body is not valid JSON", [FieldError("body", "not valid JSON")])
     return payload

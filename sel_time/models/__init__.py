@@ -14,15 +14,19 @@ from .base import (
     TeamKind,
     UserRole,
 )
+from .feeds import FeedCache, FeedKind, FeedToken
 from .finance import RateCardEntry
 from .organisation import Department, Organisation
 from .people import Absence, AvoidPreference, PatternSession, Person
+from .plans import Plan, PlanAttendee, PlanSession, PlanShortfall, PlanStatus, SessionOrigin
 from .roles import LeadershipRole, RoleAssignment
+from .roster import Attendance, Outcome, ProtectedSession, RosterStatus
 from .teams import Team, team_member
 from .users import ApiToken, User
 
 __all__ = [
-    "WEEKDAYS", "Absence", "AbsenceKind", "ApiToken", "AuditEvent", "AvoidPreference", "Borough",
+    "WEEKDAYS", "FeedCache", "FeedKind", "FeedToken", "Attendance", "Outcome", "Plan", "PlanAttendee", "PlanSession", "PlanShortfall",
+    "PlanStatus", "ProtectedSession", "RosterStatus", "SessionOrigin", "Absence", "AbsenceKind", "ApiToken", "AuditEvent", "AvoidPreference", "Borough",
     "CommitmentUnit", "Department", "Half", "LeadershipRole", "OrgKind", "Organisation",
     "PatternSession", "Period", "Person", "Profession", "RateCardEntry", "RoleAssignment",
     "RoleLevel", "SessionKind", "Team", "TeamKind", "User", "UserRole", "team_member",

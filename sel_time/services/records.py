@@ -52,11 +52,37 @@ def parse(schema: type[BaseModel], payload: Any, *, partial: bool = False) -> di
     """Validate ``payload`` against ``schema``; every fault becomes a FieldError."""
     if not isinstance(payload, dict):
         raise ValidationError("The body must be a JSON object", [FieldError("body", "expected an object")])
+    nul = [FieldError(path or "body", "contains a NUL character") for path in _nul_paths(payload)]
+    if nul:  # PostgreSQL cannot store NUL in text; refuse it here on every database alike
+        raise ValidationError("Some fields are not valid", nul)
     try:
         model = schema.model_validate(payload)
     except PydanticError as exc:
         raise ValidationError("Some fields are not valid", field_errors(exc)) from None
     return model.model_dump(exclude_unset=partial)
+
+
+def _nul_paths(payload: Any) -> list[str]:
+    """Dotted paths of every string (key or value) in ``payload`` that holds a NUL character.
+
+    Iterative, so that a deeply nested body cannot exhaust the stack."""
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [("", payload)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                found.append(path)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                sub = f"{path}.{k}" if path else str(k)
+                if "\x00" in str(k):
+                    found.append(sub)
+                else:
+                    stack.append((sub, v))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}" if path else str(i), v) for i, v in enumerate(value))
+    return sorted(found)
 
 
 def field_errors(exc: PydanticError) -> list[FieldError]:
@@ -162,7 +188,11 @@ def _apply_person(obj: Person, data: dict[str, Any], creating: bool) -> None:
     if data.get("staff_group"):
         obj.staff_group = data["staff_group"]
     elif creating or "profession" in data or "band" in data:
-        obj.staff_group = staff_group_for(obj.profession, obj.band)
+        try:
+            obj.staff_group = staff_group_for(obj.profession, obj.band)
+        except ValueError as exc:  # an AfC profession without a band on the rate card
+            raise ValidationError("The staff group cannot be worked out",
+                                  [FieldError("band", str(exc))]) from None
     pattern = data.get("pattern")
     if pattern is None and creating:
         pattern = DEFAULT_PATTERN
@@ -369,7 +399,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in [
     Entity("absences", "absence", Absence, s.AbsenceIn, s.AbsencePatch, s.AbsenceOut,
            _absence_dict, _apply_absence, filters=("person_id", "kind"),
            order_by=("start_date", "id"), owner="person_id"),
-    Entity("preferences", "avoid preference", AvoidPreference, s.PreferenceIn, s.PreferenceIn,
+    Entity("preferences", "avoid preference", AvoidPreference, s.PreferenceIn, s.PreferencePatch,
            s.PreferenceOut, _preference_dict, _apply_preference,
            unique=(("person_id", "weekday", "half"),), filters=("person_id",), owner="person_id"),
     Entity("roles", "role", LeadershipRole, s.RoleIn, s.RolePatch, s.RoleOut, _role_dict,
@@ -462,6 +492,9 @@ def delete(entity: Entity, obj: Any, actor: Actor) -> None:
     ident = obj.id
     try:
         with db.session.begin_nested():
+            if isinstance(obj, User):  # a deleted user's API tokens go with them
+                for token in list(obj.tokens):
+                    db.session.delete(token)
             db.session.delete(obj)
             db.session.flush()
     except sa.exc.IntegrityError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from sel_time.feeds import render
 from sel_time.feeds.render import FeedEvent
 
 from .parsers import utc
@@ -20,6 +22,13 @@ JS_DIR = Path(__file__).parent / "js"
 # A zone far from London and UTC: if ical.js ever fell back to floating time it would use the
 # process's local zone, and every time would come out 11-13 hours wrong.
 NODE_TZ = "Pacific/Auckland"
+
+
+@pytest.fixture(autouse=True)
+def _cold_render_caches() -> None:
+    """Start every test with empty render caches, so each one exercises the serialiser."""
+    render._vevent_bytes.cache_clear()
+    render._vtimezone_bytes.cache_clear()
 
 
 @pytest.fixture
@@ -68,7 +77,7 @@ def icaljs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[bytes], dict[s
         if result.returncode != 0:
             pytest.fail(f"npm ci --prefix {JS_DIR} failed:\n{result.stdout}\n{result.stderr}")
     workdir = tmp_path_factory.mktemp("icaljs")
-    counter = iter(range(1_000_000))
+    counter = itertools.count()
 
     def parse(body: bytes) -> dict[str, Any]:
         path = workdir / f"feed-{next(counter)}.ics"

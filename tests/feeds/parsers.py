@@ -1,4 +1,4 @@
-"""Python readers of rendered feeds, each returning UTC (start, end) by event UID."""
+"""Python readers of rendered feeds: UTC (start, end) by event UID, and content lines."""
 
 from __future__ import annotations
 
@@ -46,3 +46,17 @@ def parse_dateutil(body: bytes) -> dict[str, tuple[datetime, datetime]]:
             times.append(moment.astimezone(UTC))
         result[str(event["UID"])] = (times[0], times[1])
     return result
+
+
+def unfold(body: bytes) -> list[str]:
+    """The content lines of a feed, unfolded (RFC 5545 3.1)."""
+    return body.decode("utf-8").replace("\r\n ", "").split("\r\n")
+
+
+def vevent_lines(body: bytes, uid: str) -> list[str]:
+    """The unfolded content lines inside the VEVENT with this UID."""
+    lines = unfold(body)
+    index = lines.index(f"UID:{uid}")
+    start = max(i for i in range(index) if lines[i] == "BEGIN:VEVENT")
+    end = lines.index("END:VEVENT", index)
+    return lines[start + 1 : end]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
 from icalendar import Calendar
 
+from sel_time.feeds import render
 from sel_time.feeds.render import (
     PRODID,
     FeedCalendar,
@@ -19,7 +24,7 @@ from sel_time.feeds.render import (
     render_feed,
 )
 
-from .parsers import parse_icalendar, utc
+from .parsers import parse_icalendar, unfold, utc, vevent_lines
 
 
 @pytest.fixture
@@ -59,19 +64,6 @@ def feed(make_event) -> FeedCalendar:
             ),
         ),
     )
-
-
-def unfold(body: bytes) -> list[str]:
-    """The content lines of a feed, unfolded (RFC 5545 3.1)."""
-    return body.decode("utf-8").replace("\r\n ", "").split("\r\n")
-
-
-def vevent_lines(body: bytes, uid: str) -> list[str]:
-    lines = unfold(body)
-    index = lines.index(f"UID:{uid}")
-    start = max(i for i in range(index) if lines[i] == "BEGIN:VEVENT")
-    end = lines.index("END:VEVENT", index)
-    return lines[start + 1 : end]
 
 
 def test_calendar_properties(feed: FeedCalendar, icaljs) -> None:
@@ -185,6 +177,8 @@ def test_record_link_is_also_in_the_description(feed: FeedCalendar) -> None:
 
 def test_same_input_gives_same_bytes_and_etag(feed: FeedCalendar) -> None:
     body = render_feed(feed)
+    render._vevent_bytes.cache_clear()
+    render._vtimezone_bytes.cache_clear()
     with time_machine.travel(datetime(2031, 6, 1, 12, 0), tick=False):
         later = render_feed(feed)
     shuffled = list(feed.events)
@@ -301,3 +295,48 @@ def test_feed_event_is_frozen(make_event) -> None:
     event: FeedEvent = make_event()
     with pytest.raises(AttributeError):
         event.sequence = 5  # type: ignore[misc]
+
+
+def test_icalendar_reserialises_the_feed_byte_for_byte(feed: FeedCalendar) -> None:
+    """The feed is assembled from memoised parts; it must equal icalendar's own output."""
+    body = render_feed(feed)
+    assert Calendar.from_ical(body).to_ical() == body
+
+
+def test_an_event_shared_by_feeds_is_rendered_identically(feed: FeedCalendar) -> None:
+    team = FeedCalendar(name="Lewisham frailty leads", events=feed.events[1:2])
+    leader_block = vevent_lines(render_feed(feed), "session-102@sel-time")
+    render._vevent_bytes.cache_clear()
+    assert vevent_lines(render_feed(team), "session-102@sel-time") == leader_block
+
+
+_RENDER_SCRIPT = """
+import sys
+from datetime import UTC, datetime
+from sel_time.feeds.render import FeedCalendar, FeedEvent, render_feed
+t = lambda *a: datetime(*a, tzinfo=UTC)
+events = [
+    FeedEvent(uid=f"s{i}@sel-time", start=t(2027, 3, 26 + i, 9), end=t(2027, 3, 26 + i, 13),
+              summary="Protected time", last_modified=t(2026, 11, 20), categories=("a", "b"),
+              attendees=(("A", "a@example.org"), ("B", "b@example.org")), url="https://x/1")
+    for i in range(4)
+]
+sys.stdout.buffer.write(render_feed(FeedCalendar(name="Seeds", colour="#005eb8", events=events)))
+"""
+
+
+def test_bytes_do_not_depend_on_the_process(tmp_path) -> None:
+    """Two fresh interpreters with different hash seeds give the same bytes."""
+    bodies = []
+    for seed in ("1", "2"):
+        result = subprocess.run(
+            [sys.executable, "-c", _RENDER_SCRIPT],
+            capture_output=True,
+            timeout=60,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).resolve().parents[2],
+            check=True,
+        )
+        bodies.append(result.stdout)
+    assert bodies[0] == bodies[1]
+    assert bodies[0].startswith(b"BEGIN:VCALENDAR\r\n")

@@ -13,7 +13,7 @@ from dateutil import tz as dateutil_tz
 
 from sel_time.feeds.render import FeedCalendar, FeedEvent, render_feed, vtimezone
 
-from .parsers import UTC, parse_dateutil, parse_icalendar, utc
+from .parsers import UTC, parse_dateutil, parse_icalendar, utc, vevent_lines
 
 # (uid, UTC start, UTC end, DTSTART as written, DTEND as written). The UTC instants are typed
 # by hand from the UK rule (clocks change at 01:00 UTC on the last Sundays of March and
@@ -89,13 +89,11 @@ def body() -> bytes:
 
 
 def test_local_times_are_written_as_a_leader_reads_them(body: bytes) -> None:
-    text = body.decode()
     for uid, _, _, dtstart, dtend in SESSIONS:
-        block = text.split(f"UID:{uid}\r\n")[0].rsplit("BEGIN:VEVENT", 1)[-1]
-        block += text.split(f"UID:{uid}\r\n")[1].split("END:VEVENT")[0]
         sep = ";" if dtstart.startswith("TZID") else ""
-        assert f"DTSTART{sep}{dtstart}\r\n" in block, uid
-        assert f"DTEND{sep}{dtend}\r\n" in block, uid
+        lines = vevent_lines(body, uid)
+        assert f"DTSTART{sep}{dtstart}" in lines, uid
+        assert f"DTEND{sep}{dtend}" in lines, uid
 
 
 def test_icalendar_reads_every_session_at_its_utc_time(body: bytes) -> None:

@@ -1,0 +1,286 @@
+"""Plans, the published roster and delivery records under ``/api/v1``."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, current_app, jsonify, request, url_for
+
+from .. import delivery, planning, publishing
+from .. import schemas as s
+from ..auth import require_user
+from ..errors import BadRequest, FieldError, NotFound
+from ..extensions import db
+from ..models import Attendance, Plan, PlanStatus, ProtectedSession, RosterStatus, UserRole
+from ..services.audit import Actor
+from ..services.records import parse
+from . import bp, transactional
+from .openapi import EXTRA_MODELS, EXTRA_PATHS
+from .resources import _json_body
+
+MANAGE = (UserRole.ADMIN, UserRole.ROTA_MANAGER)
+READ_PLANS = (UserRole.ADMIN, UserRole.ROTA_MANAGER, UserRole.FINANCE)
+
+
+def get_plan(ident: str) -> Plan:
+    """A plan by id, or ``published`` for the most recently published plan."""
+    if ident == "published":
+        plan = db.session.scalar(sa.select(Plan).where(Plan.status == PlanStatus.PUBLISHED)
+                                 .order_by(Plan.published_at.desc(), Plan.id.desc()))
+    else:
+        plan = db.session.get(Plan, int(ident)) if ident.isdigit() else None
+    if plan is None:
+        raise NotFound(f"No plan {ident}")
+    return plan
+
+
+@bp.post("/plans")
+@transactional
+def create_plan() -> tuple[Response, int, dict[str, str]]:
+    user = require_user(MANAGE)
+    data = parse(s.PlanRequest, _json_body())
+    plan = planning.request_plan(data["start"], data["weeks"], data["scope"], data["time_limit"],
+                                 Actor.for_user(user))
+    db.session.commit()
+    if not current_app.config.get("PLAN_SYNCHRONOUS"):
+        planning.start_in_background(current_app._get_current_object(), plan.id)  # type: ignore[attr-defined]
+    else:
+        try:
+            planning.run_plan(plan.id)
+        except Exception:
+            pass
+        plan = db.session.get(Plan, plan.id)  # type: ignore[assignment]
+    return (jsonify(planning.plan_summary(plan)), 202,
+            {"Location": url_for("api.show_plan", ident=plan.id)})
+
+
+@bp.get("/plans")
+@transactional
+def list_plans() -> Response:
+    require_user(READ_PLANS)
+    q = sa.select(Plan).order_by(Plan.id.desc())
+    if "status" in request.args:
+        try:
+            q = q.where(Plan.status == PlanStatus(request.args["status"]))
+        except ValueError:
+            raise BadRequest("Unknown status", [FieldError("status", "one of " + ", ".join(p.value for p in PlanStatus))]) from None
+    if "scope" in request.args:
+        q = q.where(Plan.scope == request.args["scope"])
+    return jsonify({"items": [planning.plan_summary(p) for p in db.session.scalars(q.limit(200))]})
+
+
+@bp.get("/plans/<ident>")
+@transactional
+def show_plan(ident: str) -> Response:
+    require_user(READ_PLANS)
+    return jsonify(planning.plan_summary(get_plan(ident)))
+
+
+@bp.get("/plans/<ident>/sessions")
+@transactional
+def plan_sessions(ident: str) -> Response:
+    require_user(READ_PLANS)
+    plan = get_plan(ident)
+    return jsonify({"items": [planning.session_dict(x) for x in plan.sessions]})
+
+
+@bp.get("/plans/<ident>/shortfalls")
+@transactional
+def plan_shortfalls(ident: str) -> Response:
+    require_user(READ_PLANS)
+    plan = get_plan(ident)
+    return jsonify({"items": [planning.shortfall_dict(x) for x in plan.shortfalls]})
+
+
+@bp.get("/plans/<ident>/problem")
+@transactional
+def plan_problem(ident: str) -> Response:
+    require_user(READ_PLANS)
+    plan = get_plan(ident)
+    if not plan.problem:
+        raise NotFound(f"Plan {plan.id} has no problem yet")
+    return jsonify(plan.problem)
+
+
+@bp.get("/plans/<ident>/solution")
+@transactional
+def plan_solution(ident: str) -> Response:
+    require_user(READ_PLANS)
+    return jsonify(planning.plan_as_solution(get_plan(ident)))
+
+
+@bp.post("/plans/<ident>/publish")
+@transactional
+def publish_plan(ident: str) -> Response:
+    user = require_user(MANAGE)
+    report = publishing.publish(get_plan(ident).id, Actor.for_user(user))
+    return jsonify(report.as_dict())
+
+
+@bp.post("/plans/<ident>/resolve")
+@transactional
+def resolve(ident: str) -> tuple[Response, int]:
+    user = require_user(MANAGE)
+    data = parse(s.ResolveRequest, request.get_json(silent=True) or {})
+    plan, pins = planning.resolve_plan(get_plan(ident).id, Actor.for_user(user), data.get("time_limit"))
+    db.session.commit()
+    if not current_app.config.get("PLAN_SYNCHRONOUS"):
+        planning.start_in_background(current_app._get_current_object(), plan.id, pins)  # type: ignore[attr-defined]
+    else:
+        try:
+            planning.run_plan(plan.id, pins=pins)
+        except Exception:
+            pass
+        plan = db.session.get(Plan, plan.id)  # type: ignore[assignment]
+    return jsonify(planning.plan_summary(plan)), 202
+
+
+@bp.post("/plans/<ident>/sessions")
+@transactional
+def add_plan_session(ident: str) -> tuple[Response, int]:
+    user = require_user(MANAGE)
+    data = parse(s.SessionAdd, _json_body())
+    session = planning.add_session(get_plan(ident).id, data["assignment_id"], data["slot"], Actor.for_user(user))
+    return jsonify(planning.session_dict(session)), 201
+
+
+@bp.patch("/plans/<ident>/sessions/<int:sid>")
+@transactional
+def edit_plan_session(ident: str, sid: int) -> Response:
+    user = require_user(MANAGE)
+    data = parse(s.SessionEdit, _json_body(), partial=True)
+    plan = get_plan(ident)
+    actor = Actor.for_user(user)
+    session = None
+    if data.get("slot") is not None:
+        session = planning.move_session(plan.id, sid, data["slot"], actor)
+    if data.get("pinned") is not None:
+        session = planning.set_pinned(plan.id, sid, data["pinned"], actor)
+    if session is None:
+        session = planning._session(plan, sid)
+    return jsonify(planning.session_dict(session))
+
+
+@bp.delete("/plans/<ident>/sessions/<int:sid>")
+@transactional
+def delete_plan_session(ident: str, sid: int) -> tuple[str, int]:
+    user = require_user(MANAGE)
+    planning.remove_session(get_plan(ident).id, sid, Actor.for_user(user))
+    return "", 204
+
+
+# -- the published roster and delivery --------------------------------------------------------
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name} is not a date", [FieldError(name, "use YYYY-MM-DD")]) from None
+
+
+def roster_item(session: ProtectedSession, att: Attendance | None = None) -> dict[str, Any]:
+    return {
+        "id": session.id, "uid": session.uid, "slot": session.slot, "label": planning.slot_label(session.slot),
+        "start": session.start_at.isoformat(), "end": session.end_at.isoformat(),
+        "status": session.status.value, "sequence": session.sequence,
+        "kind": "team" if session.team_id else "individual",
+        "role": session.assignment.role.title if session.assignment else None,
+        "team": session.team.name if session.team else None,
+        "person_id": session.person_id, "team_id": session.team_id,
+        "attendances": [{"id": a.id, "person_id": a.person_id, "cost": a.cost_pence / 100,
+                         "outcome": a.outcome.value if a.outcome else None,
+                         "fraction_taken": a.fraction_taken}
+                        for a in session.attendances if att is None or a.id == att.id],
+    }
+
+
+@bp.get("/roster")
+@transactional
+def roster() -> Response:
+    """Published sessions; leaders see only their own."""
+    user = require_user()
+    first, last = _date_arg("from"), _date_arg("to")
+    q = (sa.select(Attendance, ProtectedSession).join(ProtectedSession)
+         .where(ProtectedSession.status == RosterStatus.CONFIRMED).order_by(ProtectedSession.start_at))
+    person = request.args.get("person_id")
+    if user.role == UserRole.LEADER:
+        q = q.where(Attendance.person_id == (user.person_id or -1))
+    elif person:
+        if not person.isdigit():
+            raise BadRequest("person_id must be a number", [FieldError("person_id", "not a number")])
+        q = q.where(Attendance.person_id == int(person))
+    items = []
+    for att, session in db.session.execute(q):
+        day = session.start_at.date()
+        if (first and day < first) or (last and day > last):
+            continue
+        items.append(roster_item(session, att))
+    return jsonify({"items": items})
+
+
+@bp.post("/attendances/<int:ident>/delivery")
+@transactional
+def record_delivery(ident: str) -> Response:
+    user = require_user((UserRole.ADMIN, UserRole.ROTA_MANAGER, UserRole.LEADER))
+    data = parse(s.DeliveryIn, _json_body())
+    att = delivery.attendance_for(user, int(ident))
+    delivery.record_delivery(att, data["outcome"], data.get("fraction_taken"), data.get("note"), Actor.for_user(user))
+    return jsonify(roster_item(att.session, att))
+
+
+@bp.get("/delivery")
+@transactional
+def delivery_summary() -> Response:
+    user = require_user()
+    by = request.args.get("by", "month")
+    person_id = user.person_id if user.role == UserRole.LEADER else None
+    if user.role == UserRole.LEADER and person_id is None:
+        return jsonify({"by": by, "items": []})
+    rows = delivery.planned_vs_delivered(by, _date_arg("from"), _date_arg("to"), person_id)
+    return jsonify({"by": by, "items": rows})
+
+
+EXTRA_MODELS.extend([s.PlanRequest, s.ResolveRequest, s.SessionAdd, s.SessionEdit, s.DeliveryIn])
+
+
+def _body(model: type) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+
+
+_OK = {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+       "400": {"description": "Bad request"}, "401": {"description": "Not signed in"},
+       "403": {"description": "Role not allowed"}, "404": {"description": "Not found"},
+       "409": {"description": "Conflict"}, "422": {"description": "Invalid fields"}}
+_ID = [{"name": "ident", "in": "path", "required": True, "schema": {"type": "string"}, "description": "plan id or 'published'"}]
+_SID = _ID + [{"name": "sid", "in": "path", "required": True, "schema": {"type": "integer"}}]
+EXTRA_PATHS.update({
+    "/api/v1/plans": {"get": {"tags": ["plans"], "summary": "List plans", "responses": _OK},
+                      "post": {"tags": ["plans"], "summary": "Request a plan (solved in the background)",
+                               "requestBody": _body(s.PlanRequest), "responses": {**_OK, "202": {"description": "Queued"}}}},
+    "/api/v1/plans/{ident}": {"get": {"tags": ["plans"], "summary": "A plan with its progress", "parameters": _ID, "responses": _OK}},
+    "/api/v1/plans/{ident}/sessions": {
+        "get": {"tags": ["plans"], "summary": "Sessions of a plan", "parameters": _ID, "responses": _OK},
+        "post": {"tags": ["plans"], "summary": "Add a session by hand", "parameters": _ID, "requestBody": _body(s.SessionAdd), "responses": {**_OK, "201": {"description": "Added"}}}},
+    "/api/v1/plans/{ident}/sessions/{sid}": {
+        "patch": {"tags": ["plans"], "summary": "Pin, unpin or move a session", "parameters": _SID, "requestBody": _body(s.SessionEdit), "responses": _OK},
+        "delete": {"tags": ["plans"], "summary": "Remove an unpinned session", "parameters": _SID, "responses": {**_OK, "204": {"description": "Removed"}}}},
+    "/api/v1/plans/{ident}/shortfalls": {"get": {"tags": ["plans"], "summary": "Shortfalls with reasons", "parameters": _ID, "responses": _OK}},
+    "/api/v1/plans/{ident}/problem": {"get": {"tags": ["plans"], "summary": "The exact problem solved (sel-time/problem@1)", "parameters": _ID, "responses": _OK}},
+    "/api/v1/plans/{ident}/solution": {"get": {"tags": ["plans"], "summary": "The plan as it stands (sel-time/solution@1)", "parameters": _ID, "responses": _OK}},
+    "/api/v1/plans/{ident}/publish": {"post": {"tags": ["plans"], "summary": "Publish (idempotent)", "parameters": _ID, "responses": _OK}},
+    "/api/v1/plans/{ident}/resolve": {"post": {"tags": ["plans"], "summary": "Re-solve keeping pins", "parameters": _ID, "requestBody": {"required": False, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ResolveRequest"}}}}, "responses": {**_OK, "202": {"description": "Queued"}}}},
+    "/api/v1/roster": {"get": {"tags": ["roster"], "summary": "Published sessions (leaders: their own)", "parameters": [
+        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+        {"name": "person_id", "in": "query", "schema": {"type": "integer"}}], "responses": _OK}},
+    "/api/v1/attendances/{ident}/delivery": {"post": {"tags": ["roster"], "summary": "Record whether the time was taken", "parameters": [
+        {"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}], "requestBody": _body(s.DeliveryIn), "responses": _OK}},
+    "/api/v1/delivery": {"get": {"tags": ["roster"], "summary": "Planned versus delivered protected time", "parameters": [
+        {"name": "by", "in": "query", "schema": {"type": "string", "enum": list(delivery.GROUPINGS)}},
+        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}], "responses": _OK}},
+})

@@ -1,0 +1,162 @@
+"""Was the protected time actually taken? Leaders record each past session, through the API
+or a one-click signed link in their calendar; this is how the system tracks progress."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from .clock import LONDON, now_utc
+from .errors import FieldError, Forbidden, NotFound, ValidationError
+from .extensions import db
+from .models import (
+    Attendance,
+    Outcome,
+    Person,
+    ProtectedSession,
+    RosterStatus,
+    User,
+    UserRole,
+)
+from .services.audit import Actor, record
+
+LINK_SALT = "sel-time/delivery-record"
+LINK_MAX_AGE = 60 * 60 * 24 * 120  # a link in a calendar event works for 120 days
+
+
+def fraction_for(outcome: Outcome, fraction: float | None) -> float:
+    if outcome == Outcome.TAKEN:
+        return 1.0
+    if outcome == Outcome.PARTIAL:
+        if fraction is None or not 0 < fraction < 1:
+            raise ValidationError("Say how much of the session was taken",
+                                  [FieldError("fraction_taken", "between 0 and 1 (exclusive) when partly taken")])
+        return float(fraction)
+    return 0.0
+
+
+def record_delivery(attendance: Attendance, outcome_text: str, fraction: float | None,
+                    note: str | None, actor: Actor, *, now: datetime | None = None) -> Attendance:
+    """Record the outcome of one person's past session (may be corrected later)."""
+    try:
+        outcome = Outcome(outcome_text)
+    except ValueError:
+        raise ValidationError("Unknown outcome", [FieldError(
+            "outcome", "one of " + ", ".join(o.value for o in Outcome))]) from None
+    session = attendance.session
+    if session.status != RosterStatus.CONFIRMED:
+        raise ValidationError("This session was removed from the roster", [FieldError("session", "cancelled")])
+    if session.start_at > (now or now_utc()):
+        raise ValidationError("The session has not started yet", [FieldError("session", f"starts {session.start_at.astimezone(LONDON):%a %d %b %H:%M}")])
+    if note is not None and len(note) > 500:
+        raise ValidationError("The note is too long", [FieldError("note", "at most 500 characters")])
+    old = {"outcome": attendance.outcome.value if attendance.outcome else None, "fraction_taken": attendance.fraction_taken}
+    attendance.outcome = outcome
+    attendance.fraction_taken = fraction_for(outcome, fraction)
+    attendance.note = note
+    attendance.recorded_at = now or now_utc()
+    attendance.recorded_by = actor.label
+    db.session.flush()
+    record(actor, "record_delivery", "attendance", attendance.id, old,
+           {"outcome": outcome.value, "fraction_taken": attendance.fraction_taken})
+    return attendance
+
+
+def attendance_for(user: User, attendance_id: int) -> Attendance:
+    """The attendance a user may record: their own (leader) or anyone's (rota manager, admin)."""
+    attendance = db.session.get(Attendance, attendance_id)
+    if attendance is None:
+        raise NotFound(f"No attendance {attendance_id}")
+    if user.role == UserRole.LEADER and attendance.person_id != user.person_id:
+        raise NotFound(f"No attendance {attendance_id}")
+    if user.role == UserRole.FINANCE:
+        raise Forbidden("Finance can read delivery but not record it")
+    return attendance
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
+
+
+def delivery_link_token(attendance: Attendance) -> str:
+    """A signed, expiring token that lets its holder record this one attendance only."""
+    return _serializer().dumps({"a": attendance.id, "p": attendance.person_id})
+
+
+def attendance_from_link(token: str) -> Attendance:
+    try:
+        data = _serializer().loads(token, max_age=LINK_MAX_AGE)
+    except SignatureExpired:
+        raise ValidationError("This link has expired; record the session in sel-time instead",
+                              [FieldError("token", "expired")]) from None
+    except BadSignature:
+        raise NotFound("This link is not valid") from None
+    attendance = db.session.get(Attendance, data.get("a"))
+    if attendance is None or attendance.person_id != data.get("p"):
+        raise NotFound("This link is not valid")
+    return attendance
+
+
+# -- planned versus delivered ---------------------------------------------------------------------
+
+GROUPINGS = ("person", "role", "profession", "organisation", "month")
+
+
+def planned_vs_delivered(by: str, first: date | None, last: date | None,
+                         person_id: int | None = None) -> list[dict[str, Any]]:
+    """Hours and sessions of protected time planned (published) and delivered (recorded as
+    taken, part-taken pro rata), grouped ``by`` person, role, profession, organisation or month."""
+    if by not in GROUPINGS:
+        raise ValidationError("Unknown grouping", [FieldError("by", "one of " + ", ".join(GROUPINGS))])
+    q = (sa.select(Attendance, ProtectedSession, Person)
+         .join(ProtectedSession, Attendance.session_id == ProtectedSession.id)
+         .join(Person, Attendance.person_id == Person.id)
+         .where(ProtectedSession.status == RosterStatus.CONFIRMED))
+    if person_id is not None:
+        q = q.where(Attendance.person_id == person_id)
+    rows: dict[str, dict[str, Any]] = defaultdict(lambda: {
+        "sessions_planned": 0, "hours_planned": 0.0, "sessions_past": 0, "hours_past": 0.0,
+        "sessions_recorded": 0,
+        "hours_delivered": 0.0, "sessions_lost": 0})
+    now = now_utc()
+    for att, session, person in db.session.execute(q):
+        day = session.start_at.astimezone(LONDON).date()
+        if (first and day < first) or (last and day > last):
+            continue
+        if by == "person":
+            key = person.name
+        elif by == "role":
+            key = session.assignment.role.title if session.assignment else f"Team: {session.team.name if session.team else '?'}"
+        elif by == "profession":
+            key = person.profession.value
+        elif by == "organisation":
+            key = person.organisation.name
+        else:
+            key = day.strftime("%Y-%m")
+        hours = (session.end_at - session.start_at).total_seconds() / 3600
+        row = rows[key]
+        row["sessions_planned"] += 1
+        row["hours_planned"] += hours
+        if session.start_at <= now:
+            row["sessions_past"] += 1
+            row["hours_past"] += hours
+        if att.outcome is not None:
+            row["sessions_recorded"] += 1
+            row["hours_delivered"] += hours * (att.fraction_taken or 0.0)
+            if att.outcome not in (Outcome.TAKEN, Outcome.PARTIAL):
+                row["sessions_lost"] += 1
+    out = []
+    for key in sorted(rows):
+        row = rows[key]
+        row["hours_planned"] = round(row["hours_planned"], 2)
+        row["hours_delivered"] = round(row["hours_delivered"], 2)
+        # Of the protected time that should already have happened, the share delivered.
+        row["delivery_rate"] = (round(row["hours_delivered"] / row["hours_past"], 4)
+                                if row["hours_past"] else None)
+        row["hours_past"] = round(row["hours_past"], 2)
+        out.append({by: key, **row})
+    return out

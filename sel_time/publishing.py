@@ -1,0 +1,232 @@
+"""Publishing a plan: its sessions become the live roster for its horizon and scope, in one
+transaction. Sessions keep their identity (and calendar UID) when they stay in their slot or
+move; their sequence number rises whenever they change; the backfill cost is fixed on each
+session when it is published, so a later rate change never rewrites history."""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from .clock import now_utc
+from .errors import Conflict, FieldError, NotFound
+from .extensions import db
+from .models import (
+    Attendance,
+    Plan,
+    PlanSession,
+    PlanStatus,
+    ProtectedSession,
+    RosterStatus,
+)
+from .scheduling import Scope, governed, key_id
+from .services.audit import Actor, record
+
+UID_NAMESPACE = uuid.UUID("6f1d3c1e-5b0a-4e37-9c39-5e1f2d9a7b10")
+Owner = tuple[str, int]
+
+
+@dataclass
+class PublishReport:
+    plan_id: int
+    added: int = 0
+    moved: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    cancelled: int = 0
+    already_published: bool = False
+    people: set[int] = field(default_factory=set)  # whose feeds changed
+    teams: set[int] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"plan": self.plan_id, "added": self.added, "moved": self.moved,
+                "changed": self.changed, "unchanged": self.unchanged, "cancelled": self.cancelled,
+                "already_published": self.already_published}
+
+    def summary(self) -> str:
+        if self.already_published:
+            return f"Plan {self.plan_id} is already published; nothing changed"
+        return (f"Published plan {self.plan_id}: {self.added} added, {self.moved} moved, "
+                f"{self.changed} changed, {self.unchanged} unchanged, {self.cancelled} removed")
+
+
+def _owner_of_plan_session(s: PlanSession) -> Owner:
+    return ("t", s.team_id) if s.team_id is not None else ("a", s.assignment_id or 0)
+
+
+def _owner_of_published(s: ProtectedSession) -> Owner:
+    return ("t", s.team_id) if s.team_id is not None else ("a", s.assignment_id or 0)
+
+
+def stable_uid(owner: Owner, slot: str, n: int = 0) -> str:
+    """A UID derived from the session's identity (who it is for and the slot it was first
+    published in), never from its position or a random value."""
+    name = f"{owner[0]}{owner[1]}/{slot}" + (f"#{n}" if n else "")
+    return f"{uuid.uuid5(UID_NAMESPACE, name)}@sel-time"
+
+
+def _attendees(s: PlanSession) -> dict[int, int]:
+    """person id → cost in pence of those attending."""
+    if s.person_id is not None:
+        return {s.person_id: s.cost_pence}
+    return {a.person_id: a.cost_pence for a in s.attendees if a.attending}
+
+
+def publish(plan_id: int, actor: Actor, *, now: datetime | None = None) -> PublishReport:
+    """Make the plan the live roster for its horizon and scope. Idempotent; flushes only."""
+    plan = db.session.get(Plan, plan_id, with_for_update=True,
+                          options=[selectinload(Plan.sessions).selectinload(PlanSession.attendees)])
+    if plan is None:
+        raise NotFound(f"No plan {plan_id}")
+    report = PublishReport(plan.id)
+    if plan.status == PlanStatus.PUBLISHED:
+        report.already_published = True
+        return report
+    if plan.status != PlanStatus.DRAFT:
+        raise Conflict(f"Plan {plan.id} is {plan.status.value}; only a draft can be published",
+                       [FieldError("plan", plan.status.value)])
+    with db.session.no_autoflush:
+        _apply(plan, report, now or now_utc())
+    db.session.flush()
+    record(actor, "publish", "plan", plan.id, None, report.as_dict())
+    from .feeds import mark_stale
+
+    mark_stale(report.people, report.teams)
+    return report
+
+
+def _apply(plan: Plan, report: PublishReport, now: datetime) -> None:
+    first, last = plan.start_date, plan.end_date
+    gov = governed(Scope.parse(plan.scope), first, last)
+    owners_in_problem = {("a", key_id(c["id"])) for c in (plan.problem or {}).get("commitments", [])}
+    owners_in_problem |= {("t", key_id(t["id"])) for t in (plan.problem or {}).get("teams", [])}
+    governs = lambda o: o in owners_in_problem or (o[0] == "a" and o[1] in gov.assignment_ids) or (  # noqa: E731
+        o[0] == "t" and o[1] in gov.team_ids)
+
+    slots_in_horizon = {s["id"] for s in (plan.problem or {}).get("slots", [])}
+    existing = [
+        s for s in db.session.scalars(
+            sa.select(ProtectedSession).where(ProtectedSession.start_at >= now)
+            .options(selectinload(ProtectedSession.attendances))
+            .order_by(ProtectedSession.start_at, ProtectedSession.id))
+        if s.slot in slots_in_horizon and governs(_owner_of_published(s))
+    ]
+    live = [s for s in existing if s.status == RosterStatus.CONFIRMED]
+    cancelled_by_key = {(_owner_of_published(s), s.slot): s for s in existing if s.status == RosterStatus.CANCELLED}
+    wanted = [s for s in plan.sessions if s.start_at >= now]
+
+    taken_uids = set(db.session.scalars(sa.select(ProtectedSession.uid)))
+    live_by_key = {(_owner_of_published(s), s.slot): s for s in live}
+    matched_old: set[int] = set()
+    unmatched_new: dict[Owner, list[PlanSession]] = defaultdict(list)
+    for ps in wanted:
+        key = (_owner_of_plan_session(ps), ps.slot)
+        old = live_by_key.get(key)
+        if old is not None:
+            matched_old.add(old.id)
+            if _sync_attendance(old, ps, now):
+                report.changed += 1
+                _touch(report, old)
+            else:
+                report.unchanged += 1
+            old.plan_id = plan.id
+        else:
+            unmatched_new[key[0]].append(ps)
+
+    unmatched_old: dict[Owner, list[ProtectedSession]] = defaultdict(list)
+    for s in live:
+        if s.id not in matched_old:
+            unmatched_old[_owner_of_published(s)].append(s)
+
+    for owner, news in unmatched_new.items():
+        olds = unmatched_old.get(owner, [])
+        for ps in news:
+            revived = cancelled_by_key.get((owner, ps.slot))
+            if olds:  # the same person's or team's session, moved to another slot
+                old = olds.pop(0)
+                old.slot, old.start_at, old.end_at = ps.slot, ps.start_at, ps.end_at
+                old.sequence += 1
+                old.last_modified = now
+                old.plan_id = plan.id
+                old.attendances.clear()
+                db.session.flush()
+                _sync_attendance(old, ps, now, fresh=True)
+                report.moved += 1
+                _touch(report, old)
+            elif revived is not None:  # back in a slot it was removed from
+                revived.status = RosterStatus.CONFIRMED
+                revived.sequence += 1
+                revived.last_modified = now
+                revived.plan_id = plan.id
+                revived.attendances.clear()
+                db.session.flush()
+                _sync_attendance(revived, ps, now, fresh=True)
+                report.added += 1
+                _touch(report, revived)
+            else:
+                session = ProtectedSession(
+                    uid=_free_uid(owner, ps.slot, taken_uids), person_id=ps.person_id,
+                    assignment_id=ps.assignment_id, team_id=ps.team_id, slot=ps.slot,
+                    start_at=ps.start_at, end_at=ps.end_at, status=RosterStatus.CONFIRMED,
+                    sequence=0, plan_id=plan.id, published_at=now, last_modified=now)
+                db.session.add(session)
+                _sync_attendance(session, ps, now, fresh=True)
+                report.added += 1
+                _touch(report, session)
+    for olds in unmatched_old.values():
+        for old in olds:
+            old.status = RosterStatus.CANCELLED
+            old.sequence += 1
+            old.last_modified = now
+            report.cancelled += 1
+            _touch(report, old)
+
+    for other in db.session.scalars(sa.select(Plan).where(
+            Plan.status == PlanStatus.PUBLISHED, Plan.scope == plan.scope, Plan.id != plan.id)):
+        other.status = PlanStatus.SUPERSEDED
+    plan.status = PlanStatus.PUBLISHED
+    plan.published_at = now
+
+
+def _free_uid(owner: Owner, slot: str, taken: set[str]) -> str:
+    n = 0
+    while True:
+        uid = stable_uid(owner, slot, n)
+        if uid not in taken:
+            taken.add(uid)
+            return uid
+        n += 1
+
+
+def _touch(report: PublishReport, s: ProtectedSession) -> None:
+    if s.team_id is not None:
+        report.teams.add(s.team_id)
+    for a in s.attendances:
+        report.people.add(a.person_id)
+    if s.person_id is not None:
+        report.people.add(s.person_id)
+
+
+def _sync_attendance(session: ProtectedSession, ps: PlanSession, now: datetime, fresh: bool = False) -> bool:
+    """Make the session's attendances those of the plan session. Costs already fixed on an
+    attendance are kept; new attendances fix today's cost. Returns whether anything changed."""
+    want = _attendees(ps)
+    have = {a.person_id: a for a in session.attendances}
+    changed = False
+    for pid, att in list(have.items()):
+        if pid not in want:
+            session.attendances.remove(att)
+            changed = True
+    for pid, cost in want.items():
+        if pid not in have:
+            session.attendances.append(Attendance(person_id=pid, cost_pence=cost))
+            changed = True
+    if changed and not fresh:
+        session.sequence += 1
+        session.last_modified = now
+    return changed

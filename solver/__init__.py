@@ -1,0 +1,26 @@
+"""sel-time's pure optimisation package: a problem goes in, a plan comes out.
+
+Public API::
+
+    from solver import parse_problem, load_problem, solution_to_dict, ProblemError
+    from solver import solve, SolveOptions, check
+"""
+
+from solver.check import CheckResult, check
+from solver.io import ProblemError, load_problem, parse_problem, parse_solution, solution_to_dict
+from solver.model import Problem, Solution
+from solver.solve import SolveOptions, solve
+
+__all__ = [
+    "CheckResult",
+    "Problem",
+    "ProblemError",
+    "Solution",
+    "SolveOptions",
+    "check",
+    "load_problem",
+    "parse_problem",
+    "parse_solution",
+    "solution_to_dict",
+    "solve",
+]

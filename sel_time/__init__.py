@@ -34,9 +34,14 @@ def create_app(config_class: type | None = None, **overrides: Any) -> Flask:
     from .api import bp as api_bp
     from .api.errors import register_error_handlers
     from .cli import cli
+    from .feeds.routes import RedactFeedTokens
+    from .feeds.routes import bp as feeds_bp
     from .health import bp as health_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(feeds_bp)
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "sel_time"):
+        logging.getLogger(name).addFilter(RedactFeedTokens())
     app.register_blueprint(health_bp)
     register_error_handlers(app)
     app.cli.add_command(cli)

@@ -281,3 +281,47 @@ def export_plan_command(plan_ref: str, problem_path: str, solution_path: str) ->
     with open(solution_path, "w", encoding="utf-8") as fh:
         json.dump(plan_as_solution(plan), fh, indent=1)
     click.echo(f"Wrote plan {plan.id}: {problem_path} and {solution_path}")
+
+
+@command("export-ics")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+def export_ics_command(out_dir: str) -> None:
+    """Write every feed of the published roster to files: people/, teams/, departments/,
+    organisations/ (each named so a person can find theirs)."""
+    import time
+    from pathlib import Path
+
+    from .feeds.service import all_feeds, get_feed
+
+    started = time.monotonic()
+    feeds = all_feeds()
+    with click.progressbar(feeds, label="Rendering feeds", file=sys.stderr) as bar:
+        for kind, target_id, name in bar:
+            path = Path(out_dir) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(get_feed(kind, target_id).body)
+    click.echo(f"Wrote {len(feeds)} feeds to {out_dir} in {time.monotonic() - started:.1f} s")
+
+
+@command("feed-link")
+@click.option("--user", "email", required=True, help="the user the link is issued to")
+@click.option("--kind", type=click.Choice(["person", "team", "department", "organisation"]), default="person")
+@click.option("--target", "target_id", type=int, default=None, help="id of the team, department or organisation (default: the user's own person)")
+def feed_link_command(email: str, kind: str, target_id: int | None) -> None:
+    """Print a new secret feed URL for a user (older links of theirs to that feed stop working)."""
+    from .feeds.routes import feed_url
+    from .feeds.service import issue_token
+    from .models import FeedKind, User
+    from .services.audit import CLI_ACTOR
+
+    user = db.session.scalar(sa.select(User).where(User.email == email.lower()))
+    if user is None:
+        raise SelTimeError(f"No user with email {email}")
+    if target_id is None:
+        if user.person_id is None:
+            raise SelTimeError("Give --target: this user is not linked to a person")
+        target_id = user.person_id
+    _, secret = issue_token(user, FeedKind(kind), target_id, CLI_ACTOR)
+    urls = feed_url(secret)
+    click.echo(urls["url"])
+    click.echo(urls["webcal"], err=True)

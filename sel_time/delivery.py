@@ -3,12 +3,12 @@ or a one-click signed link in their calendar; this is how the system tracks prog
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from .clock import LONDON, now_utc
 from .errors import FieldError, Forbidden, NotFound, ValidationError
@@ -25,7 +25,7 @@ from .models import (
 from .services.audit import Actor, record
 
 LINK_SALT = "sel-time/delivery-record"
-LINK_MAX_AGE = 60 * 60 * 24 * 120  # a link in a calendar event works for 120 days
+LINK_DAYS_AFTER = 120  # a link in a calendar event works until 120 days after the session
 
 
 def fraction_for(outcome: Outcome, fraction: float | None) -> float:
@@ -78,23 +78,28 @@ def attendance_for(user: User, attendance_id: int) -> Attendance:
     return attendance
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
 
 
 def delivery_link_token(attendance: Attendance) -> str:
-    """A signed, expiring token that lets its holder record this one attendance only."""
-    return _serializer().dumps({"a": attendance.id, "p": attendance.person_id})
+    """A signed token that lets its holder record this one attendance only, until 120 days
+    after the session. It carries its own expiry rather than a signing time, so the same
+    session always gives the same link (and a calendar feed the same bytes)."""
+    expires = attendance.session.end_at + timedelta(days=LINK_DAYS_AFTER)
+    return _serializer().dumps({"a": attendance.id, "p": attendance.person_id, "e": int(expires.timestamp())})
 
 
-def attendance_from_link(token: str) -> Attendance:
+def attendance_from_link(token: str, *, now: datetime | None = None) -> Attendance:
     try:
-        data = _serializer().loads(token, max_age=LINK_MAX_AGE)
-    except SignatureExpired:
-        raise ValidationError("This link has expired; record the session in sel-time instead",
-                              [FieldError("token", "expired")]) from None
+        data = _serializer().loads(token)
     except BadSignature:
         raise NotFound("This link is not valid") from None
+    if not isinstance(data, dict) or not isinstance(data.get("e"), int):
+        raise NotFound("This link is not valid")
+    if (now or now_utc()).timestamp() > data["e"]:
+        raise ValidationError("This link has expired; record the session in sel-time instead",
+                              [FieldError("token", "expired")])
     attendance = db.session.get(Attendance, data.get("a"))
     if attendance is None or attendance.person_id != data.get("p"):
         raise NotFound("This link is not valid")

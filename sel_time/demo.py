@@ -685,7 +685,7 @@ class _Builder:
         off = self.rng.sample(days, 5 - math.ceil(halves / 2))
         on = [d for d in days if d not in off]
         worked = [(d, h) for d in on for h in (AM, PM)]
-        if halves % 2:  # a half-day off, most often an afternoon
+        if halves % 2:  # one afternoon off
             worked.remove((self.rng.choice(on), PM))
         return worked
 
@@ -961,7 +961,8 @@ class _Builder:
                    location="ICB offices, 160 Tooley Street")
         cds = [x for code in PCN_CODES for x in h[f"pcn:{code}"]]
         self._team("SEL-PCN-CD-FORUM", "SEL Primary Care Clinical Directors Forum",
-                   TeamKind.LEADERSHIP_TEAM, cds, 1, _MO, ("Wed/PM", "Thu/PM"), "SEL-CCPL-SYS")
+                   TeamKind.LEADERSHIP_TEAM, cds, 1, _MO, ("Wed/PM", "Thu/PM", "Tue/PM"),
+                   "SEL-CCPL-SYS")
         by_prof = self._by_profession
         ahps = h["sys:ahp"] + [x for b in BOROUGHS for x in h[f"place:{BOROUGH_ABBR[b]}:ahp"]]
         ahps += self._free(by_prof(P.AHP), 10 - len(ahps), 2, ahps)
@@ -986,7 +987,7 @@ class _Builder:
         self._team("SEL-FELLOWS-2026", "SEL Leadership Fellows 2026 cohort",
                    TeamKind.TRAINING_COHORT, fellows, 1, _FN, ("Thu/AM+Thu/PM", "Wed/AM+Wed/PM"),
                    "SEL-LDP-FELLOWS-2026", budget_gbp=60_000,
-                   location="King's Health Partners Education Centre")
+                   location="In person, London Bridge, and online")
         sets = ("Integrated Neighbourhood Teams", "Urgent and Emergency Care",
                 "Mental Health and Wellbeing", "Children and Families")
         for i, theme in enumerate(sets):

@@ -681,6 +681,7 @@ class _Importer:
             both = [f"{d} {h}" for d, h in other if (d, h) in clinical]
             if both:
                 errors["non_clinical_sessions"] = f"{', '.join(both)} also in clinical_sessions"
+                other = [x for x in other if x not in clinical]
             pattern = [{"day": d, "half": h, "kind": k.value}
                        for k, items in ((SessionKind.CLINICAL, clinical), (SessionKind.NON_CLINICAL, other))
                        for d, h in items]
@@ -728,7 +729,7 @@ class _Importer:
         return value
 
     def run(self, tables: list[_Table], report: ImportReport) -> None:
-        for t, table in sorted(enumerate(tables), key=lambda x: KINDS.index(x[1].kind)):
+        for t, table in enumerate(sorted(tables, key=lambda x: KINDS.index(x.kind))):
             sheet = SHEETS[table.kind]
             entity = records.ENTITIES[sheet.entity]
             counts = report.counts.setdefault(table.kind, Counts())

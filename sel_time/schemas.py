@@ -457,3 +457,8 @@ class DeliveryIn(Strict):
     outcome: Literal["taken", "partial", "lost_clinical_pressure", "lost_sickness", "lost_other"]
     fraction_taken: float | None = Field(None, gt=0, lt=1, description="for partial: share of the session taken")
     note: str | None = Field(None, max_length=500)
+
+
+class FeedLinkIn(Strict):
+    kind: Literal["person", "team", "department", "organisation"]
+    target_id: int

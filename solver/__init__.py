@@ -1,5 +1,11 @@
 """sel-time's pure optimisation package: a problem goes in, a plan comes out.
 
+Where things are: `model` (frozen dataclasses), `io` (JSON, validation), `constraints`
+(the CP-SAT model, one function per rule family), `conflicts` (do the pins hold? why
+not?), `greedy` (the hand-made baseline and the repair of a previous plan), `decompose`
+(independent blocks and groups), `solve` (the whole run), `explain` (shortfall reasons),
+`plan` (pricing a plan), `check` (independent re-verification), `__main__` (the CLI).
+
 Public API::
 
     from solver import parse_problem, load_problem, solution_to_dict, ProblemError

@@ -159,9 +159,12 @@ def check(problem: Problem, solution: dict) -> CheckResult:
         dept = people[p].department
         if dept is not None:
             away[(dept, slot)] += 1
+    caps_by_dept: dict[str, list] = defaultdict(list)
     for cap in problem.caps:
-        for (dept, slot), n in away.items():
-            if dept == cap.department and (cap.slots is None or slot in cap.slots) and n > cap.max_away:
+        caps_by_dept[cap.department].append(cap)
+    for (dept, slot), n in away.items():
+        for cap in caps_by_dept.get(dept, ()):
+            if (cap.slots is None or slot in cap.slots) and n > cap.max_away:
                 v.append(f"{n} of {dept} away in {slot}, above its cap of {cap.max_away} (rule 4)")
 
     # Rule 5: per day, per week, window max; and window counts for shortfall.
@@ -186,8 +189,14 @@ def check(problem: Problem, solution: dict) -> CheckResult:
 
     short_total = 0
     short_windows: dict[tuple[str, str, int], tuple[int, int]] = {}
+    slots_of: dict[str, list[str]] = defaultdict(list)  # commitment -> session slots
+    for (p, slot), cid in session_keys.items():
+        slots_of[cid].append(slot)
+    team_slots: dict[str, list[str]] = defaultdict(list)
+    for tid, slot in meetings:
+        team_slots[tid].append(slot)
     for c in problem.commitments:
-        mine = [slot for (p, slot), cid in session_keys.items() if cid == c.id]
+        mine = slots_of.get(c.id, [])
         for wi, w in enumerate(c.windows):
             n = sum(1 for slot in mine if in_window(slot, w))
             if w.max is not None and n > w.max:
@@ -196,7 +205,7 @@ def check(problem: Problem, solution: dict) -> CheckResult:
                 short_total += w.sessions - n
                 short_windows[("commitment", c.id, wi)] = (w.sessions, n)
     for t in problem.teams:
-        mine = [slot for (tid, slot) in meetings if tid == t.id]
+        mine = team_slots.get(t.id, [])
         for wi, w in enumerate(t.windows):
             n = sum(1 for slot in mine if in_window(slot, w))
             if w.max is not None and n > w.max:

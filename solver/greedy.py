@@ -7,6 +7,7 @@ result is a valid plan whenever the pins are consistent (it starts from them).
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from typing import Iterable, Optional, Sequence
 
@@ -32,6 +33,7 @@ class Ledger:
         self._days = problem.slot_days
         self._weeks = problem.slot_weeks
         self._slot_ids = [s.id for s in problem.slots]
+        self._sorted: dict[str, list[int]] = {}
         if base is not None:
             for (t, s), attendees in base.meetings.items():
                 self.add_meeting(t, s, attendees)
@@ -105,6 +107,13 @@ class Ledger:
                         if pr.caps[ci].covers(sid):
                             extra[ci] += 1
         return out
+
+    def available_in(self, p: str, lo: int, hi: int) -> list[int]:
+        """p's available slot indexes in [lo, hi)."""
+        a = self._sorted.get(p)
+        if a is None:
+            a = self._sorted[p] = sorted(self._avail[p])
+        return a[bisect.bisect_left(a, lo) : bisect.bisect_left(a, hi)]
 
     def _cost(self, p: str, s: int) -> int:
         """Marginal price in pence of p taking slot s (backfill + avoid)."""
@@ -181,8 +190,7 @@ class Ledger:
         if need <= 0:
             return
         shortfall = self.problem.weights_pence["shortfall"]
-        avail = self._avail[c.person]
-        cands = sorted((self._cost(c.person, s), s) for s in avail if lo <= s < hi)
+        cands = sorted((self._cost(c.person, s), s) for s in self.available_in(c.person, lo, hi))
         for price, s in cands:
             if need <= 0 or price >= shortfall:
                 break
@@ -198,11 +206,10 @@ class Ledger:
                 self.place_team_window(t, wi)
         order = []
         for c in pr.commitments:
-            avail = self._avail[c.person]
             for wi, (lo, hi) in enumerate(pr.commitment_ranges[c.id]):
                 if c.windows[wi].sessions <= 0:
                     continue
-                n = sum(1 for s in avail if lo <= s < hi)
+                n = len(self.available_in(c.person, lo, hi))
                 order.append((n - c.windows[wi].sessions, c.id, wi))
         order.sort()
         for _, cid, wi in order:

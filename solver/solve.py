@@ -143,8 +143,10 @@ def _solve_cp_sat(problem: Problem, options: SolveOptions, hints: list[Plan], t0
     parts = list(scopes(problem, options.chunk))
     n_blocks = len(blocks(problem))
     total_size = sum(max(1, size) for _, size in parts) or 1
-    # Deterministic shares (workers=1) are fixed up front; otherwise leftovers roll on.
-    budget0 = max(0.05, deadline - time.monotonic()) * 0.95
+    # With one worker each part's budget is deterministic time, fixed from the options
+    # alone so that the same seed gives the same plan; otherwise wall time, and what a
+    # part leaves unused rolls on to the next.
+    budget0 = options.time_limit * 0.85
     plan = Plan()
     bound = 0
     all_optimal = True

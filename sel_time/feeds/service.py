@@ -1,20 +1,277 @@
-"""Which feeds exist, what is in them, and keeping their rendered bytes fresh."""
+"""Which feeds exist, who may read them, what is in them, and keeping their rendered bytes
+fresh: rendered once after a publish (or on the first request after a change), then served
+from the cache with a strong ETag."""
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
 
+from ..clock import now_utc
+from ..errors import FieldError, Forbidden, NotFound, ValidationError
 from ..extensions import db
-from ..models import FeedCache, FeedKind, Person, Team
+from ..models import (
+    Attendance,
+    Department,
+    FeedCache,
+    FeedKind,
+    FeedToken,
+    Organisation,
+    Person,
+    ProtectedSession,
+    RoleAssignment,
+    RosterStatus,
+    Team,
+    User,
+    UserRole,
+    team_member,
+)
+from ..services.audit import Actor, record
+from .render import FeedCalendar, FeedEvent, etag_for, render_feed
+
+WINDOW_BACK = timedelta(weeks=4)  # past sessions kept in a feed
+CANCELLED_GRACE = timedelta(days=7)  # a removed session shows as cancelled this long, then leaves
+COLOURS = {FeedKind.PERSON: "#005EB8", FeedKind.TEAM: "#007F3B", FeedKind.DEPARTMENT: "#330072",
+           FeedKind.ORGANISATION: "#425563"}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- tokens ---------------------------------------------------------------------------------------
+
+
+def _target_name(kind: FeedKind, target_id: int) -> str:
+    model = {FeedKind.PERSON: Person, FeedKind.TEAM: Team, FeedKind.DEPARTMENT: Department,
+             FeedKind.ORGANISATION: Organisation}[kind]
+    obj = db.session.get(model, target_id)
+    if obj is None:
+        raise ValidationError("No such feed", [FieldError("target_id", f"no {kind.value} {target_id}")])
+    return obj.name
+
+
+def may_subscribe(user: User, kind: FeedKind, target_id: int) -> bool:
+    """Leaders: their own feed, their teams' and their department's. Managers: any."""
+    if user.role in (UserRole.ADMIN, UserRole.ROTA_MANAGER):
+        return True
+    person = user.person
+    if user.role != UserRole.LEADER or person is None:
+        return False
+    if kind == FeedKind.PERSON:
+        return person.id == target_id
+    if kind == FeedKind.TEAM:
+        return _is_member(person.id, target_id)
+    if kind == FeedKind.DEPARTMENT:
+        return person.department_id == target_id
+    return False
+
+
+def _is_member(person_id: int, team_id: int) -> bool:
+    return db.session.execute(sa.select(team_member.c.person_id).where(
+        team_member.c.team_id == team_id, team_member.c.person_id == person_id)).first() is not None
+
+
+def issue_token(user: User, kind: FeedKind, target_id: int, actor: Actor) -> tuple[FeedToken, str]:
+    """A new secret URL for one feed; any earlier token of this user for it is revoked
+    (so issuing again is how a link is reset)."""
+    _target_name(kind, target_id)
+    if not may_subscribe(user, kind, target_id):
+        raise Forbidden("You cannot subscribe to that feed")
+    now = now_utc()
+    for old in db.session.scalars(sa.select(FeedToken).where(
+            FeedToken.kind == kind, FeedToken.target_id == target_id,
+            FeedToken.holder_user_id == user.id, FeedToken.revoked_at.is_(None))):
+        old.revoked_at = now
+        record(actor, "revoke", "feed_token", old.id, None, {"kind": kind.value, "target": target_id})
+    secret = secrets.token_urlsafe(32)  # 256 random bits
+    row = FeedToken(kind=kind, target_id=target_id, token_hash=hash_token(secret), created_at=now,
+                    created_by=actor.label, holder_user_id=user.id, holder_person_id=user.person_id)
+    db.session.add(row)
+    db.session.flush()
+    record(actor, "create", "feed_token", row.id, None, {"kind": kind.value, "target": target_id})
+    return row, secret
+
+
+def revoke_token(user: User, token_id: int, actor: Actor) -> FeedToken:
+    row = db.session.get(FeedToken, token_id)
+    if row is None or (user.role not in (UserRole.ADMIN, UserRole.ROTA_MANAGER) and row.holder_user_id != user.id):
+        raise NotFound(f"No feed link {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = now_utc()
+        record(actor, "revoke", "feed_token", row.id, None, {"kind": row.kind.value, "target": row.target_id})
+    db.session.flush()
+    return row
+
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{40,60}$")
+
+
+def resolve_token(token: str) -> tuple[FeedKind, int]:
+    """The feed a token opens, or NotFound, the same for unknown, revoked and no-longer-member."""
+    if not TOKEN_RE.match(token):
+        raise NotFound("No such feed")
+    row = db.session.scalar(sa.select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_at is not None or not _still_allowed(row):
+        raise NotFound("No such feed")
+    return row.kind, row.target_id
+
+
+def _still_allowed(row: FeedToken) -> bool:
+    """Team and department feeds re-check membership on every fetch."""
+    user = db.session.get(User, row.holder_user_id) if row.holder_user_id else None
+    if user is not None and not user.active:
+        return False
+    if user is not None and user.role in (UserRole.ADMIN, UserRole.ROTA_MANAGER):
+        return True
+    if row.kind == FeedKind.PERSON:
+        return row.holder_person_id == row.target_id
+    if row.holder_person_id is None:
+        return False
+    if row.kind == FeedKind.TEAM:
+        return _is_member(row.holder_person_id, row.target_id)
+    if row.kind == FeedKind.DEPARTMENT:
+        person = db.session.get(Person, row.holder_person_id)
+        return person is not None and person.department_id == row.target_id
+    return False
+
+
+# -- content --------------------------------------------------------------------------------------
+
+
+def _sessions_for(kind: FeedKind, target_id: int, now: datetime) -> list[ProtectedSession]:
+    q = (sa.select(ProtectedSession)
+         .options(selectinload(ProtectedSession.attendances).selectinload(Attendance.person),
+                  selectinload(ProtectedSession.assignment).selectinload(RoleAssignment.role),
+                  selectinload(ProtectedSession.team))
+         .where(ProtectedSession.end_at >= now - WINDOW_BACK,
+                sa.or_(ProtectedSession.status == RosterStatus.CONFIRMED,
+                       ProtectedSession.last_modified >= now - CANCELLED_GRACE)))
+    if kind == FeedKind.TEAM:
+        q = q.where(ProtectedSession.team_id == target_id)
+    else:
+        people = sa.select(Person.id)
+        if kind == FeedKind.PERSON:
+            people = people.where(Person.id == target_id)
+        elif kind == FeedKind.DEPARTMENT:
+            people = people.where(Person.department_id == target_id)
+        else:
+            people = people.where(Person.organisation_id == target_id)
+        attending = sa.select(Attendance.session_id).where(Attendance.person_id.in_(people))
+        q = q.where(sa.or_(ProtectedSession.id.in_(attending), ProtectedSession.person_id.in_(people)))
+    return list(db.session.scalars(q.order_by(ProtectedSession.start_at, ProtectedSession.id)))
+
+
+def _event(kind: FeedKind, target_id: int, s: ProtectedSession, base_url: str) -> FeedEvent:
+    from ..delivery import delivery_link_token
+
+    names = [a.person.name for a in s.attendances]
+    if s.team is not None:
+        what = f"Team protected time: {s.team.name}"
+        lines = [f"{s.team.name} ({s.team.kind.value.replace('_', ' ')}) meets in protected time."]
+        if names:
+            lines.append("Attending: " + ", ".join(names) + ".")
+    else:
+        role = s.assignment.role if s.assignment else None
+        who = names[0] if names else ""
+        title = role.title if role else "leadership role"
+        what = f"Protected time: {title}" if kind == FeedKind.PERSON else f"{who}: protected time ({title})"
+        lines = [f"Protected leadership time for {who} as {title}."]
+        if role is not None and role.description:
+            lines.append(role.description)
+    lines.append("Backfill is arranged for this session; please keep it free of clinical or care work.")
+    url = None
+    if kind == FeedKind.PERSON:
+        mine = next((a for a in s.attendances if a.person_id == target_id), None)
+        if mine is not None:
+            url = f"{base_url}/record/{delivery_link_token(mine)}"
+    attendees = tuple((a.person.name, a.person.email) for a in s.attendances) if s.team is not None else ()
+    return FeedEvent(
+        uid=s.uid, start=s.start_at, end=s.end_at, summary=what, description="\n".join(lines),
+        last_modified=s.last_modified, location=(s.team.location if s.team else None),
+        sequence=s.sequence, status="CONFIRMED" if s.status == RosterStatus.CONFIRMED else "CANCELLED",
+        attendees=attendees, organizer=("sel-time", "no-reply@sel-time.invalid") if attendees else None,
+        url=url, categories=("Protected time",),
+    )
+
+
+def build_calendar(kind: FeedKind, target_id: int, now: datetime | None = None) -> FeedCalendar:
+    now = now or now_utc()
+    name = _target_name(kind, target_id)
+    base_url = current_app.config["PUBLIC_URL"].rstrip("/")
+    title = {FeedKind.PERSON: f"Protected time – {name}", FeedKind.TEAM: f"Team protected time – {name}",
+             FeedKind.DEPARTMENT: f"Who is away on protected time – {name}",
+             FeedKind.ORGANISATION: f"Protected time roster – {name}"}[kind]
+    events = tuple(_event(kind, target_id, s, base_url) for s in _sessions_for(kind, target_id, now))
+    return FeedCalendar(name=title, description="Rostered protected leadership time from sel-time",
+                        colour=COLOURS[kind], refresh_minutes=360, events=events)
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    body: bytes
+    etag: str
+
+
+def get_feed(kind: FeedKind, target_id: int) -> RenderedFeed:
+    """The feed's bytes, from the cache while it is fresh, else rendered and cached."""
+    row = db.session.get(FeedCache, (kind, target_id))
+    if row is not None and not row.stale and row.body is not None and row.etag:
+        return RenderedFeed(row.body, row.etag)
+    body = render_feed(build_calendar(kind, target_id))
+    etag = etag_for(body)
+    if row is None:
+        row = FeedCache(kind=kind, target_id=target_id)
+        db.session.add(row)
+    row.body, row.etag, row.stale, row.rendered_at = body, etag, False, now_utc()
+    db.session.flush()
+    return RenderedFeed(body, etag)
+
+
+def all_feeds() -> list[tuple[FeedKind, int, str]]:
+    """Every feed with something published in it: (kind, id, file-friendly name)."""
+    out: list[tuple[FeedKind, int, str]] = []
+    people = set(db.session.scalars(sa.select(Attendance.person_id).distinct()))
+    for p in db.session.scalars(sa.select(Person).where(Person.id.in_(people)).order_by(Person.name)):
+        out.append((FeedKind.PERSON, p.id, f"people/{_slug(p.name)}-{p.id}.ics"))
+    teams = set(db.session.scalars(sa.select(ProtectedSession.team_id).where(ProtectedSession.team_id.is_not(None)).distinct()))
+    for t in db.session.scalars(sa.select(Team).where(Team.id.in_(teams)).order_by(Team.code)):
+        out.append((FeedKind.TEAM, t.id, f"teams/{t.code}.ics"))
+    depts = {p.department_id for p in db.session.scalars(sa.select(Person).where(Person.id.in_(people))) if p.department_id}
+    for d in db.session.scalars(sa.select(Department).where(Department.id.in_(depts)).order_by(Department.code)):
+        out.append((FeedKind.DEPARTMENT, d.id, f"departments/{d.code}.ics"))
+    orgs = {p.organisation_id for p in db.session.scalars(sa.select(Person).where(Person.id.in_(people)))}
+    for o in db.session.scalars(sa.select(Organisation).where(Organisation.id.in_(orgs)).order_by(Organisation.code)):
+        out.append((FeedKind.ORGANISATION, o.id, f"organisations/{o.code}.ics"))
+    return out
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def render_all() -> int:
+    """Render every stale feed now (after a publish), so requests are served from the cache."""
+    n = 0
+    for kind, target_id, _ in all_feeds():
+        get_feed(kind, target_id)
+        n += 1
+    return n
 
 
 def mark_stale(people: Iterable[int], teams: Iterable[int]) -> None:
     """After a publish: the feeds of these people and teams, and of their departments and
     organisations, are rendered again on their next request."""
     people, teams = set(people), set(teams)
-    for team in db.session.scalars(sa.select(Team).where(Team.id.in_(teams))) if teams else []:
-        people |= {m.id for m in team.members}
+    if teams:
+        people |= set(db.session.scalars(sa.select(team_member.c.person_id).where(team_member.c.team_id.in_(teams))))
     keys: set[tuple[FeedKind, int]] = {(FeedKind.TEAM, t) for t in teams}
     if people:
         for pid, dept, org in db.session.execute(
@@ -28,3 +285,7 @@ def mark_stale(people: Iterable[int], teams: Iterable[int]) -> None:
         if ids:
             db.session.execute(sa.update(FeedCache).where(FeedCache.kind == kind, FeedCache.target_id.in_(ids))
                                .values(stale=True))
+
+
+def mark_all_stale() -> None:
+    db.session.execute(sa.update(FeedCache).values(stale=True))

@@ -1,0 +1,187 @@
+"""Feed URLs (``/feeds/<token>.ics``), feed links under ``/api/v1/feeds``, and the one-click
+page a calendar event links to for recording whether the time was taken."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
+
+from .. import delivery
+from ..api import bp as api_bp
+from ..api import transactional
+from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS
+from ..api.resources import _json_body
+from ..auth import require_user
+from ..errors import NotFound, SelTimeError
+from ..extensions import db
+from ..models import FeedKind, FeedToken, Outcome
+from ..schemas import FeedLinkIn
+from ..services.audit import Actor
+from ..services.records import parse
+from . import service
+
+bp = Blueprint("feeds", __name__)
+
+FEED_HEADERS = {
+    "Cache-Control": "private, max-age=300",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _not_found() -> Response:
+    return Response("No such feed\n", status=404, mimetype="text/plain",
+                    headers={**FEED_HEADERS, "Cache-Control": "no-store"})
+
+
+@bp.route("/feeds/<token>.ics", methods=["GET", "HEAD"])
+def feed(token: str) -> Response:
+    try:
+        kind, target_id = service.resolve_token(token)
+        rendered = service.get_feed(kind, target_id)
+        db.session.commit()
+    except NotFound:
+        db.session.rollback()
+        return _not_found()
+    headers = {**FEED_HEADERS, "ETag": rendered.etag}
+    if rendered.etag in _if_none_match():
+        return Response(status=304, headers=headers)
+    response = Response(rendered.body, status=200, headers=headers, content_type="text/calendar; charset=utf-8")
+    return response
+
+
+def _if_none_match() -> set[str]:
+    raw = request.headers.get("If-None-Match", "")
+    return {part.strip().removeprefix("W/") for part in raw.split(",") if part.strip()}
+
+
+def feed_url(secret: str) -> dict[str, str]:
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    https = f"{base}/feeds/{secret}.ics"
+    return {"url": https, "webcal": re.sub(r"^https?://", "webcal://", https)}
+
+
+def _token_dict(row: FeedToken) -> dict[str, Any]:
+    return {"id": row.id, "kind": row.kind.value, "target_id": row.target_id,
+            "created_at": row.created_at.isoformat(),
+            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None}
+
+
+@api_bp.post("/feeds")
+@transactional
+def create_feed_link() -> tuple[Response, int]:
+    """A new secret feed URL (shown once); any older link of yours to that feed stops working."""
+    user = require_user()
+    data = parse(FeedLinkIn, _json_body())
+    row, secret = service.issue_token(user, FeedKind(data["kind"]), data["target_id"], Actor.for_user(user))
+    return jsonify({**_token_dict(row), **feed_url(secret)}), 201
+
+
+@api_bp.get("/feeds")
+@transactional
+def list_feed_links() -> Response:
+    user = require_user()
+    rows = db.session.scalars(sa.select(FeedToken).where(FeedToken.holder_user_id == user.id)
+                              .order_by(FeedToken.id.desc()))
+    return jsonify({"items": [_token_dict(r) for r in rows]})
+
+
+@api_bp.delete("/feeds/<int:ident>")
+@transactional
+def revoke_feed_link(ident: int) -> tuple[str, int]:
+    user = require_user()
+    service.revoke_token(user, ident, Actor.for_user(user))
+    return "", 204
+
+
+RECORD_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">
+<title>Record your protected time – sel-time</title>
+<style>body{font-family:Arial,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#212b32}
+button{font-size:1.1rem;margin:.3rem 0;padding:.6rem 1rem;border:0;border-radius:4px;background:#007f3b;color:#fff;cursor:pointer;display:block;width:100%}
+button.lost{background:#425563}label{display:block;margin-top:1rem}input{font-size:1rem;padding:.3rem}
+.done{background:#e8f1e8;border-left:6px solid #007f3b;padding:1rem}.error{border-left:6px solid #d5281b;padding:1rem}</style></head>
+<body><h1>Was this protected time taken?</h1>
+{% if error %}<div class="error" role="alert">{{ error }}</div>{% endif %}
+{% if att %}<p><strong>{{ what }}</strong><br>{{ when }}</p>
+{% if att.outcome %}<p class="done">Recorded: {{ att.outcome.value.replace('_', ' ') }}{% if att.outcome.value == 'partial' %} ({{ (att.fraction_taken * 100)|round|int }}%){% endif %}. You can change it below.</p>{% endif %}
+<form method="post">
+<button name="outcome" value="taken">Yes, I took all of it</button>
+<label for="fraction">Partly: how much did you get (%)?</label>
+<input id="fraction" name="percent" type="number" min="1" max="99" step="1" inputmode="numeric">
+<button name="outcome" value="partial">I took part of it</button>
+<button class="lost" name="outcome" value="lost_clinical_pressure">No, lost to clinical or care pressure</button>
+<button class="lost" name="outcome" value="lost_sickness">No, I was off sick</button>
+<button class="lost" name="outcome" value="lost_other">No, for another reason</button>
+</form>{% endif %}</body></html>"""
+
+
+@bp.route("/record/<token>", methods=["GET", "POST"])
+def record_page(token: str) -> Any:
+    """The one-click page from a calendar event: signed, expiring, for one attendance only."""
+    try:
+        att = delivery.attendance_from_link(token)
+    except SelTimeError as exc:
+        db.session.rollback()
+        return render_template_string(RECORD_PAGE, att=None, error=exc.detail), exc.status
+    from ..planning import slot_label
+
+    session = att.session
+    what = (f"Team: {session.team.name}" if session.team else
+            (session.assignment.role.title if session.assignment else "Protected time"))
+    error, status = None, 200
+    if request.method == "POST":
+        outcome = request.form.get("outcome", "")
+        percent = request.form.get("percent", "").strip()
+        fraction = None
+        if outcome == Outcome.PARTIAL.value:
+            try:
+                fraction = int(percent) / 100
+            except ValueError:
+                fraction = None
+        try:
+            delivery.record_delivery(att, outcome, fraction, None, Actor(f"link:{att.person.email}"))
+            db.session.commit()
+        except SelTimeError as exc:
+            db.session.rollback()
+            error = "; ".join(e.message for e in exc.errors) or exc.detail
+            status = exc.status
+            att = delivery.attendance_from_link(token)
+    return render_template_string(RECORD_PAGE, att=att, what=what, when=slot_label(session.slot),
+                                  error=error), status
+
+
+EXTRA_MODELS.append(FeedLinkIn)
+EXTRA_PATHS["/api/v1/feeds"] = {
+    "get": {"tags": ["feeds"], "summary": "Your feed links (without their secrets)",
+            "responses": {"200": {"description": "OK"}, "401": {"description": "Not signed in"}}},
+    "post": {"tags": ["feeds"], "summary": "A new secret feed URL (shown once); resets any older link",
+             "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FeedLinkIn"}}}},
+             "responses": {"201": {"description": "Created"}, "400": {"description": "Bad request"},
+                           "401": {"description": "Not signed in"}, "403": {"description": "Not allowed"},
+                           "422": {"description": "Invalid fields"}}},
+}
+EXTRA_PATHS["/api/v1/feeds/{ident}"] = {
+    "delete": {"tags": ["feeds"], "summary": "Revoke a feed link",
+               "parameters": [{"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}],
+               "responses": {"204": {"description": "Revoked"}, "401": {"description": "Not signed in"},
+                             "404": {"description": "Not found"}}},
+}
+
+
+class RedactFeedTokens(logging.Filter):
+    """Feed and one-click tokens are secrets: never let them reach a log line."""
+
+    PATTERN = re.compile(r"/(feeds|record)/[^\s\"'?]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(self.PATTERN.sub(r"/\1/[redacted]", a) if isinstance(a, str) else a
+                                for a in (record.args if isinstance(record.args, tuple) else (record.args,)))
+        if isinstance(record.msg, str):
+            record.msg = self.PATTERN.sub(r"/\1/[redacted]", record.msg)
+        return True

@@ -37,6 +37,11 @@ class Config:
     IMPORT_MAX_ROWS = int(os.environ.get("SEL_TIME_IMPORT_MAX_ROWS", "20000"))
     SOLVER_TIME_LIMIT = float(os.environ.get("SEL_TIME_SOLVER_TIME_LIMIT", "60"))
     SOLVER_WORKERS = int(os.environ.get("SEL_TIME_SOLVER_WORKERS", "2"))
+    # Nightly refresh (sel-time scheduler / sel-time refresh)
+    REFRESH_WEEKS_AHEAD = int(os.environ.get("SEL_TIME_WEEKS_AHEAD", "12"))
+    REFRESH_FROZEN_DAYS = int(os.environ.get("SEL_TIME_FROZEN_DAYS", "14"))
+    REFRESH_TIME_LIMIT = float(os.environ.get("SEL_TIME_REFRESH_TIME_LIMIT", "300"))
+    REFRESH_MISFIRE_GRACE = int(os.environ.get("SEL_TIME_MISFIRE_GRACE", str(6 * 3600)))
     PUBLIC_URL = os.environ.get("SEL_TIME_PUBLIC_URL", "http://127.0.0.1:5000")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

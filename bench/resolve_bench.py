@@ -187,8 +187,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # each plan checked against the problem it solved; then priced with `previous` by the checker
     own = {k: parse_problem(pb) for k, pb in problems.items()}
     checked = {k: check_solution(own[k], r.solution) for k, r in runs.items()}
-    priced = {k: check_solution(own["re-solve (previous)"], r.solution)["objective"]
-              for k, r in runs.items()}
+    with_prev = {k: own[k] if problems[k].get("previous") else own["re-solve (previous)"]
+                 for k in runs}  # from scratch is priced on the changed problem with previous
+    priced = {k: check_solution(with_prev[k], r.solution)["objective"] for k, r in runs.items()}
 
     print()
     n_lost = len(lost)

@@ -325,3 +325,34 @@ def feed_link_command(email: str, kind: str, target_id: int | None) -> None:
     urls = feed_url(secret)
     click.echo(urls["url"])
     click.echo(urls["webcal"], err=True)
+
+
+@cli.command("refresh")
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="seconds to wait for another refresh to finish instead of exiting")
+@click.option("--force", is_flag=True, help="run again even if tonight's refresh succeeded")
+@with_appcontext
+def refresh_command(wait: float, force: bool) -> None:
+    """Run the nightly refresh once, now, under the same guards as the scheduler."""
+    from .jobs import refresh
+
+    result = refresh("manual", wait=wait, force=force, progress=lambda m: click.echo(m, err=True))
+    click.echo(result.message)
+    if result.ran and result.message.startswith("The refresh failed"):
+        sys.exit(1)
+
+
+@cli.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduler process: the nightly refresh at 02:00 Europe/London (run exactly
+    one of these per deployment is not required: runs are de-duplicated by a lock)."""
+    from flask import current_app
+
+    from .jobs import run_scheduler
+
+    click.echo("sel-time scheduler: nightly refresh at 02:00 Europe/London; Ctrl-C to stop", err=True)
+    try:
+        run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("scheduler stopped", err=True)

@@ -32,8 +32,25 @@ def health_report() -> tuple[dict[str, Any], int]:
         return {**report, "status": "error"}, 503
     finally:
         db.session.remove()
+    report["nightly_refresh"] = _refresh_summary()
     report["status"] = "ok"
     return report, 200
+
+
+def _refresh_summary() -> dict[str, Any]:
+    """The last successful nightly refresh and how long ago it finished."""
+    from .clock import now_utc
+    from .jobs import last_success
+
+    try:
+        run = last_success()
+    except sa.exc.DBAPIError:
+        db.session.rollback()
+        return {"last_success": None, "age_hours": None}
+    if run is None or run.finished_at is None:
+        return {"last_success": None, "age_hours": None}
+    return {"last_success": run.finished_at.isoformat(), "run_date": run.run_date.isoformat(),
+            "age_hours": round((now_utc() - run.finished_at).total_seconds() / 3600, 1)}
 
 
 @bp.get("/health")

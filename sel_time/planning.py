@@ -99,9 +99,11 @@ def request_plan(start: date, weeks: int, scope_text: str | None, time_limit: fl
 
 
 def _release_stale(scope: str) -> None:
-    """Free a scope whose solving process died (no heartbeat for STALE_AFTER)."""
-    cutoff = now_utc() - STALE_AFTER
+    """Free a scope whose solving process died (no heartbeat for STALE_AFTER beyond its time
+    limit: the solver reports progress only between parts, so one long part is silent)."""
+    now = now_utc()
     for plan in db.session.scalars(sa.select(Plan).where(Plan.active_scope == scope)):
+        cutoff = now - STALE_AFTER - timedelta(seconds=plan.time_limit or 0)
         if plan.heartbeat_at is None or plan.heartbeat_at < cutoff:
             plan.active_scope = None
             plan.status = PlanStatus.FAILED
@@ -124,6 +126,7 @@ def run_plan(plan_id: int, progress: Callable[[str, float], None] | None = None,
         built = build_problem(plan.start_date, plan.weeks, Scope.parse(plan.scope),
                               pins=pins or [], frozen_until=frozen_until)
         plan.problem = built.problem
+        plan.warnings = built.frozen_conflicts or None
         db.session.commit()
         problem = solver.parse_problem(built.problem)
         reporter = _ProgressWriter(plan.id, progress)
@@ -491,7 +494,8 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "shortfalls": len(plan.shortfalls),
         "shortfall_sessions": sum(s.required - s.scheduled for s in plan.shortfalls),
         "backfill_cost": round(sum(s.cost_pence for s in plan.sessions) / 100, 2),
-        "edits": plan.edits, "conflicts": plan.conflicts or [], "error": plan.error,
+        "edits": plan.edits, "conflicts": plan.conflicts or [], "warnings": plan.warnings or [],
+        "error": plan.error,
         "requested_by": plan.requested_by, "created_at": plan.created_at.isoformat(),
         "finished_at": plan.finished_at.isoformat() if plan.finished_at else None,
         "published_at": plan.published_at.isoformat() if plan.published_at else None,

@@ -77,8 +77,11 @@ def _attendees(s: PlanSession) -> dict[int, int]:
     return {a.person_id: a.cost_pence for a in s.attendees if a.attending}
 
 
-def publish(plan_id: int, actor: Actor, *, now: datetime | None = None) -> PublishReport:
-    """Make the plan the live roster for its horizon and scope. Idempotent; flushes only."""
+def publish(plan_id: int, actor: Actor, *, now: datetime | None = None,
+            frozen_from: datetime | None = None) -> PublishReport:
+    """Make the plan the live roster for its horizon and scope. Idempotent; flushes only.
+    Sessions that have started, and any before ``frozen_from`` (the nightly refresh's frozen
+    window), are history or frozen: publishing never touches them."""
     plan = db.session.get(Plan, plan_id, with_for_update=True,
                           options=[selectinload(Plan.sessions).selectinload(PlanSession.attendees)])
     if plan is None:
@@ -86,12 +89,14 @@ def publish(plan_id: int, actor: Actor, *, now: datetime | None = None) -> Publi
     report = PublishReport(plan.id)
     if plan.status == PlanStatus.PUBLISHED:
         report.already_published = True
+        record(actor, "publish", "plan", plan.id, None, report.as_dict())  # asked again: say so
         return report
     if plan.status != PlanStatus.DRAFT:
         raise Conflict(f"Plan {plan.id} is {plan.status.value}; only a draft can be published",
                        [FieldError("plan", plan.status.value)])
+    now = now or now_utc()
     with db.session.no_autoflush:
-        _apply(plan, report, now or now_utc())
+        _apply(plan, report, now, max(now, frozen_from) if frozen_from else now)
     db.session.flush()
     record(actor, "publish", "plan", plan.id, None, report.as_dict())
     from .feeds import mark_stale
@@ -100,7 +105,7 @@ def publish(plan_id: int, actor: Actor, *, now: datetime | None = None) -> Publi
     return report
 
 
-def _apply(plan: Plan, report: PublishReport, now: datetime) -> None:
+def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -> None:
     first, last = plan.start_date, plan.end_date
     gov = governed(Scope.parse(plan.scope), first, last)
     owners_in_problem = {("a", key_id(c["id"])) for c in (plan.problem or {}).get("commitments", [])}
@@ -111,14 +116,14 @@ def _apply(plan: Plan, report: PublishReport, now: datetime) -> None:
     slots_in_horizon = {s["id"] for s in (plan.problem or {}).get("slots", [])}
     existing = [
         s for s in db.session.scalars(
-            sa.select(ProtectedSession).where(ProtectedSession.start_at >= now)
+            sa.select(ProtectedSession).where(ProtectedSession.start_at >= cutoff)
             .options(selectinload(ProtectedSession.attendances))
             .order_by(ProtectedSession.start_at, ProtectedSession.id))
         if s.slot in slots_in_horizon and governs(_owner_of_published(s))
     ]
     live = [s for s in existing if s.status == RosterStatus.CONFIRMED]
     cancelled_by_key = {(_owner_of_published(s), s.slot): s for s in existing if s.status == RosterStatus.CANCELLED}
-    wanted = [s for s in plan.sessions if s.start_at >= now]
+    wanted = [s for s in plan.sessions if s.start_at >= cutoff]
 
     taken_uids = set(db.session.scalars(sa.select(ProtectedSession.uid)))
     live_by_key = {(_owner_of_published(s), s.slot): s for s in live}

@@ -345,6 +345,9 @@ class BuiltProblem:
     slots: dict[str, SlotInfo]
     governed: Governed
     people: dict[str, Person] = field(default_factory=dict)
+    # Published sessions in the frozen window that the rules no longer allow (new leave on a
+    # protected session): left as published and flagged for a rota manager.
+    frozen_conflicts: list[str] = field(default_factory=list)
 
 
 def person_key(pid: int) -> str:
@@ -418,7 +421,7 @@ def build_problem(
     blocked: dict[int, set[str]] = defaultdict(set)
     external_away: dict[tuple[int, str], int] = defaultdict(int)
     previous: list[dict[str, Any]] = []
-    frozen_pins: list[dict[str, str]] = []
+    frozen: list[tuple[dict[str, str], ProtectedSession]] = []
     attendance = {s.id: [a.person_id for a in s.attendances] for s in published}
     for s in published:
         if s.slot not in by_id:
@@ -430,7 +433,7 @@ def build_problem(
                 entry = {"person": person_key(s.person_id or 0), "commitment": assignment_key(s.assignment_id or 0), "slot": s.slot}
             previous.append(entry)
             if frozen_until is not None and by_id[s.slot].day < frozen_until:
-                frozen_pins.append(entry)
+                frozen.append((entry, s))
             continue
         for pid in attendance[s.id]:
             blocked[pid].add(s.slot)
@@ -472,6 +475,7 @@ def build_problem(
         if p.max_per_week is not None:
             entry["max_per_week"] = p.max_per_week
         out_people.append(entry)
+    frozen_pins, frozen_conflicts = _freeze(frozen, out_people, gov, people, frozen_until, by_id)
     if missing_rates:
         raise ValidationError("The rate card has no backfill rate for some staff groups",
                               [FieldError("staff_group", m) for m in sorted(missing_rates)])
@@ -531,7 +535,56 @@ def build_problem(
         "previous": previous,
     }
     return BuiltProblem(problem, scope, start, weeks, by_id, gov,
-                        {person_key(k): v for k, v in people.items()})
+                        {person_key(k): v for k, v in people.items()}, frozen_conflicts)
+
+
+def _freeze(
+    frozen: list[tuple[dict[str, str], ProtectedSession]],
+    out_people: list[dict[str, Any]],
+    gov: Governed,
+    people: dict[int, Person],
+    frozen_until: date | None,
+    slots: dict[str, SlotInfo],
+) -> tuple[list[dict[str, str]], list[str]]:
+    """Pin the published sessions inside the frozen window that still hold, flag those that
+    no longer do, and take every other slot of the frozen window out of play (nothing there
+    moves or appears automatically)."""
+    if frozen_until is None:
+        return [], []
+    available = {p["id"]: p["available"] for p in out_people}
+    teams = {team_key(t.id): t for t in gov.teams}
+    pins: list[dict[str, str]] = []
+    conflicts: list[str] = []
+    keep: set[tuple[str, str]] = set()
+    for entry, session in frozen:
+        slot = entry["slot"]
+        if "person" in entry:
+            if slot in available.get(entry["person"], {}):
+                pins.append(entry)
+                keep.add((entry["person"], slot))
+            else:
+                who = people[key_id(entry["person"])].name if key_id(entry["person"]) in people else entry["person"]
+                conflicts.append(f"{who} is no longer available for published protected time on "
+                                 f"{slots[slot].day:%a %d %b} {slots[slot].half} (inside the frozen window)")
+            continue
+        team = teams.get(entry["team"])
+        members = [person_key(m.id) for m in team.members] if team else []
+        free = [m for m in members if slot in available.get(m, {})]
+        if team is not None and len(free) >= min(team.quorum, len(members)):
+            pins.append(entry)
+            keep.update((m, slot) for m in free)
+        else:
+            name = team.name if team else entry["team"]
+            conflicts.append(f"{name} no longer has a quorum for its published meeting on "
+                             f"{slots[slot].day:%a %d %b} {slots[slot].half} (inside the frozen window)")
+    for p in out_people:
+        p["available"] = {k: v for k, v in p["available"].items()
+                          if slots[k].day >= frozen_until or (p["id"], k) in keep}
+        if "avoid" in p:
+            p["avoid"] = [k for k in p["avoid"] if k in p["available"]]
+            if not p["avoid"]:
+                del p["avoid"]
+    return pins, conflicts
 
 
 def _dedupe(entries: Iterable[dict[str, str]]) -> list[dict[str, str]]:

@@ -10,8 +10,8 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from solver.check import check
 from solver.io import ProblemError, load_json, load_problem, solution_to_dict
@@ -26,7 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="solve a problem file")
     s.add_argument("problem", type=Path)
     s.add_argument("-o", "--output", type=Path, help="write the solution here (default stdout)")
-    s.add_argument("--time-limit", type=float, default=60.0, help="seconds, model building included")
+    s.add_argument(
+        "--time-limit", type=float, default=60.0, help="seconds, model building included"
+    )
     s.add_argument("--workers", type=int, default=2)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--method", choices=("cp-sat", "greedy"), default="cp-sat")
@@ -71,8 +73,8 @@ def _solve(args: argparse.Namespace) -> int:
     if solution.status == "infeasible":
         _faults(solution.conflicts)
         return EXIT_INFEASIBLE
-    if not solution.has_plan:
-        _faults(["no plan was found within the time limit"])
+    if not solution.has_plan:  # status unknown: no plan and no proof there is none
+        _faults(list(solution.conflicts) or ["no plan was found within the time limit"])
         return EXIT_INFEASIBLE
     return EXIT_OK
 
@@ -88,7 +90,7 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_VIOLATIONS
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

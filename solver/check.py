@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from solver.model import SOLUTION_FORMAT, STATUSES, TERMS, Problem, pence
 
@@ -22,7 +22,7 @@ TOLERANCE = 0.01
 class CheckResult:
     ok: bool
     violations: list[str] = field(default_factory=list)
-    objective: Optional[float] = None  # recomputed, GBP
+    objective: float | None = None  # recomputed, GBP
 
     def summary(self) -> str:
         if self.ok:
@@ -30,7 +30,7 @@ class CheckResult:
         return f"{len(self.violations)} violation(s)"
 
 
-def _num(x: Any) -> Optional[float]:
+def _num(x: Any) -> float | None:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         return None
     return float(x)
@@ -86,7 +86,9 @@ def check(problem: Problem, solution: dict) -> CheckResult:
             cost_p += cost
             given = _num(s.get("cost"))
             if given is None or abs(given - cost / 100) > TOLERANCE:
-                v.append(f"{path}.cost: {s.get('cost')!r} but {p}'s cost in {slot} is {cost / 100:.2f}")
+                v.append(
+                    f"{path}.cost: {s.get('cost')!r} but {p}'s cost in {slot} is {cost / 100:.2f}"
+                )
         if (p, slot) in session_keys:
             v.append(f"{path}: a second session for {p} in {slot} (rule 6: attributed once)")
         session_keys[(p, slot)] = c
@@ -138,10 +140,14 @@ def check(problem: Problem, solution: dict) -> CheckResult:
         expected_absent = {m for m in team.members if m not in att and slot in people[m].available}
         absences += len(expected_absent)
         if set(absent) != expected_absent:
-            v.append(f"{path}.absent: {sorted(absent)} but available non-attending members are {sorted(expected_absent)}")
+            v.append(
+                f"{path}.absent: {sorted(absent)} but available non-attending members are {sorted(expected_absent)}"
+            )
         given = _num(ts.get("cost"))
         if given is None or abs(given - meeting_cost / 100) > TOLERANCE:
-            v.append(f"{path}.cost: {ts.get('cost')!r} but its attendees' cost is {meeting_cost / 100:.2f}")
+            v.append(
+                f"{path}.cost: {ts.get('cost')!r} but its attendees' cost is {meeting_cost / 100:.2f}"
+            )
         meetings[(t, slot)] = att
 
     has_plan = status in ("optimal", "feasible")
@@ -151,11 +157,13 @@ def check(problem: Problem, solution: dict) -> CheckResult:
     # Rule 1: one protected activity per person per slot.
     for (p, slot), what in activities.items():
         if len(what) > 1:
-            v.append(f"{p} has {len(what)} protected activities in {slot}: {', '.join(what)} (rule 1)")
+            v.append(
+                f"{p} has {len(what)} protected activities in {slot}: {', '.join(what)} (rule 1)"
+            )
 
     # Rule 4: caps.
     away: Counter[tuple[str, str]] = Counter()
-    for (p, slot) in activities:
+    for p, slot in activities:
         dept = people[p].department
         if dept is not None:
             away[(dept, slot)] += 1
@@ -182,7 +190,9 @@ def check(problem: Problem, solution: dict) -> CheckResult:
     for (p, wk), n in per_week.items():
         mx = people[p].max_per_week
         if mx is not None and n > mx:
-            v.append(f"{p} has {n} protected activities in ISO week {wk[1]} of {wk[0]}, above max_per_week {mx} (rule 5)")
+            v.append(
+                f"{p} has {n} protected activities in ISO week {wk[1]} of {wk[0]}, above max_per_week {mx} (rule 5)"
+            )
 
     def in_window(slot: str, w: Any) -> bool:
         return w.start <= slot_by_id[slot].start.date() <= w.end
@@ -200,7 +210,9 @@ def check(problem: Problem, solution: dict) -> CheckResult:
         for wi, w in enumerate(c.windows):
             n = sum(1 for slot in mine if in_window(slot, w))
             if w.max is not None and n > w.max:
-                v.append(f"commitment {c.id} window {wi} has {n} sessions, above its max {w.max} (rule 5)")
+                v.append(
+                    f"commitment {c.id} window {wi} has {n} sessions, above its max {w.max} (rule 5)"
+                )
             if n < w.sessions:
                 short_total += w.sessions - n
                 short_windows[("commitment", c.id, wi)] = (w.sessions, n)
@@ -209,7 +221,9 @@ def check(problem: Problem, solution: dict) -> CheckResult:
         for wi, w in enumerate(t.windows):
             n = sum(1 for slot in mine if in_window(slot, w))
             if w.max is not None and n > w.max:
-                v.append(f"team {t.id} window {wi} has {n} sessions, above its max {w.max} (rule 5)")
+                v.append(
+                    f"team {t.id} window {wi} has {n} sessions, above its max {w.max} (rule 5)"
+                )
             if n < w.sessions:
                 short_total += w.sessions - n
                 short_windows[("team", t.id, wi)] = (w.sessions, n)
@@ -217,24 +231,28 @@ def check(problem: Problem, solution: dict) -> CheckResult:
     # Rule 6: pins.
     for i, pin in enumerate(problem.pinned):
         if pin.team is not None:
-            ok = (pin.team, pin.slot) in meetings and (pin.person is None or pin.person in meetings[(pin.team, pin.slot)])
+            ok = (pin.team, pin.slot) in meetings and (
+                pin.person is None or pin.person in meetings[(pin.team, pin.slot)]
+            )
         else:
             c = session_keys.get((pin.person, pin.slot))  # type: ignore[arg-type]
             ok = c is not None and (pin.commitment is None or c == pin.commitment)
         if not ok:
-            v.append(f"pinned[{i}] ({pin.person or pin.team} in {pin.slot}) is not in the plan (rule 6)")
+            v.append(
+                f"pinned[{i}] ({pin.person or pin.team} in {pin.slot}) is not in the plan (rule 6)"
+            )
 
     # Soft terms.
     churn = 0
     for e in problem.previous:
         if e.team is not None:
-            kept = (e.team, e.slot) in meetings and (e.person is None or e.person in meetings[(e.team, e.slot)])
+            kept = (e.team, e.slot) in meetings and (
+                e.person is None or e.person in meetings[(e.team, e.slot)]
+            )
         else:
             kept = (e.person, e.slot) in session_keys
         churn += not kept
-    avoided = sum(
-        len(what) for (p, slot), what in activities.items() if slot in people[p].avoid
-    )
+    avoided = sum(len(what) for (p, slot), what in activities.items() if slot in people[p].avoid)
     w = problem.weights
     terms_p = {
         "cost": cost_p,
@@ -266,7 +284,9 @@ def check(problem: Problem, solution: dict) -> CheckResult:
     return CheckResult(not v, v, round(objective, 2))
 
 
-def _compare_numbers(solution: dict, terms_p: dict[str, int], objective: float, v: list[str]) -> None:
+def _compare_numbers(
+    solution: dict, terms_p: dict[str, int], objective: float, v: list[str]
+) -> None:
     given_obj = _num(solution.get("objective"))
     if given_obj is None or abs(given_obj - objective) > TOLERANCE:
         v.append(f"objective: {solution.get('objective')!r} but recomputed {objective:.2f}")
@@ -285,12 +305,18 @@ def _compare_numbers(solution: dict, terms_p: dict[str, int], objective: float, 
     bound = _num(solution.get("bound"))
     if bound is not None and given_obj is not None and bound > given_obj + TOLERANCE:
         v.append(f"bound {bound:.2f} is above the objective {given_obj:.2f}")
-    if solution.get("status") == "optimal" and bound is not None and given_obj is not None:
-        if abs(bound - given_obj) > TOLERANCE:
-            v.append(f"status optimal but bound {bound:.2f} differs from objective {given_obj:.2f}")
+    if (
+        solution.get("status") == "optimal"
+        and bound is not None
+        and given_obj is not None
+        and abs(bound - given_obj) > TOLERANCE
+    ):
+        v.append(f"status optimal but bound {bound:.2f} differs from objective {given_obj:.2f}")
 
 
-def _compare_shortfalls(solution: dict, expected: dict[tuple[str, str, int], tuple[int, int]], v: list[str]) -> None:
+def _compare_shortfalls(
+    solution: dict, expected: dict[tuple[str, str, int], tuple[int, int]], v: list[str]
+) -> None:
     given = solution.get("shortfalls") or []
     seen = set()
     for i, sf in enumerate(given if isinstance(given, list) else []):
@@ -305,10 +331,11 @@ def _compare_shortfalls(solution: dict, expected: dict[tuple[str, str, int], tup
         seen.add(key)
         req, n = expected[key]  # type: ignore[index]
         if sf.get("required") != req or sf.get("scheduled") != n:
-            v.append(f"shortfalls[{i}]: required/scheduled {sf.get('required')}/{sf.get('scheduled')} but recomputed {req}/{n}")
+            v.append(
+                f"shortfalls[{i}]: required/scheduled {sf.get('required')}/{sf.get('scheduled')} but recomputed {req}/{n}"
+            )
         if sf.get("reason") not in ("unavailable", "constrained", "cost"):
             v.append(f"shortfalls[{i}].reason: unknown reason {sf.get('reason')!r}")
     for key in expected:
         if key not in seen:
             v.append(f"shortfalls: {key[0]} {key[1]} window {key[2]} is short but not listed")
-

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Optional
 
 from ortools.sat.python import cp_model
 
@@ -24,8 +23,9 @@ class PinCheck:
     """`plan` holds the pinned entries (attributed, with quorum attendees) when they are
     consistent; otherwise `conflicts` says why not."""
 
-    plan: Optional[Plan]
+    plan: Plan | None
     conflicts: list[str] = field(default_factory=list)
+    decided: bool = True  # False: the check ran out of time (no plan, but no proof either)
 
     @property
     def ok(self) -> bool:
@@ -120,7 +120,9 @@ class _PinModel:
         else:
             p = pin.person
             assert p is not None
-            coms = [pr.commitment[pin.commitment]] if pin.commitment else pr.commitments_of.get(p, [])
+            coms = (
+                [pr.commitment[pin.commitment]] if pin.commitment else pr.commitments_of.get(p, [])
+            )
             if s not in avail[p]:
                 why = "they are not available then (on leave, not working or a fixed commitment)"
             elif not coms:
@@ -145,7 +147,11 @@ class _PinModel:
             per_person[p].extend((s, v) for v in lits)
         for ci, cap in enumerate(pr.caps):
             for (dept, s), lits in by_dept.items():
-                if dept == cap.department and cap.covers(pr.slots[s].id) and len(lits) > cap.max_away:
+                if (
+                    dept == cap.department
+                    and cap.covers(pr.slots[s].id)
+                    and len(lits) > cap.max_away
+                ):
                     self.m.add(sum(lits) <= cap.max_away).only_enforce_if(self.lit(("cap", ci, s)))
         for p, items in per_person.items():
             person = pr.person[p]
@@ -182,7 +188,9 @@ class _PinModel:
                 if mx is not None and len(lits) > mx:
                     self.m.add(sum(lits) <= mx).only_enforce_if(self.lit(("team_window", t, wi)))
 
-    def solve(self, assumptions: list[cp_model.IntVar], seconds: float) -> tuple[int, cp_model.CpSolver]:
+    def solve(
+        self, assumptions: list[cp_model.IntVar], seconds: float
+    ) -> tuple[int, cp_model.CpSolver]:
         self.m.clear_assumptions()
         self.m.add_assumptions(assumptions)
         solver = cp_model.CpSolver()
@@ -211,11 +219,17 @@ def check_pins(problem: Problem, time_limit: float = 10.0, max_cores: int = 5) -
             if solver.boolean_value(v):
                 team = problem.team[t]
                 plan.meetings[(t, s)] = tuple(
-                    p for p in team.members if (t, p, s) in pm.attend and solver.boolean_value(pm.attend[(t, p, s)])
+                    p
+                    for p in team.members
+                    if (t, p, s) in pm.attend and solver.boolean_value(pm.attend[(t, p, s)])
                 )
         return PinCheck(plan)
     if status != cp_model.INFEASIBLE:
-        return PinCheck(None, ["The pinned sessions could not be checked in time; try fewer pins."])
+        return PinCheck(
+            None,
+            ["The pinned sessions could not be checked in time; try fewer pins."],
+            decided=False,
+        )
     # Report up to `max_cores` independent clashes: after each one, set its pins aside.
     conflicts: list[str] = []
     active = list(pm.assumptions)
@@ -241,8 +255,11 @@ def _shrink(
     """A small infeasible subset of `active`: CP-SAT's core, then each literal dropped
     whose removal keeps the rest infeasible."""
     keep = {v.index for v in active}
-    core = [pm.assumptions[pm.position[i]] for i in solver.sufficient_assumptions_for_infeasibility()
-            if i in pm.position and i in keep]
+    core = [
+        pm.assumptions[pm.position[i]]
+        for i in solver.sufficient_assumptions_for_infeasibility()
+        if i in pm.position and i in keep
+    ]
     if not core:
         core = list(active)
     if len(core) <= 60:
@@ -261,11 +278,15 @@ def _pin_text(problem: Problem, pin: Pin) -> str:
     if pin.team is not None:
         team = problem.team[pin.team]
         if pin.person is not None:
-            return f"{problem.person[pin.person].label} is pinned to attend {team.label} on {pin.slot}"
+            return (
+                f"{problem.person[pin.person].label} is pinned to attend {team.label} on {pin.slot}"
+            )
         return f"{team.label[0].upper()}{team.label[1:]} is pinned to meet on {pin.slot}"
     who = problem.person[pin.person].label  # type: ignore[index]
     if pin.commitment is not None:
-        return f"{who} is pinned to a {problem.commitment[pin.commitment].label} session on {pin.slot}"
+        return (
+            f"{who} is pinned to a {problem.commitment[pin.commitment].label} session on {pin.slot}"
+        )
     return f"{who} is pinned to a session on {pin.slot}"
 
 
@@ -310,7 +331,9 @@ def _describe(problem: Problem, pm: _PinModel, core: list[tuple]) -> list[str]:
             _, p, s = w
             involved = pins_touching(pm.activity[(p, s)])
             what = [
-                problem.pinned[i].team and problem.team[problem.pinned[i].team].label or "an individual session"
+                problem.pinned[i].team
+                and problem.team[problem.pinned[i].team].label
+                or "an individual session"
                 for i in involved
             ]
             out.append(
@@ -348,7 +371,9 @@ def _describe(problem: Problem, pm: _PinModel, core: list[tuple]) -> list[str]:
             team = problem.team[t]
             win = team.windows[wi]
             lo, hi = problem.team_ranges[t][wi]
-            involved = pins_touching([v for (tt, s), v in pm.meet.items() if tt == t and lo <= s < hi])
+            involved = pins_touching(
+                [v for (tt, s), v in pm.meet.items() if tt == t and lo <= s < hi]
+            )
             out.append(
                 f"{len(involved)} pinned meetings of {team.label} from {win.start} to {win.end} "
                 f"exceed its maximum of {win.max}"

@@ -8,8 +8,8 @@ people (see `solver.decompose`); the whole problem is the widest scope.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Optional
 
 from ortools.sat.python import cp_model
 
@@ -17,11 +17,11 @@ from solver.model import Problem
 from solver.plan import Plan
 
 __all__ = [
-    "Scope",
-    "PenaltyTerm",
-    "Vars",
-    "Built",
     "RULES",
+    "Built",
+    "PenaltyTerm",
+    "Scope",
+    "Vars",
     "build",
     "create_variables",
     "hint_values",
@@ -35,10 +35,10 @@ class Scope:
 
     lo: int
     hi: int
-    people: Optional[frozenset[str]] = None
+    people: frozenset[str] | None = None
 
     @staticmethod
-    def whole(problem: Problem) -> "Scope":
+    def whole(problem: Problem) -> Scope:
         return Scope(0, len(problem.slots), None)
 
     def has_person(self, p: str) -> bool:
@@ -64,9 +64,15 @@ class Vars:
     scope: Scope
     x: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)  # (commitment, slot)
     meet: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)  # (team, slot)
-    attend: dict[tuple[str, str, int], cp_model.IntVar] = field(default_factory=dict)  # (team, person, slot)
-    sessions_at: dict[tuple[str, int], list[cp_model.IntVar]] = field(default_factory=lambda: defaultdict(list))
-    activity: dict[tuple[str, int], list[cp_model.IntVar]] = field(default_factory=lambda: defaultdict(list))
+    attend: dict[tuple[str, str, int], cp_model.IntVar] = field(
+        default_factory=dict
+    )  # (team, person, slot)
+    sessions_at: dict[tuple[str, int], list[cp_model.IntVar]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    activity: dict[tuple[str, int], list[cp_model.IntVar]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     shortfall: dict[tuple[str, str, int], cp_model.IntVar] = field(default_factory=dict)
     commitments: list = field(default_factory=list)
     teams: list = field(default_factory=list)
@@ -98,7 +104,11 @@ def create_variables(model: cp_model.CpModel, problem: Problem, scope: Scope) ->
                 extra[e.person].add(s)
             else:
                 extra_c[e.commitment].add(s)
-    people = problem.people if scope.people is None else [problem.person[p] for p in sorted(scope.people)]
+    people = (
+        problem.people
+        if scope.people is None
+        else [problem.person[p] for p in sorted(scope.people)]
+    )
     for person in people:
         p = person.id
         av = avail[p]
@@ -143,7 +153,9 @@ def create_variables(model: cp_model.CpModel, problem: Problem, scope: Scope) ->
 # ---- hard rules ------------------------------------------------------------------
 
 
-def add_one_activity_per_slot(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[PenaltyTerm]:
+def add_one_activity_per_slot(
+    model: cp_model.CpModel, v: Vars, problem: Problem
+) -> list[PenaltyTerm]:
     """Rule 1: at most one protected activity per person per slot."""
     for lits in v.activity.values():
         if len(lits) > 1:
@@ -196,7 +208,10 @@ def add_limits(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Penal
         per_person[p].append((s, lits))
     for p, items in per_person.items():
         person = problem.person[p]
-        for limit, keys in ((person.max_per_day, problem.slot_days), (person.max_per_week, problem.slot_weeks)):
+        for limit, keys in (
+            (person.max_per_day, problem.slot_days),
+            (person.max_per_week, problem.slot_weeks),
+        ):
             if limit is None:
                 continue
             groups: dict[object, list] = defaultdict(list)
@@ -260,7 +275,11 @@ def _window_literals(v: Vars, kind: str, owner: str, ranges: list[tuple[int, int
         if kind == "c":
             lits = [v.x[(owner, s)] for s in range(max(wlo, lo), min(whi, hi)) if (owner, s) in v.x]
         else:
-            lits = [v.meet[(owner, s)] for s in range(max(wlo, lo), min(whi, hi)) if (owner, s) in v.meet]
+            lits = [
+                v.meet[(owner, s)]
+                for s in range(max(wlo, lo), min(whi, hi))
+                if (owner, s) in v.meet
+            ]
         yield wi, lits
 
 
@@ -312,7 +331,9 @@ def add_churn(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Penalt
         if e.team is not None:
             if e.team not in team_ids:
                 continue
-            lit = v.meet.get((e.team, s)) if e.person is None else v.attend.get((e.team, e.person, s))
+            lit = (
+                v.meet.get((e.team, s)) if e.person is None else v.attend.get((e.team, e.person, s))
+            )
             lits = () if lit is None else ((lit, -1),)
             owner = e.team if e.person is None else e.person
         else:
@@ -370,7 +391,7 @@ class Built:
     constant: int  # pence, the part of the objective no decision changes
 
 
-def build(problem: Problem, scope: Optional[Scope] = None) -> Built:
+def build(problem: Problem, scope: Scope | None = None) -> Built:
     """The model of one scope with its objective (pence) set."""
     scope = scope or Scope.whole(problem)
     model = cp_model.CpModel()
@@ -388,7 +409,8 @@ def build(problem: Problem, scope: Optional[Scope] = None) -> Built:
             var_of[lit.index] = lit
     keys = [k for k, c in coefs.items() if c]
     model.minimize(
-        cp_model.LinearExpr.weighted_sum([var_of[k] for k in keys], [coefs[k] for k in keys]) + constant
+        cp_model.LinearExpr.weighted_sum([var_of[k] for k in keys], [coefs[k] for k in keys])
+        + constant
     )
     return Built(model, v, terms, constant)
 
@@ -419,7 +441,9 @@ def hint_values(problem: Problem, built: Built, plan: Plan) -> dict[int, int]:
 
 def term_value(term: PenaltyTerm, value: Callable[[cp_model.IntVar], int]) -> int:
     """The term's penalty in pence, given a way to read each literal."""
-    return term.coefficient * (term.constant + sum(sign * value(lit) for lit, sign in term.literals))
+    return term.coefficient * (
+        term.constant + sum(sign * value(lit) for lit, sign in term.literals)
+    )
 
 
 def plan_from(problem: Problem, built: Built, value: Callable[[cp_model.IntVar], int]) -> Plan:

@@ -10,7 +10,7 @@ department). A block of slots and a bundle of groups is one `Scope`.
 from __future__ import annotations
 
 import bisect
-from typing import Iterator
+from collections.abc import Iterator
 
 from solver.constraints import Scope
 from solver.model import Problem
@@ -28,7 +28,10 @@ def blocks(problem: Problem, min_slots: int = 4) -> list[tuple[int, int]]:
         if hi - lo > 1 and reach[lo] < hi:
             reach[lo] = hi
 
-    for owners, ranges in ((problem.commitments, problem.commitment_ranges), (problem.teams, problem.team_ranges)):
+    for owners, ranges in (
+        (problem.commitments, problem.commitment_ranges),
+        (problem.teams, problem.team_ranges),
+    ):
         for o in owners:
             for w, (lo, hi) in zip(o.windows, ranges[o.id]):
                 if w.sessions > 0 or w.max is not None:

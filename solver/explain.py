@@ -3,8 +3,8 @@ the spec's reason codes and a concrete sentence for a rota manager."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Mapping, Optional
 
 from solver.greedy import Ledger
 from solver.model import (
@@ -50,8 +50,8 @@ def _unavailable_days(problem: Problem, avail: Mapping[int, int], lo: int, hi: i
         if s in avail:
             free.add(d)
     runs: list[str] = []
-    start: Optional[date] = None
-    prev: Optional[date] = None
+    start: date | None = None
+    prev: date | None = None
     for d in days + [None]:  # type: ignore[list-item]
         if d is not None and d not in free:
             start = start or d
@@ -63,7 +63,9 @@ def _unavailable_days(problem: Problem, avail: Mapping[int, int], lo: int, hi: i
     return runs
 
 
-def _commitment_reason(problem: Problem, ledger: Ledger, c: Commitment, wc: WindowCount) -> tuple[str, str]:
+def _commitment_reason(
+    problem: Problem, ledger: Ledger, c: Commitment, wc: WindowCount
+) -> tuple[str, str]:
     person = problem.person[c.person]
     win = c.windows[wc.window]
     lo, hi = problem.commitment_ranges[c.id][wc.window]
@@ -75,14 +77,16 @@ def _commitment_reason(problem: Problem, ledger: Ledger, c: Commitment, wc: Wind
         runs = _unavailable_days(problem, avail, lo, hi)
         off = f" (not available {', '.join(runs)})" if runs else ""
         return "unavailable", (
-            f"{label} is on leave or not working in {hi - lo - len(slots)} of the window's {hi - lo} slots "
-            f"{when}{off}; {len(slots)} of {wc.required} sessions possible"
+            f"{label} is on leave or not working in {hi - lo - len(slots)} of the window's "
+            f"{_plural(hi - lo, 'slot')} {when}{off}; {len(slots)} of {wc.required} sessions possible"
         )
-    possible = [s for s in slots if (c.person, s) not in ledger.plan.sessions and ledger.can_session(c, s)]
+    possible = [
+        s for s in slots if (c.person, s) not in ledger.plan.sessions and ledger.can_session(c, s)
+    ]
     if possible:
         s = min(possible, key=lambda s: (avail[s], s))
         return "cost", (
-            f"{label} had {len(possible)} free slots {when} (cheapest {problem.slots[s].id} at "
+            f"{label} had {_plural(len(possible), 'free slot')} {when} (cheapest {problem.slots[s].id} at "
             f"£{avail[s] / 100:.2f} backfill) but a further session was priced above the shortfall "
             f"weight of £{problem.weights.shortfall:.2f}; {wc.scheduled} of {wc.required} sessions scheduled"
         )
@@ -107,9 +111,11 @@ def _commitment_reason(problem: Problem, ledger: Ledger, c: Commitment, wc: Wind
         dept = person.department
         parts.append(f"{capped} {'was' if capped == 1 else 'were'} at the {dept} cap")
     if limited:
-        parts.append(f"{limited} {'was' if limited == 1 else 'were'} blocked by a daily, weekly or window limit")
+        parts.append(
+            f"{limited} {'was' if limited == 1 else 'were'} blocked by a daily, weekly or window limit"
+        )
     return "constrained", (
-        f"{label} is available in {len(slots)} slots {when}, but {', '.join(parts) or 'none was free'}; "
+        f"{label} is available in {_plural(len(slots), 'slot')} {when}, but {', '.join(parts) or 'none was free'}; "
         f"{wc.scheduled} of {wc.required} sessions scheduled"
     )
 
@@ -137,7 +143,7 @@ def _team_reason(problem: Problem, ledger: Ledger, t: Team, wc: WindowCount) -> 
     if len(quorate) < wc.required:
         return "unavailable", (
             f"{name} has a quorum of {t.quorum} of its {len(t.members)} members available in only "
-            f"{len(quorate)} of the {len(slots)} slots it may meet in {when}; "
+            f"{len(quorate)} of the {_plural(len(slots), 'slot')} it may meet in {when}; "
             f"{len(quorate)} of {wc.required} sessions possible"
         )
     possible = [
@@ -150,7 +156,7 @@ def _team_reason(problem: Problem, ledger: Ledger, t: Team, wc: WindowCount) -> 
             f"{wc.scheduled} of {wc.required} sessions scheduled"
         )
     return "constrained", (
-        f"{name} has a quorum available in {len(quorate)} slots {when}, but in each of them other "
+        f"{name} has a quorum available in {_plural(len(quorate), 'slot')} {when}, but in each of them other "
         f"protected time, caps or limits left fewer than {t.quorum} members free; "
         f"{wc.scheduled} of {wc.required} sessions scheduled"
     )
@@ -160,7 +166,9 @@ def explain_shortfall(problem: Problem, ledger: Ledger, wc: WindowCount) -> Shor
     """The spec's reason code for one short window, and a sentence saying why."""
     if wc.kind == "commitment":
         reason, text = _commitment_reason(problem, ledger, problem.commitment[wc.owner], wc)
-        return Shortfall(wc.window, wc.required, wc.scheduled, reason, commitment=wc.owner, explanation=text)
+        return Shortfall(
+            wc.window, wc.required, wc.scheduled, reason, commitment=wc.owner, explanation=text
+        )
     reason, text = _team_reason(problem, ledger, problem.team[wc.owner], wc)
     return Shortfall(wc.window, wc.required, wc.scheduled, reason, team=wc.owner, explanation=text)
 
@@ -169,7 +177,7 @@ def build_solution(
     problem: Problem,
     plan: Plan,
     status: str,
-    bound: Optional[float],
+    bound: float | None,
     wall_seconds: float,
     solver_info: Mapping[str, object],
 ) -> Solution:
@@ -186,7 +194,9 @@ def build_solution(
         att = set(attendees)
         absent = tuple(m for m in problem.team[t].members if m not in att and s in avail[m])
         team_sessions.append(
-            TeamSession(t, slot_ids[s], tuple(attendees), absent, gbp(sum(avail[m][s] for m in attendees)))
+            TeamSession(
+                t, slot_ids[s], tuple(attendees), absent, gbp(sum(avail[m][s] for m in attendees))
+            )
         )
     ledger = Ledger(problem, plan)
     shortfalls = tuple(explain_shortfall(problem, ledger, wc) for wc in ev.windows if wc.short)

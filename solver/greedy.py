@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from typing import Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
 
 from solver.model import Commitment, PreviousEntry, Problem, Team
 from solver.plan import Plan
@@ -20,7 +20,7 @@ __all__ = ["Ledger", "greedy", "repair"]
 class Ledger:
     """A plan under construction with the running counts every hard rule needs."""
 
-    def __init__(self, problem: Problem, base: Optional[Plan] = None):
+    def __init__(self, problem: Problem, base: Plan | None = None):
         self.problem = problem
         self.plan = Plan()
         self.busy: set[tuple[str, int]] = set()
@@ -41,15 +41,21 @@ class Ledger:
                 self.add_session(p, c, s)
 
     # ---- queries ---------------------------------------------------------------
-    def person_free(self, p: str, s: int, extra_load: Optional[dict[int, int]] = None) -> bool:
+    def person_free(self, p: str, s: int, extra_load: dict[int, int] | None = None) -> bool:
         """p could take one more protected activity in slot s (caps and limits hold)."""
         if s not in self._avail[p] or (p, s) in self.busy:
             return False
         pr = self.problem
         person = pr.person[p]
-        if person.max_per_day is not None and self.day_count[(p, self._days[s])] >= person.max_per_day:
+        if (
+            person.max_per_day is not None
+            and self.day_count[(p, self._days[s])] >= person.max_per_day
+        ):
             return False
-        if person.max_per_week is not None and self.week_count[(p, self._weeks[s])] >= person.max_per_week:
+        if (
+            person.max_per_week is not None
+            and self.week_count[(p, self._weeks[s])] >= person.max_per_week
+        ):
             return False
         if person.department is not None:
             sid = self._slot_ids[s]
@@ -62,7 +68,9 @@ class Ledger:
         return True
 
     def windows_at(self, c: Commitment, s: int) -> list[int]:
-        return [wi for wi, (lo, hi) in enumerate(self.problem.commitment_ranges[c.id]) if lo <= s < hi]
+        return [
+            wi for wi, (lo, hi) in enumerate(self.problem.commitment_ranges[c.id]) if lo <= s < hi
+        ]
 
     def window_room(self, c: Commitment, s: int) -> bool:
         for wi in self.windows_at(c, s):
@@ -150,7 +158,7 @@ class Ledger:
             self.team_window_count[(t, wi)] += 1
 
     # ---- moves a rota manager makes --------------------------------------------
-    def choose_attendees(self, t: Team, s: int) -> Optional[list[str]]:
+    def choose_attendees(self, t: Team, s: int) -> list[str] | None:
         """The quorum's cheapest members plus everyone whose cost is below an absence."""
         cands = self.attendable(t, s)
         if len(cands) < t.quorum:
@@ -255,14 +263,14 @@ class Ledger:
                 self.add_session(p, spare.id, s)
 
 
-def greedy(problem: Problem, base: Optional[Plan] = None) -> Plan:
+def greedy(problem: Problem, base: Plan | None = None) -> Plan:
     """The hand-made baseline, starting from `base` (the pinned entries)."""
     ledger = Ledger(problem, base)
     ledger.fill()
     return ledger.plan
 
 
-def repair(previous: Sequence[PreviousEntry], problem: Problem, base: Optional[Plan] = None) -> Plan:
+def repair(previous: Sequence[PreviousEntry], problem: Problem, base: Plan | None = None) -> Plan:
     """The previous plan made valid (entries that now break a rule dropped), then completed
     the greedy way: a hint that moves as little as possible."""
     ledger = Ledger(problem, base)

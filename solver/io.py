@@ -11,7 +11,7 @@ import json
 import math
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from solver.model import (
@@ -37,11 +37,11 @@ from solver.model import (
 
 __all__ = [
     "ProblemError",
-    "parse_problem",
-    "load_problem",
-    "solution_to_dict",
-    "parse_solution",
     "load_json",
+    "load_problem",
+    "parse_problem",
+    "parse_solution",
+    "solution_to_dict",
 ]
 
 
@@ -64,7 +64,9 @@ def load_json(path: str | Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ProblemError([f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"]) from None
+        raise ProblemError(
+            [f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"]
+        ) from None
 
 
 def load_problem(path: str | Path) -> Problem:
@@ -104,30 +106,30 @@ class _Reader:
     def err(self, path: str, msg: str) -> None:
         self.errors.append(f"{path}: {msg}")
 
-    def obj(self, value: Any, path: str) -> Optional[dict]:
+    def obj(self, value: Any, path: str) -> dict | None:
         if not isinstance(value, dict):
             self.err(path, f"expected an object, got {_kind(value)}")
             return None
         return value
 
-    def lst(self, value: Any, path: str) -> Optional[list]:
+    def lst(self, value: Any, path: str) -> list | None:
         if not isinstance(value, list):
             self.err(path, f"expected a list, got {_kind(value)}")
             return None
         return value
 
-    def string(self, value: Any, path: str) -> Optional[str]:
+    def string(self, value: Any, path: str) -> str | None:
         if not isinstance(value, str) or not value:
             self.err(path, f"expected a non-empty string, got {_kind(value)}")
             return None
         return value
 
-    def opt_string(self, d: dict, key: str, path: str) -> Optional[str]:
+    def opt_string(self, d: dict, key: str, path: str) -> str | None:
         if key not in d or d[key] is None:
             return None
         return self.string(d[key], f"{path}.{key}")
 
-    def integer(self, value: Any, path: str, minimum: Optional[int] = 0) -> Optional[int]:
+    def integer(self, value: Any, path: str, minimum: int | None = 0) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
             self.err(path, f"expected an integer, got {_kind(value)}")
             return None
@@ -137,8 +139,12 @@ class _Reader:
             return None
         return value
 
-    def number(self, value: Any, path: str, what: str = "value") -> Optional[float]:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    def number(self, value: Any, path: str, what: str = "value") -> float | None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             self.err(path, f"expected a number, got {_kind(value)}")
             return None
         if value < 0:
@@ -146,7 +152,7 @@ class _Reader:
             return None
         return float(value)
 
-    def day(self, value: Any, path: str) -> Optional[date]:
+    def day(self, value: Any, path: str) -> date | None:
         if not isinstance(value, str):
             self.err(path, f"expected a date YYYY-MM-DD, got {_kind(value)}")
             return None
@@ -156,7 +162,7 @@ class _Reader:
             self.err(path, f"not a date YYYY-MM-DD: {_q(value)}")
             return None
 
-    def local_time(self, value: Any, path: str) -> Optional[datetime]:
+    def local_time(self, value: Any, path: str) -> datetime | None:
         if not isinstance(value, str):
             self.err(path, f"expected a local date-time YYYY-MM-DDTHH:MM, got {_kind(value)}")
             return None
@@ -220,7 +226,9 @@ def parse_problem(data: Any) -> Problem:
     commitments, commitment_person = _parse_commitments(r, root, person_ids, horizon)
     teams, team_ids = _parse_teams(r, root, person_ids, slot_ids, horizon)
     caps = _parse_caps(r, root, departments, slot_ids)
-    pinned = _parse_entries(r, root, "pinned", Pin, person_ids, team_ids, commitment_person, slot_ids)
+    pinned = _parse_entries(
+        r, root, "pinned", Pin, person_ids, team_ids, commitment_person, slot_ids
+    )
     previous = _parse_entries(
         r, root, "previous", PreviousEntry, person_ids, team_ids, commitment_person, slot_ids
     )
@@ -258,7 +266,7 @@ def _items(r: _Reader, root: dict, key: str, required: bool = False) -> list[tup
     return out
 
 
-def _unique_id(r: _Reader, d: dict, path: str, seen: dict[str, str]) -> Optional[str]:
+def _unique_id(r: _Reader, d: dict, path: str, seen: dict[str, str]) -> str | None:
     if "id" not in d:
         r.err(f"{path}.id", "missing")
         return None
@@ -291,17 +299,23 @@ def _parse_slots(r: _Reader, root: dict) -> tuple[list[Slot], set[str]]:
         if slots:
             prev, prev_path = slots[-1], paths[-1]
             if start < prev.start:
-                r.err(f"{path}.start", f"slots not in time order: starts before {prev_path} ({_q(prev.id)})")
+                r.err(
+                    f"{path}.start",
+                    f"slots not in time order: starts before {prev_path} ({_q(prev.id)})",
+                )
                 continue
             if start < prev.end:
-                r.err(f"{path}.start", f"overlaps {prev_path} ({_q(prev.id)}), which ends {prev.end.isoformat(timespec='minutes')}")
+                r.err(
+                    f"{path}.start",
+                    f"overlaps {prev_path} ({_q(prev.id)}), which ends {prev.end.isoformat(timespec='minutes')}",
+                )
                 continue
         slots.append(Slot(ident, start, end))
         paths.append(path)
     return slots, set(seen)
 
 
-def _slot_ref(r: _Reader, value: Any, path: str, slot_ids: set[str]) -> Optional[str]:
+def _slot_ref(r: _Reader, value: Any, path: str, slot_ids: set[str]) -> str | None:
     s = r.string(value, path)
     if s is not None and s not in slot_ids:
         r.err(path, f"unknown slot {_q(s)}")
@@ -325,8 +339,15 @@ def _parse_people(r: _Reader, root: dict, slot_ids: set[str]) -> tuple[list[Pers
                     r.err(f"{path}.available", f"unknown slot {_q(sid)}")
                     ok = False
                     continue
-                if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not math.isfinite(cost):
-                    r.err(f"{path}.available", f"cost for slot {_q(sid)} is {_kind(cost)}, expected a number")
+                if (
+                    isinstance(cost, bool)
+                    or not isinstance(cost, (int, float))
+                    or not math.isfinite(cost)
+                ):
+                    r.err(
+                        f"{path}.available",
+                        f"cost for slot {_q(sid)} is {_kind(cost)}, expected a number",
+                    )
                     ok = False
                 elif cost < 0:
                     r.err(f"{path}.available", f"negative cost {cost} for slot {_q(sid)}")
@@ -348,7 +369,7 @@ def _parse_people(r: _Reader, root: dict, slot_ids: set[str]) -> tuple[list[Pers
                         avoid.add(s)
         dept = r.opt_string(d, "department", path)
         name = r.opt_string(d, "name", path)
-        limits: dict[str, Optional[int]] = {}
+        limits: dict[str, int | None] = {}
         for key in ("max_per_day", "max_per_week"):
             limits[key] = None
             if d.get(key) is not None:
@@ -374,8 +395,8 @@ def _parse_people(r: _Reader, root: dict, slot_ids: set[str]) -> tuple[list[Pers
 
 
 def _parse_windows(
-    r: _Reader, d: dict, path: str, horizon: Optional[tuple[date, date]], check_overlap: bool
-) -> Optional[list[Window]]:
+    r: _Reader, d: dict, path: str, horizon: tuple[date, date] | None, check_overlap: bool
+) -> list[Window] | None:
     lst = r.lst(d.get("windows"), f"{path}.windows")
     if lst is None:
         return None
@@ -425,7 +446,7 @@ def _parse_windows(
 
 
 def _parse_commitments(
-    r: _Reader, root: dict, person_ids: set[str], horizon: Optional[tuple[date, date]]
+    r: _Reader, root: dict, person_ids: set[str], horizon: tuple[date, date] | None
 ) -> tuple[list[Commitment], dict[str, str]]:
     out = []
     seen: dict[str, str] = {}
@@ -450,7 +471,7 @@ def _parse_teams(
     root: dict,
     person_ids: set[str],
     slot_ids: set[str],
-    horizon: Optional[tuple[date, date]],
+    horizon: tuple[date, date] | None,
 ) -> tuple[list[Team], set[str]]:
     out = []
     seen: dict[str, str] = {}
@@ -485,7 +506,7 @@ def _parse_teams(
             ok = False
         windows = _parse_windows(r, d, path, horizon, check_overlap=False)
         ok = ok and windows is not None
-        allowed: Optional[frozenset[str]] = None
+        allowed: frozenset[str] | None = None
         if d.get("slots") is not None:
             sl = r.lst(d["slots"], f"{path}.slots")
             if sl is None:
@@ -514,7 +535,7 @@ def _parse_caps(r: _Reader, root: dict, departments: set[str], slot_ids: set[str
             r.err(f"{path}.department", f"unknown department {_q(dept)} (no person has it)")
             dept = None
         max_away = r.integer(d.get("max_away"), f"{path}.max_away")
-        allowed: Optional[frozenset[str]] = None
+        allowed: frozenset[str] | None = None
         ok = True
         if d.get("slots") is not None:
             sl = r.lst(d["slots"], f"{path}.slots")
@@ -599,7 +620,7 @@ def _parse_weights(r: _Reader, root: dict) -> Weights:
 # ---- solution -------------------------------------------------------------------
 
 
-def _money(x: Optional[float]) -> Optional[float]:
+def _money(x: float | None) -> float | None:
     if x is None:
         return None
     v = round(float(x), 2)
@@ -644,7 +665,9 @@ def solution_to_dict(sol: Solution) -> dict:
         "totals": {k: (_money(v) if k == "backfill_cost" else v) for k, v in sol.totals.items()},
         "objective_terms": {k: _money(v) for k, v in sol.objective_terms.items()},
         "solver": dict(sol.solver),
-        "breakdown": {p: {k: _money(v) for k, v in terms.items()} for p, terms in sol.breakdown.items()},
+        "breakdown": {
+            p: {k: _money(v) for k, v in terms.items()} for p, terms in sol.breakdown.items()
+        },
         "team_breakdown": {
             t: {k: _money(v) for k, v in terms.items()} for t, terms in sol.team_breakdown.items()
         },
@@ -658,12 +681,14 @@ def parse_solution(data: Any) -> Solution:
     if root is None:
         raise ProblemError(r.errors)
     if root.get("format") != SOLUTION_FORMAT:
-        r.err("format", f'unsupported format {_q(root.get("format"))}; expected "{SOLUTION_FORMAT}"')
+        r.err(
+            "format", f'unsupported format {_q(root.get("format"))}; expected "{SOLUTION_FORMAT}"'
+        )
     status = root.get("status")
     if status not in STATUSES:
         r.err("status", f"unknown status {_q(status)}")
 
-    def opt_num(key: str) -> Optional[float]:
+    def opt_num(key: str) -> float | None:
         v = root.get(key)
         if v is None:
             return None
@@ -683,7 +708,10 @@ def parse_solution(data: Any) -> Solution:
             sessions.append(Session(vals[0], vals[1], vals[2], cost))  # type: ignore[arg-type]
     team_sessions = []
     for path, d in _items(r, root, "team_sessions"):
-        team, slot = r.string(d.get("team"), f"{path}.team"), r.string(d.get("slot"), f"{path}.slot")
+        team, slot = (
+            r.string(d.get("team"), f"{path}.team"),
+            r.string(d.get("slot"), f"{path}.slot"),
+        )
         lists = []
         for key in ("attendees", "absent"):
             lst = r.lst(d.get(key, []), f"{path}.{key}")

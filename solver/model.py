@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from typing import Mapping, Optional
 
 PROBLEM_FORMAT = "sel-time/problem@1"
 SOLUTION_FORMAT = "sel-time/solution@1"
@@ -23,10 +23,10 @@ TERMS = ("cost", "shortfall", "absence", "churn", "avoid")
 
 def pence(gbp: float) -> int:
     """GBP to whole pence (half away from zero), the unit the optimiser works in."""
-    return int(round(gbp * 100 + (1e-9 if gbp >= 0 else -1e-9)))
+    return round(gbp * 100 + (1e-9 if gbp >= 0 else -1e-9))
 
 
-def gbp(p: int | float) -> float:
+def gbp(p: float) -> float:
     """Pence to GBP rounded to 2 dp."""
     return round(p / 100.0, 2)
 
@@ -56,18 +56,18 @@ class Window:
     start: date
     end: date
     sessions: int
-    max: Optional[int] = None
+    max: int | None = None
 
 
 @dataclass(frozen=True)
 class Person:
     id: str
     available: Mapping[str, float]
-    department: Optional[str] = None
+    department: str | None = None
     avoid: frozenset[str] = frozenset()
-    max_per_day: Optional[int] = None
-    max_per_week: Optional[int] = None
-    name: Optional[str] = None
+    max_per_day: int | None = None
+    max_per_week: int | None = None
+    name: str | None = None
 
     @property
     def label(self) -> str:
@@ -79,7 +79,7 @@ class Commitment:
     id: str
     person: str
     windows: tuple[Window, ...]
-    name: Optional[str] = None
+    name: str | None = None
 
     @property
     def label(self) -> str:
@@ -92,8 +92,8 @@ class Team:
     members: tuple[str, ...]
     quorum: int
     windows: tuple[Window, ...]
-    slots: Optional[frozenset[str]] = None
-    name: Optional[str] = None
+    slots: frozenset[str] | None = None
+    name: str | None = None
 
     @property
     def label(self) -> str:
@@ -104,7 +104,7 @@ class Team:
 class Cap:
     department: str
     max_away: int
-    slots: Optional[frozenset[str]] = None
+    slots: frozenset[str] | None = None
 
     def covers(self, slot: str) -> bool:
         return self.slots is None or slot in self.slots
@@ -116,9 +116,9 @@ class Pin:
     meeting (team), or one member's attendance at a team meeting (team and person)."""
 
     slot: str
-    person: Optional[str] = None
-    commitment: Optional[str] = None
-    team: Optional[str] = None
+    person: str | None = None
+    commitment: str | None = None
+    team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,9 +126,9 @@ class PreviousEntry:
     """An entry of the published plan, matched on (person, slot) or (team, slot)."""
 
     slot: str
-    person: Optional[str] = None
-    commitment: Optional[str] = None
-    team: Optional[str] = None
+    person: str | None = None
+    commitment: str | None = None
+    team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,7 @@ class Problem:
         return {t.id: [self.window_range(w) for w in t.windows] for t in self.teams}
 
     @cached_property
-    def team_allowed(self) -> dict[str, Optional[frozenset[int]]]:
+    def team_allowed(self) -> dict[str, frozenset[int] | None]:
         idx = self.slot_index
         return {
             t.id: None if t.slots is None else frozenset(idx[s] for s in t.slots if s in idx)
@@ -286,16 +286,16 @@ class Shortfall:
     required: int
     scheduled: int
     reason: str
-    commitment: Optional[str] = None
-    team: Optional[str] = None
+    commitment: str | None = None
+    team: str | None = None
     explanation: str = ""
 
 
 @dataclass(frozen=True)
 class Solution:
     status: str
-    objective: Optional[float]
-    bound: Optional[float]
+    objective: float | None
+    bound: float | None
     wall_seconds: float
     sessions: tuple[Session, ...] = ()
     team_sessions: tuple[TeamSession, ...] = ()

@@ -16,10 +16,10 @@ class Plan:
     sessions: dict[tuple[str, int], str] = field(default_factory=dict)
     meetings: dict[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
 
-    def copy(self) -> "Plan":
+    def copy(self) -> Plan:
         return Plan(dict(self.sessions), dict(self.meetings))
 
-    def update(self, other: "Plan") -> None:
+    def update(self, other: Plan) -> None:
         self.sessions.update(other.sessions)
         self.meetings.update(other.meetings)
 
@@ -92,7 +92,7 @@ def evaluate(problem: Problem, plan: Plan) -> Evaluation:
             avoided += 1
             people[p]["avoid"] += w["avoid"]
 
-    for (p, s) in plan.sessions:
+    for p, s in plan.sessions:
         activity(p, s)
     for (t, s), attendees in plan.meetings.items():
         att = set(attendees)
@@ -120,7 +120,9 @@ def evaluate(problem: Problem, plan: Plan) -> Evaluation:
         if wc.short:
             short += wc.short
             owner_id = problem.commitment[wc.owner].person if wc.kind == "commitment" else wc.owner
-            (people if wc.kind == "commitment" else teams)[owner_id]["shortfall"] += wc.short * w["shortfall"]
+            (people if wc.kind == "commitment" else teams)[owner_id]["shortfall"] += (
+                wc.short * w["shortfall"]
+            )
     terms = {
         "cost": backfill,
         "shortfall": short * w["shortfall"],

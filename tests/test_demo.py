@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -51,19 +52,22 @@ from sel_time.rate_card import (
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _fresh_session() -> Session:
+@contextmanager
+def _fresh_session() -> Iterator[Session]:
     """A session on a new in-memory SQLite database with the full schema."""
     engine = sa.create_engine("sqlite://")
     db.metadata.create_all(engine)
-    return Session(engine)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[tuple[Session, DemoSummary]]:
-    session = _fresh_session()
-    summary = load_demo(session)
-    yield session, summary
-    session.close()
+    with _fresh_session() as session:
+        yield session, load_demo(session)
 
 
 def _all(session: Session, model: Any) -> list[Any]:

@@ -35,7 +35,8 @@ class ImportReportOut(BaseModel):
 
 def _too_large() -> SelTimeError:
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    return SelTimeError(f"The file is larger than the {limit / 1024 / 1024:.0f} MB upload limit: "
+    shown = f"{limit / 1024 / 1024:.0f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} kB"
+    return SelTimeError(f"The file is larger than the {shown} upload limit: "
                         "split it into smaller files", [FieldError("file", "too large")], 413,
                         "Content too large")
 

@@ -135,7 +135,7 @@ def list_records(collection: str) -> Response:
         if name in request.args and "\x00" not in request.args[name]:
             value = collect(_filter_value, entity, name, request.args[name])
             query = query.where(getattr(entity.model, name) == value)
-    unknown = set(request.args) - set(entity.filters) - {"page", "per_page", "q"}
+    unknown = set(request.args) - set(entity.filters) - {"page", "per_page"} - ({"q"} if entity.search else set())
     errors += [FieldError(n, "not a filter of this collection") for n in sorted(unknown)]
     if errors:
         raise BadRequest("Some query parameters are not valid", errors)

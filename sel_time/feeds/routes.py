@@ -179,7 +179,13 @@ class RedactFeedTokens(logging.Filter):
     PATTERN = re.compile(r"/(feeds|record)/[^\s\"'?]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
+        if isinstance(record.args, dict):
+            # gunicorn's access log passes one mapping of atoms (%(r)s, %(U)s, %(f)s ...):
+            # redact its values in place, keeping its type (it answers "-" for missing atoms).
+            for key, value in record.args.items():
+                if isinstance(value, str):
+                    record.args[key] = self.PATTERN.sub(r"/\1/[redacted]", value)
+        elif record.args:
             record.args = tuple(self.PATTERN.sub(r"/\1/[redacted]", a) if isinstance(a, str) else a
                                 for a in (record.args if isinstance(record.args, tuple) else (record.args,)))
         if isinstance(record.msg, str):

@@ -16,6 +16,7 @@ from .base import (
 )
 from .feeds import FeedCache, FeedKind, FeedToken
 from .finance import RateCardEntry
+from .jobs import JobRun, Lease, RunStatus
 from .organisation import Department, Organisation
 from .people import Absence, AvoidPreference, PatternSession, Person
 from .plans import Plan, PlanAttendee, PlanSession, PlanShortfall, PlanStatus, SessionOrigin
@@ -25,7 +26,7 @@ from .teams import Team, team_member
 from .users import ApiToken, User
 
 __all__ = [
-    "WEEKDAYS", "FeedCache", "FeedKind", "FeedToken", "Attendance", "Outcome", "Plan", "PlanAttendee", "PlanSession", "PlanShortfall",
+    "WEEKDAYS", "JobRun", "Lease", "RunStatus", "FeedCache", "FeedKind", "FeedToken", "Attendance", "Outcome", "Plan", "PlanAttendee", "PlanSession", "PlanShortfall",
     "PlanStatus", "ProtectedSession", "RosterStatus", "SessionOrigin", "Absence", "AbsenceKind", "ApiToken", "AuditEvent", "AvoidPreference", "Borough",
     "CommitmentUnit", "Department", "Half", "LeadershipRole", "OrgKind", "Organisation",
     "PatternSession", "Period", "Person", "Profession", "RateCardEntry", "RoleAssignment",

@@ -57,6 +57,9 @@ class Plan(db.Model):
     problem: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     solution: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     conflicts: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    # Things a rota manager must look at (published sessions in the frozen window that the
+    # rules no longer allow, for example new leave on a protected session).
+    warnings: Mapped[list[str] | None] = mapped_column(sa.JSON)
     error: Mapped[str | None] = mapped_column(sa.Text)
     edits: Mapped[int] = mapped_column(default=0)
     requested_by: Mapped[str] = mapped_column(sa.String(254))

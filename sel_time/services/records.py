@@ -28,6 +28,7 @@ from ..models import (
     Half,
     LeadershipRole,
     Organisation,
+    OrgKind,
     PatternSession,
     Person,
     RateCardEntry,
@@ -189,7 +190,9 @@ def _apply_person(obj: Person, data: dict[str, Any], creating: bool) -> None:
         obj.staff_group = data["staff_group"]
     elif creating or "profession" in data or "band" in data:
         try:
-            obj.staff_group = staff_group_for(obj.profession, obj.band)
+            home = db.session.get(Organisation, obj.organisation_id)
+            obj.staff_group = staff_group_for(
+                obj.profession, obj.band, council=bool(home and home.kind == OrgKind.LOCAL_AUTHORITY))
         except ValueError as exc:  # an AfC profession without a band on the rate card
             raise ValidationError("The staff group cannot be worked out",
                                   [FieldError("band", str(exc))]) from None
@@ -490,6 +493,10 @@ def delete(entity: Entity, obj: Any, actor: Actor) -> None:
     """Delete a record; refused with 409 while other records still point at it."""
     old = entity.to_dict(obj)
     ident = obj.id
+    in_use = [key for key in _in_use_by(obj) if not (isinstance(obj, User) and key == "tokens")]
+    if in_use:  # e.g. a department's people, who would otherwise silently lose their department
+        raise Conflict(f"This {entity.label} is still used by its {', '.join(in_use)}; "
+                       "remove or move those first")
     try:
         with db.session.begin_nested():
             if isinstance(obj, User):  # a deleted user's API tokens go with them
@@ -502,6 +509,15 @@ def delete(entity: Entity, obj: Any, actor: Actor) -> None:
             f"This {entity.label} is still used by other records; remove or move those first"
         ) from None
     record(actor, "delete", entity.name, ident, old, None)
+
+
+def _in_use_by(obj: Any) -> list[str]:
+    """One-to-many relationships of ``obj`` that still hold records and would not go with it."""
+    from sqlalchemy.orm import RelationshipDirection
+
+    return [rel.key for rel in sa.inspect(obj).mapper.relationships
+            if rel.direction is RelationshipDirection.ONETOMANY and rel.secondary is None
+            and not rel.cascade.delete and getattr(obj, rel.key)]
 
 
 def snapshot_of(obj: Any) -> dict[str, Any]:

@@ -78,35 +78,35 @@ def world(app: Any, make: Callable[..., Any]) -> Iterator[World]:
         """A valid create payload for ``collection`` that clashes with nothing stored."""
         i = next(n)
         pid = person_id or me.id
-        return {
-            "organisations": {"code": f"new-org-{i}", "name": f"New Org {i}", "kind": "icb",
-                              "borough": "Southwark"},
-            "departments": {"code": f"new-dept-{i}", "name": f"New Dept {i}", "organisation_id": org.id},
-            "people": {"email": f"new{i}@nhs.net", "name": f"New Person {i}", "profession": "gp",
-                       "organisation_id": org.id},
-            "absences": {"person_id": pid, "kind": "annual", **_year(i)},
-            "preferences": {"person_id": pid, "day": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[i % 7],
-                            "half": "AM" if (i // 7) % 2 == 0 else "PM"},
-            "roles": {"code": f"new-role-{i}", "title": f"New Role {i}", "level": "system",
-                      "host_organisation_id": org.id, "commitment_amount": 2,
-                      "commitment_unit": "pa", "commitment_per": "month"},
-            "assignments": {"person_id": pid, "role_id": _role_for(i), "start_date": "2030-01-01"},
-            "teams": {"code": f"new-team-{i}", "name": f"New Team {i}", "kind": "board",
-                      "sessions_per": "month", "quorum": 1, "member_ids": [me.id]},
-            "rates": {"staff_group": f"group_{i}", "label": f"Group {i}", "rate_per_hour": "55.50",
-                      "effective_from": "2025-04-01", "source": "test figures"},
-            "users": {"email": f"user{i}@nhs.net", "name": f"User {i}", "role": "finance"},
-            "audit": {"actor": "me", "action": "create", "entity": "x"},
-        }[collection]
-
-    def _year(i: int) -> dict[str, str]:
-        # every absence in its own year, so that no two ever overlap
-        year = 2030 + i
-        return {"start_date": f"{year}-03-02", "end_date": f"{year}-03-03"}
-
-    def _role_for(i: int) -> int:
-        # a new role each time, so that assignments never overlap
-        return make("roles", host_organisation_id=org.id).id
+        if collection == "organisations":
+            return {"code": f"new-org-{i}", "name": f"New Org {i}", "kind": "icb", "borough": "Southwark"}
+        if collection == "departments":
+            return {"code": f"new-dept-{i}", "name": f"New Dept {i}", "organisation_id": org.id}
+        if collection == "people":
+            return {"email": f"new{i}@nhs.net", "name": f"New Person {i}", "profession": "gp",
+                    "organisation_id": org.id}
+        if collection == "absences":  # each in its own year, so that no two ever overlap
+            return {"person_id": pid, "kind": "annual", "start_date": f"{2030 + i}-03-02",
+                    "end_date": f"{2030 + i}-03-03"}
+        if collection == "preferences":  # mornings only, so that a test can move one to PM
+            return {"person_id": pid, "day": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[i % 7],
+                    "half": "AM"}
+        if collection == "roles":
+            return {"code": f"new-role-{i}", "title": f"New Role {i}", "level": "system",
+                    "host_organisation_id": org.id, "commitment_amount": 2, "commitment_unit": "pa",
+                    "commitment_per": "month"}
+        if collection == "assignments":  # a role of its own, so that assignments never overlap
+            role_id = make("roles", host_organisation_id=org.id).id
+            return {"person_id": pid, "role_id": role_id, "start_date": "2030-01-01"}
+        if collection == "teams":
+            return {"code": f"new-team-{i}", "name": f"New Team {i}", "kind": "board",
+                    "sessions_per": "month", "quorum": 1, "member_ids": [me.id]}
+        if collection == "rates":
+            return {"staff_group": f"group_{i}", "label": f"Group {i}", "rate_per_hour": "55.50",
+                    "effective_from": "2025-04-01", "source": "test figures"}
+        if collection == "users":
+            return {"email": f"user{i}@nhs.net", "name": f"User {i}", "role": "finance"}
+        return {"actor": "me", "action": "create", "entity": "x"}  # audit: never writable
 
     def fresh(collection: str, person_id: int | None = None) -> int:
         """Create a new record in ``collection`` through the service and return its id."""

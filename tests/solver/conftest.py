@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from solver_factories import make_slots, random_problem, window
 
 from solver import SolveOptions, check, parse_problem, solution_to_dict, solve
 from solver.model import Problem
-from solver_factories import make_slots, random_problem, window
 
 
 @pytest.fixture()
@@ -25,8 +25,12 @@ def make_problem() -> Callable[..., dict]:
             "timezone": "Europe/London",
             "slots": slots,
             "people": [
-                {"id": "p1", "name": "Amara Okafor", "department": "kch-ed",
-                 "available": {s["id"]: 100.0 for s in slots}},
+                {
+                    "id": "p1",
+                    "name": "Amara Okafor",
+                    "department": "kch-ed",
+                    "available": {s["id"]: 100.0 for s in slots},
+                },
             ],
             "commitments": [{"id": "c1", "person": "p1", "windows": [window()]}],
             "teams": [],

@@ -48,7 +48,11 @@ def random_problem(seed: int, people: int = 6, days: int = 10, teams: int = 2) -
         for s in ids:
             if rng.random() < 0.6:
                 avail[s] = rng.choice([0.0, 120.0, 212.4, 480.0])
-        person: dict[str, Any] = {"id": f"p{i}", "department": rng.choice(depts), "available": avail}
+        person: dict[str, Any] = {
+            "id": f"p{i}",
+            "department": rng.choice(depts),
+            "available": avail,
+        }
         if rng.random() < 0.3:
             person["avoid"] = rng.sample(ids, 2)
         if rng.random() < 0.5:
@@ -61,7 +65,11 @@ def random_problem(seed: int, people: int = 6, days: int = 10, teams: int = 2) -
             start = MONDAY
             while start <= MONDAY + timedelta(days=13):
                 need = rng.randint(0, 2)
-                w: dict[str, Any] = {"from": str(start), "to": str(start + timedelta(days=6)), "sessions": need}
+                w: dict[str, Any] = {
+                    "from": str(start),
+                    "to": str(start + timedelta(days=6)),
+                    "sessions": need,
+                }
                 if rng.random() < 0.3:
                     w["max"] = need + 1
                 weeks.append(w)
@@ -84,7 +92,7 @@ def random_problem(seed: int, people: int = 6, days: int = 10, teams: int = 2) -
     # A pin that surely holds: someone's session in a slot they are available, nobody else there.
     p0 = data["people"][0]
     if p0["available"]:
-        s = sorted(p0["available"])[0]
+        s = min(p0["available"])
         data["pinned"].append({"person": "p0", "commitment": "c0_0", "slot": s})
         for p in data["people"][1:]:
             p["available"].pop(s, None)

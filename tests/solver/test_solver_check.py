@@ -16,16 +16,36 @@ TUE_AM = "2026-03-03/AM"
 def solved(make_problem):
     data = make_problem(
         people=[
-            {"id": "p1", "department": "ed", "available": {AM: 10, PM: 0, TUE_AM: 20}, "max_per_day": 1},
+            {
+                "id": "p1",
+                "department": "ed",
+                "available": {AM: 10, PM: 0, TUE_AM: 20},
+                "max_per_day": 1,
+            },
             {"id": "p2", "department": "ed", "available": {AM: 0, PM: 30}},
             {"id": "p3", "available": {PM: 5, TUE_AM: 0}},
         ],
         commitments=[
-            {"id": "c1", "person": "p1", "windows": [{"from": "2026-03-02", "to": "2026-03-08", "sessions": 1, "max": 1}]},
-            {"id": "c2", "person": "p2", "windows": [{"from": "2026-03-02", "to": "2026-03-08", "sessions": 1}]},
+            {
+                "id": "c1",
+                "person": "p1",
+                "windows": [{"from": "2026-03-02", "to": "2026-03-08", "sessions": 1, "max": 1}],
+            },
+            {
+                "id": "c2",
+                "person": "p2",
+                "windows": [{"from": "2026-03-02", "to": "2026-03-08", "sessions": 1}],
+            },
         ],
-        teams=[{"id": "t1", "members": ["p1", "p2", "p3"], "quorum": 2,
-                "windows": [{"from": "2026-03-02", "to": "2026-03-08", "sessions": 1}], "slots": [PM, TUE_AM]}],
+        teams=[
+            {
+                "id": "t1",
+                "members": ["p1", "p2", "p3"],
+                "quorum": 2,
+                "windows": [{"from": "2026-03-02", "to": "2026-03-08", "sessions": 1}],
+                "slots": [PM, TUE_AM],
+            }
+        ],
         caps=[{"department": "ed", "max_away": 1}],
         pinned=[{"person": "p2", "commitment": "c2", "slot": AM}],
         previous=[{"person": "p1", "slot": TUE_AM}],
@@ -127,7 +147,9 @@ def test_terms_totals_and_shortfalls_recomputed(solved):
         bad[key][path] += 1
         assert f"{key}.{path}" in violations(problem, bad)
     bad = copy.deepcopy(sol)
-    bad["shortfalls"].append({"commitment": "c1", "window": 0, "required": 1, "scheduled": 0, "reason": "cost"})
+    bad["shortfalls"].append(
+        {"commitment": "c1", "window": 0, "required": 1, "scheduled": 0, "reason": "cost"}
+    )
     assert "is not short" in violations(problem, bad)
     bad = copy.deepcopy(sol)
     bad["bound"] = bad["objective"] + 10
@@ -138,12 +160,16 @@ def test_unknown_ids(solved):
     problem, sol = solved
     bad = copy.deepcopy(sol)
     bad["sessions"].append({"person": "zz", "commitment": "c1", "slot": AM, "cost": 0})
-    bad["team_sessions"].append({"team": "t9", "slot": AM, "attendees": [], "absent": [], "cost": 0})
+    bad["team_sessions"].append(
+        {"team": "t9", "slot": AM, "attendees": [], "absent": [], "cost": 0}
+    )
     text = violations(problem, bad)
     assert "unknown person 'zz'" in text and "unknown team 't9'" in text
 
 
 def test_infeasible_result_is_not_a_plan(solved):
     problem, _ = solved
-    result = check(problem, {"format": "sel-time/solution@1", "status": "infeasible", "sessions": []})
+    result = check(
+        problem, {"format": "sel-time/solution@1", "status": "infeasible", "sessions": []}
+    )
     assert not result.ok and any("not a plan" in v for v in result.violations)

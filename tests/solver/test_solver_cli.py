@@ -18,7 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def run(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-m", "solver", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+        [sys.executable, "-m", "solver", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
     )
     assert "Traceback" not in proc.stderr
     return proc
@@ -33,7 +39,18 @@ def problem_file(tmp_path: Path) -> Path:
 
 def test_solve_to_file_then_check(tmp_path: Path, problem_file: Path):
     out = tmp_path / "solution.json"
-    proc = run("solve", str(problem_file), "-o", str(out), "--time-limit", "5", "--workers", "1", "--seed", "2")
+    proc = run(
+        "solve",
+        str(problem_file),
+        "-o",
+        str(out),
+        "--time-limit",
+        "5",
+        "--workers",
+        "1",
+        "--seed",
+        "2",
+    )
     assert proc.returncode == 0, proc.stderr
     sol = json.loads(out.read_text())
     assert sol["status"] in ("optimal", "feasible") and sol["solver"]["seed"] == 2
@@ -70,7 +87,9 @@ def test_invalid_problem_exits_2_with_paths(tmp_path: Path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert 'people[3].available: unknown slot "2026-13-01/AM"' in lines
-    assert any(line.startswith("teams[0].quorum: quorum 99 is above the team size") for line in lines)
+    assert any(
+        line.startswith("teams[0].quorum: quorum 99 is above the team size") for line in lines
+    )
     assert proc.stdout == ""
 
 

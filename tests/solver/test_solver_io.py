@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from solver_factories import window
@@ -29,24 +30,43 @@ SPEC_EXAMPLE: dict[str, Any] = {
         {"id": "2026-03-11/PM", "start": "2026-03-11T13:30", "end": "2026-03-11T17:30"},
     ],
     "people": [
-        {"id": "p1", "department": "kch-ed",
-         "available": {"2026-03-02/AM": 212.40, "2026-03-02/PM": 0, "2026-03-03/AM": 100, "2026-03-04/PM": 80},
-         "avoid": ["2026-03-02/PM"], "max_per_day": 1, "max_per_week": 3},
+        {
+            "id": "p1",
+            "department": "kch-ed",
+            "available": {
+                "2026-03-02/AM": 212.40,
+                "2026-03-02/PM": 0,
+                "2026-03-03/AM": 100,
+                "2026-03-04/PM": 80,
+            },
+            "avoid": ["2026-03-02/PM"],
+            "max_per_day": 1,
+            "max_per_week": 3,
+        },
         {"id": "p2", "available": {"2026-03-04/PM": 0}},
         {"id": "p3", "available": {"2026-03-04/PM": 0, "2026-03-11/PM": 0}},
     ],
     "commitments": [
-        {"id": "c1", "person": "p1",
-         "windows": [{"from": "2026-03-02", "to": "2026-03-08", "sessions": 2, "max": 3}]}
+        {
+            "id": "c1",
+            "person": "p1",
+            "windows": [{"from": "2026-03-02", "to": "2026-03-08", "sessions": 2, "max": 3}],
+        }
     ],
     "teams": [
-        {"id": "t1", "members": ["p1", "p2", "p3"], "quorum": 2,
-         "windows": [{"from": "2026-03-01", "to": "2026-03-31", "sessions": 1}],
-         "slots": ["2026-03-04/PM", "2026-03-11/PM"]}
+        {
+            "id": "t1",
+            "members": ["p1", "p2", "p3"],
+            "quorum": 2,
+            "windows": [{"from": "2026-03-01", "to": "2026-03-31", "sessions": 1}],
+            "slots": ["2026-03-04/PM", "2026-03-11/PM"],
+        }
     ],
     "caps": [{"department": "kch-ed", "max_away": 1}],
-    "pinned": [{"person": "p1", "commitment": "c1", "slot": "2026-03-02/AM"},
-               {"team": "t1", "slot": "2026-03-04/PM"}],
+    "pinned": [
+        {"person": "p1", "commitment": "c1", "slot": "2026-03-02/AM"},
+        {"team": "t1", "slot": "2026-03-04/PM"},
+    ],
     "previous": [{"person": "p1", "commitment": "c1", "slot": "2026-03-03/AM"}],
     "weights": {"shortfall": 5000, "absence": 200, "churn": 50, "avoid": 25},
 }
@@ -72,7 +92,14 @@ def test_spec_example_parses_and_solves():
 
 def test_optional_fields_and_defaults(make_problem):
     data = make_problem()
-    del data["weights"], data["timezone"], data["teams"], data["caps"], data["pinned"], data["previous"]
+    del (
+        data["weights"],
+        data["timezone"],
+        data["teams"],
+        data["caps"],
+        data["pinned"],
+        data["previous"],
+    )
     problem = parse_problem(data)
     assert problem.timezone == "Europe/London" and problem.weights.shortfall == 5000
     assert problem.people[0].label == "Amara Okafor"
@@ -99,60 +126,169 @@ def mutate(path: str, value: Any) -> Callable[[dict], None]:
 DELETE = object()
 
 CASES = [
-    ("format", mutate("format", "sel-time/problem@2"), 'format: unsupported format "sel-time/problem@2"'),
+    (
+        "format",
+        mutate("format", "sel-time/problem@2"),
+        'format: unsupported format "sel-time/problem@2"',
+    ),
     ("format missing", mutate("format", DELETE), "format: missing"),
     ("timezone", mutate("timezone", "Mars/Olympus"), 'timezone: unknown time zone "Mars/Olympus"'),
     ("slot type", mutate("slots[1].start", 5), "slots[1].start: expected a local date-time"),
-    ("slot end", mutate("slots[1].end", "2026-03-02T13:00"), "slots[1].end: ends at or before its start"),
-    ("slot offset", mutate("slots[0].start", "2026-03-02T09:00+01:00"), "slots[0].start: must be a local time"),
-    ("slot dup", mutate("slots[1].id", "2026-03-02/AM"), 'slots[1].id: duplicate id "2026-03-02/AM" (first at slots[0])'),
-    ("slot overlap", mutate("slots[1].start", "2026-03-02T12:00"), 'slots[1].start: overlaps slots[0] ("2026-03-02/AM")'),
-    ("slot order", mutate("slots[2].start", "2026-03-01T09:00"), "slots[2].start: slots not in time order"),
-    ("unknown slot", mutate("people[0].available.2026-13-01/AM", 5),
-     'people[0].available: unknown slot "2026-13-01/AM"'),
-    ("negative cost", mutate("people[0].available.2026-03-02/AM", -1),
-     'people[0].available: negative cost -1 for slot "2026-03-02/AM"'),
-    ("cost type", mutate("people[0].available.2026-03-02/AM", "cheap"),
-     'people[0].available: cost for slot "2026-03-02/AM" is a string'),
-    ("available type", mutate("people[0].available", []), "people[0].available: expected an object, got a list"),
+    (
+        "slot end",
+        mutate("slots[1].end", "2026-03-02T13:00"),
+        "slots[1].end: ends at or before its start",
+    ),
+    (
+        "slot offset",
+        mutate("slots[0].start", "2026-03-02T09:00+01:00"),
+        "slots[0].start: must be a local time",
+    ),
+    (
+        "slot dup",
+        mutate("slots[1].id", "2026-03-02/AM"),
+        'slots[1].id: duplicate id "2026-03-02/AM" (first at slots[0])',
+    ),
+    (
+        "slot overlap",
+        mutate("slots[1].start", "2026-03-02T12:00"),
+        'slots[1].start: overlaps slots[0] ("2026-03-02/AM")',
+    ),
+    (
+        "slot order",
+        mutate("slots[2].start", "2026-03-01T09:00"),
+        "slots[2].start: slots not in time order",
+    ),
+    (
+        "unknown slot",
+        mutate("people[0].available.2026-13-01/AM", 5),
+        'people[0].available: unknown slot "2026-13-01/AM"',
+    ),
+    (
+        "negative cost",
+        mutate("people[0].available.2026-03-02/AM", -1),
+        'people[0].available: negative cost -1 for slot "2026-03-02/AM"',
+    ),
+    (
+        "cost type",
+        mutate("people[0].available.2026-03-02/AM", "cheap"),
+        'people[0].available: cost for slot "2026-03-02/AM" is a string',
+    ),
+    (
+        "available type",
+        mutate("people[0].available", []),
+        "people[0].available: expected an object, got a list",
+    ),
     ("dup person", mutate("people[1].id", "p1"), 'people[1].id: duplicate id "p1"'),
     ("avoid slot", mutate("people[0].avoid", ["nope"]), 'people[0].avoid: unknown slot "nope"'),
-    ("negative limit", mutate("people[0].max_per_day", -1), "people[0].max_per_day: negative value -1"),
-    ("bool limit", mutate("people[0].max_per_week", True), "people[0].max_per_week: expected an integer, got a boolean"),
+    (
+        "negative limit",
+        mutate("people[0].max_per_day", -1),
+        "people[0].max_per_day: negative value -1",
+    ),
+    (
+        "bool limit",
+        mutate("people[0].max_per_week", True),
+        "people[0].max_per_week: expected an integer, got a boolean",
+    ),
     ("people type", mutate("people", {}), "people: expected a list, got an object"),
-    ("commitment person", mutate("commitments[0].person", "zz"), 'commitments[0].person: unknown person "zz"'),
-    ("dup commitment", lambda d: d["commitments"].append(dict(d["commitments"][0])),
-     'commitments[1].id: duplicate id "c1"'),
-    ("window order", mutate("commitments[0].windows[0].from", "2026-03-09"),
-     "commitments[0].windows[0]: from 2026-03-09 is after to 2026-03-08"),
-    ("window outside", mutate("commitments[0].windows[0]", window("2027-01-04", "2027-01-10")),
-     "commitments[0].windows[0]: 2027-01-04 to 2027-01-10 is outside the horizon 2026-03-02 to 2026-03-11"),
-    ("window date", mutate("commitments[0].windows[0].to", "2026-02-30"),
-     'commitments[0].windows[0].to: not a date YYYY-MM-DD: "2026-02-30"'),
-    ("window overlap", lambda d: d["commitments"][0]["windows"].append(window("2026-03-08", "2026-03-11")),
-     "commitments[0].windows[1]: overlaps windows[0]"),
-    ("negative sessions", mutate("commitments[0].windows[0].sessions", -2),
-     "commitments[0].windows[0].sessions: negative value -2"),
-    ("max below sessions", mutate("commitments[0].windows[0].max", 1),
-     "commitments[0].windows[0].max: max 1 is below sessions 2"),
-    ("quorum above size", mutate("teams[0].quorum", 4), "teams[0].quorum: quorum 4 is above the team size 3"),
+    (
+        "commitment person",
+        mutate("commitments[0].person", "zz"),
+        'commitments[0].person: unknown person "zz"',
+    ),
+    (
+        "dup commitment",
+        lambda d: d["commitments"].append(dict(d["commitments"][0])),
+        'commitments[1].id: duplicate id "c1"',
+    ),
+    (
+        "window order",
+        mutate("commitments[0].windows[0].from", "2026-03-09"),
+        "commitments[0].windows[0]: from 2026-03-09 is after to 2026-03-08",
+    ),
+    (
+        "window outside",
+        mutate("commitments[0].windows[0]", window("2027-01-04", "2027-01-10")),
+        "commitments[0].windows[0]: 2027-01-04 to 2027-01-10 is outside the horizon 2026-03-02 to 2026-03-11",
+    ),
+    (
+        "window date",
+        mutate("commitments[0].windows[0].to", "2026-02-30"),
+        'commitments[0].windows[0].to: not a date YYYY-MM-DD: "2026-02-30"',
+    ),
+    (
+        "window overlap",
+        lambda d: d["commitments"][0]["windows"].append(window("2026-03-08", "2026-03-11")),
+        "commitments[0].windows[1]: overlaps windows[0]",
+    ),
+    (
+        "negative sessions",
+        mutate("commitments[0].windows[0].sessions", -2),
+        "commitments[0].windows[0].sessions: negative value -2",
+    ),
+    (
+        "max below sessions",
+        mutate("commitments[0].windows[0].max", 1),
+        "commitments[0].windows[0].max: max 1 is below sessions 2",
+    ),
+    (
+        "quorum above size",
+        mutate("teams[0].quorum", 4),
+        "teams[0].quorum: quorum 4 is above the team size 3",
+    ),
     ("quorum below 1", mutate("teams[0].quorum", 0), "teams[0].quorum: quorum 0 is below 1"),
-    ("team member", mutate("teams[0].members[2]", "zz"), 'teams[0].members[2]: unknown person "zz"'),
-    ("dup member", mutate("teams[0].members[2]", "p1"), 'teams[0].members[2]: duplicate member "p1"'),
-    ("team slot", mutate("teams[0].slots[0]", "2026-03-05/AM"), 'teams[0].slots: unknown slot "2026-03-05/AM"'),
-    ("cap department", mutate("caps[0].department", "gst-ed"), 'caps[0].department: unknown department "gst-ed"'),
+    (
+        "team member",
+        mutate("teams[0].members[2]", "zz"),
+        'teams[0].members[2]: unknown person "zz"',
+    ),
+    (
+        "dup member",
+        mutate("teams[0].members[2]", "p1"),
+        'teams[0].members[2]: duplicate member "p1"',
+    ),
+    (
+        "team slot",
+        mutate("teams[0].slots[0]", "2026-03-05/AM"),
+        'teams[0].slots: unknown slot "2026-03-05/AM"',
+    ),
+    (
+        "cap department",
+        mutate("caps[0].department", "gst-ed"),
+        'caps[0].department: unknown department "gst-ed"',
+    ),
     ("cap negative", mutate("caps[0].max_away", -1), "caps[0].max_away: negative value -1"),
     ("cap slot", mutate("caps[0].slots", ["x"]), 'caps[0].slots: unknown slot "x"'),
     ("pin person", mutate("pinned[0].person", "zz"), 'pinned[0].person: unknown person "zz"'),
-    ("pin slot", mutate("pinned[0].slot", "2026-13-01/AM"), 'pinned[0].slot: unknown slot "2026-13-01/AM"'),
+    (
+        "pin slot",
+        mutate("pinned[0].slot", "2026-13-01/AM"),
+        'pinned[0].slot: unknown slot "2026-13-01/AM"',
+    ),
     ("pin team", mutate("pinned[1].team", "t9"), 'pinned[1].team: unknown team "t9"'),
-    ("pin commitment", mutate("pinned[0].commitment", "c9"), 'pinned[0].commitment: unknown commitment "c9"'),
-    ("pin other's commitment", mutate("pinned[0].person", "p2"),
-     'pinned[0].commitment: commitment "c1" belongs to "p1", not "p2"'),
-    ("pin empty", mutate("pinned[0]", {"slot": "2026-03-02/AM"}), "pinned[0]: needs a person or a team"),
+    (
+        "pin commitment",
+        mutate("pinned[0].commitment", "c9"),
+        'pinned[0].commitment: unknown commitment "c9"',
+    ),
+    (
+        "pin other's commitment",
+        mutate("pinned[0].person", "p2"),
+        'pinned[0].commitment: commitment "c1" belongs to "p1", not "p2"',
+    ),
+    (
+        "pin empty",
+        mutate("pinned[0]", {"slot": "2026-03-02/AM"}),
+        "pinned[0]: needs a person or a team",
+    ),
     ("previous slot", mutate("previous[0].slot", "x"), 'previous[0].slot: unknown slot "x"'),
     ("negative weight", mutate("weights.churn", -5), "weights.churn: negative weight -5"),
-    ("weight type", mutate("weights.avoid", "lots"), "weights.avoid: expected a number, got a string"),
+    (
+        "weight type",
+        mutate("weights.avoid", "lots"),
+        "weights.avoid: expected a number, got a string",
+    ),
 ]
 
 
@@ -172,7 +308,7 @@ def test_all_faults_are_collected_and_not_cascaded():
     data["teams"][0]["quorum"] = 9
     errors = errors_of(data)
     assert len(errors) == 4, errors
-    assert not any("unknown slot \"2026-03-02/PM\"" in e for e in errors)
+    assert not any('unknown slot "2026-03-02/PM"' in e for e in errors)
 
 
 def test_not_an_object():

@@ -72,7 +72,9 @@ def test_check_catches_a_corrupted_solution(data: dict, draw: st.DataObject) -> 
         for p in dept_people[: cap.max_away + 1]:
             cs = problem.commitments_of.get(p.id)
             if cs:
-                bad["sessions"].append({"person": p.id, "commitment": cs[0].id, "slot": slot, "cost": 0})
+                bad["sessions"].append(
+                    {"person": p.id, "commitment": cs[0].id, "slot": slot, "cost": 0}
+                )
         if sum(1 for s in bad["sessions"] if s["slot"] == slot) <= cap.max_away:
             bad["objective"] += 1  # too few people to break it: corrupt the objective instead
     result = check(problem, bad)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from solver_factories import make_slots, window
 from ortools.sat.python import cp_model
+from solver_factories import make_slots, window
 
 from solver.constraints import RULES, build
 from solver.io import parse_problem
@@ -46,9 +46,18 @@ def test_availability_only_listed_slots(make_problem, solve_dict):
     problem, sol = solve_dict(data)
     assert [s["slot"] for s in sol["sessions"]] == [AM]
     built = build(problem)
-    assert {s for (_, s) in built.vars.x} == {problem.slot_index[AM]}  # literals only where available
+    assert {s for (_, s) in built.vars.x} == {
+        problem.slot_index[AM]
+    }  # literals only where available
     (sf,) = sol["shortfalls"]
-    assert sf == {**sf, "commitment": "c1", "window": 0, "required": 2, "scheduled": 1, "reason": "unavailable"}
+    assert sf == {
+        **sf,
+        "commitment": "c1",
+        "window": 0,
+        "required": 2,
+        "scheduled": 1,
+        "reason": "unavailable",
+    }
     assert "Amara Okafor" in sf["explanation"]
     assert "9 of the window's 10 slots" in sf["explanation"]
     assert "1 of 2 sessions possible" in sf["explanation"]
@@ -64,8 +73,15 @@ def test_team_slot_choice_prices_absence(make_problem, solve_dict):
             person("p4", {AM: 900}),
         ],
         commitments=[],
-        teams=[{"id": "t1", "members": ["p1", "p2", "p3", "p4"], "quorum": 2,
-                "windows": [window()], "slots": [AM, PM]}],
+        teams=[
+            {
+                "id": "t1",
+                "members": ["p1", "p2", "p3", "p4"],
+                "quorum": 2,
+                "windows": [window()],
+                "slots": [AM, PM],
+            }
+        ],
     )
     _, sol = solve_dict(data)
     (ts,) = sol["team_sessions"]
@@ -93,8 +109,15 @@ def test_team_without_quorum_is_short(make_problem, solve_dict):
     data = make_problem(
         people=[person("p1", {AM: 0}), person("p2", {PM: 0}), person("p3", {})],
         commitments=[],
-        teams=[{"id": "t1", "name": "Renal MDT", "members": ["p1", "p2", "p3"], "quorum": 2,
-                "windows": [window()]}],
+        teams=[
+            {
+                "id": "t1",
+                "name": "Renal MDT",
+                "members": ["p1", "p2", "p3"],
+                "quorum": 2,
+                "windows": [window()],
+            }
+        ],
     )
     _, sol = solve_dict(data)
     assert sol["team_sessions"] == []
@@ -109,7 +132,9 @@ def test_team_only_in_its_slots(make_problem, solve_dict):
     data = make_problem(
         people=[person("p1", {AM: 100, TUE_PM: 300})],
         commitments=[],
-        teams=[{"id": "t1", "members": ["p1"], "quorum": 1, "windows": [window()], "slots": [TUE_PM]}],
+        teams=[
+            {"id": "t1", "members": ["p1"], "quorum": 1, "windows": [window()], "slots": [TUE_PM]}
+        ],
     )
     _, sol = solve_dict(data)
     assert [t["slot"] for t in sol["team_sessions"]] == [TUE_PM]
@@ -330,7 +355,9 @@ def test_avoid_weight(make_problem, solve_dict):
 def test_cost_sums_sessions_and_attendances(make_problem, solve_dict):
     data = make_problem(
         people=[person("p1", {AM: 212.40, PM: 100.0}), person("p2", {AM: 50.0})],
-        teams=[{"id": "t1", "members": ["p1", "p2"], "quorum": 2, "windows": [window()], "slots": [AM]}],
+        teams=[
+            {"id": "t1", "members": ["p1", "p2"], "quorum": 2, "windows": [window()], "slots": [AM]}
+        ],
     )
     _, sol = solve_dict(data)
     assert sol["objective_terms"]["cost"] == pytest.approx(362.40)

@@ -38,7 +38,9 @@ def test_same_seed_one_worker_same_plan():
 
 
 def test_solver_info_records_how_it_was_made():
-    sol = solution_to_dict(solve(parse_problem(bigger_problem()), SolveOptions(time_limit=5, workers=2, seed=7)))
+    sol = solution_to_dict(
+        solve(parse_problem(bigger_problem()), SolveOptions(time_limit=5, workers=2, seed=7))
+    )
     info = sol["solver"]
     assert info["method"] == "cp-sat" and info["seed"] == 7 and info["workers"] == 2
     assert info["time_limit"] == 5 and info["blocks"] >= 1
@@ -99,9 +101,14 @@ def test_blocks_follow_windows_and_groups_follow_teams_and_caps(make_problem):
             {"id": "e", "department": "icu", "available": {}},
         ],
         commitments=[
-            {"id": "c1", "person": "a", "windows": [
-                {"from": "2026-03-02", "to": "2026-03-06", "sessions": 1},
-                {"from": "2026-03-09", "to": "2026-03-13", "sessions": 1}]},
+            {
+                "id": "c1",
+                "person": "a",
+                "windows": [
+                    {"from": "2026-03-02", "to": "2026-03-06", "sessions": 1},
+                    {"from": "2026-03-09", "to": "2026-03-13", "sessions": 1},
+                ],
+            },
         ],
         teams=[{"id": "t", "members": ["c", "d"], "quorum": 1, "windows": []}],
         caps=[{"department": "ed", "max_away": 1}],
@@ -123,8 +130,10 @@ def test_restability_new_leave_moves_only_that_persons_sessions():
     first = solution_to_dict(solve(parse_problem(data), opts))
     # Publish it; give p3 a new day of leave where they had sessions.
     data2 = copy.deepcopy(data)
-    data2["previous"] = [{"person": s["person"], "commitment": s["commitment"], "slot": s["slot"]}
-                         for s in first["sessions"]]
+    data2["previous"] = [
+        {"person": s["person"], "commitment": s["commitment"], "slot": s["slot"]}
+        for s in first["sessions"]
+    ]
     mine = [s for s in first["sessions"] if s["person"] == "p3"]
     assert mine, "the instance should give p3 sessions"
     lost = mine[0]["slot"]
@@ -147,8 +156,10 @@ def test_repair_keeps_valid_previous_entries_and_drops_broken_ones(make_problem)
     am, pm = slots[0]["id"], slots[1]["id"]
     data = make_problem(
         people=[{"id": "p1", "available": {am: 100, pm: 0}}],
-        previous=[{"person": "p1", "commitment": "c1", "slot": am},
-                  {"person": "p1", "commitment": "c1", "slot": slots[2]["id"]}],  # now unavailable
+        previous=[
+            {"person": "p1", "commitment": "c1", "slot": am},
+            {"person": "p1", "commitment": "c1", "slot": slots[2]["id"]},
+        ],  # now unavailable
     )
     problem = parse_problem(data)
     plan = repair(problem.previous, problem)
@@ -158,7 +169,10 @@ def test_repair_keeps_valid_previous_entries_and_drops_broken_ones(make_problem)
 
 def test_progress_is_reported():
     seen: list[tuple[str, float]] = []
-    solve(parse_problem(bigger_problem()), SolveOptions(time_limit=5, workers=1, progress=lambda m, f: seen.append((m, f))))
+    solve(
+        parse_problem(bigger_problem()),
+        SolveOptions(time_limit=5, workers=1, progress=lambda m, f: seen.append((m, f))),
+    )
     assert seen[0][1] == 0.0 and seen[-1][1] == 1.0
     assert all(0.0 <= f <= 1.0 for _, f in seen)
     assert [f for _, f in seen] == sorted(f for _, f in seen)

@@ -1,8 +1,8 @@
-"""plans, published roster, delivery records, feed tokens and cache
+"""plans, published roster, delivery, feeds, nightly job runs
 
-Revision ID: 02b6029eb3ba
+Revision ID: 347f8833896d
 Revises: ab9040d529a9
-Create Date: 2026-11-27 07:45:56.657395
+Create Date: 2026-11-27 07:53:06.319751
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '02b6029eb3ba'
+revision = '347f8833896d'
 down_revision = 'ab9040d529a9'
 branch_labels = None
 depends_on = None
@@ -27,14 +27,42 @@ def upgrade():
     sa.Column('rendered_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('kind', 'target_id', name=op.f('pk_feed_cache'))
     )
+    op.create_table('job_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job', sa.String(length=60), nullable=False),
+    sa.Column('run_date', sa.Date(), nullable=False),
+    sa.Column('status', sa.Enum('running', 'succeeded', 'failed', name='run_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('holder', sa.String(length=200), nullable=False),
+    sa.Column('trigger', sa.String(length=20), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('stats', sa.JSON(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_run')),
+    sa.UniqueConstraint('job', 'run_date', name=op.f('uq_job_run_job_run_date'))
+    )
+    with op.batch_alter_table('job_run', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_job_run_run_date'), ['run_date'], unique=False)
+
+    op.create_table('lease',
+    sa.Column('name', sa.String(length=60), nullable=False),
+    sa.Column('holder', sa.String(length=200), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_lease'))
+    )
     op.create_table('feed_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('person', 'team', 'department', 'organisation', name='feed_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('target_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('holder_user_id', sa.Integer(), nullable=True),
+    sa.Column('holder_person_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=254), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['holder_person_id'], ['person.id'], name=op.f('fk_feed_token_holder_person_id_person'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['holder_user_id'], ['app_user.id'], name=op.f('fk_feed_token_holder_user_id_app_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_token')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_feed_token_token_hash'))
     )
@@ -59,6 +87,7 @@ def upgrade():
     sa.Column('problem', sa.JSON(), nullable=True),
     sa.Column('solution', sa.JSON(), nullable=True),
     sa.Column('conflicts', sa.JSON(), nullable=True),
+    sa.Column('warnings', sa.JSON(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('edits', sa.Integer(), nullable=False),
     sa.Column('requested_by', sa.String(length=254), nullable=False),
@@ -207,5 +236,10 @@ def downgrade():
         batch_op.drop_index('ix_feed_token_target')
 
     op.drop_table('feed_token')
+    op.drop_table('lease')
+    with op.batch_alter_table('job_run', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_job_run_run_date'))
+
+    op.drop_table('job_run')
     op.drop_table('feed_cache')
     # ### end Alembic commands ###

@@ -1,0 +1,322 @@
+"""Calendar feeds: time to render every demo feed, and the cached feed endpoint under gunicorn.
+
+    python -m bench.feeds_bench                      # demo, 12-week plan, render, serve, load
+    python -m bench.feeds_bench --duration 10 --connections 16 --client python
+
+1. Load the south-east-London demo into a temporary SQLite database, plan 12 weeks (CP-SAT,
+   30 s), publish, then render every feed of the demo (`service.all_feeds` + `get_feed`) with
+   the feed cache and the event memo emptied. Target: all feeds in <= 5 s.
+2. Start gunicorn (2 sync workers, as production runs it) on loopback against that database,
+   issue a leader's feed link, warm the cache, then load `GET /feeds/<token>.ics` with
+   concurrent clients for `--duration` seconds. The baseline is the same app, same workers,
+   in the same run, serving `GET /health` (Flask plus one database query). Targets on 2 cores:
+   >= 1,000 requests/s and p99 <= 50 ms for the cached feed.
+
+The load generator is `wrk` when it is installed (`--client wrk`) and otherwise this script's
+own: processes of threads, each with an `http.client` connection reused across requests
+(gunicorn's sync workers close it after each response; http.client reopens it). The client
+shares the machine's cores with the server, so the figures are a floor, not a ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+RENDER_TARGET_S = 5.0
+RPS_TARGET = 1_000.0
+P99_TARGET_MS = 50.0
+
+
+# ---- 1. a published demo and the time to render all of its feeds ------------------------------
+
+
+def next_monday(today: date) -> date:
+    return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+
+
+def build_demo(db_path: Path, weeks: int, time_limit: float) -> dict[str, Any]:
+    """Load the demo, plan and publish; return what the later steps need."""
+    import sqlalchemy as sa
+
+    from config import DevelopmentConfig
+    from sel_time import create_app
+    from sel_time.clock import today_london
+    from sel_time.demo import load_demo
+    from sel_time.extensions import db
+    from sel_time.feeds.routes import feed_url
+    from sel_time.feeds.service import issue_token
+    from sel_time.models import FeedKind, PlanStatus, User, UserRole
+    from sel_time.planning import request_plan, run_plan
+    from sel_time.publishing import publish
+    from sel_time.services.audit import CLI_ACTOR
+
+    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}")
+    out: dict[str, Any] = {}
+    with app.app_context():
+        db.create_all()
+        start = next_monday(today_london())
+        load_demo(db.session, start=start)
+        db.session.commit()
+        t0 = time.perf_counter()
+        plan = request_plan(start, weeks, "system", time_limit, CLI_ACTOR)
+        db.session.commit()
+        plan = run_plan(plan.id)
+        if plan.status != PlanStatus.DRAFT:
+            sys.exit(f"the plan did not solve: {plan.status.value} {plan.error}")
+        report = publish(plan.id, CLI_ACTOR)
+        db.session.commit()
+        out["plan_s"] = time.perf_counter() - t0
+        out["publish"] = report.summary()
+        out["render"] = render_all_feeds()
+        leader = db.session.scalar(sa.select(User).where(User.role == UserRole.LEADER,
+                                                         User.person_id.is_not(None)).order_by(User.id))
+        assert leader is not None and leader.person_id is not None
+        _, secret = issue_token(leader, FeedKind.PERSON, leader.person_id, CLI_ACTOR)
+        db.session.commit()
+        out["feed_path"] = "/feeds/" + feed_url(secret)["url"].rsplit("/feeds/", 1)[1]
+        db.session.remove()
+        db.engine.dispose()
+    return out
+
+
+def render_all_feeds() -> dict[str, Any]:
+    """Render every feed from cold (no cached bodies, no memoised events); time it."""
+    from sel_time.extensions import db
+    from sel_time.feeds import render, service
+
+    service.mark_all_stale()
+    db.session.commit()
+    render._vevent_bytes.cache_clear()
+    render._vtimezone_bytes.cache_clear()
+    db.session.expire_all()
+    t0 = time.perf_counter()
+    feeds = service.all_feeds()
+    sizes = {}
+    events = 0
+    for kind, target_id, _ in feeds:
+        body = service.get_feed(kind, target_id).body
+        sizes.setdefault(kind.value, []).append(len(body))
+        events += body.count(b"BEGIN:VEVENT")
+    db.session.commit()
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "feeds": len(feeds), "events": events, "sizes": sizes}
+
+
+# ---- 2. the cached feed under gunicorn ---------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(db_path: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEL_TIME_ENV")}
+    env["DATABASE_URL"] = f"sqlite:///{db_path}"
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    proc = subprocess.Popen(
+        [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "sel_time:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    sys.exit("gunicorn did not start:\n" + (proc.stderr.read().decode() if proc.stderr else ""))
+
+
+@dataclass
+class Load:
+    label: str
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    bytes_per_response: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
+def _client_worker(port: int, path: str, threads: int, stop_at: float, queue: Any) -> None:
+    latencies: list[float] = []
+    errors = [0]
+    size = [0]
+    lock = threading.Lock()
+
+    def run() -> None:
+        conn = HTTPConnection("127.0.0.1", port, timeout=10)
+        mine: list[float] = []
+        bad = 0
+        while time.perf_counter() < stop_at:
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                body = response.read()
+                ok = response.status == 200
+            except OSError:
+                conn.close()
+                ok, body = False, b""
+            mine.append(time.perf_counter() - t0)
+            if not ok:
+                bad += 1
+            else:
+                size[0] = len(body)
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    pool = [threading.Thread(target=run) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    queue.put((latencies, errors[0], size[0]))
+
+
+def load_python(label: str, port: int, path: str, connections: int, duration: float) -> Load:
+    processes = min(connections, max(1, os.cpu_count() or 1))
+    per = [connections // processes + (i < connections % processes) for i in range(processes)]
+    queue: Any = mp.get_context("fork").Queue()
+    start = time.perf_counter() + 0.5  # let every process start before the clock runs
+    stop_at = start + duration
+    procs = [mp.get_context("fork").Process(target=_client_worker, args=(port, path, n, stop_at, queue))
+             for n in per]
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    latencies = sorted(x for r in results for x in r[0])
+    errors = sum(r[1] for r in results)
+    return Load(label, len(latencies) - errors, errors, duration,
+                statistics.median(latencies) * 1000, _percentile(latencies, 0.99) * 1000,
+                max(r[2] for r in results))
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+_WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def load_wrk(label: str, port: int, path: str, connections: int, duration: float) -> Load:
+    threads = min(connections, 2)
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s",
+                          "--latency", f"http://127.0.0.1:{port}{path}"],
+                         capture_output=True, text=True, check=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    seconds_m = re.search(r"requests in ([\d.]+)(\w+),", out)
+    assert seconds_m is not None
+    seconds = float(seconds_m.group(1)) * {"s": 1, "ms": 1e-3, "m": 60}[seconds_m.group(2)]
+    lat = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+\w+)$", out, re.M))
+
+    def ms(text: str) -> float:
+        m = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+        assert m is not None, text
+        return float(m.group(1)) * _WRK_UNITS[m.group(2)]
+
+    errors_m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = int(errors_m.group(1)) if errors_m else 0
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if socket_errors:
+        errors += sum(int(x) for x in socket_errors.groups())
+    return Load(label, requests - errors, errors, seconds, ms(lat["50"]), ms(lat["99"]), 0)
+
+
+# ---- report ------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--weeks", type=int, default=12)
+    parser.add_argument("--time-limit", type=float, default=30.0, help="solver seconds")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per load run")
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    args = parser.parse_args(argv)
+    client = args.client
+    if client == "auto":
+        client = "wrk" if shutil.which("wrk") else "python"
+    load = load_wrk if client == "wrk" else load_python
+
+    print(f"sel-time feeds bench · {platform.python_version()} · {os.cpu_count()} cores · "
+          f"{platform.processor() or platform.machine()}")
+    with tempfile.TemporaryDirectory(prefix="feeds-bench-") as tmp:
+        db_path = Path(tmp) / "bench.sqlite"
+        demo = build_demo(db_path, args.weeks, args.time_limit)
+        render = demo["render"]
+        sizes = render["sizes"]
+        print(f"\nDemo planned and published in {demo['plan_s']:.1f} s: {demo['publish']}")
+        print(f"1. Render every demo feed from cold: {render['feeds']} feeds, "
+              f"{render['events']:,} events in all")
+        for kind, values in sizes.items():
+            print(f"   {kind:<13} {len(values):>4} feeds, largest {max(values) / 1024:,.1f} KiB")
+        print(f"   time {render['seconds']:.2f} s (target <= {RENDER_TARGET_S:g} s): "
+              f"{verdict(render['seconds'] <= RENDER_TARGET_S)}")
+
+        port = free_port()
+        server = start_gunicorn(db_path, port, args.workers)
+        try:
+            conn = HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", demo["feed_path"])
+            first = conn.getresponse()
+            body = first.read()
+            assert first.status == 200 and body.startswith(b"BEGIN:VCALENDAR"), first.status
+            print(f"\n2. gunicorn -w {args.workers} (sync) on loopback, {client} client, "
+                  f"{args.connections} connections, {args.duration:g} s each")
+            runs = [load("baseline GET /health", port, "/health", args.connections, args.duration),
+                    load("cached leader feed", port, demo["feed_path"], args.connections, args.duration)]
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        print(f"   {'':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        for run in runs:
+            print(f"   {run.label:<24} {run.rps:>8,.0f} {run.p50_ms:>8.2f} {run.p99_ms:>8.2f} {run.errors:>7}")
+        base, feed = runs
+        print(f"   feed body {len(body) / 1024:.1f} KiB; feed/baseline throughput "
+              f"{feed.rps / base.rps:.2f}, p99 ratio {feed.p99_ms / base.p99_ms:.2f}")
+        ok_rps, ok_p99 = feed.rps >= RPS_TARGET, feed.p99_ms <= P99_TARGET_MS
+        print(f"   throughput {feed.rps:,.0f} req/s (target >= {RPS_TARGET:,.0f}): {verdict(ok_rps)}")
+        print(f"   p99 {feed.p99_ms:.1f} ms (target <= {P99_TARGET_MS:g} ms): {verdict(ok_p99)}")
+        ok = render["seconds"] <= RENDER_TARGET_S and ok_rps and ok_p99 and feed.errors == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""``/api/v1/jobs``: the record of every nightly refresh."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Response, jsonify
+
+from ..auth import require_user
+from ..extensions import db
+from ..jobs import job_dict
+from ..models import JobRun, UserRole
+from . import bp, transactional
+from .openapi import EXTRA_PATHS
+
+
+@bp.get("/jobs")
+@transactional
+def list_jobs() -> Response:
+    require_user((UserRole.ADMIN, UserRole.ROTA_MANAGER, UserRole.FINANCE))
+    runs = db.session.scalars(sa.select(JobRun).order_by(JobRun.run_date.desc(), JobRun.id.desc()).limit(100))
+    return jsonify({"items": [job_dict(r) for r in runs]})
+
+
+EXTRA_PATHS["/api/v1/jobs"] = {"get": {"tags": ["jobs"], "summary": "Nightly refresh runs, newest first",
+                                       "responses": {"200": {"description": "OK"}, "401": {"description": "Not signed in"},
+                                                     "403": {"description": "Role not allowed"}}}}

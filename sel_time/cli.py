@@ -356,3 +356,70 @@ def scheduler_command() -> None:
         run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
     except (KeyboardInterrupt, SystemExit):
         click.echo("scheduler stopped", err=True)
+
+
+@cli.command("costs")
+@click.option("--by", default="organisation", show_default=True,
+              help="comma-separated groupings: organisation, department, profession, staff_group, role, team, budget_code, month, quarter, year")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--organisation", default=None, help="organisation code")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="file (xlsx needs one)")
+@with_appcontext
+def costs_command(by: str, first: Any, last: Any, organisation: str | None, fmt: str, output: str | None) -> None:
+    """Backfill cost: planned vs delivered vs budget, grouped for finance."""
+    from . import finance
+
+    try:
+        groups = finance.parse_groupings(by)
+        f = first.date() if first else None
+        t = last.date() if last else None
+        if fmt == "xlsx":
+            if not output:
+                raise SelTimeError("--format xlsx needs -o FILE")
+            with open(output, "wb") as fh:
+                fh.write(finance.to_xlsx(groups, f, t, organisation))
+            click.echo(f"Wrote {output}")
+            return
+        summary = finance.summarise(groups, f, t, organisation)
+        text = finance.to_csv(summary) if fmt == "csv" else finance.table(summary)
+    except SelTimeError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        db.session.rollback()
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        click.echo(f"Wrote {output}")
+    else:
+        click.echo(text)
+
+
+@cli.command("whatif")
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def whatif_command(scenario: str) -> None:
+    """Project the cost of a policy change described in a JSON file (see README)."""
+    import json
+
+    from pydantic import ValidationError as PydanticError
+
+    from .services.records import field_errors
+    from .whatif import WhatIfRequest, run_whatif
+
+    try:
+        with open(scenario, encoding="utf-8") as fh:
+            req = WhatIfRequest.model_validate(json.load(fh))
+        result = run_whatif(req)
+    except PydanticError as exc:
+        for e in field_errors(exc):
+            click.echo(f"Error: {e.field}: {e.message}", err=True)
+        sys.exit(2)
+    except (SelTimeError, json.JSONDecodeError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        db.session.rollback()
+    click.echo(json.dumps(result, indent=2))

@@ -153,7 +153,9 @@ def _solve_cp_sat(
 ) -> Solution:
     # Keep back time to explain and write the plan (a few seconds at 6,000 people).
     deadline -= 0.2 + 0.03 * options.time_limit
-    parts = list(scopes(problem, options.chunk))
+    # Smallest parts first: they usually close at once, and what they leave of their share
+    # rolls on to the big ones.
+    parts = sorted(scopes(problem, options.chunk), key=lambda part: part[1])
     n_blocks = len(blocks(problem))
     total_size = sum(max(1, size) for _, size in parts) or 1
     # With one worker each part's budget is deterministic time, fixed from the options

@@ -148,7 +148,8 @@ def record_page(token: str) -> Any:
             db.session.commit()
         except SelTimeError as exc:
             db.session.rollback()
-            error = "; ".join(e.message for e in exc.errors) or exc.detail
+            details = "; ".join(e.message for e in exc.errors)
+            error = f"{exc.detail}: {details}" if details else exc.detail
             status = exc.status
             att = delivery.attendance_from_link(token)
     return render_template_string(RECORD_PAGE, att=att, what=what, when=slot_label(session.slot),

@@ -38,6 +38,10 @@ from .render import FeedCalendar, FeedEvent, etag_for, render_feed
 
 WINDOW_BACK = timedelta(weeks=4)  # past sessions kept in a feed
 CANCELLED_GRACE = timedelta(days=7)  # a removed session shows as cancelled this long, then leaves
+# Time alone changes a feed (its window slides, cancelled sessions leave after the grace) and so
+# do edits that publishing does not see (a renamed team, a new location): a cached feed is
+# rendered again once it is this old. The same data gives the same bytes, so its ETag holds.
+CACHE_MAX_AGE = timedelta(hours=1)
 COLOURS = {FeedKind.PERSON: "#005EB8", FeedKind.TEAM: "#007F3B", FeedKind.DEPARTMENT: "#330072",
            FeedKind.ORGANISATION: "#425563"}
 
@@ -222,15 +226,17 @@ class RenderedFeed:
 
 def get_feed(kind: FeedKind, target_id: int) -> RenderedFeed:
     """The feed's bytes, from the cache while it is fresh, else rendered and cached."""
+    now = now_utc()
     row = db.session.get(FeedCache, (kind, target_id))
-    if row is not None and not row.stale and row.body is not None and row.etag:
+    if (row is not None and not row.stale and row.body is not None and row.etag
+            and row.rendered_at is not None and row.rendered_at > now - CACHE_MAX_AGE):
         return RenderedFeed(row.body, row.etag)
-    body = render_feed(build_calendar(kind, target_id))
+    body = render_feed(build_calendar(kind, target_id, now))
     etag = etag_for(body)
     if row is None:
         row = FeedCache(kind=kind, target_id=target_id)
         db.session.add(row)
-    row.body, row.etag, row.stale, row.rendered_at = body, etag, False, now_utc()
+    row.body, row.etag, row.stale, row.rendered_at = body, etag, False, now
     db.session.flush()
     return RenderedFeed(body, etag)
 

@@ -193,3 +193,22 @@ def test_a_session_removed_and_put_back_is_confirmed_again(
         assert str(event["STATUS"]) == "CONFIRMED"
         assert event["SEQUENCE"] == 2
         assert published(target).status == RosterStatus.CONFIRMED
+
+
+def test_a_cached_feed_catches_up_with_time_and_edits_within_the_hour(
+        roster: Roster, client: FlaskClient, manager_link: ManagerLink,
+        login_as: Callable[..., dict[str, str]]) -> None:
+    from .conftest import insert_session
+
+    session = insert_session("2027-07-15/PM", team_id=roster.team, attendees=(roster.ada, roster.ben))
+    path = manager_link(FeedKind.TEAM, roster.team)
+    body, etag = fetch(client, path)
+    assert b"Boardroom" in body
+    response = client.patch(f"/api/v1/teams/{roster.team}", json={"location": "Room 3, Guy's"},
+                            headers=login_as("rota_manager"))
+    assert response.status_code == 200
+    with time_machine.travel(NOW + timedelta(minutes=61), tick=True):
+        body, new_etag = fetch(client, path)
+        assert str(events(body)[session.uid]["LOCATION"]) == "Room 3, Guy's"
+        assert new_etag != etag
+        assert fetch(client, path) == (body, new_etag)  # and stable again

@@ -34,6 +34,9 @@ demo: venv
 	rm -f $(DEMO_DB)
 	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time db upgrade
 	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time demo
+	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time plan --weeks 12 --time-limit 60 --publish
+	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time export-ics --out instance/feeds
+	@echo "sel-time is serving the demo on http://127.0.0.1:5000 (Ctrl-C to stop)"
 	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time run --host 127.0.0.1 --port 5000
 
 serve: venv

@@ -150,6 +150,16 @@ def main() -> None:
     group(prog_name="sel-time")
 
 
+def next_monday() -> Any:
+    """The Monday after today (Europe/London)."""
+    from datetime import timedelta
+
+    from .clock import today_london
+
+    today = today_london()
+    return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+
+
 def _terminal_progress() -> Any:
     """A one-line progress bar on stderr for long solves."""
     state = {"last": ""}
@@ -166,7 +176,8 @@ def _terminal_progress() -> Any:
 
 
 @command("plan")
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="a Monday")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="a Monday (default: the next Monday)")
 @click.option("--weeks", type=click.IntRange(1, 52), default=12, show_default=True)
 @click.option("--scope", default="system", show_default=True,
               help='"system", "organisation:<code>" or "team:<code>"')
@@ -181,7 +192,7 @@ def plan_command(start: Any, weeks: int, scope: str, time_limit: float | None, d
     from .publishing import publish
     from .services.audit import CLI_ACTOR
 
-    plan = request_plan(start.date(), weeks, scope, time_limit, CLI_ACTOR)
+    plan = request_plan(start.date() if start else next_monday(), weeks, scope, time_limit, CLI_ACTOR)
     db.session.commit()
     quiet = as_json or not sys.stderr.isatty()
     try:

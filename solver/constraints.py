@@ -31,11 +31,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Scope:
-    """Slots [lo, hi) and the people (None: everyone) one model covers."""
+    """Slots [lo, hi) and the people (None: everyone) one model covers. With
+    `fixed_teams`, team meetings are not decided here: those given (team, slot) ->
+    attendees simply occupy their attendees (one activity, caps and limits count them)."""
 
     lo: int
     hi: int
     people: frozenset[str] | None = None
+    fixed_teams: Mapping[tuple[str, int], tuple[str, ...]] | None = field(
+        default=None, compare=False
+    )
 
     @staticmethod
     def whole(problem: Problem) -> Scope:
@@ -74,6 +79,7 @@ class Vars:
         default_factory=lambda: defaultdict(list)
     )
     shortfall: dict[tuple[str, str, int], cp_model.IntVar] = field(default_factory=dict)
+    fixed: set[tuple[str, int]] = field(default_factory=set)  # (person, slot) held by a fixed team
     commitments: list = field(default_factory=list)
     teams: list = field(default_factory=list)
 
@@ -104,6 +110,10 @@ def create_variables(model: cp_model.CpModel, problem: Problem, scope: Scope) ->
                 extra[e.person].add(s)
             else:
                 extra_c[e.commitment].add(s)
+    if scope.fixed_teams is not None:
+        for (_, s), attendees in scope.fixed_teams.items():
+            if scope.has_slot(s):
+                v.fixed.update((p, s) for p in attendees if scope.has_person(p))
     people = (
         problem.people
         if scope.people is None
@@ -122,11 +132,13 @@ def create_variables(model: cp_model.CpModel, problem: Problem, scope: Scope) ->
             slots.update(s for s in extra.get(p, ()) if s in av)
             slots.update(s for s in extra_c.get(c.id, ()) if s in av)
             for s in sorted(slots):
+                if (p, s) in v.fixed:
+                    continue
                 var = model.new_bool_var(f"x[{c.id},{s}]")
                 v.x[(c.id, s)] = var
                 v.sessions_at[(p, s)].append(var)
                 v.activity[(p, s)].append(var)
-    for t in problem.teams:
+    for t in problem.teams if scope.fixed_teams is None else ():
         if scope.people is not None and t.members[0] not in scope.people:
             continue
         v.teams.append(t)
@@ -189,15 +201,21 @@ def add_caps(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Penalty
         dept = problem.person[p].department
         if dept is not None and dept in problem.caps_of_department:
             by_dept[(dept, s)].extend(lits)
+    held: dict[tuple[str, int], int] = defaultdict(int)  # fixed team attendances
+    for p, s in v.fixed:
+        dept = problem.person[p].department
+        if dept is not None:
+            held[(dept, s)] += 1
     for (dept, s), lits in by_dept.items():
         sid = problem.slots[s].id
         for ci in problem.caps_of_department[dept]:
             cap = problem.caps[ci]
-            if cap.covers(sid) and len(lits) > cap.max_away:
-                if cap.max_away == 1:
+            room = cap.max_away - held.get((dept, s), 0)
+            if cap.covers(sid) and len(lits) > room:
+                if room == 1:
                     model.add_at_most_one(lits)
                 else:
-                    model.add(cp_model.LinearExpr.sum(lits) <= cap.max_away)
+                    model.add(cp_model.LinearExpr.sum(lits) <= room)
     return []
 
 
@@ -206,6 +224,9 @@ def add_limits(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Penal
     per_person: dict[str, list[tuple[int, list]]] = defaultdict(list)
     for (p, s), lits in v.activity.items():
         per_person[p].append((s, lits))
+    held: dict[str, list[int]] = defaultdict(list)  # fixed team attendances
+    for p, s in v.fixed:
+        held[p].append(s)
     for p, items in per_person.items():
         person = problem.person[p]
         for limit, keys in (
@@ -217,9 +238,13 @@ def add_limits(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Penal
             groups: dict[object, list] = defaultdict(list)
             for s, lits in items:
                 groups[keys[s]].extend(lits)
-            for lits in groups.values():
-                if len(lits) > limit:
-                    model.add(cp_model.LinearExpr.sum(lits) <= limit)
+            busy: dict[object, int] = defaultdict(int)
+            for s in held.get(p, ()):
+                busy[keys[s]] += 1
+            for key, lits in groups.items():
+                room = limit - busy.get(key, 0)
+                if len(lits) > room:
+                    model.add(cp_model.LinearExpr.sum(lits) <= room)
     for kind, owners, ranges in (
         ("c", v.commitments, problem.commitment_ranges),
         ("t", v.teams, problem.team_ranges),

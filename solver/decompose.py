@@ -18,9 +18,10 @@ from solver.model import Problem
 __all__ = ["blocks", "groups", "scopes"]
 
 
-def blocks(problem: Problem, min_slots: int = 4) -> list[tuple[int, int]]:
+def blocks(problem: Problem, min_slots: int = 4, teams: bool = True) -> list[tuple[int, int]]:
     """Independent runs of slots [lo, hi), in time order; runs shorter than `min_slots`
-    are merged with the next (merging independent runs keeps them exact)."""
+    are merged with the next (merging independent runs keeps them exact). With
+    teams=False, team windows are ignored (for when team meetings are held fixed)."""
     n = len(problem.slots)
     reach = [i + 1 for i in range(n)]
 
@@ -28,10 +29,10 @@ def blocks(problem: Problem, min_slots: int = 4) -> list[tuple[int, int]]:
         if hi - lo > 1 and reach[lo] < hi:
             reach[lo] = hi
 
-    for owners, ranges in (
-        (problem.commitments, problem.commitment_ranges),
-        (problem.teams, problem.team_ranges),
-    ):
+    linked = [(problem.commitments, problem.commitment_ranges)]
+    if teams:
+        linked.append((problem.teams, problem.team_ranges))
+    for owners, ranges in linked:
         for o in owners:
             for w, (lo, hi) in zip(o.windows, ranges[o.id]):
                 if w.sessions > 0 or w.max is not None:
@@ -62,9 +63,9 @@ def blocks(problem: Problem, min_slots: int = 4) -> list[tuple[int, int]]:
     return out
 
 
-def groups(problem: Problem) -> list[list[str]]:
+def groups(problem: Problem, teams: bool = True) -> list[list[str]]:
     """Independent groups of people (union of team members and capped departments), in the
-    order people are listed."""
+    order people are listed. With teams=False only caps tie people (teams held fixed)."""
     parent = {p.id: p.id for p in problem.people}
 
     def find(a: str) -> str:
@@ -82,7 +83,7 @@ def groups(problem: Problem) -> list[list[str]]:
             if r != root:
                 parent[r] = root
 
-    for t in problem.teams:
+    for t in problem.teams if teams else ():
         union(t.members)
     for cap in problem.caps:
         union(problem.department_people.get(cap.department, []))
@@ -92,27 +93,43 @@ def groups(problem: Problem) -> list[list[str]]:
     return list(out.values())
 
 
-def scopes(problem: Problem, chunk: int = 6000) -> Iterator[tuple[Scope, int]]:
-    """Every block crossed with bundles of groups of about `chunk` candidate literals,
-    with each scope's estimated size. Bundles never split a group."""
-    avail_sorted = {p.id: sorted(problem.available_idx[p.id]) for p in problem.people}
-    weight = {
-        p.id: len(problem.commitments_of.get(p.id, ())) + len(problem.teams_of.get(p.id, ()))
-        for p in problem.people
+def bundle(
+    problem: Problem,
+    runs: list[tuple[int, int]],
+    people_groups: list[list[str]],
+    chunk: int,
+) -> Iterator[tuple[tuple[int, int, frozenset[str]], int]]:
+    """Every run of slots crossed with bundles of whole groups of about `chunk` candidate
+    literals: ((lo, hi, people), estimated size)."""
+    avail_sorted = {
+        p.id: sorted(problem.available_idx[p.id])
+        for g in people_groups
+        for p in map(problem.person.get, g)
     }
-    all_groups = groups(problem)
-    for lo, hi in blocks(problem):
-        bundle: list[str] = []
+    weight = {
+        p: len(problem.commitments_of.get(p, ())) + len(problem.teams_of.get(p, ()))
+        for g in people_groups
+        for p in g
+    }
+    for lo, hi in runs:
+        members: list[str] = []
         size = 0
-        for g in all_groups:
+        for g in people_groups:
             g_size = 0
             for p in g:
                 a = avail_sorted[p]
                 g_size += weight[p] * (bisect.bisect_left(a, hi) - bisect.bisect_left(a, lo))
-            if bundle and size + g_size > chunk:
-                yield Scope(lo, hi, frozenset(bundle)), size
-                bundle, size = [], 0
-            bundle.extend(g)
+            if members and size + g_size > chunk:
+                yield (lo, hi, frozenset(members)), size
+                members, size = [], 0
+            members.extend(g)
             size += g_size
-        if bundle:
-            yield Scope(lo, hi, frozenset(bundle)), size
+        if members:
+            yield (lo, hi, frozenset(members)), size
+
+
+def scopes(problem: Problem, chunk: int = 6000) -> Iterator[tuple[Scope, int]]:
+    """Every block crossed with bundles of groups of about `chunk` candidate literals,
+    with each scope's estimated size. Bundles never split a group."""
+    for (lo, hi, members), size in bundle(problem, blocks(problem), groups(problem), chunk):
+        yield Scope(lo, hi, members), size

@@ -13,8 +13,8 @@ import ortools
 from ortools.sat.python import cp_model
 
 from solver.conflicts import check_pins
-from solver.constraints import build, hint_values, plan_from, term_value, values_reader
-from solver.decompose import blocks, scopes
+from solver.constraints import Scope, build, hint_values, plan_from, term_value, values_reader
+from solver.decompose import blocks, bundle, groups, scopes
 from solver.explain import build_solution
 from solver.greedy import greedy, repair
 from solver.model import Problem, Solution
@@ -148,6 +148,137 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
     return _solve_cp_sat(problem, options, hints, t0, deadline)
 
 
+@dataclass
+class _Part:
+    """One sub-model's outcome: its plan, objective and proved bound (pence)."""
+
+    plan: Plan
+    value: int
+    bound: int
+    status: str
+    hint: str
+    fallback: bool
+    build_seconds: float
+
+
+def _solve_scope(
+    problem: Problem,
+    scope: Scope,
+    hints: list[tuple[str, Plan]],
+    options: SolveOptions,
+    seconds: float,
+    wall_left: float,
+    label: str,
+) -> _Part | None:
+    """Build and solve one scope from the best of `hints`; never worse than that hint.
+    None when the scope has no decision to make."""
+    t_build = time.monotonic()
+    built = build(problem, scope)
+    build_seconds = time.monotonic() - t_build
+    if built.vars.size == 0:
+        return None
+    best_values: dict[int, int] = {}
+    best_score, best_name = None, ""
+    for name, h in hints:
+        values = hint_values(problem, built, h)
+        reader = values_reader(values)
+        score = sum(term_value(t, reader) for t in built.terms)
+        if best_score is None or score < best_score:
+            best_values, best_score, best_name = values, score, name
+    assert best_score is not None
+    model = built.model
+    var_by_index = {}
+    for d in (built.vars.x, built.vars.meet, built.vars.attend, built.vars.shortfall):
+        for var in d.values():
+            var_by_index[var.index] = var
+    for idx, val in best_values.items():
+        model.add_hint(var_by_index[idx], val)
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    _tune(prm, options)
+    if options.workers == 1:
+        prm.max_deterministic_time = max(0.01, seconds)
+        prm.max_time_in_seconds = max(0.05, wall_left)
+    else:
+        prm.max_time_in_seconds = max(0.05, min(seconds, wall_left))
+    t_solve = time.monotonic()
+    code = solver.solve(model)
+    status = status_name(code)
+    found = status in ("optimal", "feasible")
+    log.info(
+        "%s slots %d-%d size %d: %s in %.1fs (budget %.1fs), objective %s, bound %.0f, hint %s %d",
+        label,
+        scope.lo,
+        scope.hi,
+        built.vars.size,
+        status,
+        time.monotonic() - t_solve,
+        seconds,
+        solver.objective_value if found else None,
+        solver.best_objective_bound,
+        best_name,
+        best_score,
+    )
+    if code == cp_model.MODEL_INVALID:  # a bug, not a user error: keep the hint, say so
+        log.error("%s: invalid model: %s", label, model.validate())
+    elif status == "infeasible":
+        log.warning("%s reported infeasible; keeping the hint", label)
+    if found and solver.objective_value <= best_score + 1e-6:
+        plan = plan_from(problem, built, lambda v, s=solver: int(s.value(v)))
+        value, fallback = round(solver.objective_value), False
+    else:
+        plan = plan_from(problem, built, values_reader(best_values))
+        value, fallback = best_score, True
+    if status == "optimal" and not fallback:
+        bound = value
+    else:
+        b = solver.best_objective_bound if status != "infeasible" else 0.0
+        b = b if math.isfinite(b) else 0.0
+        bound = min(max(0, math.ceil(b - 1e-6)), value)
+    return _Part(plan, value, bound, status, best_name, fallback, build_seconds)
+
+
+def _refine(
+    problem: Problem,
+    scope: Scope,
+    part: _Part,
+    options: SolveOptions,
+    seconds: float,
+    deadline: float,
+    label: str,
+) -> Plan:
+    """Improve a part CP-SAT could not close: hold its team meetings as they are, which
+    unties departments from each other (caps are per department) and weeks from months
+    (team windows), and solve those smaller pieces in turn from the incumbent."""
+    fixed = {k: v for k, v in part.plan.meetings.items()}
+    people = scope.people
+    sub_blocks = [
+        (max(lo, scope.lo), min(hi, scope.hi))
+        for lo, hi in blocks(problem, teams=False)
+        if lo < scope.hi and hi > scope.lo
+    ]
+    sub_groups = [g for g in groups(problem, teams=False) if people is None or g[0] in people]
+    pieces = list(bundle(problem, sub_blocks, sub_groups, options.chunk))
+    pieces.sort(key=lambda piece: piece[1])
+    total = sum(max(1, size) for _, size in pieces) or 1
+    plan = Plan(meetings=dict(fixed))
+    incumbent = [("incumbent", part.plan)]
+    t_start = time.monotonic()
+    for j, ((lo, hi, members), size) in enumerate(pieces):
+        sub = Scope(lo, hi, members, fixed_teams=fixed)
+        left = deadline - time.monotonic()
+        if options.workers == 1:
+            share = seconds * max(1, size) / total
+        else:
+            spent = time.monotonic() - t_start
+            share = max(0.0, seconds - spent) * max(1, size) / max(1, total)
+            total -= max(1, size)
+        done = _solve_scope(problem, sub, incumbent, options, share, left, f"{label}.{j + 1}")
+        if done is not None:
+            plan.sessions.update(done.plan.sessions)
+    return plan
+
+
 def _solve_cp_sat(
     problem: Problem, options: SolveOptions, hints: list[Plan], t0: float, deadline: float
 ) -> Solution:
@@ -162,92 +293,49 @@ def _solve_cp_sat(
     # alone so that the same seed gives the same plan; otherwise wall time, and what a
     # part leaves unused rolls on to the next.
     budget0 = options.time_limit * 0.85
+    named = list(zip(("greedy", "previous"), hints))
     plan = Plan()
     bound = 0
     all_optimal = True
-    fallbacks = 0
+    fallbacks = refined = 0
+    build_seconds = 0.0
     used_hint = {"greedy": 0, "previous": 0}
     remaining_size = total_size
-    build_seconds = 0.0
     for k, (scope, size) in enumerate(parts):
         size = max(1, size)
-        t_build = time.monotonic()
-        built = build(problem, scope)
-        build_seconds += time.monotonic() - t_build
-        if built.vars.size == 0:
-            bound += built.constant
-            remaining_size -= size
-            continue
-        # The better hint for this part.
-        best_values, best_score, best_name = None, None, ""
-        for name, h in zip(("greedy", "previous"), hints):
-            values = hint_values(problem, built, h)
-            reader = values_reader(values)
-            score = sum(term_value(t, reader) for t in built.terms)
-            if best_score is None or score < best_score:
-                best_values, best_score, best_name = values, score, name
-        assert best_values is not None and best_score is not None
-        used_hint[best_name] += 1
-        model = built.model
-        var_by_index = {}
-        for d in (built.vars.x, built.vars.meet, built.vars.attend, built.vars.shortfall):
-            for var in d.values():
-                var_by_index[var.index] = var
-        for idx, val in best_values.items():
-            model.add_hint(var_by_index[idx], val)
-        solver = cp_model.CpSolver()
-        prm = solver.parameters
-        _tune(prm, options)
         left = max(0.01, deadline - time.monotonic())
         if options.workers == 1:
             share = budget0 * size / total_size
-            prm.max_deterministic_time = max(0.01, share)
-            prm.max_time_in_seconds = max(0.05, left)
         else:
             share = left * 0.95 * size / max(1, remaining_size)
-            prm.max_time_in_seconds = max(0.05, share)
-        t_solve = time.monotonic()
-        code = solver.solve(model)
         remaining_size -= size
-        status = status_name(code)
-        log.info(
-            "part %d/%d slots %d-%d size %d: %s in %.1fs (budget %.1fs), objective %s, bound %.0f, hint %s %d",
-            k + 1,
-            len(parts),
-            scope.lo,
-            scope.hi,
-            built.vars.size,
-            status,
-            time.monotonic() - t_solve,
-            share,
-            solver.objective_value if status in ("optimal", "feasible") else None,
-            solver.best_objective_bound,
-            best_name,
-            best_score,
-        )
-        if status in ("optimal", "feasible") and solver.objective_value <= best_score + 1e-6:
-            part = plan_from(problem, built, lambda v, s=solver: int(s.value(v)))
-            value = round(solver.objective_value)
-        else:
-            if status == "infeasible":
-                log.warning("block %d reported infeasible; keeping the hint", k)
-            part = plan_from(problem, built, values_reader(best_values))
-            value = best_score
-            fallbacks += 1
-        if status != "optimal":
+        big = size > options.chunk
+        # A big part first gets a third of its share whole (enough to close it, or to prove
+        # a bound); what is left goes to its pieces with the team meetings held.
+        first = share / 3 if big else share
+        label = f"part {k + 1}/{len(parts)}"
+        t_part = time.monotonic()
+        part = _solve_scope(problem, scope, named, options, first, left, label)
+        if part is None:
+            continue
+        build_seconds += part.build_seconds
+        used_hint[part.hint] += 1
+        fallbacks += part.fallback
+        bound += part.bound
+        part_plan = part.plan
+        if part.status != "optimal" or part.fallback:
             all_optimal = False
-        if code == cp_model.MODEL_INVALID:  # a bug, not a user error: keep the hint, say so
-            log.error("block %d: invalid model: %s", k, model.validate())
-        if status == "optimal" and part is not None and value == round(solver.objective_value):
-            bound += value
-        else:
-            b = solver.best_objective_bound if status in ("feasible", "unknown", "optimal") else 0.0
-            b = b if math.isfinite(b) else 0.0
-            bound += min(max(0, math.ceil(b - 1e-6)), value)
-        plan.update(part)
+            if big:
+                if options.workers == 1:
+                    rest = share - first
+                else:
+                    rest = max(0.0, share - (time.monotonic() - t_part))
+                part_plan = _refine(problem, scope, part, options, rest, deadline, label)
+                refined += 1
+        plan.update(part_plan)
         _report(
             options,
-            f"Solved part {k + 1} of {len(parts)} ({status})",
+            f"Solved part {k + 1} of {len(parts)} ({part.status})",
             0.05 + 0.95 * (k + 1) / len(parts),
         )
     # Windows with no slot in the horizon are short whatever the plan.
@@ -269,5 +357,8 @@ def _solve_cp_sat(
         build_seconds=round(build_seconds, 3),
         hint_parts=used_hint,
         fallback_parts=fallbacks,
+        refined_parts=refined,
     )
-    return build_solution(problem, plan, status, bound / 100, time.monotonic() - t0, info)
+    return build_solution(
+        problem, plan, status, min(bound, objective) / 100, time.monotonic() - t0, info
+    )

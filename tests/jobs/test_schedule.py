@@ -80,6 +80,7 @@ def test_catch_up_is_needed_when_last_nights_run_is_missing_or_failed(app: Flask
     assert not catch_up_needed(at_nine)
     assert not catch_up_needed(london(monday, datetime.min.time().replace(hour=23, minute=59)))
     # on the clock-change nights 02:00 local is the boundary, in either direction
+    db.session.execute(sa.delete(JobRun))
     _record(date(2027, 3, 27), RunStatus.SUCCEEDED)
     assert catch_up_needed(london(date(2027, 3, 28), datetime.min.time().replace(hour=3)))
     assert not catch_up_needed(london(date(2027, 3, 28), datetime.min.time().replace(hour=0, minute=59)))

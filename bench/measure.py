@@ -35,6 +35,7 @@ class Run:
     returncode: int
     process_seconds: float
     peak_rss_mb: float
+    cpu_seconds: float = 0.0
     solution: Optional[dict[str, Any]] = None
     stderr: str = ""
     timings: dict[str, float] = field(default_factory=dict)
@@ -66,7 +67,8 @@ def run_method(problem_path: Path, method: str, *, time_limit: float, workers: i
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         stderr = err.read()
-    run = Run(method, proc.returncode, elapsed, usage.ru_maxrss / 1024.0, stderr=stderr)
+    run = Run(method, proc.returncode, elapsed, usage.ru_maxrss / 1024.0,
+              cpu_seconds=usage.ru_utime + usage.ru_stime, stderr=stderr)
     if proc.returncode == 0 and out_path.exists():
         data = json.loads(out_path.read_text())
         run.timings = data.pop("bench", {})

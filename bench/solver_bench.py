@@ -87,6 +87,9 @@ def figures(run: Run, checked: Optional[dict[str, Any]]) -> dict[str, Any]:
         "churn": totals.get("churn"),
         "avoided": totals.get("avoided"),
         "peak_rss_mb": run.peak_rss_mb,
+        "cpu_seconds": run.cpu_seconds,
+        "cpu_share": run.cpu_seconds / (run.process_seconds * _cores()) if run.process_seconds
+        else None,
         "check": checked,
         "solver": solver_info,
     }
@@ -135,6 +138,8 @@ ROWS: tuple[tuple[str, str, str, bool], ...] = (
     ("  solver's wall_seconds", "wall_seconds", "s", False),
     ("  model build s", "build_seconds", "s", False),
     ("process wall s (+ start, parse)", "process_seconds", "s", False),
+    ("  process CPU s", "cpu_seconds", "s", False),
+    ("  share of the machine's cores", "cpu_share", "pct", False),
     ("objective", "objective", "gbp", True),
     ("proved bound", "bound", "gbp", False),
     ("gap to bound", "gap", "pct", False),

@@ -38,8 +38,11 @@ def create_app(config_class: type | None = None, **overrides: Any) -> Flask:
     from .feeds.routes import bp as feeds_bp
     from .health import bp as health_bp
 
+    from .web import init_web
+
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)
+    init_web(app)
     for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "sel_time"):
         logging.getLogger(name).addFilter(RedactFeedTokens())
     app.register_blueprint(health_bp)

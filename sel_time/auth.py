@@ -68,7 +68,7 @@ def current_user() -> User | None:
     (and so ``g``) outlives a request whenever one was already pushed, as in tests and jobs."""
     if request.environ.get("sel_time.user_known") is not True or "user" not in g:
         user = user_from_bearer()
-        if user is None:
+        if user is None and request.method in ("GET", "HEAD"):  # browser sessions may only read
             try:
                 from flask_login import current_user as session_user
 

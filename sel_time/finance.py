@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from .clock import LONDON
+from .clock import LONDON, today_london
 from .errors import FieldError, ValidationError
 from .extensions import db
 from .models import (
@@ -223,6 +223,12 @@ def _gbp(pence: int | Fraction) -> float:
     return round(float(Fraction(pence) / 100), 2)
 
 
+def _two_places(value: Fraction) -> float:
+    """Hours (or £ from exact pence per hour) to two decimals, half-up like the money, not
+    ``round(float)``'s half-even on a binary approximation (30.125 h shows as 30.13)."""
+    return _round_half_up(value * 100) / 100
+
+
 def row_dict(by: Sequence[str], r: Row) -> dict[str, Any]:
     budget = _round_half_up(r.budget) if r.budget_known else None
     out: dict[str, Any] = dict(zip(by, r.keys))
@@ -233,9 +239,9 @@ def row_dict(by: Sequence[str], r: Row) -> dict[str, Any]:
         "budget": _gbp(budget) if budget is not None else None,
         "variance_planned": _gbp(budget - r.planned) if budget is not None else None,
         "variance_delivered": _gbp(budget - r.delivered) if budget is not None else None,
-        "hours_planned": round(float(r.hours_planned), 2),
-        "hours_delivered": round(float(r.hours_delivered), 2),
-        "cost_per_delivered_hour": (round(float(Fraction(r.delivered, 100) / r.hours_delivered), 2)
+        "hours_planned": _two_places(r.hours_planned),
+        "hours_delivered": _two_places(r.hours_delivered),
+        "cost_per_delivered_hour": (_two_places(Fraction(r.delivered, 100) / r.hours_delivered)
                                     if r.hours_delivered else None),
     })
     return out
@@ -250,7 +256,7 @@ def summarise(by: Sequence[str], first: date | None = None, last: date | None = 
     lines = cost_lines(first, last, organisation)
     if first is None or last is None:
         days = [ln.day for ln in lines]
-        first = first or (min(days) if days else date.today())
+        first = first or (min(days) if days else today_london())
         last = last or (max(days) if days else first)
     if last < first:
         raise ValidationError("The period ends before it starts", [FieldError("to", "before from")])
@@ -274,7 +280,7 @@ def summarise(by: Sequence[str], first: date | None = None, last: date | None = 
             row.budget_known = True
         total.budget = Fraction(_round_half_up(sum((r.budget for r in rows.values()), Fraction(0))))
         total.budget_known = True
-        _apportion(list(rows.values()), int(total.budget))
+        _apportion([rows[k] for k in sorted(rows)], int(total.budget))
     summary.rows = [rows[k] for k in sorted(rows)]
     summary.total = total
     return summary
@@ -282,7 +288,8 @@ def summarise(by: Sequence[str], first: date | None = None, last: date | None = 
 
 def _apportion(rows: list[Row], total: int) -> None:
     """Round each row's budget to whole pence so that they add up exactly to the rounded
-    total (largest remainder first, ties in row order)."""
+    total (largest remainder first, ties in the order the rows are shown, so the answer does
+    not depend on the order in which sessions were stored)."""
     floors = [int(r.budget) for r in rows]  # budgets are never negative
     short = total - sum(floors)
     order = sorted(range(len(rows)), key=lambda i: (-(rows[i].budget - floors[i]), i))

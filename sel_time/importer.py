@@ -22,8 +22,7 @@ import io
 import logging
 import re
 import warnings
-import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -39,7 +38,6 @@ from .errors import Conflict, FieldError, SelTimeError, ValidationError
 from .extensions import db
 from .models import (
     WEEKDAYS,
-    Absence,
     AbsenceKind,
     CommitmentUnit,
     Department,
@@ -49,10 +47,8 @@ from .models import (
     Period,
     Person,
     Profession,
-    RoleAssignment,
     RoleLevel,
     SessionKind,
-    Team,
     TeamKind,
 )
 from .services import records
@@ -253,6 +249,9 @@ class _Formula:
     """A cell holding a formula (never evaluated)."""
 
 
+_FORMULA = _Formula()
+
+
 class _ErrorCell:
     def __init__(self, code: str) -> None:
         self.code = code
@@ -368,8 +367,6 @@ def _read_csv(data: bytes, filename: str, kind: str | None, counter: _RowCounter
     return [_Table(kind, "", header, rows)]
 
 
-_FORMULA = _Formula()
-
 
 def _read_xlsx(data: bytes, filename: str, kind: str | None, counter: _RowCounter) -> list[_Table]:
     import openpyxl  # imported here: only uploads of workbooks need it
@@ -378,14 +375,11 @@ def _read_xlsx(data: bytes, filename: str, kind: str | None, counter: _RowCounte
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about Excel features it skips
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except Exception as exc:  # a bad zip, openpyxl's InvalidFileException, missing parts...
         log.info("unreadable workbook %s: %s", filename, exc)
-        raise ValidationError("The file is not a valid XLSX workbook: save it as .xlsx or CSV UTF-8",
-                              [FieldError("file", "not a valid XLSX workbook")]) from None
-    except Exception as exc:  # openpyxl's InvalidFileException and friends
-        log.info("unreadable workbook %s: %s", filename, exc)
-        raise ValidationError("The file is not a valid XLSX workbook: save it as .xlsx or CSV UTF-8",
-                              [FieldError("file", "not a valid XLSX workbook")]) from None
+        raise ValidationError(
+            "The file is not a valid XLSX workbook: save it as .xlsx or CSV UTF-8",
+            [FieldError("file", "not a valid XLSX workbook")]) from None
     try:
         sheets = [(ws.title, _sheet_rows(ws, counter)) for ws in book.worksheets]
     finally:
@@ -404,7 +398,8 @@ def _read_xlsx(data: bytes, filename: str, kind: str | None, counter: _RowCounte
         plan = [(kind, *chosen[0])]
     elif len(sheets) == 1 and sheets[0][0] not in named:
         title, rows = sheets[0]
-        guess = _kind_from_words(Path(filename).stem) or _kind_from_header(_header_names(rows[0][1]))
+        guess = (_kind_from_words(Path(filename).stem)
+                 or _kind_from_header(_header_names(rows[0][1])))
         if guess is None:
             raise ValidationError(
                 f'Cannot tell what sheet "{title}" holds: name it after its kind '
@@ -461,7 +456,8 @@ def _read(data: bytes, filename: str, kind: str | None, max_rows: int) -> list[_
     if suffix in {".xls", ".ods", ".numbers"}:
         raise ValidationError(f"{suffix} files cannot be read: save the file as .xlsx or CSV UTF-8",
                               [FieldError("file", f"{suffix} is not supported")])
-    if suffix in {".xlsx", ".xlsm"} or (suffix not in {".csv", ".txt"} and data[:4] == b"PK\x03\x04"):
+    zipped = data[:4] == b"PK\x03\x04"
+    if suffix in {".xlsx", ".xlsm"} or (suffix not in {".csv", ".txt"} and zipped):
         return _read_xlsx(data, filename, kind, counter)
     return _read_csv(data, filename, kind, counter)
 
@@ -483,7 +479,8 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        midnight = value.time() == datetime.min.time()
+        return value.date().isoformat() if midnight else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()
@@ -598,22 +595,26 @@ class _Importer:
             sheet = SHEETS[table.kind]
             known = {c.name for c in sheet.columns}
             prefix = f"{table.label}." if table.label else ""
+            listed = ", ".join(c.name for c in sheet.columns)
             seen: set[str] = set()
             width = max([len(table.header), *(len(cells) for _, cells in table.rows)])
             for i in range(width):
                 name = table.header[i] if i < len(table.header) else None
                 if name is None:
                     if any(i < len(cells) and not _blank(cells[i]) for _, cells in table.rows):
-                        errors.append(FieldError(f"{prefix}{_letter(i)}", "values under a column with no header", row=1))
+                        errors.append(FieldError(f"{prefix}{_letter(i)}",
+                                                 "values under a column with no header", row=1))
                 elif name not in known:
-                    errors.append(FieldError(f"{prefix}{name}", f"unknown column: the {table.kind} columns are "
-                                             + ", ".join(c.name for c in sheet.columns), row=1))
+                    errors.append(FieldError(f"{prefix}{name}",
+                                             f"unknown column: the {table.kind} columns are {listed}",
+                                             row=1))
                 elif name in seen:
                     errors.append(FieldError(f"{prefix}{name}", "this column appears twice", row=1))
                 seen.add(name)
             for name in sheet.required:
                 if name not in seen:
-                    errors.append(FieldError(f"{prefix}{name}", "this required column is missing", row=1))
+                    errors.append(FieldError(f"{prefix}{name}", "this required column is missing",
+                                             row=1))
         if errors:
             bad = sorted({e.field for e in errors})
             raise ValidationError("The columns are not right: " + ", ".join(bad), errors)
@@ -621,11 +622,12 @@ class _Importer:
     # references
     def _resolve(self, ref: str, key: str) -> int | None:
         model, column, _ = _REF_MODELS[ref]
+        # Emails are stored lowercase (and indexed); codes may not be (the demo's are upper).
+        match = column == key if ref == "person" else sa.func.lower(column) == key
         if ref in _REF_SOURCE:  # may be created by this import: ask every time
-            return db.session.scalar(sa.select(model.id).where(sa.func.lower(column) == key))
+            return db.session.scalar(sa.select(model.id).where(match))
         if (ref, key) not in self.ids:
-            self.ids[(ref, key)] = db.session.scalar(
-                sa.select(model.id).where(sa.func.lower(column) == key))
+            self.ids[(ref, key)] = db.session.scalar(sa.select(model.id).where(match))
         return self.ids[(ref, key)]
 
     def _missing(self, ref: str, key: str) -> str:
@@ -662,7 +664,8 @@ class _Importer:
                     sessions[name] = []
                 elif col.target and col.target != "staff_group":
                     info = schema_fields[col.target]
-                    payload[col.target] = None if info.is_required() else info.get_default(call_default_factory=True)
+                    payload[col.target] = (None if info.is_required()
+                                           else info.get_default(call_default_factory=True))
                 continue
             try:
                 value = self._cell(col, raw, keys)
@@ -683,9 +686,11 @@ class _Importer:
                 errors["non_clinical_sessions"] = f"{', '.join(both)} also in clinical_sessions"
                 other = [x for x in other if x not in clinical]
             pattern = [{"day": d, "half": h, "kind": k.value}
-                       for k, items in ((SessionKind.CLINICAL, clinical), (SessionKind.NON_CLINICAL, other))
+                       for k, items in ((SessionKind.CLINICAL, clinical),
+                                        (SessionKind.NON_CLINICAL, other))
                        for d, h in items]
-            payload["pattern"] = sorted(pattern, key=lambda p: (WEEKDAYS.index(p["day"]), p["half"]))
+            payload["pattern"] = sorted(pattern,
+                                        key=lambda p: (WEEKDAYS.index(p["day"]), p["half"]))
         return payload, keys, errors
 
     def _cell(self, col: Column, raw: Any, keys: dict[str, Any]) -> Any:
@@ -719,7 +724,10 @@ class _Importer:
             ids, missing = [], []
             for email in emails:
                 ident = self._resolve("person", email)
-                (missing.append(self._missing("person", email)) if ident is None else ids.append(ident))
+                if ident is None:
+                    missing.append(self._missing("person", email))
+                else:
+                    ids.append(ident)
             if missing:
                 raise _CellError("; ".join(missing))
             return ids
@@ -764,7 +772,8 @@ class _Importer:
         for column, message in errors.items():
             self._error(t, table, line, column, message)
         if errors and sheet.kind in {"people", "roles"} and isinstance(source_key, str):
-            self.failed[("person" if sheet.kind == "people" else "role", source_key)] = (table.label, line)
+            ref = "person" if sheet.kind == "people" else "role"
+            self.failed[(ref, source_key)] = (table.label, line)
 
     def _column(self, kind: str, api_field: str) -> str:
         head = api_field.split(".", 1)[0]
@@ -776,7 +785,7 @@ class _Importer:
         for name in sheet.key:
             target = sheet.column(name).target
             attr = getattr(model, target)
-            if sheet.column(name).type in {"code", "email"}:
+            if sheet.column(name).type == "code":
                 conditions.append(sa.func.lower(attr) == parsed[target].lower())
             else:
                 conditions.append(attr == parsed[target])
@@ -813,17 +822,23 @@ class _Importer:
             out.setdefault(column, message)
         return out
 
-    def _changes(self, sheet: Sheet, entity: records.Entity, obj: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    def _changes(self, sheet: Sheet, entity: records.Entity, obj: Any,
+                 payload: dict[str, Any]) -> dict[str, Any]:
         """The fields of ``payload`` whose values differ from the stored record."""
         old = entity.to_dict(obj)
         keys = {sheet.column(k).target for k in sheet.key}
         names = [f for f in payload if f in old and f not in keys]
+        schema = entity.patch_schema
         try:
-            new_values = records.parse(entity.patch_schema, {f: payload[f] for f in names}, partial=True)
-            old_values = records.parse(entity.patch_schema, {f: old[f] for f in names}, partial=True)
+            new = records.parse(schema, {f: payload[f] for f in names}, partial=True)
+            was = records.parse(schema, {f: old[f] for f in names}, partial=True)
         except SelTimeError:
             return {f: payload[f] for f in names}
-        return {f: payload[f] for f in names if _canon(new_values.get(f)) != _canon(old_values.get(f))}
+        change = {f: payload[f] for f in names if _canon(new.get(f)) != _canon(was.get(f))}
+        if change:  # a code stored in capitals (as the demo has them) is stored as the schema wants
+            change.update({f: payload[f] for f in keys
+                           if f in old and f in payload and old[f] != payload[f]})
+        return change
 
     def raise_if_errors(self) -> None:
         if not self.errors:
@@ -849,8 +864,8 @@ def import_file(data: bytes, filename: str, actor: Actor, kind: str | None = Non
     """
     kind = _check_kind(kind)
     if max_rows is None:
-        max_rows = current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS) if has_app_context() \
-            else DEFAULT_MAX_ROWS
+        config = current_app.config if has_app_context() else {}
+        max_rows = int(config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
     tables = _read(data, filename or "upload", kind, max_rows)
     importer = _Importer(actor)
     importer.check_headers(tables)
@@ -863,7 +878,8 @@ def import_file(data: bytes, filename: str, actor: Actor, kind: str | None = Non
             savepoint.rollback()
         else:
             if report.changed:
-                record(actor, "import", "spreadsheet", None, None, {"file": filename, **report.as_dict()["counts"]})
+                record(actor, "import", "spreadsheet", None, None,
+                       {"file": filename, **report.as_dict()["counts"]})
             savepoint.commit()
     except BaseException:
         if savepoint.is_active:
@@ -919,15 +935,17 @@ def template_xlsx(kinds: Iterable[str]) -> bytes:
             hint = ("Required. " if col.required else "Optional. ") + (col.help or "")
             if col.choices is not None:
                 hint += " One of: " + ", ".join(str(m.value) for m in col.choices)
+                values = ",".join(str(m.value) for m in col.choices)
                 rule = DataValidation(type="list", allow_blank=not col.required,
-                                      formula1='"' + ",".join(str(m.value) for m in col.choices) + '"')
+                                      formula1=f'"{values}"')
                 rule.add(f"{letter}2:{letter}2000")
                 ws.add_data_validation(rule)
             if col.type == "date":
                 hint += " A date: 2026-03-02 or 02/03/2026."
                 ws.cell(row=2, column=i).number_format = "yyyy-mm-dd"
             cell.comment = Comment(hint.strip(), "sel-time")
-            ws.column_dimensions[letter].width = max(12, len(col.name) + 2, min(40, len(_text(col.example or "")) + 2))
+            shown = len(_text(col.example or ""))
+            ws.column_dimensions[letter].width = max(12, len(col.name) + 2, min(40, shown + 2))
         ws.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

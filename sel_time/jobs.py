@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -105,21 +106,63 @@ def job_lock(name: str, *, wait: float = 0.0, lease: timedelta = timedelta(hours
             conn.execute(sa.delete(Lease).where(Lease.name == name, Lease.holder == me))
 
 
+def _holder_is_dead(holder: str) -> bool:
+    """Is ``holder`` (host:pid) a process on this host that no longer exists? A refresh killed
+    outright never deletes its lease; waiting for the expiry would skip a night."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another user
+        return False
+    return False
+
+
 def _take_lease(engine: sa.Engine, name: str, me: str, lease: timedelta) -> str:
-    """Atomically take or renew the lease; return who holds it now."""
+    """Take or renew the lease unless a live holder has it; return who holds it now.
+
+    The row is read before any write: a holder in the middle of its publish holds SQLite's
+    write lock, and a second process must be told who is running, not wait on that lock."""
     now = now_utc()
-    with engine.begin() as conn:
-        taken = conn.execute(sa.update(Lease).where(
-            Lease.name == name, sa.or_(Lease.expires_at < now, Lease.holder == me))
-            .values(holder=me, expires_at=now + lease)).rowcount
-        if taken:
-            return me
-        try:
-            with conn.begin_nested():
-                conn.execute(sa.insert(Lease).values(name=name, holder=me, expires_at=now + lease))
-            return me
-        except sa.exc.IntegrityError:
+    try:
+        with engine.begin() as conn:
+            row = conn.execute(sa.select(Lease.holder, Lease.expires_at).where(Lease.name == name)).first()
+            if row is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(sa.insert(Lease).values(name=name, holder=me, expires_at=now + lease))
+                    return me
+                except sa.exc.IntegrityError:
+                    return conn.execute(sa.select(Lease.holder).where(Lease.name == name)).scalar() or "another process"
+            if row.holder != me and row.expires_at > now and not _holder_is_dead(row.holder):
+                return str(row.holder)
+            if row.holder != me:
+                log.warning("taking over the %s lease from %s (%s)", name, row.holder,
+                            "expired" if row.expires_at <= now else "its process is gone")
+            taken = conn.execute(sa.update(Lease).where(  # only if nobody took it meanwhile
+                Lease.name == name, Lease.holder == row.holder, Lease.expires_at == row.expires_at)
+                .values(holder=me, expires_at=now + lease)).rowcount
+            if taken:
+                return me
             return conn.execute(sa.select(Lease.holder).where(Lease.name == name)).scalar() or "another process"
+    except sa.exc.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        return "another process (the database is busy)"
+
+
+def _test_pause(point: str) -> None:
+    """A hook for the crash tests only: with ``SEL_TIME_TEST_PAUSE_AT=<point>`` in the
+    environment, say so on stderr and sleep there (``SEL_TIME_TEST_PAUSE_SECONDS``, default
+    60), so a test can kill the process at exactly that point. Never set in a deployment."""
+    if os.environ.get("SEL_TIME_TEST_PAUSE_AT") != point:
+        return
+    sys.stderr.write(f"sel-time test pause: {point}\n")
+    sys.stderr.flush()
+    time.sleep(float(os.environ.get("SEL_TIME_TEST_PAUSE_SECONDS", "60")))
 
 
 # -- the refresh ------------------------------------------------------------------------------------
@@ -212,6 +255,19 @@ def _shortfall_keys(plan: Plan | None) -> set[tuple[int | None, int | None, date
     return {(s.assignment_id, s.team_id, s.window_from) for s in plan.shortfalls}
 
 
+def _release_dead_refresh_plans(scope: str) -> None:
+    """A refresh killed while solving leaves its plan marked as solving, which would keep the
+    scope busy for minutes. No other refresh can be solving while we hold the job lock, so a
+    scheduler plan still solving is dead: fail it and free its scope."""
+    for plan in db.session.scalars(sa.select(Plan).where(
+            Plan.active_scope == scope, Plan.requested_by == SCHEDULER_ACTOR.label)):
+        log.warning("plan %s was left solving by a refresh that stopped; marking it failed", plan.id)
+        plan.active_scope = None
+        plan.status = PlanStatus.FAILED
+        plan.error = "The refresh solving this plan stopped without finishing"
+    db.session.commit()
+
+
 def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
     from .feeds.service import render_all
     from .planning import request_plan, run_plan
@@ -231,8 +287,16 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
                              "frozen_conflicts": [], "awaiting_approval": [], "skipped": [],
                              "objective": 0.0, "solver_seconds": 0.0, "plans": []}
     drafts: list[Plan] = []
+    paused: list[bool] = []
+
+    def solving(_message: str, _fraction: float) -> None:
+        if not paused:
+            paused.append(True)
+            _test_pause("solve")
+
     for i, scope in enumerate(scopes, 1):
         say(f"[{i}/{len(scopes)}] planning {scope}")
+        _release_dead_refresh_plans(scope)
         try:
             plan = request_plan(start, weeks, scope, per_scope, SCHEDULER_ACTOR)
         except Exception as exc:  # a rota manager's solve is running for this scope
@@ -241,7 +305,7 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
             continue
         db.session.commit()
         try:
-            plan = run_plan(plan.id, frozen_until=frozen_until)
+            plan = run_plan(plan.id, progress=solving, frozen_until=frozen_until)
         except Exception as exc:
             stats["skipped"].append(f"{scope}: {exc}")
             continue
@@ -272,6 +336,7 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
         for key in ("added", "moved", "changed", "unchanged"):
             stats[key] += getattr(report, key)
         stats["removed"] += report.cancelled
+        _test_pause("publish")  # flushed, not committed: a crash here must leave last night's roster
     say("rendering feeds")
     stats["feeds_rendered"] = render_all()
     stats["awaiting_delivery"] = db.session.scalar(

@@ -50,7 +50,7 @@ from .services.audit import Actor, record
 
 log = logging.getLogger(__name__)
 ACTIVE = (PlanStatus.QUEUED, PlanStatus.RUNNING)
-STALE_AFTER = timedelta(minutes=5)  # a running plan with no heartbeat for this long is dead
+STALE_AFTER = timedelta(minutes=5)  # no heartbeat for this long past its time limit: dead
 
 
 def slot_label(slot_id: str) -> str:
@@ -123,6 +123,7 @@ def run_plan(plan_id: int, progress: Callable[[str, float], None] | None = None,
         plan.started_at = now_utc()
         plan.heartbeat_at = now_utc()
         plan.progress_message = "Building the problem"
+        kept_problem = plan.problem  # a re-solve that finds no plan keeps the draft it had
         built = build_problem(plan.start_date, plan.weeks, Scope.parse(plan.scope),
                               pins=pins or [], frozen_until=frozen_until)
         plan.problem = built.problem
@@ -136,7 +137,10 @@ def run_plan(plan_id: int, progress: Callable[[str, float], None] | None = None,
         solution = solver.solution_to_dict(solver.solve(problem, options))
         plan = db.session.get(Plan, plan_id)  # type: ignore[assignment]
         assert plan is not None
-        store_solution(plan, built, solution)
+        if solution["status"] not in ("optimal", "feasible") and plan.sessions:
+            _keep_draft(plan, kept_problem, solution)
+        else:
+            store_solution(plan, built, solution)
         plan.active_scope = None
         plan.finished_at = now_utc()
         plan.progress = 1.0
@@ -220,8 +224,22 @@ def store_solution(plan: Plan, built: BuiltProblem | None, solution: dict[str, A
     plan.conflicts = list(solution.get("conflicts", []))
     plan.status = PlanStatus.INFEASIBLE if solution["status"] == "infeasible" else (
         PlanStatus.DRAFT if solution["status"] in ("optimal", "feasible") else PlanStatus.FAILED)
-    if plan.status == PlanStatus.FAILED:
-        plan.error = "The solver found no plan within the time limit; allow it more time"
+    plan.edits = 0
+    plan.error = ("The solver found no plan within the time limit; allow it more time"
+                  if plan.status == PlanStatus.FAILED else None)
+    db.session.flush()
+
+
+def _keep_draft(plan: Plan, problem: dict[str, Any] | None, solution: dict[str, Any]) -> None:
+    """A re-solve that found no plan leaves the draft as it was (sessions, pins, edits and the
+    problem they were checked against) and says why, so the rota manager can fix a pin and
+    try again rather than lose their work."""
+    plan.problem = problem
+    plan.status = PlanStatus.DRAFT
+    plan.conflicts = list(solution.get("conflicts", []))
+    plan.error = ("Re-solving found no plan: " + ("pins, caps or limits clash"
+                  if solution["status"] == "infeasible" else "none within the time limit")
+                  + "; the draft is unchanged")
     db.session.flush()
 
 
@@ -474,7 +492,6 @@ def resolve_plan(plan_id: int, actor: Actor, time_limit: float | None = None) ->
     plan.progress = 0.0
     plan.progress_message = "Waiting to start"
     plan.heartbeat_at = now_utc()
-    plan.edits = 0
     if time_limit is not None:
         plan.time_limit = float(time_limit)
     record(actor, "resolve", "plan", plan.id, None, {"pins": len(pins)})

@@ -263,9 +263,22 @@ class Ledger:
                 self.add_session(p, spare.id, s)
 
 
+def _pinned(problem: Problem, base: Plan | None) -> Plan:
+    """`base`, or the pinned entries worked out (ValueError when they cannot all hold)."""
+    if base is not None:
+        return base
+    from solver.conflicts import check_pins  # conflicts builds on plan, not on greedy
+
+    pins = check_pins(problem)
+    if pins.plan is None:
+        raise ValueError("; ".join(pins.conflicts))
+    return pins.plan
+
+
 def greedy(problem: Problem, base: Plan | None = None) -> Plan:
-    """The hand-made baseline, starting from `base` (the pinned entries)."""
-    ledger = Ledger(problem, base)
+    """The hand-made baseline, starting from `base` (the pinned entries; worked out from
+    the problem when not given)."""
+    ledger = Ledger(problem, _pinned(problem, base))
     ledger.fill()
     return ledger.plan
 
@@ -273,7 +286,7 @@ def greedy(problem: Problem, base: Plan | None = None) -> Plan:
 def repair(previous: Sequence[PreviousEntry], problem: Problem, base: Plan | None = None) -> Plan:
     """The previous plan made valid (entries that now break a rule dropped), then completed
     the greedy way: a hint that moves as little as possible."""
-    ledger = Ledger(problem, base)
+    ledger = Ledger(problem, _pinned(problem, base))
     ledger.keep_previous(previous)
     ledger.fill()
     return ledger.plan

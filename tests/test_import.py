@@ -419,3 +419,17 @@ def test_template_example_rows_import(app: Any, org: Any) -> None:
             assert again.as_dict()["counts"] == {kind: {"created": 0, "updated": 0, "unchanged": 1}}, name
     role = db.session.scalars(sa.select(LeadershipRole)).one()
     assert role.annual_budget_pence == 1200000 and Decimal(role.commitment_amount) == 1
+
+
+def test_codes_match_whatever_their_case(app: Any, org: Any) -> None:
+    """Codes stored in capitals (as the demo loader writes them) are matched case-blind."""
+    db.session.add(LeadershipRole(code="GSTT-LEAD", title="Lead", level="place", host_organisation_id=org.id,
+                                  commitment_amount=1, commitment_unit="pa", commitment_per="week"))
+    db.session.commit()
+    rows = [["code", "title", "level", "host_organisation", "commitment_amount", "commitment_unit", "commitment_per"],
+            ["GSTT-LEAD", "Lead", "place", "GSTT", "1", "pa", "week"]]
+    assert import_file(csv_bytes(rows), "roles.csv", CLI_ACTOR).counts["roles"].unchanged == 1
+    rows[1][1] = "Trust lead"
+    assert import_file(csv_bytes(rows), "roles.csv", CLI_ACTOR).counts["roles"].updated == 1
+    role = db.session.scalars(sa.select(LeadershipRole)).one()
+    assert (role.code, role.title) == ("gstt-lead", "Trust lead")

@@ -16,7 +16,8 @@ from . import bp, transactional
 from .openapi import EXTRA_MODELS, EXTRA_PATHS, REF, _json, _problem
 
 IMPORTERS = frozenset({UserRole.ADMIN, UserRole.ROTA_MANAGER})
-TEMPLATE_NAMES = frozenset([f"{k}.{ext}" for k in KINDS for ext in ("csv", "xlsx")] + ["workbook.xlsx"])
+TEMPLATE_NAMES = frozenset([f"{k}.{ext}" for k in KINDS for ext in ("csv", "xlsx")]
+                           + ["workbook.xlsx"])
 
 
 class ImportCounts(BaseModel):
@@ -56,7 +57,8 @@ def upload_import() -> Response:
         raise BadRequest("Send the spreadsheet as multipart/form-data in a field called file",
                          [FieldError("file", "missing")])
     if dry_run not in {"", "0", "1", "true", "false", "yes", "no"}:
-        raise BadRequest("dry_run must be 1 or 0", [FieldError("dry_run", f'"{dry_run}" is not 1 or 0')])
+        raise BadRequest("dry_run must be 1 or 0",
+                         [FieldError("dry_run", f'"{dry_run}" is not 1 or 0')])
     data = upload.read()
     if not data:
         raise BadRequest("The file is empty", [FieldError("file", "empty")])

@@ -131,3 +131,12 @@ def api(client: FlaskClient) -> Callable[..., Any]:
         return client.open(f"/api/v1/{path}", method=method.upper(), headers=headers or {}, **kw)
 
     return _call
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_without_fsync(app: Any) -> None:
+    """Test databases need no durability: skip SQLite's fsync on each commit (the API tests
+    commit after every request, and fsync dominates their run time on a busy disk)."""
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as conn:  # the pool hands this connection to the session next
+            conn.exec_driver_sql("PRAGMA synchronous=OFF")

@@ -74,8 +74,9 @@ def test_the_frozen_window_holds(app: Flask, small: Small, add_leave: Callable[.
     ada = [s for s in _confirmed() if s.person_id == small.ada]
     inside = next(s for s in ada if date(2027, 3, 8) <= _day(s.slot) < date(2027, 3, 16))
     outside = next(s for s in ada if _day(s.slot) >= date(2027, 3, 22))
-    add_leave(small.ada, _day(inside.slot))
-    add_leave(small.ada, _day(outside.slot))
+    inside_day, outside_day = _day(inside.slot), _day(outside.slot)
+    add_leave(small.ada, inside_day)
+    add_leave(small.ada, outside_day)
     before = roster_snapshot()
     in_window_before = {uid: v for uid, v in before.items() if _starts(uid) < frozen_from}
 
@@ -87,14 +88,14 @@ def test_the_frozen_window_holds(app: Flask, small: Small, add_leave: Callable[.
     assert after[inside.uid] == before[inside.uid]
     conflicts = result.stats["frozen_conflicts"]
     assert len(conflicts) == 1 and "Ada Okafor" in conflicts[0], conflicts
-    assert f"{_day(inside.slot):%d %b}" in conflicts[0]
+    assert f"{inside_day:%d %b}" in conflicts[0]
     run = db.session.get(JobRun, result.run_id)
     assert run is not None and run.stats["frozen_conflicts"] == conflicts
     assert "1 frozen-window conflicts" in result.message
     # the one outside it is moved (same UID, new slot, higher sequence) or removed
     slot, status, sequence = after[outside.uid][:3]
     assert (slot, status) != before[outside.uid][:2] and sequence > before[outside.uid][2]
-    assert not [s for s in _confirmed() if s.person_id == small.ada and _day(s.slot) == _day(outside.slot)]
+    assert not [s for s in _confirmed() if s.person_id == small.ada and _day(s.slot) == outside_day]
     assert result.stats["moved"] + result.stats["removed"] >= 1
     # nothing inside the window changed or appeared
     assert {uid: v for uid, v in after.items() if _starts(uid) < frozen_from} == in_window_before

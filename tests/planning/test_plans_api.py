@@ -225,3 +225,35 @@ def test_cli_export_problem_writes_a_valid_problem(small: Small, runner: FlaskCl
     assert len(parsed.slots) == 18 and len(problem["commitments"]) == 3
     solution = solver.solution_to_dict(solver.solve(parsed, solver.SolveOptions(time_limit=5, workers=1, seed=0)))
     assert solver.check(parsed, solution).ok
+
+
+def test_a_resolve_that_finds_no_plan_keeps_the_draft(
+        small: Small, make: Callable[..., Any], client: FlaskClient, rota: dict[str, str],
+        export_and_check: Callable[[str], Any]) -> None:
+    plan_id = client.post("/api/v1/plans", json=REQUEST, headers=rota).get_json()["id"]
+    before = client.get(f"/api/v1/plans/{plan_id}/sessions", headers=rota).get_json()["items"]
+    cara = next(s for s in before if s["person_id"] == small.cara)
+    r = client.patch(f"/api/v1/plans/{plan_id}/sessions/{cara['id']}", json={"pinned": True}, headers=rota)
+    assert r.status_code == 200
+    # Cara then books leave on the day of her pinned session: the pin can no longer hold.
+    make("absences", person_id=small.cara, kind="annual", start_date=cara["slot"][:10],
+         end_date=cara["slot"][:10])
+    r = client.post(f"/api/v1/plans/{plan_id}/resolve", json={"time_limit": 5}, headers=rota)
+    assert r.status_code == 202
+    body = r.get_json()
+    assert body["status"] == "draft" and body["edits"] == 1
+    assert any("Cara Mensah" in c and "pinned" in c for c in body["conflicts"])
+    assert "draft is unchanged" in body["error"]
+    after = client.get(f"/api/v1/plans/{plan_id}/sessions", headers=rota).get_json()["items"]
+    assert [(s["slot"], s["person_id"], s["team_id"]) for s in after] == [
+        (s["slot"], s["person_id"], s["team_id"]) for s in before]
+    export_and_check(str(plan_id))  # still consistent with the problem it was made from
+    # The manager unpins it and re-solves: a plan again, around the new leave.
+    assert client.patch(f"/api/v1/plans/{plan_id}/sessions/{cara['id']}", json={"pinned": False},
+                        headers=rota).status_code == 200
+    body = client.post(f"/api/v1/plans/{plan_id}/resolve", json={"time_limit": 5}, headers=rota).get_json()
+    assert body["status"] == "draft" and body["conflicts"] == [] and body["error"] is None
+    assert body["edits"] == 0
+    slots = [s["slot"] for s in client.get(f"/api/v1/plans/{plan_id}/sessions", headers=rota).get_json()["items"]
+             if s["person_id"] == small.cara]
+    assert cara["slot"] not in slots

@@ -46,7 +46,7 @@ def test_publishing_twice_changes_nothing(
     assert second.get_json()["added"] == second.get_json()["changed"] == 0
     assert roster_snapshot() == before
     audit = db.session.scalars(sa.select(AuditEvent).where(
-        AuditEvent.action == "publish", AuditEvent.entity == "plan", AuditEvent.entity_id == plan.id)
+        AuditEvent.action == "publish", AuditEvent.entity == "plan", AuditEvent.entity_id == str(plan.id))
         .order_by(AuditEvent.id)).all()
     assert [a.new["already_published"] for a in audit] == [False, True]
     assert publishing.publish(plan.id, CLI_ACTOR).summary() == f"Plan {plan.id} is already published; nothing changed"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import time
 
 import pytest
 from ortools.sat.python import cp_model
-from solver_factories import make_slots, random_problem
+from solver_factories import make_slots, random_problem, window
 
 from solver import SolveOptions, check, parse_problem, solution_to_dict, solve
-from solver.constraints import build
+from solver.constraints import Scope, build
 from solver.decompose import blocks, groups, scopes
 from solver.greedy import greedy, repair
 from solver.plan import evaluate
@@ -183,3 +184,43 @@ def test_options_are_validated():
         SolveOptions(method="magic")
     with pytest.raises(ValueError):
         SolveOptions(time_limit=0)
+
+
+def test_fixed_team_meetings_occupy_their_attendees(make_problem):
+    slots = make_slots(5)
+    am, pm = slots[0]["id"], slots[1]["id"]
+    data = make_problem(
+        people=[
+            {"id": "p1", "department": "ed", "available": {am: 0, pm: 0}},
+            {"id": "p2", "department": "ed", "available": {am: 0, pm: 0}},
+        ],
+        commitments=[
+            {"id": "c1", "person": "p1", "windows": [window()]},
+            {"id": "c2", "person": "p2", "windows": [window()]},
+        ],
+        teams=[{"id": "t1", "members": ["p1", "p2"], "quorum": 1, "windows": [window()]}],
+        caps=[{"department": "ed", "max_away": 1}],
+    )
+    problem = parse_problem(data)
+    scope = Scope(0, len(problem.slots), None, fixed_teams={("t1", 0): ("p1",)})
+    built = build(problem, scope)
+    assert built.vars.meet == {} and ("c1", 0) not in built.vars.x  # p1 is at the meeting
+    solver = cp_model.CpSolver()
+    assert solver.solve(built.model) == cp_model.OPTIMAL
+    # p2 cannot be away in slot 0 too: the held meeting uses the ed cap's one place.
+    assert solver.value(built.vars.x[("c2", 0)]) == 0
+
+
+def test_refining_with_team_meetings_held_keeps_a_valid_better_plan():
+    from solver.explain import build_solution
+    from solver.solve import _Part, _refine
+
+    problem = parse_problem(random_problem(8, people=14, days=10, teams=3))
+    start = greedy(problem)
+    part = _Part(start, 0, 0, "feasible", "greedy", True, 0.0)
+    opts = SolveOptions(workers=1, chunk=40)
+    plan = _refine(problem, Scope.whole(problem), part, opts, 5.0, time.monotonic() + 10, "t")
+    assert plan.meetings == start.meetings  # held as they were
+    assert evaluate(problem, plan).objective <= evaluate(problem, start).objective
+    sol = solution_to_dict(build_solution(problem, plan, "feasible", None, 0.0, {}))
+    assert check(problem, sol).ok

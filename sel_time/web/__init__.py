@@ -1,0 +1,109 @@
+"""The web app for rota managers, leaders and finance: server-rendered pages in the NHS.UK
+design system, sign-in with Flask-Login, CSRF on every form with Flask-WTF."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Flask, Response, abort, redirect, request, url_for
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from ..extensions import db
+from ..models import User, UserRole
+
+bp = Blueprint("web", __name__, template_folder="../templates")
+login_manager = LoginManager()
+csrf = CSRFProtect()
+F = TypeVar("F", bound=Callable[..., Any])
+
+HOME = {UserRole.ADMIN: "web.manage_dashboard", UserRole.ROTA_MANAGER: "web.manage_dashboard",
+        UserRole.FINANCE: "web.finance_dashboard", UserRole.LEADER: "web.my_time"}
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def roles_required(*roles: UserRole) -> Callable[[F], F]:
+    """Signed in, with one of ``roles`` (403 otherwise); one transaction per request."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+            if roles and current_user.role not in roles:
+                abort(403)
+            try:
+                result = view(*args, **kwargs)
+                db.session.commit()
+                return result
+            except BaseException:
+                db.session.rollback()
+                raise
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+MANAGERS = (UserRole.ADMIN, UserRole.ROTA_MANAGER)
+
+
+def security_headers(response: Response) -> Response:
+    """Headers on every response (feeds add their own)."""
+    h = response.headers
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Content-Security-Policy",
+                 "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                 "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+    if request.is_secure:
+        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def init_web(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "web.login"
+    login_manager.login_message = "Sign in to continue"
+    csrf.init_app(app)
+    from ..api import bp as api_bp
+    from ..feeds.routes import bp as feeds_bp
+
+    csrf.exempt(api_bp)  # bearer tokens; browser sessions may only read the API
+    csrf.exempt(feeds_bp)  # read-only feeds; the one-click page carries its own signed token
+    from . import account, finance_pages, leader, manage  # noqa: F401  (register the routes)
+
+    from datetime import timedelta
+
+    app.register_blueprint(bp)
+    app.after_request(security_headers)
+    app.jinja_env.globals["timedelta"] = timedelta
+
+
+def nav_for(role: UserRole) -> Iterable[tuple[str, str]]:
+    if role in MANAGERS:
+        yield ("Dashboard", "web.manage_dashboard")
+        yield ("Plans", "web.plans")
+        yield ("People", "web.people")
+        yield ("Roles", "web.roles")
+        yield ("Teams", "web.teams")
+        yield ("Import", "web.import_page")
+    if role in (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER):
+        yield ("Costs", "web.finance_dashboard")
+    if role == UserRole.LEADER:
+        yield ("My protected time", "web.my_time")
+        yield ("Subscribe", "web.subscribe")
+
+
+@bp.app_context_processor
+def _navigation() -> dict[str, Any]:
+    if current_user.is_authenticated:
+        return {"nav": list(nav_for(current_user.role))}
+    return {"nav": []}

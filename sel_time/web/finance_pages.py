@@ -1,0 +1,122 @@
+"""Pages for finance: planned vs delivered vs budget by month, organisation and profession,
+with charts drawn on the server (they work without JavaScript), exports and what-if."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import render_template, request
+
+from .. import finance
+from ..errors import FieldError, SelTimeError
+from ..extensions import db
+from ..models import Organisation, Profession, UserRole
+from ..whatif import CommitmentChange, NewEntitlement, PeopleFilter, RoleFilter, WhatIfRequest, run_whatif
+from . import bp, roles_required
+
+FINANCE_ROLES = (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER)
+SERIES = (("planned", "Planned", "#005eb8"), ("delivered", "Delivered", "#007f3b"), ("budget", "Budget", "#ffb81c"))
+
+
+def bar_chart(rows: list[dict[str, Any]], key: str, title: str, width: int = 860) -> dict[str, Any]:
+    """Geometry of a grouped bar chart (planned, delivered, budget per group) for an SVG."""
+    top = max([r[s] or 0 for r in rows for s, _, _ in SERIES] + [1])
+    height, left, bottom = 260, 70, 60
+    plot_w, plot_h = width - left - 10, height - bottom - 20
+    band = plot_w / max(1, len(rows))
+    bar = max(2.0, band / 4)
+    bars = []
+    for i, r in enumerate(rows):
+        for j, (s, label, colour) in enumerate(SERIES):
+            v = r[s] or 0
+            h = plot_h * v / top
+            bars.append({"x": left + i * band + band / 8 + j * bar, "y": 20 + plot_h - h, "w": bar - 1, "h": h,
+                         "colour": colour, "text": f"{r[key]} {label.lower()}: £{v:,.2f}"})
+    ticks = [{"y": 20 + plot_h - plot_h * f, "label": f"£{top * f:,.0f}"} for f in (0, 0.25, 0.5, 0.75, 1)]
+    labels = [{"x": left + i * band + band / 2, "text": str(r[key])[:18]} for i, r in enumerate(rows)]
+    return {"title": title, "width": width, "height": height, "bars": bars, "ticks": ticks, "labels": labels,
+            "left": left, "base": 20 + plot_h, "series": SERIES}
+
+
+def _period() -> tuple[date | None, date | None, list[FieldError]]:
+    errors, out = [], []
+    for name in ("from", "to"):
+        raw = request.args.get(name, "").strip()
+        try:
+            out.append(date.fromisoformat(raw) if raw else None)
+        except ValueError:
+            errors.append(FieldError(name, "Enter a date like 2027-01-31"))
+            out.append(None)
+    return out[0], out[1], errors
+
+
+@bp.get("/finance")
+@roles_required(*FINANCE_ROLES)
+def finance_dashboard() -> Any:
+    first, last, errors = _period()
+    org = request.args.get("organisation") or None
+    data: dict[str, Any] = {}
+    if not errors:
+        try:
+            for key in ("month", "organisation", "profession"):
+                s = finance.summarise([key], first, last, org)
+                data[key] = {"rows": s.as_dicts(), "total": finance.row_dict([], s.total), "first": s.first, "last": s.last}
+        except SelTimeError as exc:
+            errors = exc.errors or [FieldError("organisation", exc.detail)]
+            data = {}
+    charts = {k: bar_chart(v["rows"], k, t) for k, t in (("month", "By month"), ("organisation", "By organisation"),
+                                                        ("profession", "By profession")) if k in data for v in [data[k]]}
+    orgs = [(o.code, o.name) for o in db.session.scalars(sa.select(Organisation).order_by(Organisation.name))]
+    query = request.query_string.decode()
+    return render_template("finance/dashboard.html", title="Backfill cost", data=data, charts=charts, errors=errors,
+                           orgs=orgs, org=org, first=request.args.get("from", ""), last=request.args.get("to", ""),
+                           query=query), (400 if errors else 200)
+
+
+@bp.route("/finance/whatif", methods=["GET", "POST"])
+@roles_required(*FINANCE_ROLES)
+def whatif_page() -> Any:
+    errors: list[FieldError] = []
+    result = None
+    values = request.form.to_dict() if request.method == "POST" else {"weeks": "12", "time_limit": "20"}
+    if request.method == "POST":
+        try:
+            req = _whatif_request(values)
+            result = run_whatif(req)
+        except SelTimeError as exc:
+            errors = exc.errors or [FieldError("start", exc.detail)]
+        finally:
+            db.session.rollback()
+    return render_template("finance/whatif.html", title="What if", errors=errors, result=result, values=values,
+                           professions=[(p.value, p.value.replace("_", " ")) for p in Profession]), (422 if errors else 200)
+
+
+def _whatif_request(v: dict[str, str]) -> WhatIfRequest:
+    from pydantic import ValidationError as PydanticError
+
+    from ..services.records import field_errors
+
+    def num(name: str) -> float | None:
+        raw = v.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            raise SelTimeError("Numbers needed", [FieldError(name, "Enter a number")], 422) from None
+
+    try:
+        data: dict[str, Any] = {"start": v.get("start", ""), "weeks": int(num("weeks") or 12),
+                                "time_limit": num("time_limit") or 20, "rate_change_percent": num("rate_change_percent")}
+        if v.get("ent_profession") or v.get("ent_min_band"):
+            data["new_entitlements"] = [NewEntitlement(
+                people=PeopleFilter(profession=v.get("ent_profession") or None, min_band=v.get("ent_min_band") or None),
+                amount=num("ent_amount") or 1, per=v.get("ent_per") or "fortnight")]
+        if v.get("role_title"):
+            data["commitment_changes"] = [CommitmentChange(
+                roles=RoleFilter(title_contains=v["role_title"]), amount=num("role_amount") or 1,
+                per=v.get("role_per") or "week")]
+        return WhatIfRequest.model_validate(data)
+    except PydanticError as exc:
+        raise SelTimeError("Some fields are not valid", field_errors(exc), 422) from None

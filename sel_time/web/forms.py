@@ -1,0 +1,153 @@
+"""Turn a record's pydantic schema into an HTML form and a submitted form back into the
+payload the API would receive, so the pages validate exactly as the API does."""
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from ..extensions import db
+from ..models import WEEKDAYS, Department, LeadershipRole, Organisation, Person, Team
+
+# Foreign keys shown as a choice of names.
+REFERENCES: dict[str, type] = {
+    "organisation_id": Organisation, "host_organisation_id": Organisation,
+    "department_id": Department, "person_id": Person, "role_id": LeadershipRole,
+    "funding_role_id": LeadershipRole, "team_id": Team,
+}
+LIST_HINTS = {
+    "member_ids": "Members: one per line, by email address",
+    "allowed_slots": 'Half-days the team may meet, comma separated, like "Wed/PM, Thu/AM" (blank: any)',
+    "pattern": 'Working half-days, comma separated: "Mon AM, Mon PM, Tue AM"; add * for non-clinical, like "Wed PM*"',
+}
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    kind: str  # text, number, date, select, textarea, checkbox
+    required: bool
+    options: list[tuple[str, str]]
+    hint: str | None
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """(inner type, optional?) of ``X | None``."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return (args[0] if len(args) == 1 else annotation), True
+    return annotation, False
+
+
+def _label(name: str) -> str:
+    return name.removesuffix("_id").replace("_", " ").capitalize()
+
+
+def _reference_options(model: type) -> list[tuple[str, str]]:
+    label = LeadershipRole.title if model is LeadershipRole else model.name  # type: ignore[attr-defined]
+    rows = db.session.execute(sa.select(model.id, label).order_by(label)).all()  # type: ignore[attr-defined]
+    return [(str(i), n) for i, n in rows]
+
+
+def fields_for(schema: type[BaseModel], skip: tuple[str, ...] = ()) -> list[Field]:
+    out = []
+    for name, info in schema.model_fields.items():
+        if name in skip:
+            continue
+        inner, optional = _unwrap(info.annotation)
+        required = info.is_required()
+        hint = info.description
+        if name in REFERENCES:
+            out.append(Field(name, _label(name), "select", required, _reference_options(REFERENCES[name]), hint))
+        elif name in LIST_HINTS:
+            out.append(Field(name, _label(name), "textarea", False, [], LIST_HINTS[name]))
+        elif isinstance(inner, type) and issubclass(inner, enum.Enum):
+            out.append(Field(name, _label(name), "select", required,
+                             [(m.value, m.value.replace("_", " ")) for m in inner], hint))
+        elif typing.get_origin(inner) is typing.Literal:
+            out.append(Field(name, _label(name), "select", required, [(v, v) for v in typing.get_args(inner)], hint))
+        elif inner is bool:
+            out.append(Field(name, _label(name), "checkbox", False, [], hint))
+        elif getattr(inner, "__name__", "") == "date":
+            out.append(Field(name, _label(name), "date", required, [], hint))
+        elif inner in (int, float) or getattr(inner, "__origin__", None) is None and "Decimal" in str(inner):
+            out.append(Field(name, _label(name), "number", required, [], hint))
+        else:
+            out.append(Field(name, _label(name), "text", required, [], hint))
+    return out
+
+
+def form_values(obj_dict: dict[str, Any]) -> dict[str, str]:
+    """A record as the strings its form shows."""
+    out: dict[str, str] = {}
+    for k, v in obj_dict.items():
+        if v is None:
+            out[k] = ""
+        elif k == "member_ids":
+            emails = db.session.scalars(sa.select(Person.email).where(Person.id.in_(v))).all()
+            out[k] = "\n".join(sorted(emails))
+        elif k == "allowed_slots":
+            out[k] = ", ".join(v)
+        elif k == "pattern":
+            out[k] = ", ".join(f"{p['day']} {p['half']}{'*' if p['kind'] == 'non_clinical' else ''}" for p in v)
+        elif isinstance(v, bool):
+            out[k] = "on" if v else ""
+        else:
+            out[k] = str(v)
+    return out
+
+
+def payload_from_form(fields: list[Field], form: Any, *, partial: bool) -> dict[str, Any]:
+    """The JSON payload the API would get for this form; blank optional fields are omitted
+    (or cleared when editing)."""
+    payload: dict[str, Any] = {}
+    for f in fields:
+        if f.kind == "checkbox":
+            payload[f.name] = form.get(f.name) == "on"
+            continue
+        raw = (form.get(f.name) or "").strip()
+        if f.name == "member_ids":
+            emails = [e.strip().lower() for e in raw.replace(",", "\n").splitlines() if e.strip()]
+            ids = dict(db.session.execute(sa.select(Person.email, Person.id).where(Person.email.in_(emails))).all())
+            payload[f.name] = [ids.get(e, e) for e in emails]
+            continue
+        if f.name == "allowed_slots":
+            payload[f.name] = [s.strip() for s in raw.split(",") if s.strip()] or None
+            continue
+        if f.name == "pattern":
+            if raw:
+                payload[f.name] = _pattern(raw)
+            continue
+        if raw == "":
+            if f.required:
+                payload[f.name] = ""  # the schema names what is missing
+            elif partial:
+                payload[f.name] = None  # cleared
+            continue
+        if f.kind == "number" or f.name in REFERENCES:
+            try:
+                payload[f.name] = int(raw) if raw.lstrip("-").isdigit() else float(raw)
+            except ValueError:
+                payload[f.name] = raw
+        else:
+            payload[f.name] = raw
+    return payload
+
+
+def _pattern(raw: str) -> list[dict[str, str]] | str:
+    out = []
+    for token in [t.strip() for t in raw.split(",") if t.strip()]:
+        non_clinical = token.endswith("*")
+        parts = token.rstrip("*").split()
+        if len(parts) != 2 or parts[0][:3].title() not in WEEKDAYS:
+            return raw  # let the schema name the fault
+        out.append({"day": parts[0][:3].title(), "half": parts[1].upper(),
+                    "kind": "non_clinical" if non_clinical else "clinical"})
+    return out

@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 export FLASK_APP = wsgi
 
-.PHONY: demo test test-postgres venv serve bench clean js
+.PHONY: demo test test-postgres venv serve bench clean js browser
 
 venv: $(VENV)/.installed
 
@@ -29,6 +29,12 @@ tests/feeds/js/node_modules/.installed: tests/feeds/js/package.json tests/feeds/
 	npm ci --prefix tests/feeds/js --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Browser tests drive Debian's Chromium with Playwright (no browser download).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
 demo: venv
 	mkdir -p instance
 	rm -f $(DEMO_DB)
@@ -42,10 +48,10 @@ demo: venv
 serve: venv
 	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time run --host 127.0.0.1 --port 5000
 
-test: venv js
+test: venv js browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test-postgres: venv js
+test-postgres: venv js browser
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: venv

@@ -31,7 +31,7 @@ from typing import Any, Optional, Sequence
 from bench.generate import SIZES, generate
 from bench.measure import Run, run_method
 from bench.solver_bench import (OUT, check_solution, check_text, fmt, instance_summary,
-                                 load_text)
+                                 load_text, solver_digest)
 
 log = logging.getLogger(__name__)
 TARGET_RATIO = 1.5
@@ -160,10 +160,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f"{args.time_limit:g} s per solve · {args.workers} workers · "
           f"{started:%Y-%m-%d %H:%M} UTC")
     print(f"instance: {instance_summary(base)}")
-    print(f"machine: {load_text()}")
+    print(f"machine: {load_text()}; solver sources {solver_digest()}")
     stem = f"resolve-{args.size}-seed{args.seed}"
 
     published = solve_file(base, f"{stem}-0-published", args).solution
+    print(f"   published plan: {check_text(check_solution(parse_problem(base), published))}, "
+          f"bound {fmt(published.get('bound'), 'gbp')}")
     previous = publish(published)
 
     changed = copy.deepcopy(base)

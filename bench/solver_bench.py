@@ -256,7 +256,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"sel-time solver benchmark · size {args.size} · seed {args.seed} · time limit "
           f"{time_limit:g} s · {args.workers} workers · {started:%Y-%m-%d %H:%M} UTC")
     print(f"machine: {platform.machine()}, {_cores()} cores, Python {platform.python_version()}"
-          f"; {load_text()}")
+          f"; {load_text()}; solver sources {solver_digest()}")
     print(f"instance: {instance_summary(problem)} (generated in {gen_seconds:.1f} s)")
     results = run_all(problem, problem_path, time_limit=time_limit, workers=args.workers,
                       seed=args.seed)
@@ -271,10 +271,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(
             {"size": args.size, "seed": args.seed, "time_limit": time_limit,
+             "solver_digest": solver_digest(),
              "workers": args.workers, "started": started.isoformat(),
              "instance": instance_summary(problem), "results": results,
              "targets": targets(args.size, results)}, indent=2, default=str))
     return 0 if all(r["check"] for r in results.values()) else 1
+
+
+def solver_digest() -> str:
+    """A short hash of solver/*.py, to tell which state of the solver produced the figures."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted((Path(__file__).resolve().parents[1] / "solver").glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def load_text() -> str:

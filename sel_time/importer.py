@@ -120,10 +120,11 @@ SHEETS: dict[str, Sheet] = {s.kind: s for s in [  # in dependency order
                ref="organisation", example="GSTT", help="organisation code"),
         Column("commitment_amount", "number", True, example=1),
         Column("commitment_unit", "choice", True, choices=CommitmentUnit, example="pa",
-               help="pa = 4 h, gp_session = 4 h 10 min, session = one half-day, hours"),
+               help="a programmed activity (pa) is 4 h, a gp_session 4 h 10 min, a session one "
+                    "half-day"),
         Column("commitment_per", "choice", True, choices=Period, example="week"),
         Column("budget_code", example="SEL-ICB-LAM-01"),
-        Column("annual_budget", "money", example="12000.00", help="GBP a year"),
+        Column("annual_budget", "money", example=Decimal("12000.00"), help="GBP a year"),
         Column("description", example="Borough clinical and care professional lead"),
     ), key=("code",), aliases=("role", "leadership_roles")),
     Sheet("people", "people", (
@@ -191,7 +192,7 @@ SHEETS: dict[str, Sheet] = {s.kind: s for s in [  # in dependency order
         Column("funding_role", "ref", field="funding_role_id", ref="role", example="",
                help="code of the role that funds the team"),
         Column("budget_code", example="SEL-ICB-LAM-02"),
-        Column("annual_budget", "money", example="6000.00", help="GBP a year"),
+        Column("annual_budget", "money", example=Decimal("6000.00"), help="GBP a year"),
     ), key=("code",), aliases=("team",)),
 ]}
 KINDS = tuple(SHEETS)
@@ -932,9 +933,10 @@ def template_xlsx(kinds: Iterable[str]) -> bytes:
             cell.font = Font(bold=True)
             if col.required:
                 cell.fill = PatternFill("solid", fgColor="FFE699")
-            hint = ("Required. " if col.required else "Optional. ") + (col.help or "")
+            hint = ("Required." if col.required else "Optional.") + (
+                f" {col.help[:1].upper()}{col.help[1:]}." if col.help else "")
             if col.choices is not None:
-                hint += " One of: " + ", ".join(str(m.value) for m in col.choices)
+                hint += " One of: " + ", ".join(str(m.value) for m in col.choices) + "."
                 values = ",".join(str(m.value) for m in col.choices)
                 rule = DataValidation(type="list", allow_blank=not col.required,
                                       formula1=f'"{values}"')

@@ -118,12 +118,12 @@ def run_plan(plan_id: int, progress: Callable[[str, float], None] | None = None,
     plan = db.session.get(Plan, plan_id)
     if plan is None:
         raise NotFound(f"No plan {plan_id}")
+    kept_problem = plan.problem  # a re-solve that finds no plan keeps the draft it had
     try:
         plan.status = PlanStatus.RUNNING
         plan.started_at = now_utc()
         plan.heartbeat_at = now_utc()
         plan.progress_message = "Building the problem"
-        kept_problem = plan.problem  # a re-solve that finds no plan keeps the draft it had
         built = build_problem(plan.start_date, plan.weeks, Scope.parse(plan.scope),
                               pins=pins or [], frozen_until=frozen_until)
         plan.problem = built.problem
@@ -151,10 +151,15 @@ def run_plan(plan_id: int, progress: Callable[[str, float], None] | None = None,
         db.session.rollback()
         plan = db.session.get(Plan, plan_id)  # type: ignore[assignment]
         assert plan is not None
-        plan.status = PlanStatus.FAILED
+        resolving = bool(plan.sessions) and plan.solution is not None
+        plan.status = PlanStatus.DRAFT if resolving else PlanStatus.FAILED
+        if resolving:
+            plan.problem = kept_problem
         plan.active_scope = None
         plan.finished_at = now_utc()
         plan.error = str(exc) if isinstance(exc, (ValidationError, solver.ProblemError)) else "The solver failed; see the server log"
+        if resolving:
+            plan.error = f"Re-solving failed; the draft is unchanged. {plan.error}"
         plan.progress_message = "Failed"
         db.session.commit()
         if not isinstance(exc, (ValidationError, solver.ProblemError)):
@@ -411,6 +416,7 @@ def set_pinned(plan_id: int, session_id: int, pinned: bool, actor: Actor) -> Pla
     if session.pinned != pinned:
         session.pinned = pinned
         plan.edits += 1
+        _pins_to_problem(plan)
         record(actor, "pin" if pinned else "unpin", "plan_session", session.id,
                {"pinned": not pinned}, {"pinned": pinned, "plan": plan.id, "slot": session.slot})
     db.session.flush()
@@ -431,6 +437,7 @@ def move_session(plan_id: int, session_id: int, slot: str, actor: Actor) -> Plan
     session.pinned = True
     session.origin = SessionOrigin.MANUAL
     plan.edits += 1
+    _pins_to_problem(plan)
     record(actor, "move", "plan_session", session.id, old, {"slot": slot, "plan": plan.id})
     db.session.flush()
     return session
@@ -450,6 +457,7 @@ def add_session(plan_id: int, assignment_id: int, slot: str, actor: Actor) -> Pl
                           pinned=True, origin=SessionOrigin.MANUAL)
     plan.sessions.append(session)
     plan.edits += 1
+    _pins_to_problem(plan)
     db.session.flush()
     record(actor, "add", "plan_session", session.id, None, {"plan": plan.id, "slot": slot, "assignment": assignment_id})
     return session
@@ -480,12 +488,21 @@ def pins_of(plan: Plan) -> list[dict[str, str]]:
     return out
 
 
+def _pins_to_problem(plan: Plan) -> None:
+    """Keep the problem's pins those of the plan as edited: a pin the manager lifts or moves
+    is no longer a rule the plan must keep, so the exported pair still checks, and a replay
+    keeps what the manager fixed. The audit log keeps every pin, unpin and move."""
+    plan.problem = {**(plan.problem or {}), "pinned": pins_of(plan)}
+
+
 def resolve_plan(plan_id: int, actor: Actor, time_limit: float | None = None) -> tuple[Plan, list[dict[str, str]]]:
     """Queue a re-solve of a draft that keeps its pins (and minimises changes to what is published)."""
     plan = _plan_for_edit(plan_id)
     _release_stale(plan.scope)
-    if db.session.scalar(sa.select(Plan).where(Plan.active_scope == plan.scope)) is not None:
-        raise Conflict(f"A plan is already solving for {plan.scope}", [FieldError("scope", "running")])
+    running = db.session.scalar(sa.select(Plan).where(Plan.active_scope == plan.scope))
+    if running is not None:
+        raise Conflict(f"Plan {running.id} is already solving for {plan.scope}; wait for it to finish",
+                       [FieldError("scope", f"plan {running.id} is running")])
     pins = pins_of(plan)
     plan.status = PlanStatus.QUEUED
     plan.active_scope = plan.scope

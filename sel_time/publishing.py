@@ -119,7 +119,7 @@ def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -
             sa.select(ProtectedSession).where(ProtectedSession.start_at >= cutoff)
             .options(selectinload(ProtectedSession.attendances))
             .order_by(ProtectedSession.start_at, ProtectedSession.id))
-        if s.slot in slots_in_horizon and governs(_owner_of_published(s))
+        if s.slot in slots_in_horizon and (governs(_owner_of_published(s)) or gov.governs(s))
     ]
     live = [s for s in existing if s.status == RosterStatus.CONFIRMED]
     cancelled_by_key = {(_owner_of_published(s), s.slot): s for s in existing if s.status == RosterStatus.CANCELLED}

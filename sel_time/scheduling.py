@@ -266,6 +266,9 @@ class Governed:
 
     assignments: list[RoleAssignment]
     teams: list[Team]
+    # Whose individual sessions the plan also decides when their role has ended or they have
+    # left (so that publishing cancels them): these people, or everyone when None.
+    people: set[int] | None = field(default_factory=set)
 
     @property
     def assignment_ids(self) -> set[int]:
@@ -278,7 +281,7 @@ class Governed:
     def governs(self, s: ProtectedSession) -> bool:
         if s.team_id is not None:
             return s.team_id in self.team_ids
-        return s.assignment_id in self.assignment_ids
+        return s.assignment_id in self.assignment_ids or self.people is None or s.person_id in self.people
 
 
 def governed(scope: Scope, first: date, last: date) -> Governed:
@@ -297,14 +300,15 @@ def governed(scope: Scope, first: date, last: date) -> Governed:
         q = q.where(Person.organisation_id == org.id)
         teams = [t for t in db.session.scalars(teams_q) if t.members
                  and all(m.organisation_id == org.id for m in t.members)]
+        members = set(db.session.scalars(sa.select(Person.id).where(Person.organisation_id == org.id)))
+        return Governed(list(db.session.scalars(q.order_by(RoleAssignment.id))), teams, members)
     elif scope.kind == "team":
         team = db.session.scalar(sa.select(Team).where(Team.code == scope.code))
         if team is None:
             raise NotFound(f"No team with code {scope.code}")
         return Governed([], [team])
-    else:
-        teams = list(db.session.scalars(teams_q))
-    return Governed(list(db.session.scalars(q.order_by(RoleAssignment.id))), teams)
+    teams = list(db.session.scalars(teams_q))
+    return Governed(list(db.session.scalars(q.order_by(RoleAssignment.id))), teams, None)
 
 
 # -- rates ------------------------------------------------------------------------------------------
@@ -531,8 +535,8 @@ def build_problem(
         "commitments": commitments,
         "teams": teams,
         "caps": caps,
-        "pinned": _dedupe([*frozen_pins, *pins]),
-        "previous": previous,
+        "pinned": _dedupe([*_planned(frozen_pins, commitments, teams), *pins]),
+        "previous": _planned(previous, commitments, teams),
     }
     return BuiltProblem(problem, scope, start, weeks, by_id, gov,
                         {person_key(k): v for k, v in people.items()}, frozen_conflicts)
@@ -585,6 +589,14 @@ def _freeze(
             if not p["avoid"]:
                 del p["avoid"]
     return pins, conflicts
+
+
+def _planned(entries: list[dict[str, str]], commitments: list[dict[str, Any]],
+             teams: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Published entries whose role or team is still planned; the others (a role that ended,
+    a leader who left) are left out, and publishing cancels their sessions."""
+    known = {c["id"] for c in commitments} | {t["id"] for t in teams}
+    return [e for e in entries if e.get("commitment", e.get("team")) in known]
 
 
 def _dedupe(entries: Iterable[dict[str, str]]) -> list[dict[str, str]]:

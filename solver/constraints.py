@@ -326,7 +326,9 @@ def add_shortfall(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Pe
                 if not lits:
                     terms.append(PenaltyTerm("shortfall", owner, w, (), need))
                     continue
-                sf = model.new_int_var(0, need, f"short[{kind},{o.id},{wi}]")
+                # Fewer candidate slots than sessions: that much shortfall is certain.
+                floor = max(0, need - len(lits))
+                sf = model.new_int_var(floor, need, f"short[{kind},{o.id},{wi}]")
                 v.shortfall[(kind, o.id, wi)] = sf
                 model.add(cp_model.LinearExpr.sum(lits) + sf >= need)
                 terms.append(PenaltyTerm("shortfall", owner, w, ((sf, 1),)))
@@ -414,6 +416,18 @@ class Built:
     vars: Vars
     terms: list[PenaltyTerm]
     constant: int  # pence, the part of the objective no decision changes
+
+    @property
+    def floor(self) -> int:
+        """A bound no plan of this scope beats (pence): each term at its least."""
+        total = 0
+        for t in self.terms:
+            least = t.constant
+            for lit, sign in t.literals:
+                lo, hi = lit.proto.domain[0], lit.proto.domain[-1]
+                least += sign * (lo if sign > 0 else hi)
+            total += t.coefficient * max(0, least)
+        return total
 
 
 def build(problem: Problem, scope: Scope | None = None) -> Built:

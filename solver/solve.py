@@ -3,6 +3,7 @@ complete hint, then CP-SAT block by block with a fair share of the time limit.""
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import time
@@ -83,16 +84,21 @@ def _info(options: SolveOptions, method: str, n_blocks: int, **extra: object) ->
     }
 
 
-def _trivial_bound(problem: Problem) -> int:
-    """Pence no plan can avoid: shortfall where a person has too few available slots."""
+def _trivial_bound(problem: Problem, scope: Scope | None = None) -> int:
+    """Pence no plan can avoid (in a scope): shortfall where a person has too few
+    available slots in a window."""
+    scope = scope or Scope.whole(problem)
     w = problem.weights_pence["shortfall"]
     avail = problem.available_idx
     total = 0
     for c in problem.commitments:
+        if not scope.has_person(c.person):
+            continue
         a = sorted(avail[c.person])
         for win, (lo, hi) in zip(c.windows, problem.commitment_ranges[c.id]):
-            n = sum(1 for s in a if lo <= s < hi)
-            total += max(0, win.sessions - n) * w
+            if lo < hi and scope.lo <= lo < scope.hi:
+                n = bisect.bisect_left(a, hi) - bisect.bisect_left(a, lo)
+                total += max(0, win.sessions - n) * w
     return total
 
 
@@ -145,7 +151,10 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
             time.monotonic() - t0,
             _info(options, "greedy", 0, hint="previous" if best == 1 else "greedy"),
         )
-    return _solve_cp_sat(problem, options, hints, t0, deadline)
+    # Worst first: the last hint (the better overall) is the one whose team meetings a
+    # big part holds while its pieces are solved.
+    named = sorted(zip(("greedy", "previous"), hints, scores), key=lambda h: -h[2])
+    return _solve_cp_sat(problem, options, [(n, h) for n, h, _ in named], t0, deadline)
 
 
 @dataclass
@@ -234,36 +243,42 @@ def _solve_scope(
     else:
         b = solver.best_objective_bound if status != "infeasible" else 0.0
         b = b if math.isfinite(b) else 0.0
-        bound = min(max(0, math.ceil(b - 1e-6)), value)
+        bound = min(max(built.floor, math.ceil(b - 1e-6)), value)
     return _Part(plan, value, bound, status, best_name, fallback, build_seconds)
 
 
 def _refine(
     problem: Problem,
     scope: Scope,
-    part: _Part,
+    hints: list[tuple[str, Plan]],
     options: SolveOptions,
     seconds: float,
     deadline: float,
     label: str,
-) -> Plan:
-    """Improve a part CP-SAT could not close: hold its team meetings as they are, which
-    unties departments from each other (caps are per department) and weeks from months
-    (team windows), and solve those smaller pieces in turn from the incumbent."""
-    fixed = {k: v for k, v in part.plan.meetings.items()}
+) -> tuple[Plan, float]:
+    """A better plan for a big part, fast: hold the team meetings of the last hint (the
+    repaired previous plan when there is one, else the greedy), which unties departments
+    from each other (caps are per department) and weeks from months (team windows), and
+    solve those smaller pieces in turn. Returns the part's plan and the seconds spent
+    building models."""
     people = scope.people
+    source = hints[-1][1]
+    fixed = {
+        (t, s): att
+        for (t, s), att in source.meetings.items()
+        if scope.has_slot(s) and (people is None or problem.team[t].members[0] in people)
+    }
     sub_blocks = [
         (max(lo, scope.lo), min(hi, scope.hi))
         for lo, hi in blocks(problem, teams=False)
         if lo < scope.hi and hi > scope.lo
     ]
     sub_groups = [g for g in groups(problem, teams=False) if people is None or g[0] in people]
-    pieces = list(bundle(problem, sub_blocks, sub_groups, options.chunk))
-    pieces.sort(key=lambda piece: piece[1])
+    pieces = sorted(bundle(problem, sub_blocks, sub_groups, options.chunk), key=lambda x: x[1])
     total = sum(max(1, size) for _, size in pieces) or 1
     plan = Plan(meetings=dict(fixed))
-    incumbent = [("incumbent", part.plan)]
     t_start = time.monotonic()
+    build_seconds = 0.0
     for j, ((lo, hi, members), size) in enumerate(pieces):
         sub = Scope(lo, hi, members, fixed_teams=fixed)
         left = deadline - time.monotonic()
@@ -273,17 +288,22 @@ def _refine(
             spent = time.monotonic() - t_start
             share = max(0.0, seconds - spent) * max(1, size) / max(1, total)
             total -= max(1, size)
-        done = _solve_scope(problem, sub, incumbent, options, share, left, f"{label}.{j + 1}")
+        done = _solve_scope(problem, sub, hints, options, share, left, f"{label}.{j + 1}")
         if done is not None:
             plan.sessions.update(done.plan.sessions)
-    return plan
+            build_seconds += done.build_seconds
+    return plan, build_seconds
 
 
 def _solve_cp_sat(
-    problem: Problem, options: SolveOptions, hints: list[Plan], t0: float, deadline: float
+    problem: Problem,
+    options: SolveOptions,
+    named: list[tuple[str, Plan]],
+    t0: float,
+    deadline: float,
 ) -> Solution:
     # Keep back time to explain and write the plan (a few seconds at 6,000 people).
-    deadline -= 0.2 + 0.03 * options.time_limit
+    deadline -= 0.3 + 0.05 * options.time_limit
     # Smallest parts first: they usually close at once, and what they leave of their share
     # rolls on to the big ones.
     parts = sorted(scopes(problem, options.chunk), key=lambda part: part[1])
@@ -293,7 +313,6 @@ def _solve_cp_sat(
     # alone so that the same seed gives the same plan; otherwise wall time, and what a
     # part leaves unused rolls on to the next.
     budget0 = options.time_limit * 0.85
-    named = list(zip(("greedy", "previous"), hints))
     plan = Plan()
     bound = 0
     all_optimal = True
@@ -310,29 +329,44 @@ def _solve_cp_sat(
             share = left * 0.95 * size / max(1, remaining_size)
         remaining_size -= size
         big = size > options.chunk
-        # A big part is first solved whole (to close it, or at least to prove a bound);
-        # what is left goes to its pieces with the team meetings held. Up to four chunks
-        # usually close whole (600 people in 7 s); far bigger ones rarely finish the root LP.
-        first = share if not big else share * (0.7 if size <= 4 * options.chunk else 0.25)
         label = f"part {k + 1}/{len(parts)}"
         t_part = time.monotonic()
-        part = _solve_scope(problem, scope, named, options, first, left, label)
+        part_hints = named
+        if big:
+            # First a quick better plan from the part's pieces with team meetings held,
+            # then the whole part from it (to close it, or at least to prove a bound).
+            # Up to four chunks usually close whole (600 people in 7 s); far bigger ones
+            # rarely finish the root LP, so their pieces get most of the time.
+            pieces_share = share * (0.3 if size <= 4 * options.chunk else 0.75)
+            refined_plan, built_s = _refine(
+                problem, scope, named, options, pieces_share, deadline, label
+            )
+            build_seconds += built_s
+            part_hints = [*named, ("refined", refined_plan)]
+            refined += 1
+            if options.workers == 1:
+                share -= pieces_share
+            else:
+                share = max(0.0, share - (time.monotonic() - t_part))
+        left = max(0.01, deadline - time.monotonic())
+        if big and share < size / 3000:
+            # Too little time left to solve the part whole (a 45,000-literal part needs
+            # some 15 s for its root LP): keep the pieces' plan, with a simple bound.
+            log.info("%s: %.1fs left, too little to solve it whole", label, share)
+            all_optimal = False
+            bound += _trivial_bound(problem, scope)
+            plan.update(refined_plan)
+            continue
+        part = _solve_scope(problem, scope, part_hints, options, share, left, label)
         if part is None:
             continue
         build_seconds += part.build_seconds
-        used_hint[part.hint] += 1
+        used_hint[part.hint] = used_hint.get(part.hint, 0) + 1
         fallbacks += part.fallback
         bound += part.bound
         part_plan = part.plan
         if part.status != "optimal" or part.fallback:
             all_optimal = False
-            if big:
-                if options.workers == 1:
-                    rest = share - first
-                else:
-                    rest = max(0.0, share - (time.monotonic() - t_part))
-                part_plan = _refine(problem, scope, part, options, rest, deadline, label)
-                refined += 1
         plan.update(part_plan)
         _report(
             options,

@@ -433,3 +433,15 @@ def test_codes_match_whatever_their_case(app: Any, org: Any) -> None:
     assert import_file(csv_bytes(rows), "roles.csv", CLI_ACTOR).counts["roles"].updated == 1
     role = db.session.scalars(sa.select(LeadershipRole)).one()
     assert (role.code, role.title) == ("gstt-lead", "Trust lead")
+
+
+def test_every_column_fills_a_field_of_the_api_schema() -> None:
+    """The column definitions stay in step with the schemas that validate the API."""
+    from sel_time.services.records import ENTITIES
+
+    for sheet in importer.SHEETS.values():
+        fields = ENTITIES[sheet.entity].create_schema.model_fields
+        for col in sheet.columns:
+            assert col.target in fields, (sheet.kind, col.name)
+            if fields[col.target].is_required():
+                assert col.required, (sheet.kind, col.name)

@@ -74,7 +74,9 @@ def _require_owner_payload(entity: records.Entity, user: User, payload: Any, obj
     owner = entity.owner or ""
     if obj is not None and getattr(obj, owner) != user.person_id:
         raise NotFound(f"No {entity.label} with id {obj.id}")
-    if isinstance(payload, dict) and owner in payload and payload[owner] != user.person_id:
+    # compared as text too: "12" names person 12 once validated, as the JSON number 12 does
+    if isinstance(payload, dict) and owner in payload and payload[owner] != user.person_id \
+            and str(payload[owner]).strip() != str(user.person_id):
         raise Forbidden("Leaders can only change their own records")
 
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import (
     Calendar,
+    Component,
     Event,
     Timezone,
     TimezoneDaylight,
@@ -139,7 +140,7 @@ def render_feed(cal: FeedCalendar, tz: str = DEFAULT_TZ) -> bytes:
     calendar.add("X-PUBLISHED-TTL", vDuration(refresh))
 
     events = sorted(cal.events, key=lambda e: (e.start.astimezone(UTC), e.uid))
-    head = calendar.to_ical()
+    head = _to_ical(calendar)
     if not head.endswith(_END):
         raise RuntimeError(f"unexpected end of calendar: {head[-40:]!r}")
     parts = [head[: -len(_END)], _vtimezone_bytes(tz, _years(events))]
@@ -156,8 +157,46 @@ _END = b"END:VCALENDAR\r\n"
 # The key is the whole frozen FeedEvent, so a changed event is a new entry.
 @lru_cache(maxsize=20_000)
 def _vevent_bytes(event: FeedEvent, tz: str) -> bytes:
-    body: bytes = _vevent(event, ZoneInfo(tz)).to_ical()
-    return body
+    return _to_ical(_vevent(event, ZoneInfo(tz)))
+
+
+def _to_ical(component: Component) -> bytes:
+    """The same bytes as ``component.to_ical()``, folded faster: icalendar folds a character
+    at a time, which was 40 % of the time to render every feed of the demo."""
+    return "".join(_fold(line) + "\r\n" for line in component.content_lines() if line).encode()
+
+
+_FOLD_AT = 74  # octets of a folded line before its CRLF (icalendar folds below 75)
+
+
+def _fold(line: str) -> str:
+    """icalendar's fold (RFC 5545 3.1), never splitting a backslash or caret escape."""
+    if line.isascii():
+        if len(line) <= _FOLD_AT:
+            return line
+        chunks, pos = [], 0
+        while len(line) - pos > _FOLD_AT:
+            end = pos + _FOLD_AT
+            if line[end - 1] in "\\^":
+                end -= 1
+            chunks.append(line[pos:end])
+            pos = end
+        chunks.append(line[pos:])
+        return "\r\n ".join(chunks)
+    folded: list[str] = []
+    current: list[str] = []
+    count = 0
+    for char in line:
+        size = len(char.encode())
+        if current and count + size > _FOLD_AT:
+            carry = current.pop() if len(current) > 1 and current[-1] in "\\^" else None
+            folded.append("".join(current))
+            current = [carry] if carry else []
+            count = len(carry.encode()) if carry else 0
+        current.append(char)
+        count += size
+    folded.append("".join(current))
+    return "\r\n ".join(folded)
 
 
 @lru_cache(maxsize=256)
@@ -291,6 +330,7 @@ def _vevent(event: FeedEvent, zone: ZoneInfo) -> Event:
     return vevent
 
 
+@lru_cache(maxsize=64)  # a nearest-name search over 147 colours; feeds use a handful
 def _colour_pair(colour: str) -> tuple[str, str]:
     """(CSS3 name, "#rrggbb") for a CSS3 colour name or a "#rgb"/"#rrggbb" hex colour."""
     value = colour.strip().lower()

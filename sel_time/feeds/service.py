@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -150,14 +150,40 @@ def _still_allowed(row: FeedToken) -> bool:
 # -- content --------------------------------------------------------------------------------------
 
 
+def _in_window(now: datetime) -> sa.Select[tuple[ProtectedSession]]:
+    """Sessions any feed may show now, with everything their events say loaded."""
+    return (sa.select(ProtectedSession)
+            .options(selectinload(ProtectedSession.attendances).selectinload(Attendance.person),
+                     selectinload(ProtectedSession.assignment).selectinload(RoleAssignment.role),
+                     selectinload(ProtectedSession.team))
+            .where(ProtectedSession.end_at >= now - WINDOW_BACK,
+                   sa.or_(ProtectedSession.status == RosterStatus.CONFIRMED,
+                          ProtectedSession.last_modified >= now - CANCELLED_GRACE)))
+
+
+def _sessions_by_feed(now: datetime) -> dict[tuple[FeedKind, int], list[ProtectedSession]]:
+    """What `_sessions_for` gives for every feed at once, from one load of the window (rendering
+    all feeds one query at a time costs more in round trips than in rendering)."""
+    where = {pid: (dept, org) for pid, dept, org in db.session.execute(
+        sa.select(Person.id, Person.department_id, Person.organisation_id))}
+    out: dict[tuple[FeedKind, int], list[ProtectedSession]] = {}
+    for s in db.session.scalars(_in_window(now).order_by(ProtectedSession.start_at, ProtectedSession.id)):
+        people = {a.person_id for a in s.attendances}
+        if s.person_id is not None:
+            people.add(s.person_id)
+        keys = {(FeedKind.TEAM, s.team_id)} if s.team_id is not None else set()
+        for pid in people:
+            dept, org = where[pid]
+            keys |= {(FeedKind.PERSON, pid), (FeedKind.ORGANISATION, org)}
+            if dept is not None:
+                keys.add((FeedKind.DEPARTMENT, dept))
+        for key in keys:
+            out.setdefault(key, []).append(s)
+    return out
+
+
 def _sessions_for(kind: FeedKind, target_id: int, now: datetime) -> list[ProtectedSession]:
-    q = (sa.select(ProtectedSession)
-         .options(selectinload(ProtectedSession.attendances).selectinload(Attendance.person),
-                  selectinload(ProtectedSession.assignment).selectinload(RoleAssignment.role),
-                  selectinload(ProtectedSession.team))
-         .where(ProtectedSession.end_at >= now - WINDOW_BACK,
-                sa.or_(ProtectedSession.status == RosterStatus.CONFIRMED,
-                       ProtectedSession.last_modified >= now - CANCELLED_GRACE)))
+    q = _in_window(now)
     if kind == FeedKind.TEAM:
         q = q.where(ProtectedSession.team_id == target_id)
     else:
@@ -206,14 +232,18 @@ def _event(kind: FeedKind, target_id: int, s: ProtectedSession, base_url: str) -
     )
 
 
-def build_calendar(kind: FeedKind, target_id: int, now: datetime | None = None) -> FeedCalendar:
+def build_calendar(kind: FeedKind, target_id: int, now: datetime | None = None,
+                   sessions: list[ProtectedSession] | None = None) -> FeedCalendar:
+    """The feed's calendar; ``sessions`` are its sessions if already loaded (`render_all`)."""
     now = now or now_utc()
     name = _target_name(kind, target_id)
     base_url = current_app.config["PUBLIC_URL"].rstrip("/")
     title = {FeedKind.PERSON: f"Protected time – {name}", FeedKind.TEAM: f"Team protected time – {name}",
              FeedKind.DEPARTMENT: f"Who is away on protected time – {name}",
              FeedKind.ORGANISATION: f"Protected time roster – {name}"}[kind]
-    events = tuple(_event(kind, target_id, s, base_url) for s in _sessions_for(kind, target_id, now))
+    if sessions is None:
+        sessions = _sessions_for(kind, target_id, now)
+    events = tuple(_event(kind, target_id, s, base_url) for s in sessions)
     return FeedCalendar(name=title, description="Rostered protected leadership time from sel-time",
                         colour=COLOURS[kind], refresh_minutes=360, events=events)
 
@@ -224,14 +254,16 @@ class RenderedFeed:
     etag: str
 
 
-def get_feed(kind: FeedKind, target_id: int) -> RenderedFeed:
-    """The feed's bytes, from the cache while it is fresh, else rendered and cached."""
-    now = now_utc()
+def get_feed(kind: FeedKind, target_id: int, *, now: datetime | None = None,
+             sessions: Callable[[], list[ProtectedSession]] | None = None) -> RenderedFeed:
+    """The feed's bytes, from the cache while it is fresh, else rendered and cached
+    (``sessions``, if given, supplies its sessions already loaded)."""
+    now = now or now_utc()
     row = db.session.get(FeedCache, (kind, target_id))
     if (row is not None and not row.stale and row.body is not None and row.etag
             and row.rendered_at is not None and row.rendered_at > now - CACHE_MAX_AGE):
         return RenderedFeed(row.body, row.etag)
-    body = render_feed(build_calendar(kind, target_id, now))
+    body = render_feed(build_calendar(kind, target_id, now, sessions() if sessions else None))
     etag = etag_for(body)
     if row is None:
         row = FeedCache(kind=kind, target_id=target_id)
@@ -265,11 +297,24 @@ def _slug(text: str) -> str:
 
 def render_all() -> int:
     """Render every stale feed now (after a publish), so requests are served from the cache."""
-    n = 0
-    for kind, target_id, _ in all_feeds():
-        get_feed(kind, target_id)
-        n += 1
-    return n
+    return sum(1 for _ in rendered_feeds())
+
+
+def rendered_feeds() -> Iterator[tuple[FeedKind, int, str, RenderedFeed]]:
+    """Every feed of `all_feeds` with its bytes (cached, or rendered now from one load of the
+    window's sessions): what `render_all` and ``export-ics`` need."""
+    now = now_utc()
+    loaded: dict[tuple[FeedKind, int], list[ProtectedSession]] | None = None
+
+    def sessions_of(key: tuple[FeedKind, int]) -> list[ProtectedSession]:
+        nonlocal loaded
+        if loaded is None:  # only if some feed is stale
+            loaded = _sessions_by_feed(now)
+        return loaded.get(key, [])
+
+    for kind, target_id, name in all_feeds():
+        yield kind, target_id, name, get_feed(
+            kind, target_id, now=now, sessions=lambda key=(kind, target_id): sessions_of(key))
 
 
 def mark_stale(people: Iterable[int], teams: Iterable[int]) -> None:

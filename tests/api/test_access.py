@@ -134,6 +134,10 @@ def test_leader_books_own_leave_but_not_someone_elses(api: Any, world: Any, logi
     assert mine.get_json()["person_id"] == world.me
     theirs = api("post", "absences", leader, json={"person_id": world.other, **leave})
     assert_problem(theirs, 403)
+    assert_problem(api("post", "absences", leader, json={"person_id": str(world.other), **leave}), 403)
+    # their own id written as a string is still their own
+    later = leave | {"start_date": "2041-05-04", "end_date": "2041-05-04"}
+    assert api("post", "absences", leader, json={"person_id": str(world.me), **later}).status_code == 201
     admin = login_as("admin")
     booked = api("get", f"absences?person_id={world.other}&kind=study", admin).get_json()
     assert booked["total"] == 0

@@ -442,3 +442,16 @@ def test_schema_lengths_fit_the_columns() -> None:
 def test_organisation_code_longer_than_its_column_is_422(api: Any, world: Any, admin: dict[str, str]) -> None:
     body = world.payload("organisations") | {"code": "c" * 41}
     assert_problem(api("post", "organisations", admin, json=body), 422, "code")
+
+
+def test_wrong_method_is_405_problem(api: Any, world: Any, admin: dict[str, str]) -> None:
+    r = api("put", f"people/{world.me}", admin, json={})
+    assert_problem(r, 405)
+    assert "PATCH" in r.headers["Allow"]
+    assert_problem(api("post", f"people/{world.me}", admin, json={}), 405)
+    assert_problem(api("delete", "people", admin), 405)
+
+
+def test_body_over_the_size_limit_is_413(api: Any, world: Any, admin: dict[str, str]) -> None:
+    big = '{"name": "' + "x" * (6 * 1024 * 1024) + '"}'
+    assert_problem(api("post", "organisations", admin, data=big, content_type="application/json"), 413)

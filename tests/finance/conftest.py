@@ -46,6 +46,32 @@ RECORDED_AT = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
 TIMES = {"AM": ("09:00", "13:00"), "PM": ("13:00", "17:00"), "EVE": ("18:30", "20:00")}
 
 
+# What one person's part in one session costs, in pence: the rate in force on the day × hours.
+HAND_COSTS: dict[tuple[str, str], int] = {
+    ("Ada", "2026-12-29/AM"): 48000,  # 4 h × £120.00
+    ("Ada", "2026-12-31/AM"): 48000,  # 4 h × £120.00 (team)
+    ("Ada", "2027-01-05/AM"): 48000,
+    ("Ada", "2027-01-07/AM"): 48000,  # (team)
+    ("Bea", "2026-12-30/AM"): 16400,  # 4 h × £41.00
+    ("Bea", "2026-12-31/AM"): 16400,  # 4 h × £41.00 (team)
+    ("Bea", "2027-01-06/AM"): 17200,  # 4 h × £43.00: the new rate from 1 January
+    ("Bea", "2027-01-07/AM"): 17200,  # 4 h × £43.00 (team)
+    ("Cal", "2026-12-30/PM"): 21000,  # 4 h × £52.50, her own rate
+    ("Cal", "2026-12-31/AM"): 21000,  # (team)
+    ("Cal", "2026-12-31/EVE"): 7875,  # 1.5 h × £52.50 = £78.75
+    ("Cal", "2027-01-06/PM"): 21000,
+    ("Cal", "2027-01-07/AM"): 21000,  # (team)
+    ("Cal", "2027-01-07/EVE"): 7875,
+    ("Dan", "2026-11-30/PM"): 16400,  # 4 h × £41.00
+    ("Dan", "2026-12-15/PM"): 16400,
+    ("Dan", "2026-12-29/PM"): 16400,
+    ("Dan", "2027-01-05/PM"): 17200,  # 4 h × £43.00
+    ("Dan", "2027-01-12/PM"): 17200,
+    ("Dan", "2027-01-19/PM"): 17200,
+    ("Dan", "2027-02-02/PM"): 17200,
+}
+
+
 def weekly(*halves: str, kind: str = "clinical") -> list[dict[str, str]]:
     """``weekly("Tue/AM", "Thu/AM")`` → pattern entries."""
     return [{"day": h.split("/")[0], "half": h.split("/")[1], "kind": kind} for h in halves]
@@ -146,47 +172,49 @@ def publish_by_hand(slot: str, attendees: dict[int, int], *, assignment: int | N
 def ledger(directory: Directory) -> Ledger:
     """The published roster of December 2026 and January 2027, and what was delivered.
 
-    Costs (pence), each rate × hours from the card in force on the day:
-      Ada   4 h × £120.00          = 48000
-      Bea   4 h × £41.00 (Dec)     = 16400;   4 h × £43.00 (Jan) = 17200
-      Cal   4 h × £52.50           = 21000;   1.5 h × £52.50 (evening) = 7875
-      Dan   as Bea
+    Costs are ``HAND_COSTS``: Ada 48000 (4 h × £120); Bea and Dan 16400 in December
+    (4 h × £41) and 17200 in January (4 h × £43); Cal 21000 (4 h × £52.50) and 7875 for an
+    evening session (1.5 h × £52.50).
     """
     d = directory
     led = Ledger(d)
     a, b, c, n = d.ada, d.bea, d.cal, d.dan
-    asg = d.assignments
+    asg = {who: d.assignments[who] for who in ("Ada", "Bea", "Cal", "Dan")}
 
-    def individual(name: str, who: int, pid: int, slot: str, cost: int) -> None:
-        s = publish_by_hand(slot, {pid: cost}, assignment=asg[who], person=pid)
+    ids = {"Ada": a, "Bea": b, "Cal": c, "Dan": n}
+
+    def individual(name: str, who: str, slot: str,
+                   status: RosterStatus = RosterStatus.CONFIRMED) -> None:
+        s = publish_by_hand(slot, {ids[who]: HAND_COSTS[(who, slot)]}, assignment=asg[who],
+                            person=ids[who], status=status)
         led.attendances[name] = s.attendances[0].id
 
-    def team(name: str, slot: str, costs: dict[str, tuple[int, int]]) -> None:
-        s = publish_by_hand(slot, {pid: cost for pid, cost in costs.values()}, team=d.team)
+    def team(name: str, slot: str) -> None:
+        s = publish_by_hand(slot, {ids[w]: HAND_COSTS[(w, slot)] for w in ("Ada", "Bea", "Cal")},
+                            team=d.team)
         by_person = {att.person_id: att.id for att in s.attendances}
-        for who, (pid, _) in costs.items():
-            led.attendances[f"{name}-{who}"] = by_person[pid]
+        for who in ("Ada", "Bea", "Cal"):
+            led.attendances[f"{name}-{who}"] = by_person[ids[who]]
 
     # December 2026 (2026/27 Q3)
-    individual("S1", "Ada", a, "2026-12-29/AM", 48000)
-    individual("S2", "Bea", b, "2026-12-30/AM", 16400)
-    individual("S3", "Cal", c, "2026-12-31/EVE", 7875)
-    team("S4", "2026-12-31/AM", {"Ada": (a, 48000), "Bea": (b, 16400), "Cal": (c, 21000)})
-    individual("S5", "Dan", n, "2026-12-15/PM", 16400)
+    individual("S1", "Ada", "2026-12-29/AM")
+    individual("S2", "Bea", "2026-12-30/AM")
+    individual("S3", "Cal", "2026-12-31/EVE")
+    team("S4", "2026-12-31/AM")
+    individual("S5", "Dan", "2026-12-15/PM")
     # January 2027 (2026/27 Q4): Bea's and Dan's rate is now £43
-    individual("S6", "Ada", a, "2027-01-05/AM", 48000)
-    individual("S7", "Bea", b, "2027-01-06/AM", 17200)
-    individual("S8", "Cal", c, "2027-01-07/EVE", 7875)
-    team("S9", "2027-01-07/AM", {"Ada": (a, 48000), "Bea": (b, 17200), "Cal": (c, 21000)})
-    individual("S10", "Dan", n, "2027-01-12/PM", 17200)
+    individual("S6", "Ada", "2027-01-05/AM")
+    individual("S7", "Bea", "2027-01-06/AM")
+    individual("S8", "Cal", "2027-01-07/EVE")
+    team("S9", "2027-01-07/AM")
+    individual("S10", "Dan", "2027-01-12/PM")
     # Never counted: a session removed from the roster, and sessions outside the period.
-    publish_by_hand("2027-01-19/PM", {n: 17200}, assignment=asg["Dan"], person=n,
-                    status=RosterStatus.CANCELLED)
-    individual("outside-before", "Dan", n, "2026-11-30/PM", 16400)
-    individual("outside-after", "Dan", n, "2027-02-02/PM", 17200)
+    individual("cancelled", "Dan", "2027-01-19/PM", RosterStatus.CANCELLED)
+    individual("outside-before", "Dan", "2026-11-30/PM")
+    individual("outside-after", "Dan", "2027-02-02/PM")
 
     outcomes = {
-        "S1": ("taken", None), "S2": ("partial", 0.5), "S3": ("partial", 0.5),
+        "S1": ("taken", None), "S2": ("partial", 0.5), "S3": ("partial", 0.3),
         "S4-Ada": ("taken", None), "S4-Bea": ("taken", None), "S4-Cal": ("lost_clinical_pressure", None),
         "S5": ("lost_sickness", None),
         "S6": ("partial", 0.25), "S7": ("taken", None), "S8": ("partial", 0.25),

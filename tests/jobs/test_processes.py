@@ -11,6 +11,7 @@ PostgreSQL, and always in CI.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -87,12 +88,20 @@ def _postgres(tmp_name: str) -> Iterator[Database]:
         admin.dispose()
 
 
+@pytest.fixture(scope="module")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once by ``sel-time db upgrade``; each test gets a copy."""
+    path = tmp_path_factory.mktemp("migrated") / "template.sqlite"
+    _migrate(Database(f"sqlite:///{path}"))
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'refresh.sqlite'}")
-        _migrate(database)
-        yield database
+        path = tmp_path / "refresh.sqlite"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        yield Database(f"sqlite:///{path}")
         return
     if not PG_WANTED:
         pytest.skip("set DATABASE_URL to PostgreSQL (or CI) to run against PostgreSQL")

@@ -166,3 +166,20 @@ def test_planned_versus_delivered_sums_correctly(
         assert {k: view(v) for k, v in rows("person", login_as("leader", small.cara)).items()} == {
             "Cara Mensah": (2, 8.0, 5.0, 0)}
         assert client.get("/api/v1/delivery?by=ward", headers=rota).status_code == 422
+
+
+def test_a_session_removed_from_the_roster_cannot_be_recorded(
+        small: Small, roster: dict[str, Attendance], solve_plan: Callable[..., Plan],
+        make: Callable[..., Any], client: FlaskClient, login_as: Callable[..., dict[str, str]]) -> None:
+    from .conftest import add_leave
+
+    att = roster["cara-w1"]
+    add_leave(make, small.cara, "2027-04-26", "2027-04-30")  # away all of week 1
+    second = solve_plan()
+    publish(second.id, CLI_ACTOR)
+    db.session.commit()
+    db.session.expire_all()
+    assert att.session.status.value == "cancelled"
+    with time_machine.travel(AFTER_ALL, tick=False):
+        r = post(client, att, login_as("leader", small.cara), outcome="taken")
+    assert r.status_code == 422 and "removed" in r.get_json()["detail"]

@@ -154,3 +154,31 @@ def test_the_checker_passes_on_a_fresh_plan_and_after_hand_edits(
                            str(tmp_path / f"solution-{plan.id}.json")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads((tmp_path / f"problem-{plan.id}.json").read_text()) == problem
+
+
+def test_pins_lifted_after_a_resolve_no_longer_bind_the_exported_problem(
+        small: Small, solve_plan: Callable[..., Plan], client: FlaskClient, rota: dict[str, str],
+        export_and_check: Callable[[str], Any]) -> None:
+    plan = solve_plan()
+    items = sessions(client, plan.id, rota)
+    team = next(s for s in items if s["kind"] == "team")
+    cara = next(s for s in items if s["person_id"] == small.cara)
+    for s in (team, cara):
+        assert client.patch(f"/api/v1/plans/{plan.id}/sessions/{s['id']}", json={"pinned": True},
+                            headers=rota).status_code == 200
+    assert client.post(f"/api/v1/plans/{plan.id}/resolve", json={"time_limit": 5}, headers=rota).status_code == 202
+    problem, _ = export_and_check(str(plan.id))
+    assert len(problem["pinned"]) == 2
+    items = sessions(client, plan.id, rota)
+    team = next(s for s in items if s["kind"] == "team")
+    cara = next(s for s in items if s["person_id"] == small.cara)
+    assert team["pinned"] and cara["pinned"]
+    # The manager lifts the team's pin and cancels the meeting, and moves Cara's session.
+    client.patch(f"/api/v1/plans/{plan.id}/sessions/{team['id']}", json={"pinned": False}, headers=rota)
+    assert client.delete(f"/api/v1/plans/{plan.id}/sessions/{team['id']}", headers=rota).status_code == 204
+    target = "2027-04-26/AM" if cara["slot"] != "2027-04-26/AM" else "2027-04-27/AM"
+    assert client.patch(f"/api/v1/plans/{plan.id}/sessions/{cara['id']}", json={"slot": target},
+                        headers=rota).status_code == 200
+    problem, solution = export_and_check(str(plan.id))
+    assert problem["pinned"] == [{"person": f"p{small.cara}", "commitment": f"a{small.cara_assignment}", "slot": target}]
+    assert solution["team_sessions"] == []

@@ -80,7 +80,8 @@ def test_the_background_solve_reports_progress_until_draft(
 
 
 def test_a_second_solve_for_the_same_scope_gets_409_naming_the_running_plan(
-        small: Small, client: FlaskClient, rota: dict[str, str]) -> None:
+        small: Small, solve_plan: Callable[..., Plan], client: FlaskClient, rota: dict[str, str]) -> None:
+    draft = solve_plan()
     running = request_plan(START, 2, "system", 5, CLI_ACTOR)
     db.session.commit()
     with pytest.raises(Conflict) as exc:
@@ -91,7 +92,12 @@ def test_a_second_solve_for_the_same_scope_gets_409_naming_the_running_plan(
     db.session.commit()
     r = client.post("/api/v1/plans", json=REQUEST, headers=rota)
     assert r.status_code == 409
-    assert str(running.id) in r.get_json()["detail"]
+    assert f"Plan {running.id} is already solving" in r.get_json()["detail"]
+    # Nor can a draft of the same scope be re-solved meanwhile.
+    r = client.post(f"/api/v1/plans/{draft.id}/resolve", json={}, headers=rota)
+    assert r.status_code == 409
+    assert f"Plan {running.id} is already solving" in r.get_json()["detail"]
+    assert db.session.get(Plan, draft.id).status == PlanStatus.DRAFT
     # Another scope is not blocked.
     r = client.post("/api/v1/plans", json={**REQUEST, "scope": "team:kch-lt"}, headers=rota)
     assert r.status_code == 202, r.get_data(as_text=True)
@@ -257,3 +263,20 @@ def test_a_resolve_that_finds_no_plan_keeps_the_draft(
     slots = [s["slot"] for s in client.get(f"/api/v1/plans/{plan_id}/sessions", headers=rota).get_json()["items"]
              if s["person_id"] == small.cara]
     assert cara["slot"] not in slots
+
+
+def test_a_resolve_that_fails_keeps_the_draft(
+        small: Small, make: Callable[..., Any], client: FlaskClient, rota: dict[str, str]) -> None:
+    plan_id = client.post("/api/v1/plans", json=REQUEST, headers=rota).get_json()["id"]
+    before = client.get(f"/api/v1/plans/{plan_id}/sessions", headers=rota).get_json()["items"]
+    problem = client.get(f"/api/v1/plans/{plan_id}/problem", headers=rota).get_json()
+    # Someone adds a leader whose staff group has no rate: the problem cannot be built.
+    dee = make("people", organisation_id=small.org, name="Dee Social", profession="social_worker")
+    make("assignments", person_id=dee.id, role_id=small.cara_role, start_date="2027-01-01")
+    body = client.post(f"/api/v1/plans/{plan_id}/resolve", json={}, headers=rota).get_json()
+    assert body["status"] == "draft"
+    assert "draft is unchanged" in body["error"] and "social_worker" in body["error"]
+    after = client.get(f"/api/v1/plans/{plan_id}/sessions", headers=rota).get_json()["items"]
+    assert after == before
+    assert client.get(f"/api/v1/plans/{plan_id}/problem", headers=rota).get_json() == problem
+    assert client.post(f"/api/v1/plans/{plan_id}/publish", headers=rota).status_code == 200

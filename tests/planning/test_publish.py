@@ -217,3 +217,24 @@ def test_publishing_a_team_plan_leaves_other_sessions_alone(
     assert db.session.get(Plan, first.id).status == PlanStatus.PUBLISHED  # another scope
     assert attendee not in {a.person_id for s in after.values() if s.team_id and s.slot == team_w1.slot
                             and s.status == RosterStatus.CONFIRMED for a in s.attendances}
+
+
+def test_sessions_of_a_role_that_ended_are_cancelled_on_the_next_publish(
+        small: Small, solve_plan: Callable[..., Plan]) -> None:
+    from sel_time.models import RoleAssignment
+
+    first = solve_plan()
+    publish(first.id, CLI_ACTOR)
+    db.session.commit()
+    # Ben steps down before the horizon starts.
+    db.session.get(RoleAssignment, small.ben_assignment).end_date = first.start_date.replace(day=1)
+    db.session.commit()
+    second = solve_plan()
+    assert not any(s.assignment_id == small.ben_assignment for s in second.sessions)
+    # His old sessions are neither asked to be kept nor block the slots and cover they held.
+    assert not any(e.get("person") == f"p{small.ben}" for e in second.problem["previous"])
+    report = publish(second.id, CLI_ACTOR)
+    db.session.commit()
+    live = [s for s in by_owner_slot().values() if s.status == RosterStatus.CONFIRMED]
+    assert not any(s.assignment_id == small.ben_assignment for s in live)
+    assert report.cancelled >= 2

@@ -213,13 +213,13 @@ def test_fixed_team_meetings_occupy_their_attendees(make_problem):
 
 def test_refining_with_team_meetings_held_keeps_a_valid_better_plan():
     from solver.explain import build_solution
-    from solver.solve import _Part, _refine
+    from solver.solve import _refine
 
     problem = parse_problem(random_problem(8, people=14, days=10, teams=3))
     start = greedy(problem)
-    part = _Part(start, 0, 0, "feasible", "greedy", True, 0.0)
     opts = SolveOptions(workers=1, chunk=40)
-    plan = _refine(problem, Scope.whole(problem), part, opts, 5.0, time.monotonic() + 10, "t")
+    hints = [("greedy", start)]
+    plan, _ = _refine(problem, Scope.whole(problem), hints, opts, 5.0, time.monotonic() + 10, "t")
     assert plan.meetings == start.meetings  # held as they were
     assert evaluate(problem, plan).objective <= evaluate(problem, start).objective
     sol = solution_to_dict(build_solution(problem, plan, "feasible", None, 0.0, {}))

@@ -1,0 +1,136 @@
+"""Each role's main journey in headless Chromium, with a screenshot of every page."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from .conftest import shot, sign_in
+
+BAD_CSV = (
+    "email,name,profession,band,organisation\n"
+    "new.person1@nhs.net,New Person One,nurse,7,KCH\n"
+    "not-an-email,New Person Two,nurse,7,KCH\n"
+)
+
+
+def test_rota_manager_imports_plans_pins_and_publishes(live_server: dict[str, Any], page: Any, tmp_path: Any) -> None:
+    sign_in(page, live_server, "rota_manager")
+    assert "Protected time this quarter" in page.content()
+    shot(page, "rota-manager-dashboard")
+
+    page.goto(live_server["url"] + "/manage/import")
+    csv = tmp_path / "people.csv"
+    csv.write_text(BAD_CSV)
+    page.set_input_files("#file", str(csv))
+    page.click("button:has-text('Upload and check')")
+    errors = page.locator("#import-errors")
+    errors.wait_for()
+    assert "3" in errors.inner_text() and "email" in errors.inner_text()  # row 3, the bad email
+    assert page.locator(".nhsuk-error-summary").is_visible()
+    shot(page, "rota-manager-import-errors")
+    with live_server["app"].app_context():
+        from sel_time.extensions import db
+        from sel_time.models import Person
+        assert db.session.scalar(sa.select(Person).where(Person.email == "new.person1@nhs.net")) is None
+
+    page.goto(live_server["url"] + "/manage/plans")
+    page.fill("#start", live_server["start"].isoformat())
+    page.fill("#weeks", "4")
+    page.fill("#time_limit", "8")
+    page.click("button:has-text('Generate plan')")
+    page.wait_for_url(re.compile(r"/manage/plans/\d+$"))
+    progress = page.locator("#progress-bar")
+    progress.wait_for(state="visible")
+    shot(page, "rota-manager-plan-progress")
+    page.locator("#plan-grid").wait_for(timeout=90000)
+    shot(page, "rota-manager-plan-grid")
+    assert "draft" in page.locator("#plan-status").inner_text()
+
+    page.locator("#plan-grid td.sel-grid__cell--session a").first.click()
+    page.click("#pin-toggle")
+    page.wait_for_load_state("networkidle")
+    assert "Pinned" in page.locator("#pinned-state").inner_text()
+    shot(page, "rota-manager-session-pinned")
+    page.go_back()
+    page.go_back()
+    page.reload()
+    page.click("#publish")
+    page.wait_for_load_state("networkidle")
+    assert "published" in page.locator("#plan-status").inner_text()
+    shot(page, "rota-manager-published")
+
+
+def test_leader_subscribes_and_records_a_session(live_server: dict[str, Any], page: Any) -> None:
+    import urllib.request
+
+    from icalendar import Calendar
+
+    app = live_server["app"]
+    with app.app_context():
+        from sel_time.clock import now_utc
+        from sel_time.extensions import db
+        from sel_time.models import Attendance, ProtectedSession, RosterStatus, User, UserRole
+
+        leader = db.session.scalar(sa.select(User).where(User.role == UserRole.LEADER))
+        assignment = leader.person.assignments[0]
+        start = (now_utc() - timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+        past = ProtectedSession(uid="past-session-1@sel-time", person_id=leader.person_id, assignment_id=assignment.id,
+                                slot=f"{start.date().isoformat()}/AM", start_at=start, end_at=start + timedelta(hours=4),
+                                status=RosterStatus.CONFIRMED, sequence=0, published_at=now_utc(), last_modified=now_utc())
+        past.attendances.append(Attendance(person_id=leader.person_id, cost_pence=16400))
+        db.session.add(past)
+        db.session.commit()
+        att_id = past.attendances[0].id
+
+    sign_in(page, live_server, "leader")
+    assert "My protected time" in page.content()
+    shot(page, "leader-my-time")
+    page.goto(live_server["url"] + "/me/subscribe")
+    page.click("#make-link")
+    page.locator("#feed-links").wait_for()
+    https = page.locator("#feed-url").input_value()
+    webcal = page.locator("#webcal").get_attribute("href")
+    assert https.startswith("http://127.0.0.1") and https.endswith(".ics")
+    assert webcal.startswith("webcal://")
+    shot(page, "leader-subscribe")
+    with urllib.request.urlopen(https) as response:  # noqa: S310 (loopback)
+        assert response.headers["Content-Type"].startswith("text/calendar")
+        cal = Calendar.from_ical(response.read())
+    assert any(str(e.get("UID")) == "past-session-1@sel-time" for e in cal.walk("VEVENT"))
+
+    page.goto(live_server["url"] + "/me#past")
+    page.select_option(f"#outcome-{att_id}", "partial")
+    page.fill(f"#percent-{att_id}", "50")
+    page.locator(f"form[action$='/me/attendances/{att_id}'] button").click()
+    page.wait_for_load_state("networkidle")
+    assert "Recorded" in page.content()
+    shot(page, "leader-recorded")
+    with app.app_context():
+        from sel_time.extensions import db
+        from sel_time.models import Attendance
+
+        att = db.session.get(Attendance, att_id)
+        assert att.outcome.value == "partial" and att.fraction_taken == 0.5
+
+
+def test_finance_sees_the_chart_and_downloads_xlsx(live_server: dict[str, Any], page: Any) -> None:
+    from openpyxl import load_workbook
+
+    sign_in(page, live_server, "finance")
+    page.goto(live_server["url"] + "/finance")
+    chart = page.locator("#chart-month")
+    chart.wait_for()
+    assert chart.is_visible()
+    shot(page, "finance-dashboard")
+    with page.expect_download() as info:
+        page.click("#download-xlsx")
+    with open(info.value.path(), "rb") as fh:
+        data = fh.read()
+    wb = load_workbook(io.BytesIO(data))
+    assert "Organisation" in wb.sheetnames
+    page.goto(live_server["url"] + "/finance/whatif")
+    shot(page, "finance-whatif")

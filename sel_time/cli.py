@@ -128,7 +128,8 @@ def demo_command(start: Any) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--kind", type=click.Choice(["people", "roles", "assignments", "leave", "teams"]),
               default=None, help="what a CSV file holds (default: from its name or header)")
-def import_command(path: str, kind: str | None) -> None:
+@click.option("--dry-run", is_flag=True, help="check every row, write nothing")
+def import_command(path: str, kind: str | None, dry_run: bool) -> None:
     """Import staff, roles, assignments, leave or teams from CSV or XLSX (all rows or none)."""
     from pathlib import Path
 
@@ -136,7 +137,7 @@ def import_command(path: str, kind: str | None) -> None:
     from .services.audit import CLI_ACTOR
 
     data = Path(path).read_bytes()
-    report = import_file(data, Path(path).name, CLI_ACTOR, kind=kind)
+    report = import_file(data, Path(path).name, CLI_ACTOR, kind=kind, dry_run=dry_run)
     click.echo(report.summary())
 
 

@@ -33,10 +33,18 @@ def _enable_sqlite_foreign_keys() -> None:
     @event.listens_for(Engine, "connect")
     def _on_connect(dbapi_connection, connection_record):  # type: ignore[no-untyped-def]
         if isinstance(dbapi_connection, sqlite3.Connection):
+            # Let SQLAlchemy emit BEGIN itself (below): with the driver's own transaction
+            # handling, releasing the outermost SAVEPOINT would commit at once.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+    @event.listens_for(Engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")
 
 
 _enable_sqlite_foreign_keys()

@@ -139,7 +139,7 @@ def cost_lines(first: date | None = None, last: date | None = None,
             "year": financial_year(day),
         }
         out.append(CostLine(att.id, day, hours, att.cost_pence,
-                            round(att.cost_pence * fraction), hours * fraction, keys))
+                            _round_half_up(att.cost_pence * fraction), hours * fraction, keys))
     return out
 
 

@@ -23,8 +23,8 @@ from .models import (
     UserRole,
 )
 
-Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_.-]*$",
-                            description="stable lowercase key: letters, digits, - _ .")]
+Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                            description="stable key: letters, digits, - _ .")]
 OrgCode = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$",
                                description="stable lowercase key: letters, digits, - _ .")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]

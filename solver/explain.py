@@ -72,7 +72,7 @@ def _commitment_reason(
     avail = problem.available_idx[c.person]
     slots = [s for s in range(lo, hi) if s in avail]
     when = f"from {_d(win.start)} to {_d(win.end)}"
-    label = f"{c.label} ({person.label})" if c.name else person.label
+    label = f"{person.label} ({c.label})" if c.name else person.label
     if len(slots) < wc.required:
         runs = _unavailable_days(problem, avail, lo, hi)
         off = f" (not available {', '.join(runs)})" if runs else ""

@@ -247,6 +247,23 @@ def _solve_scope(
     return _Part(plan, value, bound, status, best_name, fallback, build_seconds)
 
 
+def _restrict(problem: Problem, plan: Plan, scope: Scope) -> Plan:
+    """The part of a plan inside a scope (its slots, its people, their teams)."""
+    people = scope.people
+    return Plan(
+        {
+            (p, s): c
+            for (p, s), c in plan.sessions.items()
+            if scope.has_slot(s) and (people is None or p in people)
+        },
+        {
+            (t, s): att
+            for (t, s), att in plan.meetings.items()
+            if scope.has_slot(s) and (people is None or problem.team[t].members[0] in people)
+        },
+    )
+
+
 def _refine(
     problem: Problem,
     scope: Scope,
@@ -263,11 +280,7 @@ def _refine(
     building models."""
     people = scope.people
     source = hints[-1][1]
-    fixed = {
-        (t, s): att
-        for (t, s), att in source.meetings.items()
-        if scope.has_slot(s) and (people is None or problem.team[t].members[0] in people)
-    }
+    fixed = _restrict(problem, source, scope).meetings
     sub_blocks = [
         (max(lo, scope.lo), min(hi, scope.hi))
         for lo, hi in blocks(problem, teams=False)
@@ -288,6 +301,10 @@ def _refine(
             spent = time.monotonic() - t_start
             share = max(0.0, seconds - spent) * max(1, size) / max(1, total)
             total -= max(1, size)
+        if left < 0.5 or (options.workers > 1 and share < 0.05):
+            # Out of time: this piece keeps the held plan's sessions.
+            plan.sessions.update(_restrict(problem, source, sub).sessions)
+            continue
         done = _solve_scope(problem, sub, hints, options, share, left, f"{label}.{j + 1}")
         if done is not None:
             plan.sessions.update(done.plan.sessions)
@@ -332,6 +349,13 @@ def _solve_cp_sat(
         label = f"part {k + 1}/{len(parts)}"
         t_part = time.monotonic()
         part_hints = named
+        if options.workers > 1 and share < size / 50000:
+            # Out of time (a slow machine): the part keeps its better hint as it is.
+            log.info("%s: %.1fs left, keeping the hint", label, share)
+            all_optimal = False
+            bound += _trivial_bound(problem, scope)
+            plan.update(_restrict(problem, named[-1][1], scope))
+            continue
         if big:
             # First a quick better plan from the part's pieces with team meetings held,
             # then the whole part from it (to close it, or at least to prove a bound).

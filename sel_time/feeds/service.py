@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -122,18 +123,25 @@ def resolve_token(token: str) -> tuple[FeedKind, int]:
     """The feed a token opens, or NotFound, the same for unknown, revoked and no-longer-member."""
     if not TOKEN_RE.match(token):
         raise NotFound("No such feed")
-    row = db.session.scalar(sa.select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
+    row = db.session.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)}).first()
     if row is None or row.revoked_at is not None or not _still_allowed(row):
         raise NotFound("No such feed")
     return row.kind, row.target_id
 
 
-def _still_allowed(row: FeedToken) -> bool:
+# The token and its holder in one statement built once: this is on every feed request.
+_TOKEN_LOOKUP = (
+    sa.select(FeedToken.kind, FeedToken.target_id, FeedToken.revoked_at,
+              FeedToken.holder_person_id, User.id.label("user_id"), User.active, User.role)
+    .outerjoin(User, User.id == FeedToken.holder_user_id)
+    .where(FeedToken.token_hash == sa.bindparam("token_hash")))
+
+
+def _still_allowed(row: sa.Row[Any]) -> bool:
     """Team and department feeds re-check membership on every fetch."""
-    user = db.session.get(User, row.holder_user_id) if row.holder_user_id else None
-    if user is not None and not user.active:
+    if row.user_id is not None and not row.active:
         return False
-    if user is not None and user.role in (UserRole.ADMIN, UserRole.ROTA_MANAGER):
+    if row.user_id is not None and row.role in (UserRole.ADMIN, UserRole.ROTA_MANAGER):
         return True
     if row.kind == FeedKind.PERSON:
         return row.holder_person_id == row.target_id
@@ -254,15 +262,20 @@ class RenderedFeed:
     etag: str
 
 
+_CACHED = sa.select(FeedCache.body, FeedCache.etag, FeedCache.stale, FeedCache.rendered_at).where(
+    FeedCache.kind == sa.bindparam("kind"), FeedCache.target_id == sa.bindparam("target_id"))
+
+
 def get_feed(kind: FeedKind, target_id: int, *, now: datetime | None = None,
              sessions: Callable[[], list[ProtectedSession]] | None = None) -> RenderedFeed:
     """The feed's bytes, from the cache while it is fresh, else rendered and cached
     (``sessions``, if given, supplies its sessions already loaded)."""
     now = now or now_utc()
+    cached = db.session.execute(_CACHED, {"kind": kind, "target_id": target_id}).first()
+    if (cached is not None and not cached.stale and cached.body is not None and cached.etag
+            and cached.rendered_at is not None and cached.rendered_at > now - CACHE_MAX_AGE):
+        return RenderedFeed(cached.body, cached.etag)
     row = db.session.get(FeedCache, (kind, target_id))
-    if (row is not None and not row.stale and row.body is not None and row.etag
-            and row.rendered_at is not None and row.rendered_at > now - CACHE_MAX_AGE):
-        return RenderedFeed(row.body, row.etag)
     body = render_feed(build_calendar(kind, target_id, now, sessions() if sessions else None))
     etag = etag_for(body)
     if row is None:

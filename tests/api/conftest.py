@@ -138,5 +138,8 @@ def _sqlite_without_fsync(app: Any) -> None:
     """Test databases need no durability: skip SQLite's fsync on each commit (the API tests
     commit after every request, and fsync dominates their run time on a busy disk)."""
     if db.engine.dialect.name == "sqlite":
-        with db.engine.connect() as conn:  # the pool hands this connection to the session next
-            conn.exec_driver_sql("PRAGMA synchronous=OFF")
+        raw = db.engine.raw_connection()  # outside SQLAlchemy's transaction; the pool reuses it
+        try:
+            raw.driver_connection.execute("PRAGMA synchronous=OFF")
+        finally:
+            raw.close()

@@ -12,7 +12,7 @@ from solver_factories import random_problem
 from solver import SolveOptions, check, parse_problem, solution_to_dict, solve
 
 SETTINGS = settings(
-    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

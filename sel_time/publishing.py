@@ -153,26 +153,13 @@ def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -
         for ps in news:
             revived = cancelled_by_key.get((owner, ps.slot))
             if olds:  # the same person's or team's session, moved to another slot
-                old = olds.pop(0)
-                old.slot, old.start_at, old.end_at = ps.slot, ps.start_at, ps.end_at
-                old.sequence += 1
-                old.last_modified = now
-                old.plan_id = plan.id
-                old.attendances.clear()
-                db.session.flush()
-                _sync_attendance(old, ps, now, fresh=True)
+                _reuse(olds.pop(0), ps, plan.id, now)
                 report.moved += 1
-                _touch(report, old)
+                _touch(report, ps)
             elif revived is not None:  # back in a slot it was removed from
-                revived.status = RosterStatus.CONFIRMED
-                revived.sequence += 1
-                revived.last_modified = now
-                revived.plan_id = plan.id
-                revived.attendances.clear()
-                db.session.flush()
-                _sync_attendance(revived, ps, now, fresh=True)
+                _reuse(revived, ps, plan.id, now)
                 report.added += 1
-                _touch(report, revived)
+                _touch(report, ps)
             else:
                 session = ProtectedSession(
                     uid=_free_uid(owner, ps.slot, taken_uids), person_id=ps.person_id,
@@ -208,10 +195,23 @@ def _free_uid(owner: Owner, slot: str, taken: set[str]) -> str:
         n += 1
 
 
-def _touch(report: PublishReport, s: ProtectedSession) -> None:
+def _reuse(session: ProtectedSession, ps: PlanSession, plan_id: int, now: datetime) -> None:
+    """Give an existing session (moved, or cancelled earlier) the plan session's slot and
+    attendees; its identity stays and its sequence rises."""
+    session.slot, session.start_at, session.end_at = ps.slot, ps.start_at, ps.end_at
+    session.status = RosterStatus.CONFIRMED
+    session.sequence += 1
+    session.last_modified = now
+    session.plan_id = plan_id
+    session.attendances.clear()
+    db.session.flush()
+    _sync_attendance(session, ps, now, fresh=True)
+
+
+def _touch(report: PublishReport, s: ProtectedSession | PlanSession) -> None:
     if s.team_id is not None:
         report.teams.add(s.team_id)
-    for a in s.attendances:
+    for a in (s.attendances if isinstance(s, ProtectedSession) else s.attendees):
         report.people.add(a.person_id)
     if s.person_id is not None:
         report.people.add(s.person_id)

@@ -92,7 +92,7 @@ def _band_at_least(band: str | None, minimum: str) -> bool:
     return b in BANDS and m in BANDS and BANDS.index(b) >= BANDS.index(m)
 
 
-def _matching_people(f: PeopleFilter) -> list[Person]:
+def _matching_people(f: PeopleFilter, field: str = "people") -> list[Person]:
     q = sa.select(Person).where(Person.active.is_(True)).order_by(Person.id)
     if f.profession is not None:
         q = q.where(Person.profession == f.profession)
@@ -103,7 +103,7 @@ def _matching_people(f: PeopleFilter) -> list[Person]:
     people = list(db.session.scalars(q))
     if f.min_band:
         if f.min_band.strip().lower().removeprefix("band").strip() not in BANDS:
-            raise ValidationError("Unknown band", [FieldError("new_entitlements.people.min_band", f'"{f.min_band}" is not an AfC band')])
+            raise ValidationError("Unknown band", [FieldError(f"{field}.min_band", f'"{f.min_band}" is not an AfC band')])
         people = [p for p in people if _band_at_least(p.band, f.min_band)]
     return people
 
@@ -147,7 +147,7 @@ def _apply(req: WhatIfRequest) -> dict[str, int]:
     host = db.session.scalar(sa.select(Organisation).where(Organisation.kind == OrgKind.ICB)) or \
         db.session.scalar(sa.select(Organisation).order_by(Organisation.id))
     for i, ent in enumerate(req.new_entitlements):
-        people = _matching_people(ent.people)
+        people = _matching_people(ent.people, f"new_entitlements.{i}.people")
         if not people:
             raise ValidationError("No one matches", [FieldError(f"new_entitlements.{i}.people", "matches no one")])
         role = LeadershipRole(code=f"what-if-{i}", title=ent.title, level=RoleLevel.SYSTEM,

@@ -180,7 +180,8 @@ def _solve_scope(
     label: str,
 ) -> _Part | None:
     """Build and solve one scope from the best of `hints`; never worse than that hint.
-    None when the scope has no decision to make."""
+    None when the scope has no decision to make. `seconds` (and `wall_left`) include
+    building the model."""
     t_build = time.monotonic()
     built = build(problem, scope)
     build_seconds = time.monotonic() - t_build
@@ -205,11 +206,13 @@ def _solve_scope(
     solver = cp_model.CpSolver()
     prm = solver.parameters
     _tune(prm, options)
-    if options.workers == 1:
+    elapsed = time.monotonic() - t_build
+    wall_left -= elapsed
+    if options.workers == 1:  # deterministic budget; the wall clock only as a safety net
         prm.max_deterministic_time = max(0.01, seconds)
         prm.max_time_in_seconds = max(0.05, wall_left)
     else:
-        prm.max_time_in_seconds = max(0.05, min(seconds, wall_left))
+        prm.max_time_in_seconds = max(0.05, min(seconds - elapsed, wall_left))
     t_solve = time.monotonic()
     code = solver.solve(model)
     status = status_name(code)

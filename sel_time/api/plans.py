@@ -35,6 +35,22 @@ def get_plan(ident: str) -> Plan:
     return plan
 
 
+def _solve(plan_id: int, pins: list[dict[str, str]] | None = None) -> Plan:
+    """Commit the queued plan, then solve it in a worker thread (or, with the
+    PLAN_SYNCHRONOUS setting used by tests, here and now); return the plan as it stands."""
+    db.session.commit()
+    if current_app.config.get("PLAN_SYNCHRONOUS"):
+        try:
+            planning.run_plan(plan_id, pins=pins)
+        except Exception:  # the failure is recorded on the plan
+            pass
+    else:
+        planning.start_in_background(current_app._get_current_object(), plan_id, pins)  # type: ignore[attr-defined]
+    plan = db.session.get(Plan, plan_id)
+    assert plan is not None
+    return plan
+
+
 @bp.post("/plans")
 @transactional
 def create_plan() -> tuple[Response, int, dict[str, str]]:
@@ -42,15 +58,7 @@ def create_plan() -> tuple[Response, int, dict[str, str]]:
     data = parse(s.PlanRequest, _json_body())
     plan = planning.request_plan(data["start"], data["weeks"], data["scope"], data["time_limit"],
                                  Actor.for_user(user))
-    db.session.commit()
-    if not current_app.config.get("PLAN_SYNCHRONOUS"):
-        planning.start_in_background(current_app._get_current_object(), plan.id)  # type: ignore[attr-defined]
-    else:
-        try:
-            planning.run_plan(plan.id)
-        except Exception:
-            pass
-        plan = db.session.get(Plan, plan.id)  # type: ignore[assignment]
+    plan = _solve(plan.id)
     return (jsonify(planning.plan_summary(plan)), 202,
             {"Location": url_for("api.show_plan", ident=plan.id)})
 
@@ -124,15 +132,7 @@ def resolve(ident: str) -> tuple[Response, int]:
     user = require_user(MANAGE)
     data = parse(s.ResolveRequest, request.get_json(silent=True) or {})
     plan, pins = planning.resolve_plan(get_plan(ident).id, Actor.for_user(user), data.get("time_limit"))
-    db.session.commit()
-    if not current_app.config.get("PLAN_SYNCHRONOUS"):
-        planning.start_in_background(current_app._get_current_object(), plan.id, pins)  # type: ignore[attr-defined]
-    else:
-        try:
-            planning.run_plan(plan.id, pins=pins)
-        except Exception:
-            pass
-        plan = db.session.get(Plan, plan.id)  # type: ignore[assignment]
+    plan = _solve(plan.id, pins)
     return jsonify(planning.plan_summary(plan)), 202
 
 

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, Response, abort, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
+from ..api import transactional
 from ..extensions import db
 from ..models import User, UserRole
 
@@ -32,19 +33,15 @@ def roles_required(*roles: UserRole) -> Callable[[F], F]:
     """Signed in, with one of ``roles`` (403 otherwise); one transaction per request."""
 
     def decorate(view: F) -> F:
+        inner = transactional(view)
+
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
             if roles and current_user.role not in roles:
                 abort(403)
-            try:
-                result = view(*args, **kwargs)
-                db.session.commit()
-                return result
-            except BaseException:
-                db.session.rollback()
-                raise
+            return inner(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
 

@@ -148,3 +148,37 @@ def test_the_whatif_command_reads_a_scenario_file(
     scenario.write_text(json.dumps({"start": START, "colour": "blue"}))
     result = runner.invoke(args=["sel-time", "whatif", str(scenario)])
     assert result.exit_code == 2 and "colour" in result.output
+
+
+def test_no_lock_is_held_while_the_solver_runs(
+        directory: Any, client: FlaskClient, login_as: Callable[..., dict[str, str]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox writes (rates, roles) and rolls back; while the two solves run (up to ten
+    minutes each) another process must still be able to write, e.g. a leader recording a
+    session through their calendar link. On SQLite the sandbox's write lock lasts until the
+    transaction ends, so the transaction must end before the solver starts."""
+    from sel_time import whatif
+
+    solve, writes = whatif._solve, []
+
+    def solve_while_someone_writes(problem: dict[str, Any], time_limit: float) -> Any:
+        with db.engine.connect() as other:
+            if db.engine.dialect.name == "sqlite":
+                other.exec_driver_sql("PRAGMA busy_timeout=200")
+            else:
+                other.exec_driver_sql("SET lock_timeout = '1s'")
+            try:
+                other.execute(sa.update(RateCardEntry).values(label=RateCardEntry.label))
+                other.commit()
+                writes.append("ok")
+            except sa.exc.OperationalError as exc:
+                writes.append(str(exc.orig))
+        return solve(problem, time_limit)
+
+    monkeypatch.setattr(whatif, "_solve", solve_while_someone_writes)
+    r = post(client, login_as("finance"), {"start": "2026-12-28", "weeks": 2, "time_limit": 1,
+                                           "rate_change_percent": 4})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert writes == ["ok", "ok"]
+    # 4 % on every rate: Ada 4 × 48000, Bea 16400+17200 (×2 with the team), Cal 4 × 21000, ...
+    assert r.get_json()["delta"]["backfill_cost"] == pytest.approx(3768.00 * 0.04, abs=0.05)

@@ -59,6 +59,7 @@ def next_monday(today: date) -> date:
 def build_demo(db_path: Path, weeks: int, time_limit: float) -> dict[str, Any]:
     """Load the demo, plan and publish; return what the later steps need."""
     import sqlalchemy as sa
+    from flask_migrate import upgrade
 
     from config import DevelopmentConfig
     from sel_time import create_app
@@ -75,7 +76,7 @@ def build_demo(db_path: Path, weeks: int, time_limit: float) -> dict[str, Any]:
     app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}")
     out: dict[str, Any] = {}
     with app.app_context():
-        db.create_all()
+        upgrade()  # the schema as production has it (so /health reads its revision)
         start = next_monday(today_london())
         load_demo(db.session, start=start)
         db.session.commit()

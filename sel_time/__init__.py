@@ -43,12 +43,36 @@ def create_app(config_class: type | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)
     init_web(app)
-    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "sel_time"):
-        logging.getLogger(name).addFilter(RedactFeedTokens())
+    # A logger's filter does not see records its children pass up, so every sel_time.* logger
+    # (sel_time.api.errors logs the request path of an unhandled error) gets one, as do the
+    # root logger's handlers, which every propagated record reaches.
+    redact = RedactFeedTokens()
+    names = {"werkzeug", "gunicorn.access", "gunicorn.error", "flask.app", "sel_time"}
+    names |= {n for n in logging.root.manager.loggerDict if n.startswith("sel_time.")}
+    for logger in [logging.getLogger(n) for n in sorted(names)] + [logging.root]:
+        if not any(isinstance(f, RedactFeedTokens) for f in logger.filters):
+            logger.addFilter(redact)
+    for handler in logging.root.handlers:
+        if not any(isinstance(f, RedactFeedTokens) for f in handler.filters):
+            handler.addFilter(redact)
     app.register_blueprint(health_bp)
     register_error_handlers(app)
+    app.url_value_preprocessor(_ids_in_range)
     app.cli.add_command(cli)
     return app
+
+
+MAX_ID = 2**31 - 1
+
+
+def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """An ``<int:...>`` in any route above 2**31 - 1 names no record (ids are 32-bit on
+    PostgreSQL): 404 before the view runs, rather than a 500 when SQLite cannot bind it."""
+    from .errors import NotFound
+
+    for name, value in (values or {}).items():
+        if isinstance(value, int) and value > MAX_ID:
+            raise NotFound(f"No record with {name} {value}")
 
 
 def _configure_logging(app: Flask) -> None:

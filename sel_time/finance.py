@@ -13,18 +13,19 @@ import io
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from .clock import LONDON, today_london
+from .clock import LONDON, UTC, today_london
 from .errors import FieldError, ValidationError
 from .extensions import db
 from .models import (
     Attendance,
+    Department,
     LeadershipRole,
     Organisation,
     Person,
@@ -102,7 +103,8 @@ def cost_lines(first: date | None = None, last: date | None = None,
          .join(ProtectedSession, Attendance.session_id == ProtectedSession.id)
          .where(ProtectedSession.status == RosterStatus.CONFIRMED)
          .options(selectinload(Attendance.person).selectinload(Person.organisation),
-                  selectinload(Attendance.person).selectinload(Person.department),
+                  selectinload(Attendance.person).selectinload(Person.department)
+                  .selectinload(Department.organisation),
                   selectinload(Attendance.session).selectinload(ProtectedSession.assignment)
                   .selectinload(RoleAssignment.role),
                   selectinload(Attendance.session).selectinload(ProtectedSession.team)
@@ -113,6 +115,11 @@ def cost_lines(first: date | None = None, last: date | None = None,
         if org is None:
             raise ValidationError("Unknown organisation", [FieldError("organisation", f"no organisation {organisation}")])
         q = q.join(Person, Attendance.person_id == Person.id).where(Person.organisation_id == org.id)
+    # Narrow in the database with a day's slack either side (the day is London's, below).
+    if first:
+        q = q.where(ProtectedSession.start_at >= datetime.combine(first - timedelta(days=1), time(), UTC))
+    if last:
+        q = q.where(ProtectedSession.start_at < datetime.combine(last + timedelta(days=2), time(), UTC))
     out = []
     for att in db.session.scalars(q):
         s = att.session
@@ -127,7 +134,9 @@ def cost_lines(first: date | None = None, last: date | None = None,
                        (s.team.budget_code or (role.budget_code if role else None)) if s.team else None)
         keys = {
             "organisation": person.organisation.name,
-            "department": person.department.name if person.department else UNASSIGNED,
+            # Qualified by its organisation: every council has an "Adult Social Care".
+            "department": (f"{person.department.name}, {person.department.organisation.name}"
+                           if person.department else UNASSIGNED),
             "profession": person.profession.value.replace("_", " "),
             "staff_group": person.staff_group,
             "role": (s.assignment.role.title if s.assignment else
@@ -175,10 +184,14 @@ def budget_lines(first: date, last: date, organisation: str | None = None) -> li
         owners.append((r.annual_budget_pence or 0, {"organisation": r.host_organisation.name, "role": r.title,
                                                     "team": INDIVIDUAL, "budget_code": r.budget_code or UNASSIGNED}))
     if not organisation:
-        for t in db.session.scalars(sa.select(Team).where(Team.annual_budget_pence.is_not(None))):
-            owners.append((t.annual_budget_pence or 0, {"organisation": TEAM_BUDGETS, "role": f"Team: {t.name}",
-                                                        "team": t.name,
-                                                        "budget_code": t.budget_code or UNASSIGNED}))
+        for t in db.session.scalars(sa.select(Team).where(Team.annual_budget_pence.is_not(None))
+                                    .options(selectinload(Team.funding_role))):
+            # Keyed as cost_lines keys the team's sessions, so that they share a row.
+            funder = t.funding_role
+            owners.append((t.annual_budget_pence or 0, {
+                "organisation": TEAM_BUDGETS, "role": funder.title if funder else f"Team: {t.name}",
+                "team": t.name,
+                "budget_code": t.budget_code or (funder.budget_code if funder else None) or UNASSIGNED}))
     day = first
     while day <= last:
         month_end = (date(day.year + (day.month == 12), day.month % 12 + 1, 1) - timedelta(days=1))
@@ -251,9 +264,10 @@ BUDGET_KEYS = {"organisation", "role", "team", "budget_code", "month", "quarter"
 
 
 def summarise(by: Sequence[str], first: date | None = None, last: date | None = None,
-              organisation: str | None = None) -> Summary:
-    """Planned, delivered and budget side by side for each group of ``by``."""
-    lines = cost_lines(first, last, organisation)
+              organisation: str | None = None, *, lines: list[CostLine] | None = None) -> Summary:
+    """Planned, delivered and budget side by side for each group of ``by`` (``lines``: the
+    period's cost lines, when the caller has them already)."""
+    lines = cost_lines(first, last, organisation) if lines is None else lines
     if first is None or last is None:
         days = [ln.day for ln in lines]
         first = first or (min(days) if days else today_london())
@@ -321,8 +335,14 @@ def to_csv(s: Summary) -> str:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([GROUPINGS[g] for g in s.by] + [HEADINGS[c] for c in COLUMNS])
     for row in [*s.as_dicts(), {**{g: "Total" if i == 0 else "" for i, g in enumerate(s.by)}, **row_dict([], s.total)}]:
-        writer.writerow([row.get(g, "") for g in s.by] + [_csv_value(row[c], c) for c in COLUMNS])
+        writer.writerow([_csv_text(row.get(g, "")) for g in s.by] + [_csv_value(row[c], c) for c in COLUMNS])
     return buf.getvalue()
+
+
+def _csv_text(name: str) -> str:
+    """A name as a spreadsheet will read it: one that begins like a formula gets a leading
+    apostrophe so that opening the file cannot run it (OWASP "CSV injection")."""
+    return "'" + name if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name
 
 
 def _csv_value(value: Any, column: str) -> str:
@@ -346,8 +366,9 @@ def to_xlsx(by: Sequence[str], first: date | None, last: date | None, organisati
     if len(by) > 1:
         sheets.append(list(by))
     period_first, period_last = first, last
+    lines = cost_lines(first, last, organisation)  # once for every sheet
     for grouping in sheets:
-        s = summarise(grouping, period_first, period_last, organisation)
+        s = summarise(grouping, period_first, period_last, organisation, lines=lines)
         period_first, period_last = s.first, s.last
         title = " × ".join(GROUPINGS[g] for g in grouping)[:31]
         ws = wb.create_sheet(title)
@@ -357,6 +378,8 @@ def to_xlsx(by: Sequence[str], first: date | None, last: date | None, organisati
         data = s.as_dicts()
         for row in data:
             ws.append([row[g] for g in grouping] + [row[c] for c in COLUMNS])
+            for cell in ws[ws.max_row][:len(grouping)]:
+                cell.data_type = "s"  # a name like "=SUM(...)" is text, not a formula
         total = row_dict([], s.total)
         ws.append(["Total"] + [""] * (len(grouping) - 1) + [total[c] for c in COLUMNS])
         for cell in ws[ws.max_row]:

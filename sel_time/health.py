@@ -56,4 +56,8 @@ def _refresh_summary() -> dict[str, Any]:
 @bp.get("/health")
 def health() -> Any:
     body, status = health_report()
-    return jsonify(body), status
+    response = jsonify(body)
+    response.status_code = status
+    if status == 503:  # the database is away: say when to ask again, as the API's 503s do
+        response.headers["Retry-After"] = "5"
+    return response

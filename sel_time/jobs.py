@@ -92,6 +92,9 @@ def job_lock(name: str, *, wait: float = 0.0, lease: timedelta = timedelta(hours
                 conn.close()
         return
     me = holder_id()
+    # SQLite lets a writer commit only when no reader holds a transaction open, this process's
+    # own session included: end its read before the lease (on another connection) is written.
+    db.session.rollback()
     while True:
         holder = _take_lease(engine, name, me, lease)
         if holder == me:
@@ -102,6 +105,7 @@ def job_lock(name: str, *, wait: float = 0.0, lease: timedelta = timedelta(hours
     try:
         yield
     finally:
+        db.session.rollback()  # likewise; the refresh has committed its work (or must not)
         with engine.begin() as conn:
             conn.execute(sa.delete(Lease).where(Lease.name == name, Lease.holder == me))
 
@@ -305,7 +309,9 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
             continue
         db.session.commit()
         try:
-            plan = run_plan(plan.id, progress=solving, frozen_until=frozen_until)
+            # the scopes planned before this one are not published yet: plan around their drafts
+            plan = run_plan(plan.id, progress=solving, frozen_until=frozen_until,
+                            drafts=[d.id for d in drafts])
         except Exception as exc:
             stats["skipped"].append(f"{scope}: {exc}")
             continue

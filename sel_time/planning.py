@@ -46,6 +46,7 @@ from .scheduling import (
     slot_times,
     team_key,
 )
+from .jobs import _holder_is_dead, holder_id
 from .services.audit import Actor, record
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def request_plan(start: date, weeks: int, scope_text: str | None, time_limit: fl
         raise Conflict(f"Plan {running.id} is already solving for {scope}; wait for it to finish",
                        [FieldError("scope", f"plan {running.id} is running")])
     plan = Plan(scope=str(scope), active_scope=str(scope), start_date=start, weeks=weeks,
-                status=PlanStatus.QUEUED, time_limit=limit, progress=0.0,
+                status=PlanStatus.QUEUED, holder=holder_id(), time_limit=limit, progress=0.0,
                 progress_message="Waiting to start", requested_by=actor.label,
                 requested_by_id=actor.user.id if actor.user else None, created_at=now_utc(),
                 heartbeat_at=now_utc())
@@ -99,12 +100,15 @@ def request_plan(start: date, weeks: int, scope_text: str | None, time_limit: fl
 
 
 def _release_stale(scope: str) -> None:
-    """Free a scope whose solving process died (no heartbeat for STALE_AFTER beyond its time
-    limit: the solver reports progress only between parts, so one long part is silent)."""
+    """Free a scope whose solving process died: at once if that process was on this host and
+    is gone (killed outright, it never said so), else after no heartbeat for STALE_AFTER
+    beyond its time limit (the solver reports progress only between parts, so one long part
+    is silent)."""
     now = now_utc()
     for plan in db.session.scalars(sa.select(Plan).where(Plan.active_scope == scope)):
         cutoff = now - STALE_AFTER - timedelta(seconds=plan.time_limit or 0)
-        if plan.heartbeat_at is None or plan.heartbeat_at < cutoff:
+        dead = bool(plan.holder) and _holder_is_dead(plan.holder or "")
+        if dead or plan.heartbeat_at is None or plan.heartbeat_at < cutoff:
             plan.active_scope = None
             plan.status = PlanStatus.FAILED
             plan.error = "The solving process stopped without finishing"
@@ -112,7 +116,8 @@ def _release_stale(scope: str) -> None:
 
 
 def run_plan(plan_id: int, progress: Callable[[str, float], None] | None = None,
-             pins: list[dict[str, str]] | None = None, frozen_until: date | None = None) -> Plan:
+             pins: list[dict[str, str]] | None = None, frozen_until: date | None = None,
+             drafts: list[int] | None = None) -> Plan:
     """Build the problem, solve it and store the draft. Commits: once to mark it running,
     briefly for progress, once for the result (or the failure)."""
     plan = db.session.get(Plan, plan_id)
@@ -121,11 +126,12 @@ def run_plan(plan_id: int, progress: Callable[[str, float], None] | None = None,
     kept_problem = plan.problem  # a re-solve that finds no plan keeps the draft it had
     try:
         plan.status = PlanStatus.RUNNING
+        plan.holder = holder_id()
         plan.started_at = now_utc()
         plan.heartbeat_at = now_utc()
         plan.progress_message = "Building the problem"
         built = build_problem(plan.start_date, plan.weeks, Scope.parse(plan.scope),
-                              pins=pins or [], frozen_until=frozen_until)
+                              pins=pins or [], frozen_until=frozen_until, drafts=drafts or [])
         plan.problem = built.problem
         plan.warnings = built.frozen_conflicts or None
         db.session.commit()
@@ -505,6 +511,7 @@ def resolve_plan(plan_id: int, actor: Actor, time_limit: float | None = None) ->
                        [FieldError("scope", f"plan {running.id} is running")])
     pins = pins_of(plan)
     plan.status = PlanStatus.QUEUED
+    plan.holder = holder_id()
     plan.active_scope = plan.scope
     plan.progress = 0.0
     plan.progress_message = "Waiting to start"

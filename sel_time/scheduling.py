@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from .clock import UTC
 from .errors import FieldError, NotFound, ValidationError
@@ -32,6 +33,7 @@ from .models import (
     Half,
     Period,
     Person,
+    PlanSession,
     ProtectedSession,
     RateCardEntry,
     RoleAssignment,
@@ -389,12 +391,15 @@ def build_problem(
     scope: Scope,
     pins: Sequence[dict[str, str]] = (),
     frozen_until: date | None = None,
+    drafts: Sequence[int] = (),
 ) -> BuiltProblem:
     """Build a ``sel-time/problem@1`` for ``weeks`` from ``start`` (a Monday) over ``scope``.
 
     Published sessions the plan governs become ``previous``; published sessions it does not
     govern (other teams, other organisations) block their people's slots and use up their
-    departments' cover. Sessions before ``frozen_until`` are pinned as published.
+    departments' cover, and so do the sessions of ``drafts``: plans of other scopes made
+    earlier in the same nightly refresh, published together with this one. Sessions before
+    ``frozen_until`` are pinned as published.
     """
     if start.weekday() != 0:
         raise ValidationError("A horizon starts on a Monday", [FieldError("start", f"{start} is a {WEEKDAYS[start.weekday()]}")])
@@ -419,14 +424,16 @@ def build_problem(
             ProtectedSession.status == RosterStatus.CONFIRMED,
             ProtectedSession.start_at >= slots[0].start_utc if slots else sa.true(),
             ProtectedSession.start_at <= slots[-1].start_utc if slots else sa.true(),
-        )
+        ).options(selectinload(ProtectedSession.attendances))
     )) if slots else []
     # Who is away on sessions this plan does not decide, per slot.
     blocked: dict[int, set[str]] = defaultdict(set)
     external_away: dict[tuple[int, str], int] = defaultdict(int)
     previous: list[dict[str, Any]] = []
     frozen: list[tuple[dict[str, str], ProtectedSession]] = []
+    seen: set[tuple[int | None, int | None, str]] = set()  # the external sessions counted
     attendance = {s.id: [a.person_id for a in s.attendances] for s in published}
+    department_of = dict(db.session.execute(sa.select(Person.id, Person.department_id)).all()) if published else {}
     for s in published:
         if s.slot not in by_id:
             continue
@@ -439,14 +446,26 @@ def build_problem(
             if frozen_until is not None and by_id[s.slot].day < frozen_until:
                 frozen.append((entry, s))
             continue
+        seen.add((s.team_id, s.assignment_id, s.slot))
         for pid in attendance[s.id]:
             blocked[pid].add(s.slot)
-            dept = people[pid].department_id if pid in people else None
-            if dept is None:
-                other = db.session.get(Person, pid)
-                dept = other.department_id if other else None
+            dept = department_of.get(pid)
             if dept is not None:
                 external_away[(dept, s.slot)] += 1
+    pending = db.session.scalars(sa.select(PlanSession).where(
+        PlanSession.plan_id.in_(list(drafts)), PlanSession.slot.in_(list(by_id)))
+        .options(selectinload(PlanSession.attendees))).all() if drafts and by_id else []
+    if pending and not department_of:
+        department_of = dict(db.session.execute(sa.select(Person.id, Person.department_id)).all())
+    for ps in pending:  # other scopes' new sessions, unless the same session is published there
+        if (ps.team_id, ps.assignment_id, ps.slot) in seen or (
+                ps.team_id in gov.team_ids if ps.team_id is not None else ps.assignment_id in gov.assignment_ids):
+            continue
+        for pid in [ps.person_id] if ps.person_id is not None else [a.person_id for a in ps.attendees if a.attending]:
+            blocked[pid].add(ps.slot)
+            dept = department_of.get(pid)
+            if dept is not None:
+                external_away[(dept, ps.slot)] += 1
 
     missing_rates: set[str] = set()
     out_people = []

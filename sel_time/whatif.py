@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -127,16 +128,23 @@ def _solve(problem: dict[str, Any], time_limit: float) -> Outcome:
                    sol["totals"]["shortfall_sessions"], sol["status"])
 
 
+def _scaled(pence: int, percent: float) -> int:
+    """``pence`` changed by ``percent``, to the penny half-up like every other figure (not
+    ``round(float)``: £31.75 + 2 % is £32.385, so £32.39)."""
+    exact = Fraction(pence) * (1 + Fraction(str(percent)) / 100)
+    return int(exact + Fraction(1, 2))
+
+
 def _apply(req: WhatIfRequest) -> dict[str, int]:
     """Make the scenario's changes in the (sandboxed) session; say how much they touched."""
     touched = {"rates": 0, "roles": 0, "people": 0}
     if req.rate_change_percent is not None:
-        factor = 1 + req.rate_change_percent / 100
+        percent = req.rate_change_percent
         for rate in db.session.scalars(sa.select(RateCardEntry)):
-            rate.rate_pence_per_hour = round(rate.rate_pence_per_hour * factor)
+            rate.rate_pence_per_hour = _scaled(rate.rate_pence_per_hour, percent)
             touched["rates"] += 1
         for person in db.session.scalars(sa.select(Person).where(Person.backfill_rate_pence.is_not(None))):
-            person.backfill_rate_pence = round((person.backfill_rate_pence or 0) * factor)
+            person.backfill_rate_pence = _scaled(person.backfill_rate_pence or 0, percent)
     for i, change in enumerate(req.commitment_changes):
         roles = _matching_roles(change.roles)
         if not roles:
@@ -163,7 +171,11 @@ def _apply(req: WhatIfRequest) -> dict[str, int]:
 
 
 def run_whatif(req: WhatIfRequest) -> dict[str, Any]:
-    """Baseline and scenario planned the same way; the scenario's changes are rolled back."""
+    """Baseline and scenario planned the same way; the scenario's changes are rolled back.
+
+    Read-only, and it ends the session's transaction (a rollback: there is nothing to keep)
+    before solving, as ``run_plan`` commits before it solves: the sandbox's writes take
+    SQLite's write lock until the transaction ends, and the two solves may run for minutes."""
     scope = Scope.parse(req.scope)
     baseline_problem = build_problem(req.start, req.weeks, scope).problem
     sandbox = db.session.begin_nested()
@@ -172,7 +184,7 @@ def run_whatif(req: WhatIfRequest) -> dict[str, Any]:
         scenario_problem = build_problem(req.start, req.weeks, scope).problem
     finally:
         sandbox.rollback()
-    db.session.expire_all()
+    db.session.rollback()
     base = _solve(baseline_problem, req.time_limit)
     scen = _solve(scenario_problem, req.time_limit)
     return {

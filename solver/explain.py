@@ -73,6 +73,11 @@ def _commitment_reason(
     slots = [s for s in range(lo, hi) if s in avail]
     when = f"from {_d(win.start)} to {_d(win.end)}"
     label = f"{person.label} ({c.label})" if c.name else person.label
+    if hi == lo:
+        return "unavailable", (
+            f"The window {when} for {label} has no schedulable slot; "
+            f"0 of {wc.required} sessions possible"
+        )
     if len(slots) < wc.required:
         runs = _unavailable_days(problem, avail, lo, hi)
         off = f" (not available {', '.join(runs)})" if runs else ""

@@ -87,6 +87,7 @@ def _info(options: SolveOptions, method: str, n_blocks: int, **extra: object) ->
 def _trivial_bound(problem: Problem, scope: Scope | None = None) -> int:
     """Pence no plan can avoid (in a scope): shortfall where a person has too few
     available slots in a window."""
+    whole = scope is None  # then windows without a slot count too
     scope = scope or Scope.whole(problem)
     w = problem.weights_pence["shortfall"]
     avail = problem.available_idx
@@ -96,7 +97,7 @@ def _trivial_bound(problem: Problem, scope: Scope | None = None) -> int:
             continue
         a = sorted(avail[c.person])
         for win, (lo, hi) in zip(c.windows, problem.commitment_ranges[c.id]):
-            if lo < hi and scope.lo <= lo < scope.hi:
+            if (lo == hi and whole) or (lo < hi and scope.lo <= lo < scope.hi):
                 n = bisect.bisect_left(a, hi) - bisect.bisect_left(a, lo)
                 total += max(0, win.sessions - n) * w
     return total
@@ -337,7 +338,8 @@ def _solve_cp_sat(
     bound = 0
     all_optimal = True
     fallbacks = refined = 0
-    build_seconds = 0.0
+    build_seconds = 0.0  # the parts' models: the whole problem's model, built once
+    piece_build_seconds = 0.0  # the extra, smaller models of big parts' pieces
     used_hint = {"greedy": 0, "previous": 0}
     remaining_size = total_size
     for k, (scope, size) in enumerate(parts):
@@ -350,6 +352,7 @@ def _solve_cp_sat(
         remaining_size -= size
         big = size > options.chunk
         label = f"part {k + 1}/{len(parts)}"
+        _report(options, f"Solving part {k + 1} of {len(parts)}", 0.05 + 0.95 * k / len(parts))
         t_part = time.monotonic()
         part_hints = named
         if options.workers > 1 and share < size / 50000:
@@ -368,7 +371,7 @@ def _solve_cp_sat(
             refined_plan, built_s = _refine(
                 problem, scope, named, options, pieces_share, deadline, label
             )
-            build_seconds += built_s
+            piece_build_seconds += built_s
             part_hints = [*named, ("refined", refined_plan)]
             refined += 1
             if options.workers == 1:
@@ -395,11 +398,6 @@ def _solve_cp_sat(
         if part.status != "optimal" or part.fallback:
             all_optimal = False
         plan.update(part_plan)
-        _report(
-            options,
-            f"Solved part {k + 1} of {len(parts)} ({part.status})",
-            0.05 + 0.95 * (k + 1) / len(parts),
-        )
     # Windows with no slot in the horizon are short whatever the plan.
     for owners, ranges in (
         (problem.commitments, problem.commitment_ranges),
@@ -417,10 +415,13 @@ def _solve_cp_sat(
         n_blocks,
         parts=len(parts),
         build_seconds=round(build_seconds, 3),
+        piece_build_seconds=round(piece_build_seconds, 3),
         hint_parts=used_hint,
         fallback_parts=fallbacks,
         refined_parts=refined,
     )
-    return build_solution(
+    solution = build_solution(
         problem, plan, status, min(bound, objective) / 100, time.monotonic() - t0, info
     )
+    _report(options, f"Done ({status})", 1.0)
+    return solution

@@ -12,7 +12,7 @@ from ..models import UserRole
 from ..services.records import parse
 from ..whatif import WhatIfRequest, run_whatif
 from . import bp, transactional
-from .openapi import EXTRA_MODELS, EXTRA_PATHS
+from .openapi import EXTRA_MODELS, EXTRA_PATHS, _json, _problem
 from .resources import _json_body
 
 FINANCE = (UserRole.ADMIN, UserRole.FINANCE, UserRole.ROTA_MANAGER)
@@ -78,13 +78,23 @@ _PARAMS = [
     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
     {"name": "organisation", "in": "query", "schema": {"type": "string"}, "description": "organisation code"},
 ]
-_R = {"200": {"description": "OK"}, "400": {"description": "Bad request"}, "401": {"description": "Not signed in"},
-      "403": {"description": "Role not allowed"}, "422": {"description": "Invalid fields"}}
+_ERR = {"400": _problem("Bad request"), "401": _problem("Not signed in"),
+        "403": _problem("Role not allowed"), "422": _problem("Invalid fields")}
+_R = {"200": _json({"type": "object", "required": ["by", "from", "to", "rows", "totals"], "properties": {
+    "by": {"type": "array", "items": {"type": "string"}}, "from": {"type": "string", "format": "date"},
+    "to": {"type": "string", "format": "date"}, "rows": {"type": "array", "items": {"type": "object"}},
+    "totals": {"type": "object"}}}), **_ERR}
+_EXPORT = {"200": {"description": "The summary as a file", "content": {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}},
+    **_ERR}
+_WHATIF = {"200": _json({"type": "object", "required": ["baseline", "scenario"], "properties": {
+    "baseline": {"type": "object"}, "scenario": {"type": "object"}}}), **_ERR}
 EXTRA_PATHS["/api/v1/costs"] = {"get": {"tags": ["finance"], "summary": "Planned, delivered and budget backfill cost",
                                         "parameters": _PARAMS, "responses": _R}}
 EXTRA_PATHS["/api/v1/costs/export"] = {"get": {"tags": ["finance"], "summary": "CSV or XLSX export",
                                                "parameters": _PARAMS + [{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "xlsx"]}}],
-                                               "responses": _R}}
+                                               "responses": _EXPORT}}
 EXTRA_PATHS["/api/v1/costs/whatif"] = {"post": {"tags": ["finance"], "summary": "Project the cost of a policy change (planned in a sandbox)",
                                                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WhatIfRequest"}}}},
-                                                "responses": _R}}
+                                                "responses": _WHATIF}}

@@ -58,7 +58,8 @@ def register_error_handlers(app: Flask) -> None:
                     else "A value does not fit what the database can store"}
             return problem_response(body, 409 if conflict else 422)
         if isinstance(exc, (OperationalError, InterfaceError)):
-            log.warning("database unavailable: %s", type(exc).__name__)
+            log.warning("database unavailable on %s %s: %s: %s", request.method, request.path,
+                        type(exc).__name__, str(getattr(exc, "orig", exc)).splitlines()[0][:200])
             body = {"type": "about:blank", "title": "Service unavailable", "status": 503,
                     "detail": "The database cannot be reached; try again shortly"}
             response = problem_response(body, 503)

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..jobs import job_dict
 from ..models import JobRun, UserRole
 from . import bp, transactional
-from .openapi import EXTRA_PATHS
+from .openapi import EXTRA_PATHS, _json, _problem
 
 
 @bp.get("/jobs")
@@ -21,5 +21,6 @@ def list_jobs() -> Response:
 
 
 EXTRA_PATHS["/api/v1/jobs"] = {"get": {"tags": ["jobs"], "summary": "Nightly refresh runs, newest first",
-                                       "responses": {"200": {"description": "OK"}, "401": {"description": "Not signed in"},
-                                                     "403": {"description": "Role not allowed"}}}}
+                                       "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
+                                           "items": {"type": "array", "items": {"type": "object", "required": ["id", "job", "status"]}}}}),
+                                           "401": _problem("Not signed in"), "403": _problem("Role not allowed")}}}

@@ -16,7 +16,7 @@ from ..models import Attendance, Plan, PlanStatus, ProtectedSession, RosterStatu
 from ..services.audit import Actor
 from ..services.records import parse
 from . import bp, transactional
-from .openapi import EXTRA_MODELS, EXTRA_PATHS
+from .openapi import EXTRA_MODELS, EXTRA_PATHS, _json, _problem
 from .resources import _json_body
 
 MANAGE = (UserRole.ADMIN, UserRole.ROTA_MANAGER)
@@ -29,7 +29,9 @@ def get_plan(ident: str) -> Plan:
         plan = db.session.scalar(sa.select(Plan).where(Plan.status == PlanStatus.PUBLISHED)
                                  .order_by(Plan.published_at.desc(), Plan.id.desc()))
     else:
-        plan = db.session.get(Plan, int(ident)) if ident.isdigit() else None
+        # ASCII digits only ("²".isdigit() is true) and within a 32-bit id, else no such plan
+        plan = (db.session.get(Plan, int(ident))
+                if ident.isascii() and ident.isdigit() and int(ident) <= 2**31 - 1 else None)
     if plan is None:
         raise NotFound(f"No plan {ident}")
     return plan
@@ -130,7 +132,11 @@ def publish_plan(ident: str) -> Response:
 @transactional
 def resolve(ident: str) -> tuple[Response, int]:
     user = require_user(MANAGE)
-    data = parse(s.ResolveRequest, request.get_json(silent=True) or {})
+    try:  # the body is optional; one nested deeper than the JSON parser follows is refused
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest("The body is not valid JSON", [FieldError("body", "not valid JSON")]) from None
+    data = parse(s.ResolveRequest, body or {})
     plan, pins = planning.resolve_plan(get_plan(ident).id, Actor.for_user(user), data.get("time_limit"))
     plan = _solve(plan.id, pins)
     return jsonify(planning.plan_summary(plan)), 202
@@ -210,7 +216,7 @@ def roster() -> Response:
     if user.role == UserRole.LEADER:
         q = q.where(Attendance.person_id == (user.person_id or -1))
     elif person:
-        if not person.isdigit():
+        if not (person.isascii() and person.isdigit()) or int(person) > 2**31 - 1:
             raise BadRequest("person_id must be a number", [FieldError("person_id", "not a number")])
         q = q.where(Attendance.person_id == int(person))
     items = []
@@ -251,36 +257,80 @@ def _body(model: type) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
 
 
-_OK = {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
-       "400": {"description": "Bad request"}, "401": {"description": "Not signed in"},
-       "403": {"description": "Role not allowed"}, "404": {"description": "Not found"},
-       "409": {"description": "Conflict"}, "422": {"description": "Invalid fields"}}
+# Errors are problem documents; each 200 names the fields it always has, so that the fuzzer's
+# response_schema_conformance check holds every answer to what this document promises.
+_ERR = {"400": _problem("Bad request"), "401": _problem("Not signed in"),
+        "403": _problem("Role not allowed"), "404": _problem("Not found"),
+        "409": _problem("Conflict"), "422": _problem("Invalid fields")}
+_OK = {"200": _json({"type": "object"}), **_ERR}
+_STR_OR_NULL = {"type": ["string", "null"]}
+_INT_OR_NULL = {"type": ["integer", "null"]}
+
+
+def _obj(props: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": sorted(props), "properties": props}
+
+
+def _items(item: dict[str, Any]) -> dict[str, Any]:
+    return _obj({"items": {"type": "array", "items": item}})
+
+
+_PLAN = _obj({"id": {"type": "integer"}, "scope": {"type": "string"}, "start": {"type": "string", "format": "date"},
+              "end": {"type": "string", "format": "date"}, "weeks": {"type": "integer"},
+              "status": {"type": "string", "enum": [p.value for p in PlanStatus]},
+              "progress": {"type": "number"}, "sessions": {"type": "integer"},
+              "team_sessions": {"type": "integer"}, "shortfalls": {"type": "integer"},
+              "backfill_cost": {"type": "number"}, "conflicts": {"type": "array"},
+              "warnings": {"type": "array"}, "error": _STR_OR_NULL, "created_at": {"type": "string"},
+              "published_at": _STR_OR_NULL})
+_SESSION = _obj({"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["individual", "team"]},
+                 "person_id": _INT_OR_NULL, "team_id": _INT_OR_NULL, "assignment_id": _INT_OR_NULL,
+                 "slot": {"type": "string"}, "start": {"type": "string"}, "end": {"type": "string"},
+                 "cost": {"type": "number"}, "pinned": {"type": "boolean"},
+                 "attendees": {"type": "array", "items": {"type": "integer"}},
+                 "absent": {"type": "array", "items": {"type": "integer"}}})
+_ROSTER_ITEM = _obj({"id": {"type": "integer"}, "uid": {"type": "string"}, "slot": {"type": "string"},
+                     "start": {"type": "string"}, "end": {"type": "string"},
+                     "status": {"type": "string"}, "sequence": {"type": "integer"},
+                     "kind": {"type": "string", "enum": ["individual", "team"]},
+                     "person_id": _INT_OR_NULL, "team_id": _INT_OR_NULL,
+                     "attendances": {"type": "array", "items": _obj({
+                         "id": {"type": "integer"}, "person_id": {"type": "integer"},
+                         "cost": {"type": "number"}, "outcome": _STR_OR_NULL,
+                         "fraction_taken": {"type": ["number", "null"]}})}})
+_PUBLISH = _obj({k: {"type": "integer"} for k in ("plan", "added", "moved", "changed", "unchanged", "cancelled")}
+                | {"already_published": {"type": "boolean"}})
+_SHORTFALL = _obj({"from": {"type": "string"}, "to": {"type": "string"}, "required": {"type": "integer"},
+                   "scheduled": {"type": "integer"}, "reason": _STR_OR_NULL})
 _ID = [{"name": "ident", "in": "path", "required": True, "schema": {"type": "string"}, "description": "plan id or 'published'"}]
 _SID = _ID + [{"name": "sid", "in": "path", "required": True, "schema": {"type": "integer"}}]
 EXTRA_PATHS.update({
-    "/api/v1/plans": {"get": {"tags": ["plans"], "summary": "List plans", "responses": _OK},
+    "/api/v1/plans": {"get": {"tags": ["plans"], "summary": "List plans", "parameters": [
+        {"name": "status", "in": "query", "schema": {"type": "string", "enum": [p.value for p in PlanStatus]}},
+        {"name": "scope", "in": "query", "schema": {"type": "string"}}], "responses": {**_ERR, "200": _json(_items(_PLAN))}},
                       "post": {"tags": ["plans"], "summary": "Request a plan (solved in the background)",
-                               "requestBody": _body(s.PlanRequest), "responses": {**_OK, "202": {"description": "Queued"}}}},
-    "/api/v1/plans/{ident}": {"get": {"tags": ["plans"], "summary": "A plan with its progress", "parameters": _ID, "responses": _OK}},
+                               "requestBody": _body(s.PlanRequest), "responses": {**_ERR, "202": _json(_PLAN, "Queued")}}},
+    "/api/v1/plans/{ident}": {"get": {"tags": ["plans"], "summary": "A plan with its progress", "parameters": _ID, "responses": {**_ERR, "200": _json(_PLAN)}}},
     "/api/v1/plans/{ident}/sessions": {
-        "get": {"tags": ["plans"], "summary": "Sessions of a plan", "parameters": _ID, "responses": _OK},
-        "post": {"tags": ["plans"], "summary": "Add a session by hand", "parameters": _ID, "requestBody": _body(s.SessionAdd), "responses": {**_OK, "201": {"description": "Added"}}}},
+        "get": {"tags": ["plans"], "summary": "Sessions of a plan", "parameters": _ID, "responses": {**_ERR, "200": _json(_items(_SESSION))}},
+        "post": {"tags": ["plans"], "summary": "Add a session by hand", "parameters": _ID, "requestBody": _body(s.SessionAdd), "responses": {**_ERR, "201": _json(_SESSION, "Added")}}},
     "/api/v1/plans/{ident}/sessions/{sid}": {
-        "patch": {"tags": ["plans"], "summary": "Pin, unpin or move a session", "parameters": _SID, "requestBody": _body(s.SessionEdit), "responses": _OK},
-        "delete": {"tags": ["plans"], "summary": "Remove an unpinned session", "parameters": _SID, "responses": {**_OK, "204": {"description": "Removed"}}}},
-    "/api/v1/plans/{ident}/shortfalls": {"get": {"tags": ["plans"], "summary": "Shortfalls with reasons", "parameters": _ID, "responses": _OK}},
+        "patch": {"tags": ["plans"], "summary": "Pin, unpin or move a session", "parameters": _SID, "requestBody": _body(s.SessionEdit), "responses": {**_ERR, "200": _json(_SESSION)}},
+        "delete": {"tags": ["plans"], "summary": "Remove an unpinned session", "parameters": _SID, "responses": {**_ERR, "204": {"description": "Removed"}}}},
+    "/api/v1/plans/{ident}/shortfalls": {"get": {"tags": ["plans"], "summary": "Shortfalls with reasons", "parameters": _ID, "responses": {**_ERR, "200": _json(_items(_SHORTFALL))}}},
     "/api/v1/plans/{ident}/problem": {"get": {"tags": ["plans"], "summary": "The exact problem solved (sel-time/problem@1)", "parameters": _ID, "responses": _OK}},
     "/api/v1/plans/{ident}/solution": {"get": {"tags": ["plans"], "summary": "The plan as it stands (sel-time/solution@1)", "parameters": _ID, "responses": _OK}},
-    "/api/v1/plans/{ident}/publish": {"post": {"tags": ["plans"], "summary": "Publish (idempotent)", "parameters": _ID, "responses": _OK}},
-    "/api/v1/plans/{ident}/resolve": {"post": {"tags": ["plans"], "summary": "Re-solve keeping pins", "parameters": _ID, "requestBody": {"required": False, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ResolveRequest"}}}}, "responses": {**_OK, "202": {"description": "Queued"}}}},
+    "/api/v1/plans/{ident}/publish": {"post": {"tags": ["plans"], "summary": "Publish (idempotent)", "parameters": _ID, "responses": {**_ERR, "200": _json(_PUBLISH)}}},
+    "/api/v1/plans/{ident}/resolve": {"post": {"tags": ["plans"], "summary": "Re-solve keeping pins", "parameters": _ID, "requestBody": {"required": False, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ResolveRequest"}}}}, "responses": {**_ERR, "202": _json(_PLAN, "Queued")}}},
     "/api/v1/roster": {"get": {"tags": ["roster"], "summary": "Published sessions (leaders: their own)", "parameters": [
         {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
         {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-        {"name": "person_id", "in": "query", "schema": {"type": "integer"}}], "responses": _OK}},
+        {"name": "person_id", "in": "query", "schema": {"type": "integer"}}], "responses": {**_ERR, "200": _json(_items(_ROSTER_ITEM))}}},
     "/api/v1/attendances/{ident}/delivery": {"post": {"tags": ["roster"], "summary": "Record whether the time was taken", "parameters": [
-        {"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}], "requestBody": _body(s.DeliveryIn), "responses": _OK}},
+        {"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}], "requestBody": _body(s.DeliveryIn), "responses": {**_ERR, "200": _json(_ROSTER_ITEM)}}},
     "/api/v1/delivery": {"get": {"tags": ["roster"], "summary": "Planned versus delivered protected time", "parameters": [
         {"name": "by", "in": "query", "schema": {"type": "string", "enum": list(delivery.GROUPINGS)}},
         {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}], "responses": _OK}},
+        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
+        "responses": {**_ERR, "200": _json(_obj({"by": {"type": "string"}, "items": {"type": "array", "items": {"type": "object"}}}))}}},
 })

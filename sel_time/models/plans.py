@@ -50,6 +50,8 @@ class Plan(db.Model):
     progress: Mapped[float] = mapped_column(default=0.0)
     progress_message: Mapped[str | None] = mapped_column(sa.String(200))
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # host:pid of the process solving it, so a solve killed outright frees its scope at once
+    holder: Mapped[str | None] = mapped_column(sa.String(200))
     solver_status: Mapped[str | None] = mapped_column(sa.String(20))
     objective: Mapped[float | None] = mapped_column()
     bound: Mapped[float | None] = mapped_column()

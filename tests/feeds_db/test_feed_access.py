@@ -7,7 +7,6 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from http.client import HTTPConnection
 from typing import Any
 
@@ -20,11 +19,10 @@ from werkzeug.serving import make_server
 from sel_time.extensions import db
 from sel_time.feeds import render, service
 from sel_time.feeds.routes import RedactFeedTokens
-from sel_time.models import FeedKind, FeedToken, User
-from sel_time.services.audit import CLI_ACTOR
+from sel_time.models import FeedToken, User
 
 from .calendars import events
-from .conftest import Roster, insert_session, publish_plan
+from .conftest import Roster, insert_session
 
 Links = Callable[[dict[str, str], str, int], str]
 UserOf = Callable[[int], tuple[User, dict[str, str]]]

@@ -21,7 +21,7 @@ from sel_time.planning import move_session, remove_session
 from sel_time.services.audit import CLI_ACTOR
 
 from .calendars import events, iso, times
-from .conftest import NOW, Roster, draft_copy, publish_plan
+from .conftest import NOW, Roster, draft_copy, insert_session, publish_plan
 
 Solve = Callable[..., Plan]
 ManagerLink = Callable[[FeedKind, int], str]
@@ -103,7 +103,15 @@ def test_moved_and_removed_sessions(roster: Roster, solve: Solve, client: FlaskC
     old_seq, removed_seq = moving.sequence, removing.sequence
     new_slot = move_somewhere(draft, to_move)
     remove_session(draft.id, to_remove.id, CLI_ACTOR)
+    team_gone = next(s for s in draft.sessions if s.team_id == roster.team)
+    team_uid, team_seq = published(team_gone).uid, published(team_gone).sequence
+    remove_session(draft.id, team_gone.id, CLI_ACTOR)
     db.session.commit()
+    team_path = manager_link(FeedKind.TEAM, roster.team)
+    attendee = min(a.person_id for a in team_gone.attendees if a.attending)
+    # (a second link to the same feed would revoke the first)
+    attendee_path = {roster.ada: ada_path, roster.ben: ben_path}.get(attendee) or manager_link(
+        FeedKind.PERSON, attendee)
 
     with time_machine.travel(NOW + timedelta(days=1), tick=True):
         publish_plan(draft.id)
@@ -130,17 +138,23 @@ def test_moved_and_removed_sessions(roster: Roster, solve: Solve, client: FlaskC
             js = {e["uid"]: e for e in icaljs(body)["events"]}[removing_uid]
             assert js["status"] == "CANCELLED"
 
+        # So is a removed team session, in the team's feed and its attendees'.
+        for path in (team_path, attendee_path, org_path):
+            event = events(fetch(client, path)[0])[team_uid]
+            assert str(event["STATUS"]) == "CANCELLED"
+            assert event["SEQUENCE"] == team_seq + 1
+
         # Everything else is byte for byte as it was.
         org_after, _ = fetch(client, org_path)
-        for uid in set(events(org_before)) - {moving_uid, removing_uid}:
+        for uid in set(events(org_before)) - {moving_uid, removing_uid, team_uid}:
             assert vevent_lines(org_after, uid) == vevent_lines(org_before, uid), uid
 
     # After the grace period it has left every feed; never shown as confirmed on the way.
     with time_machine.travel(NOW + timedelta(days=1) + CANCELLED_GRACE + timedelta(days=1), tick=True):
-        for path in (ben_path, org_path):
+        for path in (ben_path, org_path, team_path, attendee_path):
             body, _ = fetch(client, path)
-            assert removing_uid not in events(body)
-            assert moving_uid in events(body) or path == ben_path
+            assert removing_uid not in events(body) and team_uid not in events(body)
+        assert moving_uid in events(fetch(client, org_path)[0])
 
 
 def test_someone_dropped_from_a_team_session_stops_seeing_it(
@@ -198,8 +212,6 @@ def test_a_session_removed_and_put_back_is_confirmed_again(
 def test_a_cached_feed_catches_up_with_time_and_edits_within_the_hour(
         roster: Roster, client: FlaskClient, manager_link: ManagerLink,
         login_as: Callable[..., dict[str, str]]) -> None:
-    from .conftest import insert_session
-
     session = insert_session("2027-07-15/PM", team_id=roster.team, attendees=(roster.ada, roster.ben))
     path = manager_link(FeedKind.TEAM, roster.team)
     body, etag = fetch(client, path)

@@ -115,7 +115,8 @@ def directory(app: Flask, make: Callable[..., Any]) -> Directory:
                kind="local_authority", borough="Lambeth")
     ed = make("departments", organisation_id=kch.id, code="kch-ed", name="Emergency Department")
     community = make("departments", organisation_id=kch.id, code="kch-cn", name="Community Nursing")
-    social_care = make("departments", organisation_id=lbl.id, code="lbl-asc", name="Adult Social Care")
+    social_care = make("departments", organisation_id=lbl.id, code="lbl-asc",
+                       name="Adult Social Care")
     for group, label, gbp, since in (
             ("consultant", "Consultant", "120.00", "2025-04-01"),
             ("afc_band_7", "Band 7", "41.00", "2025-04-01"),
@@ -124,7 +125,8 @@ def directory(app: Flask, make: Callable[..., Any]) -> Directory:
         make("rates", staff_group=group, label=label, rate_per_hour=gbp, effective_from=since,
              source="finance test figures")
     team_slot = "Thu/AM"
-    ada = make("people", organisation_id=kch.id, department_id=ed.id, name="Ada", profession="consultant",
+    ada = make("people", organisation_id=kch.id, department_id=ed.id, name="Ada",
+               profession="consultant",
                band=None, pattern=weekly("Tue/AM", team_slot))
     bea = make("people", organisation_id=kch.id, department_id=community.id, name="Bea",
                profession="nurse", band="7", pattern=weekly("Wed/AM", team_slot))
@@ -215,7 +217,8 @@ def ledger(directory: Directory) -> Ledger:
 
     outcomes = {
         "S1": ("taken", None), "S2": ("partial", 0.5), "S3": ("partial", 0.3),
-        "S4-Ada": ("taken", None), "S4-Bea": ("taken", None), "S4-Cal": ("lost_clinical_pressure", None),
+        "S4-Ada": ("taken", None), "S4-Bea": ("taken", None),
+        "S4-Cal": ("lost_clinical_pressure", None),
         "S5": ("lost_sickness", None),
         "S6": ("partial", 0.25), "S7": ("taken", None), "S8": ("partial", 0.25),
         # S9-Ada: never recorded, so not delivered
@@ -223,7 +226,8 @@ def ledger(directory: Directory) -> Ledger:
         "S10": ("taken", None), "outside-before": ("taken", None), "outside-after": ("taken", None),
     }
     for name, (outcome, fraction) in outcomes.items():
+        now = RECORDED_AT if name != "outside-after" else datetime(2027, 2, 3, tzinfo=UTC)
         record_delivery(db.session.get(Attendance, led.attendances[name]), outcome, fraction, None,
-                        CLI_ACTOR, now=RECORDED_AT if name != "outside-after" else datetime(2027, 2, 3, tzinfo=UTC))
+                        CLI_ACTOR, now=now)
     db.session.commit()
     return led

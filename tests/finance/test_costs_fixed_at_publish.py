@@ -71,14 +71,16 @@ def test_a_rate_change_after_publication_changes_no_published_cost(
     summary_before = summaries()
     # Band 7 rises from £41 to £45, a new consultant rate from 1 December, Cal's own rate rises.
     band7 = db.session.scalar(sa.select(RateCardEntry).where(
-        RateCardEntry.staff_group == "afc_band_7", RateCardEntry.effective_from == date(2025, 4, 1)))
+        RateCardEntry.staff_group == "afc_band_7",
+        RateCardEntry.effective_from == date(2025, 4, 1)))
     r = client.patch(f"/api/v1/rates/{band7.id}", json={"rate_per_hour": "45.00"}, headers=admin)
     assert r.status_code == 200, r.get_data(as_text=True)
     r = client.post("/api/v1/rates", headers=admin, json={
         "staff_group": "consultant", "label": "Consultant", "rate_per_hour": "150.00",
         "effective_from": "2026-12-01", "source": "test"})
     assert r.status_code == 201, r.get_data(as_text=True)
-    r = client.patch(f"/api/v1/people/{directory.cal}", json={"backfill_rate": "60.00"}, headers=admin)
+    r = client.patch(f"/api/v1/people/{directory.cal}", json={"backfill_rate": "60.00"},
+                     headers=admin)
     assert r.status_code == 200, r.get_data(as_text=True)
 
     assert published_costs() == before
@@ -102,6 +104,7 @@ def test_the_hand_costed_ledger_uses_the_costing_rules(ledger: Ledger) -> None:
     cal = db.session.get(Person, ledger.directory.cal)
     bea = db.session.get(Person, ledger.directory.bea)
     rates = RateBook()
-    assert slot_cost_pence(rates.pence_per_hour(cal, date(2026, 12, 31)), 90) == HAND_COSTS[("Cal", "2026-12-31/EVE")]
+    evening = slot_cost_pence(rates.pence_per_hour(cal, date(2026, 12, 31)), 90)
+    assert evening == HAND_COSTS[("Cal", "2026-12-31/EVE")]
     assert rates.pence_per_hour(bea, date(2026, 12, 31)) == 4100
     assert rates.pence_per_hour(bea, date(2027, 1, 1)) == 4300

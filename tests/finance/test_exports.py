@@ -26,8 +26,10 @@ def finance_user(login_as: Callable[..., dict[str, str]]) -> dict[str, str]:
     return login_as("finance")
 
 
-def api(client: FlaskClient, headers: dict[str, str], by: list[str], **extra: str) -> dict[str, Any]:
-    r = client.get("/api/v1/costs", query_string={"by": ",".join(by), **PERIOD, **extra}, headers=headers)
+def api(client: FlaskClient, headers: dict[str, str], by: list[str],
+        **extra: str) -> dict[str, Any]:
+    r = client.get("/api/v1/costs", query_string={"by": ",".join(by), **PERIOD, **extra},
+                   headers=headers)
     assert r.status_code == 200, r.get_data(as_text=True)
     return r.get_json()
 
@@ -87,7 +89,8 @@ def test_the_xlsx_export_holds_the_apis_figures_on_a_sheet_per_grouping(
 def test_the_xlsx_export_of_one_organisation(
         ledger: Ledger, client: FlaskClient, finance_user: dict[str, str]) -> None:
     r = client.get("/api/v1/costs/export", headers=finance_user,
-                   query_string={"by": "role,month", "format": "xlsx", "organisation": "lbl", **PERIOD})
+                   query_string={"by": "role,month", "format": "xlsx", "organisation": "lbl",
+                                 **PERIOD})
     assert r.status_code == 200, r.get_data(as_text=True)
     check_workbook(r.data, client, finance_user, ["role", "month"], organisation="lbl")
     assert load_workbook(io.BytesIO(r.data))["About"]["B3"].value == "lbl"
@@ -139,13 +142,16 @@ def test_the_costs_command_writes_csv_a_table_and_xlsx(
     assert parse_csv(out.read_text(encoding="utf-8")) == expected_csv(
         api(client, finance_user, ["organisation", "month"]))
 
-    result = runner.invoke(args=["sel-time", "costs", "--by", "org,month", "--format", "table", *period])
+    result = runner.invoke(args=["sel-time", "costs", "--by", "org,month", "--format", "table",
+                                 *period])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split()[:2] == ["Organisation", "Month"]
     total = lines[-1].split()
-    assert total[0] == "Total" and total[1:] == ["14", "3,505.50", "2,009.32", "7,779.73", "4,274.23"]
-    kch_dec = next(line for line in lines if line.startswith("King's College Hospital") and "2026-12" in line)
+    assert total[0] == "Total" and total[1:] == ["14", "3,505.50", "2,009.32", "7,779.73",
+                                                 "4,274.23"]
+    kch_dec = next(line for line in lines
+                   if line.startswith("King's College Hospital") and "2026-12" in line)
     # Ada and Bea in December: 48000+48000+16400+16400 planned, 48000+48000+8200+16400 delivered,
     # budget 310000 + 62000 (no remainder to share), 3720.00 − 1288.00 = 2432.00
     assert kch_dec.split()[-5:] == ["4", "1,288.00", "1,206.00", "3,720.00", "2,432.00"]

@@ -92,16 +92,20 @@ EXPECTED: dict[str, tuple[list[tuple[Any, ...]], tuple[Any, ...]]] = {
           "19", "8.83", "48.19"),
     ], TOTAL),
     "department": ([
+        # A department is named with its organisation (every council has an Adult Social Care).
         # Dan has no department: 16400+17200 = 33600, delivered 17200, 8 h, 4 taken → £43.00/h
         R("(none)", 2, "336.00", "172.00", None, None, None, "8", "4", "43.00"),
         # Cal: 57750, delivered 2363+1969+21000 = 25332, 11 h, 4.825 taken → 4.83;
         # 25332 / 4.825 = 5250.16 p/h
-        R("Adult Social Care", 4, "577.50", "253.32", None, None, None, "11", "4.83", "52.50"),
+        R("Adult Social Care, London Borough of Lambeth", 4, "577.50", "253.32", None, None, None,
+          "11", "4.83", "52.50"),
         # Bea: 16400+16400+17200+17200 = 67200, delivered 8200+16400+17200+8600 = 50400;
         # 16 h, 12 taken → 4200 p/h
-        R("Community Nursing", 4, "672.00", "504.00", None, None, None, "16", "12", "42.00"),
+        R("Community Nursing, King's College Hospital", 4, "672.00", "504.00", None, None, None,
+          "16", "12", "42.00"),
         # Ada: 4 × 48000 = 192000, delivered 48000+48000+12000 = 108000; 16 h, 9 taken
-        R("Emergency Department", 4, "1920.00", "1080.00", None, None, None, "16", "9", "120.00"),
+        R("Emergency Department, King's College Hospital", 4, "1920.00", "1080.00", None, None,
+          None, "16", "9", "120.00"),
     ], TOTAL_NO_BUDGET),
     "profession": ([
         R("consultant", 4, "1920.00", "1080.00", None, None, None, "16", "9", "120.00"),
@@ -122,7 +126,8 @@ EXPECTED: dict[str, tuple[list[tuple[Any, ...]], tuple[Any, ...]]] = {
         # 4332 / 0.825 = 5250.91 p/h
         R("Care Lead", 2, "157.50", "43.32", "169.87", "12.37", "126.55", "3", "0.83", "52.51"),
         # L1 + L8: 96000; 48000 + 12000 = 60000; budget 620000; 8 h, 5 taken
-        R("Clinical Director", 2, "960.00", "600.00", "6200.00", "5240.00", "5600.00", "8", "5", "120.00"),
+        R("Clinical Director", 2, "960.00", "600.00", "6200.00", "5240.00", "5600.00", "8", "5",
+          "120.00"),
         # L2 + L9: 16400 + 17200 = 33600; 8200 + 17200 = 25400; budget 124000; 8 h, 6 taken;
         # 25400 / 6 = 4233.33 p/h
         R("Nurse Lead", 2, "336.00", "254.00", "1240.00", "904.00", "986.00", "8", "6", "42.33"),
@@ -157,18 +162,23 @@ EXPECTED: dict[str, tuple[list[tuple[Any, ...]], tuple[Any, ...]]] = {
         # Budget each month 310000 + 62000 + 8493.15 + 8493.15 = 388986.30; the tie goes to
         # December: 388987 and 388986. 3889.87 − 1740.75 = 2149.12; 3889.87 − 1229.63 = 2660.24;
         # 122963 / 14.45 = 8509.55 p/h
-        R("2026-12", 7, "1740.75", "1229.63", "3889.87", "2149.12", "2660.24", "25.5", "14.45", "85.10"),
+        R("2026-12", 7, "1740.75", "1229.63", "3889.87", "2149.12", "2660.24", "25.5", "14.45",
+          "85.10"),
         # 3889.86 − 1764.75 = 2125.11; 3889.86 − 779.69 = 3110.17; 15.375 h → 15.38;
         # 77969 / 15.375 = 5071.15 p/h
-        R("2027-01", 7, "1764.75", "779.69", "3889.86", "2125.11", "3110.17", "25.5", "15.38", "50.71"),
+        R("2027-01", 7, "1764.75", "779.69", "3889.86", "2125.11", "3110.17", "25.5", "15.38",
+          "50.71"),
     ], TOTAL),
     "quarter": ([
         # NHS financial year April–March: Q3 is October–December, Q4 January–March
-        R("2026/27 Q3", 7, "1740.75", "1229.63", "3889.87", "2149.12", "2660.24", "25.5", "14.45", "85.10"),
-        R("2026/27 Q4", 7, "1764.75", "779.69", "3889.86", "2125.11", "3110.17", "25.5", "15.38", "50.71"),
+        R("2026/27 Q3", 7, "1740.75", "1229.63", "3889.87", "2149.12", "2660.24", "25.5", "14.45",
+          "85.10"),
+        R("2026/27 Q4", 7, "1764.75", "779.69", "3889.86", "2125.11", "3110.17", "25.5", "15.38",
+          "50.71"),
     ], TOTAL),
     "year": ([
-        R("2026/27", 14, "3505.50", "2009.32", "7779.73", "4274.23", "5770.41", "51", "29.83", "67.37"),
+        R("2026/27", 14, "3505.50", "2009.32", "7779.73", "4274.23", "5770.41", "51", "29.83",
+          "67.37"),
     ], TOTAL),
 }
 
@@ -193,11 +203,13 @@ def test_every_figure_of_every_grouping_to_the_penny(
         ledger: Ledger, client: FlaskClient, finance_user: dict[str, str]) -> None:
     wrong = {}
     for grouping, (rows, total) in EXPECTED.items():
-        r = client.get("/api/v1/costs", query_string={"by": grouping, **PERIOD}, headers=finance_user)
+        r = client.get("/api/v1/costs", query_string={"by": grouping, **PERIOD},
+                       headers=finance_user)
         assert r.status_code == 200, r.get_data(as_text=True)
         doc = r.get_json()
         assert (doc["by"], doc["from"], doc["to"]) == ([grouping], PERIOD["from"], PERIOD["to"])
-        got = [as_tuple(row[grouping], row) for row in doc["rows"]] + [as_tuple(None, doc["totals"])]
+        got = [as_tuple(row[grouping], row) for row in doc["rows"]]
+        got.append(as_tuple(None, doc["totals"]))
         want = [expected_tuple(e) for e in [*rows, total]]
         if got != want:
             wrong[grouping] = [(g, w) for g, w in zip(got, want) if g != w] or (got, want)
@@ -218,7 +230,8 @@ def test_an_organisation_sees_its_own_people_and_its_roles_budgets(
         R("Care Lead", 2, "157.50", "43.32", "169.86", "12.36", "126.54", "3", "0.83", "52.51"),
         R("Place Lead", 2, "336.00", "172.00", "0.00", "-336.00", "-172.00", "8", "4", "43.00"),
         # Cal's part of the two team sessions: 21000 + 21000, one lost, one taken
-        R("Team: Lambeth Place Team", 2, "420.00", "210.00", "0.00", "-420.00", "-210.00", "8", "4", "52.50"),
+        R("Team: Lambeth Place Team", 2, "420.00", "210.00", "0.00", "-420.00", "-210.00", "8",
+          "4", "52.50"),
     ]]
     # 91350 planned, 42532 delivered, 16986 budget (as Lambeth's row above, less team budgets)
     assert as_tuple(None, doc["totals"]) == expected_tuple(

@@ -71,10 +71,12 @@ def worlds(draw: Any) -> dict[str, Any]:
     roles = draw(st.lists(st.tuples(st.integers(0, n_orgs - 1), code, budget,
                                     st.sampled_from(["Lead", "Director", "Chair"])),
                           min_size=1, max_size=4))
-    teams = draw(st.lists(st.tuples(code, budget, st.one_of(st.none(), st.integers(0, len(roles) - 1))),
+    funder = st.one_of(st.none(), st.integers(0, len(roles) - 1))
+    teams = draw(st.lists(st.tuples(code, budget, funder),
                           max_size=2))
     n_people = len(people)
-    fraction = st.one_of(st.sampled_from([None, 0, 2500, 3000, 5000, 7500, 10000]), st.integers(0, 10000))
+    fraction = st.one_of(st.sampled_from([None, 0, 2500, 3000, 5000, 7500, 10000]),
+                         st.integers(0, 10000))
     # Costs of any size, and small odd ones whose halves and quarters end in half a penny.
     pence = st.one_of(st.integers(0, 2_000_000), st.integers(0, 5000).map(lambda k: 2 * k + 1))
     attendee = st.tuples(st.integers(0, n_people - 1), pence, fraction)
@@ -82,8 +84,10 @@ def worlds(draw: Any) -> dict[str, Any]:
         SessionSpec,
         team=st.one_of(st.none(), st.integers(0, len(teams) - 1)) if teams else st.none(),
         owner=st.integers(0, n_people - 1), role=st.integers(0, len(roles) - 1),
-        day=st.integers(0, DAYS), start_minute=st.sampled_from([0, 8 * 60, 9 * 60, 13 * 60, 23 * 60 + 30]),
-        minutes=st.sampled_from([90, 240, 250]), cancelled=st.sampled_from([False, False, False, True]),
+        day=st.integers(0, DAYS),
+        start_minute=st.sampled_from([0, 8 * 60, 9 * 60, 13 * 60, 23 * 60 + 30]),
+        minutes=st.sampled_from([90, 240, 250]),
+        cancelled=st.sampled_from([False, False, False, True]),
         attendees=st.lists(attendee, min_size=1, max_size=3, unique_by=lambda a: a[0]).map(tuple)),
         min_size=1, max_size=14))
     period = draw(st.one_of(st.none(), st.tuples(st.integers(0, DAYS), st.integers(0, DAYS))))
@@ -116,7 +120,8 @@ def build(world: dict[str, Any]) -> dict[str, Any]:
              for i, (o, code, budget, title) in enumerate(world["roles"])]
     db.session.add_all(roles)
     db.session.flush()
-    teams = [Team(code=f"t{i}", name=f"Team {i}", kind=TeamKind.LEADERSHIP_TEAM, sessions_per="month",
+    teams = [Team(code=f"t{i}", name=f"Team {i}", kind=TeamKind.LEADERSHIP_TEAM,
+                  sessions_per="month",
                   quorum=1, budget_code=code, annual_budget_pence=budget,
                   funding_role_id=roles[r].id if r is not None else None)
              for i, (code, budget, r) in enumerate(world["teams"])]
@@ -130,7 +135,8 @@ def build(world: dict[str, Any]) -> dict[str, Any]:
         if s.team is None:
             key = (s.owner, s.role)
             if key not in assignments:
-                assignments[key] = RoleAssignment(person_id=people[s.owner].id, role_id=roles[s.role].id,
+                assignments[key] = RoleAssignment(person_id=people[s.owner].id,
+                                                  role_id=roles[s.role].id,
                                                   start_date=FIRST_DAY)
                 db.session.add(assignments[key])
                 db.session.flush()
@@ -142,7 +148,8 @@ def build(world: dict[str, Any]) -> dict[str, Any]:
             owner = {"team_id": teams[s.team].id}
         status = RosterStatus.CANCELLED if s.cancelled else RosterStatus.CONFIRMED
         db.session.add(ProtectedSession(
-            uid=f"s{n}", slot=f"{start.date()}/X", start_at=start, end_at=start + timedelta(minutes=s.minutes),
+            uid=f"s{n}", slot=f"{start.date()}/X", start_at=start,
+            end_at=start + timedelta(minutes=s.minutes),
             status=status, published_at=start, last_modified=start, **owner,
             attendances=[Attendance(person_id=people[p].id, cost_pence=pence,
                                     fraction_taken=None if f is None else f / 10000)
@@ -183,17 +190,21 @@ def test_every_summary_adds_up_to_its_sessions(app: Flask, world: dict[str, Any]
             from sel_time.clock import today_london
             first, last = (min(days), max(days)) if days else (today_london(), today_london())
         owners = [r.annual_budget_pence for r in built["roles"]
-                  if r.annual_budget_pence is not None and (org is None or r.host_organisation.code == f"o{org}")]
+                  if r.annual_budget_pence is not None
+                  and (org is None or r.host_organisation.code == f"o{org}")]
         if org is None:
-            owners += [t.annual_budget_pence for t in built["teams"] if t.annual_budget_pence is not None]
+            owners += [t.annual_budget_pence for t in built["teams"]
+                       if t.annual_budget_pence is not None]
         exact_budget = sum((Fraction(annual, fy_days(first + timedelta(days=i)))
-                            for annual in owners for i in range((last - first).days + 1)), Fraction(0))
+                            for annual in owners for i in range((last - first).days + 1)),
+                           Fraction(0))
 
         for by in GROUPINGS:
             s = finance.summarise(by, None if world["period"] is None else first,
                                   None if world["period"] is None else last,
                                   None if org is None else f"o{org}")
-            assert (s.total.sessions, s.total.planned, s.total.delivered) == (len(lines), planned, delivered)
+            total = (s.total.sessions, s.total.planned, s.total.delivered)
+            assert total == (len(lines), planned, delivered), by
             assert sum(r.sessions for r in s.rows) == len(lines)
             assert sum(r.planned for r in s.rows) == planned, by
             assert sum(r.delivered for r in s.rows) == delivered, by
@@ -201,17 +212,21 @@ def test_every_summary_adds_up_to_its_sessions(app: Flask, world: dict[str, Any]
             assert sum(r.hours_delivered for r in s.rows) == s.total.hours_delivered
             doc = finance.summary_json(s)
             pence = lambda v: round(v * 100)  # noqa: E731  the JSON's £, two places, back to pence
-            assert sum(pence(r["planned"]) for r in doc["rows"]) == pence(doc["totals"]["planned"]) == planned
-            assert sum(pence(r["delivered"]) for r in doc["rows"]) == pence(doc["totals"]["delivered"]) == delivered
+            for figure, exact in (("planned", planned), ("delivered", delivered)):
+                rows_sum = sum(pence(r[figure]) for r in doc["rows"])
+                assert rows_sum == pence(doc["totals"][figure]) == exact, (by, figure)
             if set(by) <= finance.BUDGET_KEYS:
                 assert s.total.budget == half_up(exact_budget), by
                 assert sum(r.budget for r in s.rows) == s.total.budget, by
                 assert all(r.budget.denominator == 1 for r in s.rows)
-                assert sum(pence(r["budget"]) for r in doc["rows"]) == pence(doc["totals"]["budget"])
+                budgets = sum(pence(r["budget"]) for r in doc["rows"])
+                assert budgets == pence(doc["totals"]["budget"])
                 for r in [*doc["rows"], doc["totals"]]:
                     assert pence(r["variance_planned"]) == pence(r["budget"]) - pence(r["planned"])
-                    assert pence(r["variance_delivered"]) == pence(r["budget"]) - pence(r["delivered"])
+                    assert pence(r["variance_delivered"]) == (
+                        pence(r["budget"]) - pence(r["delivered"]))
             else:
-                assert doc["totals"]["budget"] is None and all(r["budget"] is None for r in doc["rows"])
+                assert doc["totals"]["budget"] is None
+                assert all(r["budget"] is None for r in doc["rows"])
     finally:
         db.session.rollback()

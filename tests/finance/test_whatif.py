@@ -84,7 +84,8 @@ def test_a_what_if_on_the_demo_reports_a_delta_and_leaves_everything_as_it_was(
     assert base["status"] in ("optimal", "feasible") and scen["status"] in ("optimal", "feasible")
     # The baseline is the plan as published (nothing has changed since).
     assert base["backfill_cost"] == pytest.approx(published / 100, abs=0.01)
-    assert out["delta"]["backfill_cost"] == pytest.approx(scen["backfill_cost"] - base["backfill_cost"], abs=0.01)
+    delta = out["delta"]["backfill_cost"]
+    assert delta == pytest.approx(scen["backfill_cost"] - base["backfill_cost"], abs=0.01)
     assert out["delta"]["backfill_cost"] > 0 and out["delta"]["sessions"] > 0
     assert out["annualised_delta"] == pytest.approx(out["delta"]["backfill_cost"] * 26, abs=0.01)
     # The same sessions at 4 % more, and more sessions besides (each rate rounded to the penny).
@@ -92,10 +93,12 @@ def test_a_what_if_on_the_demo_reports_a_delta_and_leaves_everything_as_it_was(
     assert dump() == before
 
     # Rates alone: the same plan, 4 % dearer (the solver may trade a little cost for fairness).
-    r = post(client, finance_user, {"start": START, "weeks": 2, "time_limit": 5, "rate_change_percent": 4})
+    r = post(client, finance_user, {"start": START, "weeks": 2, "time_limit": 5,
+                                    "rate_change_percent": 4})
     assert r.status_code == 200, r.get_data(as_text=True)
     out = r.get_json()
-    assert out["scenario"]["backfill_cost"] == pytest.approx(out["baseline"]["backfill_cost"] * 1.04, rel=0.01)
+    expected = out["baseline"]["backfill_cost"] * 1.04
+    assert out["scenario"]["backfill_cost"] == pytest.approx(expected, rel=0.01)
     assert out["delta"]["backfill_cost"] > 0
     assert dump() == before
 
@@ -126,6 +129,8 @@ def test_a_what_if_that_cannot_run_names_the_field_and_changes_nothing(
             "commitment_changes.0.roles")
     refused({"rate_change_percent": 4, "start": "2026-12-01"}, "start")  # a Tuesday
     refused({"weeks": 0}, "weeks")
+    refused({"scope": "galaxy"}, "scope")
+    refused({"start": None}, "start")
     assert dump() == before
 
 
@@ -134,12 +139,11 @@ def test_the_whatif_command_reads_a_scenario_file(
         demo: dict[str, list[tuple[Any, ...]]], runner: FlaskCliRunner, tmp_path: Path) -> None:
     before = dump()
     scenario = tmp_path / "scenario.json"
+    # PCN clinical directors go to 2 sessions a week
+    pcn_directors = {"code_prefix": "PCN-", "title_contains": "clinical director"}
     scenario.write_text(json.dumps({"start": START, "weeks": 1, "time_limit": 3,
-                                    # PCN clinical directors go to 2 sessions a week
-                                    "commitment_changes": [{"roles": {"code_prefix": "PCN-",
-                                                                      "title_contains": "clinical director"},
-                                                            "amount": 2, "unit": "gp_session",
-                                                            "per": "week"}]}))
+                                    "commitment_changes": [{"roles": pcn_directors, "amount": 2,
+                                                            "unit": "gp_session", "per": "week"}]}))
     result = runner.invoke(args=["sel-time", "whatif", str(scenario)])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
@@ -182,3 +186,12 @@ def test_no_lock_is_held_while_the_solver_runs(
     assert writes == ["ok", "ok"]
     # 4 % on every rate: Ada 4 × 48000, Bea 16400+17200 (×2 with the team), Cal 4 × 21000, ...
     assert r.get_json()["delta"]["backfill_cost"] == pytest.approx(3768.00 * 0.04, abs=0.05)
+
+
+def test_a_rate_change_rounds_to_the_penny_half_up() -> None:
+    from sel_time.whatif import _scaled
+
+    assert _scaled(3175, 2) == 3239  # £31.75 + 2 % = £32.385 → £32.39 (round(float) gave £32.38)
+    assert _scaled(4100, 4) == 4264  # £41 + 4 % = £42.64
+    assert _scaled(4100, -90) == 410
+    assert _scaled(12345, 3.3) == 12752  # £123.45 × 1.033 = £127.52385

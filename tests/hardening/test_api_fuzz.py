@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from schemathesis import GenerationMode
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -28,8 +29,24 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from sel_time.api.openapi import build_document
 
 MAX_EXAMPLES = int(os.environ.get("SEL_TIME_FUZZ_EXAMPLES", "20"))
-CHECKS = [not_a_server_error, response_schema_conformance]
+from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 READS = {"GET", "HEAD"}
+
+
+SOLVES = {"/api/v1/plans", "/api/v1/plans/{ident}/resolve", "/api/v1/costs/whatif"}
+SOLVE_SECONDS, SOLVE_WEEKS = 1.0, 4
+
+
+def _bound_solve(body: dict[str, Any]) -> None:
+    """Keep a generated solve short: at most SOLVE_SECONDS and SOLVE_WEEKS (the API allows an
+    hour and a year; what those cost is the load tests' business, not the fuzzer's)."""
+    limit = body.get("time_limit")
+    if limit is None or (isinstance(limit, (int, float)) and not isinstance(limit, bool)):
+        body["time_limit"] = min(limit or SOLVE_SECONDS, SOLVE_SECONDS)
+    weeks = body.get("weeks")
+    if isinstance(weeks, int) and not isinstance(weeks, bool):
+        body["weeks"] = min(weeks, SOLVE_WEEKS)
 
 
 def _operations(app: Any) -> list[Any]:
@@ -39,13 +56,16 @@ def _operations(app: Any) -> list[Any]:
     return ops
 
 
-def _fuzz(op: Any, headers: dict[str, str], admin_user_id: int, seen: Counter[str]) -> None:
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+def _fuzz(op: Any, headers: dict[str, str], admin_user_id: int, seen: Counter[str],
+          examples: int = MAX_EXAMPLES) -> None:
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(case=op.as_strategy())
+    @given(case=st.one_of(op.as_strategy(), op.as_strategy(generation_mode=GenerationMode.NEGATIVE)))
     def run(case: Any) -> None:
         if op.method.upper() in {"PATCH", "DELETE"} and op.path == "/api/v1/users/{ident}":
             assume(case.path_parameters.get("ident") != admin_user_id)
+        if op.path in SOLVES and isinstance(case.body, dict):
+            _bound_solve(case.body)
         response = case.call(headers=headers)
         seen[f"{response.status_code // 100}xx"] += 1
         case.validate_response(response, checks=CHECKS, headers=headers)
@@ -61,7 +81,7 @@ def test_every_operation_as_admin(app: Any, system: Any) -> None:
     for op in ops:
         try:
             _fuzz(op, system.headers["admin"], system.users["admin"], seen)
-        except Exception as exc:  # collect every operation's failure, then report them all
+        except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failure, then report them all
             failures.append(f"{op.method.upper()} {op.path}: {exc}")
     print(f"\nadmin: {len(ops)} operations, {sum(seen.values())} requests, {dict(seen)}")
     assert not failures, "\n\n".join(failures)
@@ -75,8 +95,8 @@ def test_every_read_as_leader(app: Any, system: Any) -> None:
     failures = []
     for op in ops:
         try:
-            _fuzz(op, system.headers["leader"], system.users["admin"], seen)
-        except Exception as exc:
+            _fuzz(op, system.headers["leader"], system.users["admin"], seen, max(5, MAX_EXAMPLES // 2))
+        except (Exception, BaseExceptionGroup) as exc:
             failures.append(f"{op.method.upper()} {op.path}: {exc}")
     print(f"\nleader: {len(ops)} read operations, {sum(seen.values())} requests, {dict(seen)}")
     assert not failures, "\n\n".join(failures)

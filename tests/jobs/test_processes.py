@@ -140,6 +140,7 @@ def test_two_refreshes_started_at_once_do_the_work_once(database: Database, seed
     # the other arrives while it holds the lock, and the database's write lock too.
     pause = {"SEL_TIME_TEST_PAUSE_AT": "publish", "SEL_TIME_TEST_PAUSE_SECONDS": "3"}
     started = time.monotonic()
+    db.session.rollback()
     procs = [database.start_refresh(**pause), database.start_refresh(**pause)]
     results = [_finish(p) for p in procs]
     elapsed = time.monotonic() - started
@@ -188,6 +189,7 @@ def test_a_refresh_killed_mid_way_leaves_last_nights_roster_and_feeds(
     roster, feeds = roster_snapshot(), feeds_snapshot()
     assert feeds and not any(stale for stale, _, _ in feeds.values())
 
+    db.session.rollback()  # end our read: on SQLite a writer waits for every open reader
     proc = database.start_refresh(SEL_TIME_TEST_PAUSE_AT=point, SEL_TIME_TEST_PAUSE_SECONDS="120")
     _wait_for_pause(proc, point)
     db.session.expire_all()
@@ -209,6 +211,7 @@ def test_a_refresh_killed_mid_way_leaves_last_nights_roster_and_feeds(
 
     # ... but not for two hours: the next refresh takes over and completes
     started = time.monotonic()
+    db.session.rollback()
     again = database.run("refresh")
     assert again.returncode == 0 and again.stdout.startswith("Refreshed"), (again.stdout, again.stderr)
     assert time.monotonic() - started < 60

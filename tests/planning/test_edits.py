@@ -89,8 +89,9 @@ def test_move_pins_and_unpin_remove(
     plan = solve_plan()
     items = sessions(client, plan.id, rota)
     cara = next(s for s in items if s["person_id"] == small.cara)
+    busy = {s["slot"] for s in items if small.cara in s["attendees"] or s["person_id"] == small.cara}
     target = next(f"2027-04-{d}/{h}" for d in (26, 27, 28) for h in ("AM", "PM")
-                  if f"2027-04-{d}/{h}" not in {s["slot"] for s in items if small.cara in s["attendees"] or s["person_id"] == small.cara})
+                  if f"2027-04-{d}/{h}" not in busy)
     r = client.patch(f"/api/v1/plans/{plan.id}/sessions/{cara['id']}", json={"slot": target}, headers=rota)
     assert r.status_code == 200, r.get_data(as_text=True)
     moved = r.get_json()
@@ -118,7 +119,8 @@ def test_leaders_and_finance_cannot_edit(
     finance = login_as("finance")
     sid = plan.sessions[0].id
     for headers in (leader, finance):
-        assert client.patch(f"/api/v1/plans/{plan.id}/sessions/{sid}", json={"pinned": True}, headers=headers).status_code == 403
+        r = client.patch(f"/api/v1/plans/{plan.id}/sessions/{sid}", json={"pinned": True}, headers=headers)
+        assert r.status_code == 403
         assert client.delete(f"/api/v1/plans/{plan.id}/sessions/{sid}", headers=headers).status_code == 403
         assert client.post(f"/api/v1/plans/{plan.id}/publish", headers=headers).status_code == 403
 

@@ -384,3 +384,38 @@ def test_every_rule_function_returns_named_terms(make_problem):
 
 def test_slots_helper_covers_a_week():
     assert len(make_slots(5)) == 10
+
+
+def test_team_pin_without_quorum_is_explained(make_problem, solve_dict):
+    data = make_problem(
+        people=[person("p1", {AM: 0}), person("p2", {PM: 0})],
+        commitments=[],
+        teams=[
+            {
+                "id": "t1",
+                "name": "Renal MDT",
+                "members": ["p1", "p2"],
+                "quorum": 2,
+                "windows": [window()],
+            }
+        ],
+        pinned=[{"team": "t1", "slot": AM}],
+    )
+    _, sol = solve_dict(data)
+    assert sol["status"] == "infeasible"
+    assert sol["conflicts"] == [
+        "Team Renal MDT is pinned to meet on 2026-03-02/AM, but only 1 of its members are "
+        "available then and its quorum is 2"
+    ]
+
+
+def test_person_pinned_to_two_activities_in_one_slot(make_problem, solve_dict):
+    data = make_problem(
+        people=[person("p1", {AM: 0}, name="Amara Okafor"), person("p2", {AM: 0})],
+        teams=[{"id": "t1", "members": ["p1", "p2"], "quorum": 2, "windows": [window()]}],
+        pinned=[{"team": "t1", "slot": AM}, {"person": "p1", "commitment": "c1", "slot": AM}],
+    )
+    _, sol = solve_dict(data)
+    assert sol["status"] == "infeasible"
+    (msg,) = sol["conflicts"]
+    assert msg.startswith("Amara Okafor is pinned to more than one activity on 2026-03-02/AM")

@@ -1,0 +1,316 @@
+"""Real processes against a real database for the fault tests: a temporary SQLite file or a
+PostgreSQL schema of its own (``search_path``), each migrated with ``sel-time db upgrade``, the
+small system of the nightly-refresh tests with a published roster, and an audit of the roster
+that every fault must leave intact.
+
+The PostgreSQL cases run when ``DATABASE_URL`` names PostgreSQL, and always in CI. The schema
+is created and dropped here; the shared ``public`` schema is never touched.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from config import TestingConfig
+from sel_time import create_app
+from sel_time.clock import LONDON, now_utc
+from sel_time.extensions import db
+from sel_time.models import Attendance, Plan, PlanStatus, ProtectedSession, RosterStatus, Team, User, UserRole
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from jobs.conftest import create_with, seed_small  # noqa: E402  (the nightly-refresh tests' system)
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SEL_TIME = str(BIN / "sel-time")
+GUNICORN = str(BIN / "gunicorn")
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_WANTED = os.environ.get("DATABASE_URL", "").startswith("postgres") or bool(os.environ.get("CI"))
+
+
+def pg_base_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    base = url if url.startswith("postgres") else PG_DEFAULT
+    for old in ("postgresql://", "postgres://"):
+        if base.startswith(old):
+            base = "postgresql+psycopg://" + base[len(old):]
+    return base
+
+
+@dataclass
+class Database:
+    url: str
+
+    @property
+    def kind(self) -> str:
+        return "sqlite" if self.url.startswith("sqlite") else "postgresql"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SEL_TIME_")}
+        env.update(DATABASE_URL=self.url, SEL_TIME_REFRESH_TIME_LIMIT="10", SEL_TIME_SOLVER_WORKERS="2",
+                   SEL_TIME_FROZEN_DAYS="0", SEL_TIME_WEEKS_AHEAD="3", PYTHONUNBUFFERED="1",
+                   SECRET_KEY="faults", **extra)
+        return env
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([SEL_TIME, *args], env=self.env(), capture_output=True, text=True,
+                              timeout=timeout, cwd=ROOT)
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([SEL_TIME, *args], env=self.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True)
+
+
+def migrate(database: Database) -> None:
+    done = database.run("db", "upgrade")
+    assert done.returncode == 0, done.stderr
+
+
+@dataclass
+class PgSchema:
+    base: str
+    schema: str
+
+    @property
+    def url(self) -> str:
+        sep = "&" if "?" in self.base else "?"
+        return f"{self.base}{sep}options=-csearch_path%3D{self.schema}"
+
+
+def postgres_schema(prefix: str) -> Iterator[PgSchema]:
+    """A schema of our own in the PostgreSQL database, dropped afterwards (skipped outside CI
+    when PostgreSQL cannot be reached)."""
+    base = pg_base_url()
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+    try:
+        yield PgSchema(base, schema)
+    finally:
+        deadline = time.monotonic() + 60
+        while True:  # PostgreSQL may still be coming back from a restart test
+            try:
+                with admin.begin() as conn:
+                    conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                break
+            except sa.exc.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                admin.dispose()
+                time.sleep(1)
+        admin.dispose()
+
+
+# -- the seeded system ---------------------------------------------------------------------------
+
+
+@dataclass
+class Seeded:
+    app: Any
+    database: Database
+    manager_token: str
+    past_attendances: list[int]
+    team_members: dict[int, set[int]] = field(default_factory=dict)
+
+
+def seed(database: Database) -> Seeded:
+    """The small system, a roster published by last night's refresh, some sessions already
+    held (so their delivery can be recorded), and a rota manager with an API token."""
+    from sel_time.auth import create_api_token
+    from sel_time.jobs import refresh
+
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database.url, REFRESH_TIME_LIMIT=10,
+                     SOLVER_WORKERS=2, REFRESH_FROZEN_DAYS=0, REFRESH_WEEKS_AHEAD=3)
+    with app.app_context():
+        small = seed_small(create_with())
+        last_night = refresh("cron", now=now_utc() - timedelta(days=1))
+        assert last_night.ran and last_night.stats["added"] > 5, last_night.message
+        past = []
+        today = now_utc().astimezone(LONDON).date()
+        for n, pid in enumerate((small.ada, small.ben, small.cara, small.dev)):
+            day = today - timedelta(days=7 + n)
+            start = datetime.combine(day, datetime.min.time()).replace(hour=9, tzinfo=LONDON)
+            session = ProtectedSession(
+                uid=f"past-{n}@faults", person_id=pid, slot=f"{day.isoformat()}/AM", start_at=start,
+                end_at=start + timedelta(hours=4), status=RosterStatus.CONFIRMED, sequence=0,
+                published_at=now_utc() - timedelta(days=30), last_modified=now_utc() - timedelta(days=30))
+            session.attendances.append(Attendance(person_id=pid, cost_pence=40000))
+            db.session.add(session)
+            db.session.flush()
+            past.append(session.attendances[0].id)
+        manager = User(email="rota@faults.example", name="Rota Manager", role=UserRole.ROTA_MANAGER)
+        db.session.add(manager)
+        db.session.flush()
+        _, token = create_api_token(manager, "faults")
+        members = {t.id: {p.id for p in t.members} for t in db.session.scalars(sa.select(Team))}
+        db.session.commit()
+        db.session.remove()
+    return Seeded(app, database, token, past, members)
+
+
+# -- what a fault must never break ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionState:
+    owner: tuple[str, int]
+    slot: str
+    status: str
+    sequence: int
+    start: str
+    attendees: tuple[int, ...]
+
+    def content(self) -> tuple[Any, ...]:
+        return (self.owner, self.slot, self.status, self.start, self.attendees)
+
+
+@dataclass
+class State:
+    sessions: dict[str, SessionState]
+    outcomes: dict[int, str | None]
+    published_plans: frozenset[int]
+    active_scopes: dict[str, int]
+
+
+def read_state(app: Any) -> State:
+    with app.app_context():
+        try:
+            sessions: dict[str, SessionState] = {}
+            attendees: dict[int, list[int]] = {}
+            outcomes: dict[int, str | None] = {}
+            for att in db.session.scalars(sa.select(Attendance)):
+                attendees.setdefault(att.session_id, []).append(att.person_id)
+                outcomes[att.id] = att.outcome.value if att.outcome else None
+            for s in db.session.scalars(sa.select(ProtectedSession)):
+                owner = ("t", s.team_id) if s.team_id is not None else ("p", s.person_id or 0)
+                sessions[s.uid] = SessionState(owner, s.slot, s.status.value, s.sequence,
+                                               s.start_at.isoformat(), tuple(sorted(attendees.get(s.id, []))))
+            published = frozenset(db.session.scalars(sa.select(Plan.id).where(
+                Plan.status.in_((PlanStatus.PUBLISHED, PlanStatus.SUPERSEDED)))))
+            active = {p.active_scope: p.id for p in db.session.scalars(
+                sa.select(Plan).where(Plan.active_scope.is_not(None)))}
+            return State(sessions, outcomes, published, active)  # type: ignore[arg-type]
+        finally:
+            db.session.remove()
+
+
+@dataclass
+class Audit:
+    """Follows the roster across faults: the highest sequence seen per UID, the delivery
+    records acknowledged, and the state left by the last completed publish."""
+
+    seeded: Seeded
+    committed: State
+    max_sequence: dict[str, int] = field(default_factory=dict)
+    acknowledged: dict[int, set[str]] = field(default_factory=dict)  # attendance → outcomes allowed
+
+    def check(self, label: str) -> State:
+        now = read_state(self.seeded.app)
+        before = self.committed
+        where = f"after {label}"
+        lost = set(before.sessions) - set(now.sessions)
+        assert not lost, f"{where}: published sessions vanished: {sorted(lost)[:5]}"
+        for uid, s in now.sessions.items():
+            assert s.sequence >= self.max_sequence.get(uid, 0), f"{where}: {uid} sequence went back"
+            old = before.sessions.get(uid)
+            if old is not None and old.content() != s.content():
+                assert s.sequence > old.sequence, f"{where}: {uid} changed without a new sequence: {old} -> {s}"
+        confirmed = [s for s in now.sessions.values() if s.status == RosterStatus.CONFIRMED.value]
+        keys = [(s.owner, s.slot) for s in confirmed]
+        dupes = {k for k in keys if keys.count(k) > 1}
+        assert not dupes, f"{where}: duplicated published sessions {sorted(dupes)[:5]}"
+        busy: dict[tuple[int, str], int] = {}
+        for s in confirmed:
+            if s.owner[0] == "p":
+                assert s.attendees == (s.owner[1],), f"{where}: individual session with attendances {s}"
+            else:
+                assert s.attendees, f"{where}: a confirmed team session with nobody attending: {s}"
+                assert set(s.attendees) <= self.seeded.team_members[s.owner[1]], f"{where}: {s}"
+            for pid in s.attendees:
+                busy[(pid, s.slot)] = busy.get((pid, s.slot), 0) + 1
+        double = {k for k, n in busy.items() if n > 1}
+        assert not double, f"{where}: people booked twice in one slot: {sorted(double)[:5]}"
+        for att, allowed in self.acknowledged.items():
+            assert now.outcomes.get(att) in allowed, f"{where}: delivery record of attendance {att} lost"
+        if now.published_plans == before.published_plans:  # nothing published: nothing moved
+            assert {u: s.content() for u, s in now.sessions.items()} == {
+                u: s.content() for u, s in before.sessions.items()}, f"{where}: roster changed without a publish"
+        for uid, s in now.sessions.items():
+            self.max_sequence[uid] = max(self.max_sequence.get(uid, 0), s.sequence)
+        self.committed = now
+        return now
+
+
+# -- processes -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(database: Database, port: int, workers: int = 2, **env: str) -> subprocess.Popen[bytes]:
+    """gunicorn in a session of its own, so that killing its group kills master and workers."""
+    return subprocess.Popen(
+        [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "--timeout", "30", "--graceful-timeout", "5", "sel_time:create_app()"],
+        cwd=ROOT, env=database.env(**env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True)
+
+
+def wait_healthy(port: int, proc: subprocess.Popen[Any], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError("gunicorn exited: " + (proc.stderr.read().decode() if proc.stderr else ""))
+        conn = HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.1)
+    raise AssertionError("gunicorn did not answer /health")
+
+
+def kill_group(proc: subprocess.Popen[Any]) -> str:
+    """SIGKILL the process and everything it started; return what it wrote on stderr."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        _, err = proc.communicate(timeout=30)
+    except ValueError:  # pipes already closed
+        proc.wait(timeout=30)
+        return ""
+    return err.decode(errors="replace") if isinstance(err, bytes) else (err or "")
+
+
+def next_monday(today: date) -> date:
+    return today + timedelta(days=(7 - today.weekday()) % 7 or 7)

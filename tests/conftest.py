@@ -50,6 +50,10 @@ def app(tmp_path: Any, _postgres_schema: None) -> Iterator[Flask]:
         if POSTGRES:
             _reset_postgres()
         else:
+            # Test databases need no durability: skip SQLite's fsync on every commit.
+            sa.event.listen(db.engine, "connect",
+                            lambda conn, _record: conn.execute("PRAGMA synchronous=OFF"))
+            db.engine.dispose()
             db.create_all()
         yield app
         db.session.remove()

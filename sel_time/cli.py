@@ -348,7 +348,14 @@ def refresh_command(wait: float, force: bool) -> None:
     """Run the nightly refresh once, now, under the same guards as the scheduler."""
     from .jobs import refresh
 
-    result = refresh("manual", wait=wait, force=force, progress=lambda m: click.echo(m, err=True))
+    try:
+        result = refresh("manual", wait=wait, force=force, progress=lambda m: click.echo(m, err=True))
+    except sa.exc.DBAPIError as exc:  # the database went away mid-run and did not come back
+        db.session.rollback()
+        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        click.echo(f"Error: the refresh did not complete: the database could not be reached ({reason}); "
+                   "last night's roster is unchanged; run it again when the database is back", err=True)
+        sys.exit(1)
     click.echo(result.message)
     if result.ran and result.message.startswith("The refresh failed"):
         sys.exit(1)

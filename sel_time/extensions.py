@@ -1,6 +1,8 @@
 """Flask extensions, created unbound here and bound in :func:`sel_time.create_app`."""
 from __future__ import annotations
 
+import os
+
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -45,6 +47,13 @@ def _enable_sqlite_foreign_keys() -> None:
     def _on_begin(conn):  # type: ignore[no-untyped-def]
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN")
+
+    @event.listens_for(Engine, "do_connect")
+    def _connect_timeout(dialect, conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]
+        # Without one, a connection attempt to a PostgreSQL that is stopping or starting can
+        # hang a request for as long as the server takes; with one it fails fast (503).
+        if dialect.name == "postgresql":
+            cparams.setdefault("connect_timeout", int(os.environ.get("SEL_TIME_DB_CONNECT_TIMEOUT", "3")))
 
 
 _enable_sqlite_foreign_keys()

@@ -88,6 +88,13 @@ def job_lock(name: str, *, wait: float = 0.0, lease: timedelta = timedelta(hours
             try:
                 conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 conn.commit()
+            except sa.exc.DBAPIError as exc:
+                # The lock's session is gone (PostgreSQL restarted, the connection dropped):
+                # the server freed the lock with it; the run's own outcome stands.
+                if not exc.connection_invalidated:
+                    conn.invalidate()
+                log.warning("the %s lock's connection was lost (%s); the server has released it",
+                            name, type(exc.orig).__name__)
             finally:
                 conn.close()
         return
@@ -225,7 +232,8 @@ def _describe(stats: dict[str, Any]) -> str:
     return (f"Refreshed {stats['weeks']} weeks from {stats['start']}: {stats['added']} added, "
             f"{stats['moved']} moved, {stats['removed']} removed, {stats['unchanged']} unchanged; "
             f"{stats['shortfalls_new']} new and {stats['shortfalls_resolved']} resolved shortfalls; "
-            f"{len(stats['frozen_conflicts'])} frozen-window conflicts; {stats['feeds_rendered']} feeds rendered")
+            f"{len(stats['frozen_conflicts'])} frozen-window conflicts; "
+            f"{stats.get('people_changed', 0)} people's calendars changed; {stats['feeds_rendered']} feeds rendered")
 
 
 def refresh_scopes() -> list[str]:
@@ -325,6 +333,7 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
             stats["skipped"].append(f"{scope}: plan {plan.id} is {plan.status.value}")
     # Publishing: one transaction for every scope, so a crash leaves last night's roster live.
     say("publishing")
+    changed_people: set[int] = set()
     for plan in drafts:
         before = db.session.scalar(sa.select(Plan).where(
             Plan.scope == plan.scope, Plan.status.in_((PlanStatus.PUBLISHED, PlanStatus.DRAFT)),
@@ -342,7 +351,9 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
         for key in ("added", "moved", "changed", "unchanged"):
             stats[key] += getattr(report, key)
         stats["removed"] += report.cancelled
+        changed_people |= report.people
         _test_pause("publish")  # flushed, not committed: a crash here must leave last night's roster
+    stats["people_changed"] = len(changed_people)  # whose calendars changed tonight
     say("rendering feeds")
     stats["feeds_rendered"] = render_all()
     stats["awaiting_delivery"] = db.session.scalar(

@@ -116,7 +116,8 @@ def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -
     slots_in_horizon = {s["id"] for s in (plan.problem or {}).get("slots", [])}
     existing = [
         s for s in db.session.scalars(
-            sa.select(ProtectedSession).where(ProtectedSession.start_at >= cutoff)
+            sa.select(ProtectedSession).where(ProtectedSession.start_at >= cutoff,
+                                              ProtectedSession.slot.in_(sorted(slots_in_horizon)))
             .options(selectinload(ProtectedSession.attendances))
             .order_by(ProtectedSession.start_at, ProtectedSession.id))
         if s.slot in slots_in_horizon and (governs(_owner_of_published(s)) or gov.governs(s))

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -272,19 +273,29 @@ def free_port() -> int:
 
 
 def start_gunicorn(database: Database, port: int, workers: int = 2, **env: str) -> subprocess.Popen[bytes]:
-    """gunicorn in a session of its own, so that killing its group kills master and workers."""
-    return subprocess.Popen(
+    """gunicorn in a session of its own, so that killing its group kills master and workers.
+    Its log goes to a file (a pipe nobody reads fills up and blocks the workers)."""
+    log = tempfile.NamedTemporaryFile(prefix=f"gunicorn-{port}-", suffix=".log", delete=False)
+    proc = subprocess.Popen(
         [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "--timeout", "30", "--graceful-timeout", "5", "sel_time:create_app()"],
-        cwd=ROOT, env=database.env(**env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=database.env(**env), stdout=subprocess.DEVNULL, stderr=log,
         start_new_session=True)
+    log.close()
+    proc.log_path = log.name  # type: ignore[attr-defined]
+    return proc
+
+
+def server_log(proc: subprocess.Popen[Any]) -> str:
+    path = getattr(proc, "log_path", None)
+    return Path(path).read_text(errors="replace") if path and Path(path).exists() else ""
 
 
 def wait_healthy(port: int, proc: subprocess.Popen[Any], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError("gunicorn exited: " + (proc.stderr.read().decode() if proc.stderr else ""))
+            raise AssertionError("gunicorn exited: " + server_log(proc))
         conn = HTTPConnection("127.0.0.1", port, timeout=2)
         try:
             conn.request("GET", "/health")
@@ -308,7 +319,12 @@ def kill_group(proc: subprocess.Popen[Any]) -> str:
         _, err = proc.communicate(timeout=30)
     except ValueError:  # pipes already closed
         proc.wait(timeout=30)
-        return ""
+        err = ""
+    path = getattr(proc, "log_path", None)
+    if path:
+        text = server_log(proc)
+        Path(path).unlink(missing_ok=True)
+        return text
     return err.decode(errors="replace") if isinstance(err, bytes) else (err or "")
 
 

@@ -50,8 +50,6 @@ def test_unknown_revoked_and_malformed_tokens_look_alike(client: Any, system: An
 
 
 def test_limiter_window_expires(app: Any, client: Any, system: Any, monkeypatch: Any) -> None:
-    import time
-
     from sel_time.feeds import routes
 
     clock = [1000.0]
@@ -61,7 +59,6 @@ def test_limiter_window_expires(app: Any, client: Any, system: Any, monkeypatch:
     assert _feed(client, secrets.token_urlsafe(32), "192.0.2.50").status_code == 429
     clock[0] += 61
     assert _feed(client, system.feed_secrets["ada"], "192.0.2.50").status_code == 200
-    del time
 
 
 def _serve(app: Any) -> tuple[Any, str]:
@@ -74,8 +71,8 @@ def test_tokens_never_reach_the_logs(app: Any, system: Any, caplog: Any, monkeyp
     """A run of real HTTP requests (werkzeug's server, so its access log line too) at DEBUG:
     good, unknown and failing feeds, and the one-click record page."""
     from sel_time import delivery
-    from sel_time.models import Attendance
     from sel_time.extensions import db
+    from sel_time.models import Attendance
 
     record_token = delivery.delivery_link_token(db.session.get(Attendance, system.ada_attendance))
     unknown = secrets.token_urlsafe(32)

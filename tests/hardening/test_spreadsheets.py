@@ -167,7 +167,7 @@ def test_100k_rows_xlsx_via_cli_refused_fast(runner: Any, directory: dict[str, A
     result = runner.invoke(args=["sel-time", "import", str(path)])
     elapsed = time.perf_counter() - started
     assert result.exit_code == 2 and "more than 20000 rows" in result.output, result.output
-    assert elapsed < 15, f"took {elapsed:.1f} s"
+    assert elapsed < 30, f"took {elapsed:.1f} s"  # ~3 s on an idle machine
     db.session.rollback()
     assert table_counts() == before
 

@@ -8,7 +8,7 @@ the ones the solver would otherwise want.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -128,10 +128,6 @@ def night(day: date) -> datetime:
     return london(day)
 
 
-def next_monday(day: date) -> date:
-    return day + timedelta(days=(7 - day.weekday()) % 7)
-
-
 Roster = dict[str, tuple[Any, ...]]
 
 
@@ -152,12 +148,3 @@ def feeds_snapshot() -> dict[tuple[str, int], tuple[Any, ...]]:
     db.session.expire_all()
     return {(row.kind.value, row.target_id): (row.stale, row.etag, row.body)
             for row in db.session.scalars(sa.select(FeedCache))}
-
-
-@pytest.fixture()
-def sessions_of() -> Iterator[Callable[[int], list[ProtectedSession]]]:
-    def _of(person_id: int) -> list[ProtectedSession]:
-        return list(db.session.scalars(sa.select(ProtectedSession).where(
-            ProtectedSession.person_id == person_id).order_by(ProtectedSession.start_at)))
-
-    yield _of

@@ -303,16 +303,16 @@ def export_ics_command(out_dir: str) -> None:
     import time
     from pathlib import Path
 
-    from .feeds.service import all_feeds, get_feed
+    from .feeds.service import all_feeds, rendered_feeds
 
     started = time.monotonic()
-    feeds = all_feeds()
-    with click.progressbar(feeds, label="Rendering feeds", file=sys.stderr) as bar:
-        for kind, target_id, name in bar:
+    total = len(all_feeds())
+    with click.progressbar(rendered_feeds(), length=total, label="Rendering feeds", file=sys.stderr) as bar:
+        for _kind, _target_id, name, feed in bar:
             path = Path(out_dir) / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(get_feed(kind, target_id).body)
-    click.echo(f"Wrote {len(feeds)} feeds to {out_dir} in {time.monotonic() - started:.1f} s")
+            path.write_bytes(feed.body)
+    click.echo(f"Wrote {total} feeds to {out_dir} in {time.monotonic() - started:.1f} s")
 
 
 @command("feed-link")

@@ -40,6 +40,8 @@ def _enable_sqlite_foreign_keys() -> None:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Readers never block the writer (a web request reading while a refresh publishes).
+            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 

@@ -65,8 +65,12 @@ def job_lock(name: str, *, wait: float = 0.0, lease: timedelta = timedelta(hours
     deadline = time.monotonic() + wait
     engine = db.engine
     if engine.dialect.name == "postgresql":
-        key = zlib.crc32(name.encode())
         conn = engine.connect()
+        # advisory locks are per database: key by schema too, so that deployments (or test
+        # runs) in separate schemas of one database never take each other's lock
+        schema = conn.execute(sa.text("SELECT current_schema()")).scalar() or "public"
+        conn.commit()
+        key = zlib.crc32(name.encode() if schema == "public" else f"{schema}/{name}".encode())
         try:
             while True:
                 got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
@@ -136,7 +140,18 @@ def _take_lease(engine: sa.Engine, name: str, me: str, lease: timedelta) -> str:
     """Take or renew the lease unless a live holder has it; return who holds it now.
 
     The row is read before any write: a holder in the middle of its publish holds SQLite's
-    write lock, and a second process must be told who is running, not wait on that lock."""
+    write lock, and a second process must be told who is running, not wait on that lock.
+    Two processes racing for a free lease can deadlock in SQLite (each holds a read, one wants
+    to write); SQLite then fails one at once, which reads the row again a moment later."""
+    for attempt in range(10):
+        holder = _take_lease_once(engine, name, me, lease)
+        if holder is not None:
+            return holder
+        time.sleep(0.1 * (attempt + 1))
+    return "another process (the database is busy)"
+
+
+def _take_lease_once(engine: sa.Engine, name: str, me: str, lease: timedelta) -> str | None:
     now = now_utc()
     try:
         with engine.begin() as conn:
@@ -162,7 +177,7 @@ def _take_lease(engine: sa.Engine, name: str, me: str, lease: timedelta) -> str:
     except sa.exc.OperationalError as exc:
         if "locked" not in str(exc):
             raise
-        return "another process (the database is busy)"
+        return None
 
 
 def _test_pause(point: str) -> None:

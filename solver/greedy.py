@@ -223,44 +223,123 @@ class Ledger:
         for _, cid, wi in order:
             self.place_window(pr.commitment[cid], wi)
 
+    def _remove_session(self, p: str, s: int) -> str:
+        """Undo `add_session`; returns the commitment the session had."""
+        c = self.plan.sessions.pop((p, s))
+        self.busy.discard((p, s))
+        self.day_count[(p, self._days[s])] -= 1
+        self.week_count[(p, self._weeks[s])] -= 1
+        dept = self.problem.person[p].department
+        if dept is not None:
+            sid = self._slot_ids[s]
+            for ci in self.problem.caps_of_department.get(dept, ()):
+                if self.problem.caps[ci].covers(sid):
+                    self.cap_load[(ci, s)] -= 1
+        for wi in self.windows_at(self.problem.commitment[c], s):
+            self.window_count[(c, wi)] -= 1
+        return c
+
+    def _keep_session(self, p: str, s: int, commitment: str | None) -> bool:
+        """Re-take a previous individual session if it fits and is worth keeping: for its
+        own commitment (or another of the person's) where a window still needs it, else
+        as a spare session when it costs no more than dropping it."""
+        pr = self.problem
+        if (p, s) in self.busy:
+            return False
+        coms = pr.commitments_of.get(p, [])
+        if commitment is not None:
+            coms = [pr.commitment[commitment]] + [c for c in coms if c.id != commitment]
+        useful = spare = None
+        for c in coms:
+            if not self.can_session(c, s):
+                continue
+            wins = self.windows_at(c, s)
+            if any(self.window_count[(c.id, wi)] < c.windows[wi].sessions for wi in wins):
+                useful = c
+                break
+            if spare is None:
+                spare = c
+        if useful is not None:
+            self.add_session(p, useful.id, s)
+            return True
+        if spare is not None and self._cost(p, s) <= pr.weights_pence["churn"]:
+            self.add_session(p, spare.id, s)
+            return True
+        return False
+
+    def _blocking(self, t: Team, s: int, kept: dict[tuple[str, int], str | None]) -> list:
+        """Kept previous sessions that may stand between team t and its members in slot s:
+        the members' own sessions that day or week (one activity, daily and weekly limits)
+        and their departments' sessions in s (caps)."""
+        pr = self.problem
+        members = [m for m in t.members if s in self._avail[m]]
+        out = []
+        depts = {pr.person[m].department for m in members} - {None}
+        day, week = self._days[s], self._weeks[s]
+        for (p, s2), c in kept.items():
+            if (p, s2) not in self.plan.sessions:
+                continue
+            if p in members and (
+                s2 == s
+                or (pr.person[p].max_per_day is not None and self._days[s2] == day)
+                or (pr.person[p].max_per_week is not None and self._weeks[s2] == week)
+            ):
+                out.append((p, s2, c))
+            elif s2 == s and pr.person[p].department in depts:
+                out.append((p, s2, c))
+        return out
+
     def keep_previous(self, previous: Sequence[PreviousEntry]) -> None:
-        """Re-take every previous entry that still fits the rules and is worth keeping."""
+        """Re-take every previous entry that still fits the rules and is worth keeping.
+
+        Individual sessions first, then each team meeting with the members they leave free:
+        a previous plan that is still valid comes back as it was (its team meetings only
+        name the team and slot, so attendees are chosen again, from the members who were
+        free). A meeting that has no quorum that way takes precedence over the sessions in
+        its way, which are taken again afterwards where they still fit."""
         pr = self.problem
         w = pr.weights_pence
         idx = pr.slot_index
+        kept: dict[tuple[str, int], str | None] = {}
+        for e in previous:
+            if e.person is None or e.team is not None:
+                continue
+            p, s = e.person, idx[e.slot]
+            if self._keep_session(p, s, e.commitment):
+                kept[(p, s)] = e.commitment
+        attended: dict[tuple[str, int], set[str]] = defaultdict(set)
+        for e in previous:
+            if e.team is not None and e.person is not None:
+                attended[(e.team, idx[e.slot])].add(e.person)
         for e in previous:
             if e.team is None or e.person is not None:
                 continue
             s, t = idx[e.slot], pr.team[e.team]
             if not self.team_room(t, s):
                 continue
-            att = self.choose_attendees(t, s)
+            att = self._previous_attendees(t, s, attended.get((t.id, s), set()))
             if att is not None and self.meeting_price(t, s, att) < w["shortfall"] + w["churn"]:
                 self.add_meeting(t.id, s, att)
-        for e in previous:
-            if e.person is None or e.team is not None:
                 continue
-            p, s = e.person, idx[e.slot]
-            if (p, s) in self.busy:
+            evicted = self._blocking(t, s, kept)
+            if not evicted:
                 continue
-            coms = pr.commitments_of.get(p, [])
-            if e.commitment is not None:
-                coms = [pr.commitment[e.commitment]] + [c for c in coms if c.id != e.commitment]
-            useful = None
-            spare = None
-            for c in coms:
-                if not self.can_session(c, s):
-                    continue
-                wins = self.windows_at(c, s)
-                if any(self.window_count[(c.id, wi)] < c.windows[wi].sessions for wi in wins):
-                    useful = c
-                    break
-                if spare is None:
-                    spare = c
-            if useful is not None:
-                self.add_session(p, useful.id, s)
-            elif spare is not None and self._cost(p, s) <= w["churn"]:
-                self.add_session(p, spare.id, s)
+            for p, s2, _ in evicted:
+                self._remove_session(p, s2)
+            att = self._previous_attendees(t, s, attended.get((t.id, s), set()))
+            if att is not None and self.meeting_price(t, s, att) < w["shortfall"] + w["churn"]:
+                self.add_meeting(t.id, s, att)
+            for p, s2, c in evicted:
+                if not self._keep_session(p, s2, c):
+                    kept.pop((p, s2), None)
+
+    def _previous_attendees(self, t: Team, s: int, attended: set[str]) -> list[str] | None:
+        """`choose_attendees`, plus the members the previous plan names as attending."""
+        att = self.choose_attendees(t, s)
+        if att is None or not attended:
+            return att
+        chosen = set(att)
+        return att + [m for m in self.attendable(t, s) if m in attended and m not in chosen]
 
 
 def _pinned(problem: Problem, base: Plan | None) -> Plan:

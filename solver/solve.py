@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import ortools
 from ortools.sat.python import cp_model
 
+from solver.attribute import attribute
 from solver.conflicts import check_pins
-from solver.constraints import Scope, build, hint_values, plan_from, term_value, values_reader
+from solver.constraints import Built, Scope, build, hint_values, plan_from, term_value, values_reader
 from solver.decompose import blocks, bundle, groups, scopes
 from solver.explain import build_solution
 from solver.greedy import greedy, repair
@@ -138,10 +139,11 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
     hints = [greedy(problem, pins.plan)]
     if problem.previous:
         hints.append(repair(problem.previous, problem, pins.plan))
+    # The full objective (churn included); on a tie the repaired previous plan wins.
     scores = [evaluate(problem, h).objective for h in hints]
-    best = min(range(len(hints)), key=lambda i: scores[i])
+    best = min(range(len(hints)), key=lambda i: (scores[i], -i))
     if options.method == "greedy":
-        plan = hints[best]
+        plan = attribute(problem, hints[best])
         bound = _trivial_bound(problem) / 100
         _report(options, "Done", 1.0)
         return build_solution(
@@ -169,6 +171,7 @@ class _Part:
     hint: str
     fallback: bool
     build_seconds: float
+    kept: bool = False  # the repaired previous plan kept: CP-SAT found nothing better
 
 
 def _solve_scope(
@@ -192,9 +195,13 @@ def _solve_scope(
     best_score, best_name = None, ""
     for name, h in hints:
         values = hint_values(problem, built, h)
-        reader = values_reader(values)
-        score = sum(term_value(t, reader) for t in built.terms)
-        if best_score is None or score < best_score:
+        score = _score(built, values)
+        # On a tie the repaired previous plan wins: it moves nothing that need not move.
+        if (
+            best_score is None
+            or score < best_score
+            or (score == best_score and name == "previous")
+        ):
             best_values, best_score, best_name = values, score, name
     assert best_score is not None
     model = built.model
@@ -236,19 +243,50 @@ def _solve_scope(
         log.error("%s: invalid model: %s", label, model.validate())
     elif status == "infeasible":
         log.warning("%s reported infeasible; keeping the hint", label)
-    if found and solver.objective_value <= best_score + 1e-6:
+    plan = value = None
+    if found:
+        # Priced exactly from the plan read back (a shortfall variable may sit above its need
+        # in a solution that is only feasible).
         plan = plan_from(problem, built, lambda v, s=solver: int(s.value(v)))
-        value, fallback = round(solver.objective_value), False
-    else:
+        value = _score(built, hint_values(problem, built, plan))
+    fallback = kept = False
+    if value is None or value > best_score:
+        fallback = True
+    elif best_name == "previous" and value >= best_score:
+        kept = True  # not better than the published plan: keep it as it was
+    if fallback or kept:
         plan = plan_from(problem, built, values_reader(best_values))
-        value, fallback = best_score, True
+        value = best_score
+    assert plan is not None and value is not None
     if status == "optimal" and not fallback:
         bound = value
     else:
         b = solver.best_objective_bound if status != "infeasible" else 0.0
         b = b if math.isfinite(b) else 0.0
         bound = min(max(built.floor, math.ceil(b - 1e-6)), value)
-    return _Part(plan, value, bound, status, best_name, fallback, build_seconds)
+    return _Part(plan, value, bound, status, best_name, fallback, build_seconds, kept)
+
+
+def _score(built: Built, values: dict[int, int]) -> int:
+    """The scope's objective (pence) for a complete assignment of its variables."""
+    reader = values_reader(values)
+    return sum(term_value(t, reader) for t in built.terms)
+
+
+def _best_for_scope(
+    problem: Problem, scope: Scope, candidates: list[tuple[str, Plan]]
+) -> tuple[str, Plan]:
+    """The best of whole-problem plans on one part (full objective, churn included), as
+    that part's plan; the repaired previous plan wins a tie. Parts are independent, so the
+    rest of the objective is the same for every candidate restricted to the part."""
+    best: tuple[int, int, str, Plan] | None = None
+    for name, h in candidates:
+        part = _restrict(problem, h, scope)
+        key = (evaluate(problem, part).objective, 0 if name == "previous" else 1)
+        if best is None or key < best[:2]:
+            best = (*key, name, part)
+    assert best is not None
+    return best[2], best[3]
 
 
 def _restrict(problem: Problem, plan: Plan, scope: Scope) -> Plan:
@@ -337,7 +375,7 @@ def _solve_cp_sat(
     plan = Plan()
     bound = 0
     all_optimal = True
-    fallbacks = refined = 0
+    fallbacks = refined = kept_previous = 0
     build_seconds = 0.0  # the parts' models: the whole problem's model, built once
     piece_build_seconds = 0.0  # the extra, smaller models of big parts' pieces
     used_hint = {"greedy": 0, "previous": 0}
@@ -360,7 +398,9 @@ def _solve_cp_sat(
             log.info("%s: %.1fs left, keeping the hint", label, share)
             all_optimal = False
             bound += _trivial_bound(problem, scope)
-            plan.update(_restrict(problem, named[-1][1], scope))
+            name, part_plan = _best_for_scope(problem, scope, named)
+            used_hint[name] = used_hint.get(name, 0) + 1
+            plan.update(part_plan)
             continue
         if big:
             # First a quick better plan from the part's pieces with team meetings held,
@@ -385,7 +425,10 @@ def _solve_cp_sat(
             log.info("%s: %.1fs left, too little to solve it whole", label, share)
             all_optimal = False
             bound += _trivial_bound(problem, scope)
-            plan.update(refined_plan)
+            # The pieces' plan only if it beats the hints on this part.
+            name, part_plan = _best_for_scope(problem, scope, part_hints)
+            used_hint[name] = used_hint.get(name, 0) + 1
+            plan.update(part_plan)
             continue
         part = _solve_scope(problem, scope, part_hints, options, share, left, label)
         if part is None:
@@ -393,6 +436,7 @@ def _solve_cp_sat(
         build_seconds += part.build_seconds
         used_hint[part.hint] = used_hint.get(part.hint, 0) + 1
         fallbacks += part.fallback
+        kept_previous += part.kept
         bound += part.bound
         part_plan = part.plan
         if part.status != "optimal" or part.fallback:
@@ -419,7 +463,10 @@ def _solve_cp_sat(
         hint_parts=used_hint,
         fallback_parts=fallbacks,
         refined_parts=refined,
+        previous_kept_parts=kept_previous,
     )
+    # Which commitment each session counts for: the previous one where it can stay.
+    plan = attribute(problem, plan)
     solution = build_solution(
         problem, plan, status, min(bound, objective) / 100, time.monotonic() - t0, info
     )

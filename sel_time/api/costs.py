@@ -9,6 +9,7 @@ from .. import finance
 from ..auth import require_user
 from ..errors import BadRequest, FieldError
 from ..models import UserRole
+from ..services.cache import VersionedCache
 from ..services.records import parse
 from ..whatif import WhatIfRequest, run_whatif
 from . import bp, transactional
@@ -35,11 +36,15 @@ def _query() -> finance.Summary:
     return finance.summarise(by, first, last, request.args.get("organisation") or None)
 
 
+SUMMARIES = VersionedCache()
+
+
 @bp.get("/costs")
 @transactional
 def costs() -> Response:
     require_user(FINANCE)
-    return jsonify(finance.summary_json(_query()))
+    key = tuple(request.args.get(k) for k in ("by", "from", "to", "organisation"))
+    return jsonify(SUMMARIES.get(key, lambda: finance.summary_json(_query())))
 
 
 @bp.get("/costs/export")

@@ -279,8 +279,14 @@ def get_feed(kind: FeedKind, target_id: int, *, now: datetime | None = None,
     body = render_feed(build_calendar(kind, target_id, now, sessions() if sessions else None))
     etag = etag_for(body)
     if row is None:
-        row = FeedCache(kind=kind, target_id=target_id)
-        db.session.add(row)
+        try:  # two first requests for one feed may race to create its cache row
+            with db.session.begin_nested():
+                db.session.add(FeedCache(kind=kind, target_id=target_id, body=body, etag=etag,
+                                         stale=False, rendered_at=now))
+            return RenderedFeed(body, etag)
+        except sa.exc.IntegrityError:
+            row = db.session.get(FeedCache, (kind, target_id))
+            assert row is not None
     row.body, row.etag, row.stale, row.rendered_at = body, etag, False, now
     db.session.flush()
     return RenderedFeed(body, etag)

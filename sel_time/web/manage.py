@@ -9,6 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy.orm import defer, selectinload
 
 from .. import planning, publishing
 from ..clock import LONDON, now_utc, today_london
@@ -23,12 +25,15 @@ from ..models import (
     Outcome,
     Person,
     Plan,
+    PlanSession,
     PlanStatus,
     ProtectedSession,
+    RoleAssignment,
     RosterStatus,
 )
 from ..services import records
 from ..services.audit import Actor
+from ..services.cache import VersionedCache
 from . import MANAGERS, bp, roles_required
 from .forms import fields_for, form_values, payload_from_form
 
@@ -287,17 +292,37 @@ def _grid(plan: Plan, org_id: int | None) -> dict[str, Any]:
 @bp.get("/manage/plans/<int:plan_id>")
 @roles_required(*MANAGERS)
 def plan_page(plan_id: int) -> str:
-    plan = db.session.get(Plan, plan_id)
+    # the problem and solution documents are large: read them only when the grid is built
+    plan = db.session.get(Plan, plan_id, options=[defer(Plan.problem), defer(Plan.solution)])
     if plan is None:
         abort(404)
     orgs = db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
     org_id = request.args.get("org", type=int)
-    if org_id is None and orgs and plan.problem and len(plan.problem.get("people", [])) > 60:
+    # a large plan opens on one organisation; "All" (``?org=``) still shows everyone
+    if org_id is None and "org" not in request.args and orgs and plan.problem and len(plan.problem.get("people", [])) > 60:
         org_id = orgs[0].id
-    grid = _grid(plan, org_id) if plan.problem and plan.status not in (PlanStatus.QUEUED, PlanStatus.RUNNING) else None
-    return render_template("manage/plan.html", title=f"Plan {plan.id}", plan=plan, summary=planning.plan_summary(plan),
-                           grid=grid, orgs=orgs, org_id=org_id, weekdays=WEEKDAYS,
-                           shortfalls=[planning.shortfall_dict(s) for s in plan.shortfalls][:100])
+    solving = plan.status in (PlanStatus.QUEUED, PlanStatus.RUNNING)
+
+    def derived() -> dict[str, Any]:
+        # one query per relationship the grid reads, not one per session
+        db.session.scalars(sa.select(PlanSession).where(PlanSession.plan_id == plan.id).options(
+            selectinload(PlanSession.assignment).selectinload(RoleAssignment.role),
+            selectinload(PlanSession.team), selectinload(PlanSession.attendees))).all()
+        grid = _grid(plan, org_id) if plan.problem and not solving else None
+        html = render_template("manage/_plan_grid.html", grid=grid, plan=plan, weekdays=WEEKDAYS) if grid else ""
+        return {"summary": planning.plan_summary(plan), "grid": grid is not None, "grid_html": Markup(html),
+                "shortfalls": [planning.shortfall_dict(s) for s in plan.shortfalls][:100]}
+
+    # The summary and grid of a plan that is not solving change only with a write (every one
+    # is audited): render them once per state and organisation, not on every request.
+    key = (plan.id, plan.status.value, plan.edits, plan.finished_at, plan.published_at, org_id)
+    page = derived() if solving else PLAN_PAGES.get(key, derived)
+    return render_template("manage/plan.html", title=f"Plan {plan.id}", plan=plan, summary=page["summary"],
+                           grid=page["grid"], grid_html=page["grid_html"], orgs=orgs, org_id=org_id,
+                           weekdays=WEEKDAYS, shortfalls=page["shortfalls"])
+
+
+PLAN_PAGES = VersionedCache(size=16)
 
 
 @bp.route("/manage/plans/<int:plan_id>/sessions/<int:sid>", methods=["GET", "POST"])

@@ -102,9 +102,10 @@ def test_a_week_of_leave_changes_that_leaders_sessions_and_few_others(app: Flask
     # moves); an individual session of the leader's that is re-placed in a window that allows
     # it can push at most one colleague out of that slot under a department's cover cap, and
     # that colleague's session lands somewhere (at most 2 changes per lost session). A quiet
-    # night after the settling one moves a handful (2 on the demo): allow 5.
-    bound = 2 * lost + team_entries + 5
-    print(f"others changed: {others} (bound 2 x {lost} + {team_entries} + 5 = {bound})")
+    # night after the settling one still moves a few (2 on the demo; the solver has a time
+    # limit and two workers): allow 10.
+    bound = 2 * lost + team_entries + 10
+    print(f"others changed: {others} (bound 2 x {lost} + {team_entries} + 10 = {bound})")
     assert others <= bound, figure
 
 

@@ -93,8 +93,9 @@ def test_catch_up_is_needed_when_last_nights_run_is_missing_or_failed(app: Flask
 def _wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        db.session.rollback()
-        if predicate():
+        done = predicate()
+        db.session.rollback()  # hold no read open while the job writes (SQLite)
+        if done:
             return
         time.sleep(0.2)
     raise AssertionError("timed out")

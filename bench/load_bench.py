@@ -1,0 +1,295 @@
+"""Load: the cached feed, the plan grid for the whole demo and the cost summaries under
+concurrent clients, with gunicorn on loopback.
+
+    python -m bench.load_bench                       # demo, 12-week plan, serve, load
+    python -m bench.load_bench --duration 10 --users 20 --feed-connections 16
+
+1. Load the south-east-London demo into a temporary SQLite database through the migrations,
+   plan 12 weeks (CP-SAT, 30 s) and publish: `bench.feeds_bench.build_demo`, which also issues
+   a leader's feed link.
+2. Start gunicorn (`-w 2`, as production runs it) on loopback against that database. Sign a
+   rota manager in (a session cookie signed with the server's secret, as `/login` would set)
+   and give the finance officer an API token.
+3. Load, one after another, for `--duration` seconds each, with keep-alive clients:
+   - `GET /health` (Flask plus one query): the baseline, measured in the same run;
+   - `GET /feeds/<token>.ics`, cached, `--feed-connections` clients;
+   - `GET /manage/plans/<id>?org=` (the grid page of the published plan for every
+     organisation: all people of the demo), `--users` clients;
+   - `GET /api/v1/costs?by=organisation,month` (bearer token), `--users` clients.
+   Each prints requests/s, p50, p99, errors and its throughput relative to the baseline.
+
+Targets on 2 cores: the feed >= 1,000 requests/s at p99 <= 50 ms; the grid and the cost
+summaries p99 <= 300 ms at 20 concurrent users. The load generator is `wrk` when installed
+(`--client wrk`), else a Python client (processes of threads with `http.client` connections).
+The client shares the machine's cores with the server, so the figures are a floor.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any, Sequence
+
+from bench.feeds_bench import Load, _percentile, build_demo, free_port, start_gunicorn
+
+FEED_RPS, FEED_P99 = 1_000.0, 50.0
+PAGE_P99 = 300.0
+
+
+def prepare(db_path: Path) -> dict[str, Any]:
+    """The published plan's id, a rota manager's session cookie and a finance API token."""
+    import sqlalchemy as sa
+
+    from config import DevelopmentConfig
+    from sel_time import create_app
+    from sel_time.auth import create_api_token
+    from sel_time.extensions import db
+    from sel_time.models import Person, Plan, PlanStatus, User, UserRole
+
+    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}")
+    with app.app_context():
+        plan = db.session.scalar(sa.select(Plan).where(Plan.status == PlanStatus.PUBLISHED).order_by(Plan.id.desc()))
+        assert plan is not None
+        manager = db.session.scalar(sa.select(User).where(User.role == UserRole.ROTA_MANAGER).order_by(User.id))
+        finance = db.session.scalar(sa.select(User).where(User.role == UserRole.FINANCE).order_by(User.id))
+        assert manager is not None and finance is not None
+        _, token = create_api_token(finance, "load bench")
+        people = db.session.scalar(sa.select(sa.func.count(Person.id))) or 0
+        db.session.commit()
+        serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        assert serializer is not None
+        cookie = serializer.dumps({"_user_id": str(manager.id), "_fresh": True})
+        out = {"plan": plan.id, "people": people, "token": token,
+               "cookie": f"{app.config.get('SESSION_COOKIE_NAME', 'session')}={cookie}",
+               "sessions": len(plan.sessions)}
+        db.session.remove()
+        db.engine.dispose()
+    return out
+
+
+# ---- load generators with request headers -------------------------------------------------------
+
+
+def _client_worker(port: int, path: str, headers: dict[str, str], threads: int, stop_at: float,
+                   queue: Any) -> None:
+    latencies: list[float] = []
+    errors = [0]
+    size = [0]
+    lock = threading.Lock()
+
+    def run() -> None:
+        conn = HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        bad = 0
+        while time.perf_counter() < stop_at:
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                body = response.read()
+                ok = response.status == 200
+            except OSError:
+                conn.close()
+                ok, body = False, b""
+            mine.append(time.perf_counter() - t0)
+            bad += not ok
+            if ok:
+                size[0] = len(body)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    pool = [threading.Thread(target=run) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    queue.put((latencies, errors[0], size[0]))
+
+
+def load_python(label: str, port: int, path: str, headers: dict[str, str], connections: int,
+                duration: float) -> Load:
+    ctx = mp.get_context("fork")
+    processes = min(connections, max(1, os.cpu_count() or 1))
+    per = [connections // processes + (i < connections % processes) for i in range(processes)]
+    queue: Any = ctx.Queue()
+    stop_at = time.perf_counter() + 0.5 + duration
+    procs = [ctx.Process(target=_client_worker, args=(port, path, headers, n, stop_at, queue)) for n in per]
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    latencies = sorted(x for r in results for x in r[0])
+    errors = sum(r[1] for r in results)
+    return Load(label, len(latencies) - errors, errors, duration, statistics.median(latencies) * 1000,
+                _percentile(latencies, 0.99) * 1000, max(r[2] for r in results))
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def load_wrk(label: str, port: int, path: str, headers: dict[str, str], connections: int,
+             duration: float) -> Load:
+    args = ["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d", f"{duration:g}s",
+            "--timeout", "10s", "--latency"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
+                         check=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    m = re.search(r"requests in ([\d.]+)(\w+),", out)
+    assert m is not None, out
+    seconds = float(m.group(1)) * {"s": 1, "ms": 1e-3, "m": 60}[m.group(2)]
+    lat = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+\w+)\s*$", out, re.M))
+
+    def ms(text: str) -> float:
+        mm = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+        assert mm is not None, text
+        return float(mm.group(1)) * _UNITS[mm.group(2)]
+
+    errors = int(m2.group(1)) if (m2 := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    if m3 := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
+        errors += sum(int(x) for x in m3.groups())
+    return Load(label, requests - errors, errors, seconds, ms(lat["50"]), ms(lat["99"]), 0)
+
+
+def fetch(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    conn = HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--weeks", type=int, default=12)
+    parser.add_argument("--time-limit", type=float, default=30.0, help="solver seconds")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--users", type=int, default=20, help="clients for the grid and the summaries")
+    parser.add_argument("--feed-connections", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per load run")
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--database", type=Path, default=None,
+                        help="reuse a demo database built by an earlier run (kept with --keep)")
+    parser.add_argument("--keep", type=Path, default=None, help="copy the demo database here")
+    args = parser.parse_args(argv)
+    client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "python")
+    load = load_wrk if client == "wrk" else load_python
+
+    print(f"sel-time load bench · Python {platform.python_version()} · {os.cpu_count()} cores · "
+          f"load average {os.getloadavg()[0]:.1f} at the start")
+    with tempfile.TemporaryDirectory(prefix="load-bench-") as tmp:
+        db_path = Path(tmp) / "bench.sqlite"
+        if args.database:
+            shutil.copyfile(args.database, db_path)
+            import sqlalchemy as sa
+
+            from config import DevelopmentConfig
+            from sel_time import create_app
+            from sel_time.extensions import db
+            from sel_time.feeds.routes import feed_url
+            from sel_time.feeds.service import issue_token
+            from sel_time.models import FeedKind, User, UserRole
+            from sel_time.services.audit import CLI_ACTOR
+
+            app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}")
+            with app.app_context():
+                leader = db.session.scalar(sa.select(User).where(User.role == UserRole.LEADER,
+                                                                 User.person_id.is_not(None)).order_by(User.id))
+                assert leader is not None and leader.person_id is not None
+                _, secret = issue_token(leader, FeedKind.PERSON, leader.person_id, CLI_ACTOR)
+                db.session.commit()
+                demo: dict[str, Any] = {"feed_path": "/feeds/" + feed_url(secret)["url"].rsplit("/feeds/", 1)[1]}
+                db.session.remove()
+                db.engine.dispose()
+            print(f"\nReusing the demo database {args.database}")
+        else:
+            demo = build_demo(db_path, args.weeks, args.time_limit)
+            print(f"\nDemo planned ({args.weeks} weeks) and published in {demo['plan_s']:.1f} s: {demo['publish']}")
+            if args.keep:
+                shutil.copyfile(db_path, args.keep)
+        extra = prepare(db_path)
+        print(f"Published plan {extra['plan']}: {extra['sessions']:,} sessions, {extra['people']} people")
+        cookie = {"Cookie": extra["cookie"]}
+        bearer = {"Authorization": f"Bearer {extra['token']}"}
+        grid_path = f"/manage/plans/{extra['plan']}?org="
+        costs_path = "/api/v1/costs?by=organisation,month"
+        port = free_port()
+        server = start_gunicorn(db_path, port, args.workers)
+        try:
+            # warm up each path once (feed cache, templates) and check it answers as it should
+            for path, headers in ((demo["feed_path"], {}), (grid_path, cookie), (costs_path, bearer)):
+                t0 = time.perf_counter()
+                status, body = fetch(port, path, headers)
+                assert status == 200, (path, status, body[:300])
+                print(f"   first GET {path.split('?')[0][:40]:<40} {status} {len(body) / 1024:8.1f} KiB "
+                      f"{(time.perf_counter() - t0) * 1000:8.1f} ms")
+            # every worker renders the grid and the summary once before the clock runs
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(2 * args.workers) as pool:
+                list(pool.map(lambda pair: fetch(port, *pair),
+                              [(grid_path, cookie), (costs_path, bearer)] * 2 * args.workers))
+            _, grid_body = fetch(port, grid_path, cookie)
+            shown = grid_body.count(b'<th scope="row"')
+            print(f"   the grid page shows {shown} people rows")
+            print(f"\ngunicorn -w {args.workers} on loopback, {client} client, {args.duration:g} s each; "
+                  f"load average {os.getloadavg()[0]:.1f}")
+            runs = [
+                (load("GET /health (baseline)", port, "/health", {}, args.users, args.duration), None),
+                (load("cached leader feed", port, demo["feed_path"], {}, args.feed_connections, args.duration), "feed"),
+                (load("plan grid, whole demo", port, grid_path, cookie, args.users, args.duration), "page"),
+                (load("costs by org, month", port, costs_path, bearer, args.users, args.duration), "page"),
+            ]
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # workers still busy with queued requests
+                server.kill()
+                server.wait(timeout=30)
+    base = runs[0][0]
+    print(f"   {'':<24} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'÷ health':>8}")
+    ok = True
+    conns = [args.users, args.feed_connections, args.users, args.users]
+    for (run, kind), n in zip(runs, conns):
+        print(f"   {run.label:<24} {n:>7} {run.rps:>8,.0f} {run.p50_ms:>8.1f} {run.p99_ms:>8.1f} "
+              f"{run.errors:>7} {run.rps / base.rps:>8.3f}")
+    for run, kind in runs:
+        if kind == "feed":
+            good = run.rps >= FEED_RPS and run.p99_ms <= FEED_P99 and run.errors == 0
+            print(f"   {run.label}: {run.rps:,.0f} req/s (>= {FEED_RPS:,.0f}), p99 {run.p99_ms:.1f} ms "
+                  f"(<= {FEED_P99:g}): {verdict(good)}")
+        elif kind == "page":
+            good = run.p99_ms <= PAGE_P99 and run.errors == 0
+            print(f"   {run.label}: p99 {run.p99_ms:.1f} ms at {args.users} users (<= {PAGE_P99:g}): {verdict(good)}")
+        else:
+            continue
+        ok = ok and good
+    print(f"   load average {os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores shared with the client)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

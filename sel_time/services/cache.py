@@ -1,0 +1,60 @@
+"""Results derived from the whole roster (cost summaries, a plan's grid), kept per process
+until anything is written.
+
+Every write is audited, and publishing and delivery records also stamp the roster, so the
+newest audit event, the newest roster change and the newest delivery record together say
+whether anything a summary reads has changed. Reading that stamp is three index lookups;
+recomputing a summary of the whole demo is most of a second.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from ..clock import today_london
+from ..extensions import db
+from ..models import Attendance, AuditEvent, ProtectedSession
+
+T = TypeVar("T")
+
+
+def data_version() -> tuple[Any, ...]:
+    """A stamp that changes whenever anything a roster-wide summary reads is written."""
+    audit = db.session.scalar(sa.select(sa.func.max(AuditEvent.id)))
+    roster = db.session.execute(sa.select(sa.func.max(ProtectedSession.last_modified),
+                                          sa.func.max(ProtectedSession.id))).one()
+    delivery = db.session.execute(sa.select(sa.func.max(Attendance.recorded_at),
+                                            sa.func.max(Attendance.id), sa.func.count(Attendance.id))).one()
+    return (audit, *roster, *delivery, today_london())
+
+
+class VersionedCache:
+    """A small per-process LRU of values, each valid for the data version it was made at."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, tuple[tuple[Any, ...], Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
+        version = data_version()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and hit[0] == version:
+                self._items.move_to_end(key)
+                return hit[1]  # type: ignore[no-any-return]
+        value = make()
+        with self._lock:
+            self._items[key] = (version, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

@@ -36,6 +36,11 @@ def _num(x: Any) -> float | None:
     return float(x)
 
 
+def _has(known: Any, key: Any) -> bool:
+    """``key in known`` for keys from an untrusted document (a list is not an id)."""
+    return isinstance(key, str) and key in known
+
+
 def check(problem: Problem, solution: dict) -> CheckResult:
     """Verify `solution` (a solution document) against `problem`."""
     v: list[str] = []
@@ -68,13 +73,13 @@ def check(problem: Problem, solution: dict) -> CheckResult:
             v.append(f"{path}: expected an object")
             continue
         p, c, slot = s.get("person"), s.get("commitment"), s.get("slot")
-        if p not in people:
+        if not _has(people, p):
             v.append(f"{path}.person: unknown person {p!r}")
             continue
-        if slot not in slot_pos:
+        if not _has(slot_pos, slot):
             v.append(f"{path}.slot: unknown slot {slot!r}")
             continue
-        if c not in commitments:
+        if not _has(commitments, c):
             v.append(f"{path}.commitment: unknown commitment {c!r}")
             continue
         if commitments[c].person != p:
@@ -104,10 +109,10 @@ def check(problem: Problem, solution: dict) -> CheckResult:
             v.append(f"{path}: expected an object")
             continue
         t, slot = ts.get("team"), ts.get("slot")
-        if t not in teams:
+        if not _has(teams, t):
             v.append(f"{path}.team: unknown team {t!r}")
             continue
-        if slot not in slot_pos:
+        if not _has(slot_pos, slot):
             v.append(f"{path}.slot: unknown slot {slot!r}")
             continue
         team = teams[t]

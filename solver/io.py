@@ -45,6 +45,9 @@ __all__ = [
 ]
 
 
+MAX_NUMBER = 1_000_000_000  # GBP or a count: anything larger is a mistake, and CP-SAT needs int64
+
+
 class ProblemError(ValueError):
     """The input is not a valid problem (or solution); `errors` has one line per fault."""
 
@@ -67,6 +70,10 @@ def load_json(path: str | Path) -> Any:
         raise ProblemError(
             [f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"]
         ) from None
+    except RecursionError:
+        raise ProblemError([f"{path}: JSON nested too deeply to be a problem"]) from None
+    except ValueError as exc:  # e.g. an integer literal longer than Python will convert
+        raise ProblemError([f"{path}: invalid JSON: {exc}"]) from None
 
 
 def load_problem(path: str | Path) -> Problem:
@@ -149,6 +156,9 @@ class _Reader:
             return None
         if value < 0:
             self.err(path, f"negative {what} {value}")
+            return None
+        if value > MAX_NUMBER:
+            self.err(path, f"{what} {value:.6g} is too large (at most {MAX_NUMBER:,.0f})")
             return None
         return float(value)
 
@@ -351,6 +361,10 @@ def _parse_people(r: _Reader, root: dict, slot_ids: set[str]) -> tuple[list[Pers
                     ok = False
                 elif cost < 0:
                     r.err(f"{path}.available", f"negative cost {cost} for slot {_q(sid)}")
+                    ok = False
+                elif cost > MAX_NUMBER:
+                    r.err(f"{path}.available", f"cost {cost:.6g} for slot {_q(sid)} is too large "
+                          f"(at most {MAX_NUMBER:,.0f})")
                     ok = False
                 else:
                     available[sid] = float(cost)

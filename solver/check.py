@@ -123,8 +123,9 @@ def check(problem: Problem, solution: dict) -> CheckResult:
             v.append(f"{path}: {t} may not meet in {slot} (rule 3)")
         attendees = ts.get("attendees") or []
         absent = ts.get("absent") or []
-        if not isinstance(attendees, list) or not isinstance(absent, list):
-            v.append(f"{path}: attendees and absent must be lists")
+        if (not isinstance(attendees, list) or not isinstance(absent, list)
+                or not all(isinstance(x, str) for x in [*attendees, *absent])):
+            v.append(f"{path}: attendees and absent must be lists of person ids")
             continue
         if len(set(attendees)) != len(attendees):
             v.append(f"{path}.attendees: a member is listed twice")
@@ -330,6 +331,9 @@ def _compare_shortfalls(
             continue
         kind = "commitment" if sf.get("commitment") is not None else "team"
         key = (kind, sf.get(kind), sf.get("window"))
+        if not isinstance(key[1], str) or not isinstance(key[2], int) or isinstance(key[2], bool):
+            v.append(f"shortfalls[{i}]: {kind} and window must be an id and a number")
+            continue
         if key not in expected:
             v.append(f"shortfalls[{i}]: {kind} {key[1]} window {key[2]} is not short")
             continue

@@ -149,3 +149,30 @@ def test_finance_cannot_record_delivery_and_leaders_cannot_read_plans(client: An
     for role, method, path, ok in check:
         r = client.open(path, method=method, headers=system.headers[role], json={"outcome": "taken"})
         assert ok(r), (role, path, r.status_code)
+
+
+def test_ids_beyond_32_bits_are_404_everywhere(app: Any, client: Any, system: Any) -> None:
+    """An id no database can hold is "not found" on every route with an ``<int:...>`` (SQLite
+    could not even bind it past 64 bits: it was a 500 on POST /attendances/<id>/delivery)."""
+    huge = 10**30
+    admin = system.headers["admin"]
+    for method, path in [("POST", f"/api/v1/attendances/{huge}/delivery"),
+                         ("DELETE", f"/api/v1/feeds/{huge}"),
+                         ("GET", f"/api/v1/people/{huge}"),
+                         ("GET", f"/api/v1/plans/{huge}"),
+                         ("PATCH", f"/api/v1/plans/{system.plan}/sessions/{huge}"),
+                         ("GET", f"/api/v1/roster?person_id={huge}")]:
+        r = client.open(path, method=method, headers=admin, json={"outcome": "taken", "pinned": True})
+        assert r.status_code in (400, 404), (path, r.status_code, r.get_data(as_text=True)[:200])
+        assert r.mimetype == "application/problem+json"
+    from werkzeug.security import generate_password_hash
+
+    from sel_time.models import User, UserRole
+
+    db.session.add(User(email="pages@hardening.test", name="p", role=UserRole.ROTA_MANAGER,
+                        password_hash=generate_password_hash("page-password-1", method="pbkdf2:sha256:1000")))
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = False
+    assert client.post("/login", data={"email": "pages@hardening.test", "password": "page-password-1"}).status_code == 302
+    for path in (f"/manage/people/{huge}", f"/manage/plans/{huge}", f"/manage/plans/{system.plan}/sessions/{huge}"):
+        assert client.get(path).status_code == 404, path

@@ -38,9 +38,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from http.client import HTTPConnection
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from bench.feeds_bench import Load, _percentile, build_demo, free_port, start_gunicorn
 
@@ -154,7 +155,7 @@ def load_wrk(label: str, port: int, path: str, headers: dict[str, str], connecti
     m = re.search(r"requests in ([\d.]+)(\w+),", out)
     assert m is not None, out
     seconds = float(m.group(1)) * {"s": 1, "ms": 1e-3, "m": 60}[m.group(2)]
-    lat = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+\w+)\s*$", out, re.M))
+    lat = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+\w+)\s*$", out, re.MULTILINE))
 
     def ms(text: str) -> float:
         mm = re.fullmatch(r"([\d.]+)(us|ms|s)", text)

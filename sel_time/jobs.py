@@ -245,7 +245,8 @@ def refresh(trigger: str = "manual", *, now: datetime | None = None, wait: float
 
 def _describe(stats: dict[str, Any]) -> str:
     return (f"Refreshed {stats['weeks']} weeks from {stats['start']}: {stats['added']} added, "
-            f"{stats['moved']} moved, {stats['removed']} removed, {stats['unchanged']} unchanged; "
+            f"{stats['moved']} moved, {stats['changed']} with new attendees, {stats['removed']} removed, "
+            f"{stats['unchanged']} unchanged; "
             f"{stats['shortfalls_new']} new and {stats['shortfalls_resolved']} resolved shortfalls; "
             f"{len(stats['frozen_conflicts'])} frozen-window conflicts; "
             f"{stats.get('people_changed', 0)} people's calendars changed; {stats['feeds_rendered']} feeds rendered")

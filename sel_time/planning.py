@@ -22,6 +22,7 @@ from solver.plan import Plan as SolverPlan
 from .clock import LONDON, now_utc
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .extensions import db
+from .jobs import _holder_is_dead, holder_id
 from .models import (
     WEEKDAYS,
     Department,
@@ -46,7 +47,6 @@ from .scheduling import (
     slot_times,
     team_key,
 )
-from .jobs import _holder_is_dead, holder_id
 from .services.audit import Actor, record
 
 log = logging.getLogger(__name__)

@@ -267,26 +267,38 @@ class Ledger:
             return True
         return False
 
-    def _blocking(self, t: Team, s: int, kept: dict[tuple[str, int], str | None]) -> list:
+    def _blocking(
+        self,
+        t: Team,
+        s: int,
+        kept: dict[tuple[str, int], str | None],
+        by_person: dict[str, list[int]],
+        by_slot: dict[int, list[str]],
+    ) -> list[tuple[str, int, str | None]]:
         """Kept previous sessions that may stand between team t and its members in slot s:
         the members' own sessions that day or week (one activity, daily and weekly limits)
-        and their departments' sessions in s (caps)."""
+        and their departments' sessions in s (caps). `by_person` and `by_slot` index `kept`
+        (they may hold entries since dropped from it)."""
         pr = self.problem
         members = [m for m in t.members if s in self._avail[m]]
-        out = []
         depts = {pr.person[m].department for m in members} - {None}
         day, week = self._days[s], self._weeks[s]
-        for (p, s2), c in kept.items():
-            if (p, s2) not in self.plan.sessions:
-                continue
-            if p in members and (
-                s2 == s
-                or (pr.person[p].max_per_day is not None and self._days[s2] == day)
-                or (pr.person[p].max_per_week is not None and self._weeks[s2] == week)
-            ):
-                out.append((p, s2, c))
-            elif s2 == s and pr.person[p].department in depts:
-                out.append((p, s2, c))
+        found: list[tuple[str, int]] = []
+        for m in members:
+            person = pr.person[m]
+            for s2 in by_person.get(m, ()):
+                if (
+                    s2 == s
+                    or (person.max_per_day is not None and self._days[s2] == day)
+                    or (person.max_per_week is not None and self._weeks[s2] == week)
+                ):
+                    found.append((m, s2))
+        if depts:
+            found.extend((p, s) for p in by_slot.get(s, ()) if pr.person[p].department in depts)
+        out = []
+        for key in dict.fromkeys(found):
+            if key in kept and key in self.plan.sessions:
+                out.append((key[0], key[1], kept[key]))
         return out
 
     def keep_previous(self, previous: Sequence[PreviousEntry]) -> None:
@@ -301,12 +313,16 @@ class Ledger:
         w = pr.weights_pence
         idx = pr.slot_index
         kept: dict[tuple[str, int], str | None] = {}
+        by_person: dict[str, list[int]] = defaultdict(list)
+        by_slot: dict[int, list[str]] = defaultdict(list)
         for e in previous:
             if e.person is None or e.team is not None:
                 continue
             p, s = e.person, idx[e.slot]
             if self._keep_session(p, s, e.commitment):
                 kept[(p, s)] = e.commitment
+                by_person[p].append(s)
+                by_slot[s].append(p)
         attended: dict[tuple[str, int], set[str]] = defaultdict(set)
         for e in previous:
             if e.team is not None and e.person is not None:
@@ -321,7 +337,7 @@ class Ledger:
             if att is not None and self.meeting_price(t, s, att) < w["shortfall"] + w["churn"]:
                 self.add_meeting(t.id, s, att)
                 continue
-            evicted = self._blocking(t, s, kept)
+            evicted = self._blocking(t, s, kept, by_person, by_slot)
             if not evicted:
                 continue
             for p, s2, _ in evicted:

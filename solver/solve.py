@@ -15,7 +15,15 @@ from ortools.sat.python import cp_model
 
 from solver.attribute import attribute
 from solver.conflicts import check_pins
-from solver.constraints import Built, Scope, build, hint_values, plan_from, term_value, values_reader
+from solver.constraints import (
+    Built,
+    Scope,
+    build,
+    hint_values,
+    plan_from,
+    term_value,
+    values_reader,
+)
 from solver.decompose import blocks, bundle, groups, scopes
 from solver.explain import build_solution
 from solver.greedy import greedy, repair
@@ -243,7 +251,8 @@ def _solve_scope(
         log.error("%s: invalid model: %s", label, model.validate())
     elif status == "infeasible":
         log.warning("%s reported infeasible; keeping the hint", label)
-    plan = value = None
+    plan: Plan | None = None
+    value: int | None = None
     if found:
         # Priced exactly from the plan read back (a shortfall variable may sit above its need
         # in a solution that is only feasible).

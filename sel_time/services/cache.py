@@ -9,6 +9,7 @@ recomputing a summary of the whole demo is most of a second.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -23,13 +24,22 @@ T = TypeVar("T")
 
 
 def data_version() -> tuple[Any, ...]:
-    """A stamp that changes whenever anything a roster-wide summary reads is written."""
-    audit = db.session.scalar(sa.select(sa.func.max(AuditEvent.id)))
-    roster = db.session.execute(sa.select(sa.func.max(ProtectedSession.last_modified),
-                                          sa.func.max(ProtectedSession.id))).one()
-    delivery = db.session.execute(sa.select(sa.func.max(Attendance.recorded_at),
-                                            sa.func.max(Attendance.id), sa.func.count(Attendance.id))).one()
-    return (audit, *roster, *delivery, today_london())
+    """A stamp that changes whenever anything a roster-wide summary reads is written. It
+    starts with a tag of this engine, so that two databases (or two apps in one process, as
+    in tests) never share a cached value."""
+    engine_tag = db.engine.__dict__.setdefault("_sel_time_cache_tag", uuid.uuid4().hex)
+    stamp = db.session.execute(sa.select(*(q.scalar_subquery() for q in _STAMP))).one()
+    return (engine_tag, *stamp, today_london())
+
+
+_STAMP = (  # one round trip: each is an index lookup (or a count of one table)
+    sa.select(sa.func.max(AuditEvent.id)),
+    sa.select(sa.func.max(ProtectedSession.last_modified)),
+    sa.select(sa.func.max(ProtectedSession.id)),
+    sa.select(sa.func.max(Attendance.recorded_at)),
+    sa.select(sa.func.max(Attendance.id)),
+    sa.select(sa.func.count(Attendance.id)),
+)
 
 
 class VersionedCache:

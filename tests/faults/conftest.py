@@ -30,10 +30,19 @@ from config import TestingConfig
 from sel_time import create_app
 from sel_time.clock import LONDON, now_utc
 from sel_time.extensions import db
-from sel_time.models import Attendance, Plan, PlanStatus, ProtectedSession, RosterStatus, Team, User, UserRole
+from sel_time.models import (
+    Attendance,
+    Plan,
+    PlanStatus,
+    ProtectedSession,
+    RosterStatus,
+    Team,
+    User,
+    UserRole,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from jobs.conftest import create_with, seed_small  # noqa: E402  (the nightly-refresh tests' system)
+from jobs.conftest import create_with, seed_small
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -69,7 +78,7 @@ class Database:
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run([SEL_TIME, *args], env=self.env(), capture_output=True, text=True,
-                              timeout=timeout, cwd=ROOT)
+                              timeout=timeout, cwd=ROOT, check=False)
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen([SEL_TIME, *args], env=self.env(), stdout=subprocess.PIPE,

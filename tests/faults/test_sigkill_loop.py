@@ -32,6 +32,7 @@ import pytest
 from sel_time.clock import LONDON, now_utc
 
 from .conftest import (
+    PG_WANTED,
     Audit,
     Database,
     Seeded,
@@ -44,7 +45,6 @@ from .conftest import (
     seed,
     start_gunicorn,
     wait_healthy,
-    PG_WANTED,
 )
 
 LOOPS = int(os.environ.get("SEL_TIME_FAULT_LOOPS", "24"))

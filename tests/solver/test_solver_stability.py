@@ -166,7 +166,7 @@ def test_attribution_is_deterministic_and_keeps_the_previous_commitment(make_pro
     assert attribute(problem, straight).sessions == swapped.sessions
 
 
-def test_attribution_never_changes_a_window_count_that_matters(make_problem) -> None:
+def test_attribution_respects_max_and_keeps_the_shortfall(make_problem) -> None:
     """b is short (its window asks for 2 and has 1): it keeps its one session even though
     the previous plan had both slots for a; a is full and may not go above its max."""
     data = two_roles(
@@ -182,6 +182,29 @@ def test_attribution_never_changes_a_window_count_that_matters(make_problem) -> 
     plan = Plan({("p1", 0): "b", ("p1", 2): "a"})
     out = attribute(problem, plan)
     assert sorted(out.sessions.values()) == ["a", "b"]
+    assert evaluate(problem, out).terms == evaluate(problem, plan).terms
+
+
+def test_attribution_may_move_a_shortfall_between_a_persons_windows(make_problem) -> None:
+    """Three sessions asked (a 1, b 2), two scheduled, both for b: the one the previous plan
+    had for a goes back to a; one session short either way (now b's, not a's)."""
+    data = two_roles(make_problem, [{"person": "p1", "commitment": "a", "slot": "2026-03-02/AM"}])
+    data["commitments"][1]["windows"] = [window(sessions=2)]
+    problem = parse_problem(data)
+    plan = Plan({("p1", 0): "b", ("p1", 4): "b"})
+    out = attribute(problem, plan)
+    assert out.sessions == {("p1", 0): "a", ("p1", 4): "b"}
+    assert evaluate(problem, out).terms == evaluate(problem, plan).terms
+
+
+def test_attribution_never_improves_a_plan_behind_the_solvers_back(make_problem) -> None:
+    """b has two sessions where one is asked and a none: relabelling one would cover a, but
+    attribution keeps the objective exactly as solved (the strict rule)."""
+    data = two_roles(make_problem, [{"person": "p1", "commitment": "a", "slot": "2026-03-02/AM"}])
+    problem = parse_problem(data)
+    plan = Plan({("p1", 0): "b", ("p1", 4): "b"})
+    out = attribute(problem, plan)
+    assert out.sessions == plan.sessions
     assert evaluate(problem, out).terms == evaluate(problem, plan).terms
 
 
@@ -258,8 +281,7 @@ def test_a_tie_with_the_published_plan_keeps_it(make_problem, method: str) -> No
         previous=[{"person": "p1", "commitment": "c1", "slot": am}],
     )
     problem = parse_problem(data)
-    sol = checked(
-        problem, solution_to_dict(solve(problem, SolveOptions(time_limit=5, workers=1, method=method)))
-    )
+    options = SolveOptions(time_limit=5, workers=1, method=method)
+    sol = checked(problem, solution_to_dict(solve(problem, options)))
     assert sessions_of(sol) == {("p1", am, "c1")}
     assert sol["objective"] == 100.0

@@ -327,6 +327,8 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
         _release_dead_refresh_plans(scope)
         try:
             plan = request_plan(start, weeks, scope, per_scope, SCHEDULER_ACTOR)
+        except sa.exc.DBAPIError:  # the database failed: the night did not run, say so
+            raise
         except Exception as exc:  # a rota manager's solve is running for this scope
             db.session.rollback()
             stats["skipped"].append(f"{scope}: {exc}")
@@ -336,6 +338,8 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
             # the scopes planned before this one are not published yet: plan around their drafts
             plan = run_plan(plan.id, progress=solving, frozen_until=frozen_until,
                             drafts=[d.id for d in drafts])
+        except sa.exc.DBAPIError:  # lost the database mid-solve: fail the run so it is retried
+            raise
         except Exception as exc:
             stats["skipped"].append(f"{scope}: {exc}")
             continue

@@ -284,7 +284,7 @@ def free_port() -> int:
 def start_gunicorn(database: Database, port: int, workers: int = 2, **env: str) -> subprocess.Popen[bytes]:
     """gunicorn in a session of its own, so that killing its group kills master and workers.
     Its log goes to a file (a pipe nobody reads fills up and blocks the workers)."""
-    log = tempfile.NamedTemporaryFile(prefix=f"gunicorn-{port}-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(prefix=f"gunicorn-{port}-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
         [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "--timeout", "30", "--graceful-timeout", "5", "sel_time:create_app()"],

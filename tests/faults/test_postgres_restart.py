@@ -158,7 +158,7 @@ def test_postgres_restart_gives_503_then_recovers_and_loses_nothing(seeded: tupl
     clients: list[Client] = []
     try:
         wait_healthy(port, server)
-        clients = [Client(port, s.manager_token, feed, person_id, date(2031 + i, 1, 1)) for i in range(2)]
+        clients = [Client(port, s.manager_token, feed, person_id, date(2031 + 400 * i, 1, 1)) for i in range(2)]  # years apart: never overlap
         for c in clients:
             c.start()
         # a refresh that will be in the middle of its solve while PostgreSQL goes away

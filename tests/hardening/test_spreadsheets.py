@@ -38,6 +38,7 @@ def xlsx_bytes(rows: list[list[Any]], title: str = "leave") -> bytes:
         ws.append(row)
     out = io.BytesIO()
     book.save(out)
+    book.close()  # a write-only workbook keeps a temporary file open until closed
     return out.getvalue()
 
 

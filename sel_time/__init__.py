@@ -59,6 +59,9 @@ def create_app(config_class: type | None = None, **overrides: Any) -> Flask:
     register_error_handlers(app)
     app.url_value_preprocessor(_ids_in_range)
     app.cli.add_command(cli)
+    from .feeds.fastpath import FeedFastPath
+
+    app.wsgi_app = FeedFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

@@ -51,17 +51,22 @@ def roles_required(*roles: UserRole) -> Callable[[F], F]:
 MANAGERS = (UserRole.ADMIN, UserRole.ROTA_MANAGER)
 
 
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def security_headers(response: Response) -> Response:
-    """Headers on every response (feeds add their own)."""
-    h = response.headers
-    h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("Referrer-Policy", "same-origin")
-    h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Content-Security-Policy",
-                 "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                 "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+    """Headers on every response (feeds add their own; theirs win)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     if request.is_secure:
-        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 

@@ -37,6 +37,11 @@ class Config:
     IMPORT_MAX_ROWS = int(os.environ.get("SEL_TIME_IMPORT_MAX_ROWS", "20000"))
     SOLVER_TIME_LIMIT = float(os.environ.get("SEL_TIME_SOLVER_TIME_LIMIT", "60"))
     SOLVER_WORKERS = int(os.environ.get("SEL_TIME_SOLVER_WORKERS", "2"))
+    # GBP a re-solve pays for each published session it drops (the problem's weights.churn).
+    # The solver-io default is 50; sel-time prices a moved session at 200, about a half-day of
+    # band 7-8a backfill (41-47 GBP/h x 4 h), because moving it means re-arranging that cover
+    # and the leader's diary. bench/resolve_bench.py measures the difference.
+    CHURN_WEIGHT = float(os.environ.get("SEL_TIME_CHURN_WEIGHT", "200"))
     # Nightly refresh (sel-time scheduler / sel-time refresh)
     REFRESH_WEEKS_AHEAD = int(os.environ.get("SEL_TIME_WEEKS_AHEAD", "12"))
     REFRESH_FROZEN_DAYS = int(os.environ.get("SEL_TIME_FROZEN_DAYS", "14"))

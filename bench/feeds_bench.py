@@ -192,20 +192,21 @@ class Load:
         return self.requests / self.seconds
 
 
-def _client_worker(port: int, path: str, threads: int, stop_at: float, queue: Any) -> None:
+def _client_worker(port: int, path: str, headers: dict[str, str], threads: int, stop_at: float,
+                   queue: Any) -> None:
     latencies: list[float] = []
     errors = [0]
     size = [0]
     lock = threading.Lock()
 
     def run() -> None:
-        conn = HTTPConnection("127.0.0.1", port, timeout=10)
+        conn = HTTPConnection("127.0.0.1", port, timeout=30)
         mine: list[float] = []
         bad = 0
         while time.perf_counter() < stop_at:
             t0 = time.perf_counter()
             try:
-                conn.request("GET", path)
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 body = response.read()
                 ok = response.status == 200
@@ -213,10 +214,10 @@ def _client_worker(port: int, path: str, threads: int, stop_at: float, queue: An
                 conn.close()
                 ok, body = False, b""
             mine.append(time.perf_counter() - t0)
-            if not ok:
-                bad += 1
-            else:
+            bad += not ok
+            if ok:
                 size[0] = len(body)
+        conn.close()
         with lock:
             latencies.extend(mine)
             errors[0] += bad
@@ -229,14 +230,15 @@ def _client_worker(port: int, path: str, threads: int, stop_at: float, queue: An
     queue.put((latencies, errors[0], size[0]))
 
 
-def load_python(label: str, port: int, path: str, connections: int, duration: float) -> Load:
+def load_python(label: str, port: int, path: str, connections: int, duration: float,
+                headers: dict[str, str] | None = None) -> Load:
+    headers = headers or {}
+    ctx = mp.get_context("fork")
     processes = min(connections, max(1, os.cpu_count() or 1))
     per = [connections // processes + (i < connections % processes) for i in range(processes)]
-    queue: Any = mp.get_context("fork").Queue()
-    start = time.perf_counter() + 0.5  # let every process start before the clock runs
-    stop_at = start + duration
-    procs = [mp.get_context("fork").Process(target=_client_worker, args=(port, path, n, stop_at, queue))
-             for n in per]
+    queue: Any = ctx.Queue()
+    stop_at = time.perf_counter() + 0.5 + duration
+    procs = [ctx.Process(target=_client_worker, args=(port, path, headers, n, stop_at, queue)) for n in per]
     for p in procs:
         p.start()
     results = [queue.get() for _ in procs]
@@ -244,40 +246,40 @@ def load_python(label: str, port: int, path: str, connections: int, duration: fl
         p.join()
     latencies = sorted(x for r in results for x in r[0])
     errors = sum(r[1] for r in results)
-    return Load(label, len(latencies) - errors, errors, duration,
-                statistics.median(latencies) * 1000, _percentile(latencies, 0.99) * 1000,
-                max(r[2] for r in results))
+    return Load(label, len(latencies) - errors, errors, duration, statistics.median(latencies) * 1000,
+                _percentile(latencies, 0.99) * 1000, max(r[2] for r in results))
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def load_wrk(label: str, port: int, path: str, connections: int, duration: float,
+             headers: dict[str, str] | None = None) -> Load:
+    args = ["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d", f"{duration:g}s",
+            "--timeout", "10s", "--latency"]
+    for name, value in (headers or {}).items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
+                         check=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    m = re.search(r"requests in ([\d.]+)(\w+),", out)
+    assert m is not None, out
+    seconds = float(m.group(1)) * {"s": 1, "ms": 1e-3, "m": 60}[m.group(2)]
+    lat = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+\w+)\s*$", out, re.MULTILINE))
+
+    def ms(text: str) -> float:
+        mm = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+        assert mm is not None, text
+        return float(mm.group(1)) * _UNITS[mm.group(2)]
+
+    errors = int(m2.group(1)) if (m2 := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    if m3 := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
+        errors += sum(int(x) for x in m3.groups())
+    return Load(label, requests - errors, errors, seconds, ms(lat["50"]), ms(lat["99"]), 0)
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
-
-
-_WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-
-
-def load_wrk(label: str, port: int, path: str, connections: int, duration: float) -> Load:
-    threads = min(connections, 2)
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s",
-                          "--latency", f"http://127.0.0.1:{port}{path}"],
-                         capture_output=True, text=True, check=True).stdout
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    seconds_m = re.search(r"requests in ([\d.]+)(\w+),", out)
-    assert seconds_m is not None
-    seconds = float(seconds_m.group(1)) * {"s": 1, "ms": 1e-3, "m": 60}[seconds_m.group(2)]
-    lat = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+\w+)$", out, re.M))
-
-    def ms(text: str) -> float:
-        m = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
-        assert m is not None, text
-        return float(m.group(1)) * _WRK_UNITS[m.group(2)]
-
-    errors_m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = int(errors_m.group(1)) if errors_m else 0
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if socket_errors:
-        errors += sum(int(x) for x in socket_errors.groups())
-    return Load(label, requests - errors, errors, seconds, ms(lat["50"]), ms(lat["99"]), 0)
 
 
 # ---- report ------------------------------------------------------------------------------------

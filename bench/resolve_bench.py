@@ -4,6 +4,8 @@
 
 1. Solve the instance with CP-SAT and publish the plan (its sessions and team sessions become
    `previous`).
+   The churn weight is sel-time's (`--churn`, default 200, `config.CHURN_WEIGHT`); the
+   re-solve is repeated at the solver-io default of 50 for comparison.
 2. Give 5 % of people a new week of leave: remove their available slots in one week in which
    they were working.
 3. Re-solve with `previous` (churn priced, the published plan as the hint), and, for
@@ -35,6 +37,8 @@ from bench.solver_bench import (OUT, check_solution, check_text, fmt, instance_s
 
 log = logging.getLogger(__name__)
 TARGET_RATIO = 1.5
+CHURN = 200.0  # sel-time's weights.churn for re-solves (config.CHURN_WEIGHT)
+SPEC_CHURN = 50.0  # the solver-io default
 
 
 def publish(solution: dict[str, Any]) -> list[dict[str, str]]:
@@ -146,6 +150,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--share", type=float, default=0.05, help="share of people given leave")
+    parser.add_argument("--churn", type=float, default=CHURN,
+                        help="weights.churn of the re-solves (sel-time's CHURN_WEIGHT, 200)")
+    parser.add_argument("--no-spec-churn", dest="spec_churn", action="store_false",
+                        help="skip the re-solve at the solver's default churn weight (50)")
     parser.add_argument("--no-control", dest="control", action="store_false",
                         help="skip the control re-solve without new leave")
     parser.add_argument("--json", help="also write the figures here")
@@ -156,10 +164,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     started = datetime.now(timezone.utc)
     base = generate(args.size, args.seed)
+    base["weights"] = {**base.get("weights", {}), "churn": args.churn}
     print(f"sel-time re-solve benchmark · size {args.size} · seed {args.seed} · time limit "
           f"{args.time_limit:g} s per solve · {args.workers} workers · "
           f"{started:%Y-%m-%d %H:%M} UTC")
     print(f"instance: {instance_summary(base)}")
+    print(f"weights.churn {args.churn:g} (sel-time's default; the solver-io default is {SPEC_CHURN:g})")
     print(f"machine: {load_text()}; solver sources {solver_digest()}")
     stem = f"resolve-{args.size}-seed{args.seed}"
 
@@ -176,7 +186,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     with_previous = copy.deepcopy(changed)
     with_previous["previous"] = previous
-    problems = {"re-solve (previous)": with_previous, "from scratch": changed}
+    problems = {"re-solve (previous)": with_previous}
+    if args.spec_churn and args.churn != SPEC_CHURN:
+        # the same re-solve priced at the solver's default churn weight, for comparison
+        at_spec = copy.deepcopy(with_previous)
+        at_spec["weights"] = {**at_spec["weights"], "churn": SPEC_CHURN}
+        problems[f"churn {SPEC_CHURN:g}"] = at_spec
+    problems["from scratch"] = changed
     if args.control:
         # the same re-solve without the new leave: what moves only because the solver finds a
         # cheaper plan than the published one
@@ -184,7 +200,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         control["previous"] = previous
         problems["control: no new leave"] = control
     names = {"re-solve (previous)": "1-resolve", "from scratch": "2-scratch",
-             "control: no new leave": "3-control"}
+             "control: no new leave": "3-control", f"churn {SPEC_CHURN:g}": "4-spec-churn"}
     runs = {k: solve_file(pb, f"{stem}-{names[k]}", args) for k, pb in problems.items()}
     # each plan checked against the problem it solved; then priced with `previous` by the checker
     own = {k: parse_problem(pb) for k, pb in problems.items()}

@@ -556,6 +556,8 @@ def build_problem(
         "caps": caps,
         "pinned": _dedupe([*_planned(frozen_pins, commitments, teams), *pins]),
         "previous": _planned(previous, commitments, teams),
+        # the other weights are the solver-io defaults; churn is sel-time's (config.CHURN_WEIGHT)
+        "weights": {"churn": float(current_app.config["CHURN_WEIGHT"])},
     }
     return BuiltProblem(problem, scope, start, weeks, by_id, gov,
                         {person_key(k): v for k, v in people.items()}, frozen_conflicts)

@@ -25,6 +25,7 @@ from ..models import (
     AuditEvent,
     AvoidPreference,
     Department,
+    FeedCache,
     Half,
     LeadershipRole,
     Organisation,
@@ -470,8 +471,22 @@ def update(entity: Entity, obj: Any, payload: Any, actor: Actor) -> Any:
         entity.apply(obj, data, False)
         _check_unique(entity, obj)
     db.session.flush()
-    record(actor, "update", entity.name, obj.id, old, entity.to_dict(obj))
+    new = entity.to_dict(obj)
+    record(actor, "update", entity.name, obj.id, old, new)
+    if entity.name in IN_FEEDS and new != old:
+        _feeds_stale()
     return obj
+
+
+# Records whose names and details are written into calendar feeds (a person's name in a team
+# session, a role's title, a team's name, a department's or organisation's name): a change
+# re-renders the feeds on their next request instead of waiting for the next publish.
+IN_FEEDS = frozenset({"organisations", "departments", "people", "roles", "assignments", "teams"})
+
+
+def _feeds_stale() -> None:
+    # only the fresh rows: an import that changes a thousand people pays once, not per row
+    db.session.execute(sa.update(FeedCache).where(FeedCache.stale.is_(False)).values(stale=True))
 
 
 def _jsonish(data: dict[str, Any]) -> dict[str, Any]:
@@ -509,6 +524,8 @@ def delete(entity: Entity, obj: Any, actor: Actor) -> None:
             f"This {entity.label} is still used by other records; remove or move those first"
         ) from None
     record(actor, "delete", entity.name, ident, old, None)
+    if entity.name in IN_FEEDS:
+        _feeds_stale()
 
 
 def _in_use_by(obj: Any) -> list[str]:

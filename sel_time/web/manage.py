@@ -35,6 +35,7 @@ from ..services import records
 from ..services.audit import Actor
 from ..services.cache import VersionedCache
 from . import MANAGERS, bp, roles_required
+from .compress import MARKER, Fragment, accepts_gzip, gzip_page, join_page
 from .forms import fields_for, form_values, payload_from_form
 
 PAGES = {  # url name → (entity, title, columns shown in the list)
@@ -291,7 +292,7 @@ def _grid(plan: Plan, org_id: int | None) -> dict[str, Any]:
 
 @bp.get("/manage/plans/<int:plan_id>")
 @roles_required(*MANAGERS)
-def plan_page(plan_id: int) -> str:
+def plan_page(plan_id: int) -> Response:
     # the problem and solution documents are large: read them only when the grid is built
     plan = db.session.get(Plan, plan_id, options=[defer(Plan.problem), defer(Plan.solution)])
     if plan is None:
@@ -310,16 +311,24 @@ def plan_page(plan_id: int) -> str:
             selectinload(PlanSession.team), selectinload(PlanSession.attendees))).all()
         grid = _grid(plan, org_id) if plan.problem and not solving else None
         html = render_template("manage/_plan_grid.html", grid=grid, plan=plan, weekdays=WEEKDAYS) if grid else ""
-        return {"summary": planning.plan_summary(plan), "grid": grid is not None, "grid_html": Markup(html),
+        return {"summary": planning.plan_summary(plan), "grid": grid is not None, "grid_html": Fragment.of(html),
                 "shortfalls": [planning.shortfall_dict(s) for s in plan.shortfalls][:100]}
 
     # The summary and grid of a plan that is not solving change only with a write (every one
-    # is audited): render them once per state and organisation, not on every request.
+    # is audited): render them once per state and organisation, not on every request, and
+    # deflate the grid once for the browsers that accept gzip (all of them).
     key = (plan.id, plan.status.value, plan.edits, plan.finished_at, plan.published_at, org_id)
     page = derived() if solving else PLAN_PAGES.get(key, derived)
-    return render_template("manage/plan.html", title=f"Plan {plan.id}", plan=plan, summary=page["summary"],
-                           grid=page["grid"], grid_html=page["grid_html"], orgs=orgs, org_id=org_id,
-                           weekdays=WEEKDAYS, shortfalls=page["shortfalls"])
+    fragment: Fragment = page["grid_html"]
+    html = render_template("manage/plan.html", title=f"Plan {plan.id}", plan=plan, summary=page["summary"],
+                           grid=page["grid"], grid_html=Markup(MARKER), orgs=orgs,
+                           org_id=org_id, weekdays=WEEKDAYS, shortfalls=page["shortfalls"])
+    gzip = accepts_gzip(request)
+    response = Response(gzip_page(html, fragment) if gzip else join_page(html, fragment), mimetype="text/html")
+    if gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 PLAN_PAGES = VersionedCache(size=16)

@@ -15,15 +15,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from config import TestingConfig
@@ -43,22 +40,12 @@ from sel_time.models import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from jobs.conftest import create_with, seed_small
+from pg_schemas import PG_WANTED, PgSchema, postgres_schema  # noqa: F401  (the fault tests import them from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SEL_TIME = str(BIN / "sel-time")
 GUNICORN = str(BIN / "gunicorn")
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PG_WANTED = os.environ.get("DATABASE_URL", "").startswith("postgres") or bool(os.environ.get("CI"))
-
-
-def pg_base_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    base = url if url.startswith("postgres") else PG_DEFAULT
-    for old in ("postgresql://", "postgres://"):
-        if base.startswith(old):
-            base = "postgresql+psycopg://" + base[len(old):]
-    return base
 
 
 @dataclass
@@ -88,48 +75,6 @@ class Database:
 def migrate(database: Database) -> None:
     done = database.run("db", "upgrade")
     assert done.returncode == 0, done.stderr
-
-
-@dataclass
-class PgSchema:
-    base: str
-    schema: str
-
-    @property
-    def url(self) -> str:
-        sep = "&" if "?" in self.base else "?"
-        return f"{self.base}{sep}options=-csearch_path%3D{self.schema}"
-
-
-def postgres_schema(prefix: str) -> Iterator[PgSchema]:
-    """A schema of our own in the PostgreSQL database, dropped afterwards (skipped outside CI
-    when PostgreSQL cannot be reached)."""
-    base = pg_base_url()
-    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL is not reachable: {exc}")
-    try:
-        yield PgSchema(base, schema)
-    finally:
-        deadline = time.monotonic() + 60
-        while True:  # PostgreSQL may still be coming back from a restart test
-            try:
-                with admin.begin() as conn:
-                    conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-                break
-            except sa.exc.OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                admin.dispose()
-                time.sleep(1)
-        admin.dispose()
 
 
 # -- the seeded system ---------------------------------------------------------------------------

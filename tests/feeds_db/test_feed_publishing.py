@@ -209,18 +209,28 @@ def test_a_session_removed_and_put_back_is_confirmed_again(
         assert published(target).status == RosterStatus.CONFIRMED
 
 
-def test_a_cached_feed_catches_up_with_time_and_edits_within_the_hour(
+def test_a_cached_feed_shows_an_edit_at_once_and_catches_up_with_time(
         roster: Roster, client: FlaskClient, manager_link: ManagerLink,
         login_as: Callable[..., dict[str, str]]) -> None:
     session = insert_session("2027-07-15/PM", team_id=roster.team, attendees=(roster.ada, roster.ben))
     path = manager_link(FeedKind.TEAM, roster.team)
     body, etag = fetch(client, path)
     assert b"Boardroom" in body
-    response = client.patch(f"/api/v1/teams/{roster.team}", json={"location": "Room 3, Guy's"},
-                            headers=login_as("rota_manager"))
+    rota = login_as("rota_manager")
+    response = client.patch(f"/api/v1/teams/{roster.team}", json={"location": "Room 3, Guy's"}, headers=rota)
     assert response.status_code == 200
-    with time_machine.travel(NOW + timedelta(minutes=61), tick=True):
+    body, new_etag = fetch(client, path)  # no publish needed: the edit made the feed stale
+    assert str(events(body)[session.uid]["LOCATION"]) == "Room 3, Guy's"
+    assert new_etag != etag
+    # a member renamed shows at once in the team's feed and in the other members' feeds
+    ada_path = manager_link(FeedKind.PERSON, roster.ada)
+    assert b"Ben Adeyemi-Cole" not in fetch(client, ada_path)[0]
+    response = client.patch(f"/api/v1/people/{roster.ben}", json={"name": "Ben Adeyemi-Cole"}, headers=rota)
+    assert response.status_code == 200
+    for feed in (path, ada_path):
+        assert b"Ben Adeyemi-Cole" in fetch(client, feed)[0].replace(b"\r\n ", b"")  # unfolded
+    body, etag = fetch(client, path)
+    with time_machine.travel(NOW + timedelta(minutes=61), tick=True):  # re-rendered: the same
         body, new_etag = fetch(client, path)
         assert str(events(body)[session.uid]["LOCATION"]) == "Room 3, Guy's"
-        assert new_etag != etag
-        assert fetch(client, path) == (body, new_etag)  # and stable again
+        assert fetch(client, path) == (body, new_etag) == (body, etag)  # and stable

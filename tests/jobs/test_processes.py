@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,13 +33,11 @@ from sel_time.extensions import db
 from sel_time.jobs import JOB, night_of, refresh
 from sel_time.models import JobRun, Lease, Plan, PlanStatus, ProtectedSession, RosterStatus, RunStatus
 
+from pg_schemas import PG_WANTED, postgres_schema
+
 from .conftest import Small, create_with, feeds_snapshot, roster_snapshot, seed_small
 
 SEL_TIME = str(Path(sys.executable).with_name("sel-time"))
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PG_WANTED = os.environ.get("DATABASE_URL", "").startswith("postgres") or bool(os.environ.get("CI"))
-
-
 @dataclass
 class Database:
     url: str
@@ -65,28 +62,6 @@ def _migrate(database: Database) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def _postgres(tmp_name: str) -> Iterator[Database]:
-    base = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_URL", "").startswith("postgres") else PG_DEFAULT
-    base = base.replace("postgresql://", "postgresql+psycopg://", 1) if base.startswith("postgresql://") else base
-    schema = f"jobs_{tmp_name}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL is not reachable: {exc}")
-    sep = "&" if "?" in base else "?"
-    try:
-        yield Database(f"{base}{sep}options=-csearch_path%3D{schema}")
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SQLite file migrated once by ``sel-time db upgrade``; each test gets a copy."""
@@ -104,7 +79,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         return
     if not PG_WANTED:
         pytest.skip("set DATABASE_URL to PostgreSQL (or CI) to run against PostgreSQL")
-    for database in _postgres(request.node.name.split("[")[0][-12:].replace("-", "_")):
+    for schema in postgres_schema("jobs_" + request.node.name.split("[")[0][-12:].replace("-", "_")):
+        database = Database(schema.url)
         _migrate(database)
         yield database
 

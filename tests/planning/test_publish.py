@@ -238,3 +238,44 @@ def test_sessions_of_a_role_that_ended_are_cancelled_on_the_next_publish(
     live = [s for s in by_owner_slot().values() if s.status == RosterStatus.CONFIRMED]
     assert not any(s.assignment_id == small.ben_assignment for s in live)
     assert report.cancelled >= 2
+
+
+@pytest.mark.parametrize("churn, moves", [(50.0, True), (200.0, False)])
+def test_a_published_session_moves_only_for_a_saving_above_the_churn_weight(
+        app: Any, small: Small, solve_plan: Callable[..., Plan], make: Callable[..., Any],
+        churn: float, moves: bool) -> None:
+    """Each re-solve pays ``CHURN_WEIGHT`` for every published session it moves: a slot that
+    became £160 cheaper takes Ben's session at the solver's £50, not at sel-time's £200."""
+    from sel_time.models import Person
+    from sel_time.services import records
+
+    app.config["CHURN_WEIGHT"] = churn
+    ben = db.session.get(Person, small.ben)
+    assert ben is not None
+    records.update(records.ENTITIES["people"], ben, {"backfill_rate": "40.00"}, CLI_ACTOR)  # £160 a session
+    db.session.commit()
+    first = solve_plan()
+    assert first.problem["weights"] == {"churn": churn}
+    publish(first.id, CLI_ACTOR)
+    db.session.commit()
+    published = {s.slot for s in first.sessions if s.person_id == small.ben}
+    assert len(published) == 2  # one a week
+    # Ben's pattern changes: a half-day that holds nobody's ED session becomes non-clinical
+    # (no backfill), in both weeks.
+    taken = {(s.slot[:10], s.slot[-2:]) for s in first.sessions if s.person_id in (small.ada, small.ben)}
+    days = {"2027-04-26": "Mon", "2027-04-27": "Tue", "2027-04-28": "Wed",
+            "2027-05-04": "Tue", "2027-05-05": "Wed"}
+    used = {(days[d], h) for d, h in taken if d in days}
+    free = next((d, h) for d in ("Mon", "Tue", "Wed") for h in ("AM", "PM") if (d, h) not in used)
+    pattern = [{"day": d, "half": h, "kind": "non_clinical" if (d, h) == free else "clinical"}
+               for d in ("Mon", "Tue", "Wed", "Thu") for h in ("AM", "PM")]
+    records.update(records.ENTITIES["people"], ben, {"pattern": pattern}, CLI_ACTOR)
+    db.session.commit()
+    second = solve_plan()
+    now = {s.slot for s in second.sessions if s.person_id == small.ben}
+    if moves:
+        from datetime import date
+        assert now != published
+        assert all((date.fromisoformat(s[:10]).strftime("%a"), s[-2:]) == free for s in now - published)
+    else:
+        assert now == published

@@ -57,7 +57,10 @@ def test_rota_manager_imports_plans_pins_and_publishes(live_server: dict[str, An
     shot(page, "rota-manager-session-pinned")
     page.go_back()
     page.go_back()
-    page.reload()
+    response = page.reload()
+    assert response.headers.get("content-encoding") == "gzip"  # the grid, deflated once, as browsers ask
+    link = page.locator("#plan-grid td.sel-grid__cell--session a").first
+    assert link.evaluate("a => getComputedStyle(a).color") == "rgb(255, 255, 255)"  # on NHS blue
     page.click("#publish")
     page.wait_for_load_state("networkidle")
     assert "published" in page.locator("#plan-status").inner_text()

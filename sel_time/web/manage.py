@@ -311,7 +311,7 @@ def plan_page(plan_id: int) -> Response:
             selectinload(PlanSession.team), selectinload(PlanSession.attendees))).all()
         grid = _grid(plan, org_id) if plan.problem and not solving else None
         html = render_template("manage/_plan_grid.html", grid=grid, plan=plan, weekdays=WEEKDAYS) if grid else ""
-        return {"summary": planning.plan_summary(plan), "grid": grid is not None, "grid_html": Fragment.of(html),
+        return {"summary": planning.plan_summary(plan), "grid": grid is not None, "grid_fragment": Fragment.of(html),
                 "shortfalls": [planning.shortfall_dict(s) for s in plan.shortfalls][:100]}
 
     # The summary and grid of a plan that is not solving change only with a write (every one
@@ -319,7 +319,7 @@ def plan_page(plan_id: int) -> Response:
     # deflate the grid once for the browsers that accept gzip (all of them).
     key = (plan.id, plan.status.value, plan.edits, plan.finished_at, plan.published_at, org_id)
     page = derived() if solving else PLAN_PAGES.get(key, derived)
-    fragment: Fragment = page["grid_html"]
+    fragment: Fragment = page["grid_fragment"]
     html = render_template("manage/plan.html", title=f"Plan {plan.id}", plan=plan, summary=page["summary"],
                            grid=page["grid"], grid_html=Markup(MARKER), orgs=orgs,
                            org_id=org_id, weekdays=WEEKDAYS, shortfalls=page["shortfalls"])

@@ -43,7 +43,7 @@ from .models import (
 from .planning import ProgressWriter, run_in_background
 from .scheduling import Scope, build_problem, check_horizon, governed
 from .schemas import Strict
-from .services.audit import Actor
+from .services.audit import Actor, record
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -139,10 +139,11 @@ def _matching_roles(f: RoleFilter) -> list[LeadershipRole]:
     return list(db.session.scalars(q))
 
 
-def _solve(problem: dict[str, Any], time_limit: float) -> Outcome:
+def _solve(problem: dict[str, Any], time_limit: float, progress: Progress | None = None) -> Outcome:
     sol = solver.solution_to_dict(solver.solve(
         solver.parse_problem(problem),
-        solver.SolveOptions(time_limit=time_limit, workers=current_app.config["SOLVER_WORKERS"], seed=0)))
+        solver.SolveOptions(time_limit=time_limit, workers=current_app.config["SOLVER_WORKERS"], seed=0,
+                            progress=progress)))
     return Outcome(sol["totals"]["backfill_cost"], len(sol["sessions"]) + sum(len(t["attendees"]) for t in sol["team_sessions"]),
                    sol["totals"]["shortfall_sessions"], sol["status"])
 
@@ -194,6 +195,11 @@ def _describe(name: str, outcome: Outcome) -> str:
             f"{outcome.shortfall_sessions} short ({outcome.status})")
 
 
+def _within(report: Progress, name: str, low: float, high: float) -> Progress:
+    """The solver's own progress through one solve, as a part of the what-if's bar."""
+    return lambda message, fraction: report(f"{name}: {message}", low + (high - low) * fraction)
+
+
 def run_whatif(req: WhatIfRequest, progress: Progress | None = None) -> dict[str, Any]:
     """Baseline and scenario planned the same way; the scenario's changes are rolled back.
 
@@ -214,10 +220,10 @@ def run_whatif(req: WhatIfRequest, progress: Progress | None = None) -> dict[str
         sandbox.rollback()
     db.session.rollback()
     report("Planning the baseline (1 of 2)", 0.05)
-    base = _solve(baseline_problem, req.time_limit)
+    base = _solve(baseline_problem, req.time_limit, _within(report, "Baseline (1 of 2)", 0.05, 0.5))
     report(_describe("Baseline", base), 0.5)
     report("Planning the scenario (2 of 2)", 0.5)
-    scen = _solve(scenario_problem, req.time_limit)
+    scen = _solve(scenario_problem, req.time_limit, _within(report, "Scenario (2 of 2)", 0.5, 0.95))
     report(_describe("Scenario", scen), 0.95)
     return {
         "start": req.start.isoformat(), "weeks": req.weeks, "scope": str(scope), "changes": touched,
@@ -256,6 +262,7 @@ def request_whatif(req: WhatIfRequest, actor: Actor) -> WhatIfRun:
                     requested_by_id=actor.user.id if actor.user else None, created_at=now_utc())
     db.session.add(run)
     db.session.flush()
+    record(actor, "create", "whatif_runs", run.id, None, run.request)
     log.info("what-if %s queued by %s", run.id, actor.label)
     return run
 

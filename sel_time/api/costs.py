@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
@@ -10,12 +9,11 @@ from flask import Response, jsonify, request, url_for
 from .. import finance
 from ..auth import require_user
 from ..errors import BadRequest, FieldError
-from ..models import UserRole
+from ..extensions import db
+from ..models import UserRole, WhatIfRun, WhatIfStatus
+from ..services.audit import Actor
 from ..services.cache import VersionedCache
 from ..services.records import parse
-from ..extensions import db
-from ..models import WhatIfRun, WhatIfStatus
-from ..services.audit import Actor
 from ..whatif import WhatIfRequest, get_run, launch, request_whatif, run_dict
 from . import bp, transactional
 from .openapi import EXTRA_MODELS, EXTRA_PATHS, _json, _problem

@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 
 from sel_time import whatif
 from sel_time.extensions import db
-from sel_time.models import Attendance, ProtectedSession, User, UserRole, WhatIfRun, WhatIfStatus
+from sel_time.models import Attendance, AuditEvent, ProtectedSession, User, UserRole, WhatIfRun, WhatIfStatus
 from sel_time.services.audit import CLI_ACTOR
 from sel_time.whatif import WhatIfRequest, request_whatif, run_whatif_run
 
@@ -78,6 +78,10 @@ def test_the_api_queues_a_run_with_202_and_the_run_reports_the_result(
     shown = client.get(r.headers["Location"], headers=headers)
     assert shown.status_code == 200 and shown.get_json() == body
     assert client.get("/api/v1/costs/whatif/999", headers=headers).status_code == 404
+    # asking for a what-if is audited, with who asked and what they asked
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.entity == "whatif_runs"))
+    assert event is not None and event.entity_id == str(body["id"]) and event.action == "create"
+    assert event.new == body["request"] and event.actor == body["requested_by"]
     assert client.get("/api/v1/costs/whatif/abc", headers=headers).mimetype == PROBLEM
 
 
@@ -107,9 +111,9 @@ def test_progress_is_committed_between_the_two_solves(
     seen: list[tuple[str, float, str | None]] = []
     solve = whatif._solve
 
-    def solve_and_look(problem: dict[str, Any], time_limit: float) -> Any:
+    def solve_and_look(problem: dict[str, Any], time_limit: float, progress: Any = None) -> Any:
         seen.append(committed_row(run.id))
-        return solve(problem, time_limit)
+        return solve(problem, time_limit, progress)
 
     monkeypatch.setattr(whatif, "_solve", solve_and_look)
     echoed: list[tuple[str, float]] = []
@@ -121,6 +125,11 @@ def test_progress_is_committed_between_the_two_solves(
     fractions = [f for _, f in echoed]
     assert fractions == sorted(fractions) and echoed[-1][0].startswith("Scenario planned: £")
     assert any(m.startswith("Baseline planned: £") for m, _ in echoed)
+    # the solver's own steps move the bar within each half
+    inner = [(m, f) for m, f in echoed if m.startswith(("Baseline (1 of 2): ", "Scenario (2 of 2): "))]
+    assert {m.split(":")[0] for m, _ in inner} == {"Baseline (1 of 2)", "Scenario (2 of 2)"}
+    assert all(0.05 <= f <= 0.5 for m, f in inner if m.startswith("Baseline"))
+    assert all(0.5 <= f <= 0.95 for m, f in inner if m.startswith("Scenario"))
 
 
 def test_a_failing_solve_is_recorded_as_failed_and_is_no_500(
@@ -130,11 +139,11 @@ def test_a_failing_solve_is_recorded_as_failed_and_is_no_500(
     calls: list[int] = []
     solve = whatif._solve
 
-    def scenario_breaks(problem: dict[str, Any], time_limit: float) -> Any:
+    def scenario_breaks(problem: dict[str, Any], time_limit: float, progress: Any = None) -> Any:
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("CP-SAT crashed")
-        return solve(problem, time_limit)
+        return solve(problem, time_limit, progress)
 
     monkeypatch.setattr(whatif, "_solve", scenario_breaks)
     r = client.post("/api/v1/costs/whatif", json=BODY, headers=headers)
@@ -145,7 +154,7 @@ def test_a_failing_solve_is_recorded_as_failed_and_is_no_500(
     assert body["progress_message"] == "Failed" and body["finished_at"] is not None
 
     # A rule the data breaks only when it runs (here: the roles went away) says which.
-    def no_roles(problem: dict[str, Any], time_limit: float) -> Any:
+    def no_roles(problem: dict[str, Any], time_limit: float, progress: Any = None) -> Any:
         raise whatif.ValidationError("No role matches", [whatif.FieldError("commitment_changes.0.roles", "matches no role")])
 
     monkeypatch.setattr(whatif, "_solve", no_roles)
@@ -253,7 +262,7 @@ def test_the_form_queues_a_run_and_goes_to_its_page(app: Flask, directory: Direc
 
 def test_a_failed_run_says_why_on_its_page(app: Flask, directory: Directory,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(problem: dict[str, Any], time_limit: float) -> Any:
+    def broken(problem: dict[str, Any], time_limit: float, progress: Any = None) -> Any:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(whatif, "_solve", broken)
@@ -287,10 +296,12 @@ def test_the_command_prints_progress_to_stderr_and_the_result_to_stdout(
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["delta"]["backfill_cost"] == pytest.approx(3768.00 * 0.04, abs=0.05)
-    lines = result.stderr.splitlines()
-    assert [line.split("] ", 1)[1].split(":")[0] for line in lines] == [
+    steps = [line.split("] ", 1)[1].split(":")[0] for line in result.stderr.splitlines()]
+    assert [s for s in steps if not s.endswith("of 2)") or s.startswith("Planning")] == [
         "Building the baseline and the scenario", "Planning the baseline (1 of 2)", "Baseline planned",
         "Planning the scenario (2 of 2)", "Scenario planned"]
+    # and the solver's own steps within each solve
+    assert "Baseline (1 of 2)" in steps and "Scenario (2 of 2)" in steps
     assert runs() == []  # the terminal's what-if is its own record: it writes nothing
     scenario.write_text(json.dumps({**BODY, "scope": "organisation:nowhere"}))
     result = runner.invoke(args=["sel-time", "whatif", str(scenario)])

@@ -1,7 +1,7 @@
 """gunicorn settings for sel-time: ``gunicorn -c gunicorn.conf.py wsgi:app``.
 
-Plans solve in a worker thread, but a finance what-if plans two scenarios inside its request,
-so workers may take longer than gunicorn's 30 s default before answering.
+Plans and finance what-ifs solve in worker threads outside the request (the browser follows
+their progress), so no request waits for the solver; the timeout is generous all the same.
 """
 import os
 

@@ -420,18 +420,25 @@ def costs_command(by: str, first: Any, last: Any, organisation: str | None, fmt:
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext
 def whatif_command(scenario: str) -> None:
-    """Project the cost of a policy change described in a JSON file (see README)."""
+    """Project the cost of a policy change described in a JSON file (see README).
+
+    Runs in the foreground, in one transaction that writes nothing: progress on stderr (the
+    baseline, then the scenario), the result as JSON on stdout."""
     import json
 
     from pydantic import ValidationError as PydanticError
 
     from .services.records import field_errors
-    from .whatif import WhatIfRequest, run_whatif
+    from .whatif import WhatIfRequest, check_request, run_whatif
+
+    def progress(message: str, fraction: float) -> None:
+        click.echo(f"[{fraction:4.0%}] {message}", err=True)
 
     try:
         with open(scenario, encoding="utf-8") as fh:
             req = WhatIfRequest.model_validate(json.load(fh))
-        result = run_whatif(req)
+        check_request(req)
+        result = run_whatif(req, progress)
     except PydanticError as exc:
         for e in field_errors(exc):
             click.echo(f"Error: {e.field}: {e.message}", err=True)

@@ -35,6 +35,7 @@ from .models import (
     RoleAssignment,
     SessionOrigin,
     Team,
+    WhatIfRun,
 )
 from .scheduling import (
     BuiltProblem,
@@ -136,7 +137,7 @@ def run_plan(plan_id: int, progress: Callable[[str, float], None] | None = None,
         plan.warnings = built.frozen_conflicts or None
         db.session.commit()
         problem = solver.parse_problem(built.problem)
-        reporter = _ProgressWriter(plan.id, progress)
+        reporter = ProgressWriter(Plan, plan.id, progress)
         options = solver.SolveOptions(time_limit=plan.time_limit,
                                       workers=current_app.config["SOLVER_WORKERS"], seed=0,
                                       progress=reporter)
@@ -173,23 +174,30 @@ def run_plan(plan_id: int, progress: Callable[[str, float], None] | None = None,
         raise
 
 
-class _ProgressWriter:
-    """Writes the solver's progress to the plan row, at most twice a second."""
+class ProgressWriter:
+    """Writes progress to a row (a plan, a what-if run) and commits it at once, so another
+    request can read it: at most every ``min_interval`` seconds (the last report, fraction 1,
+    always), with a heartbeat where the row has one."""
 
-    def __init__(self, plan_id: int, echo: Callable[[str, float], None] | None) -> None:
-        self.plan_id = plan_id
+    def __init__(self, model: type[Plan] | type[WhatIfRun], row_id: int,
+                 echo: Callable[[str, float], None] | None, min_interval: float = 0.5) -> None:
+        self.model = model
+        self.row_id = row_id
         self.echo = echo
+        self.min_interval = min_interval
         self.last = 0.0
 
     def __call__(self, message: str, fraction: float) -> None:
         if self.echo is not None:
             self.echo(message, fraction)
         now = time.monotonic()
-        if now - self.last < 0.5 and fraction < 1.0:
+        if self.min_interval and now - self.last < self.min_interval and fraction < 1.0:
             return
         self.last = now
-        db.session.execute(sa.update(Plan).where(Plan.id == self.plan_id).values(
-            progress=max(0.0, min(1.0, fraction)), progress_message=message[:200], heartbeat_at=now_utc()))
+        values: dict[str, Any] = {"progress": max(0.0, min(1.0, fraction)), "progress_message": message[:200]}
+        if hasattr(self.model, "heartbeat_at"):
+            values["heartbeat_at"] = now_utc()
+        db.session.execute(sa.update(self.model).where(self.model.id == self.row_id).values(**values))
         db.session.commit()
 
 
@@ -268,21 +276,27 @@ def _windows(problem: dict[str, Any]) -> dict[str, list[tuple[date, date]]]:
 # -- running solves outside the request ------------------------------------------------------
 
 
-def start_in_background(app: Flask, plan_id: int, pins: list[dict[str, str]] | None = None) -> threading.Thread:
-    """Solve in a worker thread with its own app context and database session."""
+def run_in_background(app: Flask, name: str, work: Callable[[], object]) -> threading.Thread:
+    """Run ``work`` in a worker thread with its own app context and database session. The
+    work records its own outcome (a plan, a what-if run), so an exception is only logged."""
 
-    def work() -> None:
+    def target() -> None:
         with app.app_context():
             try:
-                run_plan(plan_id, pins=pins)
-            except Exception:  # recorded on the plan row by run_plan
-                pass
+                work()
+            except Exception:  # recorded on its row by the work itself
+                log.debug("%s ended with an error (recorded on its row)", name, exc_info=True)
             finally:
                 db.session.remove()
 
-    thread = threading.Thread(target=work, name=f"plan-{plan_id}", daemon=True)
+    thread = threading.Thread(target=target, name=name, daemon=True)
     thread.start()
     return thread
+
+
+def start_in_background(app: Flask, plan_id: int, pins: list[dict[str, str]] | None = None) -> threading.Thread:
+    """Solve in a worker thread with its own app context and database session."""
+    return run_in_background(app, f"plan-{plan_id}", lambda: run_plan(plan_id, pins=pins))
 
 
 # -- the solution of a plan as it stands (after edits) ----------------------------------------

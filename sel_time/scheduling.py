@@ -385,6 +385,14 @@ def _absent_halves(absences: Iterable[Absence]) -> set[tuple[date, str]]:
     return out
 
 
+def check_horizon(start: date, weeks: int) -> None:
+    """A horizon starts on a Monday and lasts 1 to 52 weeks (422 naming the field)."""
+    if start.weekday() != 0:
+        raise ValidationError("A horizon starts on a Monday", [FieldError("start", f"{start} is a {WEEKDAYS[start.weekday()]}")])
+    if not 1 <= weeks <= 52:
+        raise ValidationError("Plan between 1 and 52 weeks", [FieldError("weeks", "between 1 and 52")])
+
+
 def build_problem(
     start: date,
     weeks: int,
@@ -401,10 +409,7 @@ def build_problem(
     earlier in the same nightly refresh, published together with this one. Sessions before
     ``frozen_until`` are pinned as published.
     """
-    if start.weekday() != 0:
-        raise ValidationError("A horizon starts on a Monday", [FieldError("start", f"{start} is a {WEEKDAYS[start.weekday()]}")])
-    if not 1 <= weeks <= 52:
-        raise ValidationError("Plan between 1 and 52 weeks", [FieldError("weeks", "between 1 and 52")])
+    check_horizon(start, weeks)
     cal = Calendar.from_config()
     end = start + timedelta(weeks=weeks, days=-1)
     slots = cal.slots(start, end)

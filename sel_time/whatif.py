@@ -1,21 +1,30 @@
 """What-if projections for finance: describe a policy change, and sel-time plans the changed
 scenario with the solver in a sandbox (a savepoint that is always rolled back), next to a
 baseline planned the same way, and reports the cost delta. The published roster is never
-touched."""
+touched.
+
+Two solves of up to ten minutes each do not fit in a web request, so a what-if is a recorded
+run (``WhatIfRun``), like a plan: ``request_whatif`` checks the request and queues it,
+``run_whatif_run`` runs it and records progress and the result, ``start_in_background`` runs
+it in a worker thread. ``run_whatif`` is the computation itself (the CLI calls it directly)."""
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from pydantic import Field
 
 import solver
 
-from .errors import FieldError, ValidationError
+from .clock import now_utc
+from .errors import FieldError, NotFound, SelTimeError, ValidationError
 from .extensions import db
 from .models import (
     CommitmentUnit,
@@ -28,9 +37,19 @@ from .models import (
     RateCardEntry,
     RoleAssignment,
     RoleLevel,
+    WhatIfRun,
+    WhatIfStatus,
 )
-from .scheduling import Scope, build_problem
+from .planning import ProgressWriter, run_in_background
+from .scheduling import Scope, build_problem, check_horizon, governed
 from .schemas import Strict
+from .services.audit import Actor, record
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, float], None]
+ACTIVE = (WhatIfStatus.QUEUED, WhatIfStatus.RUNNING)
+# Running with no word for this long past its two time limits: the process that ran it died.
+STALE_AFTER = timedelta(minutes=5)
 
 BANDS = ["2", "3", "4", "5", "6", "7", "8a", "8b", "8c", "8d", "9"]
 
@@ -120,10 +139,11 @@ def _matching_roles(f: RoleFilter) -> list[LeadershipRole]:
     return list(db.session.scalars(q))
 
 
-def _solve(problem: dict[str, Any], time_limit: float) -> Outcome:
+def _solve(problem: dict[str, Any], time_limit: float, progress: Progress | None = None) -> Outcome:
     sol = solver.solution_to_dict(solver.solve(
         solver.parse_problem(problem),
-        solver.SolveOptions(time_limit=time_limit, workers=current_app.config["SOLVER_WORKERS"], seed=0)))
+        solver.SolveOptions(time_limit=time_limit, workers=current_app.config["SOLVER_WORKERS"], seed=0,
+                            progress=progress)))
     return Outcome(sol["totals"]["backfill_cost"], len(sol["sessions"]) + sum(len(t["attendees"]) for t in sol["team_sessions"]),
                    sol["totals"]["shortfall_sessions"], sol["status"])
 
@@ -170,13 +190,27 @@ def _apply(req: WhatIfRequest) -> dict[str, int]:
     return touched
 
 
-def run_whatif(req: WhatIfRequest) -> dict[str, Any]:
+def _describe(name: str, outcome: Outcome) -> str:
+    return (f"{name} planned: £{outcome.backfill_cost:,.2f} backfill, {outcome.sessions} sessions, "
+            f"{outcome.shortfall_sessions} short ({outcome.status})")
+
+
+def _within(report: Progress, name: str, low: float, high: float) -> Progress:
+    """The solver's own progress through one solve, as a part of the what-if's bar."""
+    return lambda message, fraction: report(f"{name}: {message}", low + (high - low) * fraction)
+
+
+def run_whatif(req: WhatIfRequest, progress: Progress | None = None) -> dict[str, Any]:
     """Baseline and scenario planned the same way; the scenario's changes are rolled back.
 
     Read-only, and it ends the session's transaction (a rollback: there is nothing to keep)
     before solving, as ``run_plan`` commits before it solves: the sandbox's writes take
-    SQLite's write lock until the transaction ends, and the two solves may run for minutes."""
+    SQLite's write lock until the transaction ends, and the two solves may run for minutes.
+    ``progress(message, fraction)`` hears of each step, never while the sandbox is open (a
+    what-if run commits its progress row from it)."""
+    report = progress or (lambda message, fraction: None)
     scope = Scope.parse(req.scope)
+    report("Building the baseline and the scenario", 0.02)
     baseline_problem = build_problem(req.start, req.weeks, scope).problem
     sandbox = db.session.begin_nested()
     try:
@@ -185,8 +219,12 @@ def run_whatif(req: WhatIfRequest) -> dict[str, Any]:
     finally:
         sandbox.rollback()
     db.session.rollback()
-    base = _solve(baseline_problem, req.time_limit)
-    scen = _solve(scenario_problem, req.time_limit)
+    report("Planning the baseline (1 of 2)", 0.05)
+    base = _solve(baseline_problem, req.time_limit, _within(report, "Baseline (1 of 2)", 0.05, 0.5))
+    report(_describe("Baseline", base), 0.5)
+    report("Planning the scenario (2 of 2)", 0.5)
+    scen = _solve(scenario_problem, req.time_limit, _within(report, "Scenario (2 of 2)", 0.5, 0.95))
+    report(_describe("Scenario", scen), 0.95)
     return {
         "start": req.start.isoformat(), "weeks": req.weeks, "scope": str(scope), "changes": touched,
         "baseline": base.__dict__, "scenario": scen.__dict__,
@@ -197,4 +235,123 @@ def run_whatif(req: WhatIfRequest) -> dict[str, Any]:
     }
 
 
-__all__ = ["Literal", "WhatIfRequest", "run_whatif"]
+# -- what-if runs: recorded, run in the background, followed by the browser ---------------------
+
+
+def check_request(req: WhatIfRequest) -> None:
+    """Everything that can be found wrong before solving, as a 422 naming the field: the
+    scope, the horizon, and filters that match no one (tried in a sandbox, rolled back)."""
+    scope = Scope.parse(req.scope)
+    check_horizon(req.start, req.weeks)
+    try:
+        governed(scope, req.start, req.start + timedelta(weeks=req.weeks, days=-1))
+    except NotFound as exc:
+        raise ValidationError("Unknown scope", [FieldError("scope", exc.detail)]) from None
+    sandbox = db.session.begin_nested()
+    try:
+        _apply(req)
+    finally:
+        sandbox.rollback()
+
+
+def request_whatif(req: WhatIfRequest, actor: Actor) -> WhatIfRun:
+    """Check the request (422 at once, naming the field) and queue a run of it. Flushes."""
+    check_request(req)
+    run = WhatIfRun(status=WhatIfStatus.QUEUED, request=req.model_dump(mode="json"), progress=0.0,
+                    progress_message="Waiting to start", requested_by=actor.label,
+                    requested_by_id=actor.user.id if actor.user else None, created_at=now_utc())
+    db.session.add(run)
+    db.session.flush()
+    record(actor, "create", "whatif_runs", run.id, None, run.request)
+    log.info("what-if %s queued by %s", run.id, actor.label)
+    return run
+
+
+def run_whatif_run(run_id: int, echo: Progress | None = None) -> WhatIfRun:
+    """Run a queued what-if. Commits: once to mark it running, after each step for progress,
+    once for the result or the failure (a failed run records why and is never left running)."""
+    run = db.session.get(WhatIfRun, run_id)
+    if run is None:
+        raise NotFound(f"No what-if run {run_id}")
+    try:
+        req = WhatIfRequest.model_validate(run.request)
+        run.status = WhatIfStatus.RUNNING
+        run.started_at = now_utc()
+        run.progress_message = "Starting"
+        db.session.commit()
+        result = run_whatif(req, ProgressWriter(WhatIfRun, run_id, echo, min_interval=0))
+        run = db.session.get(WhatIfRun, run_id)  # type: ignore[assignment]
+        assert run is not None
+        run.result = result
+        run.status = WhatIfStatus.DONE
+        run.progress = 1.0
+        run.progress_message = "Done"
+        run.finished_at = now_utc()
+        db.session.commit()
+        return run
+    except Exception as exc:
+        db.session.rollback()
+        run = db.session.get(WhatIfRun, run_id)  # type: ignore[assignment]
+        assert run is not None
+        expected = isinstance(exc, (SelTimeError, solver.ProblemError))
+        run.status = WhatIfStatus.FAILED
+        run.finished_at = now_utc()
+        run.error = str(exc) if expected else "The solver failed; see the server log"
+        run.progress_message = "Failed"
+        db.session.commit()
+        if not expected:
+            log.exception("what-if %s failed", run_id)
+        raise
+
+
+def start_in_background(app: Flask, run_id: int) -> threading.Thread:
+    """Run the what-if in a worker thread with its own app context and database session."""
+    return run_in_background(app, f"whatif-{run_id}", lambda: run_whatif_run(run_id))
+
+
+def launch(run_id: int) -> None:
+    """Start a committed, queued run: in a worker thread, or with the PLAN_SYNCHRONOUS setting
+    (tests) here and now, its failure recorded on the run as in the background."""
+    if current_app.config.get("PLAN_SYNCHRONOUS"):
+        try:
+            run_whatif_run(run_id)
+        except Exception:  # recorded on the run
+            pass
+    else:
+        start_in_background(current_app._get_current_object(), run_id)  # type: ignore[attr-defined]
+
+
+def get_run(ident: str | int) -> WhatIfRun:
+    """A run by id (404 otherwise). A run whose process died (queued or running well past its
+    two time limits) is recorded as failed, so no page waits for it for ever. Flushes."""
+    text = str(ident)
+    run = (db.session.get(WhatIfRun, int(text))
+           if text.isascii() and text.isdigit() and int(text) <= 2**31 - 1 else None)
+    if run is None:
+        raise NotFound(f"No what-if run {ident}")
+    if run.status in ACTIVE:
+        limit = float((run.request or {}).get("time_limit") or 0)
+        since = run.started_at or run.created_at
+        if now_utc() - since > STALE_AFTER + timedelta(seconds=2 * limit):
+            run.status = WhatIfStatus.FAILED
+            run.finished_at = now_utc()
+            run.error = "The what-if stopped without finishing; please run it again"
+            run.progress_message = "Failed"
+            db.session.flush()
+    return run
+
+
+def run_dict(run: WhatIfRun) -> dict[str, Any]:
+    """A run as JSON: its status and progress, and the result once done."""
+    return {
+        "id": run.id, "status": run.status.value, "progress": round(run.progress, 3),
+        "progress_message": run.progress_message, "request": run.request, "result": run.result,
+        "error": run.error, "requested_by": run.requested_by,
+        "created_at": run.created_at.isoformat(),
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+__all__ = ["Literal", "WhatIfRequest", "WhatIfRun", "get_run", "launch", "request_whatif", "run_dict",
+           "run_whatif", "run_whatif_run", "start_in_background"]

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify, request, url_for
 
 from .. import finance
 from ..auth import require_user
 from ..errors import BadRequest, FieldError
-from ..models import UserRole
+from ..extensions import db
+from ..models import UserRole, WhatIfRun, WhatIfStatus
+from ..services.audit import Actor
 from ..services.cache import VersionedCache
 from ..services.records import parse
-from ..whatif import WhatIfRequest, run_whatif
+from ..whatif import WhatIfRequest, get_run, launch, request_whatif, run_dict
 from . import bp, transactional
 from .openapi import EXTRA_MODELS, EXTRA_PATHS, _json, _problem
 from .resources import _json_body
@@ -67,12 +70,30 @@ def costs_export() -> Response:
     raise BadRequest("Unknown format", [FieldError("format", "csv or xlsx")])
 
 
+def _run_json(run: WhatIfRun) -> dict[str, Any]:
+    return {**run_dict(run), "links": {"self": url_for("api.show_whatif", ident=run.id),
+                                       "page": url_for("web.whatif_run_page", run_id=run.id)}}
+
+
 @bp.post("/costs/whatif")
 @transactional
-def whatif() -> Response:
-    require_user(FINANCE)
+def whatif() -> tuple[Response, int, dict[str, str]]:
+    """Queue a what-if (checked at once: 422 naming the field) and start it; 202 with the run,
+    which ``Location`` follows to its progress and result."""
+    user = require_user(FINANCE)
     req = WhatIfRequest.model_validate(parse(WhatIfRequest, _json_body()))
-    return jsonify(run_whatif(req))
+    run = request_whatif(req, Actor.for_user(user))
+    db.session.commit()
+    launch(run.id)
+    run = get_run(run.id)
+    return jsonify(_run_json(run)), 202, {"Location": url_for("api.show_whatif", ident=run.id)}
+
+
+@bp.get("/costs/whatif/<ident>")
+@transactional
+def show_whatif(ident: str) -> Response:
+    require_user(FINANCE)
+    return jsonify(_run_json(get_run(ident)))
 
 
 EXTRA_MODELS.append(WhatIfRequest)
@@ -93,13 +114,32 @@ _EXPORT = {"200": {"description": "The summary as a file", "content": {
     "text/csv": {"schema": {"type": "string"}},
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}},
     **_ERR}
-_WHATIF = {"200": _json({"type": "object", "required": ["baseline", "scenario"], "properties": {
-    "baseline": {"type": "object"}, "scenario": {"type": "object"}}}), **_ERR}
+_STR_OR_NULL = {"type": ["string", "null"]}
+_WHATIF_RESULT = {"type": "object", "required": ["baseline", "scenario", "delta", "annualised_delta"], "properties": {
+    "start": {"type": "string", "format": "date"}, "weeks": {"type": "integer"}, "scope": {"type": "string"},
+    "changes": {"type": "object"}, "baseline": {"type": "object"}, "scenario": {"type": "object"},
+    "delta": {"type": "object"}, "annualised_delta": {"type": "number"}}}
+_WHATIF_RUN = {"type": "object", "required": ["id", "status", "progress", "progress_message", "result", "error", "links"],
+               "properties": {
+                   "id": {"type": "integer"}, "status": {"type": "string", "enum": [x.value for x in WhatIfStatus]},
+                   "progress": {"type": "number", "minimum": 0, "maximum": 1}, "progress_message": _STR_OR_NULL,
+                   "request": {"type": "object"}, "result": {"oneOf": [{"type": "null"}, _WHATIF_RESULT]},
+                   "error": _STR_OR_NULL, "requested_by": {"type": "string"}, "created_at": {"type": "string"},
+                   "started_at": _STR_OR_NULL, "finished_at": _STR_OR_NULL,
+                   "links": {"type": "object", "required": ["self", "page"],
+                             "properties": {"self": {"type": "string"}, "page": {"type": "string"}}}}}
+_WHATIF = {"202": {**_json(_WHATIF_RUN, "Queued (or, with PLAN_SYNCHRONOUS, finished); follow Location"),
+                   "headers": {"Location": {"schema": {"type": "string"}, "description": "the run"}}}, **_ERR}
+_WHATIF_SHOW = {"200": _json(_WHATIF_RUN, "The run: its progress, and its result once done"), **_ERR,
+                "404": _problem("No such run")}
 EXTRA_PATHS["/api/v1/costs"] = {"get": {"tags": ["finance"], "summary": "Planned, delivered and budget backfill cost",
                                         "parameters": _PARAMS, "responses": _R}}
 EXTRA_PATHS["/api/v1/costs/export"] = {"get": {"tags": ["finance"], "summary": "CSV or XLSX export",
                                                "parameters": _PARAMS + [{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "xlsx"]}}],
                                                "responses": _EXPORT}}
-EXTRA_PATHS["/api/v1/costs/whatif"] = {"post": {"tags": ["finance"], "summary": "Project the cost of a policy change (planned in a sandbox)",
+EXTRA_PATHS["/api/v1/costs/whatif/{ident}"] = {"get": {"tags": ["finance"], "summary": "A what-if run: progress, then the result",
+                                                        "parameters": [{"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                                                        "responses": _WHATIF_SHOW}}
+EXTRA_PATHS["/api/v1/costs/whatif"] = {"post": {"tags": ["finance"], "summary": "Queue a projection of the cost of a policy change (planned in a sandbox)",
                                                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WhatIfRequest"}}}},
                                                 "responses": _WHATIF}}

@@ -24,11 +24,12 @@ from .roles import LeadershipRole, RoleAssignment
 from .roster import Attendance, Outcome, ProtectedSession, RosterStatus
 from .teams import Team, team_member
 from .users import ApiToken, User
+from .whatif import WhatIfRun, WhatIfStatus
 
 __all__ = [
     "WEEKDAYS", "JobRun", "Lease", "RunStatus", "FeedCache", "FeedKind", "FeedToken", "Attendance", "Outcome", "Plan", "PlanAttendee", "PlanSession", "PlanShortfall",
     "PlanStatus", "ProtectedSession", "RosterStatus", "SessionOrigin", "Absence", "AbsenceKind", "ApiToken", "AuditEvent", "AvoidPreference", "Borough",
     "CommitmentUnit", "Department", "Half", "LeadershipRole", "OrgKind", "Organisation",
     "PatternSession", "Period", "Person", "Profession", "RateCardEntry", "RoleAssignment",
-    "RoleLevel", "SessionKind", "Team", "TeamKind", "User", "UserRole", "team_member",
+    "RoleLevel", "SessionKind", "Team", "TeamKind", "User", "UserRole", "WhatIfRun", "WhatIfStatus", "team_member",
 ]

@@ -1,17 +1,19 @@
-// Progress of a running plan: poll the API and move the bar; reload when the solve ends.
+// Progress of a background run (a plan, a what-if): poll its JSON and move the bar; reload
+// when it ends. The page marks the box with data-status-url; the bar is #progress-bar and the
+// message #progress-message. Without JavaScript the page offers a refresh link instead.
 (function () {
-  var box = document.getElementById('plan-progress');
+  var box = document.querySelector('[data-status-url]');
   if (!box) { return; }
   var bar = document.getElementById('progress-bar');
   var message = document.getElementById('progress-message');
   function poll() {
     fetch(box.getAttribute('data-status-url'), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (r) { return r.json(); })
-      .then(function (plan) {
-        var pct = Math.round((plan.progress || 0) * 100);
+      .then(function (run) {
+        var pct = Math.round((run.progress || 0) * 100);
         bar.value = pct; bar.textContent = pct + '%';
-        message.textContent = plan.progress_message || '';
-        if (plan.status === 'queued' || plan.status === 'running') { setTimeout(poll, 1000); }
+        message.textContent = run.progress_message || '';
+        if (run.status === 'queued' || run.status === 'running') { setTimeout(poll, 1000); }
         else { window.location.reload(); }
       })
       .catch(function () { setTimeout(poll, 3000); });

@@ -6,13 +6,25 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user
 
 from .. import finance
 from ..errors import FieldError, SelTimeError
 from ..extensions import db
 from ..models import Organisation, Profession, UserRole
-from ..whatif import CommitmentChange, NewEntitlement, PeopleFilter, RoleFilter, WhatIfRequest, run_whatif
+from ..services.audit import Actor
+from ..whatif import (
+    CommitmentChange,
+    NewEntitlement,
+    PeopleFilter,
+    RoleFilter,
+    WhatIfRequest,
+    get_run,
+    launch,
+    request_whatif,
+    run_dict,
+)
 from . import bp, roles_required
 
 FINANCE_ROLES = (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER)
@@ -77,19 +89,29 @@ def finance_dashboard() -> Any:
 @bp.route("/finance/whatif", methods=["GET", "POST"])
 @roles_required(*FINANCE_ROLES)
 def whatif_page() -> Any:
+    """The what-if form; a valid one queues a run and goes to its page (which shows progress)."""
     errors: list[FieldError] = []
-    result = None
     values = request.form.to_dict() if request.method == "POST" else {"weeks": "12", "time_limit": "20"}
     if request.method == "POST":
         try:
-            req = _whatif_request(values)
-            result = run_whatif(req)
+            run = request_whatif(_whatif_request(values), Actor.for_user(current_user))
+            db.session.commit()
+            launch(run.id)
+            return redirect(url_for("web.whatif_run_page", run_id=run.id))
         except SelTimeError as exc:
-            errors = exc.errors or [FieldError("start", exc.detail)]
-        finally:
             db.session.rollback()
-    return render_template("finance/whatif.html", title="What if", errors=errors, result=result, values=values,
+            errors = exc.errors or [FieldError("start", exc.detail)]
+    return render_template("finance/whatif.html", title="What if", errors=errors, values=values,
                            professions=[(p.value, p.value.replace("_", " ")) for p in Profession]), (422 if errors else 200)
+
+
+@bp.get("/finance/whatif/<int:run_id>")
+@roles_required(*FINANCE_ROLES)
+def whatif_run_page(run_id: int) -> Any:
+    """One what-if run: a progress bar while it runs, then the result (or why it failed)."""
+    run = get_run(run_id)
+    return render_template("finance/whatif_run.html", title=f"What if {run.id}", run=run, summary=run_dict(run),
+                           result=run.result)
 
 
 def _whatif_request(v: dict[str, str]) -> WhatIfRequest:

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from sel_time import delivery
 from sel_time.extensions import db
-from sel_time.models import FeedToken, PlanSession
+from sel_time.clock import now_utc
+from sel_time.models import FeedToken, PlanSession, WhatIfRun, WhatIfStatus
 
 from .conftest import START
 
@@ -42,6 +43,10 @@ def calls(s: Any) -> list[Call]:
     plan = s.plan
     sid = db.session.scalar(sa.select(PlanSession.id).where(PlanSession.plan_id == plan))
     slot = f"{START.isoformat()}/AM"
+    run = WhatIfRun(status=WhatIfStatus.QUEUED, request={"start": START.isoformat(), "weeks": 1},
+                    requested_by="cli", created_at=now_utc())
+    db.session.add(run)
+    db.session.commit()
     return [
         Call("GET", "/api/v1/plans", STAFF),
         Call("GET", f"/api/v1/plans/{plan}", STAFF),
@@ -68,8 +73,9 @@ def calls(s: Any) -> list[Call]:
         Call("GET", "/api/v1/costs", STAFF),
         Call("GET", "/api/v1/costs/export?format=csv", STAFF),
         Call("GET", "/api/v1/costs/export?format=xlsx", STAFF),
-        Call("POST", "/api/v1/costs/whatif", STAFF, (200,),
+        Call("POST", "/api/v1/costs/whatif", STAFF, (202,),
              {"start": START.isoformat(), "weeks": 1, "time_limit": 1, "scope": "team:kch-lt"}),
+        Call("GET", f"/api/v1/costs/whatif/{run.id}", STAFF),
         Call("GET", "/api/v1/jobs", STAFF),
         Call("POST", "/api/v1/import", MANAGE, (200,), upload=True),
         Call("GET", "/api/v1/import/templates/people.csv", EVERYONE),

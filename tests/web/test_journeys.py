@@ -137,3 +137,14 @@ def test_finance_sees_the_chart_and_downloads_xlsx(live_server: dict[str, Any], 
     assert "Organisation" in wb.sheetnames
     page.goto(live_server["url"] + "/finance/whatif")
     shot(page, "finance-whatif")
+    # a what-if runs in the background: its page follows the progress, then shows the result
+    page.fill("#start", live_server["start"].isoformat())
+    page.fill("#weeks", "2")
+    page.fill("#rate_change_percent", "4")
+    page.fill("#time_limit", "3")
+    page.click("#run-whatif")
+    page.wait_for_url(re.compile(r"/finance/whatif/\d+$"))
+    page.locator("#whatif-result").wait_for(timeout=90000)
+    result = page.locator("#whatif-result").inner_text()
+    assert "Projected change over 2 weeks" in result and "more backfill" in result  # rates rose 4 %
+    shot(page, "finance-whatif-result")

@@ -137,7 +137,11 @@ def import_command(path: str, kind: str | None, dry_run: bool) -> None:
     from .services.audit import CLI_ACTOR
 
     data = Path(path).read_bytes()
-    report = import_file(data, Path(path).name, CLI_ACTOR, kind=kind, dry_run=dry_run)
+    show = _TerminalProgress()
+    try:
+        report = import_file(data, Path(path).name, CLI_ACTOR, kind=kind, dry_run=dry_run, progress=show)
+    finally:
+        show.end()
     click.echo(report.summary())
 
 
@@ -161,19 +165,25 @@ def next_monday() -> Any:
     return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
 
 
-def _terminal_progress() -> Any:
-    """A one-line progress bar on stderr for long solves."""
-    state = {"last": ""}
+class _TerminalProgress:
+    """A one-line progress bar on stderr for long work (solves, imports)."""
 
-    def show(message: str, fraction: float) -> None:
+    def __init__(self) -> None:
+        self.last = ""
+
+    def __call__(self, message: str, fraction: float) -> None:
         width = 30
         done = int(max(0.0, min(1.0, fraction)) * width)
         line = f"\r[{'#' * done}{'.' * (width - done)}] {fraction * 100:5.1f}% {message[:60]:<60}"
-        if line != state["last"]:
+        if line != self.last:
             click.echo(line, nl=False, err=True)
-            state["last"] = line
+            self.last = line
 
-    return show
+    def end(self) -> None:
+        """End the bar's line, if one was drawn, so what follows starts on its own."""
+        if self.last:
+            click.echo("", err=True)
+            self.last = ""
 
 
 @command("plan")
@@ -197,7 +207,7 @@ def plan_command(start: Any, weeks: int, scope: str, time_limit: float | None, d
     db.session.commit()
     quiet = as_json or not sys.stderr.isatty()
     try:
-        plan = run_plan(plan.id, progress=None if quiet else _terminal_progress())
+        plan = run_plan(plan.id, progress=None if quiet else _TerminalProgress())
     except SelTimeError:
         raise
     except Exception as exc:  # recorded on the plan; say so plainly

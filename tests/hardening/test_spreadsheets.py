@@ -232,3 +232,19 @@ def test_upload_without_a_file_or_with_a_bad_kind(client: Any, directory: dict[s
 def test_environment_is_not_tuned(app: Any) -> None:
     """The limits these tests rely on are the shipped defaults."""
     assert app.config["IMPORT_MAX_ROWS"] == 20000 or "SEL_TIME_IMPORT_MAX_ROWS" in os.environ
+
+
+def test_a_long_import_shows_its_progress_in_the_terminal(runner: Any, directory: dict[str, Any],
+                                                          tmp_path: Any) -> None:
+    from datetime import timedelta
+
+    days = [date(2027, 1, 1) + timedelta(days=i) for i in range(1001)]
+    path = tmp_path / "leave.csv"
+    path.write_bytes(csv_bytes([LEAVE] + [["ada@nhs.net", "annual", d.isoformat(), d.isoformat()] for d in days]))
+    result = runner.invoke(args=["sel-time", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "leave: 1001 created" in result.stdout
+    shown = [part.strip() for part in result.stderr.split("\r") if part.strip()]
+    assert [line.split("% ", 1)[1].strip() for line in shown] == [
+        "500 of 1,001 rows checked", "1,000 of 1,001 rows checked", "1,001 of 1,001 rows checked"]
+    assert shown[-1].startswith("[" + "#" * 30 + "] 100.0%")

@@ -1,4 +1,4 @@
-// Progress of a background run (a plan, a what-if): poll its JSON and move the bar; reload
+// 1. Progress of a background run (a plan, a what-if): poll its JSON and move the bar; reload
 // when it ends. The page marks the box with data-status-url; the bar is #progress-bar and the
 // message #progress-message. Without JavaScript the page offers a refresh link instead.
 (function () {
@@ -19,4 +19,17 @@
       .catch(function () { setTimeout(poll, 3000); });
   }
   setTimeout(poll, 500);
+})();
+
+// 2. A spreadsheet upload is checked and saved in one request (all rows or none): while it is
+// sent and checked, show a working bar and stop a second submission.
+(function () {
+  var box = document.getElementById('import-progress');
+  if (!box) { return; }
+  var form = box.closest('form');
+  form.addEventListener('submit', function () {
+    box.hidden = false;
+    var button = form.querySelector('button[type=submit]');
+    if (button) { button.disabled = true; }
+  });
 })();

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from .extensions import db, migrate
+from .extensions import db, end_session, migrate
 
 __version__ = "0.1.0"
 
@@ -28,6 +28,7 @@ def create_app(config_class: type | None = None, **overrides: Any) -> Flask:
 
     _configure_logging(app)
     db.init_app(app)
+    app.teardown_appcontext(end_session)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
 
     from . import models  # noqa: F401  (register the tables)

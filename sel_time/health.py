@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
 from . import __version__
-from .extensions import db
+from .extensions import db, end_session, rollback_quietly
 
 bp = Blueprint("health", __name__)
 
@@ -15,24 +15,24 @@ bp = Blueprint("health", __name__)
 def health_report() -> tuple[dict[str, Any], int]:
     report: dict[str, Any] = {"version": __version__, "database": "ok", "schema_revision": None}
     try:
-        report["schema_revision"] = db.session.execute(
-            sa.text("SELECT version_num FROM alembic_version")
-        ).scalar()
-    except sa.exc.ProgrammingError:  # PostgreSQL: no alembic_version table
-        db.session.rollback()
-        report["schema_revision"] = None
-    except sa.exc.OperationalError as exc:  # SQLite: no such table, or no database at all
-        db.session.rollback()
-        if "no such table" not in str(exc):
-            report["database"] = "unreachable"
-            return {**report, "status": "error"}, 503
+        try:
+            report["schema_revision"] = db.session.execute(
+                sa.text("SELECT version_num FROM alembic_version")
+            ).scalar()
+        except sa.exc.ProgrammingError:  # PostgreSQL: no alembic_version table
+            rollback_quietly()
+        except sa.exc.OperationalError as exc:  # SQLite: no such table, or no database at all
+            rollback_quietly()
+            if "no such table" not in str(exc):
+                raise
+        report["nightly_refresh"] = _refresh_summary()
     except sa.exc.DBAPIError:
-        db.session.rollback()
+        rollback_quietly()
+        report.pop("nightly_refresh", None)
         report["database"] = "unreachable"
         return {**report, "status": "error"}, 503
     finally:
-        db.session.remove()
-    report["nightly_refresh"] = _refresh_summary()
+        end_session()  # read-only: nothing to keep, and no transaction left open for the teardown
     report["status"] = "ok"
     return report, 200
 
@@ -44,8 +44,13 @@ def _refresh_summary() -> dict[str, Any]:
 
     try:
         run = last_success()
-    except sa.exc.DBAPIError:
-        db.session.rollback()
+    except sa.exc.ProgrammingError:  # PostgreSQL, not migrated yet
+        rollback_quietly()
+        return {"last_success": None, "age_hours": None}
+    except sa.exc.OperationalError as exc:
+        if "no such table" not in str(exc):  # SQLite, not migrated yet; anything else: unreachable
+            raise
+        rollback_quietly()
         return {"last_success": None, "age_hours": None}
     if run is None or run.finished_at is None:
         return {"last_success": None, "age_hours": None}

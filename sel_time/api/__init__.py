@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint
 
-from ..extensions import db
+from ..extensions import db, rollback_quietly
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -24,7 +24,7 @@ def transactional(view: F) -> F:
             db.session.commit()
             return result
         except BaseException:
-            db.session.rollback()
+            rollback_quietly()
             raise
 
     return wrapper  # type: ignore[return-value]

@@ -7,7 +7,7 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import SelTimeError
-from ..extensions import db
+from ..extensions import rollback_quietly
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -24,7 +24,7 @@ def _wants_json() -> bool:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(SelTimeError)
     def _sel_time_error(exc: SelTimeError) -> Response | tuple[str, int]:
-        db.session.rollback()
+        rollback_quietly()
         if _wants_json():
             return problem_response(exc.as_problem(), exc.status)
         from flask import render_template
@@ -33,7 +33,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
-        db.session.rollback()
+        rollback_quietly()
         if not _wants_json():
             return exc.get_response()
         body = {"type": "about:blank", "title": exc.name, "status": exc.code or 500,
@@ -45,7 +45,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response | tuple[str, int]:
-        db.session.rollback()
+        rollback_quietly()
         from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 
         if isinstance(exc, (IntegrityError, DataError)):
@@ -60,9 +60,15 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, (OperationalError, InterfaceError)):
             log.warning("database unavailable on %s %s: %s: %s", request.method, request.path,
                         type(exc).__name__, str(getattr(exc, "orig", exc)).splitlines()[0][:200])
-            body = {"type": "about:blank", "title": "Service unavailable", "status": 503,
-                    "detail": "The database cannot be reached; try again shortly"}
-            response = problem_response(body, 503)
+            if _wants_json():
+                body = {"type": "about:blank", "title": "Service unavailable", "status": 503,
+                        "detail": "The database cannot be reached; try again shortly"}
+                response = problem_response(body, 503)
+            else:  # a person in a browser: a page, without anything that needs the database
+                from flask import current_app
+
+                page = current_app.jinja_env.get_template("unavailable.html").render()
+                response = Response(page, status=503, mimetype="text/html")
             response.headers["Retry-After"] = "5"
             return response
         log.exception("unhandled error on %s %s", request.method, request.path)

@@ -205,7 +205,7 @@ def test_postgres_restart_gives_503_then_recovers_and_loses_nothing(seeded: tupl
         if stopping - 2 <= r.at <= back + 5], log[-3000:])
     bad = [r for r in replies if r.status not in (200, 201, 503)]
     assert not bad, ([(round(r.at - stopping, 2), r.method, r.path[:16], r.status, round(r.seconds, 2))
-                      for r in bad[:5]], f"stopped {stopped - stopping:.2f} back {back - stopping:.2f}")
+                      for r in bad[:5]], f"stopped {stopped - stopping:.2f} back {back - stopping:.2f}", log[-4000:])
     for r in replies:
         if r.status == 503:
             assert r.retry_after, r

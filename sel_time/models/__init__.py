@@ -23,7 +23,7 @@ from .plans import Plan, PlanAttendee, PlanSession, PlanShortfall, PlanStatus, S
 from .roles import LeadershipRole, RoleAssignment
 from .roster import Attendance, Outcome, ProtectedSession, RosterStatus
 from .teams import Team, team_member
-from .users import ApiToken, User
+from .users import ApiToken, LoginFailure, User
 from .whatif import WhatIfRun, WhatIfStatus
 
 __all__ = [
@@ -31,5 +31,5 @@ __all__ = [
     "PlanStatus", "ProtectedSession", "RosterStatus", "SessionOrigin", "Absence", "AbsenceKind", "ApiToken", "AuditEvent", "AvoidPreference", "Borough",
     "CommitmentUnit", "Department", "Half", "LeadershipRole", "OrgKind", "Organisation",
     "PatternSession", "Period", "Person", "Profession", "RateCardEntry", "RoleAssignment",
-    "RoleLevel", "SessionKind", "Team", "TeamKind", "User", "UserRole", "WhatIfRun", "WhatIfStatus", "team_member",
+    "RoleLevel", "SessionKind", "Team", "TeamKind", "LoginFailure", "User", "UserRole", "WhatIfRun", "WhatIfStatus", "team_member",
 ]

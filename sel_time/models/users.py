@@ -62,3 +62,16 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class LoginFailure(db.Model):
+    """One failed sign-in for one throttle key (``email:…`` or ``ip:…``, stored as its SHA-256),
+    kept only for the throttle's window. In the database, so that every web process (every
+    gunicorn worker, on every machine) counts the same failures, and a restart forgets none."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (sa.Index("ix_login_failure_key_hash_at", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -139,13 +139,25 @@ def _matching_roles(f: RoleFilter) -> list[LeadershipRole]:
     return list(db.session.scalars(q))
 
 
-def _solve(problem: dict[str, Any], time_limit: float, progress: Progress | None = None) -> Outcome:
+def _solve(problem: dict[str, Any], time_limit: float,
+           progress: Progress | None = None) -> tuple[Outcome, dict[str, Any]]:
     sol = solver.solution_to_dict(solver.solve(
         solver.parse_problem(problem),
         solver.SolveOptions(time_limit=time_limit, workers=current_app.config["SOLVER_WORKERS"], seed=0,
                             progress=progress)))
-    return Outcome(sol["totals"]["backfill_cost"], len(sol["sessions"]) + sum(len(t["attendees"]) for t in sol["team_sessions"]),
-                   sol["totals"]["shortfall_sessions"], sol["status"])
+    outcome = Outcome(sol["totals"]["backfill_cost"],
+                      len(sol["sessions"]) + sum(len(t["attendees"]) for t in sol["team_sessions"]),
+                      sol["totals"]["shortfall_sessions"], sol["status"])
+    return outcome, sol
+
+
+def _priced(solution: dict[str, Any], problem: dict[str, Any]) -> float:
+    """The backfill cost of ``solution``'s sessions and team attendances at ``problem``'s slot
+    costs: the plan as it stands, priced at another scenario's rates."""
+    costs = {p["id"]: p["available"] for p in problem["people"]}
+    pence = sum(round(costs[s["person"]][s["slot"]] * 100) for s in solution["sessions"])
+    pence += sum(round(costs[a][t["slot"]] * 100) for t in solution["team_sessions"] for a in t["attendees"])
+    return pence / 100
 
 
 def _scaled(pence: int, percent: float) -> int:
@@ -220,12 +232,12 @@ def run_whatif(req: WhatIfRequest, progress: Progress | None = None) -> dict[str
         sandbox.rollback()
     db.session.rollback()
     report("Planning the baseline (1 of 2)", 0.05)
-    base = _solve(baseline_problem, req.time_limit, _within(report, "Baseline (1 of 2)", 0.05, 0.5))
+    base, base_plan = _solve(baseline_problem, req.time_limit, _within(report, "Baseline (1 of 2)", 0.05, 0.5))
     report(_describe("Baseline", base), 0.5)
     report("Planning the scenario (2 of 2)", 0.5)
-    scen = _solve(scenario_problem, req.time_limit, _within(report, "Scenario (2 of 2)", 0.5, 0.95))
+    scen, _ = _solve(scenario_problem, req.time_limit, _within(report, "Scenario (2 of 2)", 0.5, 0.95))
     report(_describe("Scenario", scen), 0.95)
-    return {
+    result: dict[str, Any] = {
         "start": req.start.isoformat(), "weeks": req.weeks, "scope": str(scope), "changes": touched,
         "baseline": base.__dict__, "scenario": scen.__dict__,
         "delta": {"backfill_cost": round(scen.backfill_cost - base.backfill_cost, 2),
@@ -233,6 +245,14 @@ def run_whatif(req: WhatIfRequest, progress: Progress | None = None) -> dict[str
                   "shortfall_sessions": scen.shortfall_sessions - base.shortfall_sessions},
         "annualised_delta": round((scen.backfill_cost - base.backfill_cost) * 52 / req.weeks, 2),
     }
+    if req.rate_change_percent is not None:
+        # Re-planned at new rates, the solver may trade a session or a team attendance for cost;
+        # finance also needs the price of the same sessions at the new rates.
+        same = _priced(base_plan, scenario_problem)
+        result["baseline_at_new_rates"] = {
+            "backfill_cost": same, "delta": round(same - base.backfill_cost, 2),
+            "annualised_delta": round((same - base.backfill_cost) * 52 / req.weeks, 2)}
+    return result
 
 
 # -- what-if runs: recorded, run in the background, followed by the browser ---------------------

@@ -118,7 +118,11 @@ _STR_OR_NULL = {"type": ["string", "null"]}
 _WHATIF_RESULT = {"type": "object", "required": ["baseline", "scenario", "delta", "annualised_delta"], "properties": {
     "start": {"type": "string", "format": "date"}, "weeks": {"type": "integer"}, "scope": {"type": "string"},
     "changes": {"type": "object"}, "baseline": {"type": "object"}, "scenario": {"type": "object"},
-    "delta": {"type": "object"}, "annualised_delta": {"type": "number"}}}
+    "delta": {"type": "object"}, "annualised_delta": {"type": "number"},
+    "baseline_at_new_rates": {"type": "object", "description": "with a rate change: the baseline's own sessions priced at the new rates",
+                              "required": ["backfill_cost", "delta", "annualised_delta"], "properties": {
+                                  "backfill_cost": {"type": "number"}, "delta": {"type": "number"},
+                                  "annualised_delta": {"type": "number"}}}}}
 _WHATIF_RUN = {"type": "object", "required": ["id", "status", "progress", "progress_message", "result", "error", "links"],
                "properties": {
                    "id": {"type": "integer"}, "status": {"type": "string", "enum": [x.value for x in WhatIfStatus]},

@@ -113,6 +113,11 @@ def test_a_what_if_on_the_demo_reports_a_delta_and_leaves_everything_as_it_was(
     out = finished(client, finance_user, r)
     expected = out["baseline"]["backfill_cost"] * 1.04
     assert out["scenario"]["backfill_cost"] == pytest.approx(expected, rel=0.01)
+    # The same sessions priced at the new rates: 4 % more, to within each hourly rate's rounding
+    # to the penny (half a penny an hour, at most 2p a 4-hour session).
+    same = out["baseline_at_new_rates"]
+    assert abs(same["backfill_cost"] - expected) <= 0.02 * out["baseline"]["sessions"] + 0.005
+    assert same["delta"] == pytest.approx(same["backfill_cost"] - out["baseline"]["backfill_cost"], abs=0.005)
     assert out["delta"]["backfill_cost"] > 0
     assert dump() == before
 

@@ -75,6 +75,10 @@ def test_the_api_queues_a_run_with_202_and_the_run_reports_the_result(
     result = body["result"]
     assert result["delta"]["backfill_cost"] == pytest.approx(3768.00 * 0.04, abs=0.05)
     assert result["changes"]["rates"] == 4
+    # The baseline's own sessions at 4 % more, by hand: Ada 4 × 4 h × £124.80, Bea 2 × 4 h × £42.64
+    # + 2 × 4 h × £44.72, Cal 4 × 4 h × £54.60, Dan 4 h × £42.64 + 4 h × £44.72 = £3,918.72.
+    assert result["baseline_at_new_rates"] == {"backfill_cost": 3918.72, "delta": 150.72,
+                                               "annualised_delta": 3918.72}  # 26 fortnights
     shown = client.get(r.headers["Location"], headers=headers)
     assert shown.status_code == 200 and shown.get_json() == body
     assert client.get("/api/v1/costs/whatif/999", headers=headers).status_code == 404
@@ -213,6 +217,9 @@ def test_the_published_roster_is_unchanged_after_a_run(
     r = client.post("/api/v1/costs/whatif", json=body, headers=login_as("finance"))
     assert r.status_code == 202 and r.get_json()["status"] == "done", r.get_data(as_text=True)
     assert r.get_json()["result"]["changes"]["people"] == 2  # Bea and Dan
+    without_rates = {k: v for k, v in body.items() if k != "rate_change_percent"}
+    r = client.post("/api/v1/costs/whatif", json=without_rates, headers=login_as("finance"))
+    assert r.status_code == 202 and "baseline_at_new_rates" not in r.get_json()["result"]  # no new rates
     assert roster() == before
 
 
@@ -241,6 +248,8 @@ def test_the_page_shows_a_progress_bar_while_it_runs_and_the_result_when_done(
     html = c.get(f"/finance/whatif/{run.id}").get_data(as_text=True)
     assert 'id="whatif-result"' in html and "progress-bar" not in html
     assert "£150.72" in html  # 4 % of £3,768.00, give or take the solver's fairness trade
+    assert ("At the new rates, the baseline's own sessions would cost £3,918.72: £150.72 more"
+            in " ".join(html.split()))
     assert c.get("/finance/whatif/999").status_code == 404
 
 

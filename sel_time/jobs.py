@@ -133,7 +133,22 @@ def _holder_is_dead(holder: str) -> bool:
         return True
     except PermissionError:  # alive, under another user
         return False
-    return False
+    return _is_zombie(int(pid))
+
+
+def _is_zombie(pid: int) -> bool:
+    """A process killed outright stays in the process table, and still answers ``kill(pid, 0)``,
+    until its parent reaps it. A killed gunicorn's workers are orphans that wait for PID 1, which
+    in a container or a small VM may take its time: meanwhile their plans looked alive."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            stat = fh.read()
+    except FileNotFoundError:  # gone since kill(), unless there is no /proc here at all (macOS)
+        return os.path.exists("/proc/self/stat")
+    except OSError:
+        return False
+    fields = stat.rpartition(")")[2].split()  # the name in brackets may hold spaces and ')'
+    return bool(fields) and fields[0] in ("Z", "X")
 
 
 def _take_lease(engine: sa.Engine, name: str, me: str, lease: timedelta) -> str:

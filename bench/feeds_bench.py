@@ -156,6 +156,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_healthy(port: int, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for ``GET /health`` on loopback to answer 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 def start_gunicorn(db_path: Path, port: int, workers: int,
                    app: str = "sel_time:create_app()") -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEL_TIME_ENV")}
@@ -164,15 +178,8 @@ def start_gunicorn(db_path: Path, port: int, workers: int,
     proc = subprocess.Popen(
         [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/health")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
+    if wait_healthy(port, 30):
+        return proc
     proc.kill()
     sys.exit("gunicorn did not start:\n" + (proc.stderr.read().decode() if proc.stderr else ""))
 

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.feeds_bench import free_port, wait_healthy
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_URL", "").startswith("postgresql+psycopg") \
@@ -101,21 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     try:
         token = prepare(url)
-        port = 20_000 + rng.randrange(20_000)
+        port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "stress"}
         server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
                                    "warning", "sel_time:create_app()"], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
         paths = ["/health"] if args.health_only else READS
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                conn = HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/health")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+        if not wait_healthy(port, 60):
+            sys.exit("gunicorn did not answer /health")
 
         def read(n: int) -> None:
             i = n
@@ -166,9 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(counts.values())
     print(f"\n{args.restarts} restarts, {args.clients} clients, gunicorn -w 2: {total:,} replies, "
           f"{counts[503]:,} answered 503, {len(bad)} other than 200/503 {bad[:5] if bad else ''}")
-    warnings = [line for line in lines if " WARNING " in line or " ERROR " in line or "Traceback" in line]
-    print(f"server log: {len(lines)} lines, {len(warnings)} at warning or above; the first few:")
-    for line in warnings[:8]:
+    warnings = [line for line in lines if "] WARNING " in line]
+    errors = [line for line in lines if "] ERROR " in line or line.startswith("Traceback")]
+    print(f"server log: {len(lines):,} lines, {len(warnings):,} warnings (a 503 logs one), "
+          f"{len(errors)} errors or tracebacks{':' if errors else ''}")
+    for line in errors[:8]:
         print("  " + line[:200])
     return 1 if bad else 0
 

@@ -361,11 +361,63 @@ def get_run(ident: str | int) -> WhatIfRun:
     return run
 
 
+UNIT_WORDS = {"pa": ("PA", "PAs"), "gp_session": ("GP session", "GP sessions"), "session": ("session", "sessions"),
+              "hours": ("hour", "hours")}
+RECENT = 100  # runs listed, newest first
+
+
+def _amount(item: dict[str, Any]) -> str:
+    one, many = UNIT_WORDS.get(str(item.get("unit")), ("session", "sessions"))
+    amount = float(item.get("amount") or 0)
+    return f"{amount:g} {one if amount == 1 else many} a {item.get('per') or 'week'}"
+
+
+def describe_request(data: dict[str, Any]) -> str:
+    """A what-if's changes in a line, for lists: 'rates +4 %; nurses band 7+: 1 session a
+    fortnight; roles with "clinical director": 2 sessions a week'."""
+    parts = []
+    if data.get("rate_change_percent") is not None:
+        parts.append(f"rates {float(data['rate_change_percent']):+g} %")
+    for ent in data.get("new_entitlements") or []:
+        people = ent.get("people") or {}
+        who = str(people.get("profession") or "everyone").replace("_", " ")
+        if people.get("min_band"):
+            who += f" band {people['min_band']}+"
+        if people.get("organisation"):
+            who += f" at {people['organisation']}"
+        parts.append(f"{who}: {_amount(ent)}")
+    for change in data.get("commitment_changes") or []:
+        roles = change.get("roles") or {}
+        if roles.get("title_contains"):
+            which = f'roles with "{roles["title_contains"]}"'
+        elif roles.get("code_prefix"):
+            which = f"roles {roles['code_prefix']}…"
+        elif roles.get("level"):
+            which = f"{roles['level']} roles"
+        else:
+            which = "every role"
+        parts.append(f"{which}: {_amount(change)}")
+    return "; ".join(parts) or "no change"
+
+
+def recent_runs(status: WhatIfStatus | None = None) -> list[WhatIfRun]:
+    """The latest what-if runs, newest first (a run whose process died is reported failed)."""
+    q = sa.select(WhatIfRun).order_by(WhatIfRun.id.desc()).limit(RECENT)
+    if status is not None:
+        q = q.where(WhatIfRun.status == status)
+    runs = list(db.session.scalars(q))
+    for run in runs:
+        if run.status in ACTIVE:
+            get_run(run.id)  # records a dead run as failed
+    return runs
+
+
 def run_dict(run: WhatIfRun) -> dict[str, Any]:
     """A run as JSON: its status and progress, and the result once done."""
     return {
         "id": run.id, "status": run.status.value, "progress": round(run.progress, 3),
-        "progress_message": run.progress_message, "request": run.request, "result": run.result,
+        "progress_message": run.progress_message, "request": run.request,
+        "summary": describe_request(run.request or {}), "result": run.result,
         "error": run.error, "requested_by": run.requested_by,
         "created_at": run.created_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,
@@ -373,5 +425,5 @@ def run_dict(run: WhatIfRun) -> dict[str, Any]:
     }
 
 
-__all__ = ["Literal", "WhatIfRequest", "WhatIfRun", "get_run", "launch", "request_whatif", "run_dict",
-           "run_whatif", "run_whatif_run", "start_in_background"]
+__all__ = ["Literal", "WhatIfRequest", "WhatIfRun", "describe_request", "get_run", "launch", "recent_runs",
+           "request_whatif", "run_dict", "run_whatif", "run_whatif_run", "start_in_background"]

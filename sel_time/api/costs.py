@@ -14,7 +14,7 @@ from ..models import UserRole, WhatIfRun, WhatIfStatus
 from ..services.audit import Actor
 from ..services.cache import VersionedCache
 from ..services.records import parse
-from ..whatif import WhatIfRequest, get_run, launch, request_whatif, run_dict
+from ..whatif import WhatIfRequest, get_run, launch, recent_runs, request_whatif, run_dict
 from . import bp, transactional
 from .openapi import EXTRA_MODELS, EXTRA_PATHS, _json, _problem
 from .resources import _json_body
@@ -89,6 +89,21 @@ def whatif() -> tuple[Response, int, dict[str, str]]:
     return jsonify(_run_json(run)), 202, {"Location": url_for("api.show_whatif", ident=run.id)}
 
 
+@bp.get("/costs/whatif")
+@transactional
+def list_whatifs() -> Response:
+    """The latest what-if runs (up to 100), newest first; ``status`` filters."""
+    require_user(FINANCE)
+    status = None
+    if "status" in request.args:
+        try:
+            status = WhatIfStatus(request.args["status"])
+        except ValueError:
+            raise BadRequest("Unknown status", [FieldError(
+                "status", "one of " + ", ".join(x.value for x in WhatIfStatus))]) from None
+    return jsonify({"items": [_run_json(run) for run in recent_runs(status)]})
+
+
 @bp.get("/costs/whatif/<ident>")
 @transactional
 def show_whatif(ident: str) -> Response:
@@ -128,6 +143,7 @@ _WHATIF_RUN = {"type": "object", "required": ["id", "status", "progress", "progr
                    "id": {"type": "integer"}, "status": {"type": "string", "enum": [x.value for x in WhatIfStatus]},
                    "progress": {"type": "number", "minimum": 0, "maximum": 1}, "progress_message": _STR_OR_NULL,
                    "request": {"type": "object"}, "result": {"oneOf": [{"type": "null"}, _WHATIF_RESULT]},
+                   "summary": {"type": "string", "description": "the changes in words"},
                    "error": _STR_OR_NULL, "requested_by": {"type": "string"}, "created_at": {"type": "string"},
                    "started_at": _STR_OR_NULL, "finished_at": _STR_OR_NULL,
                    "links": {"type": "object", "required": ["self", "page"],
@@ -144,6 +160,12 @@ EXTRA_PATHS["/api/v1/costs/export"] = {"get": {"tags": ["finance"], "summary": "
 EXTRA_PATHS["/api/v1/costs/whatif/{ident}"] = {"get": {"tags": ["finance"], "summary": "A what-if run: progress, then the result",
                                                         "parameters": [{"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}],
                                                         "responses": _WHATIF_SHOW}}
-EXTRA_PATHS["/api/v1/costs/whatif"] = {"post": {"tags": ["finance"], "summary": "Queue a projection of the cost of a policy change (planned in a sandbox)",
+_WHATIF_LIST = {"200": _json({"type": "object", "required": ["items"], "properties": {
+    "items": {"type": "array", "items": _WHATIF_RUN}}}, "The latest runs, newest first"), **_ERR}
+EXTRA_PATHS["/api/v1/costs/whatif"] = {"get": {"tags": ["finance"], "summary": "The latest what-if runs (up to 100), newest first",
+                                               "parameters": [{"name": "status", "in": "query", "schema": {
+                                                   "type": "string", "enum": [x.value for x in WhatIfStatus]}}],
+                                               "responses": _WHATIF_LIST},
+                                       "post": {"tags": ["finance"], "summary": "Queue a projection of the cost of a policy change (planned in a sandbox)",
                                                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WhatIfRequest"}}}},
                                                 "responses": _WHATIF}}

@@ -22,12 +22,14 @@ from ..whatif import (
     WhatIfRequest,
     get_run,
     launch,
+    recent_runs,
     request_whatif,
     run_dict,
 )
 from . import bp, roles_required
 
 FINANCE_ROLES = (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER)
+RECENT_SHOWN = 20  # what-ifs listed under the form
 SERIES = (("planned", "Planned", "#005eb8"), ("delivered", "Delivered", "#007f3b"), ("budget", "Budget", "#ffb81c"))
 
 
@@ -102,7 +104,8 @@ def whatif_page() -> Any:
             db.session.rollback()
             errors = exc.errors or [FieldError("start", exc.detail)]
     return render_template("finance/whatif.html", title="What if", errors=errors, values=values,
-                           professions=[(p.value, p.value.replace("_", " ")) for p in Profession]), (422 if errors else 200)
+                           professions=[(p.value, p.value.replace("_", " ")) for p in Profession],
+                           runs=[run_dict(r) for r in recent_runs()[:RECENT_SHOWN]]), (422 if errors else 200)
 
 
 @bp.get("/finance/whatif/<int:run_id>")

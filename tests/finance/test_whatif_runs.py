@@ -332,3 +332,75 @@ def test_a_run_whose_process_died_is_failed_not_left_running(
     db.session.commit()
     body = client.get(f"/api/v1/costs/whatif/{run.id}", headers=login_as("finance")).get_json()
     assert body["status"] == "failed" and "stopped without finishing" in body["error"]
+
+
+# -- the list -----------------------------------------------------------------------------------
+
+
+def test_the_changes_read_as_a_line() -> None:
+    from sel_time.whatif import describe_request
+
+    req = WhatIfRequest.model_validate({
+        "start": "2026-12-28", "rate_change_percent": 4,
+        "new_entitlements": [{"people": {"profession": "nurse", "min_band": "7"}, "amount": 1},
+                             {"people": {"profession": "pharmacist", "organisation": "kch"}, "amount": 2,
+                              "unit": "pa", "per": "month"}],
+        "commitment_changes": [{"roles": {"title_contains": "clinical director"}, "amount": 2, "per": "week"},
+                               {"roles": {"level": "place"}, "amount": 7.5, "unit": "hours"}]})
+    assert describe_request(req.model_dump(mode="json")) == (
+        'rates +4 %; nurse band 7+: 1 session a fortnight; pharmacist at kch: 2 PAs a month; '
+        'roles with "clinical director": 2 sessions a week; place roles: 7.5 hours a week')
+    assert describe_request(WhatIfRequest.model_validate({"start": "2026-12-28", "rate_change_percent": -2.5})
+                            .model_dump(mode="json")) == "rates -2.5 %"
+    assert describe_request({"start": "2026-12-28"}) == "no change"
+
+
+def test_the_api_lists_the_latest_runs_newest_first(
+        directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]) -> None:
+    headers = login_as("finance")
+    assert client.get("/api/v1/costs/whatif", headers=headers).get_json() == {"items": []}
+    first = client.post("/api/v1/costs/whatif", json=BODY, headers=headers).get_json()
+    second = client.post("/api/v1/costs/whatif", json={**BODY, "rate_change_percent": -10}, headers=headers).get_json()
+    r = client.get("/api/v1/costs/whatif", headers=headers)
+    assert r.status_code == 200
+    items = r.get_json()["items"]
+    assert [i["id"] for i in items] == [second["id"], first["id"]]
+    assert items[1] == first  # each item is the run, as its own address shows it
+    assert [i["summary"] for i in items] == ["rates -10 %", "rates +4 %"]
+    assert items[0]["result"]["delta"]["backfill_cost"] == pytest.approx(-376.80, abs=0.05)  # 10 % of £3,768
+    assert client.get("/api/v1/costs/whatif?status=failed", headers=headers).get_json() == {"items": []}
+    assert len(client.get("/api/v1/costs/whatif?status=done", headers=headers).get_json()["items"]) == 2
+    r = client.get("/api/v1/costs/whatif?status=finished", headers=headers)
+    assert r.status_code == 400 and r.mimetype == PROBLEM
+    assert [e["field"] for e in r.get_json()["errors"]] == ["status"]
+    assert client.get("/api/v1/costs/whatif", headers=login_as("leader")).status_code == 403
+
+
+def test_a_listed_run_whose_process_died_is_reported_failed(
+        directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]) -> None:
+    from datetime import timedelta
+
+    from sel_time.clock import now_utc
+
+    run = request_whatif(WhatIfRequest.model_validate(BODY), CLI_ACTOR)
+    run.status, run.started_at = WhatIfStatus.RUNNING, now_utc() - timedelta(hours=2)
+    db.session.commit()
+    (item,) = client.get("/api/v1/costs/whatif", headers=login_as("finance")).get_json()["items"]
+    assert item["status"] == "failed" and "stopped without finishing" in item["error"]
+
+
+def test_the_form_page_lists_recent_runs_with_their_result(app: Flask, directory: Directory) -> None:
+    c = browser(app, "finance")
+    html = c.get("/finance/whatif").get_data(as_text=True)
+    assert "Recent what-ifs" in html and "No what-ifs yet." in html
+    done = request_whatif(WhatIfRequest.model_validate(BODY), CLI_ACTOR)
+    waiting = request_whatif(WhatIfRequest.model_validate({**BODY, "weeks": 4}), CLI_ACTOR)
+    db.session.commit()
+    run_whatif_run(done.id)
+    html = " ".join(c.get("/finance/whatif").get_data(as_text=True).split())
+    assert 'id="whatif-runs"' in html
+    assert html.index(f"What if {waiting.id}") < html.index(f"What if {done.id}")  # newest first
+    assert f'href="/finance/whatif/{done.id}"' in html
+    assert "rates +4 %" in html and "2 weeks from 2026-12-28, system" in html
+    assert "£150.72 more" in html  # 4 % of £3,768.00
+    assert "0% planned" in html  # the queued one

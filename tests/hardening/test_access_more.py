@@ -76,6 +76,7 @@ def calls(s: Any) -> list[Call]:
         Call("POST", "/api/v1/costs/whatif", STAFF, (202,),
              {"start": START.isoformat(), "weeks": 1, "time_limit": 1, "scope": "team:kch-lt"}),
         Call("GET", f"/api/v1/costs/whatif/{run.id}", STAFF),
+        Call("GET", "/api/v1/costs/whatif", STAFF),
         Call("GET", "/api/v1/jobs", STAFF),
         Call("POST", "/api/v1/import", MANAGE, (200,), upload=True),
         Call("GET", "/api/v1/import/templates/people.csv", EVERYONE),

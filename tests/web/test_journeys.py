@@ -159,4 +159,12 @@ def test_finance_sees_the_chart_and_downloads_xlsx(live_server: dict[str, Any], 
     page.locator("#whatif-result").wait_for(timeout=90000)
     result = page.locator("#whatif-result").inner_text()
     assert "Projected change over 2 weeks" in result and "more backfill" in result  # rates rose 4 %
+    assert "At the new rates, the baseline's own sessions would cost" in result
     shot(page, "finance-whatif-result")
+    # the form page lists it, newest first, and leads back to it
+    run_url = page.url
+    page.goto(live_server["url"] + "/finance/whatif")
+    newest = page.locator("#whatif-runs tbody tr").first
+    assert "rates +4 %" in newest.inner_text() and "more" in newest.inner_text()
+    newest.locator("a").click()
+    page.wait_for_url(run_url)

@@ -10,13 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, enum_column
+from .base import RequestedRunMixin, UTCDateTime, enum_column
 
 if TYPE_CHECKING:
     from .people import Person
     from .roles import RoleAssignment
     from .teams import Team
-    from .users import User
 
 
 class PlanStatus(enum.StrEnum):
@@ -34,7 +33,7 @@ class SessionOrigin(enum.StrEnum):
     MANUAL = "manual"
 
 
-class Plan(db.Model):
+class Plan(RequestedRunMixin, db.Model):
     __tablename__ = "plan"
     __table_args__ = (sa.CheckConstraint("weeks BETWEEN 1 AND 52", name="weeks_range"),)
 
@@ -47,8 +46,6 @@ class Plan(db.Model):
     weeks: Mapped[int] = mapped_column()
     status: Mapped[PlanStatus] = mapped_column(enum_column(PlanStatus, "plan_status"), index=True)
     time_limit: Mapped[float] = mapped_column(default=60.0)
-    progress: Mapped[float] = mapped_column(default=0.0)
-    progress_message: Mapped[str | None] = mapped_column(sa.String(200))
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # host:pid of the process solving it, so a solve killed outright frees its scope at once
     holder: Mapped[str | None] = mapped_column(sa.String(200))
@@ -62,15 +59,7 @@ class Plan(db.Model):
     # Things a rota manager must look at (published sessions in the frozen window that the
     # rules no longer allow, for example new leave on a protected session).
     warnings: Mapped[list[str] | None] = mapped_column(sa.JSON)
-    error: Mapped[str | None] = mapped_column(sa.Text)
     edits: Mapped[int] = mapped_column(default=0)
-    requested_by: Mapped[str] = mapped_column(sa.String(254))
-    requested_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("app_user.id", ondelete="SET NULL")
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sessions: Mapped[list[PlanSession]] = relationship(
@@ -79,7 +68,6 @@ class Plan(db.Model):
     shortfalls: Mapped[list[PlanShortfall]] = relationship(
         back_populates="plan", cascade="all, delete-orphan"
     )
-    requester: Mapped[User | None] = relationship()
 
     @property
     def end_date(self) -> date:

@@ -9,6 +9,9 @@ BIN     = $(VENV)/bin
 DEMO_DB ?= $(CURDIR)/instance/demo.sqlite
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+# The demo runs with development settings (a random key kept in instance/secret_key, plain-http
+# cookies); everything else, gunicorn and every sel-time command, defaults to production.
+DEMO_ENV = DATABASE_URL=sqlite:///$(DEMO_DB) SEL_TIME_ENV=development
 
 export FLASK_APP = wsgi
 
@@ -38,15 +41,15 @@ browser:
 demo: venv
 	mkdir -p instance
 	rm -f $(DEMO_DB)
-	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time db upgrade
-	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time demo
-	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time plan --weeks 12 --time-limit 60 --publish
-	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time export-ics --out instance/feeds
+	$(DEMO_ENV) $(BIN)/sel-time db upgrade
+	$(DEMO_ENV) $(BIN)/sel-time demo
+	$(DEMO_ENV) $(BIN)/sel-time plan --weeks 12 --time-limit 60 --publish
+	$(DEMO_ENV) $(BIN)/sel-time export-ics --out instance/feeds
 	@echo "sel-time is serving the demo on http://127.0.0.1:5000 (Ctrl-C to stop)"
-	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time run --host 127.0.0.1 --port 5000
+	$(DEMO_ENV) $(BIN)/sel-time run --host 127.0.0.1 --port 5000
 
 serve: venv
-	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sel-time run --host 127.0.0.1 --port 5000
+	$(DEMO_ENV) $(BIN)/sel-time run --host 127.0.0.1 --port 5000
 
 test: venv js browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

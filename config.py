@@ -50,21 +50,37 @@ class Config:
     PUBLIC_URL = os.environ.get("SEL_TIME_PUBLIC_URL", "http://127.0.0.1:5000")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SEL_TIME_SECURE_COOKIES", "0") == "1"
+    # Production serves over https (behind a proxy that ends TLS): cookies never travel in the
+    # clear. SEL_TIME_SECURE_COOKIES=0 turns this off only for a plain-http trial behind a VPN.
+    SESSION_COOKIE_SECURE = os.environ.get("SEL_TIME_SECURE_COOKIES", "1") != "0"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
     TESTING = False
+    # Which settings these are: "production" (the default for wsgi:app, gunicorn and every
+    # command), "development" (make demo, sel-time run) or "testing".
+    SEL_TIME_ENV = "production"
+
+
+ProductionConfig = Config
 
 
 class DevelopmentConfig(Config):
-    """Local use (``make demo``): a fixed development secret if none is given."""
+    """Local use (``make demo``, ``sel-time run``): plain-http cookies, and a random key kept in
+    ``instance/secret_key`` if ``SECRET_KEY`` is not given (never a key anyone else knows)."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SEL_TIME_ENV = "development"
+    SESSION_COOKIE_SECURE = os.environ.get("SEL_TIME_SECURE_COOKIES", "0") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 
 class TestingConfig(Config):
     """Tests: in-memory SQLite unless ``DATABASE_URL`` names another database."""
 
     TESTING = True
+    SEL_TIME_ENV = "testing"
     SECRET_KEY = "testing"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or "sqlite://"
     WTF_CSRF_ENABLED = True
     SOLVER_TIME_LIMIT = 10.0

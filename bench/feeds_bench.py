@@ -28,6 +28,7 @@ import multiprocessing as mp
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -174,6 +175,7 @@ def start_gunicorn(db_path: Path, port: int, workers: int,
                    app: str = "sel_time:create_app()") -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEL_TIME_ENV")}
     env["DATABASE_URL"] = f"sqlite:///{db_path}"
+    env.setdefault("SECRET_KEY", secrets.token_hex(32))  # production settings, as deployed
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen(
         [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import signal
 import subprocess
 import sys
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         token = prepare(url)
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "stress"}
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32)}
         server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
                                    "warning", "sel_time:create_app()"], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)

@@ -12,21 +12,22 @@ from .extensions import db, end_session, migrate
 __version__ = "0.1.0"
 
 
-def create_app(config_class: type | None = None, **overrides: Any) -> Flask:
-    """Build the app. ``config_class`` defaults to the development config unless
-    ``SEL_TIME_ENV=production``, which requires ``SECRET_KEY`` from the environment."""
-    from config import Config, DevelopmentConfig
+def create_app(config_class: type | None = None, *, instance_path: str | None = None,
+               **overrides: Any) -> Flask:
+    """Build the app. ``config_class`` defaults to the settings named by ``SEL_TIME_ENV``:
+    production unless it says ``development``. Production refuses to start without a strong
+    ``SECRET_KEY`` (:mod:`sel_time.startup`)."""
+    from .startup import announce, check_secret_key
+    from .startup import config_class as configured
 
-    if config_class is None:
-        config_class = Config if os.environ.get("SEL_TIME_ENV") == "production" else DevelopmentConfig
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.from_object(config_class)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app.config.from_object(config_class or configured())
     app.config.update(overrides)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in the environment in production")
+    check_secret_key(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
     _configure_logging(app)
+    announce(app)
     db.init_app(app)
     app.teardown_appcontext(end_session)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, NoAppException, with_appcontext
 
 from .errors import SelTimeError
 from .extensions import db
@@ -146,10 +146,27 @@ def import_command(path: str, kind: str | None, dry_run: bool) -> None:
 
 
 def main() -> None:
-    """Entry point of the ``sel-time`` console command."""
-    from . import create_app
+    """Entry point of the ``sel-time`` console command. Every command runs with production
+    settings unless ``SEL_TIME_ENV`` says otherwise; ``sel-time run`` (the development server)
+    defaults to development settings and says so."""
+    import os
 
-    group = FlaskGroup(create_app=lambda: create_app(), help=cli.help)
+    from . import create_app
+    from .startup import ENV_VARIABLE, ConfigurationError, describe
+
+    words = [a for a in sys.argv[1:] if not a.startswith("-")]
+    if words[:1] == ["run"] and ENV_VARIABLE not in os.environ:
+        os.environ[ENV_VARIABLE] = "development"
+        click.echo("sel-time run: the development server, with development settings "
+                   "(production: gunicorn -c gunicorn.conf.py wsgi:app)", err=True)
+
+    def build() -> Any:
+        try:
+            return create_app()
+        except ConfigurationError as error:  # click prints it as "Error: ..." and exits 2
+            raise NoAppException(describe(error)) from None
+
+    group = FlaskGroup(create_app=build, help=cli.help)
     for name, cmd in cli.commands.items():
         group.add_command(cmd, name)
     group(prog_name="sel-time")

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from config import TestingConfig
+from support.processes import process_env
 from sel_time import create_app
 from sel_time.clock import LONDON, now_utc
 from sel_time.extensions import db
@@ -57,11 +58,9 @@ class Database:
         return "sqlite" if self.url.startswith("sqlite") else "postgresql"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SEL_TIME_")}
-        env.update(DATABASE_URL=self.url, SEL_TIME_REFRESH_TIME_LIMIT="10", SEL_TIME_SOLVER_WORKERS="2",
-                   SEL_TIME_FROZEN_DAYS="0", SEL_TIME_WEEKS_AHEAD="3", PYTHONUNBUFFERED="1",
-                   SECRET_KEY="faults", **extra)
-        return env
+        return process_env(DATABASE_URL=self.url, SEL_TIME_REFRESH_TIME_LIMIT="10",
+                           SEL_TIME_SOLVER_WORKERS="2", SEL_TIME_FROZEN_DAYS="0",
+                           SEL_TIME_WEEKS_AHEAD="3", PYTHONUNBUFFERED="1", **extra)
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run([SEL_TIME, *args], env=self.env(), capture_output=True, text=True,

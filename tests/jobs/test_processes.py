@@ -34,6 +34,7 @@ from sel_time.jobs import JOB, night_of, refresh
 from sel_time.models import JobRun, Lease, Plan, PlanStatus, ProtectedSession, RosterStatus, RunStatus
 
 from pg_schemas import PG_WANTED, postgres_schema
+from support.processes import process_env
 
 from .conftest import Small, create_with, feeds_snapshot, roster_snapshot, seed_small
 
@@ -43,10 +44,8 @@ class Database:
     url: str
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SEL_TIME_")}
-        env.update(DATABASE_URL=self.url, SEL_TIME_REFRESH_TIME_LIMIT="10", SEL_TIME_SOLVER_WORKERS="2",
-                   PYTHONUNBUFFERED="1", **extra)
-        return env
+        return process_env(DATABASE_URL=self.url, SEL_TIME_REFRESH_TIME_LIMIT="10",
+                           SEL_TIME_SOLVER_WORKERS="2", PYTHONUNBUFFERED="1", **extra)
 
     def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([SEL_TIME, *args], env=self.env(**extra), capture_output=True, text=True,

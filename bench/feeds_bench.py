@@ -47,6 +47,8 @@ from typing import Any, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 RENDER_TARGET_S = 5.0
 RPS_TARGET = 1_000.0
+# The key the benches' apps and their gunicorn share (production settings need a strong one).
+SECRET_KEY = secrets.token_hex(32)
 P99_TARGET_MS = 50.0
 
 
@@ -74,7 +76,8 @@ def build_demo(db_path: Path, weeks: int, time_limit: float) -> dict[str, Any]:
     from sel_time.publishing import publish
     from sel_time.services.audit import CLI_ACTOR
 
-    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}")
+    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}",
+                     SECRET_KEY=SECRET_KEY)
     out: dict[str, Any] = {}
     with app.app_context():
         upgrade()  # the schema as production has it (so /health reads its revision)
@@ -175,7 +178,7 @@ def start_gunicorn(db_path: Path, port: int, workers: int,
                    app: str = "sel_time:create_app()") -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEL_TIME_ENV")}
     env["DATABASE_URL"] = f"sqlite:///{db_path}"
-    env.setdefault("SECRET_KEY", secrets.token_hex(32))  # production settings, as deployed
+    env["SECRET_KEY"] = SECRET_KEY  # production settings, as deployed
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen(
         [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],

@@ -40,7 +40,7 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-from bench.feeds_bench import build_demo, free_port, load_python, load_wrk, start_gunicorn, verdict
+from bench.feeds_bench import SECRET_KEY, build_demo, free_port, load_python, load_wrk, start_gunicorn, verdict
 
 FEED_RPS, FEED_P99 = 1_000.0, 50.0
 PAGE_P99 = 300.0
@@ -58,7 +58,8 @@ def prepare(db_path: Path) -> dict[str, Any]:
     from sel_time.extensions import db
     from sel_time.models import Person, Plan, PlanStatus, User, UserRole
 
-    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}")
+    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}",
+                     SECRET_KEY=SECRET_KEY)
     with app.app_context():
         plan = db.session.scalar(sa.select(Plan).where(Plan.status == PlanStatus.PUBLISHED).order_by(Plan.id.desc()))
         assert plan is not None
@@ -121,7 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sel_time.models import FeedKind, User, UserRole
             from sel_time.services.audit import CLI_ACTOR
 
-            app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}")
+            app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}",
+                             SECRET_KEY=SECRET_KEY)
             with app.app_context():
                 leader = db.session.scalar(sa.select(User).where(User.role == UserRole.LEADER,
                                                                  User.person_id.is_not(None)).order_by(User.id))

@@ -15,14 +15,14 @@ DEMO_ENV = DATABASE_URL=sqlite:///$(DEMO_DB) SEL_TIME_ENV=development
 
 export FLASK_APP = wsgi
 
-.PHONY: demo test test-postgres venv serve bench clean js browser
+.PHONY: demo test test-postgres venv serve bench clean js browser audit
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,audit]'
 	touch $@
 
 # Node is only for the cross-client calendar tests (Mozilla's ical.js parses our feeds).
@@ -56,6 +56,13 @@ test: venv js browser
 
 test-postgres: venv js browser
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Security gates: bandit (no high-severity finding in sel_time/ or solver/) and pip-audit (no
+# dependency with a known vulnerability). pip-audit needs its vulnerability service; where that
+# cannot be reached it audits nothing, and .ci/audit says so in words rather than passing quietly.
+audit: venv
+	$(BIN)/bandit -q -r sel_time solver --severity-level high
+	BIN=$(BIN) bash .ci/audit
 
 bench: venv
 	$(BIN)/python -m bench.solver_bench --size S

@@ -22,7 +22,8 @@ from .service import CACHE_MAX_AGE, TOKEN_RE, hash_token, holder_may_read
 
 _FAST = (
     sa.select(FeedToken.kind, FeedToken.target_id, FeedToken.holder_person_id, User.active, User.role,
-              User.person_id, FeedCache.body, FeedCache.etag, FeedCache.stale, FeedCache.rendered_at)
+              User.person_id, FeedCache.body, FeedCache.etag, FeedCache.stale,
+              FeedCache.rendered_at)
     .join(User, User.id == FeedToken.holder_user_id)
     .join(FeedCache, sa.and_(FeedCache.kind == FeedToken.kind, FeedCache.target_id == FeedToken.target_id))
     .where(FeedToken.token_hash == sa.bindparam("token_hash"), FeedToken.revoked_at.is_(None))

@@ -136,7 +136,8 @@ def feed_url(secret: str) -> dict[str, str]:
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     url = f"{base}/feeds/{secret}.ics"
     scheme, _, rest = url.partition("://")
-    return {"url": url, "webcal": f"{'webcals' if scheme.lower() == 'https' else 'webcal'}://{rest}"}
+    webcal = "webcals" if scheme.lower() == "https" else "webcal"
+    return {"url": url, "webcal": f"{webcal}://{rest}"}
 
 
 def _token_dict(row: FeedToken) -> dict[str, Any]:
@@ -249,7 +250,9 @@ _LINK = {"type": "object", "required": ["id", "kind", "target_id", "created_at",
     "target_id": {"type": "integer"}, "created_at": {"type": "string"},
     "revoked_at": {"type": ["string", "null"]}}}
 _NEW_LINK = {**_LINK, "required": [*_LINK["required"], "url", "webcal"],
-             "properties": {**_LINK["properties"], "url": {"type": "string"}, "webcal": {"type": "string"}}}
+             "properties": {**_LINK["properties"], "url": {"type": "string"}, "webcal": {
+                 "type": "string",
+                 "description": "webcals:// (over TLS) from an https deployment, else webcal://"}}}
 EXTRA_PATHS["/api/v1/feeds"] = {
     "get": {"tags": ["feeds"], "summary": "Your feed links (without their secrets)",
             "responses": {"200": _json({"type": "object", "required": ["items"],

@@ -2,6 +2,7 @@
 or a one-click signed link in their calendar; this is how the system tracks progress."""
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,7 +25,10 @@ from .models import (
 )
 from .services.audit import Actor, record
 
-LINK_SALT = "sel-time/delivery-record"
+# The purpose of a one-click link, from which its signing key is derived (HMAC of SECRET_KEY):
+# no other signed value of the app (a session cookie, any other link) verifies as one, nor the
+# other way round. "v2" links carry the person's link generation; older ones are refused.
+LINK_SALT = "sel-time/one-click-record-link/v2"
 LINK_DAYS_AFTER = 120  # a link in a calendar event works until 120 days after the session
 
 
@@ -79,15 +83,21 @@ def attendance_for(user: User, attendance_id: int) -> Attendance:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT,
+                             signer_kwargs={"key_derivation": "hmac",
+                                            "digest_method": hashlib.sha256})
 
 
 def delivery_link_token(attendance: Attendance) -> str:
     """A signed token that lets its holder record this one attendance only, until 120 days
-    after the session. It carries its own expiry rather than a signing time, so the same
-    session always gives the same link (and a calendar feed the same bytes)."""
+    after the session, and only while the person's link generation is the one it carries (a
+    feed reset, unlinking or deactivating their user ends it). It carries its own expiry
+    rather than a signing time, so the same session always gives the same link (and a calendar
+    feed the same bytes)."""
     expires = attendance.session.end_at + timedelta(days=LINK_DAYS_AFTER)
-    return _serializer().dumps({"a": attendance.id, "p": attendance.person_id, "e": int(expires.timestamp())})
+    return _serializer().dumps({"a": attendance.id, "p": attendance.person_id,
+                                "g": attendance.person.link_generation,
+                                "e": int(expires.timestamp())})
 
 
 def attendance_from_link(token: str, *, now: datetime | None = None) -> Attendance:
@@ -95,14 +105,18 @@ def attendance_from_link(token: str, *, now: datetime | None = None) -> Attendan
         data = _serializer().loads(token)
     except BadSignature:
         raise NotFound("This link is not valid") from None
-    if not isinstance(data, dict) or not isinstance(data.get("e"), int):
+    if (not isinstance(data, dict) or not isinstance(data.get("e"), int)
+            or not isinstance(data.get("a"), int) or not isinstance(data.get("g"), int)):
         raise NotFound("This link is not valid")
     if (now or now_utc()).timestamp() > data["e"]:
         raise ValidationError("This link has expired; record the session in sel-time instead",
                               [FieldError("token", "expired")])
-    attendance = db.session.get(Attendance, data.get("a"))
+    attendance = db.session.get(Attendance, data["a"])
     if attendance is None or attendance.person_id != data.get("p"):
         raise NotFound("This link is not valid")
+    if attendance.person.link_generation != data["g"]:
+        raise NotFound("This link is no longer valid: use the link in your calendar once it has "
+                       "refreshed, or record the session in sel-time")
     return attendance
 
 

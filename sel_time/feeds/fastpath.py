@@ -3,9 +3,11 @@
 WSGI middleware in front of Flask that answers ``GET``/``HEAD /feeds/<token>.ics`` straight
 from the feed cache with one Core query (token, holder and cached body together), without a
 Flask request context or ORM session. Anything it cannot answer with certainty — an unknown or
-revoked token, a stale or missing cache row, a team or department feed (their membership is
-re-checked by the full path), an address the miss limiter has blocked — falls through to the
-Flask view, which renders, refuses and rate-limits exactly as before.
+revoked token, a holder no longer allowed (checked on every request against the holder as they
+are now: active, role, linked to the person the token was issued for), a stale or missing cache
+row, a leader's team or department feed (their membership is re-checked by the full path), an
+address the miss limiter has blocked — falls through to the Flask view, which renders, refuses
+and rate-limits exactly as before.
 """
 from __future__ import annotations
 
@@ -15,18 +17,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..clock import now_utc
-from ..models import FeedCache, FeedKind, FeedToken, User, UserRole
-from .service import CACHE_MAX_AGE, TOKEN_RE, hash_token
+from ..models import FeedCache, FeedToken, User
+from .service import CACHE_MAX_AGE, TOKEN_RE, hash_token, holder_may_read
 
 _FAST = (
     sa.select(FeedToken.kind, FeedToken.target_id, FeedToken.holder_person_id, User.active, User.role,
-              FeedCache.body, FeedCache.etag, FeedCache.stale, FeedCache.rendered_at)
+              User.person_id, FeedCache.body, FeedCache.etag, FeedCache.stale,
+              FeedCache.rendered_at)
     .join(User, User.id == FeedToken.holder_user_id)
     .join(FeedCache, sa.and_(FeedCache.kind == FeedToken.kind, FeedCache.target_id == FeedToken.target_id))
     .where(FeedToken.token_hash == sa.bindparam("token_hash"), FeedToken.revoked_at.is_(None))
 )
-MANAGERS = (UserRole.ADMIN, UserRole.ROTA_MANAGER)
-
 
 class FeedFastPath:
     def __init__(self, app: Any, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
@@ -66,8 +67,9 @@ class FeedFastPath:
             return None  # the full path answers 503 in its own way
         if row is None or not row.active or row.stale or row.body is None or not row.etag:
             return None
-        if not (row.role in MANAGERS or (row.kind == FeedKind.PERSON and row.holder_person_id == row.target_id)):
-            return None
+        if not holder_may_read(row.kind, row.target_id, row.active, row.role, row.holder_person_id,
+                               row.person_id):
+            return None  # refused, or it depends on membership: the full path decides
         if row.rendered_at is None or row.rendered_at <= now_utc() - CACHE_MAX_AGE:
             return None
         from ..web import HSTS, SECURITY_HEADERS

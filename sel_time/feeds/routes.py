@@ -129,9 +129,15 @@ def _if_none_match() -> set[str]:
 
 
 def feed_url(secret: str) -> dict[str, str]:
+    """The feed's address, and the one a calendar app opens as a subscription. From an https
+    deployment that is ``webcals://`` (subscribe over TLS), never ``webcal://``, which clients
+    may fetch over plain http and so send the secret in the clear; ``webcal://`` only where
+    the deployment itself is plain http (a development server)."""
     base = current_app.config["PUBLIC_URL"].rstrip("/")
-    https = f"{base}/feeds/{secret}.ics"
-    return {"url": https, "webcal": re.sub(r"^https?://", "webcal://", https)}
+    url = f"{base}/feeds/{secret}.ics"
+    scheme, _, rest = url.partition("://")
+    webcal = "webcals" if scheme.lower() == "https" else "webcal"
+    return {"url": url, "webcal": f"{webcal}://{rest}"}
 
 
 def _token_dict(row: FeedToken) -> dict[str, Any]:
@@ -189,9 +195,20 @@ button.lost{background:#425563}label{display:block;margin-top:1rem}input{font-si
 </form>{% endif %}</body></html>"""
 
 
+# A token page is never stored by a cache or browser history, nor its URL sent on as a referrer.
+RECORD_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                  "X-Robots-Tag": "noindex, nofollow"}
+
+
 @bp.route("/record/<token>", methods=["GET", "POST"])
 def record_page(token: str) -> Any:
-    """The one-click page from a calendar event: signed, expiring, for one attendance only."""
+    """The one-click page from a calendar event: signed, expiring, revocable, for one
+    attendance only."""
+    body, status = _record_page(token)
+    return Response(body, status=status, headers=RECORD_HEADERS, mimetype="text/html")
+
+
+def _record_page(token: str) -> tuple[str, int]:
     try:
         att = delivery.attendance_from_link(token)
     except SelTimeError as exc:
@@ -213,7 +230,9 @@ def record_page(token: str) -> Any:
             except ValueError:
                 fraction = None
         try:
-            delivery.record_delivery(att, outcome, fraction, None, Actor(f"link:{att.person.email}"))
+            # the one-click page has no note field: the note saved with the record is kept
+            delivery.record_delivery(att, outcome, fraction, att.note,
+                                     Actor(f"link:{att.person.email}"))
             db.session.commit()
         except SelTimeError as exc:
             db.session.rollback()
@@ -231,7 +250,9 @@ _LINK = {"type": "object", "required": ["id", "kind", "target_id", "created_at",
     "target_id": {"type": "integer"}, "created_at": {"type": "string"},
     "revoked_at": {"type": ["string", "null"]}}}
 _NEW_LINK = {**_LINK, "required": [*_LINK["required"], "url", "webcal"],
-             "properties": {**_LINK["properties"], "url": {"type": "string"}, "webcal": {"type": "string"}}}
+             "properties": {**_LINK["properties"], "url": {"type": "string"}, "webcal": {
+                 "type": "string",
+                 "description": "webcals:// (over TLS) from an https deployment, else webcal://"}}}
 EXTRA_PATHS["/api/v1/feeds"] = {
     "get": {"tags": ["feeds"], "summary": "Your feed links (without their secrets)",
             "responses": {"200": _json({"type": "object", "required": ["items"],

@@ -96,6 +96,8 @@ def issue_token(user: User, kind: FeedKind, target_id: int, actor: Actor) -> tup
             FeedToken.holder_user_id == user.id, FeedToken.revoked_at.is_(None))):
         old.revoked_at = now
         record(actor, "revoke", "feed_token", old.id, None, {"kind": kind.value, "target": target_id})
+        if kind == FeedKind.PERSON:  # a reset also ends the one-click links the old feed carried
+            end_record_links(target_id, actor, "feed reset")
     secret = secrets.token_urlsafe(32)  # 256 random bits
     row = FeedToken(kind=kind, target_id=target_id, token_hash=hash_token(secret), created_at=now,
                     created_by=actor.label, holder_user_id=user.id, holder_person_id=user.person_id)
@@ -112,15 +114,49 @@ def revoke_token(user: User, token_id: int, actor: Actor) -> FeedToken:
     if row.revoked_at is None:
         row.revoked_at = now_utc()
         record(actor, "revoke", "feed_token", row.id, None, {"kind": row.kind.value, "target": row.target_id})
+        if row.kind == FeedKind.PERSON:
+            end_record_links(row.target_id, actor, "feed revoked")
     db.session.flush()
     return row
+
+
+def end_record_links(person_id: int, actor: Actor, reason: str) -> None:
+    """Every one-click record link of this person stops working: their link generation goes
+    up by one, and their own feed is rendered again (with links of the new generation)."""
+    db.session.execute(sa.update(Person).where(Person.id == person_id)
+                       .values(link_generation=Person.link_generation + 1))
+    db.session.execute(sa.update(FeedCache).where(FeedCache.kind == FeedKind.PERSON,
+                                                  FeedCache.target_id == person_id)
+                       .values(stale=True))
+    record(actor, "end_record_links", "person", person_id, None, {"reason": reason})
+
+
+def user_changed(user: User, old_person_id: int | None, was_active: bool, actor: Actor) -> None:
+    """After a user is unlinked from their person (or linked to another) or deactivated: their
+    feed links are revoked and the one-click links of the person they were are ended, so that
+    nothing issued to them keeps working (re-linking or re-activating brings none of it back)."""
+    unlinked = old_person_id is not None and user.person_id != old_person_id
+    deactivated = was_active and not user.active
+    if not (unlinked or deactivated):
+        return
+    reason = "user unlinked from person" if unlinked else "user deactivated"
+    now = now_utc()
+    for row in db.session.scalars(sa.select(FeedToken).where(
+            FeedToken.holder_user_id == user.id, FeedToken.revoked_at.is_(None))):
+        row.revoked_at = now
+        record(actor, "revoke", "feed_token", row.id, None,
+               {"kind": row.kind.value, "target": row.target_id, "reason": reason})
+    if old_person_id is not None:
+        end_record_links(old_person_id, actor, reason)
+    db.session.flush()
 
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{40,60}$")
 
 
 def resolve_token(token: str) -> tuple[FeedKind, int]:
-    """The feed a token opens, or NotFound, the same for unknown, revoked and no-longer-member."""
+    """The feed a token opens, or NotFound, the same for unknown, revoked, no longer linked to
+    the person it was issued for, and no longer a member."""
     if not TOKEN_RE.match(token):
         raise NotFound("No such feed")
     row = db.session.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)}).first()
@@ -129,30 +165,48 @@ def resolve_token(token: str) -> tuple[FeedKind, int]:
     return row.kind, row.target_id
 
 
-# The token and its holder in one statement built once: this is on every feed request.
+# The token and its holder as they are now, in one statement built once: this is on every
+# feed request.
 _TOKEN_LOOKUP = (
     sa.select(FeedToken.kind, FeedToken.target_id, FeedToken.revoked_at,
-              FeedToken.holder_person_id, User.id.label("user_id"), User.active, User.role)
+              FeedToken.holder_person_id, User.id.label("user_id"), User.active, User.role,
+              User.person_id.label("current_person_id"),
+              Person.department_id.label("current_department_id"))
     .outerjoin(User, User.id == FeedToken.holder_user_id)
+    .outerjoin(Person, Person.id == User.person_id)
     .where(FeedToken.token_hash == sa.bindparam("token_hash")))
 
 
-def _still_allowed(row: sa.Row[Any]) -> bool:
-    """Team and department feeds re-check membership on every fetch."""
-    if row.user_id is not None and not row.active:
+def holder_may_read(kind: FeedKind, target_id: int, active: bool | None, role: UserRole | None,
+                    issued_person_id: int | None, current_person_id: int | None) -> bool | None:
+    """Whether a feed token's holder, as they are now, may still read its feed: True, False,
+    or None when that depends on their team membership or department (not given here). The
+    holder must be active; a manager may read any feed; a leader only while still linked to the
+    person the token was issued for (an unlinked user's feeds end), and only their own."""
+    if not active or role is None:
         return False
-    if row.user_id is not None and row.role in (UserRole.ADMIN, UserRole.ROTA_MANAGER):
+    if role in (UserRole.ADMIN, UserRole.ROTA_MANAGER):
         return True
-    if row.kind == FeedKind.PERSON:
-        return row.holder_person_id == row.target_id
-    if row.holder_person_id is None:
+    if role != UserRole.LEADER or current_person_id is None:
         return False
-    if row.kind == FeedKind.TEAM:
-        return _is_member(row.holder_person_id, row.target_id)
-    if row.kind == FeedKind.DEPARTMENT:
-        person = db.session.get(Person, row.holder_person_id)
-        return person is not None and person.department_id == row.target_id
+    if current_person_id != issued_person_id:
+        return False
+    if kind == FeedKind.PERSON:
+        return current_person_id == target_id
+    if kind in (FeedKind.TEAM, FeedKind.DEPARTMENT):
+        return None
     return False
+
+
+def _still_allowed(row: sa.Row[Any]) -> bool:
+    """Checked on every fetch against the holder's present: person, role, team, department."""
+    allowed = holder_may_read(row.kind, row.target_id, row.active, row.role,
+                              row.holder_person_id, row.current_person_id)
+    if allowed is not None:
+        return allowed
+    if row.kind == FeedKind.TEAM:
+        return _is_member(row.current_person_id, row.target_id)
+    return bool(row.current_department_id == row.target_id)
 
 
 # -- content --------------------------------------------------------------------------------------
@@ -211,6 +265,8 @@ def _event(kind: FeedKind, target_id: int, s: ProtectedSession, base_url: str) -
     from ..delivery import delivery_link_token
 
     names = [a.person.name for a in s.attendances]
+    if s.team is not None and kind in (FeedKind.DEPARTMENT, FeedKind.ORGANISATION):
+        return _team_session_as_our_time(kind, target_id, s)
     if s.team is not None:
         what = f"Team protected time: {s.team.name}"
         lines = [f"{s.team.name} ({s.team.kind.value.replace('_', ' ')}) meets in protected time."]
@@ -238,6 +294,23 @@ def _event(kind: FeedKind, target_id: int, s: ProtectedSession, base_url: str) -
         attendees=attendees, organizer=("sel-time", "no-reply@sel-time.invalid") if attendees else None,
         url=url, categories=("Protected time",),
     )
+
+
+def _team_session_as_our_time(kind: FeedKind, target_id: int, s: ProtectedSession) -> FeedEvent:
+    """A team session in a department's or organisation's feed: only as the time of its own
+    people who attend, named; no team name, place, other attendees or e-mail addresses (the
+    team's own feed is for its members)."""
+    ours = [a.person.name for a in s.attendances
+            if (a.person.department_id if kind == FeedKind.DEPARTMENT
+                else a.person.organisation_id) == target_id]
+    who = ", ".join(ours)
+    return FeedEvent(
+        uid=s.uid, start=s.start_at, end=s.end_at, summary=f"{who}: protected time (team)",
+        description=(f"Protected leadership time in a team for {who}.\nBackfill is arranged for "
+                     "this session; please keep it free of clinical or care work."),
+        last_modified=s.last_modified, sequence=s.sequence,
+        status="CONFIRMED" if s.status == RosterStatus.CONFIRMED else "CANCELLED",
+        categories=("Protected time",))
 
 
 def build_calendar(kind: FeedKind, target_id: int, now: datetime | None = None,

@@ -40,6 +40,10 @@ class Person(TimestampMixin, db.Model):
     max_per_day: Mapped[int | None] = mapped_column()
     max_per_week: Mapped[int | None] = mapped_column()
     active: Mapped[bool] = mapped_column(default=True)
+    # The generation of this person's signed one-click links (see delivery.delivery_link_token):
+    # a reset of their feed, unlinking their user or deactivating it adds one, and every link
+    # signed with an older generation is refused from then on.
+    link_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship()
     department: Mapped[Department | None] = relationship(back_populates="people")

@@ -473,6 +473,10 @@ def update(entity: Entity, obj: Any, payload: Any, actor: Actor) -> Any:
     db.session.flush()
     new = entity.to_dict(obj)
     record(actor, "update", entity.name, obj.id, old, new)
+    if isinstance(obj, User):  # unlinked or deactivated: what was issued to them stops working
+        from ..feeds.service import user_changed
+
+        user_changed(obj, old["person_id"], old["active"], actor)
     if entity.name in IN_FEEDS and new != old:
         _feeds_stale()
     return obj
@@ -524,6 +528,10 @@ def delete(entity: Entity, obj: Any, actor: Actor) -> None:
             f"This {entity.label} is still used by other records; remove or move those first"
         ) from None
     record(actor, "delete", entity.name, ident, old, None)
+    if isinstance(obj, User) and old["person_id"] is not None:
+        from ..feeds.service import end_record_links
+
+        end_record_links(old["person_id"], actor, "user deleted")
     if entity.name in IN_FEEDS:
         _feeds_stale()
 

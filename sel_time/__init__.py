@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import db, end_session, migrate
 
@@ -24,6 +25,7 @@ def create_app(config_class: type | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment in production")
+    proxies = _trusted_proxies(app.config.get("TRUSTED_PROXIES", 0))
     os.makedirs(app.instance_path, exist_ok=True)
 
     _configure_logging(app)
@@ -63,7 +65,42 @@ def create_app(config_class: type | None = None, **overrides: Any) -> Flask:
     from .feeds.fastpath import FeedFastPath
 
     app.wsgi_app = FeedFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    _start_feed_miss_limiter(app)
+    if proxies:
+        # Outermost, so that every layer (the feed fast path too) sees the client's address
+        # and scheme as the trusted proxies report them.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
+
+
+MAX_TRUSTED_PROXIES = 10
+
+
+def _trusted_proxies(value: object) -> int:
+    """``SEL_TIME_TRUSTED_PROXIES`` as a number of proxies, or a start-up error in words."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_TRUSTED_PROXIES:
+        raise RuntimeError(
+            f"SEL_TIME_TRUSTED_PROXIES must be a whole number from 0 to {MAX_TRUSTED_PROXIES}"
+            f" (the reverse proxies in front of sel-time whose X-Forwarded-For is believed),"
+            f" not {text!r}")
+    return int(text)
+
+
+def _start_feed_miss_limiter(app: Flask) -> None:
+    """The feed-miss throttle, made at start-up so that a bad storage URI stops the start."""
+    from limits.errors import ConfigurationError
+
+    from .feeds.misses import limiter_for
+
+    try:
+        limiter_for(app)
+    except ConfigurationError as exc:
+        raise RuntimeError(
+            "SEL_TIME_RATELIMIT_STORAGE must be a storage the limits library knows, such as"
+            f" memory:// or redis://127.0.0.1:6379, not {app.config.get('RATELIMIT_STORAGE_URI')!r}"
+            f" ({exc})") from exc
 
 
 MAX_ID = 2**31 - 1

@@ -4,8 +4,9 @@ WSGI middleware in front of Flask that answers ``GET``/``HEAD /feeds/<token>.ics
 from the feed cache with one Core query (token, holder and cached body together), without a
 Flask request context or ORM session. Anything it cannot answer with certainty — an unknown or
 revoked token, a stale or missing cache row, a team or department feed (their membership is
-re-checked by the full path), an address the miss limiter has blocked — falls through to the
-Flask view, which renders, refuses and rate-limits exactly as before.
+re-checked by the full path) — falls through to the Flask view, which renders, refuses and
+rate-limits exactly as before. A valid token is served whatever the miss limiter says of its
+address: only misses are throttled (``feeds/misses.py``), and those always fall through.
 """
 from __future__ import annotations
 
@@ -55,9 +56,6 @@ class FeedFastPath:
 
     def _answer(self, environ: dict[str, Any], method: str, token: str) -> tuple[str, list[tuple[str, str]], bytes] | None:
         if not TOKEN_RE.match(token):
-            return None
-        limiter = self.app.extensions.get("sel_time.feed_misses")
-        if limiter is not None and limiter.retry_after(environ.get("REMOTE_ADDR") or "unknown") is not None:
             return None
         try:
             with self._engine_for_app().connect() as conn:

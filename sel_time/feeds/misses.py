@@ -39,7 +39,8 @@ class MissLimiter:
                  prefix: str = "sel-time") -> None:
         self.item = RateLimitItemPerSecond(limit, window)
         self.prefix = prefix
-        self.strategy = MovingWindowRateLimiter(storage_from_string(storage_uri, wrap_exceptions=True))
+        storage = storage_from_string(storage_uri, wrap_exceptions=True)
+        self.strategy = MovingWindowRateLimiter(storage)
 
     def miss(self, address: str) -> int | None:
         """Count one miss from ``address``: None if it is within the limit (answer 404), or
@@ -47,11 +48,11 @@ class MissLimiter:
         try:
             if self.strategy.hit(self.item, self.prefix, "feed-miss", address):
                 return None
-            reset = self.strategy.get_window_stats(self.item, self.prefix, "feed-miss", address).reset_time
+            stats = self.strategy.get_window_stats(self.item, self.prefix, "feed-miss", address)
         except StorageError as exc:
             log.warning("Feed miss throttle storage unavailable (%s): miss not counted", exc)
             return None
-        return max(1, math.ceil(reset - time.time()))
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
     def clear(self, address: str) -> None:
         self.strategy.clear(self.item, self.prefix, "feed-miss", address)

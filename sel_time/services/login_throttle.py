@@ -72,7 +72,8 @@ class Keys:
 
     @classmethod
     def of(cls, email: str, address: str) -> Keys:
-        return cls(digest(f"pair:{email}|{address}"), digest(f"ip:{address}"), digest(f"email:{email}"))
+        return cls(digest(f"pair:{email}|{address}"), digest(f"ip:{address}"),
+                   digest(f"email:{email}"))
 
 
 def digest(key: str) -> str:
@@ -145,7 +146,8 @@ def record_failure(keys: Keys, now: datetime | None = None) -> Refusal | None:
     Returns the wait this failure starts, if any (for the audit trail)."""
     at = now or now_utc()
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.at <= at - WINDOW))
-    db.session.add_all(LoginFailure(key_hash=k, at=at) for k in (keys.pair, keys.address, keys.account))
+    db.session.add_all(LoginFailure(key_hash=k, at=at)
+                       for k in (keys.pair, keys.address, keys.account))
     db.session.flush()
     return refusal(keys, at)
 

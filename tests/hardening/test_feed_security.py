@@ -48,20 +48,24 @@ def test_valid_feed_is_served_after_forty_misses_from_its_address(client: Any, s
     for _ in range(2):  # ada's from the fast path's cache; ben's rendered by the view, then cached
         assert _feed(client, system.feed_secrets["ada"], addr).status_code == 200
         assert _feed(client, system.feed_secrets["ben"], addr).status_code == 200
-    head = client.head(f"/feeds/{system.feed_secrets['ada']}.ics", environ_base={"REMOTE_ADDR": addr})
+    head = client.head(f"/feeds/{system.feed_secrets['ada']}.ics",
+                       environ_base={"REMOTE_ADDR": addr})
     assert head.status_code == 200
     miss = _feed(client, secrets.token_urlsafe(32), addr)  # the 41st miss
     assert miss.status_code == 429 and int(miss.headers["Retry-After"]) >= 1
 
 
-def test_spoofed_forwarded_for_does_not_change_the_counted_address(client: Any, system: Any) -> None:
+def test_spoofed_forwarded_for_does_not_change_the_counted_address(client: Any,
+                                                                   system: Any) -> None:
     """Without trusted proxies (the default), X-Forwarded-For is ignored: a guesser cannot
     dodge the limit by inventing addresses, nor spend another client's allowance."""
     for n in range(LIMIT):
-        r = client.get(f"/feeds/{secrets.token_urlsafe(32)}.ics", environ_base={"REMOTE_ADDR": "192.0.2.77"},
+        r = client.get(f"/feeds/{secrets.token_urlsafe(32)}.ics",
+                       environ_base={"REMOTE_ADDR": "192.0.2.77"},
                        headers={"X-Forwarded-For": f"10.0.0.{n}"})
         assert r.status_code == 404
-    r = client.get(f"/feeds/{secrets.token_urlsafe(32)}.ics", environ_base={"REMOTE_ADDR": "192.0.2.77"},
+    r = client.get(f"/feeds/{secrets.token_urlsafe(32)}.ics",
+                   environ_base={"REMOTE_ADDR": "192.0.2.77"},
                    headers={"X-Forwarded-For": "10.0.1.1"})
     assert r.status_code == 429
     assert _feed(client, secrets.token_urlsafe(32), "10.0.0.1").status_code == 404

@@ -55,7 +55,8 @@ def _sign_in(app: Flask, email: str, password: str, forwarded_for: str) -> int:
     return r.status_code
 
 
-def test_behind_a_trusted_proxy_clients_are_counted_apart(proxied: Flask, users: dict[str, str]) -> None:
+def test_behind_a_trusted_proxy_clients_are_counted_apart(proxied: Flask,
+                                                          users: dict[str, str]) -> None:
     """With SEL_TIME_TRUSTED_PROXIES=1, the address each client's X-Forwarded-For gives is the
     one counted: a guesser's failures for admin do not refuse admin at another client."""
     for _ in range(5):
@@ -68,14 +69,16 @@ def test_behind_a_trusted_proxy_clients_are_counted_apart(proxied: Flask, users:
         c.get(f"/feeds/{secrets.token_urlsafe(32)}.ics", environ_base={"REMOTE_ADDR": PROXY},
               headers={"X-Forwarded-For": "203.0.113.1"})
     codes = [c.get(f"/feeds/{secrets.token_urlsafe(32)}.ics", environ_base={"REMOTE_ADDR": PROXY},
-                   headers={"X-Forwarded-For": xff}).status_code for xff in ("203.0.113.1", "203.0.113.2")]
+                   headers={"X-Forwarded-For": xff}).status_code
+             for xff in ("203.0.113.1", "203.0.113.2")]
     assert codes == [429, 404]
     # the scheme the proxy reports is believed too (Secure cookies, HSTS)
     r = c.get("/login", environ_base={"REMOTE_ADDR": PROXY}, headers={"X-Forwarded-Proto": "https"})
     assert r.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-def test_without_trusted_proxies_forwarded_for_is_ignored(app: Flask, users: dict[str, str]) -> None:
+def test_without_trusted_proxies_forwarded_for_is_ignored(app: Flask,
+                                                          users: dict[str, str]) -> None:
     """The default (0): a client cannot choose the address it is counted as by sending
     X-Forwarded-For, so inventing addresses does not reset its count."""
     app.config["WTF_CSRF_ENABLED"] = False
@@ -110,8 +113,9 @@ def test_feed_misses_are_shared_between_processes_in_redis(app: Flask) -> None:
     second = _another_app(app, RATELIMIT_STORAGE_URI=REDIS, RATELIMIT_KEY_PREFIX=prefix)
     workers = [next(first), next(second)]
     try:
-        codes = [workers[n % 2].test_client().get(f"/feeds/{secrets.token_urlsafe(32)}.ics",
-                                                  environ_base={"REMOTE_ADDR": "192.0.2.60"}).status_code
+        codes = [workers[n % 2].test_client()
+                 .get(f"/feeds/{secrets.token_urlsafe(32)}.ics",
+                      environ_base={"REMOTE_ADDR": "192.0.2.60"}).status_code
                  for n in range(31)]
         assert codes == [404] * 30 + [429]
     finally:

@@ -132,7 +132,8 @@ def test_failures_from_one_address_lock_nobody_else_out(app: Any, users: dict[st
     assert [e.action for e in events] == ["sign_in_failed"] * 5 + ["sign_in_throttled"]
     assert {e.entity_id for e in events} == {str(users["admin"].id)}
     assert events[-1].new["scope"] == "account_address" and events[-1].new["seconds"] == 30
-    kept = " ".join(str(e.new) for e in events) + " ".join(db.session.scalars(sa.select(LoginFailure.key_hash)))
+    kept = " ".join(str(e.new) for e in events)
+    kept += " ".join(db.session.scalars(sa.select(LoginFailure.key_hash)))
     for secret in ("wrong-guess", admin, a):
         assert secret not in kept
 
@@ -158,20 +159,23 @@ def test_pair_wait_grows_with_its_failures_and_ends(app: Any, users: dict[str, U
                                   now=start + timedelta(seconds=41)) is None
 
 
-def test_one_address_spraying_many_accounts_meets_a_higher_ceiling(app: Any, users: dict[str, User]) -> None:
+def test_one_address_spraying_many_accounts_meets_a_higher_ceiling(app: Any,
+                                                                   users: dict[str, User]) -> None:
     from sel_time.clock import now_utc
     from sel_time.services import login_throttle
 
     start = now_utc()
     for n in range(login_throttle.ADDRESS_LIMIT - 1):
-        login_throttle.record_failure(login_throttle.Keys.of(f"u{n}@x.test", "192.0.2.13"), now=start)
+        keys = login_throttle.Keys.of(f"u{n}@x.test", "192.0.2.13")
+        login_throttle.record_failure(keys, now=start)
     fresh = login_throttle.Keys.of("someone@x.test", "192.0.2.13")
     assert login_throttle.refusal(fresh, now=start) is None
     login_throttle.record_failure(login_throttle.Keys.of("last@x.test", "192.0.2.13"), now=start)
     refused = login_throttle.refusal(fresh, now=start + timedelta(minutes=1))
     assert refused is not None and refused.scope == "address" and refused.seconds == 14 * 60
     assert "network address" in refused.message
-    assert login_throttle.refusal(login_throttle.Keys.of("someone@x.test", "192.0.2.14"), now=start) is None
+    elsewhere = login_throttle.Keys.of("someone@x.test", "192.0.2.14")
+    assert login_throttle.refusal(elsewhere, now=start) is None
 
 
 def test_account_delay_is_bounded_and_never_refuses(app: Any, users: dict[str, User],
@@ -191,7 +195,8 @@ def test_account_delay_is_bounded_and_never_refuses(app: Any, users: dict[str, U
     assert held[-1] == login_throttle.MAX_DELAY
 
 
-def test_throttle_window_is_fifteen_minutes_and_old_failures_are_deleted(app: Any, users: dict[str, User]) -> None:
+def test_throttle_window_is_fifteen_minutes_and_old_failures_are_deleted(
+        app: Any, users: dict[str, User]) -> None:
     from sel_time.clock import now_utc
     from sel_time.services import login_throttle
 
@@ -199,7 +204,8 @@ def test_throttle_window_is_fifteen_minutes_and_old_failures_are_deleted(app: An
     start = now_utc()
     for n in range(5):
         login_throttle.record_failure(keys, now=start + timedelta(minutes=n))
-    assert db.session.scalar(sa.select(sa.func.count(LoginFailure.id))) == 15  # pair, address, account
+    # a row each for the pair, the address and the account
+    assert db.session.scalar(sa.select(sa.func.count(LoginFailure.id))) == 15
     assert login_throttle.account_delay(keys, now=start + timedelta(minutes=14)) > 0
     # at 15 min + 1 s the first failure has aged out: four in the window, no delay
     assert login_throttle.account_delay(keys, now=start + timedelta(minutes=15, seconds=1)) == 0

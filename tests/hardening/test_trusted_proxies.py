@@ -124,3 +124,17 @@ def test_feed_misses_are_shared_between_processes_in_redis(app: Flask) -> None:
         limiter_for(workers[0]).clear("192.0.2.60")
         for gen in (first, second):
             next(gen, None)
+
+
+def test_an_unreachable_throttle_storage_fails_open(app: Flask,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """Redis down: feed misses are answered 404 (and logged), never a 500 for every feed."""
+    gen = _another_app(app, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1")
+    broken = next(gen)
+    try:
+        c = broken.test_client()
+        codes = {c.get(f"/feeds/{secrets.token_urlsafe(32)}.ics").status_code for _ in range(31)}
+        assert codes == {404}
+        assert "Feed miss throttle storage unavailable" in caplog.text
+    finally:
+        next(gen, None)

@@ -98,7 +98,8 @@ def _times(key_hash: str, now: datetime) -> list[datetime]:
 def _pair_until(times: list[datetime]) -> datetime | None:
     if len(times) < PAIR_LIMIT:
         return None
-    wait = min(WINDOW, PAIR_FIRST_WAIT * 2 ** (len(times) - PAIR_LIMIT))
+    doublings = min(len(times) - PAIR_LIMIT, 16)  # past the cap already; no overflow
+    wait = min(WINDOW, PAIR_FIRST_WAIT * 2 ** doublings)
     return times[-1] + wait
 
 

@@ -42,6 +42,12 @@ class Config:
     # band 7-8a backfill (41-47 GBP/h x 4 h), because moving it means re-arranging that cover
     # and the leader's diary. bench/resolve_bench.py measures the difference.
     CHURN_WEIGHT = float(os.environ.get("SEL_TIME_CHURN_WEIGHT", "200"))
+    # Reverse proxies in front of sel-time whose X-Forwarded-For/-Proto/-Host headers are
+    # believed (werkzeug's ProxyFix). 0: none, the headers are ignored and the peer is the client.
+    TRUSTED_PROXIES = os.environ.get("SEL_TIME_TRUSTED_PROXIES", "0")
+    # Where the feed-miss throttle counts (a `limits` storage URI): memory:// counts in each
+    # process; redis://127.0.0.1:6379 shares one count between every worker and machine.
+    RATELIMIT_STORAGE_URI = os.environ.get("SEL_TIME_RATELIMIT_STORAGE", "memory://")
     # Nightly refresh (sel-time scheduler / sel-time refresh)
     REFRESH_WEEKS_AHEAD = int(os.environ.get("SEL_TIME_WEEKS_AHEAD", "12"))
     REFRESH_FROZEN_DAYS = int(os.environ.get("SEL_TIME_FROZEN_DAYS", "14"))

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import db, end_session, migrate
 
@@ -17,13 +18,14 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     """Build the app. ``config_class`` defaults to the settings named by ``SEL_TIME_ENV``:
     production unless it says ``development``. Production refuses to start without a strong
     ``SECRET_KEY`` (:mod:`sel_time.startup`)."""
-    from .startup import announce, check_secret_key
+    from .startup import announce, check_secret_key, start_feed_miss_limiter, trusted_proxies
     from .startup import config_class as configured
 
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_object(config_class or configured())
     app.config.update(overrides)
     check_secret_key(app)
+    proxies = trusted_proxies(app.config.get("TRUSTED_PROXIES", 0))
     os.makedirs(app.instance_path, exist_ok=True)
 
     _configure_logging(app)
@@ -64,6 +66,12 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     from .feeds.fastpath import FeedFastPath
 
     app.wsgi_app = FeedFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    start_feed_miss_limiter(app)
+    if proxies:
+        # Outermost, so that every layer (the feed fast path too) sees the client's address
+        # and scheme as the trusted proxies report them.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
 
 

@@ -112,3 +112,32 @@ def announce(app: Flask) -> None:
 def describe(error: BaseException) -> str:
     """The one-line message printed when the app refuses to start."""
     return f"sel-time cannot start: {error}"
+
+
+MAX_TRUSTED_PROXIES = 10
+
+
+def trusted_proxies(value: object) -> int:
+    """``SEL_TIME_TRUSTED_PROXIES`` as a number of proxies, or a start-up error in words."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_TRUSTED_PROXIES:
+        raise ConfigurationError(
+            f"SEL_TIME_TRUSTED_PROXIES must be a whole number from 0 to {MAX_TRUSTED_PROXIES}"
+            f" (the reverse proxies in front of sel-time whose X-Forwarded-For is believed),"
+            f" not {text!r}")
+    return int(text)
+
+
+def start_feed_miss_limiter(app: Flask) -> None:
+    """The feed-miss throttle, made at start-up so that a bad storage URI stops the start."""
+    from limits.errors import ConfigurationError as StorageError
+
+    from .feeds.misses import limiter_for
+
+    try:
+        limiter_for(app)
+    except StorageError as exc:
+        raise ConfigurationError(
+            "SEL_TIME_RATELIMIT_STORAGE must be a storage the limits library knows, such as"
+            f" memory:// or redis://127.0.0.1:6379, not {app.config.get('RATELIMIT_STORAGE_URI')!r}"
+            f" ({exc})") from exc

@@ -3,11 +3,7 @@ page a calendar event links to for recording whether the time was taken."""
 from __future__ import annotations
 
 import logging
-import math
 import re
-import threading
-import time
-from collections import deque
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +22,7 @@ from ..schemas import FeedLinkIn
 from ..services.audit import Actor
 from ..services.records import parse
 from . import service
+from .misses import limiter_for
 
 bp = Blueprint("feeds", __name__)
 
@@ -42,60 +39,6 @@ def _not_found() -> Response:
                     headers={**FEED_HEADERS, "Cache-Control": "no-store"})
 
 
-class MissLimiter:
-    """Slows down guessing of feed tokens: after ``limit`` unknown-token misses from one client
-    address within ``window`` seconds, every feed request from that address gets the same 429
-    (valid tokens too, so that a guesser cannot tell a hit from a miss) until the misses age
-    out; other addresses are unaffected.
-
-    Deliberately simple and in-process: each app (each gunicorn worker) counts on its own and
-    forgets on restart, so N workers allow up to N x ``limit`` misses a window. With 256-bit
-    tokens that is ample; it keeps guessers to noise, it is not a distributed rate limiter.
-    Behind a reverse proxy, the client address is only right with ProxyFix configured.
-    """
-
-    MAX_ADDRESSES = 10_000  # memory bound: forget the quietest addresses beyond this
-
-    def __init__(self, limit: int = 30, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
-        self._misses: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float] | None:
-        q = self._misses.get(key)
-        while q and now - q[0] > self.window:
-            q.popleft()
-        return q
-
-    def retry_after(self, key: str) -> int | None:
-        """Seconds until ``key`` may try again, or None if it is not blocked."""
-        now = time.monotonic()
-        with self._lock:
-            q = self._recent(key, now)
-            if q is None or len(q) < self.limit:
-                return None
-            return max(1, math.ceil(self.window - (now - q[-self.limit])))
-
-    def miss(self, key: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if key not in self._misses and len(self._misses) >= self.MAX_ADDRESSES:
-                for stale in [k for k, q in self._misses.items() if not self._recent(k, now)]:
-                    del self._misses[stale]
-                if len(self._misses) >= self.MAX_ADDRESSES:
-                    self._misses.pop(next(iter(self._misses)))
-            self._misses.setdefault(key, deque()).append(now)
-
-
-def _limiter() -> MissLimiter:
-    limiter = current_app.extensions.get("sel_time.feed_misses")
-    if limiter is None:
-        limiter = current_app.extensions["sel_time.feed_misses"] = MissLimiter(
-            int(current_app.config.get("FEED_MISS_LIMIT", 30)),
-            float(current_app.config.get("FEED_MISS_WINDOW", 60)))
-    return limiter
-
-
 def _too_many(retry_after: int) -> Response:
     return Response("Too many requests for unknown feeds; try again later\n", status=429,
                     mimetype="text/plain",
@@ -104,18 +47,15 @@ def _too_many(retry_after: int) -> Response:
 
 @bp.route("/feeds/<token>.ics", methods=["GET", "HEAD"])
 def feed(token: str) -> Response:
-    client = request.remote_addr or "unknown"
-    wait = _limiter().retry_after(client)
-    if wait is not None:
-        return _too_many(wait)
     try:
         kind, target_id = service.resolve_token(token)
         rendered = service.get_feed(kind, target_id)
         db.session.commit()
     except NotFound:
         db.session.rollback()
-        _limiter().miss(client)
-        return _not_found()
+        # Only misses are throttled: a valid token never waits for other requests' misses.
+        wait = limiter_for(current_app).miss(request.remote_addr or "unknown")
+        return _not_found() if wait is None else _too_many(wait)
     headers = {**FEED_HEADERS, "ETag": rendered.etag}
     if rendered.etag in _if_none_match():
         return Response(status=304, headers=headers)

@@ -65,9 +65,10 @@ class ApiToken(db.Model):
 
 
 class LoginFailure(db.Model):
-    """One failed sign-in for one throttle key (``email:…`` or ``ip:…``, stored as its SHA-256),
-    kept only for the throttle's window. In the database, so that every web process (every
-    gunicorn worker, on every machine) counts the same failures, and a restart forgets none."""
+    """One failed sign-in for one throttle key (``pair:email|ip``, ``ip:…`` or ``email:…``,
+    stored as its SHA-256), kept only for the throttle's window. In the database, so that every
+    web process (every gunicorn worker, on every machine) counts the same failures, and a
+    restart forgets none."""
 
     __tablename__ = "login_failure"
     __table_args__ = (sa.Index("ix_login_failure_key_hash_at", "key_hash", "at"),)

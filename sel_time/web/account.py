@@ -1,6 +1,8 @@
 """Signing in and out, and the start page for each role."""
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
@@ -9,9 +11,11 @@ from werkzeug.security import check_password_hash
 from ..errors import FieldError
 from ..extensions import db
 from ..models import User
-from ..services import login_throttle
+from ..services import audit, login_throttle
 from . import HOME, bp
 
+log = logging.getLogger(__name__)
+SIGN_IN_ACTOR = audit.Actor("sign-in form")
 DUMMY_HASH = "scrypt:32768:8:1$abcdefghijklmnop$" + "0" * 128
 
 
@@ -23,39 +27,57 @@ def home() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response | tuple[str, int]:
+def login() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     errors: list[FieldError] = []
     email = ""
     if request.method == "POST":
         email = request.form.get("email", "").strip().lower()
         password = request.form.get("password", "")
-        keys = (f"email:{email}", f"ip:{request.remote_addr}")
+        keys = login_throttle.Keys.of(email, request.remote_addr or "unknown")
         if not email:
             errors.append(FieldError("email", "Enter your email address"))
         if not password:
             errors.append(FieldError("password", "Enter your password"))
-        if not errors and login_throttle.blocked(*keys):
-            db.session.rollback()
-            errors.append(FieldError("email", "Too many failed attempts: wait 15 minutes and try again"))
-            return render_template("login.html", title="Sign in", errors=errors, email=email), 429
+        refusal = login_throttle.refusal(keys) if not errors else None
+        if refusal is not None:
+            db.session.rollback()  # a refused attempt writes nothing: it cannot renew a wait
+            log.info("Sign-in refused for %s s (%s)", refusal.seconds, refusal.scope)
+            errors.append(FieldError("email", refusal.message))
+            page = render_template("login.html", title="Sign in", errors=errors, email=email)
+            return page, 429, {"Retry-After": str(refusal.seconds)}
         if not errors:
+            login_throttle.pause(login_throttle.account_delay(keys))
             user = db.session.scalar(sa.select(User).where(User.email == email))
             ok = check_password_hash(user.password_hash if user and user.password_hash else DUMMY_HASH, password)
             if user is not None and user.active and user.password_hash and ok:
-                login_throttle.clear(f"email:{email}")
+                login_throttle.clear(keys)
                 login_user(user)
                 db.session.commit()
                 target = request.args.get("next", "")
                 if not target.startswith("/") or target.startswith("//"):
                     target = url_for("web.home")
                 return redirect(target)
-            login_throttle.record_failure(*keys)
+            _record_failure(keys, user)
             db.session.commit()  # the failure counts, in every process, whatever happens next
             errors.append(FieldError("email", "The email address or password is not right"))
         else:
             db.session.rollback()
         return render_template("login.html", title="Sign in", errors=errors, email=email), 400
     return render_template("login.html", title="Sign in", errors=errors, email=email)
+
+
+def _record_failure(keys: login_throttle.Keys, user: User | None) -> None:
+    """Count the failure and write it to the audit trail, with the wait it starts if any.
+    Neither the password nor the email or address typed is kept: only the throttle's
+    digests, and the account's id when the email names one."""
+    started = login_throttle.record_failure(keys)
+    user_id = user.id if user is not None else None
+    who = {"email_sha256": keys.account, "address_sha256": keys.address}
+    audit.record(SIGN_IN_ACTOR, "sign_in_failed", "user", user_id, new=who)
+    if started is not None:
+        log.warning("Sign-in throttled for %s s (%s)", started.seconds, started.scope)
+        audit.record(SIGN_IN_ACTOR, "sign_in_throttled", "user", user_id,
+                     new={**who, "scope": started.scope, "seconds": started.seconds})
 
 
 @bp.post("/logout")

@@ -999,9 +999,12 @@ class _Importer:
 
 
 def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return str(get_column_letter(index + 1))
+    """The spreadsheet letters of a column (0 → A, 25 → Z, 26 → AA), past Excel's last too."""
+    n, letters = index + 1, ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(ord("A") + r) + letters
+    return letters
 
 
 def _letter(index: int) -> str:

@@ -23,6 +23,7 @@ import logging
 import re
 import time
 import warnings
+import xml.parsers.expat
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -64,6 +65,9 @@ DEFAULT_MAX_UNPACKED = 50 * 1024 * 1024  # bytes a workbook may unpack to, all p
 DEFAULT_SECONDS = 120.0  # 20,000 new rows take about 62 s; gunicorn's worker timeout is 180 s
 MAX_RATIO = 100  # a workbook part compressed more than 100 to 1 is a zip bomb, not a spreadsheet
 RATIO_FROM = 1024 * 1024  # ... once it unpacks to more than this
+MAX_CHILDREN = 65_536  # elements openpyxl may hold at once under one element (styles: 64,000)
+MAX_DEPTH = 100  # nesting of a workbook part's XML (a sheet nests about 6 deep)
+_STREAMED = frozenset({"sheetData", "sst"})  # openpyxl reads these one child at a time
 PROGRESS_EVERY = 500  # rows between progress reports
 Progress = Callable[[str, float], None]
 NOT_UTF8 = "file is not UTF-8 encoded: save it as CSV UTF-8"
@@ -466,6 +470,56 @@ def _check_unpacked(data: bytes, limits: Limits) -> None:
                f"{limits.unpacked_bytes / mb:,.1f} MB (SEL_TIME_IMPORT_MAX_UNPACKED); split it "
                "into smaller files")
         raise ValidationError(f"The workbook is refused: {why}", [FieldError("file", why)])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for part in parts:
+            if part.filename.endswith((".xml", ".rels")):
+                _check_structure(archive, part)
+
+
+def _check_structure(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
+    """Refuse an XML part that openpyxl would hold whole in memory: a row of more cells than
+    are read, any other element of more than MAX_CHILDREN children (outside the sheet's rows
+    and the shared strings, which openpyxl streams), nesting deeper than MAX_DEPTH, or a DTD
+    (entity bombs; defusedxml also stops them in openpyxl). Streamed through expat in flat
+    memory; a part that is not XML is left to openpyxl to refuse."""
+    name = part.filename[:100]
+    counts: list[int] = []  # children seen so far of each open element
+    tags: list[str] = []
+
+    def refuse(why: str) -> None:
+        raise ValidationError(f"The workbook is refused: its part {name} {why}",
+                              [FieldError("file", f"{name} {why}")])
+
+    def start(tag: str, _attrs: Any) -> None:
+        if counts:
+            counts[-1] += 1
+            parent = tags[-1]
+            if parent == "row" and counts[-1] > MAX_COLUMNS + 1:
+                refuse(f"has a row of more than {MAX_COLUMNS + 1} cells: an import reads at "
+                       f"most {MAX_COLUMNS} columns")
+            if parent not in _STREAMED and counts[-1] > MAX_CHILDREN:
+                refuse(f"has an element <{parent}> of more than {MAX_CHILDREN:,} parts")
+        if len(counts) >= MAX_DEPTH:
+            refuse(f"nests elements more than {MAX_DEPTH} deep")
+        counts.append(0)
+        tags.append(tag.rsplit("}", 1)[-1])
+
+    def end(_tag: str) -> None:
+        counts.pop()
+        tags.pop()
+
+    def doctype(*_args: Any) -> None:
+        refuse("declares a DTD, which a spreadsheet never does")
+
+    parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    try:
+        with archive.open(part) as stream:
+            parser.ParseFile(stream)
+    except (xml.parsers.expat.ExpatError, zipfile.BadZipFile, EOFError, OSError):
+        return
 
 
 def _read_xlsx(data: bytes, filename: str, kind: str | None, counter: _RowCounter) -> list[_Table]:
@@ -483,6 +537,13 @@ def _read_xlsx(data: bytes, filename: str, kind: str | None, counter: _RowCounte
             [FieldError("file", "not a valid XLSX workbook")]) from None
     try:
         sheets = [(ws.title, _sheet_rows(ws, counter)) for ws in book.worksheets]
+    except SelTimeError:
+        raise
+    except Exception as exc:  # a sheet's XML broken after its first lines, an entity (defusedxml)
+        log.info("unreadable sheet in %s: %r", filename, exc)
+        raise ValidationError(
+            "The file is not a valid XLSX workbook: a sheet cannot be read; save it again as "
+            ".xlsx or CSV UTF-8", [FieldError("file", "not a valid XLSX workbook")]) from None
     finally:
         book.close()
     sheets = [(title, rows) for title, rows in sheets if rows]  # ignore empty sheets

@@ -332,3 +332,51 @@ def test_the_limits_are_the_shipped_defaults(app: Flask) -> None:
     limits = (app.config["IMPORT_MAX_CELL_CHARS"], app.config["IMPORT_MAX_UNPACKED"],
               app.config["IMPORT_SECONDS"], importer.MAX_COLUMNS)
     assert tuned or limits == (1000, 50 * 1024 * 1024, 120.0, 25)
+
+
+# -- what openpyxl would hold in memory ---------------------------------------------------------
+
+def test_a_row_of_100000_cells_is_refused_before_openpyxl_builds_it(
+        client: Any, manager: dict[str, str]) -> None:
+    """openpyxl builds a whole row before it hands it over (3,000,000 cells: 1.5 GB, 40 s);
+    each part's XML is first streamed through expat, which refuses a row of more cells than
+    are read. The cells hold varied numbers, so the zip-bomb ratio does not catch it."""
+    cells = "".join(f"<c><v>{(i * 7919) % 1_000_003}</v></c>" for i in range(100_000))
+    row = f'<row r="1">{inline("A1", "email")}{cells}</row>'
+    data = replace_parts(workbook([PEOPLE]), {"xl/worksheets/sheet1.xml": sheet_xml(row, "A1:E1")})
+    tracemalloc.start()
+    try:
+        response, seconds = timed(lambda: upload(client, manager, data, "people.xlsx"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    doc = refused(response, 422, "file")
+    assert doc["errors"][0]["message"] == (
+        "xl/worksheets/sheet1.xml has a row of more than 26 cells: an import reads at most 25 "
+        "columns")
+    assert seconds < 5.0 and peak < 32 * 1024 * 1024, (seconds, peak)
+
+
+def test_an_xml_entity_in_a_workbook_is_refused(client: Any, manager: dict[str, str]) -> None:
+    """Entities (the billion laughs) have no place in a spreadsheet: a part with a DTD is
+    refused, and openpyxl itself refuses entities (defusedxml)."""
+    lol = ('<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "email">'
+           '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>')
+    sheet = sheet_xml('<row r="1">' + inline("A1", "&b;") + "</row>", "A1:A1")
+    data = replace_parts(workbook([PEOPLE]), {
+        "xl/worksheets/sheet1.xml": lol.encode() + sheet.split(b"?>", 1)[1]})
+    doc = refused(upload(client, manager, data, "people.xlsx"), 422, "file")
+    assert doc["errors"][0]["message"] == (
+        "xl/worksheets/sheet1.xml declares a DTD, which a spreadsheet never does")
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML
+
+
+def test_a_sheet_broken_after_its_first_lines_is_a_clear_422(
+        client: Any, manager: dict[str, str]) -> None:
+    rows = "".join(f'<row r="{r}">{inline(f"A{r}", "ada@nhs.net")}</row>' for r in range(1, 9))
+    sheet = sheet_xml(rows, "A1:A8")
+    data = replace_parts(workbook([PEOPLE]), {"xl/worksheets/sheet1.xml": sheet[:-40]})
+    doc = refused(upload(client, manager, data, "people.xlsx"), 422, "file")
+    assert "a sheet cannot be read" in doc["detail"]

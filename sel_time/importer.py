@@ -11,6 +11,11 @@ are matched on stable keys (people by email, roles and teams by code, assignment
 role and start date, leave by email, kind and dates), so importing the same file twice
 changes nothing and writes no audit rows.
 
+A file is read within :class:`Limits`, each refusal naming its reason: rows counted as they
+are scanned (blank ones too), at most :data:`MAX_COLUMNS` columns, cells of at most 1,000
+characters parsed without backtracking patterns, a workbook's unpacked size, compression ratio
+and XML shape checked from the zip before openpyxl opens it, and a wall-clock budget.
+
 The column definitions below (:data:`SHEETS`) are the one source of truth for the importer,
 the template files under ``sel_time/data/templates/`` and the API documentation;
 ``python -m sel_time.importer`` regenerates the templates.
@@ -454,8 +459,8 @@ def _check_unpacked(data: bytes, limits: Limits) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
-        return  # openpyxl says the file is not a workbook
+    except Exception:  # not a zip file: openpyxl says the file is not a workbook
+        return
     total = 0
     for part in parts:
         total += part.file_size
@@ -518,7 +523,9 @@ def _check_structure(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
     try:
         with archive.open(part) as stream:
             parser.ParseFile(stream)
-    except (xml.parsers.expat.ExpatError, zipfile.BadZipFile, EOFError, OSError):
+    except SelTimeError:
+        raise
+    except Exception:  # not XML, encrypted, a bad CRC...: openpyxl refuses it if it reads it
         return
 
 

@@ -35,6 +35,12 @@ class Config:
     API_PAGE_SIZE = int(os.environ.get("SEL_TIME_PAGE_SIZE", "50"))
     MAX_CONTENT_LENGTH = int(os.environ.get("SEL_TIME_MAX_UPLOAD", str(5 * 1024 * 1024)))
     IMPORT_MAX_ROWS = int(os.environ.get("SEL_TIME_IMPORT_MAX_ROWS", "20000"))
+    # An import refuses a cell longer than this, a workbook unpacking to more bytes than this,
+    # and stops (writing nothing) after this many seconds: 20,000 rows take about 62 s.
+    IMPORT_MAX_CELL_CHARS = int(os.environ.get("SEL_TIME_IMPORT_MAX_CELL_CHARS", "1000"))
+    IMPORT_MAX_UNPACKED = int(os.environ.get("SEL_TIME_IMPORT_MAX_UNPACKED",
+                                             str(50 * 1024 * 1024)))
+    IMPORT_SECONDS = float(os.environ.get("SEL_TIME_IMPORT_SECONDS", "120"))
     SOLVER_TIME_LIMIT = float(os.environ.get("SEL_TIME_SOLVER_TIME_LIMIT", "60"))
     SOLVER_WORKERS = int(os.environ.get("SEL_TIME_SOLVER_WORKERS", "2"))
     # GBP a re-solve pays for each published session it drops (the problem's weights.churn).

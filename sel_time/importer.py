@@ -11,6 +11,11 @@ are matched on stable keys (people by email, roles and teams by code, assignment
 role and start date, leave by email, kind and dates), so importing the same file twice
 changes nothing and writes no audit rows.
 
+A file is read within :class:`Limits`, each refusal naming its reason: rows counted as they
+are scanned (blank ones too), at most :data:`MAX_COLUMNS` columns, cells of at most 1,000
+characters parsed without backtracking patterns, a workbook's unpacked size, compression ratio
+and XML shape checked from the zip before openpyxl opens it, and a wall-clock budget.
+
 The column definitions below (:data:`SHEETS`) are the one source of truth for the importer,
 the template files under ``sel_time/data/templates/`` and the API documentation;
 ``python -m sel_time.importer`` regenerates the templates.
@@ -21,7 +26,10 @@ import csv
 import io
 import logging
 import re
+import time
 import warnings
+import xml.parsers.expat
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -57,6 +65,14 @@ from .services.audit import Actor, record
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ROWS = 20000
+DEFAULT_MAX_CELL_CHARS = 1000
+DEFAULT_MAX_UNPACKED = 50 * 1024 * 1024  # bytes a workbook may unpack to, all parts together
+DEFAULT_SECONDS = 120.0  # 20,000 new rows take about 62 s; gunicorn's worker timeout is 180 s
+MAX_RATIO = 100  # a workbook part compressed more than 100 to 1 is a zip bomb, not a spreadsheet
+RATIO_FROM = 1024 * 1024  # ... once it unpacks to more than this
+MAX_CHILDREN = 65_536  # elements openpyxl may hold at once under one element (styles: 64,000)
+MAX_DEPTH = 100  # nesting of a workbook part's XML (a sheet nests about 6 deep)
+_STREAMED = frozenset({"sheetData", "sst"})  # openpyxl reads these one child at a time
 PROGRESS_EVERY = 500  # rows between progress reports
 Progress = Callable[[str, float], None]
 NOT_UTF8 = "file is not UTF-8 encoded: save it as CSV UTF-8"
@@ -198,6 +214,8 @@ SHEETS: dict[str, Sheet] = {s.kind: s for s in [  # in dependency order
     ), key=("code",), aliases=("team",)),
 ]}
 KINDS = tuple(SHEETS)
+#: Columns read from a file: the widest sheet and a margin; a value further right is refused.
+MAX_COLUMNS = max(len(s.columns) for s in SHEETS.values()) + 10
 #: Which column of a sheet an API field's error belongs to.
 _FIELD_COLUMN: dict[str, dict[str, str]] = {
     kind: {**{c.target: c.name for c in sheet.columns},
@@ -322,10 +340,34 @@ def _check_kind(kind: str | None) -> str | None:
                           [FieldError("kind", f'"{kind}" is not one of {", ".join(KINDS)}')])
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How much one import may read and for how long (config ``IMPORT_*``)."""
+
+    rows: int = DEFAULT_MAX_ROWS  # rows scanned after the header, blank ones included
+    cell_chars: int = DEFAULT_MAX_CELL_CHARS
+    unpacked_bytes: int = DEFAULT_MAX_UNPACKED
+    seconds: float = DEFAULT_SECONDS
+
+    @classmethod
+    def from_config(cls, max_rows: int | None = None) -> Limits:
+        config = current_app.config if has_app_context() else {}
+        return cls(
+            rows=int(config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS) if max_rows is None
+                     else max_rows),
+            cell_chars=int(config.get("IMPORT_MAX_CELL_CHARS", DEFAULT_MAX_CELL_CHARS)),
+            unpacked_bytes=int(config.get("IMPORT_MAX_UNPACKED", DEFAULT_MAX_UNPACKED)),
+            seconds=float(config.get("IMPORT_SECONDS", DEFAULT_SECONDS)))
+
+
 class _RowCounter:
-    def __init__(self, limit: int) -> None:
+    """Counts the rows scanned (blank ones too) and keeps the import within its time budget."""
+
+    def __init__(self, limit: int, limits: Limits | None = None) -> None:
         self.limit = limit
+        self.limits = limits or Limits(rows=limit)
         self.n = 0
+        self.started = time.monotonic()
 
     def add(self) -> None:
         self.n += 1
@@ -333,6 +375,43 @@ class _RowCounter:
             raise ValidationError(
                 f"The file has more than {self.limit} rows: split it into smaller files",
                 [FieldError("file", f"more than {self.limit} rows")])
+        self.check_time()
+
+    def check_time(self, doing: str = "reading the file") -> None:
+        seconds = self.limits.seconds
+        if time.monotonic() - self.started > seconds:
+            why = (f"stopped after the {seconds:g}-second import budget "
+                   f"(SEL_TIME_IMPORT_SECONDS) while {doing}: split the file into smaller files")
+            raise ValidationError(f"The import was {why}; nothing was imported",
+                                  [FieldError("file", why)])
+
+
+def _cell_name(i: int, header: list[str | None] | None, label: str) -> str:
+    name = header[i] if header is not None and i < len(header) and header[i] else _letter(i)
+    return f"{label}.{name}" if label else name
+
+
+def _check_width(cells: list[Any], line: int, label: str) -> list[Any]:
+    """The row's first MAX_COLUMNS cells; a value further right is refused."""
+    if len(cells) <= MAX_COLUMNS:
+        return cells
+    beyond = next((i for i in range(MAX_COLUMNS, len(cells)) if not _blank(cells[i])), None)
+    if beyond is not None:
+        name = _cell_name(beyond, None, label)
+        why = (f"a value beyond the last column read: an import reads at most {MAX_COLUMNS} "
+               f"columns (A to {_column_letter(MAX_COLUMNS - 1)})")
+        raise ValidationError(f"Row {line}, {name}: {why}", [FieldError(name, why, row=line)])
+    return cells[:MAX_COLUMNS]
+
+
+def _check_lengths(cells: list[Any], line: int, header: list[str | None] | None, label: str,
+                   limit: int) -> None:
+    for i, value in enumerate(cells):
+        if isinstance(value, str) and len(value) > limit:
+            name = _cell_name(i, header, label)
+            why = (f"the cell holds {len(value):,} characters: an import reads at most "
+                   f"{limit:,} (SEL_TIME_IMPORT_MAX_CELL_CHARS)")
+            raise ValidationError(f"Row {line}, {name}: {why}", [FieldError(name, why, row=line)])
 
 
 def _read_csv(data: bytes, filename: str, kind: str | None, counter: _RowCounter) -> list[_Table]:
@@ -349,12 +428,14 @@ def _read_csv(data: bytes, filename: str, kind: str | None, counter: _RowCounter
     rows: list[tuple[int, list[Any]]] = []
     try:
         for line, cells in enumerate(reader, start=1):
+            cells = _check_width(cells, line, "")
+            _check_lengths(cells, line, header, "", counter.limits.cell_chars)
             if header is None:
                 header = _header_names(cells)
                 continue
+            counter.add()  # blank rows count: every row read takes time
             if all(_blank(c) for c in cells):
                 continue
-            counter.add()
             rows.append((line, [_FORMULA if c.strip().startswith("=") else c for c in cells]))
     except csv.Error as exc:
         raise ValidationError("The CSV file cannot be read",
@@ -371,9 +452,87 @@ def _read_csv(data: bytes, filename: str, kind: str | None, counter: _RowCounter
 
 
 
+def _check_unpacked(data: bytes, limits: Limits) -> None:
+    """Refuse a workbook that would unpack to more than the limit, or a zip bomb, before any
+    of it is unpacked (a zip file's directory states each part's size; zipfile never yields
+    more than that)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except Exception:  # not a zip file: openpyxl says the file is not a workbook
+        return
+    total = 0
+    for part in parts:
+        total += part.file_size
+        if part.file_size > RATIO_FROM and part.file_size > MAX_RATIO * max(part.compress_size, 1):
+            ratio = part.file_size / max(part.compress_size, 1)
+            why = (f"its part {part.filename[:100]} is compressed {ratio:,.0f} to 1, as a zip "
+                   f"bomb is (a spreadsheet is less than {MAX_RATIO} to 1)")
+            raise ValidationError(f"The workbook is refused: {why}", [FieldError("file", why)])
+    if total > limits.unpacked_bytes:
+        mb = 1024 * 1024
+        why = (f"the workbook unpacks to {total / mb:,.1f} MB: an import reads at most "
+               f"{limits.unpacked_bytes / mb:,.1f} MB (SEL_TIME_IMPORT_MAX_UNPACKED); split it "
+               "into smaller files")
+        raise ValidationError(f"The workbook is refused: {why}", [FieldError("file", why)])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for part in parts:
+            if part.filename.endswith((".xml", ".rels")):
+                _check_structure(archive, part)
+
+
+def _check_structure(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
+    """Refuse an XML part that openpyxl would hold whole in memory: a row of more cells than
+    are read, any other element of more than MAX_CHILDREN children (outside the sheet's rows
+    and the shared strings, which openpyxl streams), nesting deeper than MAX_DEPTH, or a DTD
+    (entity bombs; defusedxml also stops them in openpyxl). Streamed through expat in flat
+    memory; a part that is not XML is left to openpyxl to refuse."""
+    name = part.filename[:100]
+    counts: list[int] = []  # children seen so far of each open element
+    tags: list[str] = []
+
+    def refuse(why: str) -> None:
+        raise ValidationError(f"The workbook is refused: its part {name} {why}",
+                              [FieldError("file", f"{name} {why}")])
+
+    def start(tag: str, _attrs: Any) -> None:
+        if counts:
+            counts[-1] += 1
+            parent = tags[-1]
+            if parent == "row" and counts[-1] > MAX_COLUMNS + 1:
+                refuse(f"has a row of more than {MAX_COLUMNS + 1} cells: an import reads at "
+                       f"most {MAX_COLUMNS} columns")
+            if parent not in _STREAMED and counts[-1] > MAX_CHILDREN:
+                refuse(f"has an element <{parent}> of more than {MAX_CHILDREN:,} parts")
+        if len(counts) >= MAX_DEPTH:
+            refuse(f"nests elements more than {MAX_DEPTH} deep")
+        counts.append(0)
+        tags.append(tag.rsplit("}", 1)[-1])
+
+    def end(_tag: str) -> None:
+        counts.pop()
+        tags.pop()
+
+    def doctype(*_args: Any) -> None:
+        refuse("declares a DTD, which a spreadsheet never does")
+
+    parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    try:
+        with archive.open(part) as stream:
+            parser.ParseFile(stream)
+    except SelTimeError:
+        raise
+    except Exception:  # not XML, encrypted, a bad CRC...: openpyxl refuses it if it reads it
+        return
+
+
 def _read_xlsx(data: bytes, filename: str, kind: str | None, counter: _RowCounter) -> list[_Table]:
     import openpyxl  # imported here: only uploads of workbooks need it
 
+    _check_unpacked(data, counter.limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about Excel features it skips
@@ -385,6 +544,13 @@ def _read_xlsx(data: bytes, filename: str, kind: str | None, counter: _RowCounte
             [FieldError("file", "not a valid XLSX workbook")]) from None
     try:
         sheets = [(ws.title, _sheet_rows(ws, counter)) for ws in book.worksheets]
+    except SelTimeError:
+        raise
+    except Exception as exc:  # a sheet's XML broken after its first lines, an entity (defusedxml)
+        log.info("unreadable sheet in %s: %r", filename, exc)
+        raise ValidationError(
+            "The file is not a valid XLSX workbook: a sheet cannot be read; save it again as "
+            ".xlsx or CSV UTF-8", [FieldError("file", "not a valid XLSX workbook")]) from None
     finally:
         book.close()
     sheets = [(title, rows) for title, rows in sheets if rows]  # ignore empty sheets
@@ -435,8 +601,22 @@ def _read_xlsx(data: bytes, filename: str, kind: str | None, counter: _RowCounte
 
 
 def _sheet_rows(ws: Any, counter: _RowCounter) -> list[tuple[int, list[Any]]]:
+    title = ws.title
+    rows_limit = counter.limit + 1  # the header and the data rows
+    declared_rows, declared_cols = ws.max_row or 0, ws.max_column or 0
+    # The used range a sheet declares (openpyxl pads every row to it): refused before reading.
+    if declared_rows > rows_limit or declared_cols > MAX_COLUMNS:
+        last = _column_letter(declared_cols - 1) if declared_cols else "A"
+        size, allowed = ((f"{declared_rows:,} rows", f"{counter.limit} rows under the header")
+                         if declared_rows > rows_limit
+                         else (f"{declared_cols:,} columns", f"{MAX_COLUMNS} columns"))
+        why = (f"the sheet's used range runs to {last}{declared_rows} ({size}): an import reads "
+               f"at most {allowed}; delete the empty rows and columns around the data")
+        raise ValidationError(f'Sheet "{title}" is refused: {why}', [FieldError(title, why)])
+    max_col = min(declared_cols or MAX_COLUMNS + 1, MAX_COLUMNS + 1)
     rows: list[tuple[int, list[Any]]] = []
-    for line, cells in enumerate(ws.iter_rows(), start=1):
+    header: list[str | None] | None = None
+    for line, cells in enumerate(ws.iter_rows(max_row=rows_limit + 1, max_col=max_col), start=1):
         values = []
         for cell in cells:
             value = cell.value
@@ -445,17 +625,22 @@ def _sheet_rows(ws: Any, counter: _RowCounter) -> list[tuple[int, list[Any]]]:
             elif cell.data_type == "e":
                 value = _ErrorCell(str(value))
             values.append(value)
+        values = _check_width(values, line, title)
+        _check_lengths(values, line, header, title, counter.limits.cell_chars)
+        if line > 1:
+            counter.add()  # blank rows count: every row read takes time
         if all(_blank(v) for v in values):
             continue
-        if line > 1:
-            counter.add()
+        if header is None:
+            header = _header_names(values)
         rows.append((line, values))
     return rows
 
 
-def _read(data: bytes, filename: str, kind: str | None, max_rows: int) -> list[_Table]:
+def _read(data: bytes, filename: str, kind: str | None, max_rows: int,
+          counter: _RowCounter | None = None) -> list[_Table]:
     suffix = Path(filename).suffix.lower()
-    counter = _RowCounter(max_rows)
+    counter = counter or _RowCounter(max_rows)
     if suffix in {".xls", ".ods", ".numbers"}:
         raise ValidationError(f"{suffix} files cannot be read: save the file as .xlsx or CSV UTF-8",
                               [FieldError("file", f"{suffix} is not supported")])
@@ -473,7 +658,28 @@ class _CellError(Exception):
 
 _UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
-_HALF_DAY = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?\s*[/ ]?\s*(am|pm)$", re.I)
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
+
+
+def _half_day(token: str) -> tuple[str, str] | None:
+    """("Mon", "AM") from "Mon AM", "monday pm", "Tue/AM", "Wed. PM"; None if not a half-day.
+
+    Plain tokenising, linear in the length of the text: a regular expression with two
+    optional runs of spaces here took 15 s on "mon" + 20,000 spaces + "x".
+    """
+    text = token.strip().lower()
+    half = text[-2:]
+    if half not in ("am", "pm"):
+        return None
+    rest = text[:-2].rstrip()
+    if rest.endswith("/"):
+        rest = rest[:-1].rstrip()
+    rest = rest.removesuffix(".")
+    day = rest[:3]
+    if day not in _DAYS or not _LETTERS.issuperset(rest[3:]):
+        return None
+    return day.title(), half.upper()
 
 
 def _text(value: Any) -> str:
@@ -532,20 +738,20 @@ def _number(value: Any, money: bool = False) -> Any:
 def _sessions(value: Any) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for token in filter(None, (t.strip() for t in re.split(r"[,;]", _text(value)))):
-        m = _HALF_DAY.match(token)
-        if not m:
+        found = _half_day(token)
+        if found is None:
             raise _CellError(f'"{token}" is not a half-day like "Mon AM"')
-        if (m[1].title(), m[2].upper()) in out:
-            raise _CellError(f"{m[1].title()} {m[2].upper()} is listed twice")
-        out.append((m[1].title(), m[2].upper()))
+        if found in out:
+            raise _CellError(f"{found[0]} {found[1]} is listed twice")
+        out.append(found)
     return out
 
 
 def _slots(value: Any) -> list[str]:
     out = []
     for token in filter(None, (t.strip() for t in re.split(r"[,;]", _text(value)))):
-        m = _HALF_DAY.match(token)
-        out.append(f"{m[1].title()}/{m[2].upper()}" if m else token)
+        found = _half_day(token)
+        out.append(f"{found[0]}/{found[1]}" if found else token)
     return out
 
 
@@ -739,7 +945,8 @@ class _Importer:
         keys[col.name] = value
         return value
 
-    def run(self, tables: list[_Table], report: ImportReport, progress: Progress | None = None) -> None:
+    def run(self, tables: list[_Table], report: ImportReport, progress: Progress | None = None,
+            budget: _RowCounter | None = None) -> None:
         total = sum(len(table.rows) for table in tables)
         done = 0
         for t, table in enumerate(sorted(tables, key=lambda x: KINDS.index(x.kind))):
@@ -748,6 +955,9 @@ class _Importer:
             counts = report.counts.setdefault(table.kind, Counts())
             seen: dict[tuple[Any, ...], int] = {}
             for line, cells in table.rows:
+                if budget is not None:
+                    where = f" of {table.label}" if table.label else ""
+                    budget.check_time(f"checking row {line}{where}")
                 self._row(t, table, sheet, entity, line, cells, counts, seen)
                 done += 1
                 if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
@@ -856,10 +1066,17 @@ class _Importer:
         raise ValidationError(detail, [e for *_, e in sorted(self.errors, key=lambda x: x[:3])])
 
 
-def _letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
+def _column_letter(index: int) -> str:
+    """The spreadsheet letters of a column (0 → A, 25 → Z, 26 → AA), past Excel's last too."""
+    n, letters = index + 1, ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(ord("A") + r) + letters
+    return letters
 
-    return f"column {get_column_letter(index + 1)}"
+
+def _letter(index: int) -> str:
+    return f"column {_column_letter(index)}"
 
 
 def import_file(data: bytes, filename: str, actor: Actor, kind: str | None = None, *,
@@ -868,21 +1085,22 @@ def import_file(data: bytes, filename: str, actor: Actor, kind: str | None = Non
     """Import a CSV file (one kind) or an XLSX workbook (one sheet per kind): all rows or none.
 
     Raises :class:`ValidationError` listing every bad row by row number and column. With
-    ``dry_run`` every row is checked exactly as in a real import and nothing is kept.
+    ``dry_run`` every row is checked exactly as in a real import and nothing is kept. A file
+    beyond :class:`Limits` (rows scanned, columns, cell length, unpacked size, seconds) is
+    refused with the reason, and nothing is written.
     ``progress(message, fraction)`` hears every ``PROGRESS_EVERY`` rows (a large file takes about
     3 ms a row). Flushes, never commits.
     """
     kind = _check_kind(kind)
-    if max_rows is None:
-        config = current_app.config if has_app_context() else {}
-        max_rows = int(config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
-    tables = _read(data, filename or "upload", kind, max_rows)
+    limits = Limits.from_config(max_rows)
+    counter = _RowCounter(limits.rows, limits)
+    tables = _read(data, filename or "upload", kind, limits.rows, counter)
     importer = _Importer(actor)
     importer.check_headers(tables)
     report = ImportReport(filename=filename, dry_run=dry_run)
     savepoint = db.session.begin_nested()
     try:
-        importer.run(tables, report, progress)
+        importer.run(tables, report, progress, counter)
         importer.raise_if_errors()
         if dry_run:
             savepoint.rollback()

@@ -21,7 +21,7 @@ from datetime import date
 
 from solver.model import Problem
 
-__all__ = ["RULES", "Breach", "Focus", "Roster", "breaches", "when"]
+__all__ = ["RULES", "Breach", "Focus", "Roster", "already_meets", "breaches", "when"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class Roster:
     def __init__(self, problem: Problem):
         self.problem = problem
         self.sessions: dict[tuple[str, int], str] = {}  # (person, slot) -> commitment
+        self.stacked: dict[tuple[str, int], list[str]] = defaultdict(list)  # more sessions there
         self.meetings: dict[tuple[str, int], tuple[str, ...]] = {}  # (team, slot) -> attendees
         self.where: dict[tuple[str, str, int], str] = {}  # ("session"|"team", id, slot) -> path
         self.activities: dict[tuple[str, int], list[str]] = defaultdict(list)  # "c:<id>"/"t:<id>"
@@ -109,13 +110,24 @@ class Roster:
                 yield wi
 
     def add_session(self, p: str, c: str, s: int) -> None:
-        self.sessions[(p, s)] = c
+        """A session; one added where the person already has one is held on top of it
+        (a plan that breaks rule 1) and is the first `remove_session` takes away."""
+        if (p, s) in self.sessions:
+            self.stacked[(p, s)].append(c)
+        else:
+            self.sessions[(p, s)] = c
         self._occupy(p, s, f"c:{c}", 1)
         for wi in self._windows(self.problem.commitment_ranges.get(c, []), s):
             self.window[(c, wi)] += 1
 
     def remove_session(self, p: str, s: int) -> str:
-        c = self.sessions.pop((p, s))
+        above = self.stacked.get((p, s))
+        if above:
+            c = above.pop()
+            if not above:
+                del self.stacked[(p, s)]
+        else:
+            c = self.sessions.pop((p, s))
         self._occupy(p, s, f"c:{c}", -1)
         for wi in self._windows(self.problem.commitment_ranges.get(c, []), s):
             self.window[(c, wi)] -= 1
@@ -274,8 +286,8 @@ def caps(roster: Roster, focus: Focus) -> Iterator[Breach]:
                 )
                 if new:
                     words = (
-                        f"{dept} already has {n - new} of {cap.max_away} "
-                        f"{'person' if cap.max_away == 1 else 'people'} away on {when(pr, s)}"
+                        f"{dept} already has {n - new} of {cap.max_away} people away on "
+                        f"{when(pr, s)}"
                     )
                 else:
                     words = (
@@ -374,6 +386,15 @@ def pins(roster: Roster, focus: Focus) -> Iterator[Breach]:
                 f"pinned[{i}] ({pin.person or pin.team} in {pin.slot}) is not in the plan (rule 6)",
                 words,
             )
+
+
+def already_meets(problem: Problem, t: str, s: int) -> Breach:
+    """Rule 3, the part a roster cannot hold twice: a team meets at most once per slot."""
+    return Breach(
+        3,
+        f"{t} meets twice in {problem.slots[s].id} (rule 3)",
+        f"{_team(problem, t, True)} already meets on {when(problem, s)}",
+    )
 
 
 RULES: tuple[Callable[[Roster, Focus], Iterator[Breach]], ...] = (

@@ -1,12 +1,12 @@
 """How long `alternatives` takes for one session, on a generated instance.
 
-    python -m bench.alternatives_bench --size M --seed 1 --sessions 500
+    python -m bench.alternatives_bench --size M --seed 1 --sessions 1000 --teams 200
 
 Generates the instance (`bench.generate`), takes a plan for it (the saved CP-SAT solution of
 `bench.solver_bench` when there is one in bench/out/, else the greedy baseline, solved here),
 loads the problem and the plan once as the command line does, then asks for the alternatives
-of `--sessions` sessions drawn at random (seeded; individual and team sessions in proportion)
-and prints p50/p90/p99/max per ask. A few allowed moves (`--verify`) are applied and the
+of `--sessions` individual and `--teams` team sessions drawn at random (seeded, with
+replacement) and prints p50/p90/p99/max per ask. A few allowed moves (`--verify`) are applied and the
 whole plan re-checked with `solver.check.check`, to show the deltas are the real ones. Also
 times one whole `python -m solver alternatives` process (interpreter start and JSON reading
 included). No model is built for an ask: the figure is the rules' and the pricing's.
@@ -52,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.alternatives_bench", description=__doc__)
     ap.add_argument("--size", choices=("S", "M", "L"), default="M")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--sessions", type=int, default=500, help="asks to time")
+    ap.add_argument("--sessions", type=int, default=500, help="individual sessions to ask about")
+    ap.add_argument("--teams", type=int, default=100, help="team sessions to ask about")
     ap.add_argument("--verify", type=int, default=10, help="allowed moves re-checked in full")
     ap.add_argument("--method", choices=("saved", "greedy", "cp-sat"), default="saved")
     args = ap.parse_args(argv)
@@ -72,16 +73,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     t = time.perf_counter()
     mover = Mover(problem, solution)
     load_s = time.perf_counter() - t
-    print(f"{args.size} seed {args.seed}: {len(problem.people):,} people, {len(problem.slots)} slots; "
-          f"plan: {source}, {len(solution['sessions']):,} sessions, "
-          f"{len(solution['team_sessions'])} team sessions, objective £{solution['objective']:,.2f}")
+    print(f"{args.size} seed {args.seed}: {len(problem.people):,} people, "
+          f"{len(problem.slots)} slots; plan: {source}, {len(solution['sessions']):,} sessions, "
+          f"{len(solution['team_sessions'])} team sessions, "
+          f"objective £{solution['objective']:,.2f}")
     print(f"once per command: problem parsed in {parse_s * 1000:.0f} ms, plan held as a roster in "
           f"{load_s * 1000:.0f} ms")
 
     rng = random.Random(args.seed)
-    pool = [("person", s["person"], s["slot"]) for s in solution["sessions"]]
-    pool += [("team", t["team"], t["slot"]) for t in solution["team_sessions"]]
-    asks = [rng.choice(pool) for _ in range(args.sessions)]
+    people_pool = [("person", s["person"], s["slot"]) for s in solution["sessions"]]
+    team_pool = [("team", t["team"], t["slot"]) for t in solution["team_sessions"]]
+    asks = [rng.choice(people_pool) for _ in range(args.sessions)] if people_pool else []
+    asks += [rng.choice(team_pool) for _ in range(args.teams)] if team_pool else []
     times: dict[str, list[float]] = {"person": [], "team": []}
     n_alts = allowed = 0
     samples = []
@@ -135,8 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
              "--slot", slot],
             capture_output=True, text=True, check=False,
         )
-        print(f"one whole `python -m solver alternatives` process: {time.perf_counter() - t:.2f} s, "
-              f"exit {proc.returncode}")
+        print(f"one whole `python -m solver alternatives` process: "
+              f"{time.perf_counter() - t:.2f} s, exit {proc.returncode}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

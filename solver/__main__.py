@@ -109,7 +109,9 @@ def _alternatives(args: argparse.Namespace) -> int:
     problem = load_problem(args.problem)
     data = load_json(args.solution)
     if not isinstance(data, dict):
-        raise ProblemError([f"{args.solution}: expected a solution object, got {type(data).__name__}"])
+        raise ProblemError(
+            [f"{args.solution}: expected a solution object, got {type(data).__name__}"]
+        )
     mover = Mover(problem, data)
     try:
         if args.team is not None:

@@ -127,7 +127,8 @@ class Mover:
         total = 0
         for p, s in cells:
             acts = r.activities.get((p, s), ())
-            total += len(acts) * (self._avail[p].get(s, 0) + (w["avoid"] if s in self._avoid[p] else 0))
+            avoid = w["avoid"] if s in self._avoid[p] else 0
+            total += len(acts) * (self._avail[p].get(s, 0) + avoid)
             if self._prev_cell.get((p, s)) and (p, s) not in r.sessions:
                 total += self._prev_cell[(p, s)] * w["churn"]
         for t, s in meetings:

@@ -141,7 +141,9 @@ def check(problem: Problem, solution: dict) -> CheckResult:
         for p in dict.fromkeys(attendees):
             if p not in people:
                 v.append(f"{path}.attendees: {p!r} is not a member of {t} (rule 3)")
-        roster_meetings[(t, slot_pos[slot])] = tuple(p for p in dict.fromkeys(attendees) if p in people)
+        roster_meetings[(t, slot_pos[slot])] = tuple(
+            p for p in dict.fromkeys(attendees) if p in people
+        )
         roster.where[("team", t, slot_pos[slot])] = path
         expected_absent = {m for m in team.members if m not in att and slot in people[m].available}
         absences += len(expected_absent)

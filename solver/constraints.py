@@ -526,7 +526,9 @@ def hint_values(problem: Problem, built: Built, plan: Plan) -> dict[int, int]:
             for wi, win in enumerate(c.windows):
                 sf = v.shortfall.get(("c", c.id, wi))
                 short_of[c.person] += (
-                    values[sf.index] if sf is not None else _window_shortfall(v, c.id, wi, win.sessions)
+                    values[sf.index]
+                    if sf is not None
+                    else _window_shortfall(v, c.id, wi, win.sessions)
                 )
         values[v.worst.index] = max(
             (

@@ -261,7 +261,10 @@ class Problem:
         """group -> the sum of `sessions` over the windows of its members' commitments."""
         return {
             g: sum(
-                w.sessions for p in members for c in self.commitments_of.get(p, ()) for w in c.windows
+                w.sessions
+                for p in members
+                for c in self.commitments_of.get(p, ())
+                for w in c.windows
             )
             for g, members in self.group_members.items()
         }

@@ -247,7 +247,8 @@ def team_meetings(roster: Roster, focus: Focus) -> Iterator[Breach]:
             if p not in team.members:
                 yield Breach(
                     3,
-                    f"{_path(roster, 'team', t, s, '.attendees')}{p!r} is not a member of {t} (rule 3)",
+                    f"{_path(roster, 'team', t, s, '.attendees')}{p!r} is not a member of {t} "
+                    "(rule 3)",
                     f"{_who(pr, p)} is not a member of {_team(pr, t)}",
                 )
         if len(set(attendees)) < team.quorum:
@@ -295,7 +296,9 @@ def caps(roster: Roster, focus: Focus) -> Iterator[Breach]:
                         f"above its cap of {cap.max_away}"
                     )
                 yield Breach(
-                    4, f"{n} of {dept} away in {sid}, above its cap of {cap.max_away} (rule 4)", words
+                    4,
+                    f"{n} of {dept} away in {sid}, above its cap of {cap.max_away} (rule 4)",
+                    words,
                 )
 
 
@@ -337,7 +340,8 @@ def limits(roster: Roster, focus: Focus) -> Iterator[Breach]:
             if w.max is not None and n > w.max:
                 yield Breach(
                     5,
-                    f"commitment {c.id} window {wi} has {n} sessions, above its max {w.max} (rule 5)",
+                    f"commitment {c.id} window {wi} has {n} sessions, above its max {w.max} "
+                    "(rule 5)",
                     f"{_who(pr, c.person)} would have {n} {c.label} sessions from "
                     f"{_day(w.start)} to {_day(w.end)}, more than its maximum of {w.max}",
                 )
@@ -367,7 +371,9 @@ def pins(roster: Roster, focus: Focus) -> Iterator[Breach]:
             att = roster.meetings.get((pin.team, s))
             ok = att is not None and (pin.person is None or pin.person in att)
             if pin.person is None:
-                words = f"{_team(pr, pin.team, True)} is pinned to meet on {when(pr, s)} by a manager"
+                words = (
+                    f"{_team(pr, pin.team, True)} is pinned to meet on {when(pr, s)} by a manager"
+                )
             else:
                 words = (
                     f"{_who(pr, pin.person)} is pinned to attend {_team(pr, pin.team)} on "

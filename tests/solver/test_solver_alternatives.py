@@ -79,7 +79,8 @@ def test_unavailable_slot_is_refused():
     sol = doc(problem, [("p1", "c1", MON_AM)])
     fri = by_slot(Mover(problem, sol).for_person("p1", MON_AM))["2026-03-06/PM"]
     assert fri.reasons == (
-        "Amara Okafor is not available on Fri 6 Mar PM (on leave, not working or a fixed commitment)",
+        "Amara Okafor is not available on Fri 6 Mar PM "
+        "(on leave, not working or a fixed commitment)",
     )
 
 

@@ -183,6 +183,10 @@ def test_cli_alternatives(tmp_path: Path, capsys):
     assert main(["alternatives", str(pf), str(sf), "--person", "p1", "--slot", TUE_AM]) == 1
     assert "no session for p1 in 2026-03-03/AM" in capsys.readouterr().err
     assert main(["alternatives", str(pf), str(sf), "--team", "t1", "--slot", TUE_AM]) == 1
+    sf.write_text("{not json")
+    assert main(["alternatives", str(pf), str(sf), "--person", "p1", "--slot", MON_AM]) == 2
+    assert "invalid JSON" in capsys.readouterr().err
+    sf.write_text(json.dumps(sol))
     data["caps"][0]["max_away"] = -1
     pf.write_text(json.dumps(data))
     assert main(["alternatives", str(pf), str(sf), "--person", "p1", "--slot", MON_AM]) == 2

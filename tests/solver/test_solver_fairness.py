@@ -140,3 +140,14 @@ def test_greedy_and_decomposed_solves_stay_valid_with_fairness():
         problem, sol = run(data, method=method, chunk=20)
         assert "fairness" in sol["objective_terms"]
         assert [g["group"] for g in sol["groups"]] == sorted(groups)
+
+
+def test_fairness_solves_are_repeatable_with_one_worker():
+    data = random_problem(11, people=8)
+    for i, p in enumerate(data["people"]):
+        p["groups"] = ["nurse" if i % 2 else "doctor"]
+    data["weights"]["fairness"] = 25
+    first = run(data, chunk=20)[1]
+    second = run(data, chunk=20)[1]
+    assert first["sessions"] == second["sessions"]
+    assert first["team_sessions"] == second["team_sessions"]

@@ -4,7 +4,9 @@ Where things are: `model` (frozen dataclasses), `io` (JSON, validation), `constr
 (the CP-SAT model, one function per rule family), `conflicts` (do the pins hold? why
 not?), `greedy` (the hand-made baseline and the repair of a previous plan), `decompose`
 (independent blocks and groups), `solve` (the whole run), `explain` (shortfall reasons),
-`plan` (pricing a plan), `check` (independent re-verification), `__main__` (the CLI).
+`plan` (pricing a plan), `rules` (each hard rule written once: the checker's line and a
+rota manager's sentence), `check` (independent re-verification), `alternatives` (every other
+slot for one session, judged without a model), `__main__` (the CLI).
 
 Public API::
 

@@ -1,7 +1,8 @@
-"""Command line: ``python -m solver solve|check`` (see shared/spec/solver-io.md).
+"""Command line: ``python -m solver solve|check|alternatives`` (see shared/spec/solver-io.md).
 
 Exit codes: solve 0 plan, 3 infeasible, 2 invalid input; check 0 holds, 1 violations,
-2 invalid input. Faults go to stderr one per line, never as a traceback.
+2 invalid input; alternatives 0 listed, 1 the session is not in the solution, 2 invalid
+input. Faults go to stderr one per line, never as a traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from solver.alternatives import Mover, SessionNotFound, alternatives_to_dict
 from solver.check import check
 from solver.io import ProblemError, load_json, load_problem, solution_to_dict
 from solver.solve import SolveOptions, solve
@@ -36,6 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="re-verify a solution against its problem")
     c.add_argument("problem", type=Path)
     c.add_argument("solution", type=Path)
+    a = sub.add_parser("alternatives", help="every other slot for one session, judged as a move")
+    a.add_argument("problem", type=Path)
+    a.add_argument("solution", type=Path)
+    who = a.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", help="the person whose individual session moves")
+    who.add_argument("--team", help="the team whose session moves")
+    a.add_argument("--slot", required=True, help="the session's slot id")
+    a.add_argument("--commitment", help="with --person: the session's commitment")
     return ap
 
 
@@ -92,12 +102,36 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_VIOLATIONS
 
 
+def _alternatives(args: argparse.Namespace) -> int:
+    if args.team is not None and args.commitment is not None:
+        _faults(["--commitment goes with --person, not --team"])
+        return EXIT_INVALID
+    problem = load_problem(args.problem)
+    data = load_json(args.solution)
+    if not isinstance(data, dict):
+        raise ProblemError(
+            [f"{args.solution}: expected a solution object, got {type(data).__name__}"]
+        )
+    mover = Mover(problem, data)
+    try:
+        if args.team is not None:
+            result = mover.for_team(args.team, args.slot)
+        else:
+            result = mover.for_person(args.person, args.slot, args.commitment)
+    except SessionNotFound as exc:
+        _faults([str(exc)])
+        return EXIT_VIOLATIONS
+    sys.stdout.write(json.dumps(alternatives_to_dict(result), indent=2) + "\n")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return _solve(args) if args.command == "solve" else _check(args)
+        command = {"solve": _solve, "check": _check, "alternatives": _alternatives}
+        return command[args.command](args)
     except ProblemError as exc:
         _faults(exc.errors)
         return EXIT_INVALID

@@ -7,11 +7,12 @@ solution as a rota manager's list of sessions and recounts everything.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from solver.model import SOLUTION_FORMAT, STATUSES, TERMS, Problem, pence
+from solver.model import FAIRNESS, SOLUTION_FORMAT, STATUSES, TERMS, Problem, pence, per_thousand
+from solver.rules import Roster, breaches
 
 __all__ = ["CheckResult", "check"]
 
@@ -62,6 +63,8 @@ def check(problem: Problem, solution: dict) -> CheckResult:
     meetings: dict[tuple[str, str], set[str]] = {}  # (team, slot) -> attendees
     cost_p = 0
     absences = 0
+    roster = Roster(problem)
+    roster_meetings: dict[tuple[str, int], tuple[str, ...]] = {}
 
     sessions = solution.get("sessions") or []
     if not isinstance(sessions, list):
@@ -84,9 +87,7 @@ def check(problem: Problem, solution: dict) -> CheckResult:
             continue
         if commitments[c].person != p:
             v.append(f"{path}: commitment {c} belongs to {commitments[c].person}, not {p} (rule 6)")
-        if slot not in people[p].available:
-            v.append(f"{path}: {p} is not available in {slot} (rule 2)")
-        else:
+        if slot in people[p].available:  # rule 2 is judged below, with the other hard rules
             cost = pence(people[p].available[slot])
             cost_p += cost
             given = _num(s.get("cost"))
@@ -96,6 +97,8 @@ def check(problem: Problem, solution: dict) -> CheckResult:
                 )
         if (p, slot) in session_keys:
             v.append(f"{path}: a second session for {p} in {slot} (rule 6: attributed once)")
+        else:
+            roster.where[("session", p, slot_pos[slot])] = path
         session_keys[(p, slot)] = c
         activities[(p, slot)].append(f"session for {c}")
 
@@ -119,8 +122,6 @@ def check(problem: Problem, solution: dict) -> CheckResult:
         if (t, slot) in meetings:
             v.append(f"{path}: {t} meets twice in {slot} (rule 3)")
             continue
-        if team.slots is not None and slot not in team.slots:
-            v.append(f"{path}: {t} may not meet in {slot} (rule 3)")
         attendees = ts.get("attendees") or []
         absent = ts.get("absent") or []
         if (not isinstance(attendees, list) or not isinstance(absent, list)
@@ -132,17 +133,18 @@ def check(problem: Problem, solution: dict) -> CheckResult:
         att = set(attendees)
         meeting_cost = 0
         for p in att:
-            if p not in team.members:
-                v.append(f"{path}.attendees: {p!r} is not a member of {t} (rule 3)")
-                continue
-            if slot not in people[p].available:
-                v.append(f"{path}.attendees: {p} is not available in {slot} (rule 2)")
-                continue
+            if p not in team.members or slot not in people[p].available:
+                continue  # rules 3 and 2, judged below
             meeting_cost += pence(people[p].available[slot])
             activities[(p, slot)].append(f"team {t}")
         cost_p += meeting_cost
-        if len(att) < team.quorum:
-            v.append(f"{path}: {len(att)} attendees, below {t}'s quorum of {team.quorum} (rule 3)")
+        for p in dict.fromkeys(attendees):
+            if p not in people:
+                v.append(f"{path}.attendees: {p!r} is not a member of {t} (rule 3)")
+        roster_meetings[(t, slot_pos[slot])] = tuple(
+            p for p in dict.fromkeys(attendees) if p in people
+        )
+        roster.where[("team", t, slot_pos[slot])] = path
         expected_absent = {m for m in team.members if m not in att and slot in people[m].available}
         absences += len(expected_absent)
         if set(absent) != expected_absent:
@@ -160,45 +162,14 @@ def check(problem: Problem, solution: dict) -> CheckResult:
     if not has_plan:
         v.append(f"status: {status!r} is not a plan (no rota to check)")
 
-    # Rule 1: one protected activity per person per slot.
-    for (p, slot), what in activities.items():
-        if len(what) > 1:
-            v.append(
-                f"{p} has {len(what)} protected activities in {slot}: {', '.join(what)} (rule 1)"
-            )
+    # The hard rules, each written once in `solver.rules` (alternatives uses them too).
+    for (p, slot), c in session_keys.items():
+        roster.add_session(p, c, slot_pos[slot])
+    for (t, s), att in roster_meetings.items():
+        roster.add_meeting(t, s, att)
+    v.extend(b.text for b in breaches(roster))
 
-    # Rule 4: caps.
-    away: Counter[tuple[str, str]] = Counter()
-    for p, slot in activities:
-        dept = people[p].department
-        if dept is not None:
-            away[(dept, slot)] += 1
-    caps_by_dept: dict[str, list] = defaultdict(list)
-    for cap in problem.caps:
-        caps_by_dept[cap.department].append(cap)
-    for (dept, slot), n in away.items():
-        for cap in caps_by_dept.get(dept, ()):
-            if (cap.slots is None or slot in cap.slots) and n > cap.max_away:
-                v.append(f"{n} of {dept} away in {slot}, above its cap of {cap.max_away} (rule 4)")
-
-    # Rule 5: per day, per week, window max; and window counts for shortfall.
-    per_day: Counter[tuple[str, object]] = Counter()
-    per_week: Counter[tuple[str, object]] = Counter()
     slot_by_id = {s.id: s for s in problem.slots}
-    for (p, slot), what in activities.items():
-        start = slot_by_id[slot].start
-        per_day[(p, start.date())] += len(what)
-        per_week[(p, tuple(start.isocalendar())[:2])] += len(what)
-    for (p, day), n in per_day.items():
-        mx = people[p].max_per_day
-        if mx is not None and n > mx:
-            v.append(f"{p} has {n} protected activities on {day}, above max_per_day {mx} (rule 5)")
-    for (p, wk), n in per_week.items():
-        mx = people[p].max_per_week
-        if mx is not None and n > mx:
-            v.append(
-                f"{p} has {n} protected activities in ISO week {wk[1]} of {wk[0]}, above max_per_week {mx} (rule 5)"
-            )
 
     def in_window(slot: str, w: Any) -> bool:
         return w.start <= slot_by_id[slot].start.date() <= w.end
@@ -215,10 +186,6 @@ def check(problem: Problem, solution: dict) -> CheckResult:
         mine = slots_of.get(c.id, [])
         for wi, w in enumerate(c.windows):
             n = sum(1 for slot in mine if in_window(slot, w))
-            if w.max is not None and n > w.max:
-                v.append(
-                    f"commitment {c.id} window {wi} has {n} sessions, above its max {w.max} (rule 5)"
-                )
             if n < w.sessions:
                 short_total += w.sessions - n
                 short_windows[("commitment", c.id, wi)] = (w.sessions, n)
@@ -226,27 +193,9 @@ def check(problem: Problem, solution: dict) -> CheckResult:
         mine = team_slots.get(t.id, [])
         for wi, w in enumerate(t.windows):
             n = sum(1 for slot in mine if in_window(slot, w))
-            if w.max is not None and n > w.max:
-                v.append(
-                    f"team {t.id} window {wi} has {n} sessions, above its max {w.max} (rule 5)"
-                )
             if n < w.sessions:
                 short_total += w.sessions - n
                 short_windows[("team", t.id, wi)] = (w.sessions, n)
-
-    # Rule 6: pins.
-    for i, pin in enumerate(problem.pinned):
-        if pin.team is not None:
-            ok = (pin.team, pin.slot) in meetings and (
-                pin.person is None or pin.person in meetings[(pin.team, pin.slot)]
-            )
-        else:
-            c = session_keys.get((pin.person, pin.slot))  # type: ignore[arg-type]
-            ok = c is not None and (pin.commitment is None or c == pin.commitment)
-        if not ok:
-            v.append(
-                f"pinned[{i}] ({pin.person or pin.team} in {pin.slot}) is not in the plan (rule 6)"
-            )
 
     # Soft terms.
     churn = 0
@@ -267,6 +216,10 @@ def check(problem: Problem, solution: dict) -> CheckResult:
         "churn": churn * pence(w.churn),
         "avoid": avoided * pence(w.avoid),
     }
+    groups = _groups(problem, short_windows)
+    if groups is not None:
+        worst = max((per_thousand(sh, ent) for _, ent, sh in groups), default=0)
+        terms_p[FAIRNESS] = worst * pence(w.fairness)
     objective = sum(terms_p.values()) / 100
 
     if has_plan:
@@ -287,7 +240,57 @@ def check(problem: Problem, solution: dict) -> CheckResult:
         else:
             v.append("totals: missing")
         _compare_shortfalls(solution, short_windows, v)
+        if groups is not None:
+            _compare_groups(solution, groups, v)
     return CheckResult(not v, v, round(objective, 2))
+
+
+def _groups(
+    problem: Problem, short_windows: dict[tuple[str, str, int], tuple[int, int]]
+) -> list[tuple[str, int, int]] | None:
+    """(group, entitled, short) per group the problem names (None when it names none),
+    counted from the problem's people and commitments and the recounted windows."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for person in problem.people:
+        for g in person.groups:
+            members[g].append(person.id)
+    if not members:
+        return None
+    entitled: dict[str, int] = defaultdict(int)
+    short: dict[str, int] = defaultdict(int)
+    for c in problem.commitments:
+        for wi, win in enumerate(c.windows):
+            entitled[c.person] += win.sessions
+            req, n = short_windows.get(("commitment", c.id, wi), (0, 0))
+            short[c.person] += req - n
+    return [
+        (g, sum(entitled[p] for p in ps), sum(short[p] for p in ps))
+        for g, ps in sorted(members.items())
+    ]
+
+
+def _compare_groups(solution: dict, groups: list[tuple[str, int, int]], v: list[str]) -> None:
+    given = solution.get("groups")
+    if not isinstance(given, list):
+        v.append("groups: missing (the problem names groups)")
+        return
+    seen: dict[str, Any] = {}
+    for i, g in enumerate(given):
+        if not isinstance(g, dict) or not isinstance(g.get("group"), str):
+            v.append(f"groups[{i}]: expected an object with a group name")
+            continue
+        seen[g["group"]] = g
+    for name, entitled, short in groups:
+        g = seen.pop(name, None)
+        if g is None:
+            v.append(f"groups: {name} is not listed")
+        elif g.get("entitled") != entitled or g.get("short") != short:
+            v.append(
+                f"groups: {name} entitled/short {g.get('entitled')}/{g.get('short')} but "
+                f"recomputed {entitled}/{short}"
+            )
+    for name in seen:
+        v.append(f"groups: {name} is not a group of the problem")
 
 
 def _compare_numbers(
@@ -301,7 +304,7 @@ def _compare_numbers(
         v.append("objective_terms: missing")
         return
     total = 0.0
-    for k in TERMS:
+    for k in (*TERMS, FAIRNESS) if FAIRNESS in terms_p else TERMS:
         g = _num(terms.get(k))
         if g is None or abs(g - terms_p[k] / 100) > TOLERANCE:
             v.append(f"objective_terms.{k}: {terms.get(k)!r} but recomputed {terms_p[k] / 100:.2f}")

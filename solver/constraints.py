@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solver.model import Problem
+from solver.model import FAIRNESS, Problem, per_thousand
 from solver.plan import Plan
 
 __all__ = [
@@ -80,6 +80,7 @@ class Vars:
     )
     shortfall: dict[tuple[str, str, int], cp_model.IntVar] = field(default_factory=dict)
     fixed: set[tuple[str, int]] = field(default_factory=set)  # (person, slot) held by a fixed team
+    worst: cp_model.IntVar | None = None  # the fairness term's worst group, per thousand
     commitments: list = field(default_factory=list)
     teams: list = field(default_factory=list)
 
@@ -335,6 +336,49 @@ def add_shortfall(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Pe
     return terms
 
 
+def _window_shortfall(v: Vars, o_id: str, wi: int, need: int):
+    """A commitment window's shortfall in the whole-problem model: its variable, or, where
+    `add_shortfall` made none, the constant it must be (no candidate slot, or no slot in
+    the horizon)."""
+    if need <= 0:
+        return 0
+    sf = v.shortfall.get(("c", o_id, wi))
+    return need if sf is None else sf
+
+
+def add_fairness(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[PenaltyTerm]:
+    """The worst group's shortfall per thousand entitled sessions: weights.fairness each.
+
+    `worst` is an integer with entitled_g * worst >= 1000 * short_g for every group with
+    entitled sessions, which for an integer is worst >= ceil(1000 * short_g / entitled_g);
+    minimising prices exactly the spec's max of ceilings. The max couples every group over
+    the whole horizon, so the term exists only in the whole problem's model (`solve` keeps
+    such a problem in one part; pieces solved for a hint leave it out)."""
+    w = problem.weights_pence[FAIRNESS]
+    scope = v.scope
+    whole = (
+        scope.lo == 0
+        and scope.hi == len(problem.slots)
+        and scope.people is None
+        and scope.fixed_teams is None
+    )
+    if w == 0 or not problem.has_groups or not whole:
+        return []
+    worst = model.new_int_var(0, 1000, "fairness_worst")
+    v.worst = worst
+    short_of: dict[str, list] = defaultdict(list)  # person -> window shortfalls
+    for c in problem.commitments:
+        for wi, win in enumerate(c.windows):
+            short_of[c.person].append(_window_shortfall(v, c.id, wi, win.sessions))
+    for g, members in problem.group_members.items():
+        entitled = problem.group_entitled[g]
+        if entitled <= 0:
+            continue
+        shorts = [x for p in members for x in short_of.get(p, ())]
+        model.add(1000 * cp_model.LinearExpr.sum(shorts) <= entitled * worst)
+    return [PenaltyTerm(FAIRNESS, "", w, ((worst, 1),))]
+
+
 def add_absence(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[PenaltyTerm]:
     """Each member available in a team session's slot who does not attend: weights.absence."""
     w = problem.weights_pence["absence"]
@@ -403,6 +447,7 @@ RULES: tuple[Callable[[cp_model.CpModel, Vars, Problem], list[PenaltyTerm]], ...
     add_pins,
     add_attribution,
     add_shortfall,
+    add_fairness,
     add_absence,
     add_churn,
     add_avoid,
@@ -475,6 +520,23 @@ def hint_values(problem: Problem, built: Built, plan: Plan) -> dict[int, int]:
             n = sum(values[m.index] for s in range(lo, hi) if (m := v.meet.get((o, s))) is not None)
             need = problem.team[o].windows[wi].sessions
         values[sf.index] = max(0, need - n)
+    if v.worst is not None:
+        short_of: dict[str, int] = defaultdict(int)
+        for c in problem.commitments:
+            for wi, win in enumerate(c.windows):
+                sf = v.shortfall.get(("c", c.id, wi))
+                short_of[c.person] += (
+                    values[sf.index]
+                    if sf is not None
+                    else _window_shortfall(v, c.id, wi, win.sessions)
+                )
+        values[v.worst.index] = max(
+            (
+                per_thousand(sum(short_of[p] for p in members), problem.group_entitled[g])
+                for g, members in problem.group_members.items()
+            ),
+            default=0,
+        )
     return values
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from solver.constraints import Scope
 from solver.model import Problem
 
-__all__ = ["blocks", "groups", "scopes"]
+__all__ = ["blocks", "fairness_couples", "groups", "scopes"]
 
 
 def blocks(problem: Problem, min_slots: int = 4, teams: bool = True) -> list[tuple[int, int]]:
@@ -128,8 +128,20 @@ def bundle(
             yield (lo, hi, frozenset(members)), size
 
 
+def fairness_couples(problem: Problem) -> bool:
+    """True when the fairness term is on: its max over groups of their whole-horizon
+    shortfall ties every slot and every person together, so no part is independent."""
+    return problem.weights_pence["fairness"] > 0 and problem.has_groups
+
+
 def scopes(problem: Problem, chunk: int = 6000) -> Iterator[tuple[Scope, int]]:
     """Every block crossed with bundles of groups of about `chunk` candidate literals,
-    with each scope's estimated size. Bundles never split a group."""
-    for (lo, hi, members), size in bundle(problem, blocks(problem), groups(problem), chunk):
+    with each scope's estimated size. Bundles never split a group. With fairness on, the
+    whole problem is one scope (of the summed size): parts solved apart could not price
+    the worst group, and their optima would not add up to the whole one."""
+    parts = bundle(problem, blocks(problem), groups(problem), chunk)
+    if fairness_couples(problem):
+        yield Scope.whole(problem), sum(size for _, size in parts)
+        return
+    for (lo, hi, members), size in parts:
         yield Scope(lo, hi, members), size

@@ -10,6 +10,7 @@ from solver.greedy import Ledger
 from solver.model import (
     TERMS,
     Commitment,
+    GroupShare,
     Problem,
     Session,
     Shortfall,
@@ -222,4 +223,5 @@ def build_solution(
         solver=dict(solver_info),
         breakdown={p: {k: gbp(d[k]) for k in TERMS} for p, d in sorted(ev.people.items())},
         team_breakdown={t: {k: gbp(d[k]) for k in TERMS} for t, d in sorted(ev.teams.items())},
+        groups=tuple(GroupShare(g, entitled, short) for g, entitled, short in ev.groups),
     )

@@ -21,6 +21,7 @@ from solver.model import (
     STATUSES,
     Cap,
     Commitment,
+    GroupShare,
     Person,
     Pin,
     PreviousEntry,
@@ -227,15 +228,9 @@ def parse_problem(data: Any) -> Problem:
     horizon = (slots[0].day, slots[-1].day) if slots else None
 
     people, person_ids = _parse_people(r, root, slot_ids)
-    departments = {
-        d["department"]
-        for _, d in _items(_Reader(), root, "people")
-        if isinstance(d.get("department"), str)
-    }
-
     commitments, commitment_person = _parse_commitments(r, root, person_ids, horizon)
     teams, team_ids = _parse_teams(r, root, person_ids, slot_ids, horizon)
-    caps = _parse_caps(r, root, departments, slot_ids)
+    caps = _parse_caps(r, root, slot_ids)
     pinned = _parse_entries(
         r, root, "pinned", Pin, person_ids, team_ids, commitment_person, slot_ids
     )
@@ -383,6 +378,21 @@ def _parse_people(r: _Reader, root: dict, slot_ids: set[str]) -> tuple[list[Pers
                         avoid.add(s)
         dept = r.opt_string(d, "department", path)
         name = r.opt_string(d, "name", path)
+        groups: list[str] = []
+        if d.get("groups") is not None:
+            lst = r.lst(d["groups"], f"{path}.groups")
+            if lst is None:
+                ok = False
+            else:
+                for j, g in enumerate(lst):
+                    s = r.string(g, f"{path}.groups[{j}]")
+                    if s is None:
+                        ok = False
+                    elif s in groups:
+                        r.err(f"{path}.groups[{j}]", f"duplicate group {_q(s)}")
+                        ok = False
+                    else:
+                        groups.append(s)
         limits: dict[str, int | None] = {}
         for key in ("max_per_day", "max_per_week"):
             limits[key] = None
@@ -403,6 +413,7 @@ def _parse_people(r: _Reader, root: dict, slot_ids: set[str]) -> tuple[list[Pers
                     max_per_day=limits["max_per_day"],
                     max_per_week=limits["max_per_week"],
                     name=name,
+                    groups=tuple(groups),
                 )
             )
     return people, set(seen)
@@ -541,13 +552,11 @@ def _parse_teams(
     return out, set(seen)
 
 
-def _parse_caps(r: _Reader, root: dict, departments: set[str], slot_ids: set[str]) -> list[Cap]:
+def _parse_caps(r: _Reader, root: dict, slot_ids: set[str]) -> list[Cap]:
+    """Caps; one naming a department that no person has is vacuous (kept, it binds nobody)."""
     out = []
     for path, d in _items(r, root, "caps"):
         dept = r.string(d.get("department"), f"{path}.department")
-        if dept is not None and dept not in departments:
-            r.err(f"{path}.department", f"unknown department {_q(dept)} (no person has it)")
-            dept = None
         max_away = r.integer(d.get("max_away"), f"{path}.max_away")
         allowed: frozenset[str] | None = None
         ok = True
@@ -623,7 +632,7 @@ def _parse_weights(r: _Reader, root: dict) -> Weights:
     if d is None:
         return Weights()
     values = {}
-    for key in ("shortfall", "absence", "churn", "avoid"):
+    for key in ("shortfall", "absence", "churn", "avoid", "fairness"):
         if d.get(key) is not None:
             v = r.number(d[key], f"weights.{key}", "weight")
             if v is not None:
@@ -654,7 +663,7 @@ def solution_to_dict(sol: Solution) -> dict:
         if sf.explanation:
             d["explanation"] = sf.explanation
         shortfalls.append(d)
-    return {
+    doc: dict[str, Any] = {
         "format": SOLUTION_FORMAT,
         "status": sol.status,
         "objective": _money(sol.objective),
@@ -686,6 +695,11 @@ def solution_to_dict(sol: Solution) -> dict:
             t: {k: _money(v) for k, v in terms.items()} for t, terms in sol.team_breakdown.items()
         },
     }
+    if sol.groups:  # the problem names groups (additive in @1)
+        doc["groups"] = [
+            {"group": g.group, "entitled": g.entitled, "short": g.short} for g in sol.groups
+        ]
+    return doc
 
 
 def parse_solution(data: Any) -> Solution:
@@ -755,6 +769,13 @@ def parse_solution(data: Any) -> Solution:
                     explanation=str(d.get("explanation", "")),
                 )
             )
+    group_shares = []
+    for path, d in _items(r, root, "groups"):
+        g = r.string(d.get("group"), f"{path}.group")
+        entitled = r.integer(d.get("entitled"), f"{path}.entitled")
+        short = r.integer(d.get("short"), f"{path}.short")
+        if g is not None and entitled is not None and short is not None:
+            group_shares.append(GroupShare(g, entitled, short))
     conflicts = r.lst(root.get("conflicts", []), "conflicts") or []
     for key in ("totals", "objective_terms", "solver", "breakdown", "team_breakdown"):
         if root.get(key) is not None:
@@ -775,4 +796,5 @@ def parse_solution(data: Any) -> Solution:
         solver=dict(root.get("solver") or {}),
         breakdown=dict(root.get("breakdown") or {}),
         team_breakdown=dict(root.get("team_breakdown") or {}),
+        groups=tuple(group_shares),
     )

@@ -19,6 +19,13 @@ SOLUTION_FORMAT = "sel-time/solution@1"
 STATUSES = ("optimal", "feasible", "infeasible", "unknown")
 REASONS = ("unavailable", "constrained", "cost")
 TERMS = ("cost", "shortfall", "absence", "churn", "avoid")
+FAIRNESS = "fairness"  # the sixth term, present only when the problem names groups
+
+
+def per_thousand(short: int, entitled: int) -> int:
+    """A group's shortfall in sessions per thousand entitled, rounded up (0 when entitled
+    is 0): the quantity the fairness term takes the worst of."""
+    return -(-1000 * short // entitled) if entitled > 0 else 0
 
 
 def pence(gbp: float) -> int:
@@ -68,6 +75,7 @@ class Person:
     max_per_day: int | None = None
     max_per_week: int | None = None
     name: str | None = None
+    groups: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -137,6 +145,7 @@ class Weights:
     absence: float = 200.0
     churn: float = 50.0
     avoid: float = 25.0
+    fairness: float = 0.0  # GBP per session short per thousand entitled, of the worst group
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,6 +239,34 @@ class Problem:
             "absence": pence(w.absence),
             "churn": pence(w.churn),
             "avoid": pence(w.avoid),
+            "fairness": pence(w.fairness),
+        }
+
+    # ---- fairness ------------------------------------------------------------
+    @cached_property
+    def group_members(self) -> dict[str, tuple[str, ...]]:
+        """group name -> its members' ids, groups in name order (empty: no groups named)."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for p in self.people:
+            for g in p.groups:
+                out[g].append(p.id)
+        return {g: tuple(out[g]) for g in sorted(out)}
+
+    @property
+    def has_groups(self) -> bool:
+        return bool(self.group_members)
+
+    @cached_property
+    def group_entitled(self) -> dict[str, int]:
+        """group -> the sum of `sessions` over the windows of its members' commitments."""
+        return {
+            g: sum(
+                w.sessions
+                for p in members
+                for c in self.commitments_of.get(p, ())
+                for w in c.windows
+            )
+            for g, members in self.group_members.items()
         }
 
     def window_range(self, window: Window) -> tuple[int, int]:
@@ -292,6 +329,15 @@ class Shortfall:
 
 
 @dataclass(frozen=True)
+class GroupShare:
+    """One fairness group: sessions its members' windows ask for and how many are short."""
+
+    group: str
+    entitled: int
+    short: int
+
+
+@dataclass(frozen=True)
 class Solution:
     status: str
     objective: float | None
@@ -306,6 +352,7 @@ class Solution:
     solver: Mapping[str, object] = field(default_factory=dict)
     breakdown: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     team_breakdown: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    groups: tuple[GroupShare, ...] = ()
 
     @property
     def has_plan(self) -> bool:

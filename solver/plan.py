@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from solver.model import TERMS, Problem
+from solver.model import FAIRNESS, TERMS, Problem, per_thousand
 
 
 @dataclass
@@ -46,6 +46,7 @@ class Evaluation:
     people: dict[str, dict[str, int]]  # person -> term -> pence
     teams: dict[str, dict[str, int]]  # team -> term -> pence
     windows: list[WindowCount]
+    groups: list[tuple[str, int, int]] = field(default_factory=list)  # (group, entitled, short)
 
     @property
     def objective(self) -> int:
@@ -123,6 +124,7 @@ def evaluate(problem: Problem, plan: Plan) -> Evaluation:
             (people if wc.kind == "commitment" else teams)[owner_id]["shortfall"] += (
                 wc.short * w["shortfall"]
             )
+    groups = group_shares(problem, counts)
     terms = {
         "cost": backfill,
         "shortfall": short * w["shortfall"],
@@ -130,6 +132,8 @@ def evaluate(problem: Problem, plan: Plan) -> Evaluation:
         "churn": churned * w["churn"],
         "avoid": avoided * w["avoid"],
     }
+    if problem.has_groups:
+        terms[FAIRNESS] = fairness_term(problem, groups)
     totals = {
         "backfill_cost": backfill,
         "shortfall_sessions": short,
@@ -137,4 +141,24 @@ def evaluate(problem: Problem, plan: Plan) -> Evaluation:
         "churn": churned,
         "avoided": avoided,
     }
-    return Evaluation(terms, totals, dict(people), dict(teams), counts)
+    return Evaluation(terms, totals, dict(people), dict(teams), counts, groups)
+
+
+def group_shares(problem: Problem, counts: list[WindowCount]) -> list[tuple[str, int, int]]:
+    """(group, entitled, short) for every group the problem names, in name order."""
+    if not problem.has_groups:
+        return []
+    short_of: dict[str, int] = defaultdict(int)  # person -> sessions short over all windows
+    for wc in counts:
+        if wc.kind == "commitment" and wc.short:
+            short_of[problem.commitment[wc.owner].person] += wc.short
+    return [
+        (g, problem.group_entitled[g], sum(short_of.get(p, 0) for p in members))
+        for g, members in problem.group_members.items()
+    ]
+
+
+def fairness_term(problem: Problem, groups: list[tuple[str, int, int]]) -> int:
+    """Pence: weights.fairness x the worst group's shortfall per thousand entitled."""
+    worst = max((per_thousand(short, entitled) for _, entitled, short in groups), default=0)
+    return problem.weights_pence[FAIRNESS] * worst

@@ -217,6 +217,8 @@ def _solve_scope(
     for d in (built.vars.x, built.vars.meet, built.vars.attend, built.vars.shortfall):
         for var in d.values():
             var_by_index[var.index] = var
+    if built.vars.worst is not None:
+        var_by_index[built.vars.worst.index] = built.vars.worst
     for idx, val in best_values.items():
         model.add_hint(var_by_index[idx], val)
     solver = cp_model.CpSolver()

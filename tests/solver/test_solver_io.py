@@ -253,11 +253,6 @@ CASES = [
         mutate("teams[0].slots[0]", "2026-03-05/AM"),
         'teams[0].slots: unknown slot "2026-03-05/AM"',
     ),
-    (
-        "cap department",
-        mutate("caps[0].department", "gst-ed"),
-        'caps[0].department: unknown department "gst-ed"',
-    ),
     ("cap negative", mutate("caps[0].max_away", -1), "caps[0].max_away: negative value -1"),
     ("cap slot", mutate("caps[0].slots", ["x"]), 'caps[0].slots: unknown slot "x"'),
     ("pin person", mutate("pinned[0].person", "zz"), 'pinned[0].person: unknown person "zz"'),
@@ -298,6 +293,52 @@ def test_validation_error_names_its_path(mutation, expected):
     mutation(data)
     errors = errors_of(data)
     assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_cap_naming_a_department_nobody_has_is_vacuous():
+    """A cap on a department that no person has is accepted and binds nobody."""
+    data = json.loads(json.dumps(SPEC_EXAMPLE))
+    data["caps"].append({"department": "gst-ed", "max_away": 0})
+    problem = parse_problem(data)
+    assert [c.department for c in problem.caps] == ["kch-ed", "gst-ed"]
+    with_cap = solution_to_dict(solve(problem, SolveOptions(time_limit=5, workers=1)))
+    data["caps"].pop()
+    without = solution_to_dict(solve(parse_problem(data), SolveOptions(time_limit=5, workers=1)))
+    assert with_cap["objective"] == without["objective"]
+    assert with_cap["sessions"] == without["sessions"]
+
+
+def test_groups_and_fairness_weight_parse():
+    data = json.loads(json.dumps(SPEC_EXAMPLE))
+    data["people"][0]["groups"] = ["profession:nurse", "org:KCH"]
+    data["weights"]["fairness"] = 12.5
+    problem = parse_problem(data)
+    assert problem.people[0].groups == ("profession:nurse", "org:KCH")
+    assert problem.people[1].groups == ()
+    assert problem.weights.fairness == 12.5
+    assert problem.group_members == {"org:KCH": ("p1",), "profession:nurse": ("p1",)}
+    assert parse_problem(SPEC_EXAMPLE).weights.fairness == 0  # off by default
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("nurse", "people[0].groups: expected a list, got a string"),
+        (["nurse", 3], "people[0].groups[1]: expected a non-empty string, got an integer"),
+        (["nurse", ""], "people[0].groups[1]: expected a non-empty string, got a string"),
+        (["nurse", "nurse"], 'people[0].groups[1]: duplicate group "nurse"'),
+    ],
+)
+def test_groups_validation_names_its_path(value, expected):
+    data = json.loads(json.dumps(SPEC_EXAMPLE))
+    data["people"][0]["groups"] = value
+    assert expected in errors_of(data)
+
+
+def test_fairness_weight_validation():
+    data = json.loads(json.dumps(SPEC_EXAMPLE))
+    data["weights"]["fairness"] = -1
+    assert "weights.fairness: negative weight -1" in errors_of(data)
 
 
 def test_all_faults_are_collected_and_not_cascaded():

@@ -33,6 +33,8 @@ class Config:
     WORKING_DAYS = os.environ.get("SEL_TIME_WORKING_DAYS", "1,2,3,4,5")
     BANK_HOLIDAY_SUBDIV = os.environ.get("SEL_TIME_BANK_HOLIDAYS", "ENG")
     API_PAGE_SIZE = int(os.environ.get("SEL_TIME_PAGE_SIZE", "50"))
+    # Days an API token works for; a token may be made for fewer, never for more.
+    API_TOKEN_DAYS = int(os.environ.get("SEL_TIME_TOKEN_DAYS", "90"))
     MAX_CONTENT_LENGTH = int(os.environ.get("SEL_TIME_MAX_UPLOAD", str(5 * 1024 * 1024)))
     IMPORT_MAX_ROWS = int(os.environ.get("SEL_TIME_IMPORT_MAX_ROWS", "20000"))
     SOLVER_TIME_LIMIT = float(os.environ.get("SEL_TIME_SOLVER_TIME_LIMIT", "60"))
@@ -52,11 +54,14 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SEL_TIME_SECURE_COOKIES", "0") == "1"
     TESTING = False
+    # Which settings these are: "production" (the default), "development" or "testing".
+    SEL_TIME_ENV = "production"
 
 
 class DevelopmentConfig(Config):
     """Local use (``make demo``): a fixed development secret if none is given."""
 
+    SEL_TIME_ENV = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
 
 
@@ -64,6 +69,7 @@ class TestingConfig(Config):
     """Tests: in-memory SQLite unless ``DATABASE_URL`` names another database."""
 
     TESTING = True
+    SEL_TIME_ENV = "testing"
     SECRET_KEY = "testing"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or "sqlite://"
     WTF_CSRF_ENABLED = True

@@ -74,3 +74,6 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or "sqlite://"
     WTF_CSRF_ENABLED = True
     SOLVER_TIME_LIMIT = 10.0
+    # Tests travel in time (to 2027 and beyond) with tokens made today; the expiry's own tests
+    # (tests/test_api_tokens.py) set the production default of 90 days.
+    API_TOKEN_DAYS = 3650

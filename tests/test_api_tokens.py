@@ -58,6 +58,12 @@ def _signed_in(app: Flask, user: User) -> FlaskClient:
     return c
 
 
+@pytest.fixture(autouse=True)
+def production_token_life(app: Flask) -> None:
+    """The production default (the testing settings allow ten years, for time-travelling tests)."""
+    app.config["API_TOKEN_DAYS"] = 90
+
+
 @pytest.fixture()
 def frozen() -> Iterator[Any]:
     with time_machine.travel(T0, tick=False) as traveller:

@@ -464,7 +464,7 @@ class ResolveRequest(Strict):
 
 
 class SessionAdd(Strict):
-    assignment_id: int
+    assignment_id: Id
     slot: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}/[A-Z]{2,4}$", description='e.g. "2026-03-03/AM"')
 
 
@@ -481,4 +481,4 @@ class DeliveryIn(Strict):
 
 class FeedLinkIn(Strict):
     kind: Literal["person", "team", "department", "organisation"]
-    target_id: int
+    target_id: Id

@@ -33,7 +33,8 @@ def token_days_allowed() -> int:
     return int(current_app.config.get("API_TOKEN_DAYS", DEFAULT_TOKEN_DAYS))
 
 
-def create_api_token(user: User, name: str = "cli", days: int | None = None) -> tuple[ApiToken, str]:
+def create_api_token(user: User, name: str = "cli",
+                     days: int | None = None) -> tuple[ApiToken, str]:
     """Store the hash of a new token for ``user``, valid for ``days`` (at most, and by default,
     the configured API_TOKEN_DAYS); return the row and the token (shown once)."""
     allowed = token_days_allowed()

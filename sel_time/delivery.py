@@ -156,7 +156,8 @@ def planned_vs_delivered(by: str, first: date | None, last: date | None,
         if by == "person":
             key = r.name
         elif by == "role":
-            key = r.title if r.title is not None else f"Team: {r.team if r.team is not None else '?'}"
+            team = r.team if r.team is not None else "?"
+            key = r.title if r.title is not None else f"Team: {team}"
         elif by == "profession":
             key = r.profession.value
         elif by == "organisation":

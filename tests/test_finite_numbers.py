@@ -60,9 +60,11 @@ def test_the_what_if_page_names_a_fractional_number_of_weeks(app: Flask) -> None
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
 def test_the_api_refuses_numbers_that_are_not_finite_naming_the_field(
-        app: Flask, client: FlaskClient, login_as: Callable[..., dict[str, str]], value: str) -> None:
+        app: Flask, client: FlaskClient, login_as: Callable[..., dict[str, str]],
+        value: str) -> None:
     headers = {**login_as("finance"), "Content-Type": "application/json"}
-    body = ('{"start": "2027-01-04", "weeks": 2, "time_limit": 1, "rate_change_percent": %s}' % value)
+    body = ('{"start": "2027-01-04", "weeks": 2, "time_limit": 1, '
+            '"rate_change_percent": %s}' % value)
     r = client.post("/api/v1/costs/whatif", data=body, headers=headers)
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
     assert r.get_json()["errors"] == [
@@ -78,23 +80,28 @@ def test_a_directory_form_and_the_api_refuse_an_infinite_fte(
     r = client.post("/api/v1/people", data=body,
                     headers={**login_as("admin"), "Content-Type": "application/json"})
     assert r.status_code == 422
-    assert r.get_json()["errors"] == [{"field": "fte", "message": "Input should be a finite number"}]
+    assert r.get_json()["errors"] == [
+        {"field": "fte", "message": "Input should be a finite number"}]
     c = _signed_in(app, "admin")
-    r = c.post("/manage/people/new", data={"email": "ada@nhs.net", "name": "Ada", "profession": "nurse",
-                                          "organisation_id": str(org.id), "fte": "inf"})
+    r = c.post("/manage/people/new", data={"email": "ada@nhs.net", "name": "Ada",
+                                          "profession": "nurse", "organisation_id": str(org.id),
+                                          "fte": "inf"})
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and 'href="#fte"' in html and "finite number" in html
     assert db.session.scalar(sa.select(sa.func.count(Person.id))) == 0
 
 
-@pytest.mark.parametrize("query", ["from=9999-12-31", "from=0001-01-01&to=9999-12-31", "to=1999-12-31"])
+@pytest.mark.parametrize("query", ["from=9999-12-31", "from=0001-01-01&to=9999-12-31",
+                                   "to=1999-12-31"])
 def test_costs_name_a_date_out_of_range_on_the_page_and_in_the_api(
-        app: Flask, client: FlaskClient, login_as: Callable[..., dict[str, str]], query: str) -> None:
+        app: Flask, client: FlaskClient, login_as: Callable[..., dict[str, str]],
+        query: str) -> None:
     field = query.split("=")[0]
     r = client.get(f"/api/v1/costs?{query}", headers=login_as("finance"))
     assert r.status_code == 400 and r.get_json()["errors"][0] == {
         "field": field, "message": "a date from 2000-01-01 to 2100-12-31"}
-    assert client.get(f"/api/v1/costs/export?{query}", headers=login_as("finance")).status_code == 400
+    r = client.get(f"/api/v1/costs/export?{query}", headers=login_as("finance"))
+    assert r.status_code == 400
     r = _signed_in(app, "finance").get(f"/finance?{query}")
     html = r.get_data(as_text=True)
     assert r.status_code == 400 and f'href="#{field}"' in html
@@ -106,7 +113,8 @@ def test_a_page_number_or_an_id_too_large_for_the_database_is_not_a_server_error
     c = _signed_in(app, "admin")
     assert c.get("/manage/people?page=99999999999999999999999").status_code == 200
     person = make("people", band="7")
-    leader = User(email="leader@example.nhs.uk", name="Leader", role=UserRole.LEADER, person_id=person.id)
+    leader = User(email="leader@example.nhs.uk", name="Leader", role=UserRole.LEADER,
+                  person_id=person.id)
     db.session.add(leader)
     db.session.commit()
     g.pop("_login_user", None)  # Flask-Login's cache lives on the app context the tests share

@@ -22,7 +22,8 @@ def test_existing_tokens_expire_90_days_after_creation(tmp_path: Any) -> None:
         script = ScriptDirectory.from_config(migrate.get_config())
         before = script.get_revision(REVISION).down_revision
         upgrade(revision=before)
-        created = {1: datetime(2026, 1, 10, 9, 30, tzinfo=UTC), 2: datetime(2026, 11, 30, tzinfo=UTC)}
+        created = {1: datetime(2026, 1, 10, 9, 30, tzinfo=UTC),
+                   2: datetime(2026, 11, 30, tzinfo=UTC)}
         with db.engine.begin() as conn:
             conn.execute(sa.text(
                 "INSERT INTO app_user (id, email, name, role, active, created_at, updated_at) "
@@ -30,12 +31,15 @@ def test_existing_tokens_expire_90_days_after_creation(tmp_path: Any) -> None:
             for ident, at in created.items():
                 conn.execute(sa.text(
                     "INSERT INTO api_token (id, user_id, name, token_hash, prefix, created_at) "
-                    "VALUES (:i, 1, 'old', :h, 'st_x', :t)"), {"i": ident, "h": f"{ident:064d}", "t": at})
+                    "VALUES (:i, 1, 'old', :h, 'st_x', :t)"),
+                    {"i": ident, "h": f"{ident:064d}", "t": at})
         upgrade(revision=REVISION)
         with db.engine.connect() as conn:
             rows = dict(conn.execute(sa.text("SELECT id, expires_at FROM api_token")).all())
         for ident, at in created.items():
-            got = rows[ident] if isinstance(rows[ident], datetime) else datetime.fromisoformat(rows[ident])
+            got = rows[ident]
+            if not isinstance(got, datetime):  # SQLite hands back text
+                got = datetime.fromisoformat(got)
             assert got.replace(tzinfo=UTC) == at + timedelta(days=90)
         downgrade(revision=before)
         columns = {c["name"] for c in sa.inspect(db.engine).get_columns("api_token")}

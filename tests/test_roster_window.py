@@ -102,14 +102,16 @@ def test_the_roster_is_one_period_one_page_at_a_time(
     expected = _in(roster["days"], first, last)
     body = client.get("/api/v1/roster", headers=rota).get_json()
     assert (body["from"], body["to"]) == (first.isoformat(), last.isoformat())
-    assert body["total"] == len(expected) == 104 and body["per_page"] == 50 and len(body["items"]) == 50
+    assert body["total"] == len(expected) == 104
+    assert body["per_page"] == 50 and len(body["items"]) == 50
     seen, starts = [], []
     for page in (1, 2, 3):
         items = client.get(f"/api/v1/roster?page={page}", headers=rota).get_json()["items"]
         seen += [a["id"] for item in items for a in item["attendances"]]
         starts += [item["start"] for item in items]
     assert len(seen) == len(set(seen)) and set(seen) == expected and starts == sorted(starts)
-    body = client.get("/api/v1/roster?from=2027-03-01&to=2027-03-31&per_page=500", headers=rota).get_json()
+    march = "/api/v1/roster?from=2027-03-01&to=2027-03-31&per_page=500"
+    body = client.get(march, headers=rota).get_json()
     assert {a["id"] for item in body["items"] for a in item["attendances"]} == _in(
         roster["days"], date(2027, 3, 1), date(2027, 3, 31))
     assert body["total"] == 10  # five Mondays, two leaders
@@ -154,7 +156,8 @@ def test_delivery_is_one_period_one_page_of_groups(
     assert (body["from"], body["to"]) == ("2026-07-16", "2027-07-16")
     body = client.get("/api/v1/delivery?by=month&per_page=5&page=3", headers=rota).get_json()
     assert [row["month"] for row in body["items"]] == months[10:13] and body["total"] == 13
-    year = client.get("/api/v1/delivery?by=person&from=2026-01-01&to=2026-12-31", headers=rota).get_json()
+    year = client.get("/api/v1/delivery?by=person&from=2026-01-01&to=2026-12-31",
+                      headers=rota).get_json()
     assert [row["sessions_planned"] for row in year["items"]] == [52, 52]
     assert [row["hours_delivered"] for row in year["items"]] == [208.0, 208.0]
 
@@ -177,6 +180,7 @@ def test_a_period_or_page_out_of_bounds_is_refused_in_words(
     assert [e["field"] for e in errors] == [field] and words in errors[0]["message"]
 
 
-def test_a_full_year_is_allowed(client: FlaskClient, login_as: Callable[..., dict[str, str]]) -> None:
+def test_a_full_year_is_allowed(client: FlaskClient,
+                                login_as: Callable[..., dict[str, str]]) -> None:
     r = client.get("/api/v1/roster?from=2028-01-01&to=2028-12-31", headers=login_as("finance"))
     assert r.status_code == 200 and r.get_json()["total"] == 0  # 366 days: 2028 is a leap year

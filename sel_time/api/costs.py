@@ -30,7 +30,8 @@ def _period() -> tuple[date | None, date | None]:
         try:
             out.append(date_in_range(raw) if raw else None)
         except ValueError as exc:
-            raise BadRequest(f"{name} is not a date sel-time can use", [FieldError(name, str(exc))]) from None
+            raise BadRequest(f"{name} is not a date sel-time can use",
+                             [FieldError(name, str(exc))]) from None
     return out[0], out[1]
 
 

@@ -14,7 +14,15 @@ from ..auth import require_user
 from ..errors import BadRequest, FieldError, NotFound
 from ..extensions import db
 from ..clock import today_london
-from ..models import Attendance, Plan, PlanStatus, ProtectedSession, RoleAssignment, RosterStatus, UserRole
+from ..models import (
+    Attendance,
+    Plan,
+    PlanStatus,
+    ProtectedSession,
+    RoleAssignment,
+    RosterStatus,
+    UserRole,
+)
 from ..services.audit import Actor
 from ..services.records import parse
 from . import bp, transactional
@@ -212,7 +220,8 @@ def period_args() -> tuple[date, date]:
         raise BadRequest("to is before from", [FieldError("to", "on or after from")])
     if last - first > span:
         raise BadRequest(f"A period covers at most {MAX_SPAN_DAYS} days",
-                         [FieldError("to", f"at most {MAX_SPAN_DAYS} days from from, counting both")])
+                         [FieldError("to", f"at most {MAX_SPAN_DAYS} days from from, "
+                                                "counting both")])
     return first, last
 
 
@@ -356,18 +365,22 @@ _PUBLISH = _obj({k: {"type": "integer"} for k in ("plan", "added", "moved", "cha
                 | {"already_published": {"type": "boolean"}})
 _SHORTFALL = _obj({"from": {"type": "string"}, "to": {"type": "string"}, "required": {"type": "integer"},
                    "scheduled": {"type": "integer"}, "reason": _STR_OR_NULL})
-_PERIOD = [{"name": n, "in": "query", "schema": {"type": "string", "format": "date"},
-            "description": f"{d}, 2000-01-01 to 2100-12-31; at most {MAX_SPAN_DAYS} days from 'from' to "
-                           f"'to' (default: the {MAX_SPAN_DAYS} days from {DEFAULT_BACK_DAYS} days ago)"}
-           for n, d in (("from", "first day (London), inclusive"), ("to", "last day (London), inclusive"))]
-_PAGE = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000}},
-         {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+_DATE = {"type": "string", "format": "date"}
+_INT = {"type": "integer"}
+_PERIOD = [{"name": n, "in": "query", "schema": _DATE,
+            "description": f"{d}, 2000-01-01 to 2100-12-31; at most {MAX_SPAN_DAYS} days from "
+                           f"'from' to 'to' (default: the {MAX_SPAN_DAYS} days from "
+                           f"{DEFAULT_BACK_DAYS} days ago)"}
+           for n, d in (("from", "first day (London), inclusive"),
+                        ("to", "last day (London), inclusive"))]
+_PAGE = [{"name": "page", "in": "query", "schema": {**_INT, "minimum": 1, "maximum": 100000}},
+         {"name": "per_page", "in": "query", "schema": {**_INT, "minimum": 1, "maximum": 500},
           "description": "default: the API page size (SEL_TIME_PAGE_SIZE, 50)"}]
 
 
 def _paged(props: dict[str, Any]) -> dict[str, Any]:
-    return _obj({**props, "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
-                 "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}})
+    return _obj({**props, "from": _DATE, "to": _DATE, "page": _INT, "per_page": _INT,
+                 "total": _INT})
 
 
 _ID = [{"name": "ident", "in": "path", "required": True, "schema": {"type": "string"}, "description": "plan id or 'published'"}]
@@ -390,13 +403,20 @@ EXTRA_PATHS.update({
     "/api/v1/plans/{ident}/solution": {"get": {"tags": ["plans"], "summary": "The plan as it stands (sel-time/solution@1)", "parameters": _ID, "responses": _OK}},
     "/api/v1/plans/{ident}/publish": {"post": {"tags": ["plans"], "summary": "Publish (idempotent)", "parameters": _ID, "responses": {**_ERR, "200": _json(_PUBLISH)}}},
     "/api/v1/plans/{ident}/resolve": {"post": {"tags": ["plans"], "summary": "Re-solve keeping pins", "parameters": _ID, "requestBody": {"required": False, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ResolveRequest"}}}}, "responses": {**_ERR, "202": _json(_PLAN, "Queued")}}},
-    "/api/v1/roster": {"get": {"tags": ["roster"], "summary": "Published sessions (leaders: their own), one period, paginated", "parameters": [
-        *_PERIOD, *_PAGE, {"name": "person_id", "in": "query", "schema": {"type": "integer"}}],
-        "responses": {**_ERR, "200": _json(_paged({"items": {"type": "array", "items": _ROSTER_ITEM}}))}}},
+    "/api/v1/roster": {"get": {
+        "tags": ["roster"],
+        "summary": "Published sessions (leaders: their own), one period, paginated",
+        "parameters": [*_PERIOD, *_PAGE, {"name": "person_id", "in": "query", "schema": _INT}],
+        "responses": {**_ERR, "200": _json(_paged({
+            "items": {"type": "array", "items": _ROSTER_ITEM}}))}}},
     "/api/v1/attendances/{ident}/delivery": {"post": {"tags": ["roster"], "summary": "Record whether the time was taken", "parameters": [
         {"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}], "requestBody": _body(s.DeliveryIn), "responses": {**_ERR, "200": _json(_ROSTER_ITEM)}}},
-    "/api/v1/delivery": {"get": {"tags": ["roster"], "summary": "Planned versus delivered protected time over one period, paginated", "parameters": [
-        {"name": "by", "in": "query", "schema": {"type": "string", "enum": list(delivery.GROUPINGS)}}, *_PERIOD, *_PAGE],
-        "responses": {**_ERR, "200": _json(_paged({"by": {"type": "string"},
-                                                   "items": {"type": "array", "items": {"type": "object"}}}))}}},
+    "/api/v1/delivery": {"get": {
+        "tags": ["roster"],
+        "summary": "Planned versus delivered protected time over one period, paginated",
+        "parameters": [{"name": "by", "in": "query",
+                        "schema": {"type": "string", "enum": list(delivery.GROUPINGS)}},
+                       *_PERIOD, *_PAGE],
+        "responses": {**_ERR, "200": _json(_paged({
+            "by": {"type": "string"}, "items": {"type": "array", "items": {"type": "object"}}}))}}},
 })

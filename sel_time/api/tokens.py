@@ -48,8 +48,9 @@ _TOKEN = {"type": "object", "required": ["id", "name", "prefix", "user_id", "use
                          "expires_at": {"type": "string"}, "last_used_at": _STR_OR_NULL,
                          "revoked_at": _STR_OR_NULL,
                          "status": {"type": "string", "enum": ["active", "expired", "revoked"]}}}
-_PAGE = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000}},
-         {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]
+_INT = {"type": "integer"}
+_PAGE = [{"name": "page", "in": "query", "schema": {**_INT, "minimum": 1, "maximum": 100000}},
+         {"name": "per_page", "in": "query", "schema": {**_INT, "minimum": 1, "maximum": 500}}]
 _ERR = {"400": _problem("Bad request"), "401": _problem("Not signed in, or the token expired"),
         "404": _problem("Not found")}
 EXTRA_PATHS["/api/v1/tokens"] = {"get": {
@@ -60,5 +61,5 @@ EXTRA_PATHS["/api/v1/tokens"] = {"get": {
                        "per_page": {"type": "integer"}, "total": {"type": "integer"}}}), **_ERR}}}
 EXTRA_PATHS["/api/v1/tokens/{ident}"] = {"delete": {
     "tags": ["tokens"], "summary": "Revoke one of your API tokens (administrators: anyone's)",
-    "parameters": [{"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    "parameters": [{"name": "ident", "in": "path", "required": True, "schema": _INT}],
     "responses": {"204": {"description": "Revoked (or already revoked)"}, **_ERR}}}

@@ -36,9 +36,11 @@ def api_tokens() -> Any:
     created: dict[str, Any] | None = None
     values = {"name": "", "days": str(allowed)}
     if request.method == "POST":
-        values = {"name": request.form.get("name", "").strip(), "days": request.form.get("days", "")}
+        values = {"name": request.form.get("name", "").strip(),
+                  "days": request.form.get("days", "")}
         try:
-            row, secret = issue_api_token(current_user, values["name"], _days(values["days"], allowed),
+            days = _days(values["days"], allowed)
+            row, secret = issue_api_token(current_user, values["name"], days,
                                           Actor.for_user(current_user))
             db.session.commit()
             created = {"secret": secret, **token_dict(row), "expires": row.expires_at}
@@ -46,11 +48,11 @@ def api_tokens() -> Any:
         except SelTimeError as exc:
             db.session.rollback()
             errors = exc.errors or [FieldError("name", exc.detail)]
-    rows = db.session.scalars(visible_tokens(current_user)
-                              .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()).limit(SHOWN)).all()
-    tokens = [{**token_dict(r), "row": r} for r in rows]
-    return render_template("account/tokens.html", title="API tokens", tokens=tokens, created=created,
-                           errors=errors, values=values, allowed=allowed,
+    newest_first = (ApiToken.created_at.desc(), ApiToken.id.desc())
+    query = visible_tokens(current_user).order_by(*newest_first).limit(SHOWN)
+    tokens = [{**token_dict(r), "row": r} for r in db.session.scalars(query)]
+    return render_template("account/tokens.html", title="API tokens", tokens=tokens,
+                           created=created, errors=errors, values=values, allowed=allowed,
                            api_docs=url_for("api.docs"),
                            everyone=current_user.role == UserRole.ADMIN), (422 if errors else 200)
 

@@ -115,9 +115,12 @@ def whatif_run_page(run_id: int) -> Any:
 
 
 # The form's fields for each place in a WhatIfRequest, so that an error names what was typed in.
-FORM_FIELDS = {"new_entitlements.0.amount": "ent_amount", "new_entitlements.0.people.min_band": "ent_min_band",
-               "new_entitlements.0.people.profession": "ent_profession", "new_entitlements.0.per": "ent_per",
-               "commitment_changes.0.amount": "role_amount", "commitment_changes.0.per": "role_per",
+FORM_FIELDS = {"new_entitlements.0.amount": "ent_amount",
+               "new_entitlements.0.people.min_band": "ent_min_band",
+               "new_entitlements.0.people.profession": "ent_profession",
+               "new_entitlements.0.per": "ent_per",
+               "commitment_changes.0.amount": "role_amount",
+               "commitment_changes.0.per": "role_per",
                "commitment_changes.0.roles.title_contains": "role_title"}
 
 
@@ -142,18 +145,22 @@ def _whatif_request(v: dict[str, str]) -> WhatIfRequest:
             return None
 
     data: dict[str, Any] = {"start": v.get("start", ""), "weeks": num("weeks", 12),
-                            "time_limit": num("time_limit", 20), "rate_change_percent": num("rate_change_percent")}
+                            "time_limit": num("time_limit", 20),
+                            "rate_change_percent": num("rate_change_percent")}
     if v.get("ent_profession") or v.get("ent_min_band"):
-        data["new_entitlements"] = [{
-            "people": {"profession": v.get("ent_profession") or None, "min_band": v.get("ent_min_band") or None},
-            "amount": num("ent_amount", 1), "per": v.get("ent_per") or "fortnight"}]
+        people = {"profession": v.get("ent_profession") or None,
+                  "min_band": v.get("ent_min_band") or None}
+        data["new_entitlements"] = [{"people": people, "amount": num("ent_amount", 1),
+                                     "per": v.get("ent_per") or "fortnight"}]
     if v.get("role_title"):
         data["commitment_changes"] = [{"roles": {"title_contains": v["role_title"]},
-                                       "amount": num("role_amount", 1), "per": v.get("role_per") or "week"}]
+                                       "amount": num("role_amount", 1),
+                                       "per": v.get("role_per") or "week"}]
     if errors:
         raise SelTimeError("Numbers needed", errors, 422)
     try:
         return WhatIfRequest.model_validate(data)
     except PydanticError as exc:
-        raise SelTimeError("Some fields are not valid", [
-            FieldError(FORM_FIELDS.get(e.field, e.field), e.message) for e in field_errors(exc)], 422) from None
+        errors = [FieldError(FORM_FIELDS.get(e.field, e.field), e.message)
+                  for e in field_errors(exc)]
+        raise SelTimeError("Some fields are not valid", errors, 422) from None

@@ -67,7 +67,8 @@ def _operations(app: Any) -> list[Any]:
 def _fuzz(op: Any, headers: dict[str, str], admin_user_id: int, seen: Counter[str],
           examples: int = MAX_EXAMPLES) -> None:
     # the caller's own tokens are not revoked: every later example authenticates with one
-    own_tokens = set(db.session.scalars(sa.select(ApiToken.id).where(ApiToken.user_id == admin_user_id)))
+    own_tokens = set(db.session.scalars(
+        sa.select(ApiToken.id).where(ApiToken.user_id == admin_user_id)))
 
     @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))

@@ -58,17 +58,22 @@ def test_the_what_if_page_names_a_fractional_number_of_weeks(app: Flask) -> None
     assert r.status_code == 422 and 'href="#weeks"' in html and "fractional part" in html
 
 
-@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize(("field", "value"), [
+    ("rate_change_percent", "NaN"), ("rate_change_percent", "Infinity"),
+    ("rate_change_percent", "-Infinity"), ("weeks", "Infinity"), ("weeks", "NaN"),
+    ("time_limit", "NaN"), ("time_limit", "1e999"),
+])
 def test_the_api_refuses_numbers_that_are_not_finite_naming_the_field(
         app: Flask, client: FlaskClient, login_as: Callable[..., dict[str, str]],
-        value: str) -> None:
+        field: str, value: str) -> None:
+    """Python's JSON parser reads NaN, Infinity and 1e999 (as inf) without complaint."""
     headers = {**login_as("finance"), "Content-Type": "application/json"}
-    body = ('{"start": "2027-01-04", "weeks": 2, "time_limit": 1, '
-            '"rate_change_percent": %s}' % value)
+    fields = {"start": '"2027-01-04"', "weeks": "2", "time_limit": "1", field: value}
+    body = "{" + ", ".join(f'"{k}": {v}' for k, v in fields.items()) + "}"
     r = client.post("/api/v1/costs/whatif", data=body, headers=headers)
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
-    assert r.get_json()["errors"] == [
-        {"field": "rate_change_percent", "message": "Input should be a finite number"}]
+    assert r.get_json()["errors"] == [{"field": field, "message": "Input should be a finite number"}]
+    assert db.session.scalar(sa.select(sa.func.count(WhatIfRun.id))) == 0
 
 
 def test_a_directory_form_and_the_api_refuse_an_infinite_fte(

@@ -39,7 +39,8 @@ def upgrade():
         conn.execute(token.update().where(token.c.id == ident)
                      .values(expires_at=created + timedelta(days=EXISTING_TOKEN_DAYS)))
     with op.batch_alter_table('api_token', schema=None) as batch_op:
-        batch_op.alter_column('expires_at', existing_type=sa.DateTime(timezone=True), nullable=False)
+        batch_op.alter_column('expires_at', existing_type=sa.DateTime(timezone=True),
+                              nullable=False)
 
 
 def downgrade():

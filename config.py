@@ -33,6 +33,8 @@ class Config:
     WORKING_DAYS = os.environ.get("SEL_TIME_WORKING_DAYS", "1,2,3,4,5")
     BANK_HOLIDAY_SUBDIV = os.environ.get("SEL_TIME_BANK_HOLIDAYS", "ENG")
     API_PAGE_SIZE = int(os.environ.get("SEL_TIME_PAGE_SIZE", "50"))
+    # Days an API token works for; a token may be made for fewer, never for more.
+    API_TOKEN_DAYS = int(os.environ.get("SEL_TIME_TOKEN_DAYS", "90"))
     MAX_CONTENT_LENGTH = int(os.environ.get("SEL_TIME_MAX_UPLOAD", str(5 * 1024 * 1024)))
     IMPORT_MAX_ROWS = int(os.environ.get("SEL_TIME_IMPORT_MAX_ROWS", "20000"))
     # An import refuses a cell longer than this, a workbook unpacking to more bytes than this,
@@ -96,3 +98,6 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or "sqlite://"
     WTF_CSRF_ENABLED = True
     SOLVER_TIME_LIMIT = 10.0
+    # Tests travel in time (to 2027 and beyond) with tokens made today; the expiry's own tests
+    # (tests/test_api_tokens.py) set the production default of 90 days.
+    API_TOKEN_DAYS = 3650

@@ -44,27 +44,56 @@ def command(name: str | None = None, **kwargs: Any) -> Callable[[F], F]:
 
 @cli.group()
 def token() -> None:
-    """Create and revoke API bearer tokens."""
+    """Create, list and revoke API bearer tokens."""
 
 
 @token.command("create")
 @click.option("--user", "email", required=True, help="email of the user the token acts for")
 @click.option("--name", default="cli", show_default=True, help="a label for the token")
+@click.option("--days", type=int, default=None,
+              help="days the token works for (default and most: SEL_TIME_TOKEN_DAYS, 90)")
 @with_appcontext
-def token_create(email: str, name: str) -> None:
-    """Print a new token for a user (it is shown once and stored only as a hash)."""
-    from .auth import create_api_token
+def token_create(email: str, name: str, days: int | None) -> None:
+    """Print a new token for a user (it is shown once and stored only as a hash); its expiry
+    goes to standard error, so that standard output is the token alone."""
+    from .auth import issue_api_token
     from .models import User
-    from .services.audit import CLI_ACTOR, record
+    from .services.audit import CLI_ACTOR
 
     user = db.session.scalar(sa.select(User).where(User.email == email.lower()))
     if user is None:
         click.echo(f"Error: no user with email {email}", err=True)
         sys.exit(2)
-    row, secret = create_api_token(user, name)
-    record(CLI_ACTOR, "create", "api_token", row.id, None, {"user": user.email, "name": name, "prefix": row.prefix})
+    try:
+        row, secret = issue_api_token(user, name, days, CLI_ACTOR)
+    except SelTimeError as exc:
+        db.session.rollback()
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
     db.session.commit()
     click.echo(secret)
+    click.echo(f"Token {row.prefix}… for {user.email} expires {row.expires_at:%Y-%m-%d %H:%M} UTC",
+               err=True)
+
+
+@token.command("list")
+@click.option("--user", "email", default=None, help="only this user's tokens")
+@with_appcontext
+def token_list(email: str | None) -> None:
+    """List tokens: prefix, user, name, status, expiry and last use (never the secret)."""
+    from .auth import token_status
+    from .models import ApiToken, User
+
+    query = sa.select(ApiToken).join(User).order_by(User.email, ApiToken.id)
+    if email:
+        query = query.where(User.email == email.lower())
+    rows = db.session.scalars(query).all()
+    if not rows:
+        click.echo("No tokens")
+    for row in rows:
+        used = f"{row.last_used_at:%Y-%m-%d %H:00}" if row.last_used_at else "never"
+        click.echo(f"{row.prefix}…  {row.user.email}  {row.name}  {token_status(row)}  "
+                   f"expires {row.expires_at:%Y-%m-%d %H:%M} UTC  last used {used}")
 
 
 @token.command("revoke")
@@ -97,7 +126,9 @@ DEMO_LEADER_PASSWORD = "demo-leader-pass"
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="first Monday of the demo's leave data (default: next Monday)")
 def demo_command(start: Any) -> None:
-    """Load the south-east-London demo system into an empty database."""
+    """Load the south-east-London demo system into an empty database. Refused with production
+    settings: the demo's users have passwords printed in the README."""
+    from flask import current_app
     from werkzeug.security import generate_password_hash
 
     from .clock import today_london
@@ -107,6 +138,12 @@ def demo_command(start: Any) -> None:
 
     from datetime import timedelta
 
+    env = current_app.config.get("SEL_TIME_ENV", "production")
+    if env == "production":
+        raise SelTimeError(
+            "sel-time demo is refused with production settings: it gives users passwords "
+            "anyone can read in the README. Run it with SEL_TIME_ENV=development (make demo "
+            "does) on a database of its own")
     first = start.date() if start else None
     if first is None:
         today = today_london()

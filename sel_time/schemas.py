@@ -36,8 +36,28 @@ Day = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 SLOT_RE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)/(AM|PM)$")
 
 
+# Dates a query may name: wide enough for any roster, narrow enough that no arithmetic on them
+# (a day or a year either side, a month's end) leaves the calendar.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+
+def date_in_range(raw: str) -> date:
+    """``raw`` as a date from EARLIEST_DATE to LATEST_DATE; ValueError saying why otherwise."""
+    try:
+        value = date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValueError("use YYYY-MM-DD, like 2027-01-31") from None
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"a date from {EARLIEST_DATE} to {LATEST_DATE}")
+    return value
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """Every request schema: no unknown fields, and every number finite (NaN and infinity,
+    which JSON parsers and float() accept, are refused naming the field)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 # -- organisations and departments -------------------------------------------------------------
@@ -444,7 +464,7 @@ class ResolveRequest(Strict):
 
 
 class SessionAdd(Strict):
-    assignment_id: int
+    assignment_id: Id
     slot: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}/[A-Z]{2,4}$", description='e.g. "2026-03-03/AM"')
 
 
@@ -461,4 +481,4 @@ class DeliveryIn(Strict):
 
 class FeedLinkIn(Strict):
     kind: Literal["person", "team", "department", "organisation"]
-    target_id: int
+    target_id: Id

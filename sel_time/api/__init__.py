@@ -30,4 +30,4 @@ def transactional(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-from . import costs, imports, jobs, openapi, plans, resources  # noqa: E402,F401
+from . import costs, imports, jobs, openapi, plans, resources, tokens  # noqa: E402,F401

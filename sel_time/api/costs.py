@@ -11,6 +11,7 @@ from ..auth import require_user
 from ..errors import BadRequest, FieldError
 from ..extensions import db
 from ..models import UserRole, WhatIfRun, WhatIfStatus
+from ..schemas import date_in_range
 from ..services.audit import Actor
 from ..services.cache import VersionedCache
 from ..services.records import parse
@@ -27,9 +28,10 @@ def _period() -> tuple[date | None, date | None]:
     for name in ("from", "to"):
         raw = request.args.get(name)
         try:
-            out.append(date.fromisoformat(raw) if raw else None)
-        except ValueError:
-            raise BadRequest(f"{name} is not a date", [FieldError(name, "use YYYY-MM-DD")]) from None
+            out.append(date_in_range(raw) if raw else None)
+        except ValueError as exc:
+            raise BadRequest(f"{name} is not a date sel-time can use",
+                             [FieldError(name, str(exc))]) from None
     return out[0], out[1]
 
 

@@ -1,23 +1,33 @@
 """Plans, the published roster and delivery records under ``/api/v1``."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, current_app, jsonify, request, url_for
+from sqlalchemy.orm import selectinload
 
 from .. import delivery, planning, publishing
 from .. import schemas as s
 from ..auth import require_user
 from ..errors import BadRequest, FieldError, NotFound
 from ..extensions import db
-from ..models import Attendance, Plan, PlanStatus, ProtectedSession, RosterStatus, UserRole
+from ..clock import today_london
+from ..models import (
+    Attendance,
+    Plan,
+    PlanStatus,
+    ProtectedSession,
+    RoleAssignment,
+    RosterStatus,
+    UserRole,
+)
 from ..services.audit import Actor
 from ..services.records import parse
 from . import bp, transactional
 from .openapi import EXTRA_MODELS, EXTRA_PATHS, _json, _problem
-from .resources import _json_body
+from .resources import _json_body, page_args
 
 MANAGE = (UserRole.ADMIN, UserRole.ROTA_MANAGER)
 READ_PLANS = (UserRole.ADMIN, UserRole.ROTA_MANAGER, UserRole.FINANCE)
@@ -178,14 +188,41 @@ def delete_plan_session(ident: str, sid: int) -> tuple[str, int]:
 
 # -- the published roster and delivery --------------------------------------------------------
 
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"{name} is not a date", [FieldError(name, "use YYYY-MM-DD")]) from None
+MAX_SPAN_DAYS = 366  # the longest period one roster or delivery request may cover
+DEFAULT_BACK_DAYS = 183  # by default: half a year back, half a year ahead
+
+
+def period_args() -> tuple[date, date]:
+    """``from`` and ``to`` (London dates, inclusive) of a roster or delivery request: each from
+    2000 to 2100; by default the 366 days from 183 days ago; one given, the other 365 days
+    away; never more than 366 days apart. One 400 names every fault."""
+    errors: list[FieldError] = []
+    given: dict[str, date] = {}
+    for name in ("from", "to"):
+        raw = request.args.get(name)
+        if raw:
+            try:
+                given[name] = s.date_in_range(raw)
+            except ValueError as exc:
+                errors.append(FieldError(name, str(exc)))
+    if errors:
+        raise BadRequest("Some dates are not valid", errors)
+    span = timedelta(days=MAX_SPAN_DAYS - 1)
+    first, last = given.get("from"), given.get("to")
+    if first is None and last is None:
+        first = today_london() - timedelta(days=DEFAULT_BACK_DAYS)
+    if first is None:
+        assert last is not None
+        first = last - span
+    if last is None:
+        last = first + span
+    if last < first:
+        raise BadRequest("to is before from", [FieldError("to", "on or after from")])
+    if last - first > span:
+        raise BadRequest(f"A period covers at most {MAX_SPAN_DAYS} days",
+                         [FieldError("to", f"at most {MAX_SPAN_DAYS} days from from, "
+                                                "counting both")])
+    return first, last
 
 
 def roster_item(session: ProtectedSession, att: Attendance | None = None) -> dict[str, Any]:
@@ -200,32 +237,45 @@ def roster_item(session: ProtectedSession, att: Attendance | None = None) -> dic
         "attendances": [{"id": a.id, "person_id": a.person_id, "cost": a.cost_pence / 100,
                          "outcome": a.outcome.value if a.outcome else None,
                          "fraction_taken": a.fraction_taken}
-                        for a in session.attendances if att is None or a.id == att.id],
+                        for a in ([att] if att is not None else session.attendances)],
     }
 
 
 @bp.get("/roster")
 @transactional
 def roster() -> Response:
-    """Published sessions; leaders see only their own."""
+    """Published sessions; leaders see only their own. One page of one period, chosen in SQL:
+    attendances outside it are never read."""
     user = require_user()
-    first, last = _date_arg("from"), _date_arg("to")
-    q = (sa.select(Attendance, ProtectedSession).join(ProtectedSession)
-         .where(ProtectedSession.status == RosterStatus.CONFIRMED).order_by(ProtectedSession.start_at))
+    errors: list[FieldError] = []
+    for check in (period_args, page_args):
+        try:
+            check()
+        except BadRequest as exc:
+            errors += exc.errors
     person = request.args.get("person_id")
+    if person and user.role != UserRole.LEADER \
+            and (not (person.isascii() and person.isdigit()) or int(person) > 2**31 - 1):
+        errors.append(FieldError("person_id", "not a number"))
+    if errors:
+        raise BadRequest("Some query parameters are not valid", errors)
+    (first, last), (page, per_page) = period_args(), page_args()
+    q = (sa.select(Attendance, ProtectedSession).join(ProtectedSession)
+         .where(ProtectedSession.status == RosterStatus.CONFIRMED,
+                ProtectedSession.start_at >= delivery.london_midnight(first),
+                ProtectedSession.start_at < delivery.london_midnight(last + timedelta(days=1))))
     if user.role == UserRole.LEADER:
         q = q.where(Attendance.person_id == (user.person_id or -1))
     elif person:
-        if not (person.isascii() and person.isdigit()) or int(person) > 2**31 - 1:
-            raise BadRequest("person_id must be a number", [FieldError("person_id", "not a number")])
         q = q.where(Attendance.person_id == int(person))
-    items = []
-    for att, session in db.session.execute(q):
-        day = session.start_at.date()
-        if (first and day < first) or (last and day > last):
-            continue
-        items.append(roster_item(session, att))
-    return jsonify({"items": items})
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery())) or 0
+    page_q = (q.order_by(ProtectedSession.start_at, ProtectedSession.id, Attendance.id)
+              .limit(per_page).offset((page - 1) * per_page)
+              .options(selectinload(ProtectedSession.assignment).selectinload(RoleAssignment.role),
+                       selectinload(ProtectedSession.team)))
+    items = [roster_item(session, att) for att, session in db.session.execute(page_q)]
+    return jsonify({"items": items, "from": first.isoformat(), "to": last.isoformat(),
+                    "page": page, "per_page": per_page, "total": total})
 
 
 @bp.post("/attendances/<int:ident>/delivery")
@@ -241,13 +291,26 @@ def record_delivery(ident: str) -> Response:
 @bp.get("/delivery")
 @transactional
 def delivery_summary() -> Response:
+    """Planned versus delivered over one period (see ``period_args``), one page of groups."""
     user = require_user()
     by = request.args.get("by", "month")
+    errors: list[FieldError] = []
+    for check in (period_args, page_args):
+        try:
+            check()
+        except BadRequest as exc:
+            errors += exc.errors
+    if errors:
+        raise BadRequest("Some query parameters are not valid", errors)
+    (first, last), (page, per_page) = period_args(), page_args()
     person_id = user.person_id if user.role == UserRole.LEADER else None
     if user.role == UserRole.LEADER and person_id is None:
-        return jsonify({"by": by, "items": []})
-    rows = delivery.planned_vs_delivered(by, _date_arg("from"), _date_arg("to"), person_id)
-    return jsonify({"by": by, "items": rows})
+        rows: list[dict[str, Any]] = []
+    else:
+        rows = delivery.planned_vs_delivered(by, first, last, person_id)
+    return jsonify({"by": by, "from": first.isoformat(), "to": last.isoformat(),
+                    "items": rows[(page - 1) * per_page:page * per_page],
+                    "page": page, "per_page": per_page, "total": len(rows)})
 
 
 EXTRA_MODELS.extend([s.PlanRequest, s.ResolveRequest, s.SessionAdd, s.SessionEdit, s.DeliveryIn])
@@ -302,6 +365,24 @@ _PUBLISH = _obj({k: {"type": "integer"} for k in ("plan", "added", "moved", "cha
                 | {"already_published": {"type": "boolean"}})
 _SHORTFALL = _obj({"from": {"type": "string"}, "to": {"type": "string"}, "required": {"type": "integer"},
                    "scheduled": {"type": "integer"}, "reason": _STR_OR_NULL})
+_DATE = {"type": "string", "format": "date"}
+_INT = {"type": "integer"}
+_PERIOD = [{"name": n, "in": "query", "schema": _DATE,
+            "description": f"{d}, 2000-01-01 to 2100-12-31; at most {MAX_SPAN_DAYS} days from "
+                           f"'from' to 'to' (default: the {MAX_SPAN_DAYS} days from "
+                           f"{DEFAULT_BACK_DAYS} days ago)"}
+           for n, d in (("from", "first day (London), inclusive"),
+                        ("to", "last day (London), inclusive"))]
+_PAGE = [{"name": "page", "in": "query", "schema": {**_INT, "minimum": 1, "maximum": 100000}},
+         {"name": "per_page", "in": "query", "schema": {**_INT, "minimum": 1, "maximum": 500},
+          "description": "default: the API page size (SEL_TIME_PAGE_SIZE, 50)"}]
+
+
+def _paged(props: dict[str, Any]) -> dict[str, Any]:
+    return _obj({**props, "from": _DATE, "to": _DATE, "page": _INT, "per_page": _INT,
+                 "total": _INT})
+
+
 _ID = [{"name": "ident", "in": "path", "required": True, "schema": {"type": "string"}, "description": "plan id or 'published'"}]
 _SID = _ID + [{"name": "sid", "in": "path", "required": True, "schema": {"type": "integer"}}]
 EXTRA_PATHS.update({
@@ -322,15 +403,20 @@ EXTRA_PATHS.update({
     "/api/v1/plans/{ident}/solution": {"get": {"tags": ["plans"], "summary": "The plan as it stands (sel-time/solution@1)", "parameters": _ID, "responses": _OK}},
     "/api/v1/plans/{ident}/publish": {"post": {"tags": ["plans"], "summary": "Publish (idempotent)", "parameters": _ID, "responses": {**_ERR, "200": _json(_PUBLISH)}}},
     "/api/v1/plans/{ident}/resolve": {"post": {"tags": ["plans"], "summary": "Re-solve keeping pins", "parameters": _ID, "requestBody": {"required": False, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ResolveRequest"}}}}, "responses": {**_ERR, "202": _json(_PLAN, "Queued")}}},
-    "/api/v1/roster": {"get": {"tags": ["roster"], "summary": "Published sessions (leaders: their own)", "parameters": [
-        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-        {"name": "person_id", "in": "query", "schema": {"type": "integer"}}], "responses": {**_ERR, "200": _json(_items(_ROSTER_ITEM))}}},
+    "/api/v1/roster": {"get": {
+        "tags": ["roster"],
+        "summary": "Published sessions (leaders: their own), one period, paginated",
+        "parameters": [*_PERIOD, *_PAGE, {"name": "person_id", "in": "query", "schema": _INT}],
+        "responses": {**_ERR, "200": _json(_paged({
+            "items": {"type": "array", "items": _ROSTER_ITEM}}))}}},
     "/api/v1/attendances/{ident}/delivery": {"post": {"tags": ["roster"], "summary": "Record whether the time was taken", "parameters": [
         {"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}], "requestBody": _body(s.DeliveryIn), "responses": {**_ERR, "200": _json(_ROSTER_ITEM)}}},
-    "/api/v1/delivery": {"get": {"tags": ["roster"], "summary": "Planned versus delivered protected time", "parameters": [
-        {"name": "by", "in": "query", "schema": {"type": "string", "enum": list(delivery.GROUPINGS)}},
-        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
-        "responses": {**_ERR, "200": _json(_obj({"by": {"type": "string"}, "items": {"type": "array", "items": {"type": "object"}}}))}}},
+    "/api/v1/delivery": {"get": {
+        "tags": ["roster"],
+        "summary": "Planned versus delivered protected time over one period, paginated",
+        "parameters": [{"name": "by", "in": "query",
+                        "schema": {"type": "string", "enum": list(delivery.GROUPINGS)}},
+                       *_PERIOD, *_PAGE],
+        "responses": {**_ERR, "200": _json(_paged({
+            "by": {"type": "string"}, "items": {"type": "array", "items": {"type": "object"}}}))}}},
 })

@@ -93,6 +93,27 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
+MAX_PER_PAGE = 500
+
+
+def page_args() -> tuple[int, int]:
+    """``page`` (from 1) and ``per_page`` (default API_PAGE_SIZE, at most 500) of a list, or
+    one 400 naming every bad one."""
+    from flask import current_app
+
+    default = min(MAX_PER_PAGE, max(1, int(current_app.config.get("API_PAGE_SIZE", 50))))
+    errors: list[FieldError] = []
+    values = []
+    for name, fallback, hi in (("page", 1, 100000), ("per_page", default, MAX_PER_PAGE)):
+        try:
+            values.append(_int_arg(name, fallback, 1, hi))
+        except BadRequest as exc:
+            errors += exc.errors
+    if errors:
+        raise BadRequest("Some query parameters are not valid", errors)
+    return values[0], values[1]
+
+
 def _filter_value(entity: records.Entity, name: str, raw: str) -> Any:
     column = getattr(entity.model, name)
     python_type = column.type.python_type if hasattr(column.type, "python_type") else str

@@ -81,6 +81,7 @@ def init_web(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens; browser sessions may only read the API
     csrf.exempt(feeds_bp)  # read-only feeds; the one-click page carries its own signed token
     from . import account, finance_pages, leader, manage  # noqa: F401  (register the routes)
+    from . import api_tokens  # noqa: F401  (the account page's API tokens)
 
     from datetime import timedelta
 

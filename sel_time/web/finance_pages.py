@@ -13,12 +13,9 @@ from .. import finance
 from ..errors import FieldError, SelTimeError
 from ..extensions import db
 from ..models import Organisation, Profession, UserRole
+from ..schemas import date_in_range
 from ..services.audit import Actor
 from ..whatif import (
-    CommitmentChange,
-    NewEntitlement,
-    PeopleFilter,
-    RoleFilter,
     WhatIfRequest,
     get_run,
     launch,
@@ -58,9 +55,9 @@ def _period() -> tuple[date | None, date | None, list[FieldError]]:
     for name in ("from", "to"):
         raw = request.args.get(name, "").strip()
         try:
-            out.append(date.fromisoformat(raw) if raw else None)
-        except ValueError:
-            errors.append(FieldError(name, "Enter a date like 2027-01-31"))
+            out.append(date_in_range(raw) if raw else None)
+        except ValueError as exc:
+            errors.append(FieldError(name, f"Enter {exc}"))
             out.append(None)
     return out[0], out[1], errors
 
@@ -117,31 +114,53 @@ def whatif_run_page(run_id: int) -> Any:
                            result=run.result)
 
 
+# The form's fields for each place in a WhatIfRequest, so that an error names what was typed in.
+FORM_FIELDS = {"new_entitlements.0.amount": "ent_amount",
+               "new_entitlements.0.people.min_band": "ent_min_band",
+               "new_entitlements.0.people.profession": "ent_profession",
+               "new_entitlements.0.per": "ent_per",
+               "commitment_changes.0.amount": "role_amount",
+               "commitment_changes.0.per": "role_per",
+               "commitment_changes.0.roles.title_contains": "role_title"}
+
+
 def _whatif_request(v: dict[str, str]) -> WhatIfRequest:
+    """The form as a WhatIfRequest. Numbers are passed to the schema as typed (as the API
+    passes them), so that the one schema refuses what is not finite or not in range, in words
+    naming the form's field."""
     from pydantic import ValidationError as PydanticError
 
     from ..services.records import field_errors
 
-    def num(name: str) -> float | None:
+    errors: list[FieldError] = []
+
+    def num(name: str, default: float | None = None) -> float | None:
         raw = v.get(name, "").strip()
         if not raw:
-            return None
+            return default
         try:
-            return float(raw)
+            return float(raw)  # "nan", "inf" and "1e999" parse: the schema refuses them
         except ValueError:
-            raise SelTimeError("Numbers needed", [FieldError(name, "Enter a number")], 422) from None
+            errors.append(FieldError(name, "Enter a number"))
+            return None
 
+    data: dict[str, Any] = {"start": v.get("start", ""), "weeks": num("weeks", 12),
+                            "time_limit": num("time_limit", 20),
+                            "rate_change_percent": num("rate_change_percent")}
+    if v.get("ent_profession") or v.get("ent_min_band"):
+        people = {"profession": v.get("ent_profession") or None,
+                  "min_band": v.get("ent_min_band") or None}
+        data["new_entitlements"] = [{"people": people, "amount": num("ent_amount", 1),
+                                     "per": v.get("ent_per") or "fortnight"}]
+    if v.get("role_title"):
+        data["commitment_changes"] = [{"roles": {"title_contains": v["role_title"]},
+                                       "amount": num("role_amount", 1),
+                                       "per": v.get("role_per") or "week"}]
+    if errors:
+        raise SelTimeError("Numbers needed", errors, 422)
     try:
-        data: dict[str, Any] = {"start": v.get("start", ""), "weeks": int(num("weeks") or 12),
-                                "time_limit": num("time_limit") or 20, "rate_change_percent": num("rate_change_percent")}
-        if v.get("ent_profession") or v.get("ent_min_band"):
-            data["new_entitlements"] = [NewEntitlement(
-                people=PeopleFilter(profession=v.get("ent_profession") or None, min_band=v.get("ent_min_band") or None),
-                amount=num("ent_amount") or 1, per=v.get("ent_per") or "fortnight")]
-        if v.get("role_title"):
-            data["commitment_changes"] = [CommitmentChange(
-                roles=RoleFilter(title_contains=v["role_title"]), amount=num("role_amount") or 1,
-                per=v.get("role_per") or "week")]
         return WhatIfRequest.model_validate(data)
     except PydanticError as exc:
-        raise SelTimeError("Some fields are not valid", field_errors(exc), 422) from None
+        errors = [FieldError(FORM_FIELDS.get(e.field, e.field), e.message)
+                  for e in field_errors(exc)]
+        raise SelTimeError("Some fields are not valid", errors, 422) from None

@@ -99,7 +99,9 @@ def add_preference() -> Any:
     pid = _person_id()
     try:
         if request.form.get("remove"):
-            pref = db.session.get(AvoidPreference, int(request.form["remove"]))
+            raw = request.form["remove"]  # an id: ASCII digits within 32 bits, else none
+            ok = raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1
+            pref = db.session.get(AvoidPreference, int(raw)) if ok else None
             if pref is None or pref.person_id != pid:
                 abort(404)
             records.delete(records.ENTITIES["preferences"], pref, Actor.for_user(current_user))

@@ -123,7 +123,7 @@ def directory(page: str) -> str:
     if q and entity.owner == "person_id":
         pattern = f"%{q.lower()}%"
         query = query.join(Person, Person.id == entity.model.person_id).where(sa.func.lower(Person.name).like(pattern))
-    page_no = max(1, request.args.get("page", 1, type=int) or 1)
+    page_no = min(max(1, request.args.get("page", 1, type=int) or 1), 100000)  # offsets in range
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     items = [entity.to_dict(o) for o in db.session.scalars(
         query.order_by(*[getattr(entity.model, c) for c in entity.order_by]).limit(50).offset((page_no - 1) * 50))]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -118,16 +119,21 @@ def _person_ids_in_roster(body: dict[str, Any]) -> set[int]:
 
 def test_leaders_see_only_their_own(client: Any, system: Any) -> None:
     me, other = system.headers["leader"], system.headers["leader_other"]
-    # roster: my attendances only, even when I ask for someone else's
-    for query in ("", f"?person_id={system.ben}"):
+    # roster: my attendances only, even when I ask for someone else's (the plan's period, which
+    # is fixed, rather than the default one, which moves with today)
+    period = f"from={START - timedelta(days=7)}&to={START + timedelta(weeks=4)}"
+    for query in (f"?{period}", f"?{period}&person_id={system.ben}"):
         mine = client.get(f"/api/v1/roster{query}", headers=me).get_json()
         assert mine["items"] and _person_ids_in_roster(mine) == {system.ada}
-    manager_view = client.get("/api/v1/roster", headers=system.headers["rota_manager"]).get_json()
+    manager_view = client.get(f"/api/v1/roster?{period}",
+                              headers=system.headers["rota_manager"]).get_json()
     assert {system.ada, system.ben} <= _person_ids_in_roster(manager_view)
-    # delivery summary: the figures of my sessions only
-    got = client.get("/api/v1/delivery?by=person", headers=me).get_json()["items"]
-    assert got == delivery.planned_vs_delivered("person", None, None, system.ada)
-    assert got != delivery.planned_vs_delivered("person", None, None, None)
+    # delivery summary: the figures of my sessions only, over the period it answers for
+    body = client.get("/api/v1/delivery?by=person", headers=me).get_json()
+    first, last = date.fromisoformat(body["from"]), date.fromisoformat(body["to"])
+    got = body["items"]
+    assert got == delivery.planned_vs_delivered("person", first, last, system.ada)
+    assert got != delivery.planned_vs_delivered("person", first, last, None)
     # attendances: another leader's is "not found", and stays unrecorded
     r = client.post(f"/api/v1/attendances/{system.ben_attendance}/delivery", headers=me,
                     json={"outcome": "taken"})

@@ -12,6 +12,7 @@ content type. Bounded and seeded (``derandomize``, no example database) so that 
 What is not fuzzed, and why (nothing is left out for failing):
 - PATCH and DELETE of the calling admin's own user: it would deactivate, demote or delete the
   very user (and its token) every later example authenticates as. Every other user is fuzzed.
+  Likewise DELETE of the admin's own API tokens; every other token is fuzzed.
 - Solves are bounded, not skipped: plans are solved inside the request (``PLAN_SYNCHRONOUS``)
   and a generated plan, re-solve or what-if asks for at most 1 s and 4 weeks.
 """
@@ -23,6 +24,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -32,6 +34,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from sel_time.extensions import db
+from sel_time.models import ApiToken
 
 MAX_EXAMPLES = int(os.environ.get("SEL_TIME_FUZZ_EXAMPLES", "20"))
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,
@@ -61,12 +66,18 @@ def _operations(app: Any) -> list[Any]:
 
 def _fuzz(op: Any, headers: dict[str, str], admin_user_id: int, seen: Counter[str],
           examples: int = MAX_EXAMPLES) -> None:
+    # the caller's own tokens are not revoked: every later example authenticates with one
+    own_tokens = set(db.session.scalars(
+        sa.select(ApiToken.id).where(ApiToken.user_id == admin_user_id)))
+
     @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=st.one_of(op.as_strategy(), op.as_strategy(generation_mode=GenerationMode.NEGATIVE)))
     def run(case: Any) -> None:
         if op.method.upper() in {"PATCH", "DELETE"} and op.path == "/api/v1/users/{ident}":
             assume(case.path_parameters.get("ident") != admin_user_id)
+        if op.method.upper() == "DELETE" and op.path == "/api/v1/tokens/{ident}":
+            assume(case.path_parameters.get("ident") not in own_tokens)
         if op.path in SOLVES and isinstance(case.body, dict):
             _bound_solve(case.body)
         response = case.call(headers=headers)

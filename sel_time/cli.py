@@ -170,7 +170,7 @@ def import_command(path: str, kind: str | None, dry_run: bool) -> None:
     """Import staff, roles, assignments, leave or teams from CSV or XLSX (all rows or none)."""
     from pathlib import Path
 
-    from .importer import import_file
+    from .imports import import_file
     from .services.audit import CLI_ACTOR
 
     data = Path(path).read_bytes()

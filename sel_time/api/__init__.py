@@ -30,4 +30,8 @@ def transactional(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-from . import costs, imports, jobs, openapi, plans, resources, tokens  # noqa: E402,F401
+# Route modules register on ``bp`` when imported (in this order, which is the OpenAPI
+# document's); a feature package's API routes (``imports.api``) are listed with them.
+from . import costs  # noqa: E402,F401
+from ..imports import api as import_routes  # noqa: E402,F401
+from . import jobs, openapi, plans, resources, tokens  # noqa: E402,F401

@@ -18,13 +18,18 @@ EXTRA_PATHS: dict[str, dict[str, Any]] = {}  # other modules add their paths her
 EXTRA_MODELS: list[type[BaseModel]] = []
 
 
-def _problem(description: str) -> dict[str, Any]:
+def problem_response(description: str) -> dict[str, Any]:
+    """An OpenAPI response whose body is an ``application/problem+json`` document."""
     return {"description": description,
             "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
 
 
-def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+def json_response(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    """An OpenAPI response whose JSON body follows ``schema``."""
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_problem, _json = problem_response, json_response  # the short names this package's modules use
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:

@@ -82,6 +82,7 @@ def init_web(app: Flask) -> None:
     csrf.exempt(feeds_bp)  # read-only feeds; the one-click page carries its own signed token
     from . import account, finance_pages, leader, manage  # noqa: F401  (register the routes)
     from . import api_tokens  # noqa: F401  (the account page's API tokens)
+    from ..imports import pages  # noqa: F401  (the spreadsheet upload page)
 
     from datetime import timedelta
 

@@ -1,5 +1,6 @@
 """Pages for rota managers: the dashboard, the directory (people, roles, assignments, teams,
-departments, leave), spreadsheet upload, and plans from generation to publication."""
+departments, leave) and plans from generation to publication (the spreadsheet upload
+page is in sel_time.imports.pages)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -193,36 +194,6 @@ def roles() -> Response:
 @roles_required(*MANAGERS)
 def teams() -> Response:
     return directory("teams")  # type: ignore[return-value]
-
-
-# -- spreadsheet upload ----------------------------------------------------------------------------
-
-
-@bp.route("/manage/import", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
-def import_page() -> Any:
-    from ..importer import import_file
-
-    errors: list[FieldError] = []
-    report = None
-    status = 200
-    if request.method == "POST":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            errors = [FieldError("file", "Choose a CSV or XLSX file")]
-            status = 400
-        else:
-            try:
-                report = import_file(upload.read(), upload.filename, Actor.for_user(current_user),
-                                     kind=request.form.get("kind") or None)
-                db.session.commit()
-                flash(report.summary(), "success")
-            except SelTimeError as exc:
-                db.session.rollback()
-                errors = exc.errors or [FieldError("file", exc.detail)]
-                status = 422
-    return render_template("manage/import.html", title="Import a spreadsheet", errors=errors, report=report,
-                           kinds=["people", "roles", "assignments", "leave", "teams"]), status
 
 
 # -- plans ----------------------------------------------------------------------------------------------

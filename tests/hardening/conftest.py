@@ -24,6 +24,7 @@ from sel_time.models import Attendance, FeedKind, ProtectedSession, User, UserRo
 from sel_time.planning import request_plan, run_plan
 from sel_time.publishing import publish
 from sel_time.services.audit import CLI_ACTOR, Actor
+from support.tables import table_counts
 
 START = date(2027, 4, 26)
 WEEKS = 2
@@ -124,12 +125,6 @@ def system(app: Flask, make: Callable[..., Any]) -> System:
         out.feed_secrets[name], out.feed_ids[name] = secret, row.id
     db.session.commit()
     return out
-
-
-def table_counts() -> dict[str, int]:
-    """Rows in every table: compared before and after an operation that must write nothing."""
-    return {t.name: db.session.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-            for t in db.metadata.sorted_tables}
 
 
 @pytest.fixture()

@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from sel_time import importer
+from sel_time import imports
 from sel_time.errors import ValidationError
 from sel_time.extensions import db
-from sel_time.importer import import_file
+from sel_time.imports import import_file
 from sel_time.models import (
     Absence,
     AuditEvent,
@@ -287,11 +287,11 @@ def test_other_date_formats_are_row_errors_naming_the_column(app: Any, org: Any,
 def test_formulas_are_refused(app: Any, org: Any) -> None:
     data = xlsx_bytes({"people": [["email", "name", "profession", "organisation"],
                                   ["a@nhs.net", '=CONCAT("A", "B")', "nurse", "gstt"]]})
-    assert import_errors(data, "people.xlsx") == [(2, "people.name", importer.FORMULA)]
-    assert "formulas are not allowed" in importer.FORMULA
+    assert import_errors(data, "people.xlsx") == [(2, "people.name", imports.FORMULA)]
+    assert "formulas are not allowed" in imports.FORMULA
     data = csv_bytes([["email", "name", "profession", "organisation"],
                       ["a@nhs.net", "=HYPERLINK(\"http://x\")", "nurse", "gstt"]])
-    assert import_errors(data, "people.csv") == [(2, "name", importer.FORMULA)]
+    assert import_errors(data, "people.csv") == [(2, "name", imports.FORMULA)]
 
 
 def test_people_sessions_are_checked(app: Any, org: Any) -> None:
@@ -391,11 +391,11 @@ def test_cli_import(app: Any, org: Any, runner: Any, tmp_path: Any) -> None:
 # -- templates ---------------------------------------------------------------------------------
 
 def test_template_files_match_the_column_definitions() -> None:
-    """The files under sel_time/data/templates are regenerated with ``python -m sel_time.importer``."""
-    for name, content in importer.template_files().items():
-        stored = (importer.TEMPLATE_DIR / name).read_bytes()
+    """The files under sel_time/data/templates are regenerated with ``python -m sel_time.imports``."""
+    for name, content in imports.template_files().items():
+        stored = (imports.TEMPLATE_DIR / name).read_bytes()
         if name.endswith(".csv"):
-            assert stored == content, f"{name} is stale: run python -m sel_time.importer"
+            assert stored == content, f"{name} is stale: run python -m sel_time.imports"
         else:
             assert _workbook_values(stored) == _workbook_values(content), f"{name} is stale"
 
@@ -406,16 +406,16 @@ def _workbook_values(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def test_template_example_rows_import(app: Any, org: Any) -> None:
-    data = (importer.TEMPLATE_DIR / "workbook.xlsx").read_bytes()
+    data = (imports.TEMPLATE_DIR / "workbook.xlsx").read_bytes()
     report = import_file(data, "workbook.xlsx", CLI_ACTOR)
     db.session.commit()
-    assert {k: c.created for k, c in report.counts.items()} == dict.fromkeys(importer.KINDS, 1)
+    assert {k: c.created for k, c in report.counts.items()} == dict.fromkeys(imports.KINDS, 1)
     person = db.session.scalars(sa.select(Person)).one()
     assert person.fte == 0.8 and len(person.pattern) == 8
-    for kind in importer.KINDS:  # each kind's CSV and XLSX template holds the same row
+    for kind in imports.KINDS:  # each kind's CSV and XLSX template holds the same row
         for ext in ("csv", "xlsx"):
             name = f"{kind}.{ext}"
-            again = import_file((importer.TEMPLATE_DIR / name).read_bytes(), name, CLI_ACTOR)
+            again = import_file((imports.TEMPLATE_DIR / name).read_bytes(), name, CLI_ACTOR)
             assert again.as_dict()["counts"] == {kind: {"created": 0, "updated": 0, "unchanged": 1}}, name
     role = db.session.scalars(sa.select(LeadershipRole)).one()
     assert role.annual_budget_pence == 1200000 and Decimal(role.commitment_amount) == 1
@@ -439,7 +439,7 @@ def test_every_column_fills_a_field_of_the_api_schema() -> None:
     """The column definitions stay in step with the schemas that validate the API."""
     from sel_time.services.records import ENTITIES
 
-    for sheet in importer.SHEETS.values():
+    for sheet in imports.SHEETS.values():
         fields = ENTITIES[sheet.entity].create_schema.model_fields
         for col in sheet.columns:
             assert col.target in fields, (sheet.kind, col.name)

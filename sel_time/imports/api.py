@@ -1,4 +1,7 @@
-"""Spreadsheet upload (``POST /api/v1/import``) and the template files rota managers fill in."""
+"""Spreadsheet upload (``POST /api/v1/import``) and the template files rota managers fill in.
+
+The routes are registered on the REST API's blueprint (``sel_time.api`` imports this module
+with its own route modules), so their URLs and OpenAPI paths are the API's."""
 from __future__ import annotations
 
 from importlib import resources
@@ -7,13 +10,15 @@ from flask import Response, current_app, jsonify, request
 from pydantic import BaseModel
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..api import bp, transactional
+from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS, REF, json_response, problem_response
 from ..auth import require_user
 from ..errors import BadRequest, FieldError, NotFound, SelTimeError
-from ..importer import KINDS, XLSX_MIMETYPE, import_file
 from ..models import UserRole
 from ..services.audit import Actor
-from . import bp, transactional
-from .openapi import EXTRA_MODELS, EXTRA_PATHS, REF, _json, _problem
+from .columns import KINDS
+from .service import import_file
+from .templates import XLSX_MIMETYPE
 
 IMPORTERS = frozenset({UserRole.ADMIN, UserRole.ROTA_MANAGER})
 TEMPLATE_NAMES = frozenset([f"{k}.{ext}" for k in KINDS for ext in ("csv", "xlsx")]
@@ -81,7 +86,7 @@ def import_template(name: str) -> Response:
 
 
 EXTRA_MODELS.append(ImportReportOut)
-_ERRORS = {"401": _problem("Not signed in"), "403": _problem("Role not allowed")}
+_ERRORS = {"401": problem_response("Not signed in"), "403": problem_response("Role not allowed")}
 EXTRA_PATHS["/api/v1/import"] = {"post": {
     "tags": ["import"],
     "summary": "Import a CSV file or XLSX workbook (every row or none)",
@@ -95,10 +100,10 @@ EXTRA_PATHS["/api/v1/import"] = {"post": {
         "type": "object", "required": ["file"],
         "properties": {"file": {"type": "string", "format": "binary"},
                        "kind": {"type": "string", "enum": list(KINDS)}}}}}},
-    "responses": {"200": _json({"$ref": REF.format(model="ImportReportOut")}),
-                  "400": _problem("No file, or a bad option"), **_ERRORS,
-                  "413": _problem("File too large"),
-                  "422": _problem("Rows with errors (nothing was written)")},
+    "responses": {"200": json_response({"$ref": REF.format(model="ImportReportOut")}),
+                  "400": problem_response("No file, or a bad option"), **_ERRORS,
+                  "413": problem_response("File too large"),
+                  "422": problem_response("Rows with errors (nothing was written)")},
 }}
 EXTRA_PATHS["/api/v1/import/templates/{name}"] = {"get": {
     "tags": ["import"],
@@ -108,5 +113,5 @@ EXTRA_PATHS["/api/v1/import/templates/{name}"] = {"get": {
     "responses": {"200": {"description": "The template file", "content": {
         "text/csv": {"schema": {"type": "string"}},
         XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}},
-        **_ERRORS, "404": _problem("No such template")},
+        **_ERRORS, "404": problem_response("No such template")},
 }}

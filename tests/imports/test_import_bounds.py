@@ -27,11 +27,13 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from sel_time import importer
 from sel_time.extensions import db
+from sel_time.imports import MAX_COLUMNS, reading
+from sel_time.imports.cells import half_day
+from sel_time.imports.service import Importer
 from sel_time.models import Absence, User, UserRole
+from support.tables import table_counts
 
-from .conftest import table_counts
 from .test_spreadsheets import LEAVE, csv_bytes, refused, upload
 
 PEOPLE = ["email", "name", "profession", "organisation", "clinical_sessions"]
@@ -136,7 +138,7 @@ def test_half_day_parsing_is_linear_whatever_the_cell_length_limit(
     ("Mon XX", None), ("Mon ./AM", None), ("Mo AM", None), ("Mon-AM", None), ("AM", None),
 ])
 def test_half_days_are_read_as_before(text: str, expected: tuple[str, str] | None) -> None:
-    assert importer._half_day(text) == expected
+    assert half_day(text) == expected
 
 
 # -- finding 7: the XLSX dimension bomb --------------------------------------------------------
@@ -226,7 +228,7 @@ def test_a_workbook_unpacking_beyond_the_limit_is_refused(app: Flask, client: An
     assert "at most 0.1 MB (SEL_TIME_IMPORT_MAX_UNPACKED)" in doc["errors"][0]["message"]
     db.session.rollback()
     assert table_counts() == before
-    app.config["IMPORT_MAX_UNPACKED"] = importer.DEFAULT_MAX_UNPACKED
+    app.config["IMPORT_MAX_UNPACKED"] = reading.DEFAULT_MAX_UNPACKED
     response = upload(client, manager, data, "people.xlsx", dry_run="1")
     assert response.status_code == 200, response.get_data(as_text=True)
 
@@ -299,15 +301,15 @@ def test_an_import_over_its_time_budget_is_stopped_and_writes_nothing(
     rows = [LEAVE] + [["ada@nhs.net", "annual", f"2027-03-0{d}", f"2027-03-0{d}"]
                       for d in range(1, 7)]
     offset = [0.0]
-    monkeypatch.setattr(importer, "time",
+    monkeypatch.setattr(reading, "time",
                         SimpleNamespace(monotonic=lambda: time.monotonic() + offset[0]))
-    row = importer._Importer._row
+    row = Importer.check_row
 
     def slow_row(self: Any, *args: Any) -> None:
         row(self, *args)
         offset[0] += 10
 
-    monkeypatch.setattr(importer._Importer, "_row", slow_row)
+    monkeypatch.setattr(Importer, "check_row", slow_row)
     app.config["IMPORT_SECONDS"] = 25
     before = table_counts()
     doc = refused(upload(client, manager, csv_bytes(rows), "leave.csv"), 422, "file")
@@ -330,7 +332,7 @@ def test_the_limits_are_the_shipped_defaults(app: Flask) -> None:
     """The limits these tests rely on (unless the environment tunes them)."""
     tuned = any(k.startswith("SEL_TIME_IMPORT_") for k in os.environ)
     limits = (app.config["IMPORT_MAX_CELL_CHARS"], app.config["IMPORT_MAX_UNPACKED"],
-              app.config["IMPORT_SECONDS"], importer.MAX_COLUMNS)
+              app.config["IMPORT_SECONDS"], MAX_COLUMNS)
     assert tuned or limits == (1000, 50 * 1024 * 1024, 120.0, 25)
 
 

@@ -18,9 +18,9 @@ import pytest
 import sqlalchemy as sa
 
 from sel_time.extensions import db
+from sel_time.imports.reading import RowCounter
 from sel_time.models import Absence
-
-from .conftest import table_counts
+from support.tables import table_counts
 
 LEAVE = ["email", "kind", "start_date", "end_date"]
 PEOPLE = ["email", "name", "profession", "band", "organisation"]
@@ -138,15 +138,14 @@ def _many_rows_csv(n: int) -> bytes:
 @pytest.fixture()
 def rows_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many data rows the importer read before it answered."""
-    from sel_time import importer
     seen = [0]
-    add = importer._RowCounter.add
+    add = RowCounter.add
 
     def counting(self: Any) -> None:
         seen[0] += 1
         add(self)
 
-    monkeypatch.setattr(importer._RowCounter, "add", counting)
+    monkeypatch.setattr(RowCounter, "add", counting)
     return seen
 
 

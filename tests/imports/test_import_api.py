@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from sel_time import importer
+from sel_time import imports
 from sel_time.extensions import db
 from sel_time.models import AuditEvent, Person
 
@@ -109,24 +109,24 @@ def test_a_file_over_the_upload_limit_is_413_problem_json(app: Any, client: Any,
 def test_a_non_utf8_upload_is_a_clear_422(client: Any, login_as: Any, org: Any) -> None:
     r = upload(client, login_as("rota_manager"), "email,name\r\nzoë@nhs.net,Zoë\r\n".encode("latin-1"))
     assert r.status_code == 422
-    assert r.json["errors"] == [{"field": "file", "message": importer.NOT_UTF8}]
+    assert r.json["errors"] == [{"field": "file", "message": imports.NOT_UTF8}]
 
 
 # -- templates ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", importer.KINDS)
+@pytest.mark.parametrize("kind", imports.KINDS)
 def test_templates_download_for_any_signed_in_user(client: Any, login_as: Any, kind: str) -> None:
     headers = login_as("leader")
     r = client.get(f"/api/v1/import/templates/{kind}.csv", headers=headers)
     assert r.status_code == 200 and r.mimetype == "text/csv"
     assert f'filename="{kind}.csv"' in r.headers["Content-Disposition"]
     header, example = r.data.decode("utf-8-sig").splitlines()[:2]
-    assert header.split(",") == [c.name for c in importer.SHEETS[kind].columns]
+    assert header.split(",") == [c.name for c in imports.SHEETS[kind].columns]
     r = client.get(f"/api/v1/import/templates/{kind}.xlsx", headers=headers)
-    assert r.status_code == 200 and r.mimetype == importer.XLSX_MIMETYPE
+    assert r.status_code == 200 and r.mimetype == imports.XLSX_MIMETYPE
     book = openpyxl.load_workbook(io.BytesIO(r.data))
     assert book.sheetnames == [kind]
-    assert [c.value for c in book[kind][1]] == [c.name for c in importer.SHEETS[kind].columns]
+    assert [c.value for c in book[kind][1]] == [c.name for c in imports.SHEETS[kind].columns]
 
 
 def test_workbook_template_has_every_sheet_and_reimports(client: Any, login_as: Any, make: Any) -> None:
@@ -135,10 +135,10 @@ def test_workbook_template_has_every_sheet_and_reimports(client: Any, login_as: 
     headers = login_as("rota_manager")
     r = client.get("/api/v1/import/templates/workbook.xlsx", headers=headers)
     assert r.status_code == 200
-    assert openpyxl.load_workbook(io.BytesIO(r.data)).sheetnames == list(importer.KINDS)
+    assert openpyxl.load_workbook(io.BytesIO(r.data)).sheetnames == list(imports.KINDS)
     r = upload(client, headers, r.data, filename="workbook.xlsx")
     assert r.status_code == 200, r.json
-    assert {k: v["created"] for k, v in r.json["counts"].items()} == dict.fromkeys(importer.KINDS, 1)
+    assert {k: v["created"] for k, v in r.json["counts"].items()} == dict.fromkeys(imports.KINDS, 1)
     people_csv = client.get("/api/v1/import/templates/people.csv", headers=headers).data
     r = upload(client, headers, people_csv, filename="people.csv")
     assert r.json["counts"] == {"people": {"created": 0, "updated": 0, "unchanged": 1}}

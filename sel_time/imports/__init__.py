@@ -13,10 +13,10 @@ from .columns import KINDS, MAX_COLUMNS, SHEETS, Column, Sheet
 from .reading import NOT_UTF8, Limits
 from .report import Counts, ImportReport
 from .service import PROGRESS_EVERY, Progress, import_file
-from .templates import TEMPLATE_DIR, XLSX_MIMETYPE, template_files, write_templates
+from .templates import TEMPLATE_DIR, XLSX_MIMETYPE, template_files
 
 __all__ = [
     "FORMULA", "KINDS", "MAX_COLUMNS", "NOT_UTF8", "PROGRESS_EVERY", "SHEETS", "TEMPLATE_DIR",
     "XLSX_MIMETYPE", "Column", "Counts", "ImportReport", "Limits", "Progress", "Sheet",
-    "import_file", "template_files", "write_templates",
+    "import_file", "template_files",
 ]

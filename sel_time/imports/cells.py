@@ -28,11 +28,9 @@ class ErrorCell:
         self.code = code
 
 
-
 def blank(value: Any) -> bool:
     """Whether a cell is empty or only spaces."""
     return value is None or (isinstance(value, str) and not value.strip())
-
 
 
 def column_letter(index: int) -> str:
@@ -47,7 +45,6 @@ def column_letter(index: int) -> str:
 def column_label(index: int) -> str:
     """How an error names a column with no header: "column C"."""
     return f"column {column_letter(index)}"
-
 
 
 class CellError(Exception):

@@ -167,7 +167,6 @@ FIELD_COLUMN: dict[str, dict[str, str]] = {
 }
 
 
-
 def norm_name(text: Any) -> str:
     """A column or sheet name as a key: "Start date" and "start-date" → "start_date"."""
     return re.sub(r"[\s\-]+", "_", str(text).strip().lower()).strip("_*")
@@ -201,7 +200,6 @@ def kind_named(name: str) -> str | None:
     """The kind a sheet (or the ``kind`` option) is named after: "People", "staff", "leave"."""
     norm = norm_name(name)
     return next((k for k, s in SHEETS.items() if norm in {k, *s.aliases}), None)
-
 
 
 def check_kind(kind: str | None) -> str | None:

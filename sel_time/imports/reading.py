@@ -21,7 +21,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from ..errors import FieldError, SelTimeError, ValidationError
-from .cells import ErrorCell, Formula, FORMULA_CELL, blank, column_label, column_letter
+from .cells import FORMULA_CELL, ErrorCell, Formula, blank, column_label, column_letter
 from .columns import KINDS, MAX_COLUMNS, kind_from_header, kind_from_words, kind_named, norm_name
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,6 @@ def header_names(cells: list[Any]) -> list[str | None]:
     """A header row's column names (None where a cell holds none)."""
     return [None if blank(c) or isinstance(c, (Formula, ErrorCell)) else norm_name(c) or None
             for c in cells]
-
 
 
 @dataclass(frozen=True)
@@ -167,7 +166,6 @@ def _read_csv(data: bytes, filename: str, kind: str | None, counter: RowCounter)
             "assignments.csv, leave.csv, teams.csv) or choose the kind",
             [FieldError("kind", f"one of {', '.join(KINDS)}")])
     return [Table(kind, "", header, rows)]
-
 
 
 def _check_unpacked(data: bytes, limits: Limits) -> None:

@@ -367,7 +367,6 @@ class Importer:
         raise ValidationError(detail, [e for *_, e in sorted(self.errors, key=lambda x: x[:3])])
 
 
-
 def import_file(data: bytes, filename: str, actor: Actor, kind: str | None = None, *,
                 dry_run: bool = False, max_rows: int | None = None,
                 progress: Progress | None = None) -> ImportReport:

@@ -26,6 +26,7 @@ from sel_time.models import (
     Team,
 )
 from sel_time.services.audit import CLI_ACTOR
+from support.tables import table_counts
 
 PEOPLE_HEADER = ["email", "name", "profession", "band", "organisation", "department", "fte",
                  "backfill_rate", "clinical_sessions", "non_clinical_sessions"]
@@ -47,11 +48,6 @@ def xlsx_bytes(sheets: dict[str, list[list[Any]]]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def table_counts() -> dict[str, int]:
-    return {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t)) or 0
-            for t in db.metadata.sorted_tables}
 
 
 def import_errors(data: bytes, filename: str, **kw: Any) -> list[tuple[int | None, str, str]]:

@@ -266,3 +266,32 @@ def test_a_session_cannot_be_live_twice_in_one_slot(
     assert conflict is not None and conflict.status == 409
     assert conflict.errors[0].field == "plan"
     assert "publish again" in conflict.detail
+
+
+def test_the_plan_page_says_which_rule_a_refused_publish_breaks(
+        app: Flask, small: Small, solve_plan: Callable[..., Plan]) -> None:
+    import re
+
+    from sel_time.models import User, UserRole
+
+    plan = solve_plan()
+    slot, ada_session, ben_session = free_ed_slot(plan, small)
+    for s in plan.sessions:
+        if s.id in (ada_session, ben_session):
+            s.slot, s.start_at, s.end_at = slot, *planning.slot_times(slot, planning.Calendar.from_config())
+    user = User(email="rota@races.test", name="Rota Manager", role=UserRole.ROTA_MANAGER)
+    db.session.add(user)
+    db.session.commit()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+    page = client.get(f"/manage/plans/{plan.id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token is not None
+    r = client.post(f"/manage/plans/{plan.id}/publish", data={"csrf_token": token.group(1)},
+                    follow_redirects=True)
+    text = r.get_data(as_text=True)
+    assert f"Plan {plan.id} breaks 1 hard rule; nothing was published" in text
+    assert "above its cap of 1 (rule 4): Ada Okafor, Ben Adeyemi" in text
+    assert db.session.scalar(sa.select(sa.func.count(ProtectedSession.id))) == 0

@@ -18,8 +18,9 @@ branch_labels = None
 depends_on = None
 
 ABSENCE_HALF_DAYS = (
-    "int4range((start_date - DATE '2000-01-01') * 2 + (CASE WHEN start_half = 'PM' THEN 1 ELSE 0 END), "
-    "(end_date - DATE '2000-01-01') * 2 + (CASE WHEN end_half = 'PM' THEN 1 ELSE 0 END), '[]')"
+    "int4range((start_date - DATE '2000-01-01') * 2"
+    " + (CASE WHEN start_half = 'PM' THEN 1 ELSE 0 END),"
+    " (end_date - DATE '2000-01-01') * 2 + (CASE WHEN end_half = 'PM' THEN 1 ELSE 0 END), '[]')"
 )
 LIVE_ASSIGNMENT = "status = 'confirmed' AND assignment_id IS NOT NULL"
 LIVE_TEAM = "status = 'confirmed' AND team_id IS NOT NULL"
@@ -35,7 +36,8 @@ def upgrade():
                    "daterange(start_date, end_date, '[]') WITH &&)")
     op.create_index('uq_protected_session_live_assignment_slot', 'protected_session',
                     ['assignment_id', 'slot'], unique=True,
-                    postgresql_where=sa.text(LIVE_ASSIGNMENT), sqlite_where=sa.text(LIVE_ASSIGNMENT))
+                    postgresql_where=sa.text(LIVE_ASSIGNMENT),
+                    sqlite_where=sa.text(LIVE_ASSIGNMENT))
     op.create_index('uq_protected_session_live_team_slot', 'protected_session',
                     ['team_id', 'slot'], unique=True,
                     postgresql_where=sa.text(LIVE_TEAM), sqlite_where=sa.text(LIVE_TEAM))

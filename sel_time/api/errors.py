@@ -52,7 +52,8 @@ def register_error_handlers(app: Flask) -> None:
 
         conflict_in_words = race_conflict(exc) if isinstance(exc, IntegrityError) else None
         if conflict_in_words is not None:  # a race a service's check could not see, in words
-            log.warning("database refused %s %s: %s", request.method, request.path, conflict_in_words)
+            log.warning("database refused %s %s: %s", request.method, request.path,
+                        conflict_in_words)
             return _sel_time_error(conflict_in_words)
         if isinstance(exc, (IntegrityError, DataError)):
             # A rule the services should have checked first; still the caller's fault, never a 500.

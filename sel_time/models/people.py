@@ -77,8 +77,9 @@ class PatternSession(db.Model):
 
 
 ABSENCE_HALF_DAYS = (
-    "int4range((start_date - DATE '2000-01-01') * 2 + (CASE WHEN start_half = 'PM' THEN 1 ELSE 0 END), "
-    "(end_date - DATE '2000-01-01') * 2 + (CASE WHEN end_half = 'PM' THEN 1 ELSE 0 END), '[]')"
+    "int4range((start_date - DATE '2000-01-01') * 2"
+    " + (CASE WHEN start_half = 'PM' THEN 1 ELSE 0 END),"
+    " (end_date - DATE '2000-01-01') * 2 + (CASE WHEN end_half = 'PM' THEN 1 ELSE 0 END), '[]')"
 )
 
 

@@ -47,7 +47,8 @@ class ProtectedSession(db.Model):
         # One live session per (assignment, slot) and per (team, slot): the last line against
         # two publishes that both add the same session.
         sa.Index("uq_protected_session_live_assignment_slot", "assignment_id", "slot", unique=True,
-                 postgresql_where=sa.text(LIVE_ASSIGNMENT), sqlite_where=sa.text(LIVE_ASSIGNMENT)),
+                 postgresql_where=sa.text(LIVE_ASSIGNMENT),
+                 sqlite_where=sa.text(LIVE_ASSIGNMENT)),
         sa.Index("uq_protected_session_live_team_slot", "team_id", "slot", unique=True,
                  postgresql_where=sa.text(LIVE_TEAM), sqlite_where=sa.text(LIVE_TEAM)),
     )

@@ -20,7 +20,14 @@ from flask.testing import FlaskClient
 import solver
 from sel_time import planning, publishing
 from sel_time.extensions import db
-from sel_time.models import Absence, Plan, PlanStatus, ProtectedSession, RoleAssignment, RosterStatus
+from sel_time.models import (
+    Absence,
+    Plan,
+    PlanStatus,
+    ProtectedSession,
+    RoleAssignment,
+    RosterStatus,
+)
 from sel_time.planning import plan_as_solution, slot_label
 from sel_time.services import records
 
@@ -70,7 +77,8 @@ def free_ed_slot(plan: Plan, small: Small) -> tuple[str, int, int]:
     could go, and an individual week-1 session of each to move there."""
     people = {p["id"]: p for p in plan.problem["people"]}
     busy = {(pid, s.slot) for s in plan.sessions
-            for pid in ([s.person_id] if s.person_id else [a.person_id for a in s.attendees if a.attending])}
+            for pid in ([s.person_id] if s.person_id
+                        else [a.person_id for a in s.attendees if a.attending])}
     ed_away = {slot for pid, slot in busy if pid in (small.ada, small.ben)}
     both = set(people[f"p{small.ada}"]["available"]) & set(people[f"p{small.ben}"]["available"])
     week1 = sorted(s for s in both if s < "2027-05" and s not in ed_away)
@@ -146,7 +154,8 @@ def test_two_publishes_at_once_never_leave_a_session_live_twice(
     system = solve_plan()
     trust = solve_plan(scope="organisation:kch")  # the same people, planned by their trust
     move_every_session_elsewhere(trust, system)
-    wanted = {p.id: Counter((s.assignment_id, s.team_id) for s in p.sessions) for p in (system, trust)}
+    wanted = {p.id: Counter((s.assignment_id, s.team_id) for s in p.sessions)
+              for p in (system, trust)}
     ids = system.id, trust.id
     first, second = login_as("rota_manager"), login_as("rota_manager")
     db.session.commit()
@@ -173,7 +182,8 @@ def test_two_publishes_at_once_never_leave_a_session_live_twice(
 
 
 @pytest.mark.parametrize("collection, body, field", [
-    pytest.param("absences", {"kind": "annual", "start_date": "2027-06-07", "end_date": "2027-06-11"},
+    pytest.param("absences",
+                 {"kind": "annual", "start_date": "2027-06-07", "end_date": "2027-06-11"},
                  "start_date", marks=on_postgres, id="leave"),
     pytest.param("assignments", {"start_date": "2027-06-01"}, "start_date", marks=on_postgres,
                  id="role-holding"),
@@ -220,15 +230,22 @@ def test_two_overlapping_posts_at_once_let_exactly_one_in(
 # -- SQLite too ---------------------------------------------------------------------------------
 
 
+def put_both_in(plan: Plan, slot: str, *session_ids: int) -> None:
+    """Move sessions behind the edit checks' back (what racing edits used to leave)."""
+    start, end = planning.slot_times(slot, planning.Calendar.from_config())
+    for s in plan.sessions:
+        if s.id in session_ids:
+            s.slot, s.start_at, s.end_at = slot, start, end
+
+
 def test_a_plan_that_breaks_a_hard_rule_is_not_published(
-        small: Small, solve_plan: Callable[..., Plan], client: FlaskClient, rota: dict[str, str]) -> None:
+        small: Small, solve_plan: Callable[..., Plan], client: FlaskClient,
+        rota: dict[str, str]) -> None:
     """What two racing edits used to leave behind: Ada and Ben both away from the Emergency
     Department (cap 1) in one slot. The publish re-checks the whole plan and refuses it."""
     plan = solve_plan()
     slot, ada_session, ben_session = free_ed_slot(plan, small)
-    for s in plan.sessions:
-        if s.id in (ada_session, ben_session):  # written behind the edit checks' back
-            s.slot, s.start_at, s.end_at = slot, *planning.slot_times(slot, planning.Calendar.from_config())
+    put_both_in(plan, slot, ada_session, ben_session)
     db.session.commit()
     r = client.post(f"/api/v1/plans/{plan.id}/publish", headers=rota)
     assert r.status_code == 409, r.get_data(as_text=True)
@@ -241,7 +258,8 @@ def test_a_plan_that_breaks_a_hard_rule_is_not_published(
 
 
 def test_a_session_cannot_be_live_twice_in_one_slot(
-        small: Small, solve_plan: Callable[..., Plan], client: FlaskClient, rota: dict[str, str]) -> None:
+        small: Small, solve_plan: Callable[..., Plan], client: FlaskClient,
+        rota: dict[str, str]) -> None:
     plan = solve_plan()
     assert client.post(f"/api/v1/plans/{plan.id}/publish", headers=rota).status_code == 200
     db.session.expire_all()
@@ -276,9 +294,7 @@ def test_the_plan_page_says_which_rule_a_refused_publish_breaks(
 
     plan = solve_plan()
     slot, ada_session, ben_session = free_ed_slot(plan, small)
-    for s in plan.sessions:
-        if s.id in (ada_session, ben_session):
-            s.slot, s.start_at, s.end_at = slot, *planning.slot_times(slot, planning.Calendar.from_config())
+    put_both_in(plan, slot, ada_session, ben_session)
     user = User(email="rota@races.test", name="Rota Manager", role=UserRole.ROTA_MANAGER)
     db.session.add(user)
     db.session.commit()

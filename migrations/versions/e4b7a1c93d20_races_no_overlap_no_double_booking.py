@@ -3,7 +3,7 @@ constraints, btree_gist), and one live published session per (assignment, slot) 
 (team, slot) (partial unique indexes, SQLite too)
 
 Revision ID: e4b7a1c93d20
-Revises: 3cdd90aa343c
+Revises: c4e7a2b9d1f3
 Create Date: 2026-12-06 21:10:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e4b7a1c93d20'
-down_revision = '3cdd90aa343c'
+down_revision = 'c4e7a2b9d1f3'
 branch_labels = None
 depends_on = None
 

@@ -88,3 +88,39 @@ class Unauthorised(SelTimeError):
 class Forbidden(SelTimeError):
     def __init__(self, detail: str = "Your role does not allow this") -> None:
         super().__init__(detail, [], 403, "Forbidden")
+
+
+# Constraints that stop two requests racing past a service's own check (both saw no clash,
+# both wrote): what the one that lost is told, naming the field. Keyed by the constraint's
+# name (PostgreSQL) or by SQLite's wording of the same unique index.
+RACE_CONSTRAINTS: dict[str, tuple[str, str, str]] = {
+    "ex_absence_no_overlap": (
+        "start_date", "This overlaps leave of the same person that was just recorded",
+        "overlaps other leave of this person"),
+    "ex_role_assignment_no_overlap": (
+        "start_date", "This person already holds the role for some of these dates",
+        "overlaps another holding of this role by this person"),
+    "uq_protected_session_live_assignment_slot": (
+        "plan", "Another publish has just put this session in the roster; publish again",
+        "a live session for this assignment in this slot already exists"),
+    "uq_protected_session_live_team_slot": (
+        "plan", "Another publish has just put this team session in the roster; publish again",
+        "a live session for this team in this slot already exists"),
+    "protected_session.assignment_id, protected_session.slot": (
+        "plan", "Another publish has just put this session in the roster; publish again",
+        "a live session for this assignment in this slot already exists"),
+    "protected_session.team_id, protected_session.slot": (
+        "plan", "Another publish has just put this team session in the roster; publish again",
+        "a live session for this team in this slot already exists"),
+}
+
+
+def race_conflict(exc: BaseException) -> Conflict | None:
+    """The 409 for a database refusal by one of :data:`RACE_CONSTRAINTS`, else None."""
+    orig = getattr(exc, "orig", exc)
+    diag = getattr(orig, "diag", None)
+    names = [getattr(diag, "constraint_name", None) or "", str(orig)]
+    for key, (field_name, detail, message) in RACE_CONSTRAINTS.items():
+        if any(key and key in n for n in names):
+            return Conflict(detail, [FieldError(field_name, message)])
+    return None

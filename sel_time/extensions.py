@@ -23,6 +23,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# The exclusion constraints (no overlapping leave or role holdings of one person) mix ``=`` on
+# integers with ``&&`` on ranges in one GiST index, which needs btree_gist on PostgreSQL.
+sa.event.listen(
+    Base.metadata, "before_create",
+    sa.DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"))
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 log = logging.getLogger(__name__)

@@ -314,7 +314,7 @@ def _release_dead_refresh_plans(scope: str) -> None:
 def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
     from .feeds.service import render_all
     from .planning import request_plan, run_plan
-    from .publishing import publish
+    from .publishing import publish, serialise_publishes
 
     cfg = current_app.config
     today = night_of(now)
@@ -368,6 +368,7 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
             stats["skipped"].append(f"{scope}: plan {plan.id} is {plan.status.value}")
     # Publishing: one transaction for every scope, so a crash leaves last night's roster live.
     say("publishing")
+    serialise_publishes()  # before superseding any draft: a rota manager's publish waits for us
     changed_people: set[int] = set()
     for plan in drafts:
         before = db.session.scalar(sa.select(Plan).where(

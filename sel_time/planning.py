@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.orm import selectinload
 
 import solver
 from solver.explain import build_solution
@@ -414,7 +415,14 @@ def check_individual(plan: Plan, person_id: int, assignment_id: int, slot: str,
 
 
 def _plan_for_edit(plan_id: int) -> Plan:
-    plan = db.session.get(Plan, plan_id)
+    """The draft to edit, locked for the rest of the transaction (``SELECT ... FOR UPDATE`` on
+    PostgreSQL), with its sessions read afresh after the lock: two rota managers editing one
+    plan at once take turns, and the second checks its edit against the first's. SQLite has
+    one writer at a time: there the second's write waits or is refused, never both pass."""
+    plan = db.session.scalars(
+        sa.select(Plan).where(Plan.id == plan_id).with_for_update(of=Plan)
+        .options(selectinload(Plan.sessions).selectinload(PlanSession.attendees))
+        .execution_options(populate_existing=True)).one_or_none()
     if plan is None:
         raise NotFound(f"No plan {plan_id}")
     if plan.status != PlanStatus.DRAFT:

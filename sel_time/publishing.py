@@ -4,6 +4,7 @@ move; their sequence number rises whenever they change; the backfill cost is fix
 session when it is published, so a later rate change never rewrites history."""
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
+
+import solver
 
 from .clock import now_utc
 from .errors import Conflict, FieldError, NotFound
@@ -82,7 +85,8 @@ def publish(plan_id: int, actor: Actor, *, now: datetime | None = None,
     """Make the plan the live roster for its horizon and scope. Idempotent; flushes only.
     Sessions that have started, and any before ``frozen_from`` (the nightly refresh's frozen
     window), are history or frozen: publishing never touches them."""
-    plan = db.session.get(Plan, plan_id, with_for_update=True,
+    serialise_publishes()
+    plan = db.session.get(Plan, plan_id, with_for_update=True, populate_existing=True,
                           options=[selectinload(Plan.sessions).selectinload(PlanSession.attendees)])
     if plan is None:
         raise NotFound(f"No plan {plan_id}")
@@ -94,6 +98,7 @@ def publish(plan_id: int, actor: Actor, *, now: datetime | None = None,
     if plan.status != PlanStatus.DRAFT:
         raise Conflict(f"Plan {plan.id} is {plan.status.value}; only a draft can be published",
                        [FieldError("plan", plan.status.value)])
+    refuse_if_rules_broken(plan)
     now = now or now_utc()
     with db.session.no_autoflush:
         _apply(plan, report, now, max(now, frozen_from) if frozen_from else now)
@@ -103,6 +108,77 @@ def publish(plan_id: int, actor: Actor, *, now: datetime | None = None,
 
     mark_stale(report.people, report.teams)
     return report
+
+
+# Any fixed 64-bit number, the same in every process: the key of the publish lock.
+PUBLISH_LOCK = 0x5E17_0001
+
+
+def serialise_publishes() -> None:
+    """Wait for any other publish to finish (PostgreSQL: a transaction-level advisory lock,
+    released at commit or rollback), so a publish reads the live roster as the previous one
+    left it and two never add the same session. SQLite has one writer at a time already.
+    The nightly refresh takes it before it touches any plan, so it cannot deadlock with a
+    rota manager's publish."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(PUBLISH_LOCK)))
+
+
+def refuse_if_rules_broken(plan: Plan) -> None:
+    """Re-check the whole plan as it stands (edits included) against the hard rules with the
+    solver's own checker, and refuse to publish one that breaks any, in words."""
+    from .planning import plan_as_solution  # planning builds on this module's neighbours
+
+    problem = plan.problem or {}
+    verdict = solver.check(solver.parse_problem(problem), plan_as_solution(plan))
+    broken = [v for v in verdict.violations if "(rule " in v]
+    if broken:
+        words = _Words(plan)
+        raise Conflict(f"Plan {plan.id} breaks {len(broken)} hard rule"
+                       f"{'' if len(broken) == 1 else 's'}; nothing was published",
+                       [FieldError("plan", words.say(v)) for v in broken])
+
+
+class _Words:
+    """The solver checker's ids (p12, a3, t2, department codes, 2027-04-27/AM) as names."""
+
+    KEY = re.compile(r"\b([pat])(\d+)\b|(\d{4}-\d{2}-\d{2}/(?:AM|PM))")
+    CAP = re.compile(r"^\d+ of (\S+) away in (\S+),")
+
+    def __init__(self, plan: Plan) -> None:
+        from .models import Department
+
+        problem = plan.problem or {}
+        self.plan = plan
+        self.names = {p["id"]: p["name"] for p in problem.get("people", [])}
+        self.names |= {c["id"]: f"{self.names.get(c['person'], c['person'])}'s "
+                       f"{c.get('name', 'commitment')}" for c in problem.get("commitments", [])}
+        self.names |= {t["id"]: t.get("name", t["id"]) for t in problem.get("teams", [])}
+        self.dept_of = {p["id"]: p.get("department") for p in problem.get("people", [])}
+        codes = {d for d in self.dept_of.values() if d}
+        self.departments = {d.code: d.name for d in db.session.scalars(
+            sa.select(Department).where(Department.code.in_(sorted(codes))))} if codes else {}
+
+    def say(self, violation: str) -> str:
+        from .planning import slot_label
+
+        extra = ""
+        cap = self.CAP.match(violation)
+        if cap:
+            dept, slot = cap.groups()
+            away = sorted({pid for s in self.plan.sessions if s.slot == slot
+                           for pid in ([s.person_id] if s.person_id else
+                                       [a.person_id for a in s.attendees if a.attending])
+                           if self.dept_of.get(f"p{pid}") == dept})
+            extra = ": " + ", ".join(self.names.get(f"p{pid}", f"person {pid}") for pid in away)
+            violation = violation.replace(f" {dept} ", f" {self.departments.get(dept, dept)} ", 1)
+
+        def name(m: re.Match[str]) -> str:
+            if m.group(3):
+                return slot_label(m.group(3))
+            return str(self.names.get(m.group(1) + m.group(2), m.group(0)))
+
+        return self.KEY.sub(name, violation) + extra
 
 
 def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -> None:

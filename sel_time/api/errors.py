@@ -6,7 +6,7 @@ import logging
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import SelTimeError
+from ..errors import Conflict, FieldError, SelTimeError, race_conflict
 from ..extensions import rollback_quietly
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,21 @@ def problem_response(body: dict[str, object], status: int) -> Response:
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/health" or request.is_json
+
+
+SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT = 5, 517
+
+
+def _sqlite_code(exc: Exception) -> int | None:
+    return getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
+
+
+def _lost_sqlite_race(exc: Exception) -> bool:
+    """SQLite keeps one writer at a time (WAL): a request that read, then tries to write after
+    another request wrote and committed, is refused at once rather than write on a stale
+    picture. That is a race lost, not a database that cannot be reached: a 409, not a 503.
+    (One that tries while the other is still writing gets SQLITE_BUSY: a 503 that says so.)"""
+    return _sqlite_code(exc) == SQLITE_BUSY_SNAPSHOT
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -48,6 +63,11 @@ def register_error_handlers(app: Flask) -> None:
         rollback_quietly()
         from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 
+        conflict_in_words = race_conflict(exc) if isinstance(exc, IntegrityError) else None
+        if conflict_in_words is not None:  # a race a service's check could not see, in words
+            log.warning("database refused %s %s: %s", request.method, request.path,
+                        conflict_in_words)
+            return _sel_time_error(conflict_in_words)
         if isinstance(exc, (IntegrityError, DataError)):
             # A rule the services should have checked first; still the caller's fault, never a 500.
             log.warning("database refused %s %s: %s", request.method, request.path, type(exc.orig).__name__)
@@ -57,12 +77,19 @@ def register_error_handlers(app: Flask) -> None:
                     "detail": "The change clashes with stored records" if conflict
                     else "A value does not fit what the database can store"}
             return problem_response(body, 409 if conflict else 422)
+        if isinstance(exc, OperationalError) and _lost_sqlite_race(exc):
+            return _sel_time_error(Conflict(
+                "Another change to the same records was saved at the same moment; nothing was "
+                "saved: look again and retry", [FieldError("body", "changed meanwhile")]))
         if isinstance(exc, (OperationalError, InterfaceError)):
             log.warning("database unavailable on %s %s: %s: %s", request.method, request.path,
                         type(exc).__name__, str(getattr(exc, "orig", exc)).splitlines()[0][:200])
             if _wants_json():
+                busy = _sqlite_code(exc) == SQLITE_BUSY
                 body = {"type": "about:blank", "title": "Service unavailable", "status": 503,
-                        "detail": "The database cannot be reached; try again shortly"}
+                        "detail": "The database is busy saving another change; nothing was "
+                        "saved: try again shortly" if busy
+                        else "The database cannot be reached; try again shortly"}
                 response = problem_response(body, 503)
             else:  # a person in a browser: a page, without anything that needs the database
                 from flask import current_app

@@ -5,6 +5,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -79,12 +80,25 @@ class PatternSession(db.Model):
     person: Mapped[Person] = relationship(back_populates="pattern")
 
 
+ABSENCE_HALF_DAYS = (
+    "int4range((start_date - DATE '2000-01-01') * 2"
+    " + (CASE WHEN start_half = 'PM' THEN 1 ELSE 0 END),"
+    " (end_date - DATE '2000-01-01') * 2 + (CASE WHEN end_half = 'PM' THEN 1 ELSE 0 END), '[]')"
+)
+
+
 class Absence(TimestampMixin, db.Model):
     """Leave or a fixed commitment, inclusive at half-day grain (from AM/PM to AM/PM)."""
 
     __tablename__ = "absence"
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="dates_in_order"),
+        # Two requests adding overlapping leave at once cannot both pass the service's check
+        # (PostgreSQL; SQLite has one writer at a time). Half-days counted from 2000-01-01.
+        ExcludeConstraint(
+            ("person_id", "="), (sa.text(ABSENCE_HALF_DAYS), "&&"),
+            name="ex_absence_no_overlap", using="gist",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,6 +5,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -54,6 +55,13 @@ class RoleAssignment(TimestampMixin, db.Model):
         sa.CheckConstraint(
             "commitment_amount IS NULL OR commitment_amount > 0", name="override_positive"
         ),
+        # One holding of a role per person at a time, even when two requests add one at once
+        # (PostgreSQL; SQLite has one writer at a time). An open end is an unbounded range.
+        ExcludeConstraint(
+            ("person_id", "="), ("role_id", "="),
+            (sa.text("daterange(start_date, end_date, '[]')"), "&&"),
+            name="ex_role_assignment_no_overlap", using="gist",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

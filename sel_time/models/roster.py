@@ -32,6 +32,10 @@ class Outcome(enum.StrEnum):
     LOST_OTHER = "lost_other"
 
 
+LIVE_ASSIGNMENT = "status = 'confirmed' AND assignment_id IS NOT NULL"
+LIVE_TEAM = "status = 'confirmed' AND team_id IS NOT NULL"
+
+
 class ProtectedSession(db.Model):
     __tablename__ = "protected_session"
     __table_args__ = (
@@ -40,6 +44,13 @@ class ProtectedSession(db.Model):
             name="person_or_team",
         ),
         sa.Index("ix_protected_session_start_status", "start_at", "status"),
+        # One live session per (assignment, slot) and per (team, slot): the last line against
+        # two publishes that both add the same session.
+        sa.Index("uq_protected_session_live_assignment_slot", "assignment_id", "slot", unique=True,
+                 postgresql_where=sa.text(LIVE_ASSIGNMENT),
+                 sqlite_where=sa.text(LIVE_ASSIGNMENT)),
+        sa.Index("uq_protected_session_live_team_slot", "team_id", "slot", unique=True,
+                 postgresql_where=sa.text(LIVE_TEAM), sqlite_where=sa.text(LIVE_TEAM)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

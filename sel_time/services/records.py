@@ -17,7 +17,7 @@ from pydantic import ValidationError as PydanticError
 from werkzeug.security import generate_password_hash
 
 from .. import schemas as s
-from ..errors import Conflict, FieldError, ValidationError
+from ..errors import Conflict, FieldError, ValidationError, race_conflict
 from ..extensions import db
 from ..models import (
     WEEKDAYS,
@@ -451,7 +451,7 @@ def create(entity: Entity, payload: Any, actor: Actor) -> Any:
         entity.apply(obj, data, True)
         _check_unique(entity, obj)
     db.session.add(obj)
-    db.session.flush()
+    _flush_or_conflict()
     record(actor, "create", entity.name, obj.id, None, entity.to_dict(obj))
     return obj
 
@@ -470,7 +470,7 @@ def update(entity: Entity, obj: Any, payload: Any, actor: Actor) -> Any:
             parse(entity.create_schema, _jsonish(full))
         entity.apply(obj, data, False)
         _check_unique(entity, obj)
-    db.session.flush()
+    _flush_or_conflict()
     new = entity.to_dict(obj)
     record(actor, "update", entity.name, obj.id, old, new)
     if isinstance(obj, User):  # unlinked or deactivated: what was issued to them stops working
@@ -480,6 +480,18 @@ def update(entity: Entity, obj: Any, payload: Any, actor: Actor) -> Any:
     if entity.name in IN_FEEDS and new != old:
         _feeds_stale()
     return obj
+
+
+def _flush_or_conflict() -> None:
+    """Flush; a database constraint that caught a race the checks above could not see (two
+    requests adding overlapping leave at once) becomes a 409 naming the field."""
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError as exc:
+        conflict = race_conflict(exc)
+        if conflict is None:
+            raise
+        raise conflict from None
 
 
 # Records whose names and details are written into calendar feeds (a person's name in a team

@@ -358,7 +358,7 @@ def plan_publish(plan_id: int) -> Response:
         flash(report.summary(), "success")
     except SelTimeError as exc:
         db.session.rollback()
-        flash(exc.detail, "error")
+        flash("; ".join([exc.detail, *(e.message for e in exc.errors)]), "error")  # rules broken
     return redirect(url_for("web.plan_page", plan_id=plan_id))
 
 

@@ -148,7 +148,7 @@ def build(world: dict[str, Any]) -> dict[str, Any]:
             owner = {"team_id": teams[s.team].id}
         status = RosterStatus.CANCELLED if s.cancelled else RosterStatus.CONFIRMED
         db.session.add(ProtectedSession(
-            uid=f"s{n}", slot=f"{start.date()}/X", start_at=start,
+            uid=f"s{n}", slot=f"{start.date()}/X{n}", start_at=start,  # one live per slot
             end_at=start + timedelta(minutes=s.minutes),
             status=status, published_at=start, last_modified=start, **owner,
             attendances=[Attendance(person_id=people[p].id, cost_pence=pence,

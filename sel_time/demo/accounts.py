@@ -21,4 +21,3 @@ class DemoAccount:
     email: str
     role: UserRole
     person_email: str | None = None
-

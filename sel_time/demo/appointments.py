@@ -102,6 +102,8 @@ class RoleSteps(BuildState):
         return holders
 
     def leadership_roles(self) -> None:
+        """System, place, PCN and principal social worker roles, then organisation roles for
+        everyone else, second roles and handovers."""
         for spec in SYSTEM_ROLES:
             self._fill(spec, f"sys:{spec.key}", f"SEL-SYS-{spec.key.upper()}", spec.title,
                        RoleLevel.SYSTEM, ICB_CODE, "SEL-CCPL-SYS")
@@ -202,4 +204,3 @@ class RoleSteps(BuildState):
             if successors:
                 self._assign(self.rng.choice(successors), a.role,
                              start=end + timedelta(days=3))
-

@@ -37,6 +37,7 @@ log = logging.getLogger(__package__)
 
 DEFAULT_SEED = 2026
 
+
 @dataclass(frozen=True)
 class DemoSummary:
     """What :func:`load_demo` added."""
@@ -85,6 +86,7 @@ class DemoBuilder(StaffingSteps, RoleSteps, TeamSteps, LeaveSteps):
     # ---- users -------------------------------------------------------------------------------
 
     def users(self) -> list[DemoAccount]:
+        """The demo accounts, and a leader account for a PCN clinical director."""
         accounts: list[DemoAccount] = []
         for email, name, role in DEMO_ACCOUNTS:
             self.s.add(User(email=email, name=name, role=role, password_hash=None))
@@ -94,7 +96,6 @@ class DemoBuilder(StaffingSteps, RoleSteps, TeamSteps, LeaveSteps):
                         password_hash=None, person=leader))
         accounts.append(DemoAccount(leader.email, UserRole.LEADER, leader.email))
         return accounts
-
 
 
 def load_demo(session: Session, seed: int = DEFAULT_SEED, start: date | None = None,

@@ -38,6 +38,7 @@ class LeaveSteps(BuildState):
         return True
 
     def leave(self) -> None:
+        """Leave and fixed commitments for everyone over the horizon."""
         weeks = list(range(HORIZON_WEEKS))
         christmas = [w for w in weeks if self._week(w).month == 12 and self._week(w).day >= 19]
         weights = [4 if w in christmas else 1 for w in weeks]
@@ -89,4 +90,3 @@ class LeaveSteps(BuildState):
     def _day(self) -> date:
         return self._week(self.rng.randrange(HORIZON_WEEKS)) + timedelta(
             days=self.rng.randrange(5))
-

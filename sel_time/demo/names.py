@@ -39,11 +39,12 @@ LAST_NAMES = (
 
 
 def email_part(text: str) -> str:
+    """``text`` as the lowercase ASCII letters and hyphens of an e-mail address."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z-]", "", ascii_text.lower())
 
 
 def slug(text: str) -> str:
+    """``text`` as lowercase ASCII words joined by hyphens."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-

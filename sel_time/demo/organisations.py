@@ -8,8 +8,11 @@ from ..models import Borough, OrgKind
 
 ICB_CODE = "SEL-ICB"
 
+
 @dataclass(frozen=True)
 class OrgSpec:
+    """An organisation of the demo."""
+
     code: str
     name: str
     kind: OrgKind
@@ -19,6 +22,8 @@ class OrgSpec:
 
 @dataclass(frozen=True)
 class DeptSpec:
+    """A service of an organisation and the leaders who work there."""
+
     code: str
     org: str
     name: str

@@ -12,6 +12,8 @@ P = Profession
 
 @dataclass(frozen=True)
 class RoleSpec:
+    """A leadership role to fill: who may hold it and what it asks for."""
+
     key: str
     title: str
     professions: tuple[Profession, ...]
@@ -68,6 +70,7 @@ _MH_DEPTS = ("slam-acp", "slam-psychology", "slam-camhs", "slam-community", "oxl
 
 
 def place_roles(borough: Borough) -> tuple[RoleSpec, ...]:
+    """The five place roles of a borough's clinical and care professional leadership."""
     b = borough.value
     lead = f"{b} Clinical and Care Professional Lead for"
     return (

@@ -30,6 +30,7 @@ class StaffingSteps(BuildState):
     # ---- organisations --------------------------------------------------------------------
 
     def organisations(self) -> None:
+        """Add the organisations and their services."""
         for spec in ORGS:
             org = Organisation(code=spec.code, name=spec.name, kind=spec.kind,
                                borough=spec.borough)
@@ -44,6 +45,7 @@ class StaffingSteps(BuildState):
     # ---- people -----------------------------------------------------------------------------
 
     def people(self) -> None:
+        """Add the people of every service, with unique generated names."""
         used_names: set[str] = set()
         n = 0
         for d in DEPTS:
@@ -120,6 +122,7 @@ class StaffingSteps(BuildState):
     # ---- limits, rates and preferences ----------------------------------------------------------
 
     def limits(self) -> None:
+        """Personal backfill rates, weekly and daily limits and half-days to avoid."""
         consultants_gps = [x for x in self.leaders if x.person.profession in (P.CONSULTANT, P.GP)]
         for x in self.rng.sample(consultants_gps, 8):
             # Internal cover at substantive cost (consultant, 2025/26 scales derived, GBP 73-97)
@@ -133,4 +136,3 @@ class StaffingSteps(BuildState):
             for weekday, half in self.rng.sample(x.worked, self.rng.choice((1, 1, 2))):
                 x.person.avoids.append(AvoidPreference(weekday=weekday, half=half))
                 self.counts["avoids"] += 1
-

@@ -24,6 +24,8 @@ from .organisations import ORGS, DeptSpec, OrgSpec
 
 @dataclass
 class Leader:
+    """A person being built, with what the build steps need to know about them."""
+
     person: Person
     dept: DeptSpec
     org: OrgSpec
@@ -56,4 +58,3 @@ class BuildState:
         self.teams: list[Team] = []
         self.counts = {"patterns": 0, "absences": 0, "avoids": 0, "memberships": 0}
         self.rates = {r.staff_group: r.rate_pence_per_hour for r in default_rate_card()}
-

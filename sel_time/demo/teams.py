@@ -89,6 +89,7 @@ class TeamSteps(BuildState):
         return out
 
     def build_teams(self) -> None:
+        """Leadership teams, councils and networks, the fellows' cohort and learning sets."""
         h = self.holders
         tue_thu = ("Tue/PM", "Wed/PM", "Thu/PM")
         for i, borough in enumerate(BOROUGHS):
@@ -160,4 +161,3 @@ class TeamSteps(BuildState):
 
     def _by_profession(self, prof: Profession) -> list[Leader]:
         return [x for x in self.leaders if x.person.profession == prof]
-

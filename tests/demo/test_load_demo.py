@@ -5,6 +5,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -74,7 +75,7 @@ def _all(session: Session, model: Any) -> list[Any]:
     return list(session.scalars(sa.select(model)))
 
 
-def _weekly_demand(session: Session) -> dict[int, float]:
+def _weekly_demand(session: Session) -> dict[int, Fraction]:
     """Half-day sessions a week each person is asked for: individual roles and team meetings."""
     demand: Counter[int] = Counter()
     for a in _all(session, RoleAssignment):

@@ -31,10 +31,16 @@ from typing import Any, Optional, Sequence
 
 from bench.generate import SIZES, generate
 from bench.measure import run_method
-from bench.resolve_bench import (CHURN, _monday, attendance_changes, lost_entries, movement,
-                                 publish)
-from bench.solver_bench import (OUT, check_solution, check_text, fmt, instance_summary,
-                                load_text, solver_digest)
+from bench.resolve_bench import CHURN, _monday, attendance_changes, lost_entries, movement, publish
+from bench.solver_bench import (
+    OUT,
+    check_solution,
+    check_text,
+    fmt,
+    instance_summary,
+    load_text,
+    solver_digest,
+)
 
 log = logging.getLogger(__name__)
 TARGET_SECONDS = 5.0
@@ -150,7 +156,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         fmt(secs["incremental"] / secs["full"], "x") if secs["full"] else "–")
     row("  child process s", fmt(runs["full"].process_seconds, "s"),
         fmt(runs["incremental"].process_seconds, "s"))
-    row("  peak RSS", fmt(runs["full"].peak_rss_mb, "mb"), fmt(runs["incremental"].peak_rss_mb, "mb"))
+    row("  peak RSS", *(fmt(runs[k].peak_rss_mb, "mb") for k in ("full", "incremental")))
     row("published entries lost their slot", str(n_lost), str(n_lost))
     row("sessions moved (dropped or changed)", str(moves["full"].moved),
         str(moves["incremental"].moved))

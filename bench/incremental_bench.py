@@ -7,7 +7,8 @@
    `--reuse` takes the published plan of an earlier run of the same size, seed and churn
    from `bench/out/` instead (it is re-checked against the instance first).
 2. Give ONE leader (seeded choice among those with published sessions) a new week of leave:
-   remove their available slots in one week in which they have published sessions.
+   remove their available slots in one week in which they have published sessions
+   (`--team`: a leader and week with a team session they attend, so that a team is freed).
 3. (a) re-solve the whole changed problem with `previous` (`solver.solve`), the baseline;
    (b) re-solve incrementally with that leader touched (`solver.incremental.resolve`).
    Each runs in its own child process (`bench.measure`); the wall time is the solve call.
@@ -48,13 +49,15 @@ TARGET_MOVED = 1.2
 TARGET_OBJECTIVE = 0.005
 
 
-def one_leave(problem: dict[str, Any], published: dict[str, Any], seed: int) -> tuple[str, str]:
+def one_leave(problem: dict[str, Any], published: dict[str, Any], seed: int,
+              team: bool = False) -> tuple[str, str]:
     """Give one leader with published sessions a new week of leave, in place: remove their
     available (and avoided) slots in one week in which they have a published session or
-    team attendance. Returns (person id, Monday)."""
+    team attendance (with `team`, a week in which they attend a team session). Returns
+    (person id, Monday)."""
     rng = random.Random(f"sel-time-incremental/{seed}")
     weeks: dict[str, set[str]] = {}
-    for s in published["sessions"]:
+    for s in published["sessions"] if not team else ():
         weeks.setdefault(s["person"], set()).add(_monday(s["slot"]))
     for t in published["team_sessions"]:
         for p in t["attendees"]:
@@ -79,6 +82,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="weights.churn (sel-time's CHURN_WEIGHT, 200)")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the published plan of an earlier run from bench/out/")
+    parser.add_argument("--team", action="store_true",
+                        help="choose a leader and week with a team session they attend")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
@@ -120,12 +125,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     previous = publish(published)
 
     changed = copy.deepcopy(base)
-    leader, week = one_leave(changed, published, args.seed)
+    leader, week = one_leave(changed, published, args.seed, team=args.team)
     changed["previous"] = previous
     lost = lost_entries(changed, previous)
     n_lost = len(lost)
     print(f"new leave: {leader}, the week of {week}; {n_lost} of {len(previous)} published "
           f"entries lost their slot")
+    stem = stem + ("-team" if args.team else "")
     path = OUT / f"{stem}-1-changed.problem.json"
     path.write_text(json.dumps(changed, separators=(",", ":")))
 

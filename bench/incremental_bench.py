@@ -10,8 +10,12 @@
    remove their available slots in one week in which they have published sessions
    (`--team`: a leader and week with a team session they attend, so that a team is freed).
 3. (a) re-solve the whole changed problem with `previous` (`solver.solve`), the baseline;
-   (b) re-solve incrementally with that leader touched (`solver.incremental.resolve`).
-   Each runs in its own child process (`bench.measure`); the wall time is the solve call.
+   (b) re-solve incrementally with that leader touched (`solver.incremental.resolve`), the
+   published plan being the problem's `previous` (as sel-time builds problems: team entries
+   name no attendees, so fixed team sessions choose theirs again);
+   (c) the same with the published solution as the plan (fixed team sessions keep their
+   attendees). Each runs in its own child process (`bench.measure`); the wall time is the
+   solve call.
 
 Printed: wall time of each and (b)/(a); sessions moved against sessions that lost their slot
 (counted as `resolve_bench` counts them); objective of (b) against (a). Targets: (b) under
@@ -136,80 +140,88 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     path.write_text(json.dumps(changed, separators=(",", ":")))
 
     runs = {}
-    for key, method, people in (("full", "cp-sat", ()), ("incremental", "incremental", (leader,))):
-        print(f"… {key}: {method}" + (f", touched {leader}" if people else ""), flush=True)
+    plans = (("full", "cp-sat", (), None),
+             ("incremental", "incremental", (leader,), None),
+             ("attendees", "incremental", (leader,), pub_path))
+    for key, method, people, prev_path in plans:
+        print(f"… {key}: {method}" + (f", touched {leader}" if people else "")
+              + (", the published solution as the plan" if prev_path else ""), flush=True)
         run = run_method(path, method, time_limit=args.time_limit, workers=args.workers,
                          seed=args.seed, out_path=OUT / f"{stem}-2-{key}.solution.json",
-                         people=people)
+                         people=people, previous=prev_path)
         if not run.ok:
             raise SystemExit(f"{key} failed (exit {run.returncode}):\n{run.stderr[-3000:]}")
         runs[key] = run
     problem = parse_problem(changed)
+    keys = list(runs)
     checked = {k: check_solution(problem, r.solution) for k, r in runs.items()}
     moves = {k: movement(previous, r.solution) for k, r in runs.items()}
     secs = {k: r.timings.get("solve_call_seconds") for k, r in runs.items()}
     obj = {k: r.solution["objective"] for k, r in runs.items()}
-    inc = runs["incremental"].solution["solver"].get("incremental", {})
+    sol = {k: r.solution for k, r in runs.items()}
 
     print()
-    lines = [f"{'':40}{'(a) full':>16}{'(b) incremental':>18}{'(b)/(a)':>12}"]
+    heads = ["(a) full", "(b) incremental", "(c) + attendees", "(b)/(a)", "(c)/(a)"]
+    lines = [f"{'':40}" + "".join(f"{h:>17}" for h in heads)]
 
-    def row(label: str, a: str, b: str, ratio: str = "") -> None:
-        lines.append(f"{label:40}{a:>16}{b:>18}{ratio:>12}")
+    def row(label: str, values: list[str], ratios: Sequence[str] = ()) -> None:
+        lines.append(f"{label:40}" + "".join(f"{v:>17}" for v in [*values, *ratios]))
 
-    row("status", runs["full"].solution["status"], runs["incremental"].solution["status"])
-    row("solve() wall s", fmt(secs["full"], "s"), fmt(secs["incremental"], "s"),
-        fmt(secs["incremental"] / secs["full"], "x") if secs["full"] else "–")
-    row("  child process s", fmt(runs["full"].process_seconds, "s"),
-        fmt(runs["incremental"].process_seconds, "s"))
-    row("  peak RSS", *(fmt(runs[k].peak_rss_mb, "mb") for k in ("full", "incremental")))
-    row("published entries lost their slot", str(n_lost), str(n_lost))
-    row("sessions moved (dropped or changed)", str(moves["full"].moved),
-        str(moves["incremental"].moved))
-    row("  individual dropped", str(moves["full"].dropped), str(moves["incremental"].dropped))
-    row("  individual, other commitment", str(moves["full"].changed),
-        str(moves["incremental"].changed))
-    row("  team sessions dropped", str(moves["full"].team_dropped),
-        str(moves["incremental"].team_dropped))
-    row("moved / lost", *(fmt(moves[k].moved / n_lost if n_lost else None, "x")
-                          for k in ("full", "incremental")))
+    def ratio(d: dict[str, Any]) -> list[str]:
+        return [fmt(d[k] / d["full"], "x") if d["full"] else "–" for k in keys[1:]]
+
+    row("status", [sol[k]["status"] for k in keys])
+    row("solve() wall s", [fmt(secs[k], "s") for k in keys], ratio(secs))
+    row("  child process s", [fmt(runs[k].process_seconds, "s") for k in keys])
+    row("  peak RSS", [fmt(runs[k].peak_rss_mb, "mb") for k in keys])
+    row("published entries lost their slot", [str(n_lost)] * len(keys))
+    row("sessions moved (dropped or changed)", [str(moves[k].moved) for k in keys])
+    row("  individual dropped", [str(moves[k].dropped) for k in keys])
+    row("  individual, other commitment", [str(moves[k].changed) for k in keys])
+    row("  team sessions dropped", [str(moves[k].team_dropped) for k in keys])
+    row("moved / lost", [fmt(moves[k].moved / n_lost if n_lost else None, "x") for k in keys])
     row("team attendance changes (kept slots)",
-        *(str(attendance_changes(published, runs[k].solution)) for k in ("full", "incremental")))
-    row("objective", fmt(obj["full"], "gbp"), fmt(obj["incremental"], "gbp"),
-        fmt(obj["incremental"] / obj["full"], "x"))
+        [str(attendance_changes(published, sol[k])) for k in keys])
+    row("objective", [fmt(obj[k], "gbp") for k in keys], ratio(obj))
     for term in ("backfill_cost", "shortfall_sessions", "absences", "churn"):
-        a, b = (runs[k].solution["totals"][term] for k in ("full", "incremental"))
         kind = "gbp" if term == "backfill_cost" else ""
-        row(f"  {term}", fmt(a, kind) if kind else str(a), fmt(b, kind) if kind else str(b))
-    row("check", check_text(checked["full"]), check_text(checked["incremental"]))
+        row(f"  {term}", [fmt(sol[k]["totals"][term], kind) if kind else
+                          str(sol[k]["totals"][term]) for k in keys])
+    row("check", [check_text(checked[k]) for k in keys])
     print("\n".join(lines))
-    print(f"\nincremental: {len(inc.get('free_people', []))} people and "
-          f"{len(inc.get('free_teams', []))} teams free, {inc.get('open_meetings')} fixed "
-          f"meetings choosing attendees, local model {inc.get('local_size')} literals "
-          f"{inc.get('local_status')} in {inc.get('local_seconds')} s (build "
-          f"{inc.get('build_seconds')} s), widened {inc.get('widened')}")
+    print()
+    for k in keys[1:]:
+        inc = sol[k]["solver"].get("incremental", {})
+        print(f"{k}: {len(inc.get('free_people', []))} people and "
+              f"{len(inc.get('free_teams', []))} teams free, {inc.get('open_meetings')} fixed "
+              f"meetings choosing attendees, local model {inc.get('local_size')} literals "
+              f"{inc.get('local_status')} in {inc.get('local_seconds')} s (build "
+              f"{inc.get('build_seconds')} s), widened {inc.get('widened')}")
     print(f"after the run: {load_text()}")
-    diff = (obj["incremental"] - obj["full"]) / abs(obj["full"]) if obj["full"] else 0.0
-    m = moves["incremental"].moved
-    targets = [
-        (f"incremental under {TARGET_SECONDS:g} s", secs["incremental"] < TARGET_SECONDS,
-         f"{secs['incremental']:.2f} s (full {secs['full']:.2f} s, "
-         f"× {secs['incremental'] / secs['full']:.3f})"),
-        (f"moved ≤ {TARGET_MOVED} × lost", n_lost > 0 and m <= TARGET_MOVED * n_lost,
-         f"{m} moved, {n_lost} lost" + (f" (× {m / n_lost:.2f})" if n_lost else "")),
-        (f"objective within {100 * TARGET_OBJECTIVE:g} % of full", abs(diff) <= TARGET_OBJECTIVE,
-         f"{100 * diff:+.4f} % (£{obj['incremental'] - obj['full']:+,.2f})"),
-        ("both plans hold, check agrees", all(c["ok"] and c["agrees"] for c in checked.values()),
-         ""),
-    ]
-    for label, met, text in targets:
-        print(f"target: {label}: [{'met' if met else 'MISSED'}] {text}")
+    for k in keys[1:]:
+        diff = (obj[k] - obj["full"]) / abs(obj["full"]) if obj["full"] else 0.0
+        m = moves[k].moved
+        targets = [
+            (f"under {TARGET_SECONDS:g} s", secs[k] < TARGET_SECONDS,
+             f"{secs[k]:.2f} s (full {secs['full']:.2f} s, × {secs[k] / secs['full']:.3f})"),
+            (f"moved ≤ {TARGET_MOVED} × lost", n_lost > 0 and m <= TARGET_MOVED * n_lost,
+             f"{m} moved, {n_lost} lost" + (f" (× {m / n_lost:.2f})" if n_lost else "")
+             + f"; full {moves['full'].moved}"),
+            (f"objective within {100 * TARGET_OBJECTIVE:g} % of full",
+             abs(diff) <= TARGET_OBJECTIVE,
+             f"{100 * diff:+.4f} % (£{obj[k] - obj['full']:+,.2f})"),
+            ("plan holds, check agrees", checked[k]["ok"] and checked[k]["agrees"], ""),
+        ]
+        for label, met, text in targets:
+            print(f"target ({k}): {label}: [{'met' if met else 'MISSED'}] {text}")
     if args.json:
         Path(args.json).write_text(json.dumps({
             "size": args.size, "seed": args.seed, "started": started.isoformat(),
             "leader": leader, "week": week, "lost": n_lost, "seconds": secs, "objective": obj,
             "moves": {k: vars(v) | {"moved": v.moved} for k, v in moves.items()},
-            "checked": checked, "incremental": inc}, indent=2, default=str))
+            "checked": checked,
+            "incremental": {k: sol[k]["solver"].get("incremental") for k in keys[1:]}},
+            indent=2, default=str))
     return 0
 
 

@@ -6,10 +6,11 @@ process and the parent reads that child's peak resident set from `os.wait4` (the
 spec's solution JSON plus the bench's own timings under the key `bench`.
 
     python -m bench.measure METHOD PROBLEM.json SOLUTION.json [--time-limit S] [--workers N]
-                            [--seed N] [--people P1,P2] [--teams T1]
+                            [--seed N] [--people P1,P2] [--teams T1] [--previous SOL.json]
 
 METHOD `incremental` runs `solver.incremental.resolve` with the touched `--people` and
-`--teams` (the problem's `previous` as the published plan).
+`--teams`; the published plan is the problem's `previous`, or the solution `--previous`
+(read before the clock starts).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ class Run:
 
 def run_method(problem_path: Path, method: str, *, time_limit: float, workers: int, seed: int,
                out_path: Optional[Path] = None, kill_after: Optional[float] = None,
-               people: Sequence[str] = (), teams: Sequence[str] = ()) -> Run:
+               people: Sequence[str] = (), teams: Sequence[str] = (),
+               previous: Optional[Path] = None) -> Run:
     """Solve `problem_path` with `method` in a child process; wait for it with `os.wait4` to
     read its own peak RSS. The child is killed (by its pid) after `kill_after` seconds."""
     if out_path is None:
@@ -61,6 +63,8 @@ def run_method(problem_path: Path, method: str, *, time_limit: float, workers: i
         cmd += ["--people", ",".join(people)]
     if teams:
         cmd += ["--teams", ",".join(teams)]
+    if previous is not None:
+        cmd += ["--previous", str(previous)]
     with tempfile.TemporaryFile(mode="w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
@@ -95,6 +99,7 @@ def child(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--people", default="", help="incremental: touched people, comma-separated")
     parser.add_argument("--teams", default="", help="incremental: touched teams, comma-separated")
+    parser.add_argument("--previous", help="incremental: the published plan, a solution file")
     args = parser.parse_args(argv)
 
     from solver.io import load_problem, solution_to_dict
@@ -102,12 +107,17 @@ def child(argv: Optional[Sequence[str]] = None) -> int:
 
     t0 = time.perf_counter()
     problem = load_problem(args.problem)
+    previous = None
+    if args.previous:
+        from solver.io import load_json, parse_solution
+
+        previous = parse_solution(load_json(args.previous))
     t1 = time.perf_counter()
     if args.method == "incremental":
         from solver.incremental import resolve
 
         options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
-        solution = resolve(problem, people=[p for p in args.people.split(",") if p],
+        solution = resolve(problem, previous, people=[p for p in args.people.split(",") if p],
                            teams=[t for t in args.teams.split(",") if t], options=options)
     else:
         options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed,

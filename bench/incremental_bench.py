@@ -88,6 +88,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="reuse the published plan of an earlier run from bench/out/")
     parser.add_argument("--team", action="store_true",
                         help="choose a leader and week with a team session they attend")
+    parser.add_argument("--no-departments", dest="departments", action="store_false",
+                        help="(b) and (c) leave department-mates of the free people fixed")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
@@ -135,7 +137,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     n_lost = len(lost)
     print(f"new leave: {leader}, the week of {week}; {n_lost} of {len(previous)} published "
           f"entries lost their slot")
-    stem = stem + ("-team" if args.team else "")
+    stem = stem + ("-team" if args.team else "") + ("" if args.departments else "-nodept")
     path = OUT / f"{stem}-1-changed.problem.json"
     path.write_text(json.dumps(changed, separators=(",", ":")))
 
@@ -148,7 +150,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               + (", the published solution as the plan" if prev_path else ""), flush=True)
         run = run_method(path, method, time_limit=args.time_limit, workers=args.workers,
                          seed=args.seed, out_path=OUT / f"{stem}-2-{key}.solution.json",
-                         people=people, previous=prev_path)
+                         people=people, previous=prev_path, departments=args.departments)
         if not run.ok:
             raise SystemExit(f"{key} failed (exit {run.returncode}):\n{run.stderr[-3000:]}")
         runs[key] = run

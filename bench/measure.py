@@ -7,6 +7,7 @@ spec's solution JSON plus the bench's own timings under the key `bench`.
 
     python -m bench.measure METHOD PROBLEM.json SOLUTION.json [--time-limit S] [--workers N]
                             [--seed N] [--people P1,P2] [--teams T1] [--previous SOL.json]
+                            [--no-departments]
 
 METHOD `incremental` runs `solver.incremental.resolve` with the touched `--people` and
 `--teams`; the published plan is the problem's `previous`, or the solution `--previous`
@@ -52,7 +53,7 @@ class Run:
 def run_method(problem_path: Path, method: str, *, time_limit: float, workers: int, seed: int,
                out_path: Optional[Path] = None, kill_after: Optional[float] = None,
                people: Sequence[str] = (), teams: Sequence[str] = (),
-               previous: Optional[Path] = None) -> Run:
+               previous: Optional[Path] = None, departments: bool = True) -> Run:
     """Solve `problem_path` with `method` in a child process; wait for it with `os.wait4` to
     read its own peak RSS. The child is killed (by its pid) after `kill_after` seconds."""
     if out_path is None:
@@ -65,6 +66,8 @@ def run_method(problem_path: Path, method: str, *, time_limit: float, workers: i
         cmd += ["--teams", ",".join(teams)]
     if previous is not None:
         cmd += ["--previous", str(previous)]
+    if not departments:
+        cmd += ["--no-departments"]
     with tempfile.TemporaryFile(mode="w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
@@ -100,6 +103,8 @@ def child(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--people", default="", help="incremental: touched people, comma-separated")
     parser.add_argument("--teams", default="", help="incremental: touched teams, comma-separated")
     parser.add_argument("--previous", help="incremental: the published plan, a solution file")
+    parser.add_argument("--no-departments", dest="departments", action="store_false",
+                        help="incremental: leave department-mates of free people fixed")
     args = parser.parse_args(argv)
 
     from solver.io import load_problem, solution_to_dict
@@ -118,7 +123,8 @@ def child(argv: Optional[Sequence[str]] = None) -> int:
 
         options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
         solution = resolve(problem, previous, people=[p for p in args.people.split(",") if p],
-                           teams=[t for t in args.teams.split(",") if t], options=options)
+                           teams=[t for t in args.teams.split(",") if t], options=options,
+                           departments=args.departments)
     else:
         options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed,
                                method=args.method)

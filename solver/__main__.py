@@ -9,13 +9,15 @@ input. Faults go to stderr one per line, never as a traceback.
 `solver.incremental`: only the touched people and teams (and what they free) are decided
 again, everything else stays as published::
 
-    python -m solver resolve PROBLEM.json [--people P1,P2] [--teams T1] [--previous SOLUTION.json]
+    python -m solver resolve PROBLEM.json [--people P1,P2] [--teams T1]
+                             [--previous SOLUTION.json] [--no-departments]
                              [-o SOLUTION.json] [--time-limit S] [--workers N] [--seed N]
 
 The published plan is the problem's `previous` entries, or the solution given with
-`--previous` (then fixed team sessions keep its attendees). Without --people and --teams
-only what the published plan now breaks is freed. The output and exit codes are those of
-``solve``; an unknown person or team is invalid input (2).
+`--previous` (then fixed team sessions keep its attendees). `--no-departments` leaves
+department-mates of the free people fixed (freed only if the local model has no plan).
+Without --people and --teams only what the published plan now breaks is freed. The output
+and exit codes are those of ``solve``; an unknown person or team is invalid input (2).
 """
 
 from __future__ import annotations
@@ -57,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--people", action="append", default=[], help="touched people, comma-separated")
     r.add_argument("--teams", action="append", default=[], help="touched teams, comma-separated")
     r.add_argument("--previous", type=Path, help="the published plan as a solution file")
+    r.add_argument(
+        "--no-departments",
+        dest="departments",
+        action="store_false",
+        help="do not free the people sharing a capped department with a free person",
+    )
     r.add_argument("-o", "--output", type=Path, help="write the solution here (default stdout)")
     r.add_argument("--time-limit", type=float, default=60.0, help="seconds, fallback included")
     r.add_argument("--workers", type=int, default=2)
@@ -120,7 +128,12 @@ def _resolve(args: argparse.Namespace) -> int:
     options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
     try:
         solution = resolve(
-            problem, previous, people=_ids(args.people), teams=_ids(args.teams), options=options
+            problem,
+            previous,
+            people=_ids(args.people),
+            teams=_ids(args.teams),
+            options=options,
+            departments=args.departments,
         )
     except ValueError as exc:
         _faults([str(exc)])

@@ -17,7 +17,12 @@ What is free (decided again), and why:
 2. every **team of a touched person** (a leader on leave may leave a meeting short of
    quorum, and the meeting has to move or someone else attend);
 3. every **member of a free team**: their individual sessions and their attendance there
-   (to attend a moved meeting someone may have to move a session out of its way).
+   (to attend a moved meeting someone may have to move a session out of its way);
+4. with `departments` (the default), every person sharing a **capped department** with a
+   free person: their individual sessions only (their teams stay fixed, so this does not
+   spread further). A cap is where people of one department compete for slots: without
+   them a re-placed session or meeting may have to take a dearer slot, or move a meeting,
+   where a full re-solve would move a department-mate's session instead.
 
 A free person's sessions over the whole horizon are decided (each published one kept unless
 dropping it pays for its churn). Everything else is fixed: an untouched person keeps exactly
@@ -27,13 +32,12 @@ the model as a constant. A fixed meeting whose attendees the published plan does
 stays where it is (team and slot), and its attendees are chosen in the model from its
 members who are free in that slot (their individual sessions stay fixed).
 
-Department-mates are not freed at first: a cap full of fixed people is simply respected.
-When the local model has no plan (say a pin of a touched person in a slot whose cap the
-fixed people fill), the free set is **widened once** to every person sharing a capped
-department with a free person (and, through rule 2, their teams); if that still has no
-plan, or the assembled plan would break a hard rule (it is re-verified with
-`solver.rules`), the whole problem is solved again with `solver.solve` (with `previous`),
-so a broken plan is never returned; an infeasible problem then reports its conflicts.
+When the local model has no plan (say a pin of a touched person in a slot whose cap fixed
+people fill) and department-mates were not freed, they are freed and it is solved again;
+if that still has no plan, or the assembled plan would break a hard rule (it is
+re-verified with `solver.rules`), the whole problem is solved again with `solver.solve`
+(with `previous`), so a broken plan is never returned; an infeasible problem then reports
+its conflicts.
 
 The result is a full solution of the whole problem, priced by `solver.plan.evaluate` and
 valid under `python -m solver check`. Its status is `feasible` (the local model may be
@@ -147,14 +151,19 @@ class _Split:
     open: list[tuple[str, int]] = field(default_factory=list)  # fixed, attendees to choose
     held: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # activities held
 
+    departments: bool = False  # also free department-mates (their sessions only)
+
     def close(self, problem: Problem) -> None:
-        """Free sets from the touched ones: their teams, and those teams' members."""
+        """Free sets from the touched ones: their teams, and those teams' members (and, with
+        `departments`, everyone sharing a capped department with a free person)."""
         self.teams = set(self.touched_teams)
         for p in self.touched_people:
             self.teams.update(t.id for t in problem.teams_of.get(p, ()))
         self.people = set(self.touched_people)
         for t in self.teams:
             self.people.update(problem.team[t].members)
+        if self.departments:
+            self.people |= _departments(problem, self.people)
 
 
 def _label(problem: Problem, p: str, s: int) -> str | None:
@@ -291,9 +300,11 @@ def _split(problem: Problem, pub: Published, split: _Split) -> tuple[set[str], s
     return bad_p - split.touched_people, bad_t - split.touched_teams
 
 
-def _free_set(problem: Problem, pub: Published, people: set[str], teams: set[str]) -> _Split:
+def _free_set(
+    problem: Problem, pub: Published, people: set[str], teams: set[str], departments: bool
+) -> _Split:
     """Touch whatever the fixed part breaks until it holds."""
-    split = _Split(set(people), set(teams))
+    split = _Split(set(people), set(teams), departments=departments)
     for _ in range(MAX_ROUNDS):
         split.close(problem)
         bad_p, bad_t = _split(problem, pub, split)
@@ -507,11 +518,14 @@ def resolve(
     people: Iterable[str] = (),
     teams: Iterable[str] = (),
     options: SolveOptions | None = None,
+    departments: bool = True,
 ) -> Solution:
     """Re-solve `problem` deciding again only the touched `people` and `teams` (and what
-    they free, see the module docstring); everything else stays as published. Returns a
-    whole-problem solution; falls back to a wider free set, then to `solve`, rather than
-    return a plan that breaks a hard rule. ValueError for an unknown id."""
+    they free, see the module docstring); everything else stays as published. With
+    `departments` (default), everyone sharing a capped department with a free person is free
+    too (their individual sessions; their teams stay fixed). Returns a whole-problem
+    solution; falls back to a wider free set, then to `solve`, rather than return a plan
+    that breaks a hard rule. ValueError for an unknown id."""
     options = options or SolveOptions()
     t0 = time.monotonic()
     people, teams = set(people), set(teams)
@@ -522,10 +536,14 @@ def resolve(
         raise ValueError(f"unknown person or team: {', '.join(unknown)}")
     pub = published_plan(problem, previous)
     deadline = t0 + options.time_limit
-    info: dict[str, object] = {"touched_people": len(people), "touched_teams": len(teams)}
+    info: dict[str, object] = {
+        "touched_people": len(people),
+        "touched_teams": len(teams),
+        "departments": departments,
+    }
     widened = None
     for attempt in ("local", "departments"):
-        split = _free_set(problem, pub, people, teams)
+        split = _free_set(problem, pub, people, teams, departments)
         left = deadline - time.monotonic()
         local = _solve_local(problem, pub, split, options, max(0.5, 0.8 * left))
         info.update(
@@ -554,10 +572,9 @@ def resolve(
                 return solution
             log.warning("incremental plan breaks %d rule(s), e.g. %s", len(faults), faults[0])
         if attempt == "local":
-            wider = _departments(problem, split.people)
-            if wider <= split.people:
+            if departments or _departments(problem, split.people) <= split.people:
                 break
-            people = people | wider
+            departments = True
             widened = "departments"
     # The whole problem again, with `previous`, in the time that is left.
     left = max(1.0, deadline - time.monotonic())

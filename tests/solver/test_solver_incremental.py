@@ -146,9 +146,9 @@ def test_a_person_whose_published_session_broke_is_freed_without_being_named(sol
     assert len(sessions_of(sol, "p2")) == 1 and sessions_of(sol, "p2")[0]["slot"] != lost
 
 
-def test_a_cap_shared_with_fixed_people_is_respected() -> None:
-    # p1 loses Monday AM; every other slot but Friday PM is taken by fixed p2 or p3 of the
-    # same department (cap 1): p1 must go to Friday PM, even though it is dearer.
+def capped() -> dict:
+    """p1 loses Monday AM; every other slot but Friday PM is taken by p2 or p3 of the same
+    department (cap 1); p3 is one session short."""
     people = [person("p1"), person("p2"), person("p3")]
     people[0]["available"] = {s: 0.0 for s in IDS}
     people[0]["available"][IDS[-1]] = 300.0
@@ -161,10 +161,26 @@ def test_a_cap_shared_with_fixed_people_is_respected() -> None:
     data = problem_dict(people, commitments, previous=prev,
                         caps=[{"department": "ed", "max_away": 1}])
     leave(data, "p1", IDS[0])
-    sol, info = run(data, people=["p1"])
+    return data
+
+
+def test_a_cap_shared_with_fixed_people_is_respected() -> None:
+    # Department-mates not freed: p2 and p3 stay put, so p1 must go to Friday PM, even
+    # though it is dearer.
+    sol, info = run(capped(), people=["p1"], departments=False)
     assert info["widened"] is None and info["free_people"] == ["p1"]
     assert [s["slot"] for s in sessions_of(sol, "p1")] == [IDS[-1]]
     assert len(sessions_of(sol, "p2")) == 5 and len(sessions_of(sol, "p3")) == 3
+
+
+def test_department_mates_are_freed_by_default() -> None:
+    # The same change with the default: p2 and p3 share p1's capped department, so they are
+    # free too, and p3 takes the slot p1's leave left empty (its shortfall of £5,000 gone).
+    alone, _ = run(capped(), people=["p1"], departments=False)
+    sol, info = run(capped(), people=["p1"])
+    assert info["free_people"] == ["p1", "p2", "p3"] and info["departments"] is True
+    assert len(sessions_of(sol, "p3")) == 4
+    assert sol["objective"] < alone["objective"] - 4000
 
 
 def test_a_team_of_a_touched_person_moves_with_its_members_attendance(solve_dict) -> None:
@@ -227,7 +243,7 @@ def test_an_infeasible_local_problem_widens_to_the_department() -> None:
         ],
         pinned=[{"person": "p1", "commitment": "c1", "slot": IDS[0]}],
     )
-    sol, info = run(data, people=["p1"])
+    sol, info = run(data, people=["p1"], departments=False)
     assert info["widened"] == "departments"
     assert sorted(info["free_people"]) == ["p1", "p2"]
     assert IDS[0] in [s["slot"] for s in sessions_of(sol, "p1")]

@@ -298,3 +298,26 @@ def test_command_line(tmp_path: Path, capsys, solve_dict) -> None:
     capsys.readouterr()
     assert main(["resolve", str(pf), "--people", "p1,nobody"]) == 2
     assert "nobody" in capsys.readouterr().err
+
+
+def test_fairness_counts_the_fixed_people_shortfall(solve_dict) -> None:
+    # A random small problem with groups and the fairness term on: the local model prices
+    # the worst group with the held people's shortfall as constants, so its plan is the
+    # full re-solve's objective here, fairness term included.
+    from solver_factories import random_problem
+
+    data = random_problem(4, people=8, days=10, teams=2)
+    data["previous"] = []
+    data["pinned"] = [p for p in data["pinned"] if p.get("person") != "p0"]
+    for i, p in enumerate(data["people"]):
+        p["groups"] = [f"g{i % 3}"]
+    data["weights"]["fairness"] = 50
+    _, prev = published(data, solve_dict)
+    data["previous"] = prev
+    p0 = data["people"][0]
+    p0["available"] = {s: c for s, c in p0["available"].items() if s[:10] > "2026-03-06"}
+    p0["avoid"] = [s for s in p0.get("avoid", []) if s in p0["available"]]
+    sol, info = run(data, people=["p0"])
+    assert "fairness" in sol["objective_terms"] and info["widened"] is None
+    _, full = solve_dict(data)
+    assert sol["objective"] == full["objective"]

@@ -6,7 +6,12 @@ process and the parent reads that child's peak resident set from `os.wait4` (the
 spec's solution JSON plus the bench's own timings under the key `bench`.
 
     python -m bench.measure METHOD PROBLEM.json SOLUTION.json [--time-limit S] [--workers N]
-                            [--seed N]
+                            [--seed N] [--people P1,P2] [--teams T1] [--previous SOL.json]
+                            [--no-departments]
+
+METHOD `incremental` runs `solver.incremental.resolve` with the touched `--people` and
+`--teams`; the published plan is the problem's `previous`, or the solution `--previous`
+(read before the clock starts).
 """
 
 from __future__ import annotations
@@ -46,13 +51,23 @@ class Run:
 
 
 def run_method(problem_path: Path, method: str, *, time_limit: float, workers: int, seed: int,
-               out_path: Optional[Path] = None, kill_after: Optional[float] = None) -> Run:
+               out_path: Optional[Path] = None, kill_after: Optional[float] = None,
+               people: Sequence[str] = (), teams: Sequence[str] = (),
+               previous: Optional[Path] = None, departments: bool = True) -> Run:
     """Solve `problem_path` with `method` in a child process; wait for it with `os.wait4` to
     read its own peak RSS. The child is killed (by its pid) after `kill_after` seconds."""
     if out_path is None:
         out_path = Path(tempfile.mkstemp(prefix=f"sol-{method}-", suffix=".json")[1])
     cmd = [sys.executable, "-m", "bench.measure", method, str(problem_path), str(out_path),
            "--time-limit", str(time_limit), "--workers", str(workers), "--seed", str(seed)]
+    if people:
+        cmd += ["--people", ",".join(people)]
+    if teams:
+        cmd += ["--teams", ",".join(teams)]
+    if previous is not None:
+        cmd += ["--previous", str(previous)]
+    if not departments:
+        cmd += ["--no-departments"]
     with tempfile.TemporaryFile(mode="w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
@@ -79,12 +94,17 @@ def run_method(problem_path: Path, method: str, *, time_limit: float, workers: i
 def child(argv: Optional[Sequence[str]] = None) -> int:
     """The child side: parse, solve once, write the solution with timings."""
     parser = argparse.ArgumentParser(prog="python -m bench.measure")
-    parser.add_argument("method", choices=("cp-sat", "greedy"))
+    parser.add_argument("method", choices=("cp-sat", "greedy", "incremental"))
     parser.add_argument("problem")
     parser.add_argument("output")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--people", default="", help="incremental: touched people, comma-separated")
+    parser.add_argument("--teams", default="", help="incremental: touched teams, comma-separated")
+    parser.add_argument("--previous", help="incremental: the published plan, a solution file")
+    parser.add_argument("--no-departments", dest="departments", action="store_false",
+                        help="incremental: leave department-mates of free people fixed")
     args = parser.parse_args(argv)
 
     from solver.io import load_problem, solution_to_dict
@@ -92,10 +112,23 @@ def child(argv: Optional[Sequence[str]] = None) -> int:
 
     t0 = time.perf_counter()
     problem = load_problem(args.problem)
+    previous = None
+    if args.previous:
+        from solver.io import load_json, parse_solution
+
+        previous = parse_solution(load_json(args.previous))
     t1 = time.perf_counter()
-    options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed,
-                           method=args.method)
-    solution = solve(problem, options)
+    if args.method == "incremental":
+        from solver.incremental import resolve
+
+        options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
+        solution = resolve(problem, previous, people=[p for p in args.people.split(",") if p],
+                           teams=[t for t in args.teams.split(",") if t], options=options,
+                           departments=args.departments)
+    else:
+        options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed,
+                               method=args.method)
+        solution = solve(problem, options)
     t2 = time.perf_counter()
     data = solution_to_dict(solution)
     data["bench"] = {

@@ -6,12 +6,14 @@ not?), `greedy` (the hand-made baseline and the repair of a previous plan), `dec
 (independent blocks and groups), `solve` (the whole run), `explain` (shortfall reasons),
 `plan` (pricing a plan), `rules` (each hard rule written once: the checker's line and a
 rota manager's sentence), `check` (independent re-verification), `alternatives` (every other
-slot for one session, judged without a model), `__main__` (the CLI).
+slot for one session, judged without a model), `incremental` (re-solve only what a change
+touches, the rest fixed as published; ``python -m solver resolve``), `__main__` (the CLI).
 
 Public API::
 
     from solver import parse_problem, load_problem, solution_to_dict, ProblemError
     from solver import solve, SolveOptions, check
+    from solver.incremental import resolve
 """
 
 from solver.check import CheckResult, check

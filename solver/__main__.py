@@ -1,8 +1,23 @@
-"""Command line: ``python -m solver solve|check|alternatives`` (see shared/spec/solver-io.md).
+"""Command line: ``python -m solver solve|check|alternatives|resolve`` (see
+shared/spec/solver-io.md for the first three).
 
 Exit codes: solve 0 plan, 3 infeasible, 2 invalid input; check 0 holds, 1 violations,
 2 invalid input; alternatives 0 listed, 1 the session is not in the solution, 2 invalid
 input. Faults go to stderr one per line, never as a traceback.
+
+``resolve`` (additive, not yet in the spec) is the incremental re-solve of
+`solver.incremental`: only the touched people and teams (and what they free) are decided
+again, everything else stays as published::
+
+    python -m solver resolve PROBLEM.json [--people P1,P2] [--teams T1]
+                             [--previous SOLUTION.json] [--no-departments]
+                             [-o SOLUTION.json] [--time-limit S] [--workers N] [--seed N]
+
+The published plan is the problem's `previous` entries, or the solution given with
+`--previous` (then fixed team sessions keep its attendees). `--no-departments` leaves
+department-mates of the free people fixed (freed only if the local model has no plan).
+Without --people and --teams only what the published plan now breaks is freed. The output
+and exit codes are those of ``solve``; an unknown person or team is invalid input (2).
 """
 
 from __future__ import annotations
@@ -16,7 +31,9 @@ from pathlib import Path
 
 from solver.alternatives import Mover, SessionNotFound, alternatives_to_dict
 from solver.check import check
-from solver.io import ProblemError, load_json, load_problem, solution_to_dict
+from solver.incremental import resolve
+from solver.io import ProblemError, load_json, load_problem, parse_solution, solution_to_dict
+from solver.model import Solution
 from solver.solve import SolveOptions, solve
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INVALID, EXIT_INFEASIBLE = 0, 1, 2, 3
@@ -35,6 +52,23 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--method", choices=("cp-sat", "greedy"), default="cp-sat")
     s.add_argument("--progress", action="store_true", help="report progress on stderr")
+    r = sub.add_parser(
+        "resolve", help="incremental re-solve: only the touched people and teams are free"
+    )
+    r.add_argument("problem", type=Path)
+    r.add_argument("--people", action="append", default=[], help="touched people, comma-separated")
+    r.add_argument("--teams", action="append", default=[], help="touched teams, comma-separated")
+    r.add_argument("--previous", type=Path, help="the published plan as a solution file")
+    r.add_argument(
+        "--no-departments",
+        dest="departments",
+        action="store_false",
+        help="do not free the people sharing a capped department with a free person",
+    )
+    r.add_argument("-o", "--output", type=Path, help="write the solution here (default stdout)")
+    r.add_argument("--time-limit", type=float, default=60.0, help="seconds, fallback included")
+    r.add_argument("--workers", type=int, default=2)
+    r.add_argument("--seed", type=int, default=0)
     c = sub.add_parser("check", help="re-verify a solution against its problem")
     c.add_argument("problem", type=Path)
     c.add_argument("solution", type=Path)
@@ -71,12 +105,49 @@ def _solve(args: argparse.Namespace) -> int:
         progress=progress if args.progress else None,
     )
     solution = solve(problem, options)
+    return _write_solution(solution, args.output)
+
+
+def _ids(values: Sequence[str]) -> list[str]:
+    return [i.strip() for v in values for i in v.split(",") if i.strip()]
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    if args.time_limit <= 0 or args.workers < 1:
+        _faults(["--time-limit must be positive and --workers at least 1"])
+        return EXIT_INVALID
+    problem = load_problem(args.problem)
+    previous = None
+    if args.previous is not None:
+        data = load_json(args.previous)
+        if not isinstance(data, dict):
+            raise ProblemError(
+                [f"{args.previous}: expected a solution object, got {type(data).__name__}"]
+            )
+        previous = parse_solution(data)
+    options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
+    try:
+        solution = resolve(
+            problem,
+            previous,
+            people=_ids(args.people),
+            teams=_ids(args.teams),
+            options=options,
+            departments=args.departments,
+        )
+    except ValueError as exc:
+        _faults([str(exc)])
+        return EXIT_INVALID
+    return _write_solution(solution, args.output)
+
+
+def _write_solution(solution: Solution, output: Path | None) -> int:
     text = json.dumps(solution_to_dict(solution), indent=2) + "\n"
-    if args.output:
+    if output:
         try:
-            args.output.write_text(text, encoding="utf-8")
+            output.write_text(text, encoding="utf-8")
         except OSError as exc:
-            _faults([f"{args.output}: cannot write ({exc.strerror or exc})"])
+            _faults([f"{output}: cannot write ({exc.strerror or exc})"])
             return EXIT_INVALID
     else:
         sys.stdout.write(text)
@@ -130,7 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        command = {"solve": _solve, "check": _check, "alternatives": _alternatives}
+        command = {
+            "solve": _solve,
+            "check": _check,
+            "alternatives": _alternatives,
+            "resolve": _resolve,
+        }
         return command[args.command](args)
     except ProblemError as exc:
         _faults(exc.errors)

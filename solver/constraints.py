@@ -25,6 +25,7 @@ __all__ = [
     "build",
     "create_variables",
     "hint_values",
+    "minimize_terms",
     "term_value",
 ]
 
@@ -483,6 +484,12 @@ def build(problem: Problem, scope: Scope | None = None) -> Built:
     terms: list[PenaltyTerm] = []
     for rule in RULES:
         terms.extend(rule(model, v, problem))
+    constant = minimize_terms(model, terms)
+    return Built(model, v, terms, constant)
+
+
+def minimize_terms(model: cp_model.CpModel, terms: list[PenaltyTerm]) -> int:
+    """Set the model's objective to the sum of `terms` (pence); returns its constant part."""
     coefs: dict[int, int] = defaultdict(int)
     var_of: dict[int, cp_model.IntVar] = {}
     constant = 0
@@ -496,7 +503,7 @@ def build(problem: Problem, scope: Scope | None = None) -> Built:
         cp_model.LinearExpr.weighted_sum([var_of[k] for k in keys], [coefs[k] for k in keys])
         + constant
     )
-    return Built(model, v, terms, constant)
+    return constant
 
 
 def hint_values(problem: Problem, built: Built, plan: Plan) -> dict[int, int]:

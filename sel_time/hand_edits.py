@@ -44,7 +44,8 @@ class EditRules:
 
     def __init__(self, plan: Plan, moving: PlanSession | None = None) -> None:
         if not plan.problem:
-            raise ValidationError("This plan has no problem yet", [FieldError("plan", "not solved")])
+            raise ValidationError("This plan has no problem yet",
+                                  [FieldError("plan", "not solved")])
         problem = solver.parse_problem(plan.problem)
         if moving is not None and moving.pinned and moving.person_id is not None:
             gone = (person_key(moving.person_id), moving.slot)
@@ -105,5 +106,5 @@ def move_options(plan: Plan, session: PlanSession) -> list[MoveOption]:
         return []
     found = [rules.judge(session.person_id, session.assignment_id or 0, slot, session.slot)
              for slot in person.available if slot != session.slot]
-    return [MoveOption(a.slot, when(problem, problem.slot_index[a.slot]), a.allowed, a.objective_delta,
-                       a.reasons) for a in rules.mover.ordered(found)]
+    return [MoveOption(a.slot, when(problem, problem.slot_index[a.slot]), a.allowed,
+                       a.objective_delta, a.reasons) for a in rules.mover.ordered(found)]

@@ -343,10 +343,12 @@ def check_individual(plan: Plan, person_id: int, assignment_id: int, slot: str,
     pkey = person_key(person_id)
     name = problem.person[pkey].label if pkey in problem.person else f"person {person_id}"
     if slot not in problem.slot_index:
-        raise ValidationError("That session is outside the plan", [FieldError("slot", f"{slot_label(slot)} is not a session of this plan's horizon")])
+        raise ValidationError("That session is outside the plan", [FieldError(
+            "slot", f"{slot_label(slot)} is not a session of this plan's horizon")])
     commitment = problem.commitment.get(assignment_key(assignment_id))
     if commitment is None or commitment.person != pkey:
-        raise ValidationError("Unknown commitment", [FieldError("assignment_id", f"{name} has no commitment {assignment_id} in this plan")])
+        raise ValidationError("Unknown commitment", [FieldError(
+            "assignment_id", f"{name} has no commitment {assignment_id} in this plan")])
     rules.refuse(person_id, assignment_id, slot, ignore.slot if ignore is not None else None)
 
 

@@ -373,8 +373,9 @@ def plan_session_page(plan_id: int, sid: int) -> Any:
     moves = move_options(plan, session) if plan.status == PlanStatus.DRAFT else []
     options = [(m.slot, f"{m.label}: {_cost_change(m.delta)}") for m in moves if m.allowed]
     refused = [m for m in moves if not m.allowed]
-    return render_template("manage/session.html", title="Plan session", plan=plan, s=planning.session_dict(session),
-                           errors=errors, options=options, refused=refused), (422 if errors else 200)
+    return render_template("manage/session.html", title="Plan session", plan=plan,
+                           s=planning.session_dict(session), errors=errors, options=options,
+                           refused=refused), (422 if errors else 200)
 
 
 def _cost_change(delta: float | None) -> str:

@@ -35,7 +35,8 @@ SLOTS = [MON_AM, MON_PM, TUE_AM, TUE_PM]
 WEEK = {"from": "2026-03-02", "to": "2026-03-08", "sessions": 1}
 
 # An entry of a plan: an individual session (person, commitment, slot) or a team meeting
-# ("team", team, slot) that Amara (p1) attends; the ids are the app's keys (p<person id>, a<assignment id>, t<team id>).
+# ("team", team, slot) that Amara (p1) attends; the ids are the app's keys (p<person id>,
+# a<assignment id>, t<team id>).
 Entry = tuple[str, str, str]
 
 
@@ -256,6 +257,7 @@ def test_the_move_list_offers_only_moves_the_app_accepts(
     actor = Actor("cli")
     individual = [s.id for s in plan.sessions if s.person_id is not None][:4]
     assert individual
+    tried = {True: 0, False: 0}
     for sid in individual:
         page = client.get(f"/manage/plans/{plan.id}/sessions/{sid}")
         assert page.status_code == 200
@@ -267,6 +269,8 @@ def test_the_move_list_offers_only_moves_the_app_accepts(
         assert offered, "each session has somewhere to go in the small world"
         deltas = [o.delta for o in options if o.allowed]
         assert deltas == sorted(deltas)  # cheapest first
+        tried[True] += len(offered)
+        tried[False] += len(options) - len(offered)
         for slot in offered:
             moved = planning.move_session(plan.id, sid, slot, actor)
             assert moved.slot == slot
@@ -276,6 +280,7 @@ def test_the_move_list_offers_only_moves_the_app_accepts(
                 planning.move_session(plan.id, sid, option.slot, actor)
             assert [e.message for e in refused.value.errors] == list(option.reasons)
             db.session.rollback()
+    assert tried[True] and tried[False], tried  # both kinds were tried
 
 
 def test_a_move_of_a_solved_problem_is_judged_once_per_request(app: Flask) -> None:

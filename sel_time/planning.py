@@ -6,9 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,10 +21,10 @@ from solver.plan import Plan as SolverPlan
 from .clock import LONDON, now_utc
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .extensions import db
+from .hand_edits import EditRules
 from .jobs import _holder_is_dead, holder_id
 from .models import (
     WEEKDAYS,
-    Department,
     Person,
     Plan,
     PlanAttendee,
@@ -336,82 +334,22 @@ def problem_order(problem: Any, person: str) -> int:
 # -- hand edits ---------------------------------------------------------------------------------
 
 
-@dataclass
-class _Occupancy:
-    """Who is away when, in a plan, for checking one edit against the hard rules."""
-
-    by_person_slot: dict[tuple[int, str], PlanSession]
-    dept_away: dict[tuple[str, str], int]
-
-
-def _occupancy(plan: Plan, ignore: PlanSession | None = None) -> _Occupancy:
-    people = {p["id"]: p for p in (plan.problem or {}).get("people", [])}
-    by_person: dict[tuple[int, str], PlanSession] = {}
-    dept_away: dict[tuple[str, str], int] = defaultdict(int)
-    for s in plan.sessions:
-        if s is ignore:
-            continue
-        ids = [s.person_id] if s.person_id else [a.person_id for a in s.attendees if a.attending]
-        for pid in ids:
-            by_person[(pid, s.slot)] = s
-            dept = people.get(person_key(pid), {}).get("department")
-            if dept:
-                dept_away[(dept, s.slot)] += 1
-    return _Occupancy(by_person, dept_away)
-
-
-def _cap_for(problem: dict[str, Any], dept: str, slot: str) -> int | None:
-    limits = [c["max_away"] for c in problem.get("caps", [])
-              if c["department"] == dept and ("slots" not in c or slot in c["slots"])]
-    return min(limits) if limits else None
-
-
-def _department_name(code: str) -> str:
-    dept = db.session.scalar(sa.select(Department).where(Department.code == code))
-    return dept.name if dept else code
-
-
 def check_individual(plan: Plan, person_id: int, assignment_id: int, slot: str,
                      ignore: PlanSession | None = None) -> None:
-    """Refuse (422, in words) an individual session that would break a hard rule."""
-    problem = plan.problem or {}
+    """Refuse (422, in words) an individual session that would break a hard rule, as the
+    solver's rules judge it: `ignore` is the session being moved there, else it is added."""
+    rules = EditRules(plan, moving=ignore)
+    problem = rules.problem
     pkey = person_key(person_id)
-    person = next((p for p in problem.get("people", []) if p["id"] == pkey), None)
-    name = person["name"] if person else f"person {person_id}"
-    label = slot_label(slot)
-    if slot not in {s["id"] for s in problem.get("slots", [])}:
-        raise ValidationError("That session is outside the plan", [FieldError("slot", f"{label} is not a session of this plan's horizon")])
-    commitment = next((c for c in problem.get("commitments", []) if c["id"] == assignment_key(assignment_id)), None)
-    if commitment is None or commitment["person"] != pkey:
-        raise ValidationError("Unknown commitment", [FieldError("assignment_id", f"{name} has no commitment {assignment_id} in this plan")])
-    if person is None or slot not in person["available"]:
-        raise ValidationError("Not available", [FieldError("slot", f"{name} is not available on {label} (not working, on leave or a fixed commitment)")])
-    occ = _occupancy(plan, ignore)
-    if (person_id, slot) in occ.by_person_slot:
-        raise ValidationError("Already busy", [FieldError("slot", f"{name} already has protected time on {label}")])
-    dept = person.get("department")
-    if dept:
-        cap = _cap_for(problem, dept, slot)
-        used = occ.dept_away.get((dept, slot), 0)
-        if cap is not None and used + 1 > cap:
-            raise ValidationError("Service cover", [FieldError("slot", f"{_department_name(dept)} already has {used} of {cap} people away on {label}")])
-    day = slot.split("/")[0]
-    mine = [s for (pid, sl), s in occ.by_person_slot.items() if pid == person_id]
-    if person.get("max_per_day") is not None:
-        n = sum(1 for s in mine if s.slot.startswith(day))
-        if n + 1 > person["max_per_day"]:
-            raise ValidationError("Daily limit", [FieldError("slot", f"{name} may have at most {person['max_per_day']} protected sessions a day")])
-    if person.get("max_per_week") is not None:
-        week = date.fromisoformat(day).isocalendar()[:2]
-        n = sum(1 for s in mine if date.fromisoformat(s.slot.split("/")[0]).isocalendar()[:2] == week)
-        if n + 1 > person["max_per_week"]:
-            raise ValidationError("Weekly limit", [FieldError("slot", f"{name} may have at most {person['max_per_week']} protected sessions a week")])
-    for w in commitment["windows"]:
-        if w["from"] <= day <= w["to"] and w.get("max") is not None:
-            n = sum(1 for s in plan.sessions if s is not ignore and s.assignment_id == assignment_id
-                    and w["from"] <= s.slot.split("/")[0] <= w["to"])
-            if n + 1 > w["max"]:
-                raise ValidationError("Window full", [FieldError("slot", f"{name} already has {n} of at most {w['max']} sessions for {commitment.get('name', 'this role')} between {w['from']} and {w['to']}")])
+    name = problem.person[pkey].label if pkey in problem.person else f"person {person_id}"
+    if slot not in problem.slot_index:
+        raise ValidationError("That session is outside the plan", [FieldError(
+            "slot", f"{slot_label(slot)} is not a session of this plan's horizon")])
+    commitment = problem.commitment.get(assignment_key(assignment_id))
+    if commitment is None or commitment.person != pkey:
+        raise ValidationError("Unknown commitment", [FieldError(
+            "assignment_id", f"{name} has no commitment {assignment_id} in this plan")])
+    rules.refuse(person_id, assignment_id, slot, ignore.slot if ignore is not None else None)
 
 
 def _plan_for_edit(plan_id: int) -> Plan:

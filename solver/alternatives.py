@@ -47,6 +47,7 @@ class Alternative:
     objective_delta: float | None  # GBP; negative is cheaper; None when not allowed
     reasons: tuple[str, ...] = ()
     attendees: tuple[str, ...] | None = None  # a team's move: who would attend there
+    rules: tuple[int, ...] = ()  # the numbers of the rules broken, parallel to `reasons`
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,26 @@ def alternatives_to_dict(result: Alternatives) -> dict[str, Any]:
 class Mover:
     """A problem and one of its plans, ready to judge single-session moves."""
 
-    def __init__(self, problem: Problem, solution: Solution | dict):
+    def __init__(self, problem: Problem, solution: Solution | dict | Roster):
+        self.problem = pr = problem
+        idx = pr.slot_index
+        self.roster = solution if isinstance(solution, Roster) else self._roster(solution)
+        self._avail = pr.available_idx
+        self._avoid = pr.avoid_idx
+        self._w = pr.weights_pence
+        self._prev_cell: dict[tuple[str, int], int] = defaultdict(int)  # person entries
+        self._prev_team: dict[tuple[str, int], list[str | None]] = defaultdict(list)
+        for e in pr.previous:
+            s = idx[e.slot]
+            if e.team is not None:
+                self._prev_team[(e.team, s)].append(e.person)
+            else:
+                self._prev_cell[(e.person, s)] += 1  # type: ignore[index]
+
+    def _roster(self, solution: Solution | dict) -> Roster:
         if isinstance(solution, dict):
             solution = parse_solution(solution)
-        self.problem = pr = problem
+        pr = self.problem
         idx = pr.slot_index
         errors: list[str] = []
         sessions: dict[tuple[str, int], str] = {}
@@ -102,18 +119,7 @@ class Mover:
                 meetings[(t.team, idx[t.slot])] = tuple(t.attendees)
         if errors:
             raise ProblemError(errors)
-        self.roster = Roster.of(pr, sessions, meetings)
-        self._avail = pr.available_idx
-        self._avoid = pr.avoid_idx
-        self._w = pr.weights_pence
-        self._prev_cell: dict[tuple[str, int], int] = defaultdict(int)  # person entries
-        self._prev_team: dict[tuple[str, int], list[str | None]] = defaultdict(list)
-        for e in pr.previous:
-            s = idx[e.slot]
-            if e.team is not None:
-                self._prev_team[(e.team, s)].append(e.person)
-            else:
-                self._prev_cell[(e.person, s)] += 1  # type: ignore[index]
+        return Roster.of(pr, sessions, meetings)
 
     # ---- pricing what a move touches (pence), as `check` counts it --------------------
     def _price(
@@ -151,8 +157,17 @@ class Mover:
 
     @staticmethod
     def _new(after: list[Breach], before: list[Breach]) -> tuple[str, ...]:
+        return tuple(b.reason for b in Mover._new_breaches(after, before))
+
+    @staticmethod
+    def _new_breaches(after: list[Breach], before: list[Breach]) -> list[Breach]:
+        """The breaches in `after` not in `before`, one per reason."""
         old = {b.text for b in before}
-        return tuple(dict.fromkeys(b.reason for b in after if b.text not in old))
+        first: dict[str, Breach] = {}
+        for b in after:
+            if b.text not in old:
+                first.setdefault(b.reason, b)
+        return list(first.values())
 
     # ---- moves -----------------------------------------------------------------------
     def for_person(self, person: str, slot: str, commitment: str | None = None) -> Alternatives:
@@ -165,23 +180,41 @@ class Mover:
             raise SessionNotFound(f"no session{what} for {person} in {slot} in the solution")
         assert s is not None
         ranges = [(lo, hi) for lo, hi in pr.commitment_ranges[c] if lo <= s < hi]
-        out = []
-        for s2 in (x for lo, hi in ranges for x in range(lo, hi) if x != s):
-            cells = [(person, s), (person, s2)]
-            focus = Focus(cells=set(cells), commitments={c}, meetings=set(), teams=set())
-            before_b = breaches(r, focus)
-            before = self._price(cells, (), (c,), ())
-            r.remove_session(person, s)
-            r.add_session(person, c, s2)
-            focus.arrived = {(person, s2)}
-            reasons = self._new(breaches(r, focus), before_b)
-            after = self._price(cells, (), (c,), ())
-            r.remove_session(person, s2)
-            r.add_session(person, c, s)
-            out.append(self._alternative(s2, reasons, after - before))
+        out = [
+            self.judge_session(person, c, s2, s)
+            for s2 in (x for lo, hi in ranges for x in range(lo, hi) if x != s)
+        ]
         return Alternatives(
             {"person": person, "commitment": c, "slot": slot}, self._sorted(out)
         )
+
+    def judge_session(self, person: str, c: str, to: int, frm: int | None = None) -> Alternative:
+        """Moving `person`'s session for `c` from slot index `frm` to `to` (adding it when
+        `frm` is None), everything else unchanged: allowed or the new breaches' reasons, and
+        the change in the objective. The roster is left as it was."""
+        r = self.roster
+        cells = [(person, to)] if frm is None else [(person, frm), (person, to)]
+        focus = Focus(cells=set(cells), commitments={c}, meetings=set(), teams=set())
+        before_b = breaches(r, focus)
+        before = self._price(cells, (), (c,), ())
+        if frm is not None:
+            r.remove_session(person, frm)
+        r.add_session(person, c, to)
+        try:
+            focus.arrived = {(person, to)}
+            new = self._new_breaches(breaches(r, focus), before_b)
+            after = self._price(cells, (), (c,), ())
+        finally:
+            r.remove_session(person, to)
+            if frm is not None:
+                r.add_session(person, c, frm)
+        return self._alternative(
+            to, tuple(b.reason for b in new), after - before, rules=tuple(b.rule for b in new)
+        )
+
+    def ordered(self, found: list[Alternative]) -> tuple[Alternative, ...]:
+        """Allowed first, cheapest first, then in slot order."""
+        return self._sorted(found)
 
     def for_team(self, team: str, slot: str) -> Alternatives:
         """Every other slot of the team session's window(s), judged as a move."""
@@ -227,10 +260,11 @@ class Mover:
         reasons: tuple[str, ...],
         delta: int,
         attendees: tuple[str, ...] | None = None,
+        rules: tuple[int, ...] = (),
     ) -> Alternative:
         sid = self.problem.slots[s].id
         if reasons:
-            return Alternative(sid, False, None, reasons, attendees)
+            return Alternative(sid, False, None, reasons, attendees, rules)
         return Alternative(sid, True, gbp(delta) + 0.0, (), attendees)
 
     def _sorted(self, out: list[Alternative]) -> tuple[Alternative, ...]:

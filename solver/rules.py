@@ -56,7 +56,8 @@ def _team(problem: Problem, t: str, capital: bool = False) -> str:
 class Roster:
     """A plan (slot indexes) with the counts the hard rules read, kept up to date by
     `add_*` and `remove_*`. `where` maps an entry to its path in a solution document, so
-    that the checker's lines can name it."""
+    that the checker's lines can name it; `department_names` the names a rota manager knows
+    departments by (the problem holds only their ids)."""
 
     def __init__(self, problem: Problem):
         self.problem = problem
@@ -70,6 +71,7 @@ class Roster:
         self.per_week: dict[tuple[str, tuple[int, int]], int] = defaultdict(int)
         self.window: dict[tuple[str, int], int] = defaultdict(int)  # (commitment, window)
         self.team_window: dict[tuple[str, int], int] = defaultdict(int)
+        self.department_names: dict[str, str] = {}
         self._days = problem.slot_days
         self._weeks = problem.slot_weeks
 
@@ -285,14 +287,15 @@ def caps(roster: Roster, focus: Focus) -> Iterator[Breach]:
                     for p, s2 in focus.arrived
                     if s2 == s and p in pr.person and pr.person[p].department == dept
                 )
+                name = roster.department_names.get(dept, dept)
                 if new:
                     words = (
-                        f"{dept} already has {n - new} of {cap.max_away} people away on "
+                        f"{name} already has {n - new} of {cap.max_away} people away on "
                         f"{when(pr, s)}"
                     )
                 else:
                     words = (
-                        f"{dept} would have {n} people away on {when(pr, s)}, "
+                        f"{name} would have {n} people away on {when(pr, s)}, "
                         f"above its cap of {cap.max_away}"
                     )
                 yield Breach(

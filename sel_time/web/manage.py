@@ -18,6 +18,7 @@ from ..clock import LONDON, now_utc, today_london
 from ..errors import FieldError, SelTimeError
 from ..extensions import db
 from ..finance import fy_quarter
+from ..hand_edits import move_options
 from ..jobs import last_success
 from ..models import (
     WEEKDAYS,
@@ -340,13 +341,19 @@ def plan_session_page(plan_id: int, sid: int) -> Any:
             errors = exc.errors or [FieldError("slot", exc.detail)]
             plan = db.session.get(Plan, plan_id)
             session = next(s for s in plan.sessions if s.id == sid)  # type: ignore[union-attr]
-    options: list[tuple[str, str]] = []
-    if session.person_id is not None and plan.problem:
-        person = next((p for p in plan.problem["people"] if p["id"] == f"p{session.person_id}"), None)
-        if person:
-            options = [(slot, planning.slot_label(slot)) for slot in person["available"] if slot != session.slot]
-    return render_template("manage/session.html", title="Plan session", plan=plan, s=planning.session_dict(session),
-                           errors=errors, options=options), (422 if errors else 200)
+    moves = move_options(plan, session) if plan.status == PlanStatus.DRAFT else []
+    options = [(m.slot, f"{m.label}: {_cost_change(m.delta)}") for m in moves if m.allowed]
+    refused = [m for m in moves if not m.allowed]
+    return render_template("manage/session.html", title="Plan session", plan=plan,
+                           s=planning.session_dict(session), errors=errors, options=options,
+                           refused=refused), (422 if errors else 200)
+
+
+def _cost_change(delta: float | None) -> str:
+    """A move's change in the plan's cost, in words."""
+    if not delta:
+        return "cost unchanged"
+    return f"cost {'up' if delta > 0 else 'down'} £{abs(delta):,.2f}"
 
 
 @bp.post("/manage/plans/<int:plan_id>/publish")

@@ -77,8 +77,9 @@ def test_the_walk_finds_calls() -> None:
 @pytest.fixture()
 def manager(app: Any) -> Any:
     """A rota manager's signed-in test client."""
+    password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     db.session.add(User(email="rota@boundary.test", name="Rota", role=UserRole.ROTA_MANAGER,
-                        password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")))
+                        password_hash=password_hash))
     db.session.commit()
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()

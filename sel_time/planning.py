@@ -50,7 +50,7 @@ from .scheduling import (
     team_key,
 )
 from .services.audit import Actor, record
-from .transaction import boundary, run_task
+from .transaction import boundary, discard, run_task
 
 log = logging.getLogger(__name__)
 ACTIVE = (PlanStatus.QUEUED, PlanStatus.RUNNING)
@@ -158,6 +158,7 @@ def run_plan(plan_id: int, progress: Callable[[str, float], None] | None = None,
             plan.progress_message = "Done"
         return plan
     except Exception as exc:
+        discard()  # whatever the failed step left (a solve's read included) is not kept
         with boundary(quiet=False):  # the failure, in a transaction of its own
             _record_failure(plan_id, kept_problem, exc)
         if not isinstance(exc, (ValidationError, solver.ProblemError)):

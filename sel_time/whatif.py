@@ -41,10 +41,10 @@ from .models import (
     WhatIfStatus,
 )
 from .planning import ProgressWriter, run_in_background
-from .transaction import boundary, read_only, run_task, sandbox
 from .scheduling import Scope, build_problem, check_horizon, governed
 from .schemas import Strict
 from .services.audit import Actor, record
+from .transaction import boundary, discard, read_only, run_task, sandbox
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -304,6 +304,7 @@ def run_whatif_run(run_id: int, echo: Progress | None = None) -> WhatIfRun:
             run.finished_at = now_utc()
         return run
     except Exception as exc:
+        discard()  # whatever the failed step left is not kept
         expected = isinstance(exc, (SelTimeError, solver.ProblemError))
         with boundary(quiet=False):  # the failure, in a transaction of its own
             run = db.session.get(WhatIfRun, run_id)  # type: ignore[assignment]

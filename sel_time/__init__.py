@@ -8,7 +8,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .extensions import db, end_session, migrate
+from .extensions import db, migrate
+from .transaction import end_session
 
 __version__ = "0.1.0"
 

@@ -13,6 +13,7 @@ from flask.cli import AppGroup, FlaskGroup, NoAppException, with_appcontext
 
 from .errors import SelTimeError
 from .extensions import db
+from .transaction import boundary, discard
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,16 +27,11 @@ def command(name: str | None = None, **kwargs: Any) -> Callable[[F], F]:
         @wraps(fn)
         def wrapper(*args: Any, **kw: Any) -> Any:
             try:
-                result = fn(*args, **kw)
-                db.session.commit()
-                return result
+                with boundary(quiet=False):
+                    return fn(*args, **kw)
             except SelTimeError as exc:
-                db.session.rollback()
                 click.echo(f"Error: {exc}", err=True)
                 sys.exit(2)
-            except BaseException:
-                db.session.rollback()
-                raise
 
         return cli.command(name, **kwargs)(with_appcontext(wrapper))  # type: ignore[return-value]
 
@@ -65,12 +61,11 @@ def token_create(email: str, name: str, days: int | None) -> None:
         click.echo(f"Error: no user with email {email}", err=True)
         sys.exit(2)
     try:
-        row, secret = issue_api_token(user, name, days, CLI_ACTOR)
+        with boundary(quiet=False):
+            row, secret = issue_api_token(user, name, days, CLI_ACTOR)
     except SelTimeError as exc:
-        db.session.rollback()
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
-    db.session.commit()
     click.echo(secret)
     click.echo(f"Token {row.prefix}… for {user.email} expires {row.expires_at:%Y-%m-%d %H:%M} UTC",
                err=True)
@@ -105,12 +100,12 @@ def token_revoke(token_or_prefix: str) -> None:
     from .services.audit import CLI_ACTOR, record
 
     try:
-        row = revoke_api_token(token_or_prefix)
+        with boundary(quiet=False):
+            row = revoke_api_token(token_or_prefix)
+            record(CLI_ACTOR, "revoke", "api_token", row.id, None, {"prefix": row.prefix})
     except SelTimeError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
-    record(CLI_ACTOR, "revoke", "api_token", row.id, None, {"prefix": row.prefix})
-    db.session.commit()
     click.echo(f"Revoked token {row.prefix}… of {row.user.email}")
 
 
@@ -257,8 +252,9 @@ def plan_command(start: Any, weeks: int, scope: str, time_limit: float | None, d
     from .publishing import publish
     from .services.audit import CLI_ACTOR
 
-    plan = request_plan(start.date() if start else next_monday(), weeks, scope, time_limit, CLI_ACTOR)
-    db.session.commit()
+    with boundary(quiet=False):  # queued and committed before it solves
+        plan = request_plan(start.date() if start else next_monday(), weeks, scope, time_limit,
+                            CLI_ACTOR)
     quiet = as_json or not sys.stderr.isatty()
     try:
         plan = run_plan(plan.id, progress=None if quiet else _TerminalProgress())
@@ -273,7 +269,6 @@ def plan_command(start: Any, weeks: int, scope: str, time_limit: float | None, d
     if do_publish:
         if plan.status.value != "draft":
             click.echo(f"Error: plan {plan.id} is {plan.status.value}; not published", err=True)
-            db.session.commit()
             sys.exit(3)
         report = publish(plan.id, CLI_ACTOR)
     summary = plan_summary(plan)
@@ -415,7 +410,7 @@ def refresh_command(wait: float, force: bool) -> None:
     try:
         result = refresh("manual", wait=wait, force=force, progress=lambda m: click.echo(m, err=True))
     except sa.exc.DBAPIError as exc:  # the database went away mid-run and did not come back
-        db.session.rollback()
+        discard()
         reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
         click.echo(f"Error: the refresh did not complete: the database could not be reached ({reason}); "
                    "last night's roster is unchanged; run it again when the database is back", err=True)
@@ -471,7 +466,7 @@ def costs_command(by: str, first: Any, last: Any, organisation: str | None, fmt:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
     finally:
-        db.session.rollback()
+        discard()  # read-only: nothing to keep
     if output:
         with open(output, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
@@ -511,5 +506,5 @@ def whatif_command(scenario: str) -> None:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
     finally:
-        db.session.rollback()
+        discard()  # a what-if writes nothing
     click.echo(json.dumps(result, indent=2))

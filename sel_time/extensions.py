@@ -1,7 +1,6 @@
 """Flask extensions, created unbound here and bound in :func:`sel_time.create_app`."""
 from __future__ import annotations
 
-import logging
 import os
 
 import sqlalchemy as sa
@@ -31,40 +30,6 @@ sa.event.listen(
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
-log = logging.getLogger(__name__)
-
-
-def rollback_quietly() -> None:
-    """Roll the session back; if the database went away under it (a restart ends every
-    connection), drop the connection instead, so that an error page can still be sent."""
-    try:
-        db.session.rollback()
-    except sa.exc.DBAPIError as exc:
-        _discard_session(exc)
-
-
-def end_session(_exc: BaseException | None = None) -> None:
-    """End the request's (or job's) session when its app context ends.
-
-    Flask-SQLAlchemy's own teardown calls ``session.remove()``, which rolls back whatever
-    transaction is open; if PostgreSQL was stopped after the last query, that ROLLBACK raises
-    from the teardown and a response already built (a 200, a committed 201) turns into a 500.
-    This runs first (teardowns run in reverse order), so the one above it finds nothing to do.
-    """
-    try:
-        db.session.remove()
-    except sa.exc.DBAPIError as exc:
-        _discard_session(exc)
-
-
-def _discard_session(exc: sa.exc.DBAPIError) -> None:
-    log.warning("database connection lost while ending a transaction: %s",
-                str(getattr(exc, "orig", exc)).splitlines()[0][:200])
-    try:
-        db.session().invalidate()  # close the connection without a ROLLBACK; the pool replaces it
-    except sa.exc.DBAPIError:
-        pass
-    db.session.registry.clear()  # the next use starts a fresh session
 
 
 def _enable_sqlite_foreign_keys() -> None:

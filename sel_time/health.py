@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
 from . import __version__
-from .extensions import db, end_session, rollback_quietly
+from .extensions import db
+from .transaction import end_session, rollback_quietly
 
 bp = Blueprint("health", __name__)
 

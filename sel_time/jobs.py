@@ -38,6 +38,7 @@ from .models import (
     Team,
 )
 from .services.audit import SCHEDULER_ACTOR, Actor
+from .transaction import boundary, discard
 
 log = logging.getLogger(__name__)
 JOB = "nightly-refresh"
@@ -105,7 +106,7 @@ def job_lock(name: str, *, wait: float = 0.0, lease: timedelta = timedelta(hours
     me = holder_id()
     # SQLite lets a writer commit only when no reader holds a transaction open, this process's
     # own session included: end its read before the lease (on another connection) is written.
-    db.session.rollback()
+    discard()
     while True:
         holder = _take_lease(engine, name, me, lease)
         if holder == me:
@@ -116,7 +117,7 @@ def job_lock(name: str, *, wait: float = 0.0, lease: timedelta = timedelta(hours
     try:
         yield
     finally:
-        db.session.rollback()  # likewise; the refresh has committed its work (or must not)
+        discard()  # likewise; the refresh has committed its work (or must not)
         with engine.begin() as conn:
             conn.execute(sa.delete(Lease).where(Lease.name == name, Lease.holder == me))
 
@@ -232,25 +233,25 @@ def refresh(trigger: str = "manual", *, now: datetime | None = None, wait: float
         with job_lock(JOB, wait=wait):
             run = db.session.scalar(sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == tonight))
             if run is not None and run.status == RunStatus.SUCCEEDED and not force:
-                db.session.rollback()
+                discard()  # nothing to keep: end the read
                 return RefreshResult(False, f"The refresh for {tonight} already ran (run {run.id})", run.id, run.stats or {})
-            if run is None:
-                run = JobRun(job=JOB, run_date=tonight, attempts=0)
-                db.session.add(run)
-            run.status, run.holder, run.trigger = RunStatus.RUNNING, holder_id(), trigger
-            run.started_at, run.finished_at, run.error = now_utc(), None, None
-            run.attempts = (run.attempts or 0) + 1
-            db.session.commit()
+            with boundary(quiet=False):  # marked running, for /health and other processes
+                if run is None:
+                    run = JobRun(job=JOB, run_date=tonight, attempts=0)
+                    db.session.add(run)
+                run.status, run.holder, run.trigger = RunStatus.RUNNING, holder_id(), trigger
+                run.started_at, run.finished_at, run.error = now_utc(), None, None
+                run.attempts = (run.attempts or 0) + 1
             run_id = run.id
             try:
-                stats = _refresh(now, progress or (lambda _m: None))
+                with boundary(quiet=False):  # the night's work: what is not committed is undone
+                    stats = _refresh(now, progress or (lambda _m: None))
             except Exception as exc:
-                db.session.rollback()
-                failed = db.session.get(JobRun, run_id)
-                assert failed is not None
-                failed.status, failed.finished_at = RunStatus.FAILED, now_utc()
-                failed.error = f"{type(exc).__name__}: {exc}"[:2000]
-                db.session.commit()
+                with boundary(quiet=False):  # the failure, in a transaction of its own
+                    failed = db.session.get(JobRun, run_id)
+                    assert failed is not None
+                    failed.status, failed.finished_at = RunStatus.FAILED, now_utc()
+                    failed.error = f"{type(exc).__name__}: {exc}"[:2000]
                 log.exception("nightly refresh failed")
                 return RefreshResult(True, f"The refresh failed: {failed.error}", run_id)
             return RefreshResult(True, _describe(stats), run_id, stats)
@@ -308,7 +309,7 @@ def _release_dead_refresh_plans(scope: str) -> None:
         plan.active_scope = None
         plan.status = PlanStatus.FAILED
         plan.error = "The refresh solving this plan stopped without finishing"
-    db.session.commit()
+    db.session.flush()
 
 
 def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
@@ -339,16 +340,16 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
 
     for i, scope in enumerate(scopes, 1):
         say(f"[{i}/{len(scopes)}] planning {scope}")
-        _release_dead_refresh_plans(scope)
+        with boundary(quiet=False):
+            _release_dead_refresh_plans(scope)
         try:
-            plan = request_plan(start, weeks, scope, per_scope, SCHEDULER_ACTOR)
+            with boundary(quiet=False):  # queued and committed before it solves
+                plan = request_plan(start, weeks, scope, per_scope, SCHEDULER_ACTOR)
         except sa.exc.DBAPIError:  # the database failed: the night did not run, say so
             raise
         except Exception as exc:  # a rota manager's solve is running for this scope
-            db.session.rollback()
             stats["skipped"].append(f"{scope}: {exc}")
             continue
-        db.session.commit()
         try:
             # the scopes planned before this one are not published yet: plan around their drafts
             plan = run_plan(plan.id, progress=solving, frozen_until=frozen_until,
@@ -400,7 +401,7 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
     run = db.session.scalar(sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == night_of(now)))
     assert run is not None
     run.status, run.finished_at, run.stats = RunStatus.SUCCEEDED, now_utc(), stats
-    db.session.commit()
+    db.session.flush()  # committed by the caller's boundary, with the night's publishing
     return stats
 
 

@@ -48,6 +48,7 @@ from .scheduling import (
     team_key,
 )
 from .services.audit import Actor, record
+from .transaction import boundary, discard, run_task
 
 log = logging.getLogger(__name__)
 ACTIVE = (PlanStatus.QUEUED, PlanStatus.RUNNING)
@@ -88,11 +89,11 @@ def request_plan(start: date, weeks: int, scope_text: str | None, time_limit: fl
                 progress_message="Waiting to start", requested_by=actor.label,
                 requested_by_id=actor.user.id if actor.user else None, created_at=now_utc(),
                 heartbeat_at=now_utc())
-    db.session.add(plan)
     try:
-        db.session.flush()
+        with db.session.begin_nested():  # undo only this plan, never the caller's work
+            db.session.add(plan)
+            db.session.flush()
     except sa.exc.IntegrityError:
-        db.session.rollback()
         raise Conflict(f"Another plan is already solving for {scope}",
                        [FieldError("scope", "a plan is running")]) from None
     record(actor, "create", "plan", plan.id, None, {"scope": plan.scope, "start": start.isoformat(), "weeks": weeks})
@@ -118,59 +119,66 @@ def _release_stale(scope: str) -> None:
 def run_plan(plan_id: int, progress: Callable[[str, float], None] | None = None,
              pins: list[dict[str, str]] | None = None, frozen_until: date | None = None,
              drafts: list[int] | None = None) -> Plan:
-    """Build the problem, solve it and store the draft. Commits: once to mark it running,
-    briefly for progress, once for the result (or the failure)."""
+    """Build the problem, solve it and store the draft. Commits in boundaries of its own:
+    once to mark it running, briefly for progress, once for the result (or the failure)."""
     plan = db.session.get(Plan, plan_id)
     if plan is None:
         raise NotFound(f"No plan {plan_id}")
     kept_problem = plan.problem  # a re-solve that finds no plan keeps the draft it had
     try:
-        plan.status = PlanStatus.RUNNING
-        plan.holder = holder_id()
-        plan.started_at = now_utc()
-        plan.heartbeat_at = now_utc()
-        plan.progress_message = "Building the problem"
-        built = build_problem(plan.start_date, plan.weeks, Scope.parse(plan.scope),
-                              pins=pins or [], frozen_until=frozen_until, drafts=drafts or [])
-        plan.problem = built.problem
-        plan.warnings = built.frozen_conflicts or None
-        db.session.commit()
+        with boundary(quiet=False):  # marked running, with its problem, for those who follow it
+            plan.status = PlanStatus.RUNNING
+            plan.holder = holder_id()
+            plan.started_at = now_utc()
+            plan.heartbeat_at = now_utc()
+            plan.progress_message = "Building the problem"
+            built = build_problem(plan.start_date, plan.weeks, Scope.parse(plan.scope),
+                                  pins=pins or [], frozen_until=frozen_until,
+                                  drafts=drafts or [])
+            plan.problem = built.problem
+            plan.warnings = built.frozen_conflicts or None
         problem = solver.parse_problem(built.problem)
         reporter = ProgressWriter(Plan, plan.id, progress)
         options = solver.SolveOptions(time_limit=plan.time_limit,
                                       workers=current_app.config["SOLVER_WORKERS"], seed=0,
                                       progress=reporter)
         solution = solver.solution_to_dict(solver.solve(problem, options))
-        plan = db.session.get(Plan, plan_id)  # type: ignore[assignment]
-        assert plan is not None
-        if solution["status"] not in ("optimal", "feasible") and plan.sessions:
-            _keep_draft(plan, kept_problem, solution)
-        else:
-            store_solution(plan, built, solution)
-        plan.active_scope = None
-        plan.finished_at = now_utc()
-        plan.progress = 1.0
-        plan.progress_message = "Done"
-        db.session.commit()
+        with boundary(quiet=False):  # the result
+            plan = db.session.get(Plan, plan_id)  # type: ignore[assignment]
+            assert plan is not None
+            if solution["status"] not in ("optimal", "feasible") and plan.sessions:
+                _keep_draft(plan, kept_problem, solution)
+            else:
+                store_solution(plan, built, solution)
+            plan.active_scope = None
+            plan.finished_at = now_utc()
+            plan.progress = 1.0
+            plan.progress_message = "Done"
         return plan
     except Exception as exc:
-        db.session.rollback()
-        plan = db.session.get(Plan, plan_id)  # type: ignore[assignment]
-        assert plan is not None
-        resolving = bool(plan.sessions) and plan.solution is not None
-        plan.status = PlanStatus.DRAFT if resolving else PlanStatus.FAILED
-        if resolving:
-            plan.problem = kept_problem
-        plan.active_scope = None
-        plan.finished_at = now_utc()
-        plan.error = str(exc) if isinstance(exc, (ValidationError, solver.ProblemError)) else "The solver failed; see the server log"
-        if resolving:
-            plan.error = f"Re-solving failed; the draft is unchanged. {plan.error}"
-        plan.progress_message = "Failed"
-        db.session.commit()
+        discard()  # whatever the failed step left (a solve's read included) is not kept
+        with boundary(quiet=False):  # the failure, in a transaction of its own
+            _record_failure(plan_id, kept_problem, exc)
         if not isinstance(exc, (ValidationError, solver.ProblemError)):
             log.exception("plan %s failed", plan_id)
         raise
+
+
+def _record_failure(plan_id: int, kept_problem: dict[str, Any] | None, exc: Exception) -> None:
+    """Mark a solve that raised as failed (a re-solve: its draft kept, as it was)."""
+    plan = db.session.get(Plan, plan_id)
+    assert plan is not None
+    resolving = bool(plan.sessions) and plan.solution is not None
+    plan.status = PlanStatus.DRAFT if resolving else PlanStatus.FAILED
+    if resolving:
+        plan.problem = kept_problem
+    plan.active_scope = None
+    plan.finished_at = now_utc()
+    plan.error = (str(exc) if isinstance(exc, (ValidationError, solver.ProblemError))
+                  else "The solver failed; see the server log")
+    if resolving:
+        plan.error = f"Re-solving failed; the draft is unchanged. {plan.error}"
+    plan.progress_message = "Failed"
 
 
 class ProgressWriter:
@@ -196,8 +204,9 @@ class ProgressWriter:
         values: dict[str, Any] = {"progress": max(0.0, min(1.0, fraction)), "progress_message": message[:200]}
         if hasattr(self.model, "heartbeat_at"):
             values["heartbeat_at"] = now_utc()
-        db.session.execute(sa.update(self.model).where(self.model.id == self.row_id).values(**values))
-        db.session.commit()
+        with boundary(quiet=False):  # its own short transaction: seen at once by others
+            db.session.execute(sa.update(self.model).where(self.model.id == self.row_id)
+                               .values(**values))
 
 
 def store_solution(plan: Plan, built: BuiltProblem | None, solution: dict[str, Any]) -> None:
@@ -282,9 +291,7 @@ def run_in_background(app: Flask, name: str, work: Callable[[], object]) -> thre
     def target() -> None:
         with app.app_context():
             try:
-                work()
-            except Exception:  # recorded on its row by the work itself
-                log.debug("%s ended with an error (recorded on its row)", name, exc_info=True)
+                run_task(name, work)
             finally:
                 db.session.remove()
 

@@ -44,6 +44,7 @@ from .planning import ProgressWriter, run_in_background
 from .scheduling import Scope, build_problem, check_horizon, governed
 from .schemas import Strict
 from .services.audit import Actor, record
+from .transaction import boundary, discard, read_only, run_task, sandbox
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -224,13 +225,9 @@ def run_whatif(req: WhatIfRequest, progress: Progress | None = None) -> dict[str
     scope = Scope.parse(req.scope)
     report("Building the baseline and the scenario", 0.02)
     baseline_problem = build_problem(req.start, req.weeks, scope).problem
-    sandbox = db.session.begin_nested()
-    try:
+    with read_only(), sandbox():
         touched = _apply(req)
         scenario_problem = build_problem(req.start, req.weeks, scope).problem
-    finally:
-        sandbox.rollback()
-    db.session.rollback()
     report("Planning the baseline (1 of 2)", 0.05)
     base, base_plan = _solve(baseline_problem, req.time_limit, _within(report, "Baseline (1 of 2)", 0.05, 0.5))
     report(_describe("Baseline", base), 0.5)
@@ -267,11 +264,8 @@ def check_request(req: WhatIfRequest) -> None:
         governed(scope, req.start, req.start + timedelta(weeks=req.weeks, days=-1))
     except NotFound as exc:
         raise ValidationError("Unknown scope", [FieldError("scope", exc.detail)]) from None
-    sandbox = db.session.begin_nested()
-    try:
+    with sandbox():
         _apply(req)
-    finally:
-        sandbox.rollback()
 
 
 def request_whatif(req: WhatIfRequest, actor: Actor) -> WhatIfRun:
@@ -294,31 +288,31 @@ def run_whatif_run(run_id: int, echo: Progress | None = None) -> WhatIfRun:
     if run is None:
         raise NotFound(f"No what-if run {run_id}")
     try:
-        req = WhatIfRequest.model_validate(run.request)
-        run.status = WhatIfStatus.RUNNING
-        run.started_at = now_utc()
-        run.progress_message = "Starting"
-        db.session.commit()
+        with boundary(quiet=False):  # marked running, for the browser that follows it
+            req = WhatIfRequest.model_validate(run.request)
+            run.status = WhatIfStatus.RUNNING
+            run.started_at = now_utc()
+            run.progress_message = "Starting"
         result = run_whatif(req, ProgressWriter(WhatIfRun, run_id, echo, min_interval=0))
-        run = db.session.get(WhatIfRun, run_id)  # type: ignore[assignment]
-        assert run is not None
-        run.result = result
-        run.status = WhatIfStatus.DONE
-        run.progress = 1.0
-        run.progress_message = "Done"
-        run.finished_at = now_utc()
-        db.session.commit()
+        with boundary(quiet=False):  # the result
+            run = db.session.get(WhatIfRun, run_id)  # type: ignore[assignment]
+            assert run is not None
+            run.result = result
+            run.status = WhatIfStatus.DONE
+            run.progress = 1.0
+            run.progress_message = "Done"
+            run.finished_at = now_utc()
         return run
     except Exception as exc:
-        db.session.rollback()
-        run = db.session.get(WhatIfRun, run_id)  # type: ignore[assignment]
-        assert run is not None
+        discard()  # whatever the failed step left is not kept
         expected = isinstance(exc, (SelTimeError, solver.ProblemError))
-        run.status = WhatIfStatus.FAILED
-        run.finished_at = now_utc()
-        run.error = str(exc) if expected else "The solver failed; see the server log"
-        run.progress_message = "Failed"
-        db.session.commit()
+        with boundary(quiet=False):  # the failure, in a transaction of its own
+            run = db.session.get(WhatIfRun, run_id)  # type: ignore[assignment]
+            assert run is not None
+            run.status = WhatIfStatus.FAILED
+            run.finished_at = now_utc()
+            run.error = str(exc) if expected else "The solver failed; see the server log"
+            run.progress_message = "Failed"
         if not expected:
             log.exception("what-if %s failed", run_id)
         raise
@@ -333,10 +327,7 @@ def launch(run_id: int) -> None:
     """Start a committed, queued run: in a worker thread, or with the PLAN_SYNCHRONOUS setting
     (tests) here and now, its failure recorded on the run as in the background."""
     if current_app.config.get("PLAN_SYNCHRONOUS"):
-        try:
-            run_whatif_run(run_id)
-        except Exception:  # recorded on the run
-            pass
+        run_task(f"whatif-{run_id}", lambda: run_whatif_run(run_id))
     else:
         start_in_background(current_app._get_current_object(), run_id)  # type: ignore[attr-defined]
 

@@ -9,14 +9,14 @@ from flask import Response, jsonify, request, url_for
 from .. import finance
 from ..auth import require_user
 from ..errors import BadRequest, FieldError
-from ..extensions import db
 from ..models import UserRole, WhatIfRun, WhatIfStatus
 from ..schemas import date_in_range
 from ..services.audit import Actor
 from ..services.cache import VersionedCache
 from ..services.records import parse
+from ..transaction import boundary, transactional
 from ..whatif import WhatIfRequest, get_run, launch, recent_runs, request_whatif, run_dict
-from . import bp, transactional
+from . import bp
 from .openapi import EXTRA_MODELS, EXTRA_PATHS, _json, _problem
 from .resources import _json_body
 
@@ -84,8 +84,8 @@ def whatif() -> tuple[Response, int, dict[str, str]]:
     which ``Location`` follows to its progress and result."""
     user = require_user(FINANCE)
     req = WhatIfRequest.model_validate(parse(WhatIfRequest, _json_body()))
-    run = request_whatif(req, Actor.for_user(user))
-    db.session.commit()
+    with boundary():  # queued and committed, so that the worker thread can read it
+        run = request_whatif(req, Actor.for_user(user))
     launch(run.id)
     run = get_run(run.id)
     return jsonify(_run_json(run)), 202, {"Location": url_for("api.show_whatif", ident=run.id)}

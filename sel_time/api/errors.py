@@ -7,7 +7,7 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Conflict, FieldError, SelTimeError, race_conflict
-from ..extensions import rollback_quietly
+from ..transaction import rollback_quietly
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"

@@ -8,7 +8,8 @@ from ..auth import require_user
 from ..extensions import db
 from ..jobs import job_dict
 from ..models import JobRun, UserRole
-from . import bp, transactional
+from ..transaction import transactional
+from . import bp
 from .openapi import EXTRA_PATHS, _json, _problem
 
 

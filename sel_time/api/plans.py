@@ -25,7 +25,8 @@ from ..models import (
 )
 from ..services.audit import Actor
 from ..services.records import parse
-from . import bp, transactional
+from ..transaction import boundary, run_task, transactional
+from . import bp
 from .openapi import EXTRA_MODELS, EXTRA_PATHS, _json, _problem
 from .resources import _json_body, page_args
 
@@ -48,14 +49,11 @@ def get_plan(ident: str) -> Plan:
 
 
 def _solve(plan_id: int, pins: list[dict[str, str]] | None = None) -> Plan:
-    """Commit the queued plan, then solve it in a worker thread (or, with the
-    PLAN_SYNCHRONOUS setting used by tests, here and now); return the plan as it stands."""
-    db.session.commit()
+    """Solve the queued plan (committed by the caller) in a worker thread (or, with the
+    PLAN_SYNCHRONOUS setting used by tests, here and now, as the worker would: a failure is
+    recorded on the plan); return the plan as it stands."""
     if current_app.config.get("PLAN_SYNCHRONOUS"):
-        try:
-            planning.run_plan(plan_id, pins=pins)
-        except Exception:  # the failure is recorded on the plan
-            pass
+        run_task(f"plan-{plan_id}", lambda: planning.run_plan(plan_id, pins=pins))
     else:
         planning.start_in_background(current_app._get_current_object(), plan_id, pins)  # type: ignore[attr-defined]
     plan = db.session.get(Plan, plan_id)
@@ -68,8 +66,9 @@ def _solve(plan_id: int, pins: list[dict[str, str]] | None = None) -> Plan:
 def create_plan() -> tuple[Response, int, dict[str, str]]:
     user = require_user(MANAGE)
     data = parse(s.PlanRequest, _json_body())
-    plan = planning.request_plan(data["start"], data["weeks"], data["scope"], data["time_limit"],
-                                 Actor.for_user(user))
+    with boundary():  # queued and committed, so that the worker thread can read it
+        plan = planning.request_plan(data["start"], data["weeks"], data["scope"],
+                                     data["time_limit"], Actor.for_user(user))
     plan = _solve(plan.id)
     return (jsonify(planning.plan_summary(plan)), 202,
             {"Location": url_for("api.show_plan", ident=plan.id)})
@@ -147,7 +146,9 @@ def resolve(ident: str) -> tuple[Response, int]:
     except RecursionError:
         raise BadRequest("The body is not valid JSON", [FieldError("body", "not valid JSON")]) from None
     data = parse(s.ResolveRequest, body or {})
-    plan, pins = planning.resolve_plan(get_plan(ident).id, Actor.for_user(user), data.get("time_limit"))
+    with boundary():  # queued and committed, so that the worker thread can read it
+        plan, pins = planning.resolve_plan(get_plan(ident).id, Actor.for_user(user),
+                                           data.get("time_limit"))
     plan = _solve(plan.id, pins)
     return jsonify(planning.plan_summary(plan)), 202
 

@@ -12,7 +12,8 @@ from ..extensions import db
 from ..models import User, UserRole
 from ..services import records
 from ..services.audit import Actor
-from . import bp, transactional
+from ..transaction import transactional
+from . import bp
 
 ALL = frozenset(UserRole)
 MANAGE = frozenset({UserRole.ADMIN, UserRole.ROTA_MANAGER})

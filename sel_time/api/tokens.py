@@ -11,7 +11,8 @@ from ..auth import require_user, revoke_token_of, token_dict, visible_tokens
 from ..extensions import db
 from ..models import ApiToken
 from ..services.audit import Actor
-from . import bp, transactional
+from ..transaction import transactional
+from . import bp
 from .openapi import EXTRA_PATHS, _json, _problem
 from .resources import page_args
 

@@ -11,7 +11,6 @@ from flask import Blueprint, Response, current_app, jsonify, render_template_str
 
 from .. import delivery
 from ..api import bp as api_bp
-from ..api import transactional
 from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS, _json, _problem
 from ..api.resources import _json_body
 from ..auth import require_user
@@ -21,6 +20,7 @@ from ..models import FeedKind, FeedToken, Outcome
 from ..schemas import FeedLinkIn
 from ..services.audit import Actor
 from ..services.records import parse
+from ..transaction import boundary, transactional
 from . import service
 from .misses import limiter_for
 
@@ -48,11 +48,10 @@ def _too_many(retry_after: int) -> Response:
 @bp.route("/feeds/<token>.ics", methods=["GET", "HEAD"])
 def feed(token: str) -> Response:
     try:
-        kind, target_id = service.resolve_token(token)
-        rendered = service.get_feed(kind, target_id)
-        db.session.commit()
+        with boundary():
+            kind, target_id = service.resolve_token(token)
+            rendered = service.get_feed(kind, target_id)
     except NotFound:
-        db.session.rollback()
         # Only misses are throttled: a valid token never waits for other requests' misses.
         wait = limiter_for(current_app).miss(request.remote_addr or "unknown")
         return _not_found() if wait is None else _too_many(wait)
@@ -150,9 +149,9 @@ def record_page(token: str) -> Any:
 
 def _record_page(token: str) -> tuple[str, int]:
     try:
-        att = delivery.attendance_from_link(token)
+        with boundary():
+            att = delivery.attendance_from_link(token)
     except SelTimeError as exc:
-        db.session.rollback()
         return render_template_string(RECORD_PAGE, att=None, error=exc.detail), exc.status
     from ..planning import slot_label
 
@@ -171,11 +170,10 @@ def _record_page(token: str) -> tuple[str, int]:
                 fraction = None
         try:
             # the one-click page has no note field: the note saved with the record is kept
-            delivery.record_delivery(att, outcome, fraction, att.note,
-                                     Actor(f"link:{att.person.email}"))
-            db.session.commit()
+            with boundary():  # a refused record rolls back; the page says why
+                delivery.record_delivery(att, outcome, fraction, att.note,
+                                         Actor(f"link:{att.person.email}"))
         except SelTimeError as exc:
-            db.session.rollback()
             details = "; ".join(e.message for e in exc.errors)
             error = f"{exc.detail}: {details}" if details else exc.detail
             status = exc.status

@@ -10,12 +10,13 @@ from flask import Response, current_app, jsonify, request
 from pydantic import BaseModel
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..api import bp, transactional
+from ..api import bp
 from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS, REF, json_response, problem_response
 from ..auth import require_user
 from ..errors import BadRequest, FieldError, NotFound, SelTimeError
 from ..models import UserRole
 from ..services.audit import Actor
+from ..transaction import transactional
 from .columns import KINDS
 from .service import import_file
 from .templates import XLSX_MIMETYPE

@@ -11,8 +11,8 @@ from flask import flash, render_template, request
 from flask_login import current_user
 
 from ..errors import FieldError, SelTimeError
-from ..extensions import db
 from ..services.audit import Actor
+from ..transaction import boundary
 from ..web import MANAGERS, bp, roles_required
 from .service import import_file
 
@@ -31,12 +31,12 @@ def import_page() -> Any:
             status = 400
         else:
             try:
-                report = import_file(upload.read(), upload.filename, Actor.for_user(current_user),
-                                     kind=request.form.get("kind") or None)
-                db.session.commit()
+                with boundary():  # all rows or none; a refused file leaves nothing behind
+                    report = import_file(upload.read(), upload.filename,
+                                         Actor.for_user(current_user),
+                                         kind=request.form.get("kind") or None)
                 flash(report.summary(), "success")
             except SelTimeError as exc:
-                db.session.rollback()
                 errors = exc.errors or [FieldError("file", exc.detail)]
                 status = 422
     return render_template("manage/import.html", title="Import a spreadsheet", errors=errors,

@@ -28,6 +28,7 @@ from ..extensions import db
 from ..models import WEEKDAYS, Department, LeadershipRole, Organisation, Person, SessionKind
 from ..services import records
 from ..services.audit import Actor, record
+from ..transaction import sandbox
 from .cells import (
     FORMULA,
     CellError,
@@ -386,20 +387,12 @@ def import_file(data: bytes, filename: str, actor: Actor, kind: str | None = Non
     importer = Importer(actor)
     importer.check_headers(tables)
     report = ImportReport(filename=filename, dry_run=dry_run)
-    savepoint = db.session.begin_nested()
-    try:
+    # a SAVEPOINT: a dry run, or a file with any row wrong, undoes only its own rows
+    with sandbox() if dry_run else db.session.begin_nested():
         importer.run(tables, report, progress, counter)
         importer.raise_if_errors()
-        if dry_run:
-            savepoint.rollback()
-        else:
-            if report.changed:
-                record(actor, "import", "spreadsheet", None, None,
-                       {"file": filename, **report.as_dict()["counts"]})
-            savepoint.commit()
-    except BaseException:
-        if savepoint.is_active:
-            savepoint.rollback()
-        raise
+        if not dry_run and report.changed:
+            record(actor, "import", "spreadsheet", None, None,
+                   {"file": filename, **report.as_dict()["counts"]})
     log.info("%s", report.summary().replace("\n", " "))
     return report

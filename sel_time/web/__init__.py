@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, abort, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from ..api import transactional
+from ..transaction import transactional
 from ..extensions import db
 from ..models import User, UserRole
 

@@ -12,6 +12,7 @@ from ..errors import FieldError
 from ..extensions import db
 from ..models import User
 from ..services import audit, login_throttle
+from ..transaction import boundary, discard
 from . import HOME, bp
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def login() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]
             errors.append(FieldError("password", "Enter your password"))
         refusal = login_throttle.refusal(keys) if not errors else None
         if refusal is not None:
-            db.session.rollback()  # a refused attempt writes nothing: it cannot renew a wait
+            discard()  # a refused attempt writes nothing: it cannot renew a wait
             log.info("Sign-in refused for %s s (%s)", refusal.seconds, refusal.scope)
             errors.append(FieldError("email", refusal.message))
             page = render_template("login.html", title="Sign in", errors=errors, email=email)
@@ -50,18 +51,18 @@ def login() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]
             user = db.session.scalar(sa.select(User).where(User.email == email))
             ok = check_password_hash(user.password_hash if user and user.password_hash else DUMMY_HASH, password)
             if user is not None and user.active and user.password_hash and ok:
-                login_throttle.clear(keys)
-                login_user(user)
-                db.session.commit()
+                with boundary():
+                    login_throttle.clear(keys)
+                    login_user(user)
                 target = request.args.get("next", "")
                 if not target.startswith("/") or target.startswith("//"):
                     target = url_for("web.home")
                 return redirect(target)
-            _record_failure(keys, user)
-            db.session.commit()  # the failure counts, in every process, whatever happens next
+            with boundary():  # the failure counts, in every process, whatever happens next
+                _record_failure(keys, user)
             errors.append(FieldError("email", "The email address or password is not right"))
         else:
-            db.session.rollback()
+            discard()
         return render_template("login.html", title="Sign in", errors=errors, email=email), 400
     return render_template("login.html", title="Sign in", errors=errors, email=email)
 

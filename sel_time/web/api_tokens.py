@@ -12,6 +12,7 @@ from ..errors import FieldError, SelTimeError
 from ..extensions import db
 from ..models import ApiToken, UserRole
 from ..services.audit import Actor
+from ..transaction import boundary
 from . import bp, roles_required
 
 SHOWN = 100  # tokens listed, newest first
@@ -39,14 +40,13 @@ def api_tokens() -> Any:
         values = {"name": request.form.get("name", "").strip(),
                   "days": request.form.get("days", "")}
         try:
-            days = _days(values["days"], allowed)
-            row, secret = issue_api_token(current_user, values["name"], days,
-                                          Actor.for_user(current_user))
-            db.session.commit()
+            with boundary():  # a refused token rolls back; the form shows why
+                days = _days(values["days"], allowed)
+                row, secret = issue_api_token(current_user, values["name"], days,
+                                              Actor.for_user(current_user))
             created = {"secret": secret, **token_dict(row), "expires": row.expires_at}
             values = {"name": "", "days": str(allowed)}
         except SelTimeError as exc:
-            db.session.rollback()
             errors = exc.errors or [FieldError("name", exc.detail)]
     newest_first = (ApiToken.created_at.desc(), ApiToken.id.desc())
     query = visible_tokens(current_user).order_by(*newest_first).limit(SHOWN)

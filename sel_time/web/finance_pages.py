@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import Organisation, Profession, UserRole
 from ..schemas import date_in_range
 from ..services.audit import Actor
+from ..transaction import boundary
 from ..whatif import (
     WhatIfRequest,
     get_run,
@@ -93,12 +94,11 @@ def whatif_page() -> Any:
     values = request.form.to_dict() if request.method == "POST" else {"weeks": "12", "time_limit": "20"}
     if request.method == "POST":
         try:
-            run = request_whatif(_whatif_request(values), Actor.for_user(current_user))
-            db.session.commit()
+            with boundary():  # queued and committed, so that the worker thread can read it
+                run = request_whatif(_whatif_request(values), Actor.for_user(current_user))
             launch(run.id)
             return redirect(url_for("web.whatif_run_page", run_id=run.id))
         except SelTimeError as exc:
-            db.session.rollback()
             errors = exc.errors or [FieldError("start", exc.detail)]
     return render_template("finance/whatif.html", title="What if", errors=errors, values=values,
                            professions=[(p.value, p.value.replace("_", " ")) for p in Profession],

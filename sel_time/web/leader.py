@@ -19,6 +19,7 @@ from ..models import WEEKDAYS, Attendance, AvoidPreference, FeedKind, FeedToken,
 from ..planning import slot_label
 from ..services import records
 from ..services.audit import Actor
+from ..transaction import boundary
 from . import bp, roles_required
 
 
@@ -61,19 +62,21 @@ def my_time() -> str:
 @roles_required(UserRole.LEADER)
 def record_my_session(att_id: int) -> Any:
     try:
-        att = delivery.attendance_for(current_user, att_id)
-        outcome = request.form.get("outcome", "")
-        fraction = None
-        if outcome == Outcome.PARTIAL.value:
-            try:
-                fraction = int(request.form.get("percent", "")) / 100
-            except ValueError:
-                raise SelTimeError("Say how much", [FieldError(f"percent-{att_id}", "Enter the percentage of the session you took, 1 to 99")], 422) from None
-        delivery.record_delivery(att, outcome, fraction, request.form.get("note") or None, Actor.for_user(current_user))
-        db.session.commit()
+        with boundary():  # a refused record rolls back; the page says why
+            att = delivery.attendance_for(current_user, att_id)
+            outcome = request.form.get("outcome", "")
+            fraction = None
+            if outcome == Outcome.PARTIAL.value:
+                try:
+                    fraction = int(request.form.get("percent", "")) / 100
+                except ValueError:
+                    raise SelTimeError("Say how much", [FieldError(
+                        f"percent-{att_id}",
+                        "Enter the percentage of the session you took, 1 to 99")], 422) from None
+            delivery.record_delivery(att, outcome, fraction, request.form.get("note") or None,
+                                     Actor.for_user(current_user))
         flash(f"Recorded {slot_label(att.session.slot)} as {outcome.replace('_', ' ')}", "success")
     except SelTimeError as exc:
-        db.session.rollback()
         flash("; ".join(e.message for e in exc.errors) or exc.detail, "error")
     return redirect(url_for("web.my_time") + "#past")
 
@@ -84,11 +87,10 @@ def book_leave() -> Any:
     payload = {k: v for k, v in request.form.items() if k in ("kind", "start_date", "start_half", "end_date", "end_half", "note") and v}
     payload["person_id"] = _person_id()
     try:
-        records.create(records.ENTITIES["absences"], payload, Actor.for_user(current_user))
-        db.session.commit()
+        with boundary():  # a refused booking rolls back; the page says why
+            records.create(records.ENTITIES["absences"], payload, Actor.for_user(current_user))
         flash("Leave booked: the next plan will keep that time free", "success")
     except SelTimeError as exc:
-        db.session.rollback()
         flash("Leave not booked: " + ("; ".join(f"{e.field.replace('_', ' ')}: {e.message}" for e in exc.errors) or exc.detail), "error")
     return redirect(url_for("web.my_time") + "#leave")
 
@@ -98,20 +100,20 @@ def book_leave() -> Any:
 def add_preference() -> Any:
     pid = _person_id()
     try:
-        if request.form.get("remove"):
-            raw = request.form["remove"]  # an id: ASCII digits within 32 bits, else none
-            ok = raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1
-            pref = db.session.get(AvoidPreference, int(raw)) if ok else None
-            if pref is None or pref.person_id != pid:
-                abort(404)
-            records.delete(records.ENTITIES["preferences"], pref, Actor.for_user(current_user))
-        else:
-            records.create(records.ENTITIES["preferences"], {"person_id": pid, "day": request.form.get("day"),
-                                                             "half": request.form.get("half")}, Actor.for_user(current_user))
-        db.session.commit()
+        with boundary():  # a refused change rolls back; the page says why
+            if request.form.get("remove"):
+                raw = request.form["remove"]  # an id: ASCII digits within 32 bits, else none
+                ok = raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1
+                pref = db.session.get(AvoidPreference, int(raw)) if ok else None
+                if pref is None or pref.person_id != pid:
+                    abort(404)
+                records.delete(records.ENTITIES["preferences"], pref, Actor.for_user(current_user))
+            else:
+                records.create(records.ENTITIES["preferences"],
+                               {"person_id": pid, "day": request.form.get("day"),
+                                "half": request.form.get("half")}, Actor.for_user(current_user))
         flash("Preferences saved", "success")
     except SelTimeError as exc:
-        db.session.rollback()
         flash(exc.detail, "error")
     return redirect(url_for("web.my_time") + "#avoid")
 
@@ -122,8 +124,9 @@ def subscribe() -> str:
     pid = _person_id()
     links = None
     if request.method == "POST":
-        _, secret = feeds.issue_token(current_user, FeedKind.PERSON, pid, Actor.for_user(current_user))
-        db.session.commit()
+        with boundary():
+            _, secret = feeds.issue_token(current_user, FeedKind.PERSON, pid,
+                                          Actor.for_user(current_user))
         links = feed_url(secret)
     active = db.session.scalar(sa.select(FeedToken).where(
         FeedToken.holder_user_id == current_user.id, FeedToken.kind == FeedKind.PERSON,

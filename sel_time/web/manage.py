@@ -36,6 +36,7 @@ from ..models import (
 from ..services import records
 from ..services.audit import Actor
 from ..services.cache import VersionedCache
+from ..transaction import boundary
 from . import MANAGERS, bp, roles_required
 from .compress import MARKER, Fragment, accepts_gzip, gzip_page, join_page
 from .forms import fields_for, form_values, payload_from_form
@@ -144,12 +145,12 @@ def directory_new(page: str) -> Any:
     if request.method == "POST":
         values = request.form.to_dict()
         try:
-            obj = records.create(entity, payload_from_form(fields, request.form, partial=False), Actor.for_user(current_user))
-            db.session.commit()
+            with boundary():  # a refused change rolls back; the form shows why
+                obj = records.create(entity, payload_from_form(fields, request.form, partial=False),
+                                     Actor.for_user(current_user))
             flash(f"Saved {entity.label} {obj.id}", "success")
             return redirect(url_for("web.directory", page=page))
         except SelTimeError as exc:
-            db.session.rollback()
             errors = exc.errors or [FieldError("body", exc.detail)]
     return render_template("manage/form.html", title=f"Add {entity.label}", page=page, fields=fields,
                            values=values, errors=errors), (422 if errors else 200)
@@ -168,12 +169,12 @@ def directory_edit(page: str, ident: int) -> Any:
     if request.method == "POST":
         values = request.form.to_dict()
         try:
-            records.update(entity, obj, payload_from_form(fields, request.form, partial=True), Actor.for_user(current_user))
-            db.session.commit()
+            with boundary():  # a refused change rolls back; the form shows why
+                records.update(entity, obj, payload_from_form(fields, request.form, partial=True),
+                               Actor.for_user(current_user))
             flash(f"Saved {entity.label} {ident}", "success")
             return redirect(url_for("web.directory", page=page))
         except SelTimeError as exc:
-            db.session.rollback()
             errors = exc.errors or [FieldError("body", exc.detail)]
     return render_template("manage/form.html", title=f"Edit {entity.label}", page=page, fields=fields,
                            values=values, errors=errors, ident=ident), (422 if errors else 200)
@@ -214,27 +215,34 @@ def plans() -> Any:
     if request.method == "POST":
         values = request.form.to_dict()
         try:
-            try:
-                start = date.fromisoformat(values.get("start", ""))
-            except ValueError:
-                raise SelTimeError("The start is not a date", [FieldError("start", "Enter a date like 2026-11-30")], 422) from None
-            try:
-                weeks = int(values.get("weeks", ""))
-                limit = float(values.get("time_limit", "") or current_app.config["SOLVER_TIME_LIMIT"])
-            except ValueError:
-                raise SelTimeError("Numbers needed", [FieldError("weeks", "Enter whole numbers for weeks and seconds")], 422) from None
-            plan = planning.request_plan(start, weeks, values.get("scope") or "system", limit, Actor.for_user(current_user))
-            db.session.commit()
+            with boundary():  # queued and committed, so that the worker thread can read it
+                plan = _request_plan(values)
             planning.start_in_background(current_app._get_current_object(), plan.id)  # type: ignore[attr-defined]
             return redirect(url_for("web.plan_page", plan_id=plan.id))
         except SelTimeError as exc:
-            db.session.rollback()
             errors = exc.errors or [FieldError("scope", exc.detail)]
     scopes = [("system", "The whole system")] + [
         (f"organisation:{o.code}", o.name) for o in db.session.scalars(sa.select(Organisation).order_by(Organisation.name))]
     items = [planning.plan_summary(p) for p in db.session.scalars(sa.select(Plan).order_by(Plan.id.desc()).limit(30))]
     return render_template("manage/plans.html", title="Plans", items=items, errors=errors, values=values,
                            scopes=scopes), (422 if errors else 200)
+
+
+def _request_plan(values: dict[str, str]) -> Plan:
+    """Queue the plan the form asks for (flushed), or say which field is wrong."""
+    try:
+        start = date.fromisoformat(values.get("start", ""))
+    except ValueError:
+        raise SelTimeError("The start is not a date",
+                           [FieldError("start", "Enter a date like 2026-11-30")], 422) from None
+    try:
+        weeks = int(values.get("weeks", ""))
+        limit = float(values.get("time_limit", "") or current_app.config["SOLVER_TIME_LIMIT"])
+    except ValueError:
+        raise SelTimeError("Numbers needed", [FieldError(
+            "weeks", "Enter whole numbers for weeks and seconds")], 422) from None
+    return planning.request_plan(start, weeks, values.get("scope") or "system", limit,
+                                 Actor.for_user(current_user))
 
 
 def _grid(plan: Plan, org_id: int | None) -> dict[str, Any]:
@@ -320,24 +328,23 @@ def plan_session_page(plan_id: int, sid: int) -> Any:
         action = request.form.get("action")
         actor = Actor.for_user(current_user)
         try:
-            if action == "pin":
-                planning.set_pinned(plan_id, sid, True, actor)
-            elif action == "unpin":
-                planning.set_pinned(plan_id, sid, False, actor)
-            elif action == "move":
-                planning.move_session(plan_id, sid, request.form.get("slot", ""), actor)
-            elif action == "remove":
-                planning.remove_session(plan_id, sid, actor)
-                db.session.commit()
+            with boundary():  # a refused change rolls back; the page shows why
+                if action == "pin":
+                    planning.set_pinned(plan_id, sid, True, actor)
+                elif action == "unpin":
+                    planning.set_pinned(plan_id, sid, False, actor)
+                elif action == "move":
+                    planning.move_session(plan_id, sid, request.form.get("slot", ""), actor)
+                elif action == "remove":
+                    planning.remove_session(plan_id, sid, actor)
+                else:
+                    abort(400)
+            if action == "remove":
                 flash("Session removed", "success")
                 return redirect(url_for("web.plan_page", plan_id=plan_id))
-            else:
-                abort(400)
-            db.session.commit()
             flash("Session updated", "success")
             return redirect(url_for("web.plan_session_page", plan_id=plan_id, sid=sid))
         except SelTimeError as exc:
-            db.session.rollback()
             errors = exc.errors or [FieldError("slot", exc.detail)]
             plan = db.session.get(Plan, plan_id)
             session = next(s for s in plan.sessions if s.id == sid)  # type: ignore[union-attr]
@@ -360,11 +367,10 @@ def _cost_change(delta: float | None) -> str:
 @roles_required(*MANAGERS)
 def plan_publish(plan_id: int) -> Response:
     try:
-        report = publishing.publish(plan_id, Actor.for_user(current_user))
-        db.session.commit()
+        with boundary():
+            report = publishing.publish(plan_id, Actor.for_user(current_user))
         flash(report.summary(), "success")
     except SelTimeError as exc:
-        db.session.rollback()
         flash("; ".join([exc.detail, *(e.message for e in exc.errors)]), "error")  # rules broken
     return redirect(url_for("web.plan_page", plan_id=plan_id))
 
@@ -373,11 +379,10 @@ def plan_publish(plan_id: int) -> Response:
 @roles_required(*MANAGERS)
 def plan_resolve(plan_id: int) -> Response:
     try:
-        plan, pins = planning.resolve_plan(plan_id, Actor.for_user(current_user))
-        db.session.commit()
+        with boundary():  # queued and committed, so that the worker thread can read it
+            plan, pins = planning.resolve_plan(plan_id, Actor.for_user(current_user))
         planning.start_in_background(current_app._get_current_object(), plan.id, pins)  # type: ignore[attr-defined]
     except SelTimeError as exc:
-        db.session.rollback()
         flash(exc.detail, "error")
     return redirect(url_for("web.plan_page", plan_id=plan_id))
 

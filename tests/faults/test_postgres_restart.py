@@ -255,7 +255,7 @@ RESTARTS = 5
 def test_repeated_restarts_under_reads_never_give_a_500(seeded: tuple[Seeded, str, int]) -> None:
     """Five quick restarts while six clients read /health, the API and a feed: every answer is a 200 or a 503. (CI once caught a single 500 in the test above: a
     connection cut between a view's last query and the end of its request, when the session's
-    ROLLBACK raised from Flask's teardown; ``sel_time.extensions.end_session`` mends it.)"""
+    ROLLBACK raised from Flask's teardown; ``sel_time.transaction.end_session`` mends it.)"""
     s, feed, _ = seeded
     port = free_port()
     server = start_gunicorn(s.database, port)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -32,8 +34,8 @@ class PinCheck:
         return self.plan is not None
 
 
-def _day(d: object) -> str:
-    return f"{d:%a} {d.day} {d:%B %Y}"  # type: ignore[attr-defined]
+def _day(d: date) -> str:
+    return f"{d:%a} {d.day} {d:%B %Y}"
 
 
 def _join(names: list[str]) -> str:
@@ -41,6 +43,11 @@ def _join(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# What an assumption literal stands for: a tag, then its key: ("pin", i), ("one", p, s),
+# ("cap", ci, s), ("day", p, date), ("week", p, (year, week)), ("window", c, wi), ...
+Assumed = tuple[Any, ...]
 
 
 class _PinModel:
@@ -53,11 +60,11 @@ class _PinModel:
         self.activity: dict[tuple[str, int], list[cp_model.IntVar]] = defaultdict(list)
         self.pins_of_var: dict[int, set[int]] = defaultdict(set)
         self.assumptions: list[cp_model.IntVar] = []
-        self.what: list[tuple] = []  # parallel to assumptions: ("pin", i) / ("cap", ci, s) / ...
+        self.what: list[Assumed] = []  # parallel to assumptions
         self.impossible: dict[int, str] = {}  # pin index -> why it cannot hold alone
         self.position: dict[int, int] = {}  # assumption var index -> position in assumptions
 
-    def lit(self, what: tuple) -> cp_model.IntVar:
+    def lit(self, what: Assumed) -> cp_model.IntVar:
         v = self.m.new_bool_var(str(what))
         self.position[v.index] = len(self.assumptions)
         self.assumptions.append(v)
@@ -88,9 +95,9 @@ class _PinModel:
             self.m.add(sum(atts) >= team.quorum * v)
         self.pins_of_var[v.index].add(pin)
         for p in self.pr.team[t].members:
-            a = self.attend.get((t, p, s))
-            if a is not None:
-                self.pins_of_var[a.index].add(pin)
+            att = self.attend.get((t, p, s))
+            if att is not None:
+                self.pins_of_var[att.index].add(pin)
         return v
 
     def add_pin(self, i: int, pin: Pin) -> None:
@@ -138,7 +145,7 @@ class _PinModel:
         for (p, s), lits in self.activity.items():
             if len(lits) > 1:
                 self.m.add(sum(lits) <= 1).only_enforce_if(self.lit(("one", p, s)))
-        by_dept: dict[tuple[str, int], list] = defaultdict(list)
+        by_dept: dict[tuple[str, int], list[cp_model.IntVar]] = defaultdict(list)
         per_person: dict[str, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         for (p, s), lits in self.activity.items():
             dept = pr.person[p].department
@@ -161,7 +168,7 @@ class _PinModel:
             ):
                 if limit is None:
                     continue
-                groups: dict[object, list] = defaultdict(list)
+                groups: dict[object, list[cp_model.IntVar]] = defaultdict(list)
                 for s, v in items:
                     groups[key[s]].append(v)
                 for g, lits in groups.items():
@@ -190,7 +197,7 @@ class _PinModel:
 
     def solve(
         self, assumptions: list[cp_model.IntVar], seconds: float
-    ) -> tuple[int, cp_model.CpSolver]:
+    ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
         self.m.clear_assumptions()
         self.m.add_assumptions(assumptions)
         solver = cp_model.CpSolver()
@@ -250,8 +257,12 @@ def check_pins(problem: Problem, time_limit: float = 10.0, max_cores: int = 5) -
 
 
 def _shrink(
-    pm: _PinModel, solver: cp_model.CpSolver, active: list, start: float, time_limit: float
-) -> list:
+    pm: _PinModel,
+    solver: cp_model.CpSolver,
+    active: list[cp_model.IntVar],
+    start: float,
+    time_limit: float,
+) -> list[cp_model.IntVar]:
     """A small infeasible subset of `active`: CP-SAT's core, then each literal dropped
     whose removal keeps the rest infeasible."""
     keep = {v.index for v in active}
@@ -282,7 +293,7 @@ def _pin_text(problem: Problem, pin: Pin) -> str:
                 f"{problem.person[pin.person].label} is pinned to attend {team.label} on {pin.slot}"
             )
         return f"{team.label[0].upper()}{team.label[1:]} is pinned to meet on {pin.slot}"
-    who = problem.person[pin.person].label  # type: ignore[index]
+    who = problem.person[pin.person].label  # type: ignore[index]  # no team: a person's pin
     if pin.commitment is not None:
         return (
             f"{who} is pinned to a {problem.commitment[pin.commitment].label} session on {pin.slot}"
@@ -293,15 +304,15 @@ def _pin_text(problem: Problem, pin: Pin) -> str:
 def _pin_owner(problem: Problem, pin: Pin) -> str:
     if pin.person is not None:
         return problem.person[pin.person].label
-    return problem.team[pin.team].label  # type: ignore[index]
+    return problem.team[pin.team].label  # type: ignore[index]  # no person: a team's pin
 
 
-def _describe(problem: Problem, pm: _PinModel, core: list[tuple]) -> list[str]:
+def _describe(problem: Problem, pm: _PinModel, core: list[Assumed]) -> list[str]:
     pins = [w[1] for w in core if w[0] == "pin"]
     covered: set[int] = set()
     out: list[str] = []
 
-    def pins_touching(var_lists: list) -> list[int]:
+    def pins_touching(var_lists: list[cp_model.IntVar]) -> list[int]:
         found = []
         for v in var_lists:
             for i in sorted(pm.pins_of_var.get(v.index, ())):
@@ -331,9 +342,7 @@ def _describe(problem: Problem, pm: _PinModel, core: list[tuple]) -> list[str]:
             _, p, s = w
             involved = pins_touching(pm.activity[(p, s)])
             what = [
-                problem.pinned[i].team
-                and problem.team[problem.pinned[i].team].label
-                or "an individual session"
+                problem.team[tid].label if (tid := problem.pinned[i].team) else "an individual session"
                 for i in involved
             ]
             out.append(
@@ -353,7 +362,7 @@ def _describe(problem: Problem, pm: _PinModel, core: list[tuple]) -> list[str]:
                 )
             else:
                 out.append(
-                    f"{len(involved)} pinned sessions for {person.label} in ISO week {g[1]} of {g[0]} "  # type: ignore[index]
+                    f"{len(involved)} pinned sessions for {person.label} in ISO week {g[1]} of {g[0]} "
                     f"exceed their limit of {person.max_per_week} a week"
                 )
         elif kind == "window":

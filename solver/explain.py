@@ -53,10 +53,10 @@ def _unavailable_days(problem: Problem, avail: Mapping[int, int], lo: int, hi: i
     runs: list[str] = []
     start: date | None = None
     prev: date | None = None
-    for d in days + [None]:  # type: ignore[list-item]
-        if d is not None and d not in free:
-            start = start or d
-            prev = d
+    for day in [*days, None]:
+        if day is not None and day not in free:
+            start = start or day
+            prev = day
             continue
         if start is not None and prev is not None:
             runs.append(_span(start, prev))

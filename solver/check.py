@@ -8,8 +8,8 @@ solution as a rota manager's list of sessions and recounts everything.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from collections.abc import Container, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from solver.model import (
@@ -159,12 +159,14 @@ def check(problem: Problem, solution: Mapping[str, Any]) -> CheckResult:
         absences += len(expected_absent)
         if set(absent) != expected_absent:
             v.append(
-                f"{path}.absent: {sorted(absent)} but available non-attending members are {sorted(expected_absent)}"
+                f"{path}.absent: {sorted(absent)} but available non-attending members are "
+                f"{sorted(expected_absent)}"
             )
         given = _num(ts.get("cost"))
         if given is None or abs(given - meeting_cost / 100) > TOLERANCE:
             v.append(
-                f"{path}.cost: {ts.get('cost')!r} but its attendees' cost is {meeting_cost / 100:.2f}"
+                f"{path}.cost: {ts.get('cost')!r} but its attendees' cost is "
+                f"{meeting_cost / 100:.2f}"
             )
         meetings[(t, slot)] = att
 
@@ -356,7 +358,8 @@ def _compare_shortfalls(
         req, n = expected[key]
         if sf.get("required") != req or sf.get("scheduled") != n:
             v.append(
-                f"shortfalls[{i}]: required/scheduled {sf.get('required')}/{sf.get('scheduled')} but recomputed {req}/{n}"
+                f"shortfalls[{i}]: required/scheduled {sf.get('required')}/{sf.get('scheduled')} "
+                f"but recomputed {req}/{n}"
             )
         if sf.get("reason") not in ("unavailable", "constrained", "cost"):
             v.append(f"shortfalls[{i}].reason: unknown reason {sf.get('reason')!r}")

@@ -113,11 +113,17 @@ class _PinModel:
             if allowed is not None and s not in allowed:
                 why = f"{pin.slot} is not one of the slots {team.label} may meet in"
             elif n_avail < team.quorum:
-                why = f"only {n_avail} of its members are available then and its quorum is {team.quorum}"
+                why = (
+                    f"only {n_avail} of its members are available then and its quorum is "
+                    f"{team.quorum}"
+                )
             elif pin.person is not None and pin.person not in team.members:
                 why = f"{pr.person[pin.person].label} is not a member of {team.label}"
             elif pin.person is not None and s not in avail[pin.person]:
-                why = f"{pr.person[pin.person].label} is not available then (on leave, not working or a fixed commitment)"
+                why = (
+                    f"{pr.person[pin.person].label} is not available then "
+                    "(on leave, not working or a fixed commitment)"
+                )
             else:
                 self.m.add_implication(lit, self.meet_var(team.id, s, i))
                 if pin.person is not None:
@@ -342,12 +348,14 @@ def _describe(problem: Problem, pm: _PinModel, core: list[Assumed]) -> list[str]
             _, p, s = w
             involved = pins_touching(pm.activity[(p, s)])
             what = [
-                problem.team[tid].label if (tid := problem.pinned[i].team) else "an individual session"
+                problem.team[tid].label
+                if (tid := problem.pinned[i].team)
+                else "an individual session"
                 for i in involved
             ]
             out.append(
-                f"{problem.person[p].label} is pinned to more than one activity on {problem.slots[s].id} "
-                f"({_join(what)})"
+                f"{problem.person[p].label} is pinned to more than one activity on "
+                f"{problem.slots[s].id} ({_join(what)})"
             )
         elif kind in ("day", "week"):
             _, p, g = w
@@ -362,8 +370,8 @@ def _describe(problem: Problem, pm: _PinModel, core: list[Assumed]) -> list[str]
                 )
             else:
                 out.append(
-                    f"{len(involved)} pinned sessions for {person.label} in ISO week {g[1]} of {g[0]} "
-                    f"exceed their limit of {person.max_per_week} a week"
+                    f"{len(involved)} pinned sessions for {person.label} in ISO week {g[1]} "
+                    f"of {g[0]} exceed their limit of {person.max_per_week} a week"
                 )
         elif kind == "window":
             _, c, wi = w
@@ -372,8 +380,9 @@ def _describe(problem: Problem, pm: _PinModel, core: list[Assumed]) -> list[str]
             lo, hi = problem.commitment_ranges[c][wi]
             involved = pins_touching([v for (cc, s), v in pm.x.items() if cc == c and lo <= s < hi])
             out.append(
-                f"{len(involved)} pinned {com.label} sessions for {problem.person[com.person].label} "
-                f"from {win.start} to {win.end} exceed its maximum of {win.max}"
+                f"{len(involved)} pinned {com.label} sessions for "
+                f"{problem.person[com.person].label} from {win.start} to {win.end} exceed its "
+                f"maximum of {win.max}"
             )
         elif kind == "team_window":
             _, t, wi = w

@@ -317,7 +317,8 @@ def _parse_slots(r: _Reader, root: JSONObject) -> tuple[list[Slot], set[str]]:
             if start < prev.end:
                 r.err(
                     f"{path}.start",
-                    f"overlaps {prev_path} ({_q(prev.id)}), which ends {prev.end.isoformat(timespec='minutes')}",
+                    f"overlaps {prev_path} ({_q(prev.id)}), "
+                    f"which ends {prev.end.isoformat(timespec='minutes')}",
                 )
                 continue
         slots.append(Slot(ident, start, end))
@@ -624,7 +625,8 @@ def _parse_entries(
             elif person is not None and commitment_person[commitment] != person:
                 r.err(
                     f"{path}.commitment",
-                    f"commitment {_q(commitment)} belongs to {_q(commitment_person[commitment])}, not {_q(person)}",
+                    f"commitment {_q(commitment)} belongs to "
+                    f"{_q(commitment_person[commitment])}, not {_q(person)}",
                 )
                 ok = False
         if ok and slot is not None:

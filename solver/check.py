@@ -282,7 +282,8 @@ def _groups(
 
 
 def _compare_groups(
-    solution: Mapping[str, Any], groups: list[tuple[str, int, int]], v: list[str]) -> None:
+    solution: Mapping[str, Any], groups: list[tuple[str, int, int]], v: list[str]
+) -> None:
     given = solution.get("groups")
     if not isinstance(given, list):
         v.append("groups: missing (the problem names groups)")

@@ -6,8 +6,8 @@ Generates the instance (`bench.generate`), takes a plan for it (the saved CP-SAT
 `bench.solver_bench` when there is one in bench/out/, else the greedy baseline, solved here),
 loads the problem and the plan once as the command line does, then asks for the alternatives
 of `--sessions` individual and `--teams` team sessions drawn at random (seeded, with
-replacement) and prints p50/p90/p99/max per ask. A few allowed moves (`--verify`) are applied and the
-whole plan re-checked with `solver.check.check`, to show the deltas are the real ones. Also
+replacement) and prints p50/p90/p99/max per ask. A few allowed moves (`--verify`) are applied and
+the whole plan re-checked with `solver.check.check`, to show the deltas are the real ones. Also
 times one whole `python -m solver alternatives` process (interpreter start and JSON reading
 included). No model is built for an ask: the figure is the rules' and the pricing's.
 """

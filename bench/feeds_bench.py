@@ -127,7 +127,8 @@ def render_all_feeds() -> dict[str, Any]:
         if label == "all at once":
             bodies = {(kind, i): feed.body for kind, i, _, feed in service.rendered_feeds()}
         else:
-            bodies = {(kind, i): service.get_feed(kind, i).body for kind, i, _ in service.all_feeds()}
+            bodies = {(kind, i): service.get_feed(kind, i).body
+                      for kind, i, _ in service.all_feeds()}
         db.session.commit()
         out[label] = (time.perf_counter() - wall, time.process_time() - cpu)
         out.setdefault("bodies", bodies)
@@ -181,7 +182,8 @@ def start_gunicorn(db_path: Path, port: int, workers: int,
     env["SECRET_KEY"] = SECRET_KEY  # production settings, as deployed
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen(
-        [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
+        [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         app],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if wait_healthy(port, 30):
         return proc
@@ -250,7 +252,8 @@ def load_python(label: str, port: int, path: str, connections: int, duration: fl
     per = [connections // processes + (i < connections % processes) for i in range(processes)]
     queue: Any = ctx.Queue()
     stop_at = time.perf_counter() + 0.5 + duration
-    procs = [ctx.Process(target=_client_worker, args=(port, path, headers, n, stop_at, queue)) for n in per]
+    procs = [ctx.Process(target=_client_worker, args=(port, path, headers, n, stop_at, queue))
+             for n in per]
     for p in procs:
         p.start()
     results = [queue.get() for _ in procs]
@@ -258,8 +261,9 @@ def load_python(label: str, port: int, path: str, connections: int, duration: fl
         p.join()
     latencies = sorted(x for r in results for x in r[0])
     errors = sum(r[1] for r in results)
-    return Load(label, len(latencies) - errors, errors, duration, statistics.median(latencies) * 1000,
-                _percentile(latencies, 0.99) * 1000, max(r[2] for r in results))
+    return Load(label, len(latencies) - errors, errors, duration,
+                statistics.median(latencies) * 1000, _percentile(latencies, 0.99) * 1000,
+                max(r[2] for r in results))
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -285,7 +289,8 @@ def load_wrk(label: str, port: int, path: str, connections: int, duration: float
         return float(mm.group(1)) * _UNITS[mm.group(2)]
 
     errors = int(m2.group(1)) if (m2 := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
-    if m3 := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
+    socket_errors = r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
+    if m3 := re.search(socket_errors, out):
         errors += sum(int(x) for x in m3.groups())
     return Load(label, requests - errors, errors, seconds, ms(lat["50"]), ms(lat["99"]), 0)
 
@@ -321,7 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         db_path = Path(tmp) / "bench.sqlite"
         demo = build_demo(db_path, args.weeks, args.time_limit)
         render = demo["render"]
-        print(f"\nDemo planned ({args.weeks} weeks) and published in {demo['plan_s']:.1f} s: {demo['publish']}")
+        print(f"\nDemo planned ({args.weeks} weeks) and published in {demo['plan_s']:.1f} s: "
+              f"{demo['publish']}")
         print(f"1. Render every demo feed from cold: {render['feeds']} feeds, "
               f"{render['events']:,} events in all")
         for kind, values in render["sizes"].items():
@@ -344,24 +350,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\n2. gunicorn -w {args.workers} (sync) on loopback, {client} client, "
                   f"{args.connections} connections, {args.duration:g} s each; "
                   f"load average {os.getloadavg()[0]:.1f}")
-            runs = [load("static bytes (no Flask)", static_port, "/", args.connections, args.duration),
-                    load("GET /health (Flask+DB)", port, "/health", args.connections, args.duration),
-                    load("cached leader feed", port, demo["feed_path"], args.connections, args.duration)]
+            conns, duration = args.connections, args.duration
+            runs = [load("static bytes (no Flask)", static_port, "/", conns, duration),
+                    load("GET /health (Flask+DB)", port, "/health", conns, duration),
+                    load("cached leader feed", port, demo["feed_path"], conns, duration)]
         finally:
             for proc in (server, static):
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=30)
         print(f"   {'':<26} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
         for run in runs:
-            print(f"   {run.label:<26} {run.rps:>8,.0f} {run.p50_ms:>8.2f} {run.p99_ms:>8.2f} {run.errors:>7}")
+            print(f"   {run.label:<26} {run.rps:>8,.0f} {run.p50_ms:>8.2f} {run.p99_ms:>8.2f} "
+                  f"{run.errors:>7}")
         static_run, health, feed = runs
         print(f"   feed body {len(body) / 1024:.1f} KiB; feed/static throughput "
               f"{feed.rps / static_run.rps:.2f}, feed/health {feed.rps / health.rps:.2f}")
         ok_rps, ok_p99 = feed.rps >= RPS_TARGET, feed.p99_ms <= P99_TARGET_MS
-        print(f"   throughput {feed.rps:,.0f} req/s (target >= {RPS_TARGET:,.0f}): {verdict(ok_rps)}")
+        print(f"   throughput {feed.rps:,.0f} req/s (target >= {RPS_TARGET:,.0f}): "
+              f"{verdict(ok_rps)}")
         print(f"   p99 {feed.p99_ms:.1f} ms (target <= {P99_TARGET_MS:g} ms): {verdict(ok_p99)}")
-        print(f"   load average {os.getloadavg()[0]:.1f} at the end (figures are for a machine with "
-              f"{os.cpu_count()} cores shared with that load)")
+        print(f"   load average {os.getloadavg()[0]:.1f} at the end (figures are for a machine "
+              f"with {os.cpu_count()} cores shared with that load)")
         ok = render["seconds"] <= RENDER_TARGET_S and ok_rps and ok_p99 and feed.errors == 0
     return 0 if ok else 1
 

@@ -40,7 +40,15 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-from bench.feeds_bench import SECRET_KEY, build_demo, free_port, load_python, load_wrk, start_gunicorn, verdict
+from bench.feeds_bench import (
+    SECRET_KEY,
+    build_demo,
+    free_port,
+    load_python,
+    load_wrk,
+    start_gunicorn,
+    verdict,
+)
 
 FEED_RPS, FEED_P99 = 1_000.0, 50.0
 PAGE_P99 = 300.0
@@ -61,10 +69,13 @@ def prepare(db_path: Path) -> dict[str, Any]:
     app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}",
                      SECRET_KEY=SECRET_KEY)
     with app.app_context():
-        plan = db.session.scalar(sa.select(Plan).where(Plan.status == PlanStatus.PUBLISHED).order_by(Plan.id.desc()))
+        plan = db.session.scalar(sa.select(Plan).where(Plan.status == PlanStatus.PUBLISHED)
+                                 .order_by(Plan.id.desc()))
         assert plan is not None
-        manager = db.session.scalar(sa.select(User).where(User.role == UserRole.ROTA_MANAGER).order_by(User.id))
-        finance = db.session.scalar(sa.select(User).where(User.role == UserRole.FINANCE).order_by(User.id))
+        manager = db.session.scalar(sa.select(User).where(User.role == UserRole.ROTA_MANAGER)
+                                    .order_by(User.id))
+        finance = db.session.scalar(sa.select(User).where(User.role == UserRole.FINANCE)
+                                    .order_by(User.id))
         assert manager is not None and finance is not None
         _, token = create_api_token(finance, "load bench")
         people = db.session.scalar(sa.select(sa.func.count(Person.id))) or 0
@@ -95,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--weeks", type=int, default=12)
     parser.add_argument("--time-limit", type=float, default=30.0, help="solver seconds")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--users", type=int, default=20, help="clients for the grid and the summaries")
+    parser.add_argument("--users", type=int, default=20,
+                        help="clients for the grid and the summaries")
     parser.add_argument("--feed-connections", type=int, default=16)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per load run")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
@@ -130,17 +142,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 assert leader is not None and leader.person_id is not None
                 _, secret = issue_token(leader, FeedKind.PERSON, leader.person_id, CLI_ACTOR)
                 db.session.commit()
-                demo: dict[str, Any] = {"feed_path": "/feeds/" + feed_url(secret)["url"].rsplit("/feeds/", 1)[1]}
+                feed_path = "/feeds/" + feed_url(secret)["url"].rsplit("/feeds/", 1)[1]
+                demo: dict[str, Any] = {"feed_path": feed_path}
                 db.session.remove()
                 db.engine.dispose()
             print(f"\nReusing the demo database {args.database}")
         else:
             demo = build_demo(db_path, args.weeks, args.time_limit)
-            print(f"\nDemo planned ({args.weeks} weeks) and published in {demo['plan_s']:.1f} s: {demo['publish']}")
+            print(f"\nDemo planned ({args.weeks} weeks) and published in {demo['plan_s']:.1f} s: "
+                  f"{demo['publish']}")
             if args.keep:
                 shutil.copyfile(db_path, args.keep)
         extra = prepare(db_path)
-        print(f"Published plan {extra['plan']}: {extra['sessions']:,} sessions, {extra['people']} people")
+        print(f"Published plan {extra['plan']}: {extra['sessions']:,} sessions, "
+              f"{extra['people']} people")
         cookie = {"Cookie": extra["cookie"]}
         browser = {**cookie, "Accept-Encoding": BROWSER_ENCODINGS}
         bearer = {"Authorization": f"Bearer {extra['token']}"}
@@ -150,14 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = start_gunicorn(db_path, port, args.workers)
         try:
             # warm up each path once (feed cache, templates) and check it answers as it should
-            for path, headers in ((demo["feed_path"], {}), (grid_path, cookie), (grid_path, browser),
-                                  (costs_path, bearer)):
+            for path, headers in ((demo["feed_path"], {}), (grid_path, cookie),
+                                  (grid_path, browser), (costs_path, bearer)):
                 t0 = time.perf_counter()
                 status, body = fetch(port, path, headers)
                 assert status == 200, (path, status, body[:300])
                 gz = " gzip" if "Accept-Encoding" in headers else ""
-                print(f"   first GET {path.split('?')[0][:40]:<40}{gz:5} {status} {len(body) / 1024:8.1f} KiB "
-                      f"{(time.perf_counter() - t0) * 1000:8.1f} ms")
+                print(f"   first GET {path.split('?')[0][:40]:<40}{gz:5} {status} "
+                      f"{len(body) / 1024:8.1f} KiB {(time.perf_counter() - t0) * 1000:8.1f} ms")
             # every worker renders the grid and the summary once before the clock runs
             from concurrent.futures import ThreadPoolExecutor
 
@@ -167,14 +182,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             _, grid_body = fetch(port, grid_path, cookie)
             shown = grid_body.count(b'<th scope="row"')
             print(f"   the grid page shows {shown} people rows")
-            print(f"\ngunicorn -w {args.workers} on loopback, {client} client, {args.duration:g} s each; "
-                  f"load average {os.getloadavg()[0]:.1f}")
+            print(f"\ngunicorn -w {args.workers} on loopback, {client} client, "
+                  f"{args.duration:g} s each; load average {os.getloadavg()[0]:.1f}")
+            users, feed_conns, duration = args.users, args.feed_connections, args.duration
             runs = [
-                (load("GET /health (baseline)", port, "/health", args.users, args.duration), None),
-                (load("cached leader feed", port, demo["feed_path"], args.feed_connections, args.duration), "feed"),
-                (load("plan grid, browser (gzip)", port, grid_path, args.users, args.duration, browser), "page"),
-                (load("plan grid, no gzip", port, grid_path, args.users, args.duration, cookie), "info"),
-                (load("costs by org, month", port, costs_path, args.users, args.duration, bearer), "page"),
+                (load("GET /health (baseline)", port, "/health", users, duration), None),
+                (load("cached leader feed", port, demo["feed_path"], feed_conns, duration), "feed"),
+                (load("plan grid, browser (gzip)", port, grid_path, users, duration, browser),
+                 "page"),
+                (load("plan grid, no gzip", port, grid_path, users, duration, cookie), "info"),
+                (load("costs by org, month", port, costs_path, users, duration, bearer), "page"),
             ]
         finally:
             server.send_signal(signal.SIGTERM)
@@ -184,7 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 server.kill()
                 server.wait(timeout=30)
     base = runs[0][0]
-    print(f"   {'':<24} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'÷ health':>8}")
+    print(f"   {'':<24} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+          f"{'÷ health':>8}")
     ok = True
     conns = [args.users, args.feed_connections, args.users, args.users, args.users]
     for (run, kind), n in zip(runs, conns):
@@ -193,18 +211,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     for run, kind in runs:
         if kind == "feed":
             good = run.rps >= FEED_RPS and run.p99_ms <= FEED_P99 and run.errors == 0
-            print(f"   {run.label}: {run.rps:,.0f} req/s (>= {FEED_RPS:,.0f}), p99 {run.p99_ms:.1f} ms "
-                  f"(<= {FEED_P99:g}): {verdict(good)}")
+            print(f"   {run.label}: {run.rps:,.0f} req/s (>= {FEED_RPS:,.0f}), "
+                  f"p99 {run.p99_ms:.1f} ms (<= {FEED_P99:g}): {verdict(good)}")
         elif kind == "page":
             good = run.p99_ms <= PAGE_P99 and run.errors == 0
-            print(f"   {run.label}: p99 {run.p99_ms:.1f} ms at {args.users} users (<= {PAGE_P99:g}): {verdict(good)}")
+            print(f"   {run.label}: p99 {run.p99_ms:.1f} ms at {args.users} users "
+                  f"(<= {PAGE_P99:g}): {verdict(good)}")
         elif kind == "info":  # a client that does not ask for gzip: reported, not the target
             print(f"   {run.label}: p99 {run.p99_ms:.1f} ms at {args.users} users (for comparison)")
             continue
         else:
             continue
         ok = ok and good
-    print(f"   load average {os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores shared with the client)")
+    print(f"   load average {os.getloadavg()[0]:.1f} at the end "
+          f"({os.cpu_count()} cores shared with the client)")
     return 0 if ok else 1
 
 

@@ -32,8 +32,15 @@ from typing import Any, Optional, Sequence
 
 from bench.generate import SIZES, generate
 from bench.measure import Run, run_method
-from bench.solver_bench import (OUT, check_solution, check_text, fmt, instance_summary,
-                                 load_text, solver_digest)
+from bench.solver_bench import (
+    OUT,
+    check_solution,
+    check_text,
+    fmt,
+    instance_summary,
+    load_text,
+    solver_digest,
+)
 
 log = logging.getLogger(__name__)
 TARGET_RATIO = 1.5
@@ -169,7 +176,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f"{args.time_limit:g} s per solve · {args.workers} workers · "
           f"{started:%Y-%m-%d %H:%M} UTC")
     print(f"instance: {instance_summary(base)}")
-    print(f"weights.churn {args.churn:g} (sel-time's default; the solver-io default is {SPEC_CHURN:g})")
+    print(f"weights.churn {args.churn:g} "
+          f"(sel-time's default; the solver-io default is {SPEC_CHURN:g})")
     print(f"machine: {load_text()}; solver sources {solver_digest()}")
     stem = f"resolve-{args.size}-seed{args.seed}"
 

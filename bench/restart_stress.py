@@ -42,9 +42,11 @@ from bench.feeds_bench import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PG = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_URL", "").startswith("postgresql+psycopg") \
-    else "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-READS = ["/health", "/api/v1/organisations", "/api/v1/people?per_page=5", "/api/v1/costs?by=organisation"]
+PG = (os.environ.get("DATABASE_URL", "")
+      if os.environ.get("DATABASE_URL", "").startswith("postgresql+psycopg")
+      else "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+READS = ["/health", "/api/v1/organisations", "/api/v1/people?per_page=5",
+         "/api/v1/costs?by=organisation"]
 
 
 def cluster() -> str:
@@ -52,19 +54,20 @@ def cluster() -> str:
 
 
 def pg_ctl(action: str, *options: str) -> None:
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster(), "main", action, *options],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster(), "main", action,
+                    *options], check=True, capture_output=True, timeout=120)
 
 
 def pg_ready() -> bool:
-    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False).returncode == 0
+    ready = subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False)
+    return ready.returncode == 0
 
 
 def prepare(url: str) -> str:
     """Migrate the schema and return a rota manager's API token."""
     env = {**os.environ, "DATABASE_URL": url}
-    done = subprocess.run([str(BIN / "sel-time"), "db", "upgrade"], env=env, cwd=ROOT, capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run([str(BIN / "sel-time"), "db", "upgrade"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=False)
     if done.returncode:
         sys.exit("migration failed:\n" + done.stderr)
     from config import TestingConfig
@@ -106,9 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         token = prepare(url)
         port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32)}
-        server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
-                                   "warning", "sel_time:create_app()"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+        server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+                                   "--log-level", "warning", "sel_time:create_app()"],
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+                                  start_new_session=True)
         paths = ["/health"] if args.health_only else READS
         if not wait_healthy(port, 60):
             sys.exit("gunicorn did not answer /health")
@@ -132,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                 if status not in (200, 503):
                     bad.append((path, status))
 
-        readers = [threading.Thread(target=read, args=(n,), daemon=True) for n in range(args.clients)]
+        readers = [threading.Thread(target=read, args=(n,), daemon=True)
+                   for n in range(args.clients)]
         for t in readers:
             t.start()
         for n in range(args.restarts):
@@ -142,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             pg_ctl("start")
             while not pg_ready():
                 time.sleep(0.05)
-            print(f"restart {n + 1:>3} of {args.restarts}: {dict(sorted(counts.items()))}, other than 200/503: {len(bad)}",
-                  flush=True)
+            print(f"restart {n + 1:>3} of {args.restarts}: {dict(sorted(counts.items()))}, "
+                  f"other than 200/503: {len(bad)}", flush=True)
         time.sleep(2.0)
     finally:
         stop.set()

@@ -164,7 +164,9 @@ def _check(args: argparse.Namespace) -> int:
     problem = load_problem(args.problem)
     data = load_json(args.solution)
     if not isinstance(data, dict):
-        raise ProblemError([f"{args.solution}: expected a solution object, got {type(data).__name__}"])
+        raise ProblemError(
+            [f"{args.solution}: expected a solution object, got {type(data).__name__}"]
+        )
     result = check(problem, data)
     if result.ok:
         print(result.summary())

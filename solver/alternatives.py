@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from solver.io import ProblemError, parse_solution
+from solver.io import JSONObject, ProblemError, parse_solution
 from solver.model import Problem, Solution, gbp
 from solver.rules import Breach, Focus, Roster, already_meets, breaches
 
@@ -75,7 +75,7 @@ def alternatives_to_dict(result: Alternatives) -> dict[str, Any]:
 class Mover:
     """A problem and one of its plans, ready to judge single-session moves."""
 
-    def __init__(self, problem: Problem, solution: Solution | dict | Roster):
+    def __init__(self, problem: Problem, solution: Solution | JSONObject | Roster) -> None:
         self.problem = pr = problem
         idx = pr.slot_index
         self.roster = solution if isinstance(solution, Roster) else self._roster(solution)
@@ -88,10 +88,10 @@ class Mover:
             s = idx[e.slot]
             if e.team is not None:
                 self._prev_team[(e.team, s)].append(e.person)
-            else:
-                self._prev_cell[(e.person, s)] += 1  # type: ignore[index]
+            elif e.person is not None:  # a person entry (the problem names one or the other)
+                self._prev_cell[(e.person, s)] += 1
 
-    def _roster(self, solution: Solution | dict) -> Roster:
+    def _roster(self, solution: Solution | JSONObject) -> Roster:
         if isinstance(solution, dict):
             solution = parse_solution(solution)
         pr = self.problem
@@ -174,7 +174,7 @@ class Mover:
         """Every other slot of the session's commitment window, judged as a move."""
         pr, r = self.problem, self.roster
         s = pr.slot_index.get(slot)
-        c = r.sessions.get((person, s)) if s is not None else None  # type: ignore[arg-type]
+        c = r.sessions.get((person, s)) if s is not None else None
         if c is None or (commitment is not None and c != commitment):
             what = f" for {commitment}" if commitment else ""
             raise SessionNotFound(f"no session{what} for {person} in {slot} in the solution")

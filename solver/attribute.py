@@ -108,8 +108,8 @@ def _flow(
         n_p = len(slots)
         count: dict[tuple[str, int], int] = defaultdict(int)
         for s in slots:
-            c = plan.sessions[(p, s)]
-            count[(c, _window_of(problem, c, s))] += 1
+            cid = plan.sessions[(p, s)]
+            count[(cid, _window_of(problem, cid, s))] += 1
         sink = node(0)
         buckets: dict[tuple[str, int], int] = {}
         demand = 0

@@ -8,10 +8,20 @@ solution as a rota manager's list of sessions and recounts everything.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
-from solver.model import FAIRNESS, SOLUTION_FORMAT, STATUSES, TERMS, Problem, pence, per_thousand
+from solver.model import (
+    FAIRNESS,
+    SOLUTION_FORMAT,
+    STATUSES,
+    TERMS,
+    Problem,
+    Window,
+    pence,
+    per_thousand,
+)
 from solver.rules import Roster, breaches
 
 __all__ = ["CheckResult", "check"]
@@ -37,12 +47,12 @@ def _num(x: Any) -> float | None:
     return float(x)
 
 
-def _has(known: Any, key: Any) -> bool:
+def _has(key: object, known: Container[str]) -> TypeGuard[str]:
     """``key in known`` for keys from an untrusted document (a list is not an id)."""
     return isinstance(key, str) and key in known
 
 
-def check(problem: Problem, solution: dict) -> CheckResult:
+def check(problem: Problem, solution: Mapping[str, Any]) -> CheckResult:
     """Verify `solution` (a solution document) against `problem`."""
     v: list[str] = []
     if not isinstance(solution, dict):
@@ -76,13 +86,13 @@ def check(problem: Problem, solution: dict) -> CheckResult:
             v.append(f"{path}: expected an object")
             continue
         p, c, slot = s.get("person"), s.get("commitment"), s.get("slot")
-        if not _has(people, p):
+        if not _has(p, people):
             v.append(f"{path}.person: unknown person {p!r}")
             continue
-        if not _has(slot_pos, slot):
+        if not _has(slot, slot_pos):
             v.append(f"{path}.slot: unknown slot {slot!r}")
             continue
-        if not _has(commitments, c):
+        if not _has(c, commitments):
             v.append(f"{path}.commitment: unknown commitment {c!r}")
             continue
         if commitments[c].person != p:
@@ -112,10 +122,10 @@ def check(problem: Problem, solution: dict) -> CheckResult:
             v.append(f"{path}: expected an object")
             continue
         t, slot = ts.get("team"), ts.get("slot")
-        if not _has(teams, t):
+        if not _has(t, teams):
             v.append(f"{path}.team: unknown team {t!r}")
             continue
-        if not _has(slot_pos, slot):
+        if not _has(slot, slot_pos):
             v.append(f"{path}.slot: unknown slot {slot!r}")
             continue
         team = teams[t]
@@ -149,12 +159,14 @@ def check(problem: Problem, solution: dict) -> CheckResult:
         absences += len(expected_absent)
         if set(absent) != expected_absent:
             v.append(
-                f"{path}.absent: {sorted(absent)} but available non-attending members are {sorted(expected_absent)}"
+                f"{path}.absent: {sorted(absent)} but available non-attending members are "
+                f"{sorted(expected_absent)}"
             )
         given = _num(ts.get("cost"))
         if given is None or abs(given - meeting_cost / 100) > TOLERANCE:
             v.append(
-                f"{path}.cost: {ts.get('cost')!r} but its attendees' cost is {meeting_cost / 100:.2f}"
+                f"{path}.cost: {ts.get('cost')!r} but its attendees' cost is "
+                f"{meeting_cost / 100:.2f}"
             )
         meetings[(t, slot)] = att
 
@@ -165,13 +177,13 @@ def check(problem: Problem, solution: dict) -> CheckResult:
     # The hard rules, each written once in `solver.rules` (alternatives uses them too).
     for (p, slot), c in session_keys.items():
         roster.add_session(p, c, slot_pos[slot])
-    for (t, s), att in roster_meetings.items():
-        roster.add_meeting(t, s, att)
+    for (t, s), attending in roster_meetings.items():
+        roster.add_meeting(t, s, attending)
     v.extend(b.text for b in breaches(roster))
 
     slot_by_id = {s.id: s for s in problem.slots}
 
-    def in_window(slot: str, w: Any) -> bool:
+    def in_window(slot: str, w: Window) -> bool:
         return w.start <= slot_by_id[slot].start.date() <= w.end
 
     short_total = 0
@@ -208,18 +220,18 @@ def check(problem: Problem, solution: dict) -> CheckResult:
             kept = (e.person, e.slot) in session_keys
         churn += not kept
     avoided = sum(len(what) for (p, slot), what in activities.items() if slot in people[p].avoid)
-    w = problem.weights
+    weights = problem.weights
     terms_p = {
         "cost": cost_p,
-        "shortfall": short_total * pence(w.shortfall),
-        "absence": absences * pence(w.absence),
-        "churn": churn * pence(w.churn),
-        "avoid": avoided * pence(w.avoid),
+        "shortfall": short_total * pence(weights.shortfall),
+        "absence": absences * pence(weights.absence),
+        "churn": churn * pence(weights.churn),
+        "avoid": avoided * pence(weights.avoid),
     }
     groups = _groups(problem, short_windows)
     if groups is not None:
         worst = max((per_thousand(sh, ent) for _, ent, sh in groups), default=0)
-        terms_p[FAIRNESS] = worst * pence(w.fairness)
+        terms_p[FAIRNESS] = worst * pence(weights.fairness)
     objective = sum(terms_p.values()) / 100
 
     if has_plan:
@@ -269,7 +281,9 @@ def _groups(
     ]
 
 
-def _compare_groups(solution: dict, groups: list[tuple[str, int, int]], v: list[str]) -> None:
+def _compare_groups(
+    solution: Mapping[str, Any], groups: list[tuple[str, int, int]], v: list[str]
+) -> None:
     given = solution.get("groups")
     if not isinstance(given, list):
         v.append("groups: missing (the problem names groups)")
@@ -294,7 +308,7 @@ def _compare_groups(solution: dict, groups: list[tuple[str, int, int]], v: list[
 
 
 def _compare_numbers(
-    solution: dict, terms_p: dict[str, int], objective: float, v: list[str]
+    solution: Mapping[str, Any], terms_p: dict[str, int], objective: float, v: list[str]
 ) -> None:
     given_obj = _num(solution.get("objective"))
     if given_obj is None or abs(given_obj - objective) > TOLERANCE:
@@ -324,7 +338,7 @@ def _compare_numbers(
 
 
 def _compare_shortfalls(
-    solution: dict, expected: dict[tuple[str, str, int], tuple[int, int]], v: list[str]
+    solution: Mapping[str, Any], expected: dict[tuple[str, str, int], tuple[int, int]], v: list[str]
 ) -> None:
     given = solution.get("shortfalls") or []
     seen = set()
@@ -333,18 +347,20 @@ def _compare_shortfalls(
             v.append(f"shortfalls[{i}]: expected an object")
             continue
         kind = "commitment" if sf.get("commitment") is not None else "team"
-        key = (kind, sf.get(kind), sf.get("window"))
-        if not isinstance(key[1], str) or not isinstance(key[2], int) or isinstance(key[2], bool):
+        ident, window = sf.get(kind), sf.get("window")
+        if not isinstance(ident, str) or not isinstance(window, int) or isinstance(window, bool):
             v.append(f"shortfalls[{i}]: {kind} and window must be an id and a number")
             continue
+        key = (kind, ident, window)
         if key not in expected:
-            v.append(f"shortfalls[{i}]: {kind} {key[1]} window {key[2]} is not short")
+            v.append(f"shortfalls[{i}]: {kind} {ident} window {window} is not short")
             continue
         seen.add(key)
-        req, n = expected[key]  # type: ignore[index]
+        req, n = expected[key]
         if sf.get("required") != req or sf.get("scheduled") != n:
             v.append(
-                f"shortfalls[{i}]: required/scheduled {sf.get('required')}/{sf.get('scheduled')} but recomputed {req}/{n}"
+                f"shortfalls[{i}]: required/scheduled {sf.get('required')}/{sf.get('scheduled')} "
+                f"but recomputed {req}/{n}"
             )
         if sf.get("reason") not in ("unavailable", "constrained", "cost"):
             v.append(f"shortfalls[{i}].reason: unknown reason {sf.get('reason')!r}")

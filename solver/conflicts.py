@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -32,8 +34,8 @@ class PinCheck:
         return self.plan is not None
 
 
-def _day(d: object) -> str:
-    return f"{d:%a} {d.day} {d:%B %Y}"  # type: ignore[attr-defined]
+def _day(d: date) -> str:
+    return f"{d:%a} {d.day} {d:%B %Y}"
 
 
 def _join(names: list[str]) -> str:
@@ -41,6 +43,11 @@ def _join(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# What an assumption literal stands for: a tag, then its key: ("pin", i), ("one", p, s),
+# ("cap", ci, s), ("day", p, date), ("week", p, (year, week)), ("window", c, wi), ...
+Assumed = tuple[Any, ...]
 
 
 class _PinModel:
@@ -53,11 +60,11 @@ class _PinModel:
         self.activity: dict[tuple[str, int], list[cp_model.IntVar]] = defaultdict(list)
         self.pins_of_var: dict[int, set[int]] = defaultdict(set)
         self.assumptions: list[cp_model.IntVar] = []
-        self.what: list[tuple] = []  # parallel to assumptions: ("pin", i) / ("cap", ci, s) / ...
+        self.what: list[Assumed] = []  # parallel to assumptions
         self.impossible: dict[int, str] = {}  # pin index -> why it cannot hold alone
         self.position: dict[int, int] = {}  # assumption var index -> position in assumptions
 
-    def lit(self, what: tuple) -> cp_model.IntVar:
+    def lit(self, what: Assumed) -> cp_model.IntVar:
         v = self.m.new_bool_var(str(what))
         self.position[v.index] = len(self.assumptions)
         self.assumptions.append(v)
@@ -88,9 +95,9 @@ class _PinModel:
             self.m.add(sum(atts) >= team.quorum * v)
         self.pins_of_var[v.index].add(pin)
         for p in self.pr.team[t].members:
-            a = self.attend.get((t, p, s))
-            if a is not None:
-                self.pins_of_var[a.index].add(pin)
+            att = self.attend.get((t, p, s))
+            if att is not None:
+                self.pins_of_var[att.index].add(pin)
         return v
 
     def add_pin(self, i: int, pin: Pin) -> None:
@@ -106,11 +113,17 @@ class _PinModel:
             if allowed is not None and s not in allowed:
                 why = f"{pin.slot} is not one of the slots {team.label} may meet in"
             elif n_avail < team.quorum:
-                why = f"only {n_avail} of its members are available then and its quorum is {team.quorum}"
+                why = (
+                    f"only {n_avail} of its members are available then and its quorum is "
+                    f"{team.quorum}"
+                )
             elif pin.person is not None and pin.person not in team.members:
                 why = f"{pr.person[pin.person].label} is not a member of {team.label}"
             elif pin.person is not None and s not in avail[pin.person]:
-                why = f"{pr.person[pin.person].label} is not available then (on leave, not working or a fixed commitment)"
+                why = (
+                    f"{pr.person[pin.person].label} is not available then "
+                    "(on leave, not working or a fixed commitment)"
+                )
             else:
                 self.m.add_implication(lit, self.meet_var(team.id, s, i))
                 if pin.person is not None:
@@ -138,7 +151,7 @@ class _PinModel:
         for (p, s), lits in self.activity.items():
             if len(lits) > 1:
                 self.m.add(sum(lits) <= 1).only_enforce_if(self.lit(("one", p, s)))
-        by_dept: dict[tuple[str, int], list] = defaultdict(list)
+        by_dept: dict[tuple[str, int], list[cp_model.IntVar]] = defaultdict(list)
         per_person: dict[str, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         for (p, s), lits in self.activity.items():
             dept = pr.person[p].department
@@ -161,7 +174,7 @@ class _PinModel:
             ):
                 if limit is None:
                     continue
-                groups: dict[object, list] = defaultdict(list)
+                groups: dict[object, list[cp_model.IntVar]] = defaultdict(list)
                 for s, v in items:
                     groups[key[s]].append(v)
                 for g, lits in groups.items():
@@ -190,7 +203,7 @@ class _PinModel:
 
     def solve(
         self, assumptions: list[cp_model.IntVar], seconds: float
-    ) -> tuple[int, cp_model.CpSolver]:
+    ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
         self.m.clear_assumptions()
         self.m.add_assumptions(assumptions)
         solver = cp_model.CpSolver()
@@ -250,8 +263,12 @@ def check_pins(problem: Problem, time_limit: float = 10.0, max_cores: int = 5) -
 
 
 def _shrink(
-    pm: _PinModel, solver: cp_model.CpSolver, active: list, start: float, time_limit: float
-) -> list:
+    pm: _PinModel,
+    solver: cp_model.CpSolver,
+    active: list[cp_model.IntVar],
+    start: float,
+    time_limit: float,
+) -> list[cp_model.IntVar]:
     """A small infeasible subset of `active`: CP-SAT's core, then each literal dropped
     whose removal keeps the rest infeasible."""
     keep = {v.index for v in active}
@@ -282,7 +299,7 @@ def _pin_text(problem: Problem, pin: Pin) -> str:
                 f"{problem.person[pin.person].label} is pinned to attend {team.label} on {pin.slot}"
             )
         return f"{team.label[0].upper()}{team.label[1:]} is pinned to meet on {pin.slot}"
-    who = problem.person[pin.person].label  # type: ignore[index]
+    who = problem.person[pin.person].label  # type: ignore[index]  # no team: a person's pin
     if pin.commitment is not None:
         return (
             f"{who} is pinned to a {problem.commitment[pin.commitment].label} session on {pin.slot}"
@@ -293,15 +310,15 @@ def _pin_text(problem: Problem, pin: Pin) -> str:
 def _pin_owner(problem: Problem, pin: Pin) -> str:
     if pin.person is not None:
         return problem.person[pin.person].label
-    return problem.team[pin.team].label  # type: ignore[index]
+    return problem.team[pin.team].label  # type: ignore[index]  # no person: a team's pin
 
 
-def _describe(problem: Problem, pm: _PinModel, core: list[tuple]) -> list[str]:
+def _describe(problem: Problem, pm: _PinModel, core: list[Assumed]) -> list[str]:
     pins = [w[1] for w in core if w[0] == "pin"]
     covered: set[int] = set()
     out: list[str] = []
 
-    def pins_touching(var_lists: list) -> list[int]:
+    def pins_touching(var_lists: list[cp_model.IntVar]) -> list[int]:
         found = []
         for v in var_lists:
             for i in sorted(pm.pins_of_var.get(v.index, ())):
@@ -331,14 +348,14 @@ def _describe(problem: Problem, pm: _PinModel, core: list[tuple]) -> list[str]:
             _, p, s = w
             involved = pins_touching(pm.activity[(p, s)])
             what = [
-                problem.pinned[i].team
-                and problem.team[problem.pinned[i].team].label
-                or "an individual session"
+                problem.team[tid].label
+                if (tid := problem.pinned[i].team)
+                else "an individual session"
                 for i in involved
             ]
             out.append(
-                f"{problem.person[p].label} is pinned to more than one activity on {problem.slots[s].id} "
-                f"({_join(what)})"
+                f"{problem.person[p].label} is pinned to more than one activity on "
+                f"{problem.slots[s].id} ({_join(what)})"
             )
         elif kind in ("day", "week"):
             _, p, g = w
@@ -353,8 +370,8 @@ def _describe(problem: Problem, pm: _PinModel, core: list[tuple]) -> list[str]:
                 )
             else:
                 out.append(
-                    f"{len(involved)} pinned sessions for {person.label} in ISO week {g[1]} of {g[0]} "  # type: ignore[index]
-                    f"exceed their limit of {person.max_per_week} a week"
+                    f"{len(involved)} pinned sessions for {person.label} in ISO week {g[1]} "
+                    f"of {g[0]} exceed their limit of {person.max_per_week} a week"
                 )
         elif kind == "window":
             _, c, wi = w
@@ -363,8 +380,9 @@ def _describe(problem: Problem, pm: _PinModel, core: list[tuple]) -> list[str]:
             lo, hi = problem.commitment_ranges[c][wi]
             involved = pins_touching([v for (cc, s), v in pm.x.items() if cc == c and lo <= s < hi])
             out.append(
-                f"{len(involved)} pinned {com.label} sessions for {problem.person[com.person].label} "
-                f"from {win.start} to {win.end} exceed its maximum of {win.max}"
+                f"{len(involved)} pinned {com.label} sessions for "
+                f"{problem.person[com.person].label} from {win.start} to {win.end} exceed its "
+                f"maximum of {win.max}"
             )
         elif kind == "team_window":
             _, t, wi = w

@@ -8,12 +8,12 @@ people (see `solver.decompose`); the whole problem is the widest scope.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solver.model import FAIRNESS, Problem, per_thousand
+from solver.model import FAIRNESS, Commitment, Pin, PreviousEntry, Problem, Team, per_thousand
 from solver.plan import Plan
 
 __all__ = [
@@ -82,8 +82,8 @@ class Vars:
     shortfall: dict[tuple[str, str, int], cp_model.IntVar] = field(default_factory=dict)
     fixed: set[tuple[str, int]] = field(default_factory=set)  # (person, slot) held by a fixed team
     worst: cp_model.IntVar | None = None  # the fairness term's worst group, per thousand
-    commitments: list = field(default_factory=list)
-    teams: list = field(default_factory=list)
+    commitments: list[Commitment] = field(default_factory=list)
+    teams: list[Team] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -101,7 +101,8 @@ def create_variables(model: cp_model.CpModel, problem: Problem, scope: Scope) ->
     extra: dict[str, set[int]] = defaultdict(set)  # person -> pinned/previous slots
     extra_c: dict[str, set[int]] = defaultdict(set)  # commitment -> pinned/previous slots
     team_extra: dict[str, set[int]] = defaultdict(set)
-    for e in (*problem.pinned, *problem.previous):
+    entries: tuple[Pin | PreviousEntry, ...] = (*problem.pinned, *problem.previous)
+    for e in entries:
         s = problem.slot_index[e.slot]
         if not scope.has_slot(s):
             continue
@@ -223,7 +224,7 @@ def add_caps(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Penalty
 
 def add_limits(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[PenaltyTerm]:
     """Rule 5: max_per_day, max_per_week and each window's max."""
-    per_person: dict[str, list[tuple[int, list]]] = defaultdict(list)
+    per_person: dict[str, list[tuple[int, list[cp_model.IntVar]]]] = defaultdict(list)
     for (p, s), lits in v.activity.items():
         per_person[p].append((s, lits))
     held: dict[str, list[int]] = defaultdict(list)  # fixed team attendances
@@ -237,7 +238,7 @@ def add_limits(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Penal
         ):
             if limit is None:
                 continue
-            groups: dict[object, list] = defaultdict(list)
+            groups: dict[object, list[cp_model.IntVar]] = defaultdict(list)
             for s, lits in items:
                 groups[keys[s]].extend(lits)
             busy: dict[object, int] = defaultdict(int)
@@ -273,12 +274,13 @@ def add_pins(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Penalty
                 lits = [lit] if (lit := v.attend.get((pin.team, pin.person, s))) is not None else []
             else:
                 lits = [lit] if (lit := v.meet.get((pin.team, s))) is not None else []
-        elif not v.scope.has_person(pin.person):  # type: ignore[arg-type]
+        # a person's pin (parse_problem gives every pin a person or a team)
+        elif pin.person is None or not v.scope.has_person(pin.person):
             continue
         elif pin.commitment is not None:
             lits = [lit] if (lit := v.x.get((pin.commitment, s))) is not None else []
         else:
-            lits = list(v.sessions_at.get((pin.person, s), ()))  # type: ignore[arg-type]
+            lits = list(v.sessions_at.get((pin.person, s), ()))
         # An empty clause cannot hold: such a pin makes the model infeasible (and the
         # pin check in `solver.conflicts` says why).
         model.add_bool_or(lits or [model.new_constant(0)])
@@ -294,7 +296,9 @@ def add_attribution(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[
 # ---- soft rules ------------------------------------------------------------------
 
 
-def _window_literals(v: Vars, kind: str, owner: str, ranges: list[tuple[int, int]]):
+def _window_literals(
+    v: Vars, kind: str, owner: str, ranges: list[tuple[int, int]]
+) -> Iterator[tuple[int, list[cp_model.IntVar]]]:
     lo, hi = v.scope.lo, v.scope.hi
     for wi, (wlo, whi) in enumerate(ranges):
         if whi <= lo or wlo >= hi or wlo == whi:
@@ -320,7 +324,7 @@ def add_shortfall(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Pe
         ("t", v.teams, problem.team_ranges),
     ):
         for o in owners:
-            owner = o.person if kind == "c" else o.id
+            owner = o.person if isinstance(o, Commitment) else o.id
             for wi, lits in _window_literals(v, kind, o.id, ranges[o.id]):
                 need = o.windows[wi].sessions
                 if need <= 0:
@@ -337,7 +341,7 @@ def add_shortfall(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Pe
     return terms
 
 
-def _window_shortfall(v: Vars, o_id: str, wi: int, need: int):
+def _window_shortfall(v: Vars, o_id: str, wi: int, need: int) -> int | cp_model.IntVar:
     """A commitment window's shortfall in the whole-problem model: its variable, or, where
     `add_shortfall` made none, the constant it must be (no candidate slot, or no slot in
     the horizon)."""
@@ -367,7 +371,7 @@ def add_fairness(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Pen
         return []
     worst = model.new_int_var(0, 1000, "fairness_worst")
     v.worst = worst
-    short_of: dict[str, list] = defaultdict(list)  # person -> window shortfalls
+    short_of: dict[str, list[int | cp_model.IntVar]] = defaultdict(list)  # person -> windows
     for c in problem.commitments:
         for wi, win in enumerate(c.windows):
             short_of[c.person].append(_window_shortfall(v, c.id, wi, win.sessions))
@@ -400,6 +404,7 @@ def add_churn(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Penalt
         s = problem.slot_index[e.slot]
         if not v.scope.has_slot(s):
             continue
+        lits: tuple[tuple[cp_model.IntVar, int], ...]
         if e.team is not None:
             if e.team not in team_ids:
                 continue
@@ -409,10 +414,11 @@ def add_churn(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Penalt
             lits = () if lit is None else ((lit, -1),)
             owner = e.team if e.person is None else e.person
         else:
-            if not v.scope.has_person(e.person):  # type: ignore[arg-type]
+            # a person's entry (parse_problem gives every entry a person or a team)
+            if e.person is None or not v.scope.has_person(e.person):
                 continue
-            lits = tuple((x, -1) for x in v.sessions_at.get((e.person, s), ()))  # type: ignore[arg-type]
-            owner = e.person  # type: ignore[assignment]
+            lits = tuple((x, -1) for x in v.sessions_at.get((e.person, s), ()))
+            owner = e.person
         terms.append(PenaltyTerm("churn", owner, w, lits, 1))
     return terms
 
@@ -510,8 +516,8 @@ def hint_values(problem: Problem, built: Built, plan: Plan) -> dict[int, int]:
     """A value for every variable of the model from a plan (var index -> value)."""
     v = built.vars
     values: dict[int, int] = {}
-    for (c, s), x in v.x.items():
-        values[x.index] = int(plan.sessions.get((problem.commitment[c].person, s)) == c)
+    for (cid, s), x in v.x.items():
+        values[x.index] = int(plan.sessions.get((problem.commitment[cid].person, s)) == cid)
     attendees = {k: set(a) for k, a in plan.meetings.items()}
     for (t, s), m in v.meet.items():
         values[m.index] = int((t, s) in attendees)
@@ -520,23 +526,21 @@ def hint_values(problem: Problem, built: Built, plan: Plan) -> dict[int, int]:
     for (kind, o, wi), sf in v.shortfall.items():
         if kind == "c":
             lo, hi = problem.commitment_ranges[o][wi]
-            n = sum(values[x.index] for s in range(lo, hi) if (x := v.x.get((o, s))) is not None)
+            n = sum(values[xv.index] for s in range(lo, hi) if (xv := v.x.get((o, s))) is not None)
             need = problem.commitment[o].windows[wi].sessions
         else:
             lo, hi = problem.team_ranges[o][wi]
-            n = sum(values[m.index] for s in range(lo, hi) if (m := v.meet.get((o, s))) is not None)
+            n = sum(
+                values[mv.index] for s in range(lo, hi) if (mv := v.meet.get((o, s))) is not None
+            )
             need = problem.team[o].windows[wi].sessions
         values[sf.index] = max(0, need - n)
     if v.worst is not None:
         short_of: dict[str, int] = defaultdict(int)
         for c in problem.commitments:
             for wi, win in enumerate(c.windows):
-                sf = v.shortfall.get(("c", c.id, wi))
-                short_of[c.person] += (
-                    values[sf.index]
-                    if sf is not None
-                    else _window_shortfall(v, c.id, wi, win.sessions)
-                )
+                short = _window_shortfall(v, c.id, wi, win.sessions)
+                short_of[c.person] += short if isinstance(short, int) else values[short.index]
         values[v.worst.index] = max(
             (
                 per_thousand(sum(short_of[p] for p in members), problem.group_entitled[g])

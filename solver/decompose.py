@@ -10,10 +10,10 @@ department). A block of slots and a bundle of groups is one `Scope`.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from solver.constraints import Scope
-from solver.model import Problem
+from solver.model import Commitment, Problem, Team
 
 __all__ = ["blocks", "fairness_couples", "groups", "scopes"]
 
@@ -29,7 +29,9 @@ def blocks(problem: Problem, min_slots: int = 4, teams: bool = True) -> list[tup
         if hi - lo > 1 and reach[lo] < hi:
             reach[lo] = hi
 
-    linked = [(problem.commitments, problem.commitment_ranges)]
+    linked: list[tuple[Sequence[Commitment | Team], dict[str, list[tuple[int, int]]]]] = [
+        (problem.commitments, problem.commitment_ranges)
+    ]
     if teams:
         linked.append((problem.teams, problem.team_ranges))
     for owners, ranges in linked:
@@ -102,9 +104,9 @@ def bundle(
     """Every run of slots crossed with bundles of whole groups of about `chunk` candidate
     literals: ((lo, hi, people), estimated size)."""
     avail_sorted = {
-        p.id: sorted(problem.available_idx[p.id])
+        p: sorted(problem.available_idx[p])
         for g in people_groups
-        for p in map(problem.person.get, g)
+        for p in g
     }
     weight = {
         p: len(problem.commitments_of.get(p, ())) + len(problem.teams_of.get(p, ()))

@@ -53,10 +53,10 @@ def _unavailable_days(problem: Problem, avail: Mapping[int, int], lo: int, hi: i
     runs: list[str] = []
     start: date | None = None
     prev: date | None = None
-    for d in days + [None]:  # type: ignore[list-item]
-        if d is not None and d not in free:
-            start = start or d
-            prev = d
+    for day in [*days, None]:
+        if day is not None and day not in free:
+            start = start or day
+            prev = day
             continue
         if start is not None and prev is not None:
             runs.append(_span(start, prev))
@@ -84,7 +84,8 @@ def _commitment_reason(
         off = f" (not available {', '.join(runs)})" if runs else ""
         return "unavailable", (
             f"{label} is on leave or not working in {hi - lo - len(slots)} of the window's "
-            f"{_plural(hi - lo, 'slot')} {when}{off}; {len(slots)} of {wc.required} sessions possible"
+            f"{_plural(hi - lo, 'slot')} {when}{off}; "
+            f"{len(slots)} of {wc.required} sessions possible"
         )
     possible = [
         s for s in slots if (c.person, s) not in ledger.plan.sessions and ledger.can_session(c, s)
@@ -92,9 +93,11 @@ def _commitment_reason(
     if possible:
         s = min(possible, key=lambda s: (avail[s], s))
         return "cost", (
-            f"{label} had {_plural(len(possible), 'free slot')} {when} (cheapest {problem.slots[s].id} at "
+            f"{label} had {_plural(len(possible), 'free slot')} {when} "
+            f"(cheapest {problem.slots[s].id} at "
             f"£{avail[s] / 100:.2f} backfill) but a further session was priced above the shortfall "
-            f"weight of £{problem.weights.shortfall:.2f}; {wc.scheduled} of {wc.required} sessions scheduled"
+            f"weight of £{problem.weights.shortfall:.2f}; "
+            f"{wc.scheduled} of {wc.required} sessions scheduled"
         )
     mine = other = capped = limited = 0
     for s in slots:
@@ -118,10 +121,12 @@ def _commitment_reason(
         parts.append(f"{capped} {'was' if capped == 1 else 'were'} at the {dept} cap")
     if limited:
         parts.append(
-            f"{limited} {'was' if limited == 1 else 'were'} blocked by a daily, weekly or window limit"
+            f"{limited} {'was' if limited == 1 else 'were'} blocked by a daily, weekly or "
+            "window limit"
         )
     return "constrained", (
-        f"{label} is available in {_plural(len(slots), 'slot')} {when}, but {', '.join(parts) or 'none was free'}; "
+        f"{label} is available in {_plural(len(slots), 'slot')} {when}, "
+        f"but {', '.join(parts) or 'none was free'}; "
         f"{wc.scheduled} of {wc.required} sessions scheduled"
     )
 
@@ -157,12 +162,14 @@ def _team_reason(problem: Problem, ledger: Ledger, t: Team, wc: WindowCount) -> 
     ]
     if possible:
         return "cost", (
-            f"{name} could still have met {when} (e.g. {problem.slots[possible[0]].id}) but a further "
+            f"{name} could still have met {when} (e.g. {problem.slots[possible[0]].id}) "
+            "but a further "
             f"meeting was priced above the shortfall weight of £{problem.weights.shortfall:.2f}; "
             f"{wc.scheduled} of {wc.required} sessions scheduled"
         )
     return "constrained", (
-        f"{name} has a quorum available in {_plural(len(quorate), 'slot')} {when}, but in each of them other "
+        f"{name} has a quorum available in {_plural(len(quorate), 'slot')} {when}, "
+        "but in each of them other "
         f"protected time, caps or limits left fewer than {t.quorum} members free; "
         f"{wc.scheduled} of {wc.required} sessions scheduled"
     )

@@ -52,6 +52,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -78,7 +79,7 @@ from solver.constraints import (
 )
 from solver.explain import build_solution
 from solver.io import parse_solution
-from solver.model import FAIRNESS, Problem, Solution
+from solver.model import FAIRNESS, Pin, PreviousEntry, Problem, Solution
 from solver.plan import Plan
 from solver.rules import Roster, breaches
 from solver.solve import SolveOptions, _info, _trivial_bound, _tune, solve, status_name
@@ -100,7 +101,7 @@ class Published:
 
 
 def published_plan(
-    problem: Problem, previous: Solution | Mapping | Plan | None = None
+    problem: Problem, previous: Solution | Mapping[str, Any] | Plan | None = None
 ) -> Published:
     """The published plan: `previous` when given, else the problem's `previous` entries."""
     idx = problem.slot_index
@@ -114,7 +115,8 @@ def published_plan(
         for e in problem.previous:
             s = idx[e.slot]
             if e.team is None:
-                out.sessions.setdefault((e.person, s), e.commitment)  # type: ignore[arg-type]
+                if e.person is not None:  # parse_problem gives every entry a person or a team
+                    out.sessions.setdefault((e.person, s), e.commitment)
             elif e.person is None:
                 named = attendance.get((e.team, s))
                 out.meetings[(e.team, s)] = tuple(dict.fromkeys(named)) if named else None
@@ -235,14 +237,14 @@ def _split(problem: Problem, pub: Published, split: _Split) -> tuple[set[str], s
         for a in acts:
             load[(p, "d", days[s])].append((s, a))
             load[(p, "w", weeks[s])].append((s, a))
-    for (p, kind, _), acts in load.items():
+    for (p, kind, _), timed in load.items():
         person = problem.person[p]
         limit = person.max_per_day if kind == "d" else person.max_per_week
-        if limit is not None and len(acts) > limit:
-            if p not in split.people and any(a.startswith("c:") for _, a in acts):
+        if limit is not None and len(timed) > limit:
+            if p not in split.people and any(a.startswith("c:") for _, a in timed):
                 bad_p.add(p)
             else:
-                bad_t.update(a[2:] for _, a in acts if a.startswith("t:"))
+                bad_t.update(a[2:] for _, a in timed if a.startswith("t:"))
     window: dict[tuple[str, int], int] = defaultdict(int)
     for (p, s), c in split.sessions.items():
         for wi, (lo, hi) in enumerate(problem.commitment_ranges[c]):
@@ -284,11 +286,12 @@ def _split(problem: Problem, pub: Published, split: _Split) -> tuple[set[str], s
     for pin in problem.pinned:
         s = idx[pin.slot]
         if pin.team is None:
-            if pin.person in split.people:
+            # a person's pin (parse_problem gives every pin a person or a team)
+            if pin.person is None or pin.person in split.people:
                 continue
-            c = split.sessions.get((pin.person, s))  # type: ignore[arg-type]
+            c = split.sessions.get((pin.person, s))
             if c is None or (pin.commitment is not None and c != pin.commitment):
-                bad_p.add(pin.person)  # type: ignore[arg-type]
+                bad_p.add(pin.person)
         elif pin.team not in split.teams:
             if (pin.team, s) in split.open:
                 if pin.person is not None and s not in avail.get(pin.person, {}):
@@ -333,7 +336,8 @@ def _build(problem: Problem, split: _Split) -> Built:
     held = split.held
     # Free teams: as `create_variables` makes them, over the whole horizon.
     team_extra: dict[str, set[int]] = defaultdict(set)
-    for e in (*problem.pinned, *problem.previous):
+    entries: tuple[Pin | PreviousEntry, ...] = (*problem.pinned, *problem.previous)
+    for e in entries:
         if e.team is not None and e.team in split.teams:
             team_extra[e.team].add(problem.slot_index[e.slot])
     for tid in sorted(split.teams):
@@ -419,11 +423,11 @@ def _fairness(
     if w == 0 or not problem.has_groups:
         return []
     counts: dict[tuple[str, int], int] = defaultdict(int)
-    for (_, s), c in split.sessions.items():
-        for wi, (lo, hi) in enumerate(problem.commitment_ranges[c]):
+    for (_, s), cid in split.sessions.items():
+        for wi, (lo, hi) in enumerate(problem.commitment_ranges[cid]):
             if lo <= s < hi:
-                counts[(c, wi)] += 1
-    short_of: dict[str, list] = defaultdict(list)
+                counts[(cid, wi)] += 1
+    short_of: dict[str, list[int | cp_model.IntVar]] = defaultdict(list)
     for c in problem.commitments:
         for wi, win in enumerate(c.windows):
             if c.person in split.people:
@@ -514,7 +518,7 @@ def _departments(problem: Problem, people: Iterable[str]) -> set[str]:
 
 def resolve(
     problem: Problem,
-    previous: Solution | Mapping | Plan | None = None,
+    previous: Solution | Mapping[str, Any] | Plan | None = None,
     people: Iterable[str] = (),
     teams: Iterable[str] = (),
     options: SolveOptions | None = None,

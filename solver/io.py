@@ -11,7 +11,7 @@ import json
 import math
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from solver.model import (
@@ -45,6 +45,9 @@ __all__ = [
     "solution_to_dict",
 ]
 
+
+JSONObject = dict[str, Any]  # a JSON object as read: its values are checked one by one
+Entry = TypeVar("Entry", Pin, PreviousEntry)
 
 MAX_NUMBER = 1_000_000_000  # GBP or a count: anything larger is a mistake, and CP-SAT needs int64
 
@@ -114,13 +117,13 @@ class _Reader:
     def err(self, path: str, msg: str) -> None:
         self.errors.append(f"{path}: {msg}")
 
-    def obj(self, value: Any, path: str) -> dict | None:
+    def obj(self, value: Any, path: str) -> JSONObject | None:
         if not isinstance(value, dict):
             self.err(path, f"expected an object, got {_kind(value)}")
             return None
         return value
 
-    def lst(self, value: Any, path: str) -> list | None:
+    def lst(self, value: Any, path: str) -> list[Any] | None:
         if not isinstance(value, list):
             self.err(path, f"expected a list, got {_kind(value)}")
             return None
@@ -132,7 +135,7 @@ class _Reader:
             return None
         return value
 
-    def opt_string(self, d: dict, key: str, path: str) -> str | None:
+    def opt_string(self, d: JSONObject, key: str, path: str) -> str | None:
         if key not in d or d[key] is None:
             return None
         return self.string(d[key], f"{path}.{key}")
@@ -247,14 +250,16 @@ def parse_problem(data: Any) -> Problem:
         commitments=tuple(commitments),
         teams=tuple(teams),
         caps=tuple(caps),
-        pinned=tuple(pinned),  # type: ignore[arg-type]
-        previous=tuple(previous),  # type: ignore[arg-type]
+        pinned=tuple(pinned),
+        previous=tuple(previous),
         weights=weights,
         timezone=timezone,
     )
 
 
-def _items(r: _Reader, root: dict, key: str, required: bool = False) -> list[tuple[str, dict]]:
+def _items(
+    r: _Reader, root: JSONObject, key: str, required: bool = False
+) -> list[tuple[str, JSONObject]]:
     """The objects of a top-level list, with their paths."""
     if key not in root or root[key] is None:
         if required:
@@ -271,7 +276,7 @@ def _items(r: _Reader, root: dict, key: str, required: bool = False) -> list[tup
     return out
 
 
-def _unique_id(r: _Reader, d: dict, path: str, seen: dict[str, str]) -> str | None:
+def _unique_id(r: _Reader, d: JSONObject, path: str, seen: dict[str, str]) -> str | None:
     if "id" not in d:
         r.err(f"{path}.id", "missing")
         return None
@@ -285,7 +290,7 @@ def _unique_id(r: _Reader, d: dict, path: str, seen: dict[str, str]) -> str | No
     return ident
 
 
-def _parse_slots(r: _Reader, root: dict) -> tuple[list[Slot], set[str]]:
+def _parse_slots(r: _Reader, root: JSONObject) -> tuple[list[Slot], set[str]]:
     slots: list[Slot] = []
     paths: list[str] = []
     seen: dict[str, str] = {}
@@ -312,7 +317,8 @@ def _parse_slots(r: _Reader, root: dict) -> tuple[list[Slot], set[str]]:
             if start < prev.end:
                 r.err(
                     f"{path}.start",
-                    f"overlaps {prev_path} ({_q(prev.id)}), which ends {prev.end.isoformat(timespec='minutes')}",
+                    f"overlaps {prev_path} ({_q(prev.id)}), "
+                    f"which ends {prev.end.isoformat(timespec='minutes')}",
                 )
                 continue
         slots.append(Slot(ident, start, end))
@@ -328,7 +334,9 @@ def _slot_ref(r: _Reader, value: Any, path: str, slot_ids: set[str]) -> str | No
     return s
 
 
-def _parse_people(r: _Reader, root: dict, slot_ids: set[str]) -> tuple[list[Person], set[str]]:
+def _parse_people(
+    r: _Reader, root: JSONObject, slot_ids: set[str]
+) -> tuple[list[Person], set[str]]:
     people = []
     seen: dict[str, str] = {}
     for path, d in _items(r, root, "people", required=True):
@@ -420,7 +428,7 @@ def _parse_people(r: _Reader, root: dict, slot_ids: set[str]) -> tuple[list[Pers
 
 
 def _parse_windows(
-    r: _Reader, d: dict, path: str, horizon: tuple[date, date] | None, check_overlap: bool
+    r: _Reader, d: JSONObject, path: str, horizon: tuple[date, date] | None, check_overlap: bool
 ) -> list[Window] | None:
     lst = r.lst(d.get("windows"), f"{path}.windows")
     if lst is None:
@@ -471,7 +479,7 @@ def _parse_windows(
 
 
 def _parse_commitments(
-    r: _Reader, root: dict, person_ids: set[str], horizon: tuple[date, date] | None
+    r: _Reader, root: JSONObject, person_ids: set[str], horizon: tuple[date, date] | None
 ) -> tuple[list[Commitment], dict[str, str]]:
     out = []
     seen: dict[str, str] = {}
@@ -493,7 +501,7 @@ def _parse_commitments(
 
 def _parse_teams(
     r: _Reader,
-    root: dict,
+    root: JSONObject,
     person_ids: set[str],
     slot_ids: set[str],
     horizon: tuple[date, date] | None,
@@ -552,7 +560,7 @@ def _parse_teams(
     return out, set(seen)
 
 
-def _parse_caps(r: _Reader, root: dict, slot_ids: set[str]) -> list[Cap]:
+def _parse_caps(r: _Reader, root: JSONObject, slot_ids: set[str]) -> list[Cap]:
     """Caps; one naming a department that no person has is vacuous (kept, it binds nobody)."""
     out = []
     for path, d in _items(r, root, "caps"):
@@ -581,15 +589,15 @@ def _parse_caps(r: _Reader, root: dict, slot_ids: set[str]) -> list[Cap]:
 
 def _parse_entries(
     r: _Reader,
-    root: dict,
+    root: JSONObject,
     key: str,
-    cls: type,
+    cls: type[Entry],
     person_ids: set[str],
     team_ids: set[str],
     commitment_person: dict[str, str],
     slot_ids: set[str],
-) -> list:
-    out = []
+) -> list[Entry]:
+    out: list[Entry] = []
     for path, d in _items(r, root, key):
         ok = True
         slot = _slot_ref(r, d.get("slot"), f"{path}.slot", slot_ids)
@@ -617,7 +625,8 @@ def _parse_entries(
             elif person is not None and commitment_person[commitment] != person:
                 r.err(
                     f"{path}.commitment",
-                    f"commitment {_q(commitment)} belongs to {_q(commitment_person[commitment])}, not {_q(person)}",
+                    f"commitment {_q(commitment)} belongs to "
+                    f"{_q(commitment_person[commitment])}, not {_q(person)}",
                 )
                 ok = False
         if ok and slot is not None:
@@ -625,7 +634,7 @@ def _parse_entries(
     return out
 
 
-def _parse_weights(r: _Reader, root: dict) -> Weights:
+def _parse_weights(r: _Reader, root: JSONObject) -> Weights:
     if root.get("weights") is None:
         return Weights()
     d = r.obj(root["weights"], "weights")
@@ -650,7 +659,7 @@ def _money(x: float | None) -> float | None:
     return 0.0 if v == 0 else v
 
 
-def solution_to_dict(sol: Solution) -> dict:
+def solution_to_dict(sol: Solution) -> JSONObject:
     """The solution document (money rounded to 2 dp)."""
     shortfalls = []
     for sf in sol.shortfalls:
@@ -730,10 +739,12 @@ def parse_solution(data: Any) -> Solution:
 
     sessions = []
     for path, d in _items(r, root, "sessions"):
-        vals = [r.string(d.get(k), f"{path}.{k}") for k in ("person", "commitment", "slot")]
+        person, commitment, slot = (
+            r.string(d.get(k), f"{path}.{k}") for k in ("person", "commitment", "slot")
+        )
         cost = r.number(d.get("cost", 0), f"{path}.cost", "cost")
-        if None not in vals and cost is not None:
-            sessions.append(Session(vals[0], vals[1], vals[2], cost))  # type: ignore[arg-type]
+        if person is not None and commitment is not None and slot is not None and cost is not None:
+            sessions.append(Session(person, commitment, slot, cost))
     team_sessions = []
     for path, d in _items(r, root, "team_sessions"):
         team, slot = (
@@ -757,12 +768,17 @@ def parse_solution(data: Any) -> Solution:
             r.err(f"{path}.reason", f"unknown reason {_q(reason)}")
         if d.get("commitment") is None and d.get("team") is None:
             r.err(path, "needs a commitment or a team")
-        if None not in (window, required, scheduled) and reason in REASONS:
+        if (
+            window is not None
+            and required is not None
+            and scheduled is not None
+            and reason in REASONS
+        ):
             shortfalls.append(
                 Shortfall(
-                    window=window,  # type: ignore[arg-type]
-                    required=required,  # type: ignore[arg-type]
-                    scheduled=scheduled,  # type: ignore[arg-type]
+                    window=window,
+                    required=required,
+                    scheduled=scheduled,
                     reason=reason,
                     commitment=d.get("commitment"),
                     team=d.get("team"),
@@ -783,7 +799,7 @@ def parse_solution(data: Any) -> Solution:
     if r.errors:
         raise ProblemError(r.errors)
     return Solution(
-        status=status,
+        status=str(status),  # one of STATUSES, checked above
         objective=objective,
         bound=bound,
         wall_seconds=wall,

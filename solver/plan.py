@@ -56,11 +56,11 @@ class Evaluation:
 def window_counts(problem: Problem, plan: Plan) -> list[WindowCount]:
     """Sessions scheduled in every commitment and team window."""
     by_commitment: dict[str, list[int]] = defaultdict(list)
-    for (_, s), c in plan.sessions.items():
-        by_commitment[c].append(s)
+    for (_, s), cid in plan.sessions.items():
+        by_commitment[cid].append(s)
     by_team: dict[str, list[int]] = defaultdict(list)
-    for t, s in plan.meetings:
-        by_team[t].append(s)
+    for tid, s in plan.meetings:
+        by_team[tid].append(s)
     out = []
     for c in problem.commitments:
         slots = by_commitment.get(c.id, [])
@@ -112,7 +112,7 @@ def evaluate(problem: Problem, plan: Plan) -> Evaluation:
             owner = teams[e.team] if e.person is None else people[e.person]
         else:
             kept = (e.person, s) in plan.sessions
-            owner = people[e.person]  # type: ignore[index]
+            owner = people[e.person]  # type: ignore[index]  # no team: a person's entry
         if not kept:
             churned += 1
             owner["churn"] += w["churn"]

@@ -70,7 +70,7 @@ _STATUS = {
 }
 
 
-def status_name(code: int) -> str:
+def status_name(code: cp_model.CpSolverStatus) -> str:
     """CP-SAT status to the spec's status."""
     return _STATUS.get(code, "unknown")
 
@@ -112,19 +112,19 @@ def _trivial_bound(problem: Problem, scope: Scope | None = None) -> int:
     return total
 
 
-def _tune(prm: object, options: SolveOptions) -> None:
+def _tune(prm: cp_model.SatParameters, options: SolveOptions) -> None:
     """Explicit CP-SAT parameters. These models are assignment-like: the LP relaxation with
     every at-most-one linearised (level 2) proves most blocks optimal at the root, so the
     one full-problem worker we can afford is an LP-heavy one. The hint is a complete
     feasible plan, so it is taken as the first solution as is: following it in search
     (hint_conflict_limit) only delays the LP search, by 20 s on a 600-person block."""
-    prm.num_workers = options.workers  # type: ignore[attr-defined]
-    prm.random_seed = options.seed  # type: ignore[attr-defined]
-    prm.hint_conflict_limit = 0  # type: ignore[attr-defined]
+    prm.num_workers = options.workers
+    prm.random_seed = options.seed
+    prm.hint_conflict_limit = 0
     if options.workers == 1:
-        prm.linearization_level = 2  # type: ignore[attr-defined]
+        prm.linearization_level = 2
     elif options.workers == 2:
-        prm.subsolvers.append("max_lp")  # type: ignore[attr-defined]
+        prm.subsolvers.append("max_lp")
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
@@ -258,7 +258,7 @@ def _solve_scope(
     if found:
         # Priced exactly from the plan read back (a shortfall variable may sit above its need
         # in a solution that is only feasible).
-        plan = plan_from(problem, built, lambda v, s=solver: int(s.value(v)))
+        plan = plan_from(problem, built, lambda var: int(solver.value(var)))
         value = _score(built, hint_values(problem, built, plan))
     fallback = kept = False
     if value is None or value > best_score:

@@ -210,7 +210,8 @@ CASES = [
     (
         "window outside",
         mutate("commitments[0].windows[0]", window("2027-01-04", "2027-01-10")),
-        "commitments[0].windows[0]: 2027-01-04 to 2027-01-10 is outside the horizon 2026-03-02 to 2026-03-11",
+        "commitments[0].windows[0]: 2027-01-04 to 2027-01-10 is outside the horizon "
+        "2026-03-02 to 2026-03-11",
     ),
     (
         "window date",

@@ -262,7 +262,8 @@ def test_pins_against_cap_are_infeasible_in_words(make_problem, solve_dict):
     _, sol = solve_dict(data)
     assert sol["status"] == "infeasible"
     assert sol["conflicts"] == [
-        "Pinned sessions for Amara Okafor and Ben Lee on 2026-03-02/AM exceed the kch-ed cap of 1 away"
+        "Pinned sessions for Amara Okafor and Ben Lee on 2026-03-02/AM exceed the kch-ed cap "
+        "of 1 away"
     ]
 
 

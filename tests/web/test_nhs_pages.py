@@ -1,0 +1,132 @@
+"""Pages as an NHS user expects them: NHS.UK frontend started on every page, a header logo
+whose name holds its visible text, styled error pages, plain-sentence validation."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from sel_time.extensions import db
+from sel_time.models import User, UserRole
+
+STATIC = Path(__file__).resolve().parents[2] / "sel_time" / "static"
+PASSWORD = "nhs-pages-password"
+PAGES = {"admin": ["/manage", "/manage/people", "/manage/people/new", "/manage/plans"],
+         "finance": ["/finance", "/finance/whatif"], "leader": ["/me", "/me/subscribe"]}
+
+
+@pytest.fixture()
+def users(app: Any, make: Any) -> dict[str, User]:
+    person = make("people")
+    out = {}
+    for role in UserRole:
+        user = User(email=f"{role.value}@nhs-pages.test", name=role.value, role=role,
+                    password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+                    person_id=person.id if role == UserRole.LEADER else None)
+        db.session.add(user)
+        out[role.value] = user
+    db.session.commit()
+    return out
+
+
+def signed_in(app: Any, user: User | None) -> Any:
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    if user is not None:
+        assert client.post("/login", data={"email": user.email,
+                                           "password": PASSWORD}).status_code == 302
+    return client
+
+
+def _all_pages(app: Any, users: dict[str, User]) -> list[str]:
+    out = [signed_in(app, None).get("/login").get_data(as_text=True)]
+    for role, paths in PAGES.items():
+        client = signed_in(app, users[role])
+        for path in paths:
+            r = client.get(path)
+            assert r.status_code == 200, path
+            out.append(r.get_data(as_text=True))
+    return out
+
+
+def test_every_page_starts_nhsuk_frontend(app: Any, users: dict[str, User]) -> None:
+    for html in _all_pages(app, users):
+        assert re.search(r'<script src="/static/nhsuk-init.js[^"]*" type="module">', html)
+    init = (STATIC / "nhsuk-init.js").read_text()
+    assert "import { initAll } from './nhsuk/nhsuk-frontend.min.js'" in init
+    assert "nhsuk-frontend-supported" in init and "initAll();" in init
+    assert "export{" in (STATIC / "nhsuk" / "nhsuk-frontend.min.js").read_text()
+
+
+def test_header_has_the_mobile_menu_and_banners_take_focus(app: Any,
+                                                           users: dict[str, User]) -> None:
+    html = signed_in(app, users["admin"]).get("/manage").get_data(as_text=True)
+    assert '<li class="nhsuk-header__menu" hidden>' in html
+    assert '<button class="nhsuk-header__menu-toggle' in html
+    template = (STATIC.parent / "templates" / "base.html").read_text()
+    assert 'data-module="nhsuk-notification-banner"' in template
+    assert re.search(r"role=\"\{\{ 'alert' if category == 'success'.*tabindex=\"-1\"", template)
+
+
+def test_failed_sign_in_shows_a_focusable_error_summary(app: Any, users: dict[str, User]) -> None:
+    r = signed_in(app, None).post("/login", data={"email": users["admin"].email,
+                                                   "password": "wrong"})
+    html = r.get_data(as_text=True)
+    assert 'data-module="nhsuk-error-summary" tabindex="-1"' in html
+    assert '<a href="#email">' in html
+
+
+def test_logo_name_contains_its_visible_text(app: Any, users: dict[str, User]) -> None:
+    for html in _all_pages(app, users):
+        link = re.search(r'<a class="nhsuk-header__service-logo"[^>]*>(.*?)</a>', html, re.S)
+        assert link is not None and "aria-label" not in link.group(0).split(">")[0]
+        inner = link.group(1)
+        visible = re.search(r'nhsuk-header__service-name">([^<]*)<', inner).group(1)
+        name = " ".join(re.findall(r'aria-label="([^"]*)"', inner)[:1]
+                        + [re.sub(r"<[^>]+>", "", inner.split("</svg>")[1]).strip()])
+        assert visible == "sel-time: protected time for leaders"
+        assert visible in name
+
+
+def _has_layout(html: str) -> None:
+    assert '<header class="nhsuk-header"' in html and "nhsuk-init.js" in html
+    assert '<a href="/">Go to the start page</a>' in html
+
+
+def test_browser_404_and_403_are_styled_pages(app: Any, users: dict[str, User]) -> None:
+    client = signed_in(app, users["leader"])
+    r = client.get("/no-such-page")
+    assert r.status_code == 404 and r.mimetype == "text/html"
+    html = r.get_data(as_text=True)
+    _has_layout(html)
+    assert "<h1>Page not found</h1>" in html and "check it is correct" in html
+    r = client.get("/manage")
+    assert r.status_code == 403 and r.mimetype == "text/html"
+    html = r.get_data(as_text=True)
+    _has_layout(html)
+    assert "<h1>You cannot see this page</h1>" in html
+
+
+def test_api_404_is_still_problem_json(app: Any) -> None:
+    r = app.test_client().get("/api/v1/no-such-thing")
+    assert r.status_code == 404 and r.mimetype == "application/problem+json"
+    assert r.get_json()["status"] == 404
+
+
+def test_browser_500_is_a_styled_page_and_the_api_keeps_json(app: Any) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/boom-for-test")
+    def boom() -> str:
+        raise RuntimeError("boom")
+
+    r = app.test_client().get("/boom-for-test")
+    assert r.status_code == 500 and r.mimetype == "text/html"
+    html = r.get_data(as_text=True)
+    _has_layout(html)
+    assert "Sorry, there is a problem with the service" in html and "boom" not in html
+    r = app.test_client().get("/boom-for-test", headers={"Content-Type": "application/json"})
+    assert r.mimetype == "application/problem+json"

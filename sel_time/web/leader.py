@@ -42,7 +42,8 @@ def my_time() -> str:
     for att, s in rows:
         what = f"Team: {s.team.name}" if s.team else (s.assignment.role.title if s.assignment else "Protected time")
         item = {"id": att.id, "what": what, "label": slot_label(s.slot), "start": s.start_at.astimezone(LONDON),
-                "outcome": att.outcome.value if att.outcome else None, "fraction": att.fraction_taken}
+                "outcome": att.outcome.value if att.outcome else None, "fraction": att.fraction_taken,
+                "note": att.note}
         if s.start_at > now:
             upcoming[what].append(item)
         else:
@@ -63,6 +64,9 @@ def record_my_session(att_id: int) -> Any:
     try:
         att = delivery.attendance_for(current_user, att_id)
         outcome = request.form.get("outcome", "")
+        if not outcome:  # nothing is assumed: an unanswered session stays unrecorded
+            raise SelTimeError("Say whether you got the time", [FieldError(
+                f"outcome-{att_id}", "Choose whether you got this protected time")], 422)
         fraction = None
         if outcome == Outcome.PARTIAL.value:
             try:
@@ -75,7 +79,7 @@ def record_my_session(att_id: int) -> Any:
     except SelTimeError as exc:
         db.session.rollback()
         flash("; ".join(e.message for e in exc.errors) or exc.detail, "error")
-    return redirect(url_for("web.my_time") + "#past")
+    return redirect(url_for("web.my_time"))  # the confirmation sits at the top and takes focus
 
 
 @bp.post("/me/leave")

@@ -130,3 +130,63 @@ def test_browser_500_is_a_styled_page_and_the_api_keeps_json(app: Any) -> None:
     assert "Sorry, there is a problem with the service" in html and "boom" not in html
     r = app.test_client().get("/boom-for-test", headers={"Content-Type": "application/json"})
     assert r.mimetype == "application/problem+json"
+
+
+@pytest.fixture()
+def past_session(app: Any, users: dict[str, User]) -> int:
+    """An unrecorded session of the leader's, two days ago; its attendance id."""
+    from datetime import timedelta
+
+    from sel_time.clock import now_utc
+    from sel_time.models import Attendance, ProtectedSession, RosterStatus
+
+    start = (now_utc() - timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+    session = ProtectedSession(uid="nhs-pages-past@sel-time", person_id=users["leader"].person_id,
+                               slot=f"{start.date().isoformat()}/AM", start_at=start,
+                               end_at=start + timedelta(hours=4), status=RosterStatus.CONFIRMED,
+                               sequence=0, published_at=now_utc(), last_modified=now_utc())
+    session.attendances.append(Attendance(person_id=users["leader"].person_id, cost_pence=16400))
+    db.session.add(session)
+    db.session.commit()
+    return int(session.attendances[0].id)
+
+
+def test_record_form_assumes_no_outcome_and_has_a_note_box(app: Any, users: dict[str, User],
+                                                           past_session: int) -> None:
+    html = signed_in(app, users["leader"]).get("/me").get_data(as_text=True)
+    form = html[html.index(f'action="/me/attendances/{past_session}"'):]
+    form = form[:form.index("</form>")]
+    assert 'type="radio"' in form and " checked" not in form and " selected" not in form
+    assert f'<label class="nhsuk-label" for="note-{past_session}">' in form
+    assert f'<textarea class="nhsuk-textarea" id="note-{past_session}" name="note"' in form
+
+
+def test_save_without_an_outcome_is_refused_in_words(app: Any, users: dict[str, User],
+                                                     past_session: int) -> None:
+    from sel_time.models import Attendance
+
+    client = signed_in(app, users["leader"])
+    r = client.post(f"/me/attendances/{past_session}", data={"note": "ward was short"})
+    assert r.status_code == 302
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Choose whether you got this protected time" in html
+    db.session.expire_all()
+    assert db.session.get(Attendance, past_session).outcome is None
+
+
+def test_saved_record_is_confirmed_at_the_top_with_its_note(app: Any, users: dict[str, User],
+                                                            past_session: int) -> None:
+    from sel_time.models import Attendance
+
+    client = signed_in(app, users["leader"])
+    r = client.post(f"/me/attendances/{past_session}",
+                    data={"outcome": "lost_clinical_pressure", "note": "ward was short"})
+    assert r.status_code == 302 and "#" not in r.headers["Location"]
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    banner = html.index("nhsuk-notification-banner--success")
+    assert banner < html.index("<h1>My protected time</h1>")
+    assert 'role="alert" tabindex="-1"' in html
+    assert "ward was short</textarea>" in html
+    db.session.expire_all()
+    att = db.session.get(Attendance, past_session)
+    assert att.outcome.value == "lost_clinical_pressure" and att.note == "ward was short"

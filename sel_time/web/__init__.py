@@ -86,7 +86,10 @@ def init_web(app: Flask) -> None:
 
     from datetime import timedelta
 
+    from .formats import register_formats
+
     app.register_blueprint(bp)
+    register_formats(app)
     app.after_request(security_headers)
     app.jinja_env.globals["timedelta"] = timedelta
 

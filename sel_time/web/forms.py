@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from ..extensions import db
 from ..models import WEEKDAYS, Department, LeadershipRole, Organisation, Person, Team
+from .formats import label
 
 # Foreign keys shown as a choice of names.
 REFERENCES: dict[str, type] = {
@@ -70,7 +71,7 @@ def fields_for(schema: type[BaseModel], skip: tuple[str, ...] = ()) -> list[Fiel
             out.append(Field(name, _label(name), "textarea", False, [], LIST_HINTS[name]))
         elif isinstance(inner, type) and issubclass(inner, enum.Enum):
             out.append(Field(name, _label(name), "select", required,
-                             [(m.value, m.value.replace("_", " ")) for m in inner], hint))
+                             [(m.value, label(m)) for m in inner], hint))
         elif typing.get_origin(inner) is typing.Literal:
             out.append(Field(name, _label(name), "select", required, [(v, v) for v in typing.get_args(inner)], hint))
         elif inner is bool:

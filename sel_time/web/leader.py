@@ -20,6 +20,7 @@ from ..planning import slot_label
 from ..services import records
 from ..services.audit import Actor
 from . import bp, roles_required
+from .formats import label, slot
 
 
 def _person_id() -> int:
@@ -41,7 +42,7 @@ def my_time() -> str:
     past = []
     for att, s in rows:
         what = f"Team: {s.team.name}" if s.team else (s.assignment.role.title if s.assignment else "Protected time")
-        item = {"id": att.id, "what": what, "label": slot_label(s.slot), "start": s.start_at.astimezone(LONDON),
+        item = {"id": att.id, "what": what, "label": slot_label(s.slot), "slot": s.slot, "start": s.start_at.astimezone(LONDON),
                 "outcome": att.outcome.value if att.outcome else None, "fraction": att.fraction_taken,
                 "note": att.note}
         if s.start_at > now:
@@ -75,7 +76,7 @@ def record_my_session(att_id: int) -> Any:
                 raise SelTimeError("Say how much", [FieldError(f"percent-{att_id}", "Enter the percentage of the session you took, 1 to 99")], 422) from None
         delivery.record_delivery(att, outcome, fraction, request.form.get("note") or None, Actor.for_user(current_user))
         db.session.commit()
-        flash(f"Recorded {slot_label(att.session.slot)} as {outcome.replace('_', ' ')}", "success")
+        flash(f"Recorded {slot(att.session.slot)}: {label(outcome).lower()}", "success")
     except SelTimeError as exc:
         db.session.rollback()
         flash("; ".join(e.message for e in exc.errors) or exc.detail, "error")

@@ -187,6 +187,19 @@ def test_saved_record_is_confirmed_at_the_top_with_its_note(app: Any, users: dic
     assert banner < html.index("<h1>My protected time</h1>")
     assert 'role="alert" tabindex="-1"' in html
     assert "ward was short</textarea>" in html
+    assert ", morning: lost to clinical pressure" in html  # the confirmation, in words
+    assert "Lost to clinical pressure</strong>" in html and "lost_clinical" not in html.split(
+        'name="outcome"')[0]
     db.session.expire_all()
     att = db.session.get(Attendance, past_session)
     assert att.outcome.value == "lost_clinical_pressure" and att.note == "ward was short"
+
+
+def test_directory_shows_codes_in_words(app: Any, users: dict[str, User], make: Any) -> None:
+    make("people", name="Band Eight", email="band.eight@nhs.net", staff_group="afc_band_8a",
+         profession="sas_doctor")
+    html = signed_in(app, users["admin"]).get("/manage/people").get_data(as_text=True)
+    assert "AfC band 8a" in html and "SAS doctor" in html
+    assert "afc_band_8a" not in html and ">sas_doctor<" not in html
+    html = signed_in(app, users["admin"]).get("/manage/people/new").get_data(as_text=True)
+    assert '<option value="sas_doctor">SAS doctor</option>' in html

@@ -42,9 +42,10 @@ def my_time() -> str:
     past = []
     for att, s in rows:
         what = f"Team: {s.team.name}" if s.team else (s.assignment.role.title if s.assignment else "Protected time")
-        item = {"id": att.id, "what": what, "label": slot_label(s.slot), "slot": s.slot, "start": s.start_at.astimezone(LONDON),
-                "outcome": att.outcome.value if att.outcome else None, "fraction": att.fraction_taken,
-                "note": att.note}
+        item = {"id": att.id, "what": what, "label": slot_label(s.slot), "slot": s.slot,
+                "start": s.start_at.astimezone(LONDON),
+                "outcome": att.outcome.value if att.outcome else None,
+                "fraction": att.fraction_taken, "note": att.note}
         if s.start_at > now:
             upcoming[what].append(item)
         else:

@@ -2,6 +2,7 @@
 with charts drawn on the server (they work without JavaScript), exports and what-if."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -170,6 +171,5 @@ def _whatif_request(v: dict[str, str]) -> WhatIfRequest:
     try:
         return WhatIfRequest.model_validate(data)
     except PydanticError as exc:
-        errors = [FieldError(FORM_FIELDS.get(e.field, e.field), e.message)
-                  for e in field_errors(exc)]
+        errors = [replace(e, field=FORM_FIELDS.get(e.field, e.field)) for e in field_errors(exc)]
         raise SelTimeError("Some fields are not valid", errors, 422) from None

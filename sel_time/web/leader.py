@@ -21,6 +21,7 @@ from ..services import records
 from ..services.audit import Actor
 from . import bp, roles_required
 from .formats import label, slot
+from .forms import in_words
 
 
 def _person_id() -> int:
@@ -95,7 +96,8 @@ def book_leave() -> Any:
         flash("Leave booked: the next plan will keep that time free", "success")
     except SelTimeError as exc:
         db.session.rollback()
-        flash("Leave not booked: " + ("; ".join(f"{e.field.replace('_', ' ')}: {e.message}" for e in exc.errors) or exc.detail), "error")
+        flash("Leave not booked. " + (" ".join(f"{e.message}." for e in in_words(exc.errors))
+                                       or exc.detail), "error")
     return redirect(url_for("web.my_time") + "#leave")
 
 

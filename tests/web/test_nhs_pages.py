@@ -203,3 +203,74 @@ def test_directory_shows_codes_in_words(app: Any, users: dict[str, User], make: 
     assert "afc_band_8a" not in html and ">sas_doctor<" not in html
     html = signed_in(app, users["admin"]).get("/manage/people/new").get_data(as_text=True)
     assert '<option value="sas_doctor">SAS doctor</option>' in html
+
+
+DEVELOPER_TEXT = ("Input should", "Value error", "input is too short", "Field required",
+                  "_id", "_date", "_amount", "ent_", "role_", "time_limit", "YYYY")
+
+
+def _summary(html: str) -> list[str]:
+    """The error summary's items, as text."""
+    box = html[html.index('class="nhsuk-error-summary"'):]
+    box = box[:box.index("</ul>")]
+    items = re.findall(r"<li>(.*?)</li>", box, re.S)
+    return [re.sub(r"<[^>]+>", "", item).strip() for item in items]
+
+
+def _only_sentences(html: str) -> list[str]:
+    items = _summary(html)
+    assert items
+    for text in items:
+        assert not any(bad in text for bad in DEVELOPER_TEXT), text
+        assert text[:1].isupper(), text
+    for message in re.findall(r'class="nhsuk-error-message"[^>]*>(.*?)</span>\s*(.*?)</span>',
+                              html, re.S):
+        assert not any(bad in message[1] for bad in DEVELOPER_TEXT), message
+    return items
+
+
+def test_empty_and_wrong_record_forms_are_refused_in_sentences(app: Any,
+                                                              users: dict[str, User]) -> None:
+    client = signed_in(app, users["admin"])
+    r = client.post("/manage/people/new", data={})
+    assert r.status_code == 422
+    items = _only_sentences(r.get_data(as_text=True))
+    assert "Choose a profession" in items and "Enter a name" in items
+    assert '<a href="#profession">Choose a profession</a>' in r.get_data(as_text=True)
+    r = client.post("/manage/people/new", data={"name": "A Person", "email": "not-an-email",
+                                                "profession": "consultant", "fte": "lots",
+                                                "max_per_day": "9"})
+    assert r.status_code == 422
+    items = _only_sentences(r.get_data(as_text=True))
+    assert "Enter an email address in the correct format, like name@nhs.net" in items
+    assert "Whole-time equivalent must be a number" in items
+    assert "Most sessions a day must be 2 or less" in items
+
+
+def test_empty_and_wrong_what_if_is_refused_in_sentences(app: Any,
+                                                         users: dict[str, User]) -> None:
+    client = signed_in(app, users["finance"])
+    r = client.post("/finance/whatif", data={"start": "", "weeks": "12"})
+    items = _only_sentences(r.get_data(as_text=True))
+    assert "Enter a first day, for example 18 1 2027" in items
+    r = client.post("/finance/whatif", data={"start": "2027-02-30", "weeks": "99",
+                                             "ent_profession": "nurse", "ent_amount": "-1"})
+    items = _only_sentences(r.get_data(as_text=True))
+    assert "First day must be a real date, for example 18 1 2027" in items
+    assert "Number of weeks must be 52 or less" in items
+
+
+def test_empty_leave_and_wrong_plan_are_refused_in_sentences(app: Any,
+                                                             users: dict[str, User]) -> None:
+    client = signed_in(app, users["leader"])
+    r = client.post("/me/leave", data={"kind": "annual"}, follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "Leave not booked. Enter a start date, for example 18 1 2027." in html
+    assert "start_date" not in html.split("<main")[1].split("<form")[0]
+    client = signed_in(app, users["admin"])
+    r = client.post("/manage/plans", data={"start": "2027-01-04", "weeks": "99"})
+    items = _only_sentences(r.get_data(as_text=True))
+    assert "Enter a number of weeks from 1 to 52" in items
+    r = client.post("/manage/plans", data={"start": "soon", "weeks": "4"})
+    assert "Enter the first day as a date, for example 30 11 2026" in _only_sentences(
+        r.get_data(as_text=True))

@@ -111,7 +111,7 @@ def whatif_page() -> Any:
             db.session.rollback()
             errors = exc.errors or [FieldError("start", exc.detail)]
     return render_template("finance/whatif.html", title="What if", errors=errors, values=values,
-                           professions=[(p.value, p.value.replace("_", " ")) for p in Profession],
+                           professions=[(p.value, label(p)) for p in Profession],
                            runs=[run_dict(r) for r in recent_runs()[:RECENT_SHOWN]]), (422 if errors else 200)
 
 

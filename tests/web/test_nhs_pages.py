@@ -253,6 +253,7 @@ def test_empty_and_wrong_what_if_is_refused_in_sentences(app: Any,
     r = client.post("/finance/whatif", data={"start": "", "weeks": "12"})
     items = _only_sentences(r.get_data(as_text=True))
     assert "Enter a first day, for example 18 1 2027" in items
+    assert '<option value="sas_doctor">SAS doctor</option>' in r.get_data(as_text=True)
     r = client.post("/finance/whatif", data={"start": "2027-02-30", "weeks": "99",
                                              "ent_profession": "nurse", "ent_amount": "-1"})
     items = _only_sentences(r.get_data(as_text=True))

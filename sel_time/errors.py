@@ -10,11 +10,15 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class FieldError:
-    """One fault in a request: where it is (a dotted path, a row and column) and what is wrong."""
+    """One fault in a request: where it is (a dotted path, a row and column) and what is wrong.
+    ``kind`` and ``context`` keep what a validator found (pydantic's error type and limits) so
+    that pages can say it in words; the API does not show them."""
 
     field: str
     message: str
     row: int | None = None
+    kind: str | None = field(default=None, compare=False)
+    context: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"field": self.field, "message": self.message}

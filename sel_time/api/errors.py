@@ -36,6 +36,32 @@ def _lost_sqlite_race(exc: Exception) -> bool:
     return _sqlite_code(exc) == SQLITE_BUSY_SNAPSHOT
 
 
+# Pages for a person in a browser: the heading and a plain sentence (NHS service manual wording).
+PAGES = {
+    403: ("You cannot see this page",
+          "Your account does not give you access to this page. If you think it should, ask "
+          "your rota manager."),
+    404: ("Page not found",
+          "If you typed the web address, check it is correct. If you pasted the web address, "
+          "check you copied the entire address."),
+    500: ("Sorry, there is a problem with the service",
+          "Try again later. If you were saving a change, it was not saved."),
+}
+
+
+def error_page(status: int) -> tuple[str, int]:
+    """The styled page for ``status``: the NHS header, a plain sentence and a way back."""
+    from flask import current_app, render_template
+
+    title, sentence = PAGES[status]
+    error = SelTimeError(sentence, status=status, title=title)
+    try:
+        return render_template("error.html", error=error), status
+    except Exception:  # the layout asks for the signed-in user; without the database, none
+        page = current_app.jinja_env.get_template("error.html")
+        return page.render(error=error, current_user=None, nav=[]), status
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(SelTimeError)
     def _sel_time_error(exc: SelTimeError) -> Response | tuple[str, int]:
@@ -47,10 +73,10 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("error.html", error=exc), exc.status
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response:
+    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
         rollback_quietly()
         if not _wants_json():
-            return exc.get_response()
+            return error_page(exc.code) if exc.code in PAGES else exc.get_response()
         body = {"type": "about:blank", "title": exc.name, "status": exc.code or 500,
                 "detail": exc.description or exc.name}
         response = problem_response(body, exc.code or 500)
@@ -99,6 +125,8 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Retry-After"] = "5"
             return response
         log.exception("unhandled error on %s %s", request.method, request.path)
+        if not _wants_json():
+            return error_page(500)
         body = {"type": "about:blank", "title": "Internal error", "status": 500,
                 "detail": "Something went wrong on our side; it has been logged"}
         return problem_response(body, 500)

@@ -95,7 +95,11 @@ def field_errors(exc: PydanticError) -> list[FieldError]:
         msg = str(err["msg"]).removeprefix("Value error, ")
         if loc == "body" and ": " in msg:
             loc, msg = msg.split(": ", 1)
-        out.append(FieldError(loc, msg))
+        context = {k: str(v) for k, v in (err.get("ctx") or {}).items() if k != "error"}
+        if err.get("input") in ("", None):
+            context["blank"] = "yes"
+        out.append(FieldError(loc, msg, kind=str(err["type"]),
+                              context=tuple(sorted(context.items()))))
     return out
 
 

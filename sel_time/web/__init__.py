@@ -86,7 +86,12 @@ def init_web(app: Flask) -> None:
 
     from datetime import timedelta
 
+    from .formats import register_formats
+    from .forms import in_words
+
     app.register_blueprint(bp)
+    register_formats(app)
+    app.jinja_env.filters["in_words"] = in_words  # validation as sentences, on every form
     app.after_request(security_headers)
     app.jinja_env.globals["timedelta"] = timedelta
 

@@ -2,6 +2,7 @@
 with charts drawn on the server (they work without JavaScript), exports and what-if."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..whatif import (
     run_dict,
 )
 from . import bp, roles_required
+from .formats import label, money, month
 
 FINANCE_ROLES = (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER)
 RECENT_SHOWN = 20  # what-ifs listed under the form
@@ -38,17 +40,25 @@ def bar_chart(rows: list[dict[str, Any]], key: str, title: str, width: int = 860
     plot_w, plot_h = width - left - 10, height - bottom - 20
     band = plot_w / max(1, len(rows))
     bar = max(2.0, band / 4)
+    names = [_group_name(r[key], key) for r in rows]
     bars = []
     for i, r in enumerate(rows):
-        for j, (s, label, colour) in enumerate(SERIES):
+        for j, (s, series_name, colour) in enumerate(SERIES):
             v = r[s] or 0
             h = plot_h * v / top
             bars.append({"x": left + i * band + band / 8 + j * bar, "y": 20 + plot_h - h, "w": bar - 1, "h": h,
-                         "colour": colour, "text": f"{r[key]} {label.lower()}: £{v:,.2f}"})
+                         "colour": colour, "text": f"{names[i]} {series_name.lower()}: {money(v)}"})
     ticks = [{"y": 20 + plot_h - plot_h * f, "label": f"£{top * f:,.0f}"} for f in (0, 0.25, 0.5, 0.75, 1)]
-    labels = [{"x": left + i * band + band / 2, "text": str(r[key])[:18]} for i, r in enumerate(rows)]
+    labels = [{"x": left + i * band + band / 2, "text": names[i][:18]} for i in range(len(rows))]
     return {"title": title, "width": width, "height": height, "bars": bars, "ticks": ticks, "labels": labels,
             "left": left, "base": 20 + plot_h, "series": SERIES}
+
+
+def _group_name(value: Any, key: str) -> str:
+    """A chart group as a reader names it: a month in words, a profession by its label."""
+    if key == "month":
+        return month(value)
+    return label(value) if key == "profession" else str(value)
 
 
 def _period() -> tuple[date | None, date | None, list[FieldError]]:
@@ -101,7 +111,7 @@ def whatif_page() -> Any:
         except SelTimeError as exc:
             errors = exc.errors or [FieldError("start", exc.detail)]
     return render_template("finance/whatif.html", title="What if", errors=errors, values=values,
-                           professions=[(p.value, p.value.replace("_", " ")) for p in Profession],
+                           professions=[(p.value, label(p)) for p in Profession],
                            runs=[run_dict(r) for r in recent_runs()[:RECENT_SHOWN]]), (422 if errors else 200)
 
 
@@ -161,6 +171,5 @@ def _whatif_request(v: dict[str, str]) -> WhatIfRequest:
     try:
         return WhatIfRequest.model_validate(data)
     except PydanticError as exc:
-        errors = [FieldError(FORM_FIELDS.get(e.field, e.field), e.message)
-                  for e in field_errors(exc)]
+        errors = [replace(e, field=FORM_FIELDS.get(e.field, e.field)) for e in field_errors(exc)]
         raise SelTimeError("Some fields are not valid", errors, 422) from None

@@ -3,16 +3,20 @@ payload the API would receive, so the pages validate exactly as the API does."""
 from __future__ import annotations
 
 import enum
+import re
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from ..errors import FieldError
 from ..extensions import db
 from ..models import WEEKDAYS, Department, LeadershipRole, Organisation, Person, Team
+from .formats import label
 
 # Foreign keys shown as a choice of names.
 REFERENCES: dict[str, type] = {
@@ -70,7 +74,7 @@ def fields_for(schema: type[BaseModel], skip: tuple[str, ...] = ()) -> list[Fiel
             out.append(Field(name, _label(name), "textarea", False, [], LIST_HINTS[name]))
         elif isinstance(inner, type) and issubclass(inner, enum.Enum):
             out.append(Field(name, _label(name), "select", required,
-                             [(m.value, m.value.replace("_", " ")) for m in inner], hint))
+                             [(m.value, label(m)) for m in inner], hint))
         elif typing.get_origin(inner) is typing.Literal:
             out.append(Field(name, _label(name), "select", required, [(v, v) for v in typing.get_args(inner)], hint))
         elif inner is bool:
@@ -151,3 +155,85 @@ def _pattern(raw: str) -> list[dict[str, str]] | str:
         out.append({"day": parts[0][:3].title(), "half": parts[1].upper(),
                     "kind": "non_clinical" if non_clinical else "clinical"})
     return out
+
+
+# -- validation in words: what the error summary and the fields say ----------------------------
+
+# Fields named by their page label where it is not the field's own name in words.
+FIELD_LABELS = {
+    "start": "first day", "weeks": "number of weeks", "time_limit": "solver time",
+    "rate_change_percent": "rate rise", "ent_profession": "profession",
+    "ent_min_band": "lowest band", "ent_amount": "number of sessions",
+    "ent_per": "period", "role_title": "role title", "role_amount": "number of new sessions",
+    "role_per": "period", "email": "email address", "fte": "whole-time equivalent",
+    "max_per_day": "most sessions a day", "max_per_week": "most sessions a week",
+    "start_half": "starting half-day", "end_half": "ending half-day", "scope": "scope",
+    "member_ids": "members", "allowed_slots": "half-days the team may meet",
+}
+CHOICES = {"enum", "literal_error"}
+NUMBERS = {"int_parsing", "int_type", "float_parsing", "float_type", "decimal_parsing",
+           "decimal_type"}
+DATES = {"date_parsing", "date_type", "date_from_datetime_parsing", "date_from_datetime_inexact",
+         "datetime_parsing", "datetime_type", "datetime_from_date_parsing"}
+EXAMPLE_DATE = "for example 18 1 2027"
+
+
+def field_label(name: str) -> str:
+    """A field as its page names it, in lower case: ``start_date`` → ``start date``."""
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    parts = [p for p in name.replace("-", ".").split(".") if not p.isdigit()]
+    base = parts[-1] if parts else name
+    return FIELD_LABELS.get(base) or _label(base).lower()
+
+
+def _article(text: str) -> str:
+    return ("an " if text[:1] in "aeiou" else "a ") + text
+
+
+def sentence(error: FieldError) -> str:
+    """One fault as a plain sentence naming the field by its label, never validator text."""
+    what = field_label(error.field)
+    context = dict(error.context)
+    kind = error.kind
+    if kind is None:  # a service's own words: keep them, with the field's name if they need it
+        text = error.message
+        span = re.fullmatch(r"between (\S+) and (\S+)", text)
+        if span:
+            return f"Enter {_article(what)} from {span.group(1)} to {span.group(2)}"
+        return text if text[:1].isupper() else f"{what.capitalize()}: {text}"
+    blank = kind == "missing" or context.get("blank") == "yes"
+    if kind in CHOICES or (blank and error.field in REFERENCES):
+        return f"Choose {_article(what)}" if blank else f"Choose {_article(what)} from the list"
+    dated = blank and (error.field.endswith("_date") or error.field == "start")
+    if kind in DATES or "YYYY-MM-DD" in error.message or dated:
+        if blank:
+            return f"Enter {_article(what)}, {EXAMPLE_DATE}"
+        return f"{what.capitalize()} must be a real date, {EXAMPLE_DATE}"
+    if blank or (kind == "string_too_short" and context.get("min_length") == "1"):
+        return f"Enter {_article(what)}"
+    if kind == "int_from_float":
+        return f"{what.capitalize()} must be a whole number"
+    if kind == "finite_number":
+        return f"{what.capitalize()} must be a finite number, for example 12"
+    if kind in NUMBERS:
+        return f"{what.capitalize()} must be a number"
+    bounds = {"greater_than_equal": ("ge", "{} or more"), "greater_than": ("gt", "more than {}"),
+              "less_than_equal": ("le", "{} or less"), "less_than": ("lt", "less than {}")}
+    if kind in bounds:
+        key, words = bounds[kind]
+        return f"{what.capitalize()} must be {words.format(context.get(key, ''))}"
+    if kind == "string_too_long":
+        return f"{what.capitalize()} must be {context.get('max_length')} characters or fewer"
+    if kind == "string_pattern_mismatch":
+        return f"{what.capitalize()} can only have letters, numbers, dots, dashes and underscores"
+    if kind == "value_error" and "email" in error.message:
+        return "Enter an email address in the correct format, like name@nhs.net"
+    if kind == "value_error" and not error.message.startswith(("Input should", "Value error")):
+        return f"{what.capitalize()}: {error.message}"
+    return f"Check the {what}"
+
+
+def in_words(errors: Iterable[FieldError] | None) -> list[FieldError]:
+    """``errors`` with every message a plain sentence (the pages' one validation layer)."""
+    return [FieldError(e.field, sentence(e), e.row) for e in errors or ()]

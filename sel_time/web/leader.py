@@ -21,6 +21,8 @@ from ..services import records
 from ..services.audit import Actor
 from ..transaction import boundary
 from . import bp, roles_required
+from .formats import label, slot
+from .forms import in_words
 
 
 def _person_id() -> int:
@@ -42,8 +44,10 @@ def my_time() -> str:
     past = []
     for att, s in rows:
         what = f"Team: {s.team.name}" if s.team else (s.assignment.role.title if s.assignment else "Protected time")
-        item = {"id": att.id, "what": what, "label": slot_label(s.slot), "start": s.start_at.astimezone(LONDON),
-                "outcome": att.outcome.value if att.outcome else None, "fraction": att.fraction_taken}
+        item = {"id": att.id, "what": what, "label": slot_label(s.slot), "slot": s.slot,
+                "start": s.start_at.astimezone(LONDON),
+                "outcome": att.outcome.value if att.outcome else None,
+                "fraction": att.fraction_taken, "note": att.note}
         if s.start_at > now:
             upcoming[what].append(item)
         else:
@@ -65,6 +69,9 @@ def record_my_session(att_id: int) -> Any:
         with boundary():  # a refused record rolls back; the page says why
             att = delivery.attendance_for(current_user, att_id)
             outcome = request.form.get("outcome", "")
+            if not outcome:  # nothing is assumed: an unanswered session stays unrecorded
+                raise SelTimeError("Say whether you got the time", [FieldError(
+                    f"outcome-{att_id}", "Choose whether you got this protected time")], 422)
             fraction = None
             if outcome == Outcome.PARTIAL.value:
                 try:
@@ -75,10 +82,10 @@ def record_my_session(att_id: int) -> Any:
                         "Enter the percentage of the session you took, 1 to 99")], 422) from None
             delivery.record_delivery(att, outcome, fraction, request.form.get("note") or None,
                                      Actor.for_user(current_user))
-        flash(f"Recorded {slot_label(att.session.slot)} as {outcome.replace('_', ' ')}", "success")
+        flash(f"Recorded {slot(att.session.slot)}: {label(outcome).lower()}", "success")
     except SelTimeError as exc:
         flash("; ".join(e.message for e in exc.errors) or exc.detail, "error")
-    return redirect(url_for("web.my_time") + "#past")
+    return redirect(url_for("web.my_time"))  # the confirmation sits at the top and takes focus
 
 
 @bp.post("/me/leave")
@@ -91,7 +98,8 @@ def book_leave() -> Any:
             records.create(records.ENTITIES["absences"], payload, Actor.for_user(current_user))
         flash("Leave booked: the next plan will keep that time free", "success")
     except SelTimeError as exc:
-        flash("Leave not booked: " + ("; ".join(f"{e.field.replace('_', ' ')}: {e.message}" for e in exc.errors) or exc.detail), "error")
+        flash("Leave not booked. " + (" ".join(f"{e.message}." for e in in_words(exc.errors))
+                                       or exc.detail), "error")
     return redirect(url_for("web.my_time") + "#leave")
 
 

@@ -233,8 +233,8 @@ def _request_plan(values: dict[str, str]) -> Plan:
     try:
         start = date.fromisoformat(values.get("start", ""))
     except ValueError:
-        raise SelTimeError("The start is not a date",
-                           [FieldError("start", "Enter a date like 2026-11-30")], 422) from None
+        raise SelTimeError("The start is not a date", [FieldError(
+            "start", "Enter the first day as a date, for example 30 11 2026")], 422) from None
     try:
         weeks = int(values.get("weeks", ""))
         limit = float(values.get("time_limit", "") or current_app.config["SOLVER_TIME_LIMIT"])

@@ -289,7 +289,7 @@ def test_the_import_page_says_why_a_file_is_refused(app: Flask, manager: dict[st
         content_type="multipart/form-data")
     assert response.status_code == 422
     text = response.get_data(as_text=True)
-    assert "Row 2, clinical sessions: the cell holds 20,004 characters" in text
+    assert "Row 2, Clinical sessions: the cell holds 20,004 characters" in text
 
 
 # -- the wall-clock budget ---------------------------------------------------------------------

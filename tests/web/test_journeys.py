@@ -118,11 +118,14 @@ def test_leader_subscribes_and_records_a_session(live_server: dict[str, Any], pa
     assert any(str(e.get("UID")) == "past-session-1@sel-time" for e in cal.walk("VEVENT"))
 
     page.goto(live_server["url"] + "/me#past")
-    page.select_option(f"#outcome-{att_id}", "partial")
+    assert page.locator(f"#outcome-{att_id} input:checked").count() == 0  # nothing assumed
+    page.check(f"#outcome-{att_id}-partial")
     page.fill(f"#percent-{att_id}", "50")
     page.locator(f"form[action$='/me/attendances/{att_id}'] button").click()
     page.wait_for_load_state("networkidle")
     assert "Recorded" in page.content()
+    assert page.evaluate(  # the confirmation is at the top and has the focus
+        "document.activeElement.classList.contains('nhsuk-notification-banner--success')")
     shot(page, "leader-recorded")
     with app.app_context():
         from sel_time.extensions import db
@@ -168,3 +171,37 @@ def test_finance_sees_the_chart_and_downloads_xlsx(live_server: dict[str, Any], 
     assert "rates +4 %" in newest.inner_text() and "more" in newest.inner_text()
     newest.locator("a").click()
     page.wait_for_url(run_url)
+
+
+def test_nhsuk_frontend_runs_focus_moves_and_the_menu_folds(live_server: dict[str, Any],
+                                                           browser: Any) -> None:
+    """NHS.UK frontend is started: a failed sign-in focuses the error summary, a success
+    banner takes focus, and on a phone the header's links fold behind a menu button."""
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text)  # a 400/422 page is not a fault
+            if m.type == "error" and "Failed to load resource" not in m.text else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(live_server["url"] + "/login")
+    page.fill("#email", live_server["accounts"]["leader"])
+    page.fill("#password", "not-the-password")
+    page.click("button:has-text('Sign in')")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.body.classList.contains('nhsuk-frontend-supported')")
+    assert page.evaluate("document.activeElement.classList.contains('nhsuk-error-summary')")
+    sign_in(page, live_server, "rota_manager")
+    toggle = page.locator(".nhsuk-header__menu-toggle")
+    toggle.wait_for(state="visible")
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    shot(page, "mobile-menu-open")
+    page.goto(live_server["url"] + "/manage/people/new")
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.activeElement.classList.contains('nhsuk-error-summary')")
+    summary = page.locator(".nhsuk-error-summary").inner_text()
+    assert "Input should" not in summary and "Choose a profession" in summary
+    assert not problems, problems
+    context.close()

@@ -50,6 +50,11 @@ class Config:
     # band 7-8a backfill (41-47 GBP/h x 4 h), because moving it means re-arranging that cover
     # and the leader's diary. bench/resolve_bench.py measures the difference.
     CHURN_WEIGHT = float(os.environ.get("SEL_TIME_CHURN_WEIGHT", "200"))
+    # GBP for each session per thousand entitled that the worst-served group (a profession
+    # or an organisation) is short (the problem's weights.fairness; 0 turns it off). With it
+    # on the solver plans the whole problem as one part. bench/fairness_bench.py measures it:
+    # (measurement in progress)
+    FAIRNESS_WEIGHT = float(os.environ.get("SEL_TIME_FAIRNESS_WEIGHT", "0"))
     # Reverse proxies in front of sel-time whose X-Forwarded-For/-Proto/-Host headers are
     # believed (werkzeug's ProxyFix). 0: none, the headers are ignored and the peer is the client.
     TRUSTED_PROXIES = os.environ.get("SEL_TIME_TRUSTED_PROXIES", "0")

@@ -6,7 +6,9 @@ Each instance is solved with `weights.fairness` 0 (off) and at each weight given
 loaded into a temporary SQLite database and its problem built by the app's own
 `sel_time.scheduling.build_problem` (12 weeks, system scope); S and M come from
 `bench.generate` with each person in the groups `profession:<profession>` and
-`org:<borough>-<setting>`. L is not run here: one whole-problem CP-SAT model of 6,000 people
+`org:<borough>-<setting>`. An instance named with `-tight` (`demo-tight`, `S-tight`) has every
+department capped at one leader away at a time, so that slots are scarce; with `-prof`
+(`demo-prof`, `S-tight-prof`) people are in their profession's group only. L is not run here: one whole-problem CP-SAT model of 6,000 people
 is too heavy for a shared two-core machine.
 
 Printed for each run: the spread of share met across professions (worst − best, percentage
@@ -71,6 +73,23 @@ def demo_problem(start: date | None = None) -> dict[str, Any]:
     return problem
 
 
+def tighten(problem: dict[str, Any]) -> dict[str, Any]:
+    """The same problem with every department letting at most one leader away at a time:
+    slots become scarce, and the shortfall is no longer all for want of availability."""
+    departments = sorted({p["department"] for p in problem["people"] if p.get("department")})
+    caps = [{**c, "max_away": min(c["max_away"], 1)} for c in problem.get("caps", [])]
+    capped = {c["department"] for c in caps if "slots" not in c}
+    caps += [{"department": d, "max_away": 1} for d in departments if d not in capped]
+    return {**problem, "caps": caps}
+
+
+def professions_only(problem: dict[str, Any]) -> dict[str, Any]:
+    """The same problem with only the ``profession:`` groups (no ``org:`` groups)."""
+    people = [{**p, "groups": [g for g in p.get("groups", []) if g.startswith("profession:")]}
+              for p in problem["people"]]
+    return {**problem, "people": people}
+
+
 def spread(groups: list[dict[str, Any]]) -> float:
     """Worst − best share met across professions, in percentage points."""
     shares = [100 * (g["entitled"] - g["short"]) / g["entitled"] for g in groups
@@ -99,7 +118,9 @@ def ratio(a: float, b: float) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--instances", default="demo,S,M", help="demo, S and/or M")
+    parser.add_argument("--instances", default="demo,S,M",
+                        help="demo, S and/or M; -tight: every department one away; -prof: "
+                             "profession groups only")
     parser.add_argument("--weights", default="200", help="fairness weights to try (GBP)")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
@@ -113,13 +134,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "L":
             print("L: skipped (too heavy for this machine as one whole-problem model)")
             continue
-        problem = demo_problem() if name == "demo" else generate(name, args.seed, groups=True)
+        base, *variants = name.split("-")
+        problem = demo_problem() if base == "demo" else generate(base, args.seed, groups=True)
+        if "tight" in variants:
+            problem = tighten(problem)
+        if "prof" in variants:
+            problem = professions_only(problem)
         off = run(name, problem, 0.0, args.time_limit, args.workers)
         for r in [off, *(run(name, problem, w, args.time_limit, args.workers) for w in weights)]:
             print(f"{r.instance:8s}  {r.weight:6.0f}  {r.status:8s}  {r.spread:9.2f}  "
                   f"{r.shortfall:9d}  {r.backfill:12.2f}  {r.objective:9.2f}  "
-                  f"{r.fairness_term:13.2f}  {r.wall:6.1f}  {ratio(r.shortfall, off.shortfall):>11s}"
-                  f"  {ratio(r.backfill, off.backfill):>10s}", flush=True)
+                  f"{r.fairness_term:13.2f}  {r.wall:6.1f}  "
+                  f"{ratio(r.shortfall, off.shortfall):>11s}  "
+                  f"{ratio(r.backfill, off.backfill):>10s}", flush=True)
     return 0
 
 

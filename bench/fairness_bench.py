@@ -141,7 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "prof" in variants:
             problem = professions_only(problem)
         off = run(name, problem, 0.0, args.time_limit, args.workers)
-        for r in [off, *(run(name, problem, w, args.time_limit, args.workers) for w in weights)]:
+        for weight in [0.0, *weights]:  # each line printed as soon as it is solved
+            r = off if weight == 0.0 else run(name, problem, weight, args.time_limit, args.workers)
             print(f"{r.instance:8s}  {r.weight:6.0f}  {r.status:8s}  {r.spread:9.2f}  "
                   f"{r.shortfall:9d}  {r.backfill:12.2f}  {r.objective:9.2f}  "
                   f"{r.fairness_term:13.2f}  {r.wall:6.1f}  "

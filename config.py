@@ -50,6 +50,15 @@ class Config:
     # band 7-8a backfill (41-47 GBP/h x 4 h), because moving it means re-arranging that cover
     # and the leader's diary. bench/resolve_bench.py measures the difference.
     CHURN_WEIGHT = float(os.environ.get("SEL_TIME_CHURN_WEIGHT", "200"))
+    # GBP for each session per thousand entitled that the worst-served group (a profession
+    # or an organisation) is short (the problem's weights.fairness; 0 turns it off); with it
+    # on, the solver plans the whole problem as one part. bench/fairness_bench.py (bench/
+    # README.md) measured 50, 200 and 1000: total shortfall never rose; on the demo and the
+    # bench's S and M the plan is unchanged (their shortfall is all for want of availability);
+    # where slots are scarce 200 narrowed the professions' spread (S, one away per department:
+    # 65.6 to 42.2 points for 2.4 % more backfill; demo likewise, profession groups only:
+    # 5.44 to 5.22 for 0.2 %) where 50 did not always; M's solve took 26 s instead of 32 s.
+    FAIRNESS_WEIGHT = float(os.environ.get("SEL_TIME_FAIRNESS_WEIGHT", "200"))
     # Reverse proxies in front of sel-time whose X-Forwarded-For/-Proto/-Host headers are
     # believed (werkzeug's ProxyFix). 0: none, the headers are ignored and the peer is the client.
     TRUSTED_PROXIES = os.environ.get("SEL_TIME_TRUSTED_PROXIES", "0")

@@ -345,7 +345,8 @@ def add_preferences(rng: random.Random, person: dict[str, Any], weekly_load: flo
 # ---- the problem -----------------------------------------------------------------------------
 
 
-def generate(size: str, seed: int = 0, start: date = DEFAULT_START) -> dict[str, Any]:
+def generate(size: str, seed: int = 0, start: date = DEFAULT_START,
+             groups: bool = False) -> dict[str, Any]:
     """A problem dict for size S, M or L; the same (size, seed, start) gives the same dict."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, not {size!r}")
@@ -380,6 +381,9 @@ def generate(size: str, seed: int = 0, start: date = DEFAULT_START) -> dict[str,
                 profession = weighted(rng, setting.mix)
                 people.append(make_person(rng, pid, dept_id, profession, slots, start,
                                           spec.weeks))
+                if groups:  # fairness groups, as sel-time names them (no random draw)
+                    people[-1]["groups"] = [f"profession:{profession}",
+                                            f"org:{slug(borough)}-{setting.key}"]
                 dept["members"].append(pid)
             departments.append(dept)
             placed += members

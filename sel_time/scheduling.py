@@ -418,7 +418,8 @@ def build_problem(
     rates = RateBook()
 
     people_ids = {a.person_id for a in gov.assignments} | {m.id for t in gov.teams for m in t.members if m.active}
-    people = {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(people_ids)))}
+    people = {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(people_ids))
+                                                  .options(selectinload(Person.organisation)))}
     absences: dict[int, list[Absence]] = defaultdict(list)
     for a in db.session.scalars(sa.select(Absence).where(
             Absence.person_id.in_(people_ids), Absence.start_date <= end, Absence.end_date >= start)):
@@ -491,7 +492,9 @@ def build_problem(
                 missing_rates.add(f"{p.staff_group} (first needed for {p.name} on {s.day})")
                 continue
             available[s.id] = slot_cost_pence(rate, s.minutes) / 100
-        entry: dict[str, Any] = {"id": person_key(pid), "name": p.name, "available": available}
+        entry: dict[str, Any] = {"id": person_key(pid), "name": p.name, "available": available,
+                                 "groups": [f"profession:{p.profession.value}",
+                                            f"org:{p.organisation.code}"]}
         if p.department is not None:
             entry["department"] = p.department.code
         avoid_keys = {(a.weekday, a.half.value) for a in p.avoids}
@@ -561,8 +564,10 @@ def build_problem(
         "caps": caps,
         "pinned": _dedupe([*_planned(frozen_pins, commitments, teams), *pins]),
         "previous": _planned(previous, commitments, teams),
-        # the other weights are the solver-io defaults; churn is sel-time's (config.CHURN_WEIGHT)
-        "weights": {"churn": float(current_app.config["CHURN_WEIGHT"])},
+        # the other weights are the solver-io defaults; churn and fairness are sel-time's
+        # (config.CHURN_WEIGHT, config.FAIRNESS_WEIGHT)
+        "weights": {"churn": float(current_app.config["CHURN_WEIGHT"]),
+                    "fairness": float(current_app.config["FAIRNESS_WEIGHT"])},
     }
     return BuiltProblem(problem, scope, start, weeks, by_id, gov,
                         {person_key(k): v for k, v in people.items()}, frozen_conflicts)

@@ -13,6 +13,7 @@ from flask_login import current_user
 from .. import finance
 from ..errors import FieldError, SelTimeError
 from ..extensions import db
+from ..fairness import published_profession_shares
 from ..models import Organisation, Profession, UserRole
 from ..schemas import date_in_range
 from ..services.audit import Actor
@@ -79,11 +80,13 @@ def finance_dashboard() -> Any:
     first, last, errors = _period()
     org = request.args.get("organisation") or None
     data: dict[str, Any] = {}
+    shares = None
     if not errors:
         try:
             for key in ("month", "organisation", "profession"):
                 s = finance.summarise([key], first, last, org)
                 data[key] = {"rows": s.as_dicts(), "total": finance.row_dict([], s.total), "first": s.first, "last": s.last}
+            shares = published_profession_shares(first, last)
         except SelTimeError as exc:
             errors = exc.errors or [FieldError("organisation", exc.detail)]
             data = {}
@@ -93,7 +96,7 @@ def finance_dashboard() -> Any:
     query = request.query_string.decode()
     return render_template("finance/dashboard.html", title="Backfill cost", data=data, charts=charts, errors=errors,
                            orgs=orgs, org=org, first=request.args.get("from", ""), last=request.args.get("to", ""),
-                           query=query), (400 if errors else 200)
+                           query=query, shares=shares), (400 if errors else 200)
 
 
 @bp.route("/finance/whatif", methods=["GET", "POST"])

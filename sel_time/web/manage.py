@@ -17,6 +17,7 @@ from .. import planning, publishing
 from ..clock import LONDON, now_utc, today_london
 from ..errors import FieldError, SelTimeError
 from ..extensions import db
+from ..fairness import plan_profession_shares
 from ..finance import fy_quarter
 from ..hand_edits import move_options
 from ..jobs import last_success
@@ -292,7 +293,8 @@ def plan_page(plan_id: int) -> Response:
         grid = _grid(plan, org_id) if plan.problem and not solving else None
         html = render_template("manage/_plan_grid.html", grid=grid, plan=plan, weekdays=WEEKDAYS) if grid else ""
         return {"summary": planning.plan_summary(plan), "grid": grid is not None, "grid_fragment": Fragment.of(html),
-                "shortfalls": [planning.shortfall_dict(s) for s in plan.shortfalls][:100]}
+                "shortfalls": [planning.shortfall_dict(s) for s in plan.shortfalls][:100],
+                "shares": None if solving else plan_profession_shares(plan)}
 
     # The summary and grid of a plan that is not solving change only with a write (every one
     # is audited): render them once per state and organisation, not on every request, and
@@ -302,7 +304,8 @@ def plan_page(plan_id: int) -> Response:
     fragment: Fragment = page["grid_fragment"]
     html = render_template("manage/plan.html", title=f"Plan {plan.id}", plan=plan, summary=page["summary"],
                            grid=page["grid"], grid_html=Markup(MARKER), orgs=orgs,
-                           org_id=org_id, weekdays=WEEKDAYS, shortfalls=page["shortfalls"])
+                           org_id=org_id, weekdays=WEEKDAYS, shortfalls=page["shortfalls"],
+                           shares=page["shares"])
     gzip = accepts_gzip(request)
     response = Response(gzip_page(html, fragment) if gzip else join_page(html, fragment), mimetype="text/html")
     if gzip:

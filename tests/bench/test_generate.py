@@ -124,3 +124,12 @@ def test_small_validates_with_the_solver(small: dict) -> None:
     problem = io.parse_problem(small)
     assert len(problem.people) == 60
     assert len(problem.slots) == len(small["slots"])
+
+
+def test_groups_name_each_persons_profession_and_organisation_and_change_nothing_else() -> None:
+    plain, grouped = generate("S", seed=3), generate("S", seed=3, groups=True)
+    assert all(len(p["groups"]) == 2 and p["groups"][0].startswith("profession:")
+               and p["groups"][1].startswith("org:") for p in grouped["people"])
+    for p in grouped["people"]:
+        del p["groups"]
+    assert grouped == plain

@@ -255,7 +255,7 @@ def test_a_published_session_moves_only_for_a_saving_above_the_churn_weight(
     records.update(records.ENTITIES["people"], ben, {"backfill_rate": "40.00"}, CLI_ACTOR)  # £160 a session
     db.session.commit()
     first = solve_plan()
-    assert first.problem["weights"] == {"churn": churn}
+    assert first.problem["weights"] == {"churn": churn, "fairness": app.config["FAIRNESS_WEIGHT"]}
     publish(first.id, CLI_ACTOR)
     db.session.commit()
     published = {s.slot for s in first.sessions if s.person_id == small.ben}

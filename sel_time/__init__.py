@@ -42,7 +42,6 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     from .feeds.routes import RedactFeedTokens
     from .feeds.routes import bp as feeds_bp
     from .health import bp as health_bp
-
     from .web import init_web
 
     app.register_blueprint(api_bp)

@@ -1,4 +1,5 @@
 """Who is calling: bearer tokens for the API (and, later, browser sessions), and roles."""
+
 from __future__ import annotations
 
 import hashlib
@@ -33,23 +34,32 @@ def token_days_allowed() -> int:
     return int(current_app.config.get("API_TOKEN_DAYS", DEFAULT_TOKEN_DAYS))
 
 
-def create_api_token(user: User, name: str = "cli",
-                     days: int | None = None) -> tuple[ApiToken, str]:
+def create_api_token(
+    user: User, name: str = "cli", days: int | None = None
+) -> tuple[ApiToken, str]:
     """Store the hash of a new token for ``user``, valid for ``days`` (at most, and by default,
     the configured API_TOKEN_DAYS); return the row and the token (shown once)."""
     allowed = token_days_allowed()
     if days is None:
         days = allowed
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= allowed:
-        raise ValidationError("The token's life is not allowed",
-                              [FieldError("days", f"a whole number of days from 1 to {allowed}")])
+        raise ValidationError(
+            "The token's life is not allowed",
+            [FieldError("days", f"a whole number of days from 1 to {allowed}")],
+        )
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
         raise ValidationError("The token needs a name", [FieldError("name", "1 to 100 characters")])
     token = new_token()
     now = now_utc()
-    row = ApiToken(user=user, name=name, token_hash=hash_token(token), prefix=token[:10],
-                   created_at=now, expires_at=now + timedelta(days=days))
+    row = ApiToken(
+        user=user,
+        name=name,
+        token_hash=hash_token(token),
+        prefix=token[:10],
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
     db.session.add(row)
     db.session.flush()
     return row, token
@@ -58,14 +68,26 @@ def create_api_token(user: User, name: str = "cli",
 def issue_api_token(user: User, name: str, days: int | None, actor: Actor) -> tuple[ApiToken, str]:
     """Create a token for ``user`` and audit it (without the secret)."""
     row, token = create_api_token(user, name, days)
-    record(actor, "create", "api_token", row.id, None,
-           {"user": user.email, "name": row.name, "prefix": row.prefix,
-            "expires_at": row.expires_at.isoformat()})
+    record(
+        actor,
+        "create",
+        "api_token",
+        row.id,
+        None,
+        {
+            "user": user.email,
+            "name": row.name,
+            "prefix": row.prefix,
+            "expires_at": row.expires_at.isoformat(),
+        },
+    )
     return row, token
 
 
 def revoke_api_token(token_or_prefix: str) -> ApiToken:
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token_or_prefix)))
+    row = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token_or_prefix))
+    )
     if row is None:
         row = db.session.scalar(sa.select(ApiToken).where(ApiToken.prefix == token_or_prefix))
     if row is None:
@@ -100,19 +122,31 @@ def revoke_token_of(user: User, token_id: int, actor: Actor) -> ApiToken:
     if row.revoked_at is None:
         row.revoked_at = now_utc()
         db.session.flush()
-        record(actor, "revoke", "api_token", row.id, None,
-               {"user": row.user.email, "prefix": row.prefix})
+        record(
+            actor,
+            "revoke",
+            "api_token",
+            row.id,
+            None,
+            {"user": row.user.email, "prefix": row.prefix},
+        )
     return row
 
 
 def token_dict(row: ApiToken) -> dict[str, object]:
     """A token as the API and the account page show it (never the secret or its hash)."""
-    return {"id": row.id, "name": row.name, "prefix": row.prefix, "user_id": row.user_id,
-            "user": row.user.email, "created_at": row.created_at.isoformat(),
-            "expires_at": row.expires_at.isoformat(),
-            "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
-            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
-            "status": token_status(row)}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "prefix": row.prefix,
+        "user_id": row.user_id,
+        "user": row.user.email,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        "status": token_status(row),
+    }
 
 
 def user_from_bearer() -> User | None:
@@ -133,8 +167,10 @@ def user_from_bearer() -> User | None:
     if row.revoked_at is not None:
         raise Unauthorised(f"This API token ({row.prefix}…) was revoked; create a new one")
     if row.expires_at <= now:
-        raise Unauthorised(f"This API token ({row.prefix}…) expired on "
-                           f"{row.expires_at:%Y-%m-%d %H:%M} UTC; create a new one")
+        raise Unauthorised(
+            f"This API token ({row.prefix}…) expired on "
+            f"{row.expires_at:%Y-%m-%d %H:%M} UTC; create a new one"
+        )
     if not row.user.active:
         return None
     hour = now.replace(minute=0, second=0, microsecond=0)
@@ -167,7 +203,9 @@ def require_user(roles: Iterable[UserRole] | None = None) -> User:
     """The caller, or 401; 403 when ``roles`` is given and the caller's role is not in it."""
     user = current_user()
     if user is None:
-        raise Unauthorised("Send 'Authorization: Bearer <token>' (create one with sel-time token create)")
+        raise Unauthorised(
+            "Send 'Authorization: Bearer <token>' (create one with sel-time token create)"
+        )
     if roles is not None and user.role not in set(roles):
         raise Forbidden(f"The {user.role.value.replace('_', ' ')} role cannot do this")
     return user

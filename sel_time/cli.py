@@ -1,5 +1,6 @@
 """The ``sel-time`` command line (also ``flask sel-time ...``). Each command is one
 transaction: it commits once at the end, or rolls back and says why."""
+
 from __future__ import annotations
 
 import sys
@@ -17,7 +18,9 @@ from .transaction import boundary, discard
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-cli = AppGroup("sel-time", help="Rostered protected time for clinical and care professional leaders.")
+cli = AppGroup(
+    "sel-time", help="Rostered protected time for clinical and care professional leaders."
+)
 
 
 def command(name: str | None = None, **kwargs: Any) -> Callable[[F], F]:
@@ -46,8 +49,12 @@ def token() -> None:
 @token.command("create")
 @click.option("--user", "email", required=True, help="email of the user the token acts for")
 @click.option("--name", default="cli", show_default=True, help="a label for the token")
-@click.option("--days", type=int, default=None,
-              help="days the token works for (default and most: SEL_TIME_TOKEN_DAYS, 90)")
+@click.option(
+    "--days",
+    type=int,
+    default=None,
+    help="days the token works for (default and most: SEL_TIME_TOKEN_DAYS, 90)",
+)
 @with_appcontext
 def token_create(email: str, name: str, days: int | None) -> None:
     """Print a new token for a user (it is shown once and stored only as a hash); its expiry
@@ -67,8 +74,10 @@ def token_create(email: str, name: str, days: int | None) -> None:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
     click.echo(secret)
-    click.echo(f"Token {row.prefix}… for {user.email} expires {row.expires_at:%Y-%m-%d %H:%M} UTC",
-               err=True)
+    click.echo(
+        f"Token {row.prefix}… for {user.email} expires {row.expires_at:%Y-%m-%d %H:%M} UTC",
+        err=True,
+    )
 
 
 @token.command("list")
@@ -87,8 +96,10 @@ def token_list(email: str | None) -> None:
         click.echo("No tokens")
     for row in rows:
         used = f"{row.last_used_at:%Y-%m-%d %H:00}" if row.last_used_at else "never"
-        click.echo(f"{row.prefix}…  {row.user.email}  {row.name}  {token_status(row)}  "
-                   f"expires {row.expires_at:%Y-%m-%d %H:%M} UTC  last used {used}")
+        click.echo(
+            f"{row.prefix}…  {row.user.email}  {row.name}  {token_status(row)}  "
+            f"expires {row.expires_at:%Y-%m-%d %H:%M} UTC  last used {used}"
+        )
 
 
 @token.command("revoke")
@@ -118,11 +129,17 @@ DEMO_LEADER_PASSWORD = "demo-leader-pass"
 
 
 @command("demo")
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="first Monday of the demo's leave data (default: next Monday)")
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="first Monday of the demo's leave data (default: next Monday)",
+)
 def demo_command(start: Any) -> None:
     """Load the south-east-London demo system into an empty database. Refused with production
     settings: the demo's users have passwords printed in the README."""
+    from datetime import timedelta
+
     from flask import current_app
     from werkzeug.security import generate_password_hash
 
@@ -131,21 +148,22 @@ def demo_command(start: Any) -> None:
     from .models import User, UserRole
     from .services.audit import CLI_ACTOR, record
 
-    from datetime import timedelta
-
     env = current_app.config.get("SEL_TIME_ENV", "production")
     if env == "production":
         raise SelTimeError(
             "sel-time demo is refused with production settings: it gives users passwords "
             "anyone can read in the README. Run it with SEL_TIME_ENV=development (make demo "
-            "does) on a database of its own")
+            "does) on a database of its own"
+        )
     first = start.date() if start else None
     if first is None:
         today = today_london()
         first = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
     summary = load_demo(db.session, start=first)
     for user in db.session.scalars(sa.select(User)):
-        password = DEMO_PASSWORDS.get(user.email, DEMO_LEADER_PASSWORD if user.role == UserRole.LEADER else None)
+        password = DEMO_PASSWORDS.get(
+            user.email, DEMO_LEADER_PASSWORD if user.role == UserRole.LEADER else None
+        )
         if password and user.password_hash is None:
             user.password_hash = generate_password_hash(password)
     record(CLI_ACTOR, "import", "demo", None, None, {"summary": str(summary)})
@@ -158,8 +176,12 @@ def demo_command(start: Any) -> None:
 
 @command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--kind", type=click.Choice(["people", "roles", "assignments", "leave", "teams"]),
-              default=None, help="what a CSV file holds (default: from its name or header)")
+@click.option(
+    "--kind",
+    type=click.Choice(["people", "roles", "assignments", "leave", "teams"]),
+    default=None,
+    help="what a CSV file holds (default: from its name or header)",
+)
 @click.option("--dry-run", is_flag=True, help="check every row, write nothing")
 def import_command(path: str, kind: str | None, dry_run: bool) -> None:
     """Import staff, roles, assignments, leave or teams from CSV or XLSX (all rows or none)."""
@@ -171,7 +193,9 @@ def import_command(path: str, kind: str | None, dry_run: bool) -> None:
     data = Path(path).read_bytes()
     show = _TerminalProgress()
     try:
-        report = import_file(data, Path(path).name, CLI_ACTOR, kind=kind, dry_run=dry_run, progress=show)
+        report = import_file(
+            data, Path(path).name, CLI_ACTOR, kind=kind, dry_run=dry_run, progress=show
+        )
     finally:
         show.end()
     click.echo(report.summary())
@@ -189,8 +213,11 @@ def main() -> None:
     words = [a for a in sys.argv[1:] if not a.startswith("-")]
     if words[:1] == ["run"] and ENV_VARIABLE not in os.environ:
         os.environ[ENV_VARIABLE] = "development"
-        click.echo("sel-time run: the development server, with development settings "
-                   "(production: gunicorn -c gunicorn.conf.py wsgi:app)", err=True)
+        click.echo(
+            "sel-time run: the development server, with development settings "
+            "(production: gunicorn -c gunicorn.conf.py wsgi:app)",
+            err=True,
+        )
 
     def build() -> Any:
         try:
@@ -236,15 +263,27 @@ class _TerminalProgress:
 
 
 @command("plan")
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="a Monday (default: the next Monday)")
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="a Monday (default: the next Monday)",
+)
 @click.option("--weeks", type=click.IntRange(1, 52), default=12, show_default=True)
-@click.option("--scope", default="system", show_default=True,
-              help='"system", "organisation:<code>" or "team:<code>"')
+@click.option(
+    "--scope",
+    default="system",
+    show_default=True,
+    help='"system", "organisation:<code>" or "team:<code>"',
+)
 @click.option("--time-limit", type=click.FloatRange(1, 3600), default=None, help="seconds")
-@click.option("--publish", "do_publish", is_flag=True, help="publish the plan if the solver finds one")
+@click.option(
+    "--publish", "do_publish", is_flag=True, help="publish the plan if the solver finds one"
+)
 @click.option("--json", "as_json", is_flag=True, help="print a JSON summary instead of the id")
-def plan_command(start: Any, weeks: int, scope: str, time_limit: float | None, do_publish: bool, as_json: bool) -> None:
+def plan_command(
+    start: Any, weeks: int, scope: str, time_limit: float | None, do_publish: bool, as_json: bool
+) -> None:
     """Plan protected time for a horizon; print the plan's id."""
     import json
 
@@ -253,8 +292,9 @@ def plan_command(start: Any, weeks: int, scope: str, time_limit: float | None, d
     from .services.audit import CLI_ACTOR
 
     with boundary(quiet=False):  # queued and committed before it solves
-        plan = request_plan(start.date() if start else next_monday(), weeks, scope, time_limit,
-                            CLI_ACTOR)
+        plan = request_plan(
+            start.date() if start else next_monday(), weeks, scope, time_limit, CLI_ACTOR
+        )
     quiet = as_json or not sys.stderr.isatty()
     try:
         plan = run_plan(plan.id, progress=None if quiet else _TerminalProgress())
@@ -278,10 +318,12 @@ def plan_command(start: Any, weeks: int, scope: str, time_limit: float | None, d
         click.echo(json.dumps(summary, indent=2))
     else:
         click.echo(plan.id)
-        click.echo(f"plan {plan.id}: {summary['status']} ({summary['solver_status']}), "
-                   f"{summary['sessions']} sessions, {summary['team_sessions']} team sessions, "
-                   f"{summary['shortfall_sessions']} sessions short, backfill £{summary['backfill_cost']:,.2f}",
-                   err=True)
+        click.echo(
+            f"plan {plan.id}: {summary['status']} ({summary['solver_status']}), "
+            f"{summary['sessions']} sessions, {summary['team_sessions']} team sessions, "
+            f"{summary['shortfall_sessions']} sessions short, backfill £{summary['backfill_cost']:,.2f}",
+            err=True,
+        )
         if report is not None:
             click.echo(report.summary(), err=True)
 
@@ -305,16 +347,20 @@ def plans_command() -> None:
 
     for plan in db.session.scalars(sa.select(Plan).order_by(Plan.id.desc()).limit(50)):
         s = plan_summary(plan)
-        click.echo(f"{s['id']:>5}  {s['status']:<11} {s['scope']:<28} {s['start']} +{s['weeks']}w  "
-                   f"{s['sessions']:>5} sessions  {s['shortfall_sessions']:>4} short  £{s['backfill_cost']:>12,.2f}  "
-                   f"{s['requested_by']}")
+        click.echo(
+            f"{s['id']:>5}  {s['status']:<11} {s['scope']:<28} {s['start']} +{s['weeks']}w  "
+            f"{s['sessions']:>5} sessions  {s['shortfall_sessions']:>4} short  £{s['backfill_cost']:>12,.2f}  "
+            f"{s['requested_by']}"
+        )
 
 
 @command("export-problem")
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="a Monday")
 @click.option("--weeks", type=click.IntRange(1, 52), default=12, show_default=True)
 @click.option("--scope", default="system", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default="-", help="file (default stdout)")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), default="-", help="file (default stdout)"
+)
 def export_problem_command(start: Any, weeks: int, scope: str, output: str) -> None:
     """Write the solver problem for a horizon, to replay with ``python -m solver``."""
     import json
@@ -328,8 +374,11 @@ def export_problem_command(start: Any, weeks: int, scope: str, output: str) -> N
     else:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(text)
-        click.echo(f"Wrote {output}: {len(built.problem['people'])} people, "
-                   f"{len(built.problem['commitments'])} commitments, {len(built.problem['slots'])} slots", err=True)
+        click.echo(
+            f"Wrote {output}: {len(built.problem['people'])} people, "
+            f"{len(built.problem['commitments'])} commitments, {len(built.problem['slots'])} slots",
+            err=True,
+        )
 
 
 @command("export-plan")
@@ -366,7 +415,9 @@ def export_ics_command(out_dir: str) -> None:
 
     started = time.monotonic()
     total = len(all_feeds())
-    with click.progressbar(rendered_feeds(), length=total, label="Rendering feeds", file=sys.stderr) as bar:
+    with click.progressbar(
+        rendered_feeds(), length=total, label="Rendering feeds", file=sys.stderr
+    ) as bar:
         for _kind, _target_id, name, feed in bar:
             path = Path(out_dir) / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -376,8 +427,16 @@ def export_ics_command(out_dir: str) -> None:
 
 @command("feed-link")
 @click.option("--user", "email", required=True, help="the user the link is issued to")
-@click.option("--kind", type=click.Choice(["person", "team", "department", "organisation"]), default="person")
-@click.option("--target", "target_id", type=int, default=None, help="id of the team, department or organisation (default: the user's own person)")
+@click.option(
+    "--kind", type=click.Choice(["person", "team", "department", "organisation"]), default="person"
+)
+@click.option(
+    "--target",
+    "target_id",
+    type=int,
+    default=None,
+    help="id of the team, department or organisation (default: the user's own person)",
+)
 def feed_link_command(email: str, kind: str, target_id: int | None) -> None:
     """Print a new secret feed URL for a user (older links of theirs to that feed stop working)."""
     from .feeds.routes import feed_url
@@ -399,8 +458,13 @@ def feed_link_command(email: str, kind: str, target_id: int | None) -> None:
 
 
 @cli.command("refresh")
-@click.option("--wait", type=float, default=0.0, show_default=True,
-              help="seconds to wait for another refresh to finish instead of exiting")
+@click.option(
+    "--wait",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="seconds to wait for another refresh to finish instead of exiting",
+)
 @click.option("--force", is_flag=True, help="run again even if tonight's refresh succeeded")
 @with_appcontext
 def refresh_command(wait: float, force: bool) -> None:
@@ -408,12 +472,17 @@ def refresh_command(wait: float, force: bool) -> None:
     from .jobs import refresh
 
     try:
-        result = refresh("manual", wait=wait, force=force, progress=lambda m: click.echo(m, err=True))
+        result = refresh(
+            "manual", wait=wait, force=force, progress=lambda m: click.echo(m, err=True)
+        )
     except sa.exc.DBAPIError as exc:  # the database went away mid-run and did not come back
         discard()
         reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-        click.echo(f"Error: the refresh did not complete: the database could not be reached ({reason}); "
-                   "last night's roster is unchanged; run it again when the database is back", err=True)
+        click.echo(
+            f"Error: the refresh did not complete: the database could not be reached ({reason}); "
+            "last night's roster is unchanged; run it again when the database is back",
+            err=True,
+        )
         sys.exit(1)
     click.echo(result.message)
     if result.ran and result.message.startswith("The refresh failed"):
@@ -429,7 +498,9 @@ def scheduler_command() -> None:
 
     from .jobs import run_scheduler
 
-    click.echo("sel-time scheduler: nightly refresh at 02:00 Europe/London; Ctrl-C to stop", err=True)
+    click.echo(
+        "sel-time scheduler: nightly refresh at 02:00 Europe/London; Ctrl-C to stop", err=True
+    )
     try:
         run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
     except (KeyboardInterrupt, SystemExit):
@@ -437,15 +508,29 @@ def scheduler_command() -> None:
 
 
 @cli.command("costs")
-@click.option("--by", default="organisation", show_default=True,
-              help="comma-separated groupings: organisation, department, profession, staff_group, role, team, budget_code, month, quarter, year")
+@click.option(
+    "--by",
+    default="organisation",
+    show_default=True,
+    help="comma-separated groupings: organisation, department, profession, staff_group, role, team, budget_code, month, quarter, year",
+)
 @click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--organisation", default=None, help="organisation code")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx"]), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="file (xlsx needs one)")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), default=None, help="file (xlsx needs one)"
+)
 @with_appcontext
-def costs_command(by: str, first: Any, last: Any, organisation: str | None, fmt: str, output: str | None) -> None:
+def costs_command(
+    by: str, first: Any, last: Any, organisation: str | None, fmt: str, output: str | None
+) -> None:
     """Backfill cost: planned vs delivered vs budget, grouped for finance."""
     from . import finance
 

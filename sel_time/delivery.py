@@ -1,5 +1,6 @@
 """Was the protected time actually taken? Leaders record each past session, through the API
 or a one-click signed link in their calendar; this is how the system tracks progress."""
+
 from __future__ import annotations
 
 import hashlib
@@ -41,36 +42,63 @@ def fraction_for(outcome: Outcome, fraction: float | None) -> float:
         return 1.0
     if outcome == Outcome.PARTIAL:
         if fraction is None or not 0 < fraction < 1:
-            raise ValidationError("Say how much of the session was taken",
-                                  [FieldError("fraction_taken", "between 0 and 1 (exclusive) when partly taken")])
+            raise ValidationError(
+                "Say how much of the session was taken",
+                [FieldError("fraction_taken", "between 0 and 1 (exclusive) when partly taken")],
+            )
         return float(fraction)
     return 0.0
 
 
-def record_delivery(attendance: Attendance, outcome_text: str, fraction: float | None,
-                    note: str | None, actor: Actor, *, now: datetime | None = None) -> Attendance:
+def record_delivery(
+    attendance: Attendance,
+    outcome_text: str,
+    fraction: float | None,
+    note: str | None,
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+) -> Attendance:
     """Record the outcome of one person's past session (may be corrected later)."""
     try:
         outcome = Outcome(outcome_text)
     except ValueError:
-        raise ValidationError("Unknown outcome", [FieldError(
-            "outcome", "one of " + ", ".join(o.value for o in Outcome))]) from None
+        raise ValidationError(
+            "Unknown outcome",
+            [FieldError("outcome", "one of " + ", ".join(o.value for o in Outcome))],
+        ) from None
     session = attendance.session
     if session.status != RosterStatus.CONFIRMED:
-        raise ValidationError("This session was removed from the roster", [FieldError("session", "cancelled")])
+        raise ValidationError(
+            "This session was removed from the roster", [FieldError("session", "cancelled")]
+        )
     if session.start_at > (now or now_utc()):
-        raise ValidationError("The session has not started yet", [FieldError("session", f"starts {session.start_at.astimezone(LONDON):%a %d %b %H:%M}")])
+        raise ValidationError(
+            "The session has not started yet",
+            [FieldError("session", f"starts {session.start_at.astimezone(LONDON):%a %d %b %H:%M}")],
+        )
     if note is not None and len(note) > 500:
-        raise ValidationError("The note is too long", [FieldError("note", "at most 500 characters")])
-    old = {"outcome": attendance.outcome.value if attendance.outcome else None, "fraction_taken": attendance.fraction_taken}
+        raise ValidationError(
+            "The note is too long", [FieldError("note", "at most 500 characters")]
+        )
+    old = {
+        "outcome": attendance.outcome.value if attendance.outcome else None,
+        "fraction_taken": attendance.fraction_taken,
+    }
     attendance.outcome = outcome
     attendance.fraction_taken = fraction_for(outcome, fraction)
     attendance.note = note
     attendance.recorded_at = now or now_utc()
     attendance.recorded_by = actor.label
     db.session.flush()
-    record(actor, "record_delivery", "attendance", attendance.id, old,
-           {"outcome": outcome.value, "fraction_taken": attendance.fraction_taken})
+    record(
+        actor,
+        "record_delivery",
+        "attendance",
+        attendance.id,
+        old,
+        {"outcome": outcome.value, "fraction_taken": attendance.fraction_taken},
+    )
     return attendance
 
 
@@ -87,9 +115,11 @@ def attendance_for(user: User, attendance_id: int) -> Attendance:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT,
-                             signer_kwargs={"key_derivation": "hmac",
-                                            "digest_method": hashlib.sha256})
+    return URLSafeSerializer(
+        current_app.config["SECRET_KEY"],
+        salt=LINK_SALT,
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
+    )
 
 
 def delivery_link_token(attendance: Attendance) -> str:
@@ -99,9 +129,14 @@ def delivery_link_token(attendance: Attendance) -> str:
     rather than a signing time, so the same session always gives the same link (and a calendar
     feed the same bytes)."""
     expires = attendance.session.end_at + timedelta(days=LINK_DAYS_AFTER)
-    return _serializer().dumps({"a": attendance.id, "p": attendance.person_id,
-                                "g": attendance.person.link_generation,
-                                "e": int(expires.timestamp())})
+    return _serializer().dumps(
+        {
+            "a": attendance.id,
+            "p": attendance.person_id,
+            "g": attendance.person.link_generation,
+            "e": int(expires.timestamp()),
+        }
+    )
 
 
 def attendance_from_link(token: str, *, now: datetime | None = None) -> Attendance:
@@ -109,18 +144,26 @@ def attendance_from_link(token: str, *, now: datetime | None = None) -> Attendan
         data = _serializer().loads(token)
     except BadSignature:
         raise NotFound("This link is not valid") from None
-    if (not isinstance(data, dict) or not isinstance(data.get("e"), int)
-            or not isinstance(data.get("a"), int) or not isinstance(data.get("g"), int)):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("e"), int)
+        or not isinstance(data.get("a"), int)
+        or not isinstance(data.get("g"), int)
+    ):
         raise NotFound("This link is not valid")
     if (now or now_utc()).timestamp() > data["e"]:
-        raise ValidationError("This link has expired; record the session in sel-time instead",
-                              [FieldError("token", "expired")])
+        raise ValidationError(
+            "This link has expired; record the session in sel-time instead",
+            [FieldError("token", "expired")],
+        )
     attendance = db.session.get(Attendance, data["a"])
     if attendance is None or attendance.person_id != data.get("p"):
         raise NotFound("This link is not valid")
     if attendance.person.link_generation != data["g"]:
-        raise NotFound("This link is no longer valid: use the link in your calendar once it has "
-                       "refreshed, or record the session in sel-time")
+        raise NotFound(
+            "This link is no longer valid: use the link in your calendar once it has "
+            "refreshed, or record the session in sel-time"
+        )
     return attendance
 
 
@@ -134,36 +177,55 @@ def london_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=LONDON)
 
 
-def planned_vs_delivered(by: str, first: date | None, last: date | None,
-                         person_id: int | None = None) -> list[dict[str, Any]]:
+def planned_vs_delivered(
+    by: str, first: date | None, last: date | None, person_id: int | None = None
+) -> list[dict[str, Any]]:
     """Hours and sessions of protected time planned (published) and delivered (recorded as
     taken, part-taken pro rata), grouped ``by`` person, role, profession, organisation or month.
     ``first`` and ``last`` (London dates, inclusive) are applied in SQL, and only the columns
     the figures need are read: no attendance outside the period is ever loaded."""
     if by not in GROUPINGS:
-        raise ValidationError("Unknown grouping", [FieldError("by", "one of " + ", ".join(GROUPINGS))])
-    q = (sa.select(ProtectedSession.start_at, ProtectedSession.end_at, Attendance.outcome,
-                   Attendance.fraction_taken, Person.name, Person.profession,
-                   Organisation.name.label("organisation"), LeadershipRole.title,
-                   Team.name.label("team"))
-         .select_from(Attendance)
-         .join(ProtectedSession, Attendance.session_id == ProtectedSession.id)
-         .join(Person, Attendance.person_id == Person.id)
-         .join(Organisation, Person.organisation_id == Organisation.id)
-         .outerjoin(RoleAssignment, ProtectedSession.assignment_id == RoleAssignment.id)
-         .outerjoin(LeadershipRole, RoleAssignment.role_id == LeadershipRole.id)
-         .outerjoin(Team, ProtectedSession.team_id == Team.id)
-         .where(ProtectedSession.status == RosterStatus.CONFIRMED))
+        raise ValidationError(
+            "Unknown grouping", [FieldError("by", "one of " + ", ".join(GROUPINGS))]
+        )
+    q = (
+        sa.select(
+            ProtectedSession.start_at,
+            ProtectedSession.end_at,
+            Attendance.outcome,
+            Attendance.fraction_taken,
+            Person.name,
+            Person.profession,
+            Organisation.name.label("organisation"),
+            LeadershipRole.title,
+            Team.name.label("team"),
+        )
+        .select_from(Attendance)
+        .join(ProtectedSession, Attendance.session_id == ProtectedSession.id)
+        .join(Person, Attendance.person_id == Person.id)
+        .join(Organisation, Person.organisation_id == Organisation.id)
+        .outerjoin(RoleAssignment, ProtectedSession.assignment_id == RoleAssignment.id)
+        .outerjoin(LeadershipRole, RoleAssignment.role_id == LeadershipRole.id)
+        .outerjoin(Team, ProtectedSession.team_id == Team.id)
+        .where(ProtectedSession.status == RosterStatus.CONFIRMED)
+    )
     if person_id is not None:
         q = q.where(Attendance.person_id == person_id)
     if first is not None:
         q = q.where(ProtectedSession.start_at >= london_midnight(first))
     if last is not None:
         q = q.where(ProtectedSession.start_at < london_midnight(last + timedelta(days=1)))
-    rows: dict[str, dict[str, Any]] = defaultdict(lambda: {
-        "sessions_planned": 0, "hours_planned": 0.0, "sessions_past": 0, "hours_past": 0.0,
-        "sessions_recorded": 0,
-        "hours_delivered": 0.0, "sessions_lost": 0})
+    rows: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {
+            "sessions_planned": 0,
+            "hours_planned": 0.0,
+            "sessions_past": 0,
+            "hours_past": 0.0,
+            "sessions_recorded": 0,
+            "hours_delivered": 0.0,
+            "sessions_lost": 0,
+        }
+    )
     now = now_utc()
     for r in db.session.execute(q):
         day = r.start_at.astimezone(LONDON).date()
@@ -196,8 +258,9 @@ def planned_vs_delivered(by: str, first: date | None, last: date | None,
         row["hours_planned"] = round(row["hours_planned"], 2)
         row["hours_delivered"] = round(row["hours_delivered"], 2)
         # Of the protected time that should already have happened, the share delivered.
-        row["delivery_rate"] = (round(row["hours_delivered"] / row["hours_past"], 4)
-                                if row["hours_past"] else None)
+        row["delivery_rate"] = (
+            round(row["hours_delivered"] / row["hours_past"], 4) if row["hours_past"] else None
+        )
         row["hours_past"] = round(row["hours_past"], 2)
         out.append({by: key, **row})
     return out

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound here and bound in :func:`sel_time.create_app`."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,10 @@ class Base(DeclarativeBase):
 # The exclusion constraints (no overlapping leave or role holdings of one person) mix ``=`` on
 # integers with ``&&`` on ranges in one GiST index, which needs btree_gist on PostgreSQL.
 sa.event.listen(
-    Base.metadata, "before_create",
-    sa.DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"))
+    Base.metadata,
+    "before_create",
+    sa.DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"),
+)
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
@@ -62,7 +65,9 @@ def _enable_sqlite_foreign_keys() -> None:
         # Without one, a connection attempt to a PostgreSQL that is stopping or starting can
         # hang a request for as long as the server takes; with one it fails fast (503).
         if dialect.name == "postgresql":
-            cparams.setdefault("connect_timeout", int(os.environ.get("SEL_TIME_DB_CONNECT_TIMEOUT", "3")))
+            cparams.setdefault(
+                "connect_timeout", int(os.environ.get("SEL_TIME_DB_CONNECT_TIMEOUT", "3"))
+            )
 
 
 _enable_sqlite_foreign_keys()

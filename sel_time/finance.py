@@ -6,11 +6,11 @@ what-if projections planned in a sandbox.
 All money is summed in integer pence and shown in GBP, so every figure reconciles to the
 penny: the rows of any summary add up to the sum of its sessions.
 """
+
 from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -54,13 +54,17 @@ UNASSIGNED = "(none)"
 
 
 def parse_groupings(text: str | Sequence[str]) -> list[str]:
-    parts = [p.strip().lower() for p in (text.split(",") if isinstance(text, str) else text) if p.strip()]
+    parts = [
+        p.strip().lower() for p in (text.split(",") if isinstance(text, str) else text) if p.strip()
+    ]
     out = []
     for p in parts:
         key = ALIASES.get(p, p)
         if key not in GROUPINGS:
-            raise ValidationError("Unknown grouping", [FieldError(
-                "by", f'"{p}" is not one of ' + ", ".join(GROUPINGS))])
+            raise ValidationError(
+                "Unknown grouping",
+                [FieldError("by", f'"{p}" is not one of ' + ", ".join(GROUPINGS))],
+            )
         if key not in out:
             out.append(key)
     if not out:
@@ -96,30 +100,47 @@ class CostLine:
     keys: dict[str, str]
 
 
-def cost_lines(first: date | None = None, last: date | None = None,
-               organisation: str | None = None) -> list[CostLine]:
+def cost_lines(
+    first: date | None = None, last: date | None = None, organisation: str | None = None
+) -> list[CostLine]:
     """Every published attendance in the period (and organisation, by code), with its keys."""
-    q = (sa.select(Attendance)
-         .join(ProtectedSession, Attendance.session_id == ProtectedSession.id)
-         .where(ProtectedSession.status == RosterStatus.CONFIRMED)
-         .options(selectinload(Attendance.person).selectinload(Person.organisation),
-                  selectinload(Attendance.person).selectinload(Person.department)
-                  .selectinload(Department.organisation),
-                  selectinload(Attendance.session).selectinload(ProtectedSession.assignment)
-                  .selectinload(RoleAssignment.role),
-                  selectinload(Attendance.session).selectinload(ProtectedSession.team)
-                  .selectinload(Team.funding_role))
-         .order_by(Attendance.id))
+    q = (
+        sa.select(Attendance)
+        .join(ProtectedSession, Attendance.session_id == ProtectedSession.id)
+        .where(ProtectedSession.status == RosterStatus.CONFIRMED)
+        .options(
+            selectinload(Attendance.person).selectinload(Person.organisation),
+            selectinload(Attendance.person)
+            .selectinload(Person.department)
+            .selectinload(Department.organisation),
+            selectinload(Attendance.session)
+            .selectinload(ProtectedSession.assignment)
+            .selectinload(RoleAssignment.role),
+            selectinload(Attendance.session)
+            .selectinload(ProtectedSession.team)
+            .selectinload(Team.funding_role),
+        )
+        .order_by(Attendance.id)
+    )
     if organisation:
         org = db.session.scalar(sa.select(Organisation).where(Organisation.code == organisation))
         if org is None:
-            raise ValidationError("Unknown organisation", [FieldError("organisation", f"no organisation {organisation}")])
-        q = q.join(Person, Attendance.person_id == Person.id).where(Person.organisation_id == org.id)
+            raise ValidationError(
+                "Unknown organisation",
+                [FieldError("organisation", f"no organisation {organisation}")],
+            )
+        q = q.join(Person, Attendance.person_id == Person.id).where(
+            Person.organisation_id == org.id
+        )
     # Narrow in the database with a day's slack either side (the day is London's, below).
     if first:
-        q = q.where(ProtectedSession.start_at >= datetime.combine(first - timedelta(days=1), time(), UTC))
+        q = q.where(
+            ProtectedSession.start_at >= datetime.combine(first - timedelta(days=1), time(), UTC)
+        )
     if last:
-        q = q.where(ProtectedSession.start_at < datetime.combine(last + timedelta(days=2), time(), UTC))
+        q = q.where(
+            ProtectedSession.start_at < datetime.combine(last + timedelta(days=2), time(), UTC)
+        )
     out = []
     for att in db.session.scalars(q):
         s = att.session
@@ -127,28 +148,52 @@ def cost_lines(first: date | None = None, last: date | None = None,
         if (first and day < first) or (last and day > last):
             continue
         hours = Fraction(int((s.end_at - s.start_at).total_seconds()), 3600)
-        fraction = Fraction(att.fraction_taken).limit_denominator(10000) if att.fraction_taken is not None else Fraction(0)
+        fraction = (
+            Fraction(att.fraction_taken).limit_denominator(10000)
+            if att.fraction_taken is not None
+            else Fraction(0)
+        )
         person = att.person
         role = s.assignment.role if s.assignment else (s.team.funding_role if s.team else None)
-        budget_code = (role.budget_code if s.assignment and role else
-                       (s.team.budget_code or (role.budget_code if role else None)) if s.team else None)
+        budget_code = (
+            role.budget_code
+            if s.assignment and role
+            else (s.team.budget_code or (role.budget_code if role else None))
+            if s.team
+            else None
+        )
         keys = {
             "organisation": person.organisation.name,
             # Qualified by its organisation: every council has an "Adult Social Care".
-            "department": (f"{person.department.name}, {person.department.organisation.name}"
-                           if person.department else UNASSIGNED),
+            "department": (
+                f"{person.department.name}, {person.department.organisation.name}"
+                if person.department
+                else UNASSIGNED
+            ),
             "profession": person.profession.value.replace("_", " "),
             "staff_group": person.staff_group,
-            "role": (s.assignment.role.title if s.assignment else
-                     (role.title if role else f"Team: {s.team.name}" if s.team else UNASSIGNED)),
+            "role": (
+                s.assignment.role.title
+                if s.assignment
+                else (role.title if role else f"Team: {s.team.name}" if s.team else UNASSIGNED)
+            ),
             "team": s.team.name if s.team else INDIVIDUAL,
             "budget_code": budget_code or UNASSIGNED,
             "month": day.strftime("%Y-%m"),
             "quarter": fy_quarter(day),
             "year": financial_year(day),
         }
-        out.append(CostLine(att.id, day, hours, att.cost_pence,
-                            _round_half_up(att.cost_pence * fraction), hours * fraction, keys))
+        out.append(
+            CostLine(
+                att.id,
+                day,
+                hours,
+                att.cost_pence,
+                _round_half_up(att.cost_pence * fraction),
+                hours * fraction,
+                keys,
+            )
+        )
     return out
 
 
@@ -176,31 +221,66 @@ def budget_lines(first: date, last: date, organisation: str | None = None) -> li
     code; team budgets to their team and budget code."""
     out: list[BudgetLine] = []
     owners: list[tuple[int, dict[str, str]]] = []
-    roles = db.session.scalars(sa.select(LeadershipRole).where(LeadershipRole.annual_budget_pence.is_not(None))
-                               .options(selectinload(LeadershipRole.host_organisation)))
+    roles = db.session.scalars(
+        sa.select(LeadershipRole)
+        .where(LeadershipRole.annual_budget_pence.is_not(None))
+        .options(selectinload(LeadershipRole.host_organisation))
+    )
     for r in roles:
         if organisation and r.host_organisation.code != organisation:
             continue
-        owners.append((r.annual_budget_pence or 0, {"organisation": r.host_organisation.name, "role": r.title,
-                                                    "team": INDIVIDUAL, "budget_code": r.budget_code or UNASSIGNED}))
+        owners.append(
+            (
+                r.annual_budget_pence or 0,
+                {
+                    "organisation": r.host_organisation.name,
+                    "role": r.title,
+                    "team": INDIVIDUAL,
+                    "budget_code": r.budget_code or UNASSIGNED,
+                },
+            )
+        )
     if not organisation:
-        for t in db.session.scalars(sa.select(Team).where(Team.annual_budget_pence.is_not(None))
-                                    .options(selectinload(Team.funding_role))):
+        for t in db.session.scalars(
+            sa.select(Team)
+            .where(Team.annual_budget_pence.is_not(None))
+            .options(selectinload(Team.funding_role))
+        ):
             # Keyed as cost_lines keys the team's sessions, so that they share a row.
             funder = t.funding_role
-            owners.append((t.annual_budget_pence or 0, {
-                "organisation": TEAM_BUDGETS, "role": funder.title if funder else f"Team: {t.name}",
-                "team": t.name,
-                "budget_code": t.budget_code or (funder.budget_code if funder else None) or UNASSIGNED}))
+            owners.append(
+                (
+                    t.annual_budget_pence or 0,
+                    {
+                        "organisation": TEAM_BUDGETS,
+                        "role": funder.title if funder else f"Team: {t.name}",
+                        "team": t.name,
+                        "budget_code": t.budget_code
+                        or (funder.budget_code if funder else None)
+                        or UNASSIGNED,
+                    },
+                )
+            )
     day = first
     while day <= last:
-        month_end = (date(day.year + (day.month == 12), day.month % 12 + 1, 1) - timedelta(days=1))
+        month_end = date(day.year + (day.month == 12), day.month % 12 + 1, 1) - timedelta(days=1)
         chunk_end = min(month_end, last)
         days = (chunk_end - day).days + 1
         for annual, keys in owners:
             pence = Fraction(annual * days, _year_days(day))
-            out.append(BudgetLine(day, chunk_end, pence, {**keys, "month": day.strftime("%Y-%m"),
-                                                          "quarter": fy_quarter(day), "year": financial_year(day)}))
+            out.append(
+                BudgetLine(
+                    day,
+                    chunk_end,
+                    pence,
+                    {
+                        **keys,
+                        "month": day.strftime("%Y-%m"),
+                        "quarter": fy_quarter(day),
+                        "year": financial_year(day),
+                    },
+                )
+            )
         day = chunk_end + timedelta(days=1)
     return out
 
@@ -245,26 +325,37 @@ def _two_places(value: Fraction) -> float:
 def row_dict(by: Sequence[str], r: Row) -> dict[str, Any]:
     budget = _round_half_up(r.budget) if r.budget_known else None
     out: dict[str, Any] = dict(zip(by, r.keys))
-    out.update({
-        "sessions": r.sessions,
-        "planned": _gbp(r.planned),
-        "delivered": _gbp(r.delivered),
-        "budget": _gbp(budget) if budget is not None else None,
-        "variance_planned": _gbp(budget - r.planned) if budget is not None else None,
-        "variance_delivered": _gbp(budget - r.delivered) if budget is not None else None,
-        "hours_planned": _two_places(r.hours_planned),
-        "hours_delivered": _two_places(r.hours_delivered),
-        "cost_per_delivered_hour": (_two_places(Fraction(r.delivered, 100) / r.hours_delivered)
-                                    if r.hours_delivered else None),
-    })
+    out.update(
+        {
+            "sessions": r.sessions,
+            "planned": _gbp(r.planned),
+            "delivered": _gbp(r.delivered),
+            "budget": _gbp(budget) if budget is not None else None,
+            "variance_planned": _gbp(budget - r.planned) if budget is not None else None,
+            "variance_delivered": _gbp(budget - r.delivered) if budget is not None else None,
+            "hours_planned": _two_places(r.hours_planned),
+            "hours_delivered": _two_places(r.hours_delivered),
+            "cost_per_delivered_hour": (
+                _two_places(Fraction(r.delivered, 100) / r.hours_delivered)
+                if r.hours_delivered
+                else None
+            ),
+        }
+    )
     return out
 
 
 BUDGET_KEYS = {"organisation", "role", "team", "budget_code", "month", "quarter", "year"}
 
 
-def summarise(by: Sequence[str], first: date | None = None, last: date | None = None,
-              organisation: str | None = None, *, lines: list[CostLine] | None = None) -> Summary:
+def summarise(
+    by: Sequence[str],
+    first: date | None = None,
+    last: date | None = None,
+    organisation: str | None = None,
+    *,
+    lines: list[CostLine] | None = None,
+) -> Summary:
     """Planned, delivered and budget side by side for each group of ``by`` (``lines``: the
     period's cost lines, when the caller has them already)."""
     lines = cost_lines(first, last, organisation) if lines is None else lines
@@ -307,7 +398,7 @@ def _apportion(rows: list[Row], total: int) -> None:
     floors = [int(r.budget) for r in rows]  # budgets are never negative
     short = total - sum(floors)
     order = sorted(range(len(rows)), key=lambda i: (-(rows[i].budget - floors[i]), i))
-    for i in order[:max(0, short)]:
+    for i in order[: max(0, short)]:
         floors[i] += 1
     for r, pence in zip(rows, floors):
         r.budget = Fraction(pence)
@@ -315,27 +406,60 @@ def _apportion(rows: list[Row], total: int) -> None:
 
 
 def summary_json(s: Summary) -> dict[str, Any]:
-    return {"by": s.by, "from": s.first.isoformat(), "to": s.last.isoformat(),
-            "rows": s.as_dicts(), "totals": row_dict([], s.total)}
+    return {
+        "by": s.by,
+        "from": s.first.isoformat(),
+        "to": s.last.isoformat(),
+        "rows": s.as_dicts(),
+        "totals": row_dict([], s.total),
+    }
 
 
 # -- exports -----------------------------------------------------------------------------------------
 
-MONEY = ("planned", "delivered", "budget", "variance_planned", "variance_delivered", "cost_per_delivered_hour")
-COLUMNS = ("sessions", "hours_planned", "hours_delivered", "planned", "delivered", "budget",
-           "variance_planned", "variance_delivered", "cost_per_delivered_hour")
-HEADINGS = {"sessions": "Sessions", "hours_planned": "Hours planned", "hours_delivered": "Hours delivered",
-            "planned": "Planned (£)", "delivered": "Delivered (£)", "budget": "Budget (£)",
-            "variance_planned": "Budget − planned (£)", "variance_delivered": "Budget − delivered (£)",
-            "cost_per_delivered_hour": "Cost per delivered hour (£)"}
+MONEY = (
+    "planned",
+    "delivered",
+    "budget",
+    "variance_planned",
+    "variance_delivered",
+    "cost_per_delivered_hour",
+)
+COLUMNS = (
+    "sessions",
+    "hours_planned",
+    "hours_delivered",
+    "planned",
+    "delivered",
+    "budget",
+    "variance_planned",
+    "variance_delivered",
+    "cost_per_delivered_hour",
+)
+HEADINGS = {
+    "sessions": "Sessions",
+    "hours_planned": "Hours planned",
+    "hours_delivered": "Hours delivered",
+    "planned": "Planned (£)",
+    "delivered": "Delivered (£)",
+    "budget": "Budget (£)",
+    "variance_planned": "Budget − planned (£)",
+    "variance_delivered": "Budget − delivered (£)",
+    "cost_per_delivered_hour": "Cost per delivered hour (£)",
+}
 
 
 def to_csv(s: Summary) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([GROUPINGS[g] for g in s.by] + [HEADINGS[c] for c in COLUMNS])
-    for row in [*s.as_dicts(), {**{g: "Total" if i == 0 else "" for i, g in enumerate(s.by)}, **row_dict([], s.total)}]:
-        writer.writerow([_csv_text(row.get(g, "")) for g in s.by] + [_csv_value(row[c], c) for c in COLUMNS])
+    for row in [
+        *s.as_dicts(),
+        {**{g: "Total" if i == 0 else "" for i, g in enumerate(s.by)}, **row_dict([], s.total)},
+    ]:
+        writer.writerow(
+            [_csv_text(row.get(g, "")) for g in s.by] + [_csv_value(row[c], c) for c in COLUMNS]
+        )
     return buf.getvalue()
 
 
@@ -353,7 +477,9 @@ def _csv_value(value: Any, column: str) -> str:
     return str(value)
 
 
-def to_xlsx(by: Sequence[str], first: date | None, last: date | None, organisation: str | None = None) -> bytes:
+def to_xlsx(
+    by: Sequence[str], first: date | None, last: date | None, organisation: str | None = None
+) -> bytes:
     """A workbook: one sheet per grouping (and one combining them), money in £ with two
     decimals, a totals row, the header frozen."""
     from openpyxl import Workbook
@@ -378,7 +504,7 @@ def to_xlsx(by: Sequence[str], first: date | None, last: date | None, organisati
         data = s.as_dicts()
         for row in data:
             ws.append([row[g] for g in grouping] + [row[c] for c in COLUMNS])
-            for cell in ws[ws.max_row][:len(grouping)]:
+            for cell in ws[ws.max_row][: len(grouping)]:
                 cell.data_type = "s"  # a name like "=SUM(...)" is text, not a formula
         total = row_dict([], s.total)
         ws.append(["Total"] + [""] * (len(grouping) - 1) + [total[c] for c in COLUMNS])
@@ -408,19 +534,44 @@ def to_xlsx(by: Sequence[str], first: date | None, last: date | None, organisati
 def table(s: Summary) -> str:
     """A plain-text table for the terminal."""
     rows = s.as_dicts()
-    head = [GROUPINGS[g] for g in s.by] + ["Sessions", "Planned £", "Delivered £", "Budget £", "Variance £"]
-    body = [[str(r[g]) for g in s.by] + [str(r["sessions"]), f"{r['planned']:,.2f}", f"{r['delivered']:,.2f}",
-                                          "" if r["budget"] is None else f"{r['budget']:,.2f}",
-                                          "" if r["variance_planned"] is None else f"{r['variance_planned']:,.2f}"]
-            for r in rows]
+    head = [GROUPINGS[g] for g in s.by] + [
+        "Sessions",
+        "Planned £",
+        "Delivered £",
+        "Budget £",
+        "Variance £",
+    ]
+    body = [
+        [str(r[g]) for g in s.by]
+        + [
+            str(r["sessions"]),
+            f"{r['planned']:,.2f}",
+            f"{r['delivered']:,.2f}",
+            "" if r["budget"] is None else f"{r['budget']:,.2f}",
+            "" if r["variance_planned"] is None else f"{r['variance_planned']:,.2f}",
+        ]
+        for r in rows
+    ]
     t = row_dict([], s.total)
-    body.append(["Total"] + [""] * (len(s.by) - 1) + [str(t["sessions"]), f"{t['planned']:,.2f}", f"{t['delivered']:,.2f}",
-                                                        "" if t["budget"] is None else f"{t['budget']:,.2f}",
-                                                        "" if t["variance_planned"] is None else f"{t['variance_planned']:,.2f}"])
+    body.append(
+        ["Total"]
+        + [""] * (len(s.by) - 1)
+        + [
+            str(t["sessions"]),
+            f"{t['planned']:,.2f}",
+            f"{t['delivered']:,.2f}",
+            "" if t["budget"] is None else f"{t['budget']:,.2f}",
+            "" if t["variance_planned"] is None else f"{t['variance_planned']:,.2f}",
+        ]
+    )
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths))]
     lines.append("  ".join("-" * w for w in widths))
     for b in body:
-        lines.append("  ".join(v.rjust(w) if i >= len(s.by) else v.ljust(w) for i, (v, w) in enumerate(zip(b, widths))))
+        lines.append(
+            "  ".join(
+                v.rjust(w) if i >= len(s.by) else v.ljust(w)
+                for i, (v, w) in enumerate(zip(b, widths))
+            )
+        )
     return "\n".join(lines)
-

@@ -5,6 +5,7 @@ however many scheduler processes run, and without ever leaving a half-published 
 ``sel-time scheduler`` runs it at 02:00 Europe/London with APScheduler 3; ``sel-time
 refresh`` runs it once, now, under the same guards. Web processes never start a scheduler.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,7 +32,6 @@ from .models import (
     Organisation,
     Person,
     Plan,
-    PlanShortfall,
     PlanStatus,
     ProtectedSession,
     RunStatus,
@@ -59,7 +59,9 @@ class LockHeld(Exception):
 
 
 @contextmanager
-def job_lock(name: str, *, wait: float = 0.0, lease: timedelta = timedelta(hours=2)) -> Iterator[None]:
+def job_lock(
+    name: str, *, wait: float = 0.0, lease: timedelta = timedelta(hours=2)
+) -> Iterator[None]:
     """Hold the named lock for the block, or raise LockHeld naming who has it (after waiting
     up to ``wait`` seconds). PostgreSQL: an advisory lock on a dedicated connection, freed by
     the server if this process dies. SQLite: a lease row that expires."""
@@ -79,14 +81,19 @@ def job_lock(name: str, *, wait: float = 0.0, lease: timedelta = timedelta(hours
                 if got:
                     break
                 if time.monotonic() >= deadline:
-                    holder = conn.execute(sa.text(
-                        "SELECT a.application_name || ' pid ' || l.pid FROM pg_locks l JOIN pg_stat_activity a "
-                        "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.objid = :k LIMIT 1"),
-                        {"k": key & 0xFFFFFFFF}).scalar()
+                    holder = conn.execute(
+                        sa.text(
+                            "SELECT a.application_name || ' pid ' || l.pid FROM pg_locks l JOIN pg_stat_activity a "
+                            "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.objid = :k LIMIT 1"
+                        ),
+                        {"k": key & 0xFFFFFFFF},
+                    ).scalar()
                     conn.commit()
                     raise LockHeld(holder or "another process")
                 time.sleep(1.0)
-            conn.execute(sa.text("SELECT set_config('application_name', :h, false)"), {"h": holder_id()[:60]})
+            conn.execute(
+                sa.text("SELECT set_config('application_name', :h, false)"), {"h": holder_id()[:60]}
+            )
             conn.commit()
             yield
         finally:
@@ -98,8 +105,11 @@ def job_lock(name: str, *, wait: float = 0.0, lease: timedelta = timedelta(hours
                 # the server freed the lock with it; the run's own outcome stands.
                 if not exc.connection_invalidated:
                     conn.invalidate()
-                log.warning("the %s lock's connection was lost (%s); the server has released it",
-                            name, type(exc.orig).__name__)
+                log.warning(
+                    "the %s lock's connection was lost (%s); the server has released it",
+                    name,
+                    type(exc.orig).__name__,
+                )
             finally:
                 conn.close()
         return
@@ -171,25 +181,45 @@ def _take_lease_once(engine: sa.Engine, name: str, me: str, lease: timedelta) ->
     now = now_utc()
     try:
         with engine.begin() as conn:
-            row = conn.execute(sa.select(Lease.holder, Lease.expires_at).where(Lease.name == name)).first()
+            row = conn.execute(
+                sa.select(Lease.holder, Lease.expires_at).where(Lease.name == name)
+            ).first()
             if row is None:
                 try:
                     with conn.begin_nested():
-                        conn.execute(sa.insert(Lease).values(name=name, holder=me, expires_at=now + lease))
+                        conn.execute(
+                            sa.insert(Lease).values(name=name, holder=me, expires_at=now + lease)
+                        )
                     return me
                 except sa.exc.IntegrityError:
-                    return conn.execute(sa.select(Lease.holder).where(Lease.name == name)).scalar() or "another process"
+                    return (
+                        conn.execute(sa.select(Lease.holder).where(Lease.name == name)).scalar()
+                        or "another process"
+                    )
             if row.holder != me and row.expires_at > now and not _holder_is_dead(row.holder):
                 return str(row.holder)
             if row.holder != me:
-                log.warning("taking over the %s lease from %s (%s)", name, row.holder,
-                            "expired" if row.expires_at <= now else "its process is gone")
-            taken = conn.execute(sa.update(Lease).where(  # only if nobody took it meanwhile
-                Lease.name == name, Lease.holder == row.holder, Lease.expires_at == row.expires_at)
-                .values(holder=me, expires_at=now + lease)).rowcount
+                log.warning(
+                    "taking over the %s lease from %s (%s)",
+                    name,
+                    row.holder,
+                    "expired" if row.expires_at <= now else "its process is gone",
+                )
+            taken = conn.execute(
+                sa.update(Lease)
+                .where(  # only if nobody took it meanwhile
+                    Lease.name == name,
+                    Lease.holder == row.holder,
+                    Lease.expires_at == row.expires_at,
+                )
+                .values(holder=me, expires_at=now + lease)
+            ).rowcount
             if taken:
                 return me
-            return conn.execute(sa.select(Lease.holder).where(Lease.name == name)).scalar() or "another process"
+            return (
+                conn.execute(sa.select(Lease.holder).where(Lease.name == name)).scalar()
+                or "another process"
+            )
     except sa.exc.OperationalError as exc:
         if "locked" not in str(exc):
             raise
@@ -223,18 +253,31 @@ def night_of(now: datetime) -> date:
     return now.astimezone(LONDON).date()
 
 
-def refresh(trigger: str = "manual", *, now: datetime | None = None, wait: float = 0.0,
-            force: bool = False, progress: Callable[[str], None] | None = None) -> RefreshResult:
+def refresh(
+    trigger: str = "manual",
+    *,
+    now: datetime | None = None,
+    wait: float = 0.0,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> RefreshResult:
     """Run the nightly refresh once for tonight, unless it has already succeeded (or another
     process is running it: then say who and return without doing anything)."""
     now = now or now_utc()
     tonight = night_of(now)
     try:
         with job_lock(JOB, wait=wait):
-            run = db.session.scalar(sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == tonight))
+            run = db.session.scalar(
+                sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == tonight)
+            )
             if run is not None and run.status == RunStatus.SUCCEEDED and not force:
                 discard()  # nothing to keep: end the read
-                return RefreshResult(False, f"The refresh for {tonight} already ran (run {run.id})", run.id, run.stats or {})
+                return RefreshResult(
+                    False,
+                    f"The refresh for {tonight} already ran (run {run.id})",
+                    run.id,
+                    run.stats or {},
+                )
             with boundary(quiet=False):  # marked running, for /health and other processes
                 if run is None:
                     run = JobRun(job=JOB, run_date=tonight, attempts=0)
@@ -256,16 +299,20 @@ def refresh(trigger: str = "manual", *, now: datetime | None = None, wait: float
                 return RefreshResult(True, f"The refresh failed: {failed.error}", run_id)
             return RefreshResult(True, _describe(stats), run_id, stats)
     except LockHeld as held:
-        return RefreshResult(False, f"Another refresh is running (held by {held.holder}); nothing to do")
+        return RefreshResult(
+            False, f"Another refresh is running (held by {held.holder}); nothing to do"
+        )
 
 
 def _describe(stats: dict[str, Any]) -> str:
-    return (f"Refreshed {stats['weeks']} weeks from {stats['start']}: {stats['added']} added, "
-            f"{stats['moved']} moved, {stats['changed']} with new attendees, {stats['removed']} removed, "
-            f"{stats['unchanged']} unchanged; "
-            f"{stats['shortfalls_new']} new and {stats['shortfalls_resolved']} resolved shortfalls; "
-            f"{len(stats['frozen_conflicts'])} frozen-window conflicts; "
-            f"{stats.get('people_changed', 0)} people's calendars changed; {stats['feeds_rendered']} feeds rendered")
+    return (
+        f"Refreshed {stats['weeks']} weeks from {stats['start']}: {stats['added']} added, "
+        f"{stats['moved']} moved, {stats['changed']} with new attendees, {stats['removed']} removed, "
+        f"{stats['unchanged']} unchanged; "
+        f"{stats['shortfalls_new']} new and {stats['shortfalls_resolved']} resolved shortfalls; "
+        f"{len(stats['frozen_conflicts'])} frozen-window conflicts; "
+        f"{stats.get('people_changed', 0)} people's calendars changed; {stats['feeds_rendered']} feeds rendered"
+    )
 
 
 def refresh_scopes() -> list[str]:
@@ -276,9 +323,13 @@ def refresh_scopes() -> list[str]:
         orgs = {m.organisation_id for m in team.members}
         if len(orgs) > 1:
             scopes.append(f"team:{team.code}")
-    orgs = db.session.scalars(sa.select(Organisation).where(
-        Organisation.id.in_(sa.select(Person.organisation_id).where(Person.active.is_(True))))
-        .order_by(Organisation.code))
+    orgs = db.session.scalars(
+        sa.select(Organisation)
+        .where(
+            Organisation.id.in_(sa.select(Person.organisation_id).where(Person.active.is_(True)))
+        )
+        .order_by(Organisation.code)
+    )
     scopes += [f"organisation:{o.code}" for o in orgs]
     return scopes
 
@@ -303,9 +354,14 @@ def _release_dead_refresh_plans(scope: str) -> None:
     """A refresh killed while solving leaves its plan marked as solving, which would keep the
     scope busy for minutes. No other refresh can be solving while we hold the job lock, so a
     scheduler plan still solving is dead: fail it and free its scope."""
-    for plan in db.session.scalars(sa.select(Plan).where(
-            Plan.active_scope == scope, Plan.requested_by == SCHEDULER_ACTOR.label)):
-        log.warning("plan %s was left solving by a refresh that stopped; marking it failed", plan.id)
+    for plan in db.session.scalars(
+        sa.select(Plan).where(
+            Plan.active_scope == scope, Plan.requested_by == SCHEDULER_ACTOR.label
+        )
+    ):
+        log.warning(
+            "plan %s was left solving by a refresh that stopped; marking it failed", plan.id
+        )
         plan.active_scope = None
         plan.status = PlanStatus.FAILED
         plan.error = "The refresh solving this plan stopped without finishing"
@@ -322,14 +378,30 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
     start = today + timedelta(days=(7 - today.weekday()) % 7)  # the next Monday (today if Monday)
     weeks = int(cfg.get("REFRESH_WEEKS_AHEAD", 12))
     frozen_until = today + timedelta(days=int(cfg.get("REFRESH_FROZEN_DAYS", 14)))
-    frozen_from = datetime.combine(frozen_until, datetime.min.time()).replace(tzinfo=LONDON).astimezone(UTC)
+    frozen_from = (
+        datetime.combine(frozen_until, datetime.min.time()).replace(tzinfo=LONDON).astimezone(UTC)
+    )
     scopes = refresh_scopes()
     per_scope = max(5.0, float(cfg.get("REFRESH_TIME_LIMIT", 300)) / max(1, len(scopes)))
-    stats: dict[str, Any] = {"start": start.isoformat(), "weeks": weeks, "frozen_until": frozen_until.isoformat(),
-                             "scopes": len(scopes), "added": 0, "moved": 0, "removed": 0, "changed": 0,
-                             "unchanged": 0, "shortfalls_new": 0, "shortfalls_resolved": 0,
-                             "frozen_conflicts": [], "awaiting_approval": [], "skipped": [],
-                             "objective": 0.0, "solver_seconds": 0.0, "plans": []}
+    stats: dict[str, Any] = {
+        "start": start.isoformat(),
+        "weeks": weeks,
+        "frozen_until": frozen_until.isoformat(),
+        "scopes": len(scopes),
+        "added": 0,
+        "moved": 0,
+        "removed": 0,
+        "changed": 0,
+        "unchanged": 0,
+        "shortfalls_new": 0,
+        "shortfalls_resolved": 0,
+        "frozen_conflicts": [],
+        "awaiting_approval": [],
+        "skipped": [],
+        "objective": 0.0,
+        "solver_seconds": 0.0,
+        "plans": [],
+    }
     drafts: list[Plan] = []
     paused: list[bool] = []
 
@@ -352,8 +424,9 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
             continue
         try:
             # the scopes planned before this one are not published yet: plan around their drafts
-            plan = run_plan(plan.id, progress=solving, frozen_until=frozen_until,
-                            drafts=[d.id for d in drafts])
+            plan = run_plan(
+                plan.id, progress=solving, frozen_until=frozen_until, drafts=[d.id for d in drafts]
+            )
         except sa.exc.DBAPIError:  # lost the database mid-solve: fail the run so it is retried
             raise
         except Exception as exc:
@@ -372,14 +445,23 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
     serialise_publishes()  # before superseding any draft: a rota manager's publish waits for us
     changed_people: set[int] = set()
     for plan in drafts:
-        before = db.session.scalar(sa.select(Plan).where(
-            Plan.scope == plan.scope, Plan.status.in_((PlanStatus.PUBLISHED, PlanStatus.DRAFT)),
-            Plan.id != plan.id).order_by(Plan.id.desc()))
+        before = db.session.scalar(
+            sa.select(Plan)
+            .where(
+                Plan.scope == plan.scope,
+                Plan.status.in_((PlanStatus.PUBLISHED, PlanStatus.DRAFT)),
+                Plan.id != plan.id,
+            )
+            .order_by(Plan.id.desc())
+        )
         old, new = _shortfall_keys(before), _shortfall_keys(plan)
         stats["shortfalls_new"] += len(new - old)
         stats["shortfalls_resolved"] += len(old - new)
-        for stale in db.session.scalars(sa.select(Plan).where(
-                Plan.scope == plan.scope, Plan.status == PlanStatus.DRAFT, Plan.id != plan.id)):
+        for stale in db.session.scalars(
+            sa.select(Plan).where(
+                Plan.scope == plan.scope, Plan.status == PlanStatus.DRAFT, Plan.id != plan.id
+            )
+        ):
             stale.status = PlanStatus.SUPERSEDED
         if not auto_publishes(plan.scope):
             stats["awaiting_approval"].append(plan.id)
@@ -389,16 +471,25 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
             stats[key] += getattr(report, key)
         stats["removed"] += report.cancelled
         changed_people |= report.people
-        _test_pause("publish")  # flushed, not committed: a crash here must leave last night's roster
+        _test_pause(
+            "publish"
+        )  # flushed, not committed: a crash here must leave last night's roster
     stats["people_changed"] = len(changed_people)  # whose calendars changed tonight
     say("rendering feeds")
     stats["feeds_rendered"] = render_all()
-    stats["awaiting_delivery"] = db.session.scalar(
-        sa.select(sa.func.count(Attendance.id)).join(ProtectedSession)
-        .where(ProtectedSession.end_at <= now, Attendance.outcome.is_(None))) or 0
+    stats["awaiting_delivery"] = (
+        db.session.scalar(
+            sa.select(sa.func.count(Attendance.id))
+            .join(ProtectedSession)
+            .where(ProtectedSession.end_at <= now, Attendance.outcome.is_(None))
+        )
+        or 0
+    )
     stats["objective"] = round(stats["objective"], 2)
     stats["solver_seconds"] = round(stats["solver_seconds"], 2)
-    run = db.session.scalar(sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == night_of(now)))
+    run = db.session.scalar(
+        sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == night_of(now))
+    )
     assert run is not None
     run.status, run.finished_at, run.stats = RunStatus.SUCCEEDED, now_utc(), stats
     db.session.flush()  # committed by the caller's boundary, with the night's publishing
@@ -409,16 +500,24 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
 
 
 def last_success() -> JobRun | None:
-    return db.session.scalar(sa.select(JobRun).where(JobRun.job == JOB, JobRun.status == RunStatus.SUCCEEDED)
-                             .order_by(JobRun.run_date.desc()))
+    return db.session.scalar(
+        sa.select(JobRun)
+        .where(JobRun.job == JOB, JobRun.status == RunStatus.SUCCEEDED)
+        .order_by(JobRun.run_date.desc())
+    )
 
 
 def catch_up_needed(now: datetime) -> bool:
     """On start: has the most recent 02:00 passed without a successful run for its night?"""
     local = now.astimezone(LONDON)
-    night = local.date() if (local.hour, local.minute) >= RUN_AT else local.date() - timedelta(days=1)
-    done = db.session.scalar(sa.select(JobRun.id).where(
-        JobRun.job == JOB, JobRun.run_date == night, JobRun.status == RunStatus.SUCCEEDED))
+    night = (
+        local.date() if (local.hour, local.minute) >= RUN_AT else local.date() - timedelta(days=1)
+    )
+    done = db.session.scalar(
+        sa.select(JobRun.id).where(
+            JobRun.job == JOB, JobRun.run_date == night, JobRun.status == RunStatus.SUCCEEDED
+        )
+    )
     return done is None
 
 
@@ -441,26 +540,43 @@ def run_scheduler(app: Any, *, block: bool = True) -> Any:
             db.session.remove()
 
     cls = BlockingScheduler if block else BackgroundScheduler
-    sched = cls(timezone=LONDON, job_defaults={
-        "coalesce": True, "misfire_grace_time": int(app.config.get("REFRESH_MISFIRE_GRACE", 6 * 3600)),
-        "max_instances": 1})
-    sched.add_job(job, make_trigger(), id=JOB, name="Nightly protected-time refresh", replace_existing=True)
+    sched = cls(
+        timezone=LONDON,
+        job_defaults={
+            "coalesce": True,
+            "misfire_grace_time": int(app.config.get("REFRESH_MISFIRE_GRACE", 6 * 3600)),
+            "max_instances": 1,
+        },
+    )
+    sched.add_job(
+        job, make_trigger(), id=JOB, name="Nightly protected-time refresh", replace_existing=True
+    )
     with app.app_context():
         needed = catch_up_needed(now_utc())
         db.session.remove()
     if needed:
         log.info("last night's refresh is missing: catching up now")
-        sched.add_job(job, kwargs={"trigger": "catch-up"}, id=f"{JOB}-catch-up", replace_existing=True)
+        sched.add_job(
+            job, kwargs={"trigger": "catch-up"}, id=f"{JOB}-catch-up", replace_existing=True
+        )
     sched.start()
     return sched
 
 
 def job_dict(run: JobRun) -> dict[str, Any]:
-    return {"id": run.id, "job": run.job, "run_date": run.run_date.isoformat(), "status": run.status.value,
-            "trigger": run.trigger, "attempts": run.attempts, "holder": run.holder,
-            "started_at": run.started_at.isoformat(),
-            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-            "stats": run.stats, "error": run.error}
+    return {
+        "id": run.id,
+        "job": run.job,
+        "run_date": run.run_date.isoformat(),
+        "status": run.status.value,
+        "trigger": run.trigger,
+        "attempts": run.attempts,
+        "holder": run.holder,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "stats": run.stats,
+        "error": run.error,
+    }
 
 
 __all__ = ["Actor", "LockHeld", "job_lock", "refresh", "run_scheduler"]

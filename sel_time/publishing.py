@@ -2,6 +2,7 @@
 transaction. Sessions keep their identity (and calendar UID) when they stay in their slot or
 move; their sequence number rises whenever they change; the backfill cost is fixed on each
 session when it is published, so a later rate change never rewrites history."""
+
 from __future__ import annotations
 
 import re
@@ -47,15 +48,23 @@ class PublishReport:
     teams: set[int] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"plan": self.plan_id, "added": self.added, "moved": self.moved,
-                "changed": self.changed, "unchanged": self.unchanged, "cancelled": self.cancelled,
-                "already_published": self.already_published}
+        return {
+            "plan": self.plan_id,
+            "added": self.added,
+            "moved": self.moved,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "cancelled": self.cancelled,
+            "already_published": self.already_published,
+        }
 
     def summary(self) -> str:
         if self.already_published:
             return f"Plan {self.plan_id} is already published; nothing changed"
-        return (f"Published plan {self.plan_id}: {self.added} added, {self.moved} moved, "
-                f"{self.changed} changed, {self.unchanged} unchanged, {self.cancelled} removed")
+        return (
+            f"Published plan {self.plan_id}: {self.added} added, {self.moved} moved, "
+            f"{self.changed} changed, {self.unchanged} unchanged, {self.cancelled} removed"
+        )
 
 
 def _owner_of_plan_session(s: PlanSession) -> Owner:
@@ -80,14 +89,20 @@ def _attendees(s: PlanSession) -> dict[int, int]:
     return {a.person_id: a.cost_pence for a in s.attendees if a.attending}
 
 
-def publish(plan_id: int, actor: Actor, *, now: datetime | None = None,
-            frozen_from: datetime | None = None) -> PublishReport:
+def publish(
+    plan_id: int, actor: Actor, *, now: datetime | None = None, frozen_from: datetime | None = None
+) -> PublishReport:
     """Make the plan the live roster for its horizon and scope. Idempotent; flushes only.
     Sessions that have started, and any before ``frozen_from`` (the nightly refresh's frozen
     window), are history or frozen: publishing never touches them."""
     serialise_publishes()
-    plan = db.session.get(Plan, plan_id, with_for_update=True, populate_existing=True,
-                          options=[selectinload(Plan.sessions).selectinload(PlanSession.attendees)])
+    plan = db.session.get(
+        Plan,
+        plan_id,
+        with_for_update=True,
+        populate_existing=True,
+        options=[selectinload(Plan.sessions).selectinload(PlanSession.attendees)],
+    )
     if plan is None:
         raise NotFound(f"No plan {plan_id}")
     report = PublishReport(plan.id)
@@ -96,8 +111,10 @@ def publish(plan_id: int, actor: Actor, *, now: datetime | None = None,
         record(actor, "publish", "plan", plan.id, None, report.as_dict())  # asked again: say so
         return report
     if plan.status != PlanStatus.DRAFT:
-        raise Conflict(f"Plan {plan.id} is {plan.status.value}; only a draft can be published",
-                       [FieldError("plan", plan.status.value)])
+        raise Conflict(
+            f"Plan {plan.id} is {plan.status.value}; only a draft can be published",
+            [FieldError("plan", plan.status.value)],
+        )
     refuse_if_rules_broken(plan)
     now = now or now_utc()
     with db.session.no_autoflush:
@@ -134,9 +151,11 @@ def refuse_if_rules_broken(plan: Plan) -> None:
     broken = [v for v in verdict.violations if "(rule " in v]
     if broken:
         words = _Words(plan)
-        raise Conflict(f"Plan {plan.id} breaks {len(broken)} hard rule"
-                       f"{'' if len(broken) == 1 else 's'}; nothing was published",
-                       [FieldError("plan", words.say(v)) for v in broken])
+        raise Conflict(
+            f"Plan {plan.id} breaks {len(broken)} hard rule"
+            f"{'' if len(broken) == 1 else 's'}; nothing was published",
+            [FieldError("plan", words.say(v)) for v in broken],
+        )
 
 
 class _Words:
@@ -151,13 +170,23 @@ class _Words:
         problem = plan.problem or {}
         self.plan = plan
         self.names = {p["id"]: p["name"] for p in problem.get("people", [])}
-        self.names |= {c["id"]: f"{self.names.get(c['person'], c['person'])}'s "
-                       f"{c.get('name', 'commitment')}" for c in problem.get("commitments", [])}
+        self.names |= {
+            c["id"]: f"{self.names.get(c['person'], c['person'])}'s {c.get('name', 'commitment')}"
+            for c in problem.get("commitments", [])
+        }
         self.names |= {t["id"]: t.get("name", t["id"]) for t in problem.get("teams", [])}
         self.dept_of = {p["id"]: p.get("department") for p in problem.get("people", [])}
         codes = {d for d in self.dept_of.values() if d}
-        self.departments = {d.code: d.name for d in db.session.scalars(
-            sa.select(Department).where(Department.code.in_(sorted(codes))))} if codes else {}
+        self.departments = (
+            {
+                d.code: d.name
+                for d in db.session.scalars(
+                    sa.select(Department).where(Department.code.in_(sorted(codes)))
+                )
+            }
+            if codes
+            else {}
+        )
 
     def say(self, violation: str) -> str:
         from .planning import slot_label
@@ -166,10 +195,19 @@ class _Words:
         cap = self.CAP.match(violation)
         if cap:
             dept, slot = cap.groups()
-            away = sorted({pid for s in self.plan.sessions if s.slot == slot
-                           for pid in ([s.person_id] if s.person_id else
-                                       [a.person_id for a in s.attendees if a.attending])
-                           if self.dept_of.get(f"p{pid}") == dept})
+            away = sorted(
+                {
+                    pid
+                    for s in self.plan.sessions
+                    if s.slot == slot
+                    for pid in (
+                        [s.person_id]
+                        if s.person_id
+                        else [a.person_id for a in s.attendees if a.attending]
+                    )
+                    if self.dept_of.get(f"p{pid}") == dept
+                }
+            )
             extra = ": " + ", ".join(self.names.get(f"p{pid}", f"person {pid}") for pid in away)
             violation = violation.replace(f" {dept} ", f" {self.departments.get(dept, dept)} ", 1)
 
@@ -184,22 +222,36 @@ class _Words:
 def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -> None:
     first, last = plan.start_date, plan.end_date
     gov = governed(Scope.parse(plan.scope), first, last)
-    owners_in_problem = {("a", key_id(c["id"])) for c in (plan.problem or {}).get("commitments", [])}
+    owners_in_problem = {
+        ("a", key_id(c["id"])) for c in (plan.problem or {}).get("commitments", [])
+    }
     owners_in_problem |= {("t", key_id(t["id"])) for t in (plan.problem or {}).get("teams", [])}
-    governs = lambda o: o in owners_in_problem or (o[0] == "a" and o[1] in gov.assignment_ids) or (  # noqa: E731
-        o[0] == "t" and o[1] in gov.team_ids)
+    governs = lambda o: (
+        o in owners_in_problem
+        or (o[0] == "a" and o[1] in gov.assignment_ids)
+        or (  # noqa: E731
+            o[0] == "t" and o[1] in gov.team_ids
+        )
+    )
 
     slots_in_horizon = {s["id"] for s in (plan.problem or {}).get("slots", [])}
     existing = [
-        s for s in db.session.scalars(
-            sa.select(ProtectedSession).where(ProtectedSession.start_at >= cutoff,
-                                              ProtectedSession.slot.in_(sorted(slots_in_horizon)))
+        s
+        for s in db.session.scalars(
+            sa.select(ProtectedSession)
+            .where(
+                ProtectedSession.start_at >= cutoff,
+                ProtectedSession.slot.in_(sorted(slots_in_horizon)),
+            )
             .options(selectinload(ProtectedSession.attendances))
-            .order_by(ProtectedSession.start_at, ProtectedSession.id))
+            .order_by(ProtectedSession.start_at, ProtectedSession.id)
+        )
         if s.slot in slots_in_horizon and (governs(_owner_of_published(s)) or gov.governs(s))
     ]
     live = [s for s in existing if s.status == RosterStatus.CONFIRMED]
-    cancelled_by_key = {(_owner_of_published(s), s.slot): s for s in existing if s.status == RosterStatus.CANCELLED}
+    cancelled_by_key = {
+        (_owner_of_published(s), s.slot): s for s in existing if s.status == RosterStatus.CANCELLED
+    }
     wanted = [s for s in plan.sessions if s.start_at >= cutoff]
 
     taken_uids = set(db.session.scalars(sa.select(ProtectedSession.uid)))
@@ -239,10 +291,19 @@ def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -
                 _touch(report, ps)
             else:
                 session = ProtectedSession(
-                    uid=_free_uid(owner, ps.slot, taken_uids), person_id=ps.person_id,
-                    assignment_id=ps.assignment_id, team_id=ps.team_id, slot=ps.slot,
-                    start_at=ps.start_at, end_at=ps.end_at, status=RosterStatus.CONFIRMED,
-                    sequence=0, plan_id=plan.id, published_at=now, last_modified=now)
+                    uid=_free_uid(owner, ps.slot, taken_uids),
+                    person_id=ps.person_id,
+                    assignment_id=ps.assignment_id,
+                    team_id=ps.team_id,
+                    slot=ps.slot,
+                    start_at=ps.start_at,
+                    end_at=ps.end_at,
+                    status=RosterStatus.CONFIRMED,
+                    sequence=0,
+                    plan_id=plan.id,
+                    published_at=now,
+                    last_modified=now,
+                )
                 db.session.add(session)
                 _sync_attendance(session, ps, now, fresh=True)
                 report.added += 1
@@ -255,8 +316,11 @@ def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -
             report.cancelled += 1
             _touch(report, old)
 
-    for other in db.session.scalars(sa.select(Plan).where(
-            Plan.status == PlanStatus.PUBLISHED, Plan.scope == plan.scope, Plan.id != plan.id)):
+    for other in db.session.scalars(
+        sa.select(Plan).where(
+            Plan.status == PlanStatus.PUBLISHED, Plan.scope == plan.scope, Plan.id != plan.id
+        )
+    ):
         other.status = PlanStatus.SUPERSEDED
     plan.status = PlanStatus.PUBLISHED
     plan.published_at = now
@@ -288,13 +352,15 @@ def _reuse(session: ProtectedSession, ps: PlanSession, plan_id: int, now: dateti
 def _touch(report: PublishReport, s: ProtectedSession | PlanSession) -> None:
     if s.team_id is not None:
         report.teams.add(s.team_id)
-    for a in (s.attendances if isinstance(s, ProtectedSession) else s.attendees):
+    for a in s.attendances if isinstance(s, ProtectedSession) else s.attendees:
         report.people.add(a.person_id)
     if s.person_id is not None:
         report.people.add(s.person_id)
 
 
-def _sync_attendance(session: ProtectedSession, ps: PlanSession, now: datetime, fresh: bool = False) -> bool:
+def _sync_attendance(
+    session: ProtectedSession, ps: PlanSession, now: datetime, fresh: bool = False
+) -> bool:
     """Make the session's attendances those of the plan session. Costs already fixed on an
     attendance are kept; new attendances fix today's cost. Returns whether anything changed."""
     want = _attendees(ps)

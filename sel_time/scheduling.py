@@ -5,6 +5,7 @@ The conversion of a role's commitment into solver windows is a policy rota manag
 leaders must be able to read; the README's "How commitments become sessions" section
 describes exactly what :func:`commitment_windows` does.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -62,7 +63,11 @@ def parse_templates(spec: str) -> list[Template]:
     for part in spec.split(","):
         code, _, span = part.strip().partition("=")
         start, _, end = span.partition("-")
-        out.append(Template(code.strip(), time.fromisoformat(start.strip()), time.fromisoformat(end.strip())))
+        out.append(
+            Template(
+                code.strip(), time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+            )
+        )
     out.sort(key=lambda t: t.start)
     return out
 
@@ -126,11 +131,18 @@ class Calendar:
                 for t in self.templates:
                     s_local = datetime.combine(day, t.start)
                     e_local = datetime.combine(day, t.end)
-                    out.append(SlotInfo(
-                        f"{day.isoformat()}/{t.code}", day, t.code, s_local, e_local,
-                        s_local.replace(tzinfo=self.tz).astimezone(UTC),
-                        e_local.replace(tzinfo=self.tz).astimezone(UTC), t.minutes,
-                    ))
+                    out.append(
+                        SlotInfo(
+                            f"{day.isoformat()}/{t.code}",
+                            day,
+                            t.code,
+                            s_local,
+                            e_local,
+                            s_local.replace(tzinfo=self.tz).astimezone(UTC),
+                            e_local.replace(tzinfo=self.tz).astimezone(UTC),
+                            t.minutes,
+                        )
+                    )
             day += timedelta(days=1)
         return out
 
@@ -145,8 +157,10 @@ def slot_times(slot_id: str, cal: Calendar) -> tuple[datetime, datetime]:
     day = date.fromisoformat(day_s)
     for t in cal.templates:
         if t.code == code:
-            return (datetime.combine(day, t.start).replace(tzinfo=cal.tz).astimezone(UTC),
-                    datetime.combine(day, t.end).replace(tzinfo=cal.tz).astimezone(UTC))
+            return (
+                datetime.combine(day, t.start).replace(tzinfo=cal.tz).astimezone(UTC),
+                datetime.combine(day, t.end).replace(tzinfo=cal.tz).astimezone(UTC),
+            )
     raise ValidationError("Unknown session", [FieldError("slot", f'no session template "{code}"')])
 
 
@@ -212,14 +226,14 @@ def commitment_windows(
         return []
     group = 1
     if per != Period.MONTH:
-        for m in ((1, 2, 4) if per == Period.WEEK else (1, 2)):
+        for m in (1, 2, 4) if per == Period.WEEK else (1, 2):
             if (per_period * m).denominator == 1:
                 group = m
                 break
     periods = _periods(per, first, last, horizon[0])
     windows: list[tuple[date, date, Fraction]] = []
     for i in range(0, len(periods), group):
-        chunk = periods[i:i + group]
+        chunk = periods[i : i + group]
         w_start, w_end = chunk[0][0], chunk[-1][1]
         full_days = cal.working_days_between(w_start, w_end)
         c_start, c_end = max(w_start, first), min(w_end, last)
@@ -254,8 +268,10 @@ class Scope:
             return cls("system")
         kind, _, code = text.partition(":")
         if kind not in {"organisation", "team"} or not code:
-            raise ValidationError("Unknown scope", [FieldError(
-                "scope", 'use "system", "organisation:<code>" or "team:<code>"')])
+            raise ValidationError(
+                "Unknown scope",
+                [FieldError("scope", 'use "system", "organisation:<code>" or "team:<code>"')],
+            )
         return cls(kind, code)
 
     def __str__(self) -> str:
@@ -283,7 +299,11 @@ class Governed:
     def governs(self, s: ProtectedSession) -> bool:
         if s.team_id is not None:
             return s.team_id in self.team_ids
-        return s.assignment_id in self.assignment_ids or self.people is None or s.person_id in self.people
+        return (
+            s.assignment_id in self.assignment_ids
+            or self.people is None
+            or s.person_id in self.people
+        )
 
 
 def governed(scope: Scope, first: date, last: date) -> Governed:
@@ -300,9 +320,14 @@ def governed(scope: Scope, first: date, last: date) -> Governed:
         if org is None:
             raise NotFound(f"No organisation with code {scope.code}")
         q = q.where(Person.organisation_id == org.id)
-        teams = [t for t in db.session.scalars(teams_q) if t.members
-                 and all(m.organisation_id == org.id for m in t.members)]
-        members = set(db.session.scalars(sa.select(Person.id).where(Person.organisation_id == org.id)))
+        teams = [
+            t
+            for t in db.session.scalars(teams_q)
+            if t.members and all(m.organisation_id == org.id for m in t.members)
+        ]
+        members = set(
+            db.session.scalars(sa.select(Person.id).where(Person.organisation_id == org.id))
+        )
         return Governed(list(db.session.scalars(q.order_by(RoleAssignment.id))), teams, members)
     elif scope.kind == "team":
         team = db.session.scalar(sa.select(Team).where(Team.code == scope.code))
@@ -321,7 +346,9 @@ class RateBook:
 
     def __init__(self) -> None:
         self._by_group: dict[str, list[tuple[date, int]]] = defaultdict(list)
-        for row in db.session.scalars(sa.select(RateCardEntry).order_by(RateCardEntry.effective_from)):
+        for row in db.session.scalars(
+            sa.select(RateCardEntry).order_by(RateCardEntry.effective_from)
+        ):
             self._by_group[row.staff_group].append((row.effective_from, row.rate_pence_per_hour))
 
     def pence_per_hour(self, person: Person, day: date) -> int | None:
@@ -388,9 +415,14 @@ def _absent_halves(absences: Iterable[Absence]) -> set[tuple[date, str]]:
 def check_horizon(start: date, weeks: int) -> None:
     """A horizon starts on a Monday and lasts 1 to 52 weeks (422 naming the field)."""
     if start.weekday() != 0:
-        raise ValidationError("A horizon starts on a Monday", [FieldError("start", f"{start} is a {WEEKDAYS[start.weekday()]}")])
+        raise ValidationError(
+            "A horizon starts on a Monday",
+            [FieldError("start", f"{start} is a {WEEKDAYS[start.weekday()]}")],
+        )
     if not 1 <= weeks <= 52:
-        raise ValidationError("Plan between 1 and 52 weeks", [FieldError("weeks", "between 1 and 52")])
+        raise ValidationError(
+            "Plan between 1 and 52 weeks", [FieldError("weeks", "between 1 and 52")]
+        )
 
 
 def build_problem(
@@ -417,21 +449,40 @@ def build_problem(
     gov = governed(scope, start, end)
     rates = RateBook()
 
-    people_ids = {a.person_id for a in gov.assignments} | {m.id for t in gov.teams for m in t.members if m.active}
-    people = {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(people_ids))
-                                                  .options(selectinload(Person.organisation)))}
+    people_ids = {a.person_id for a in gov.assignments} | {
+        m.id for t in gov.teams for m in t.members if m.active
+    }
+    people = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Person)
+            .where(Person.id.in_(people_ids))
+            .options(selectinload(Person.organisation))
+        )
+    }
     absences: dict[int, list[Absence]] = defaultdict(list)
-    for a in db.session.scalars(sa.select(Absence).where(
-            Absence.person_id.in_(people_ids), Absence.start_date <= end, Absence.end_date >= start)):
+    for a in db.session.scalars(
+        sa.select(Absence).where(
+            Absence.person_id.in_(people_ids), Absence.start_date <= end, Absence.end_date >= start
+        )
+    ):
         absences[a.person_id].append(a)
 
-    published = list(db.session.scalars(
-        sa.select(ProtectedSession).where(
-            ProtectedSession.status == RosterStatus.CONFIRMED,
-            ProtectedSession.start_at >= slots[0].start_utc if slots else sa.true(),
-            ProtectedSession.start_at <= slots[-1].start_utc if slots else sa.true(),
-        ).options(selectinload(ProtectedSession.attendances))
-    )) if slots else []
+    published = (
+        list(
+            db.session.scalars(
+                sa.select(ProtectedSession)
+                .where(
+                    ProtectedSession.status == RosterStatus.CONFIRMED,
+                    ProtectedSession.start_at >= slots[0].start_utc if slots else sa.true(),
+                    ProtectedSession.start_at <= slots[-1].start_utc if slots else sa.true(),
+                )
+                .options(selectinload(ProtectedSession.attendances))
+            )
+        )
+        if slots
+        else []
+    )
     # Who is away on sessions this plan does not decide, per slot.
     blocked: dict[int, set[str]] = defaultdict(set)
     external_away: dict[tuple[int, str], int] = defaultdict(int)
@@ -439,7 +490,11 @@ def build_problem(
     frozen: list[tuple[dict[str, str], ProtectedSession]] = []
     seen: set[tuple[int | None, int | None, str]] = set()  # the external sessions counted
     attendance = {s.id: [a.person_id for a in s.attendances] for s in published}
-    department_of = dict(db.session.execute(sa.select(Person.id, Person.department_id)).all()) if published else {}
+    department_of = (
+        dict(db.session.execute(sa.select(Person.id, Person.department_id)).all())
+        if published
+        else {}
+    )
     for s in published:
         if s.slot not in by_id:
             continue
@@ -447,7 +502,11 @@ def build_problem(
             if s.team_id is not None:
                 entry = {"team": team_key(s.team_id), "slot": s.slot}
             else:
-                entry = {"person": person_key(s.person_id or 0), "commitment": assignment_key(s.assignment_id or 0), "slot": s.slot}
+                entry = {
+                    "person": person_key(s.person_id or 0),
+                    "commitment": assignment_key(s.assignment_id or 0),
+                    "slot": s.slot,
+                }
             previous.append(entry)
             if frozen_until is not None and by_id[s.slot].day < frozen_until:
                 frozen.append((entry, s))
@@ -458,16 +517,29 @@ def build_problem(
             dept = department_of.get(pid)
             if dept is not None:
                 external_away[(dept, s.slot)] += 1
-    pending = db.session.scalars(sa.select(PlanSession).where(
-        PlanSession.plan_id.in_(list(drafts)), PlanSession.slot.in_(list(by_id)))
-        .options(selectinload(PlanSession.attendees))).all() if drafts and by_id else []
+    pending = (
+        db.session.scalars(
+            sa.select(PlanSession)
+            .where(PlanSession.plan_id.in_(list(drafts)), PlanSession.slot.in_(list(by_id)))
+            .options(selectinload(PlanSession.attendees))
+        ).all()
+        if drafts and by_id
+        else []
+    )
     if pending and not department_of:
         department_of = dict(db.session.execute(sa.select(Person.id, Person.department_id)).all())
     for ps in pending:  # other scopes' new sessions, unless the same session is published there
         if (ps.team_id, ps.assignment_id, ps.slot) in seen or (
-                ps.team_id in gov.team_ids if ps.team_id is not None else ps.assignment_id in gov.assignment_ids):
+            ps.team_id in gov.team_ids
+            if ps.team_id is not None
+            else ps.assignment_id in gov.assignment_ids
+        ):
             continue
-        for pid in [ps.person_id] if ps.person_id is not None else [a.person_id for a in ps.attendees if a.attending]:
+        for pid in (
+            [ps.person_id]
+            if ps.person_id is not None
+            else [a.person_id for a in ps.attendees if a.attending]
+        ):
             blocked[pid].add(ps.slot)
             dept = department_of.get(pid)
             if dept is not None:
@@ -492,13 +564,18 @@ def build_problem(
                 missing_rates.add(f"{p.staff_group} (first needed for {p.name} on {s.day})")
                 continue
             available[s.id] = slot_cost_pence(rate, s.minutes) / 100
-        entry: dict[str, Any] = {"id": person_key(pid), "name": p.name, "available": available,
-                                 "groups": [f"profession:{p.profession.value}",
-                                            f"org:{p.organisation.code}"]}
+        entry: dict[str, Any] = {
+            "id": person_key(pid),
+            "name": p.name,
+            "available": available,
+            "groups": [f"profession:{p.profession.value}", f"org:{p.organisation.code}"],
+        }
         if p.department is not None:
             entry["department"] = p.department.code
         avoid_keys = {(a.weekday, a.half.value) for a in p.avoids}
-        avoid = [s.id for s in slots if (s.day.weekday(), s.half) in avoid_keys and s.id in available]
+        avoid = [
+            s.id for s in slots if (s.day.weekday(), s.half) in avoid_keys and s.id in available
+        ]
         if avoid:
             entry["avoid"] = avoid
         if p.max_per_day is not None:
@@ -508,34 +585,57 @@ def build_problem(
         out_people.append(entry)
     frozen_pins, frozen_conflicts = _freeze(frozen, out_people, gov, people, frozen_until, by_id)
     if missing_rates:
-        raise ValidationError("The rate card has no backfill rate for some staff groups",
-                              [FieldError("staff_group", m) for m in sorted(missing_rates)])
+        raise ValidationError(
+            "The rate card has no backfill rate for some staff groups",
+            [FieldError("staff_group", m) for m in sorted(missing_rates)],
+        )
 
     commitments = []
     for a in gov.assignments:
         amount, unit, per = a.effective_commitment
-        per_period = sessions_per_period(amount, unit, cal.session_minutes) * Fraction(a.share).limit_denominator(1000)
+        per_period = sessions_per_period(amount, unit, cal.session_minutes) * Fraction(
+            a.share
+        ).limit_denominator(1000)
         windows = commitment_windows(per_period, per, (start, end), (a.start_date, a.end_date), cal)
         if not windows:
             continue
-        commitments.append({
-            "id": assignment_key(a.id), "person": person_key(a.person_id), "name": a.role.title,
-            "windows": [{"from": w.start.isoformat(), "to": w.end.isoformat(), "sessions": w.sessions,
-                         "max": w.sessions} for w in windows],
-        })
+        commitments.append(
+            {
+                "id": assignment_key(a.id),
+                "person": person_key(a.person_id),
+                "name": a.role.title,
+                "windows": [
+                    {
+                        "from": w.start.isoformat(),
+                        "to": w.end.isoformat(),
+                        "sessions": w.sessions,
+                        "max": w.sessions,
+                    }
+                    for w in windows
+                ],
+            }
+        )
 
     teams = []
     for t in gov.teams:
         members = [person_key(m.id) for m in t.members if m.id in people]
         if not members:
             continue
-        windows = commitment_windows(Fraction(t.sessions_amount), t.sessions_per, (start, end), (start, None), cal)
+        windows = commitment_windows(
+            Fraction(t.sessions_amount), t.sessions_per, (start, end), (start, None), cal
+        )
         if not windows:
             continue
-        entry = {"id": team_key(t.id), "name": t.name, "members": members,
-                 "quorum": min(t.quorum, len(members)),
-                 "windows": [{"from": w.start.isoformat(), "to": w.end.isoformat(), "sessions": w.sessions}
-                             for w in windows]}
+        entry = {
+            "id": team_key(t.id),
+            "name": t.name,
+            "members": members,
+            "quorum": min(t.quorum, len(members)),
+            "windows": [
+                {"from": w.start.isoformat(), "to": w.end.isoformat(), "sessions": w.sessions}
+                for w in windows
+            ],
+        }
         if t.allowed_slots:
             allowed = {tuple(x.split("/")) for x in t.allowed_slots}
             entry["slots"] = [s.id for s in slots if (WEEKDAYS[s.day.weekday()], s.half) in allowed]
@@ -556,8 +656,14 @@ def build_problem(
     problem = {
         "format": "sel-time/problem@1",
         "timezone": str(cal.tz.key),
-        "slots": [{"id": s.id, "start": s.start_local.isoformat(timespec="minutes"),
-                   "end": s.end_local.isoformat(timespec="minutes")} for s in slots],
+        "slots": [
+            {
+                "id": s.id,
+                "start": s.start_local.isoformat(timespec="minutes"),
+                "end": s.end_local.isoformat(timespec="minutes"),
+            }
+            for s in slots
+        ],
         "people": out_people,
         "commitments": commitments,
         "teams": teams,
@@ -566,11 +672,21 @@ def build_problem(
         "previous": _planned(previous, commitments, teams),
         # the other weights are the solver-io defaults; churn and fairness are sel-time's
         # (config.CHURN_WEIGHT, config.FAIRNESS_WEIGHT)
-        "weights": {"churn": float(current_app.config["CHURN_WEIGHT"]),
-                    "fairness": float(current_app.config["FAIRNESS_WEIGHT"])},
+        "weights": {
+            "churn": float(current_app.config["CHURN_WEIGHT"]),
+            "fairness": float(current_app.config["FAIRNESS_WEIGHT"]),
+        },
     }
-    return BuiltProblem(problem, scope, start, weeks, by_id, gov,
-                        {person_key(k): v for k, v in people.items()}, frozen_conflicts)
+    return BuiltProblem(
+        problem,
+        scope,
+        start,
+        weeks,
+        by_id,
+        gov,
+        {person_key(k): v for k, v in people.items()},
+        frozen_conflicts,
+    )
 
 
 def _freeze(
@@ -598,9 +714,15 @@ def _freeze(
                 pins.append(entry)
                 keep.add((entry["person"], slot))
             else:
-                who = people[key_id(entry["person"])].name if key_id(entry["person"]) in people else entry["person"]
-                conflicts.append(f"{who} is no longer available for published protected time on "
-                                 f"{slots[slot].day:%a %d %b} {slots[slot].half} (inside the frozen window)")
+                who = (
+                    people[key_id(entry["person"])].name
+                    if key_id(entry["person"]) in people
+                    else entry["person"]
+                )
+                conflicts.append(
+                    f"{who} is no longer available for published protected time on "
+                    f"{slots[slot].day:%a %d %b} {slots[slot].half} (inside the frozen window)"
+                )
             continue
         team = teams.get(entry["team"])
         members = [person_key(m.id) for m in team.members] if team else []
@@ -610,11 +732,16 @@ def _freeze(
             keep.update((m, slot) for m in free)
         else:
             name = team.name if team else entry["team"]
-            conflicts.append(f"{name} no longer has a quorum for its published meeting on "
-                             f"{slots[slot].day:%a %d %b} {slots[slot].half} (inside the frozen window)")
+            conflicts.append(
+                f"{name} no longer has a quorum for its published meeting on "
+                f"{slots[slot].day:%a %d %b} {slots[slot].half} (inside the frozen window)"
+            )
     for p in out_people:
-        p["available"] = {k: v for k, v in p["available"].items()
-                          if slots[k].day >= frozen_until or (p["id"], k) in keep}
+        p["available"] = {
+            k: v
+            for k, v in p["available"].items()
+            if slots[k].day >= frozen_until or (p["id"], k) in keep
+        }
         if "avoid" in p:
             p["avoid"] = [k for k in p["avoid"] if k in p["available"]]
             if not p["avoid"]:
@@ -622,8 +749,9 @@ def _freeze(
     return pins, conflicts
 
 
-def _planned(entries: list[dict[str, str]], commitments: list[dict[str, Any]],
-             teams: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _planned(
+    entries: list[dict[str, str]], commitments: list[dict[str, Any]], teams: list[dict[str, Any]]
+) -> list[dict[str, str]]:
     """Published entries whose role or team is still planned; the others (a role that ended,
     a leader who left) are left out, and publishing cancels their sessions."""
     known = {c["id"] for c in commitments} | {t["id"] for t in teams}
@@ -641,6 +769,13 @@ def _dedupe(entries: Iterable[dict[str, str]]) -> list[dict[str, str]]:
 
 
 __all__ = [
-    "Attendance", "BuiltProblem", "Calendar", "Scope", "WindowSpec", "build_problem",
-    "commitment_windows", "sessions_per_period", "slot_cost_pence",
+    "Attendance",
+    "BuiltProblem",
+    "Calendar",
+    "Scope",
+    "WindowSpec",
+    "build_problem",
+    "commitment_windows",
+    "sessions_per_period",
+    "slot_cost_pence",
 ]

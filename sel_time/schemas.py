@@ -1,5 +1,6 @@
 """Request and response schemas: the one definition that validates input (API and
 spreadsheet import alike) and generates the OpenAPI document."""
+
 from __future__ import annotations
 
 import re
@@ -23,15 +24,33 @@ from .models import (
     UserRole,
 )
 
-Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-                            description="stable key: letters, digits, - _ .")]
-OrgCode = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$",
-                               description="stable lowercase key: letters, digits, - _ .")]
+Code = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=60,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="stable key: letters, digits, - _ .",
+    ),
+]
+OrgCode = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+        description="stable lowercase key: letters, digits, - _ .",
+    ),
+]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 # A reference to another record: bounded so that no database is asked about an id it cannot hold.
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("100000000"), decimal_places=2,
-                                  description="GBP, at most 2 decimal places")]
+Money = Annotated[
+    Decimal,
+    Field(
+        ge=0, le=Decimal("100000000"), decimal_places=2, description="GBP, at most 2 decimal places"
+    ),
+]
 Day = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 SLOT_RE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)/(AM|PM)$")
 
@@ -61,6 +80,7 @@ class Strict(BaseModel):
 
 
 # -- organisations and departments -------------------------------------------------------------
+
 
 class OrganisationIn(Strict):
     code: OrgCode
@@ -102,6 +122,7 @@ class DepartmentOut(DepartmentIn):
 
 # -- people ------------------------------------------------------------------------------------
 
+
 class PatternEntry(Strict):
     day: Day
     half: Half
@@ -126,7 +147,11 @@ class PersonIn(Strict):
     staff_number: str | None = Field(None, max_length=40)
     profession: Profession
     specialty: str | None = Field(None, max_length=100)
-    staff_group: str | None = Field(None, max_length=40, description="rate-card key; derived from profession and band when omitted")
+    staff_group: str | None = Field(
+        None,
+        max_length=40,
+        description="rate-card key; derived from profession and band when omitted",
+    )
     band: str | None = Field(None, max_length=10)
     organisation_id: Id
     department_id: Id | None = None
@@ -136,7 +161,8 @@ class PersonIn(Strict):
     max_per_week: int | None = Field(None, ge=0, le=14)
     active: bool = True
     pattern: list[PatternEntry] | None = Field(
-        None, description="working half-days; default Monday to Friday, all clinical")
+        None, description="working half-days; default Monday to Friday, all clinical"
+    )
 
     _pattern = field_validator("pattern")(_check_pattern)
 
@@ -191,7 +217,10 @@ class AbsenceIn(Strict):
 
     @model_validator(mode="after")
     def _in_order(self) -> AbsenceIn:
-        if (self.end_date, self.end_half != Half.AM) < (self.start_date, self.start_half != Half.AM):
+        if (self.end_date, self.end_half != Half.AM) < (
+            self.start_date,
+            self.start_half != Half.AM,
+        ):
             raise ValueError("end_date: ends before it starts")
         return self
 
@@ -227,6 +256,7 @@ class PreferenceOut(PreferenceIn):
 
 
 # -- roles, assignments, teams -----------------------------------------------------------------
+
 
 class RoleIn(Strict):
     code: Code
@@ -371,6 +401,7 @@ class TeamOut(Strict):
 
 # -- finance and users -------------------------------------------------------------------------
 
+
 class RateIn(Strict):
     staff_group: str = Field(min_length=1, max_length=40)
     label: Name
@@ -452,10 +483,13 @@ class Problem(BaseModel):
 
 # -- plans, roster and delivery ------------------------------------------------------------------
 
+
 class PlanRequest(Strict):
     start: date = Field(description="a Monday")
     weeks: int = Field(12, ge=1, le=52)
-    scope: str = Field("system", max_length=80, description='"system", "organisation:<code>" or "team:<code>"')
+    scope: str = Field(
+        "system", max_length=80, description='"system", "organisation:<code>" or "team:<code>"'
+    )
     time_limit: float | None = Field(None, ge=1, le=3600, description="seconds")
 
 
@@ -475,7 +509,9 @@ class SessionEdit(Strict):
 
 class DeliveryIn(Strict):
     outcome: Literal["taken", "partial", "lost_clinical_pressure", "lost_sickness", "lost_other"]
-    fraction_taken: float | None = Field(None, gt=0, lt=1, description="for partial: share of the session taken")
+    fraction_taken: float | None = Field(
+        None, gt=0, lt=1, description="for partial: share of the session taken"
+    )
     note: str | None = Field(None, max_length=500)
 
 

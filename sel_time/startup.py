@@ -6,6 +6,7 @@ command); development settings are used only when asked for (``SEL_TIME_ENV=deve
 ``SECRET_KEY`` of at least 32 random bytes: everything signed (session cookies, CSRF tokens,
 one-click links) is only as private as that key.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,7 +14,6 @@ import os
 import secrets
 import string
 from pathlib import Path
-from typing import Any
 
 from flask import Flask
 
@@ -40,7 +40,8 @@ def config_class() -> type:
     choices: dict[str, type] = {"production": ProductionConfig, "development": DevelopmentConfig}
     if name not in choices:
         raise ConfigurationError(
-            f"{ENV_VARIABLE} is {name!r}; it must be 'production' (the default) or 'development'.")
+            f"{ENV_VARIABLE} is {name!r}; it must be 'production' (the default) or 'development'."
+        )
     return choices[name]
 
 
@@ -76,11 +77,13 @@ def check_secret_key(app: Flask) -> None:
         raise ConfigurationError(
             "SECRET_KEY is not set. Production settings are the default; set SECRET_KEY in the "
             f"environment to at least 32 random bytes, for example the output of {HOW_TO_MAKE_ONE}"
-            f" (or set {ENV_VARIABLE}=development for a local trial).")
+            f" (or set {ENV_VARIABLE}=development for a local trial)."
+        )
     if key_strength_bits(key) < MIN_KEY_BITS:
         raise ConfigurationError(
             "SECRET_KEY is too short or not random enough: it must hold at least 32 random bytes "
-            f"(64 hex digits or 43 base64 characters), for example the output of {HOW_TO_MAKE_ONE}.")
+            f"(64 hex digits or 43 base64 characters), for example the output of {HOW_TO_MAKE_ONE}."
+        )
 
 
 def _instance_key(instance: Path) -> str:
@@ -104,9 +107,12 @@ def _instance_key(instance: Path) -> str:
 def announce(app: Flask) -> None:
     """Development settings say so on start."""
     if app.config.get("SEL_TIME_ENV") == "development":
-        log.warning("sel-time is using DEVELOPMENT settings (plain-http cookies, a key kept in "
-                    "%s); for production run gunicorn -c gunicorn.conf.py wsgi:app with SECRET_KEY "
-                    "set", os.path.join(app.instance_path, "secret_key"))
+        log.warning(
+            "sel-time is using DEVELOPMENT settings (plain-http cookies, a key kept in "
+            "%s); for production run gunicorn -c gunicorn.conf.py wsgi:app with SECRET_KEY "
+            "set",
+            os.path.join(app.instance_path, "secret_key"),
+        )
 
 
 def describe(error: BaseException) -> str:
@@ -124,7 +130,8 @@ def trusted_proxies(value: object) -> int:
         raise ConfigurationError(
             f"SEL_TIME_TRUSTED_PROXIES must be a whole number from 0 to {MAX_TRUSTED_PROXIES}"
             f" (the reverse proxies in front of sel-time whose X-Forwarded-For is believed),"
-            f" not {text!r}")
+            f" not {text!r}"
+        )
     return int(text)
 
 
@@ -140,4 +147,5 @@ def start_feed_miss_limiter(app: Flask) -> None:
         raise ConfigurationError(
             "SEL_TIME_RATELIMIT_STORAGE must be a storage the limits library knows, such as"
             f" memory:// or redis://127.0.0.1:6379, not {app.config.get('RATELIMIT_STORAGE_URI')!r}"
-            f" ({exc})") from exc
+            f" ({exc})"
+        ) from exc

@@ -7,6 +7,7 @@ Two solves of up to ten minutes each do not fit in a web request, so a what-if i
 run (``WhatIfRun``), like a plan: ``request_whatif`` checks the request and queues it,
 ``run_whatif_run`` runs it and records progress and the result, ``start_in_background`` runs
 it in a worker thread. ``run_whatif`` is the computation itself (the CLI calls it directly)."""
+
 from __future__ import annotations
 
 import logging
@@ -91,7 +92,9 @@ class WhatIfRequest(Strict):
     start: date = Field(description="a Monday")
     weeks: int = Field(12, ge=1, le=52)
     scope: str = "system"
-    rate_change_percent: float | None = Field(None, ge=-90, le=500, description="e.g. 4 for rates rising 4 %")
+    rate_change_percent: float | None = Field(
+        None, ge=-90, le=500, description="e.g. 4 for rates rising 4 %"
+    )
     commitment_changes: list[CommitmentChange] = Field(default_factory=list)
     new_entitlements: list[NewEntitlement] = Field(default_factory=list)
     time_limit: float = Field(20, ge=1, le=600, description="seconds for each of the two solves")
@@ -118,13 +121,18 @@ def _matching_people(f: PeopleFilter, field: str = "people") -> list[Person]:
     if f.profession is not None:
         q = q.where(Person.profession == f.profession)
     if f.organisation:
-        q = q.join(Organisation, Person.organisation_id == Organisation.id).where(Organisation.code == f.organisation)
+        q = q.join(Organisation, Person.organisation_id == Organisation.id).where(
+            Organisation.code == f.organisation
+        )
     if f.leaders_only:
         q = q.where(Person.id.in_(sa.select(RoleAssignment.person_id)))
     people = list(db.session.scalars(q))
     if f.min_band:
         if f.min_band.strip().lower().removeprefix("band").strip() not in BANDS:
-            raise ValidationError("Unknown band", [FieldError(f"{field}.min_band", f'"{f.min_band}" is not an AfC band')])
+            raise ValidationError(
+                "Unknown band",
+                [FieldError(f"{field}.min_band", f'"{f.min_band}" is not an AfC band')],
+            )
         people = [p for p in people if _band_at_least(p.band, f.min_band)]
     return people
 
@@ -140,15 +148,26 @@ def _matching_roles(f: RoleFilter) -> list[LeadershipRole]:
     return list(db.session.scalars(q))
 
 
-def _solve(problem: dict[str, Any], time_limit: float,
-           progress: Progress | None = None) -> tuple[Outcome, dict[str, Any]]:
-    sol = solver.solution_to_dict(solver.solve(
-        solver.parse_problem(problem),
-        solver.SolveOptions(time_limit=time_limit, workers=current_app.config["SOLVER_WORKERS"], seed=0,
-                            progress=progress)))
-    outcome = Outcome(sol["totals"]["backfill_cost"],
-                      len(sol["sessions"]) + sum(len(t["attendees"]) for t in sol["team_sessions"]),
-                      sol["totals"]["shortfall_sessions"], sol["status"])
+def _solve(
+    problem: dict[str, Any], time_limit: float, progress: Progress | None = None
+) -> tuple[Outcome, dict[str, Any]]:
+    sol = solver.solution_to_dict(
+        solver.solve(
+            solver.parse_problem(problem),
+            solver.SolveOptions(
+                time_limit=time_limit,
+                workers=current_app.config["SOLVER_WORKERS"],
+                seed=0,
+                progress=progress,
+            ),
+        )
+    )
+    outcome = Outcome(
+        sol["totals"]["backfill_cost"],
+        len(sol["sessions"]) + sum(len(t["attendees"]) for t in sol["team_sessions"]),
+        sol["totals"]["shortfall_sessions"],
+        sol["status"],
+    )
     return outcome, sol
 
 
@@ -157,7 +176,9 @@ def _priced(solution: dict[str, Any], problem: dict[str, Any]) -> float:
     costs: the plan as it stands, priced at another scenario's rates."""
     costs = {p["id"]: p["available"] for p in problem["people"]}
     pence = sum(round(costs[s["person"]][s["slot"]] * 100) for s in solution["sessions"])
-    pence += sum(round(costs[a][t["slot"]] * 100) for t in solution["team_sessions"] for a in t["attendees"])
+    pence += sum(
+        round(costs[a][t["slot"]] * 100) for t in solution["team_sessions"] for a in t["attendees"]
+    )
     return pence / 100
 
 
@@ -176,24 +197,41 @@ def _apply(req: WhatIfRequest) -> dict[str, int]:
         for rate in db.session.scalars(sa.select(RateCardEntry)):
             rate.rate_pence_per_hour = _scaled(rate.rate_pence_per_hour, percent)
             touched["rates"] += 1
-        for person in db.session.scalars(sa.select(Person).where(Person.backfill_rate_pence.is_not(None))):
+        for person in db.session.scalars(
+            sa.select(Person).where(Person.backfill_rate_pence.is_not(None))
+        ):
             person.backfill_rate_pence = _scaled(person.backfill_rate_pence or 0, percent)
     for i, change in enumerate(req.commitment_changes):
         roles = _matching_roles(change.roles)
         if not roles:
-            raise ValidationError("No role matches", [FieldError(f"commitment_changes.{i}.roles", "matches no role")])
+            raise ValidationError(
+                "No role matches", [FieldError(f"commitment_changes.{i}.roles", "matches no role")]
+            )
         for role in roles:
-            role.commitment_amount, role.commitment_unit, role.commitment_per = change.amount, change.unit, change.per
+            role.commitment_amount, role.commitment_unit, role.commitment_per = (
+                change.amount,
+                change.unit,
+                change.per,
+            )
             touched["roles"] += 1
-    host = db.session.scalar(sa.select(Organisation).where(Organisation.kind == OrgKind.ICB)) or \
-        db.session.scalar(sa.select(Organisation).order_by(Organisation.id))
+    host = db.session.scalar(
+        sa.select(Organisation).where(Organisation.kind == OrgKind.ICB)
+    ) or db.session.scalar(sa.select(Organisation).order_by(Organisation.id))
     for i, ent in enumerate(req.new_entitlements):
         people = _matching_people(ent.people, f"new_entitlements.{i}.people")
         if not people:
-            raise ValidationError("No one matches", [FieldError(f"new_entitlements.{i}.people", "matches no one")])
-        role = LeadershipRole(code=f"what-if-{i}", title=ent.title, level=RoleLevel.SYSTEM,
-                              host_organisation_id=host.id if host else people[0].organisation_id,
-                              commitment_amount=ent.amount, commitment_unit=ent.unit, commitment_per=ent.per)
+            raise ValidationError(
+                "No one matches", [FieldError(f"new_entitlements.{i}.people", "matches no one")]
+            )
+        role = LeadershipRole(
+            code=f"what-if-{i}",
+            title=ent.title,
+            level=RoleLevel.SYSTEM,
+            host_organisation_id=host.id if host else people[0].organisation_id,
+            commitment_amount=ent.amount,
+            commitment_unit=ent.unit,
+            commitment_per=ent.per,
+        )
         db.session.add(role)
         db.session.flush()
         for p in people:
@@ -204,8 +242,10 @@ def _apply(req: WhatIfRequest) -> dict[str, int]:
 
 
 def _describe(name: str, outcome: Outcome) -> str:
-    return (f"{name} planned: £{outcome.backfill_cost:,.2f} backfill, {outcome.sessions} sessions, "
-            f"{outcome.shortfall_sessions} short ({outcome.status})")
+    return (
+        f"{name} planned: £{outcome.backfill_cost:,.2f} backfill, {outcome.sessions} sessions, "
+        f"{outcome.shortfall_sessions} short ({outcome.status})"
+    )
 
 
 def _within(report: Progress, name: str, low: float, high: float) -> Progress:
@@ -229,17 +269,27 @@ def run_whatif(req: WhatIfRequest, progress: Progress | None = None) -> dict[str
         touched = _apply(req)
         scenario_problem = build_problem(req.start, req.weeks, scope).problem
     report("Planning the baseline (1 of 2)", 0.05)
-    base, base_plan = _solve(baseline_problem, req.time_limit, _within(report, "Baseline (1 of 2)", 0.05, 0.5))
+    base, base_plan = _solve(
+        baseline_problem, req.time_limit, _within(report, "Baseline (1 of 2)", 0.05, 0.5)
+    )
     report(_describe("Baseline", base), 0.5)
     report("Planning the scenario (2 of 2)", 0.5)
-    scen, _ = _solve(scenario_problem, req.time_limit, _within(report, "Scenario (2 of 2)", 0.5, 0.95))
+    scen, _ = _solve(
+        scenario_problem, req.time_limit, _within(report, "Scenario (2 of 2)", 0.5, 0.95)
+    )
     report(_describe("Scenario", scen), 0.95)
     result: dict[str, Any] = {
-        "start": req.start.isoformat(), "weeks": req.weeks, "scope": str(scope), "changes": touched,
-        "baseline": base.__dict__, "scenario": scen.__dict__,
-        "delta": {"backfill_cost": round(scen.backfill_cost - base.backfill_cost, 2),
-                  "sessions": scen.sessions - base.sessions,
-                  "shortfall_sessions": scen.shortfall_sessions - base.shortfall_sessions},
+        "start": req.start.isoformat(),
+        "weeks": req.weeks,
+        "scope": str(scope),
+        "changes": touched,
+        "baseline": base.__dict__,
+        "scenario": scen.__dict__,
+        "delta": {
+            "backfill_cost": round(scen.backfill_cost - base.backfill_cost, 2),
+            "sessions": scen.sessions - base.sessions,
+            "shortfall_sessions": scen.shortfall_sessions - base.shortfall_sessions,
+        },
         "annualised_delta": round((scen.backfill_cost - base.backfill_cost) * 52 / req.weeks, 2),
     }
     if req.rate_change_percent is not None:
@@ -247,8 +297,10 @@ def run_whatif(req: WhatIfRequest, progress: Progress | None = None) -> dict[str
         # finance also needs the price of the same sessions at the new rates.
         same = _priced(base_plan, scenario_problem)
         result["baseline_at_new_rates"] = {
-            "backfill_cost": same, "delta": round(same - base.backfill_cost, 2),
-            "annualised_delta": round((same - base.backfill_cost) * 52 / req.weeks, 2)}
+            "backfill_cost": same,
+            "delta": round(same - base.backfill_cost, 2),
+            "annualised_delta": round((same - base.backfill_cost) * 52 / req.weeks, 2),
+        }
     return result
 
 
@@ -271,9 +323,15 @@ def check_request(req: WhatIfRequest) -> None:
 def request_whatif(req: WhatIfRequest, actor: Actor) -> WhatIfRun:
     """Check the request (422 at once, naming the field) and queue a run of it. Flushes."""
     check_request(req)
-    run = WhatIfRun(status=WhatIfStatus.QUEUED, request=req.model_dump(mode="json"), progress=0.0,
-                    progress_message="Waiting to start", requested_by=actor.label,
-                    requested_by_id=actor.user.id if actor.user else None, created_at=now_utc())
+    run = WhatIfRun(
+        status=WhatIfStatus.QUEUED,
+        request=req.model_dump(mode="json"),
+        progress=0.0,
+        progress_message="Waiting to start",
+        requested_by=actor.label,
+        requested_by_id=actor.user.id if actor.user else None,
+        created_at=now_utc(),
+    )
     db.session.add(run)
     db.session.flush()
     record(actor, "create", "whatif_runs", run.id, None, run.request)
@@ -336,8 +394,11 @@ def get_run(ident: str | int) -> WhatIfRun:
     """A run by id (404 otherwise). A run whose process died (queued or running well past its
     two time limits) is recorded as failed, so no page waits for it for ever. Flushes."""
     text = str(ident)
-    run = (db.session.get(WhatIfRun, int(text))
-           if text.isascii() and text.isdigit() and int(text) <= 2**31 - 1 else None)
+    run = (
+        db.session.get(WhatIfRun, int(text))
+        if text.isascii() and text.isdigit() and int(text) <= 2**31 - 1
+        else None
+    )
     if run is None:
         raise NotFound(f"No what-if run {ident}")
     if run.status in ACTIVE:
@@ -352,8 +413,12 @@ def get_run(ident: str | int) -> WhatIfRun:
     return run
 
 
-UNIT_WORDS = {"pa": ("PA", "PAs"), "gp_session": ("GP session", "GP sessions"), "session": ("session", "sessions"),
-              "hours": ("hour", "hours")}
+UNIT_WORDS = {
+    "pa": ("PA", "PAs"),
+    "gp_session": ("GP session", "GP sessions"),
+    "session": ("session", "sessions"),
+    "hours": ("hour", "hours"),
+}
 RECENT = 100  # runs listed, newest first
 
 
@@ -406,15 +471,32 @@ def recent_runs(status: WhatIfStatus | None = None) -> list[WhatIfRun]:
 def run_dict(run: WhatIfRun) -> dict[str, Any]:
     """A run as JSON: its status and progress, and the result once done."""
     return {
-        "id": run.id, "status": run.status.value, "progress": round(run.progress, 3),
-        "progress_message": run.progress_message, "request": run.request,
-        "summary": describe_request(run.request or {}), "result": run.result,
-        "error": run.error, "requested_by": run.requested_by,
+        "id": run.id,
+        "status": run.status.value,
+        "progress": round(run.progress, 3),
+        "progress_message": run.progress_message,
+        "request": run.request,
+        "summary": describe_request(run.request or {}),
+        "result": run.result,
+        "error": run.error,
+        "requested_by": run.requested_by,
         "created_at": run.created_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
     }
 
 
-__all__ = ["Literal", "WhatIfRequest", "WhatIfRun", "describe_request", "get_run", "launch", "recent_runs",
-           "request_whatif", "run_dict", "run_whatif", "run_whatif_run", "start_in_background"]
+__all__ = [
+    "Literal",
+    "WhatIfRequest",
+    "WhatIfRun",
+    "describe_request",
+    "get_run",
+    "launch",
+    "recent_runs",
+    "request_whatif",
+    "run_dict",
+    "run_whatif",
+    "run_whatif_run",
+    "start_in_background",
+]

@@ -1,5 +1,6 @@
 """``sel-time token create`` and ``token revoke``: a token printed once, stored only as its
 SHA-256, usable as a bearer token until revoked; clear errors, never a traceback."""
+
 from __future__ import annotations
 
 import hashlib
@@ -42,7 +43,9 @@ def test_created_token_works_as_a_bearer_token(runner: Any, client: Any, user: U
     r = client.get("/api/v1/organisations", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.get_json()
     # a rota manager's token carries a rota manager's rights, no more
-    assert client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    assert (
+        client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    )
 
 
 def test_email_is_matched_regardless_of_case(runner: Any, user: User) -> None:
@@ -78,8 +81,11 @@ def test_revoked_token_is_refused(runner: Any, client: Any, user: User, by: str)
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/organisations", headers=headers).status_code == 200
     db.session.expire_all()
-    prefix = db.session.scalar(sa.select(ApiToken.prefix).where(
-        ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest()))
+    prefix = db.session.scalar(
+        sa.select(ApiToken.prefix).where(
+            ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest()
+        )
+    )
     result = runner.invoke(args=["sel-time", "token", "revoke", token if by == "token" else prefix])
     assert result.exit_code == 0, result.output
     assert token not in result.output
@@ -87,7 +93,10 @@ def test_revoked_token_is_refused(runner: Any, client: Any, user: User, by: str)
     assert r.status_code == 401
     assert r.mimetype == "application/problem+json"
     # the other token of the same user still works
-    assert client.get("/api/v1/organisations", headers={"Authorization": f"Bearer {keep}"}).status_code == 200
+    assert (
+        client.get("/api/v1/organisations", headers={"Authorization": f"Bearer {keep}"}).status_code
+        == 200
+    )
     # revoking again is harmless
     assert runner.invoke(args=["sel-time", "token", "revoke", token]).exit_code == 0
 

@@ -4,6 +4,7 @@ rolled back, or while an error is being turned into a 503. The answer is never a
 next request works. Simulated on SQLite by making the driver's ROLLBACK (and queries) fail the
 way psycopg's do after ``pg_ctl stop -m fast``; the real restart is
 ``tests/faults/test_postgres_restart.py``."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -25,6 +26,7 @@ from sel_time.models import User, UserRole
 @dataclass
 class Outage:
     """Switches for the driver: ROLLBACK fails; queries fail (BEGIN still works)."""
+
     rollback: bool = False
     queries: bool = False
     rollbacks_refused: int = 0
@@ -66,7 +68,8 @@ def lost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Flas
 
 
 def test_connection_lost_after_the_response_is_built_keeps_the_response(
-        lost: tuple[Flask, Outage, str], caplog: pytest.LogCaptureFixture) -> None:
+    lost: tuple[Flask, Outage, str], caplog: pytest.LogCaptureFixture
+) -> None:
     app, outage, token = lost
     auth = {"Authorization": f"Bearer {token}"}
 
@@ -86,21 +89,31 @@ def test_connection_lost_after_the_response_is_built_keeps_the_response(
     assert "database connection lost while ending a transaction" in caplog.text
 
     # a write that committed keeps its 201 (its transaction is over; nothing to roll back)
-    r = client.post("/api/v1/organisations", headers=auth,
-                    json={"code": "rj2", "name": "Lewisham and Greenwich NHS Trust", "kind": "acute_trust",
-                          "borough": "Lewisham"})
+    r = client.post(
+        "/api/v1/organisations",
+        headers=auth,
+        json={
+            "code": "rj2",
+            "name": "Lewisham and Greenwich NHS Trust",
+            "kind": "acute_trust",
+            "borough": "Lewisham",
+        },
+    )
     assert r.status_code == 201, r.get_data(as_text=True)
 
     outage.rollback = False
     app.after_request_funcs[None].remove(_database_goes_away)
-    r = client.get("/api/v1/organisations", headers=auth)  # the next request gets a fresh connection
+    r = client.get(
+        "/api/v1/organisations", headers=auth
+    )  # the next request gets a fresh connection
     assert r.status_code == 200
     assert [o["name"] for o in r.get_json()["items"]] == ["Lewisham and Greenwich NHS Trust"]
 
 
 @pytest.mark.parametrize("path", ["/api/v1/organisations", "/health"])
 def test_connection_lost_mid_request_is_a_503_even_when_the_rollback_fails(
-        lost: tuple[Flask, Outage, str], path: str) -> None:
+    lost: tuple[Flask, Outage, str], path: str
+) -> None:
     app, outage, token = lost
     client = app.test_client()
     outage.queries = outage.rollback = True
@@ -118,7 +131,8 @@ def test_connection_lost_mid_request_is_a_503_even_when_the_rollback_fails(
 
 
 def test_a_signed_in_page_when_the_database_is_lost_is_a_503_page_not_json(
-        lost: tuple[Flask, Outage, str]) -> None:
+    lost: tuple[Flask, Outage, str],
+) -> None:
     from werkzeug.security import generate_password_hash
 
     app, outage, _ = lost
@@ -128,7 +142,9 @@ def test_a_signed_in_page_when_the_database_is_lost_is_a_503_page_not_json(
         db.session.commit()
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
-    r = client.post("/login", data={"email": "rota@lost.example", "password": "a long enough password"})
+    r = client.post(
+        "/login", data={"email": "rota@lost.example", "password": "a long enough password"}
+    )
     assert r.status_code == 302, r.get_data(as_text=True)
     assert client.get("/").status_code in (200, 302)
 

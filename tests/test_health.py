@@ -1,5 +1,6 @@
 """``GET /health``: database reachability and schema revision; a clear 503 when the database
 cannot be reached, never a traceback."""
+
 from __future__ import annotations
 
 import os
@@ -47,7 +48,9 @@ def test_health_needs_no_token(client: Any) -> None:
 def test_health_after_migrating_reports_the_head_revision(tmp_path: Path) -> None:
     from flask_migrate import upgrade
 
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'migrated.sqlite'}")
+    app = create_app(
+        TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+    )
     with app.app_context():
         upgrade()
         db.session.remove()
@@ -59,8 +62,13 @@ def test_health_after_migrating_reports_the_head_revision(tmp_path: Path) -> Non
 
 
 UNREACHABLE = [
-    pytest.param("sqlite:////nonexistent-dir/deeper/sel_time.sqlite", id="sqlite-missing-directory"),
-    pytest.param("postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=3", id="postgres-closed-port"),
+    pytest.param(
+        "sqlite:////nonexistent-dir/deeper/sel_time.sqlite", id="sqlite-missing-directory"
+    ),
+    pytest.param(
+        "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=3",
+        id="postgres-closed-port",
+    ),
 ]
 
 

@@ -1,5 +1,6 @@
 """Every schema change is an Alembic revision: upgrade → downgrade → upgrade works, and the
 migrated schema matches the models exactly (on SQLite, and on PostgreSQL in the CI run)."""
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,9 @@ def _database_urls(tmp_path: Any) -> list[str]:
 
 def _schema_diff(app: Any) -> list[Any]:
     with db.engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": False}
+        )
         diff = compare_metadata(ctx, db.metadata)
     return diff
 

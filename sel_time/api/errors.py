@@ -1,4 +1,5 @@
 """Every error the API can return, as ``application/problem+json`` (RFC 9457)."""
+
 from __future__ import annotations
 
 import logging
@@ -38,14 +39,20 @@ def _lost_sqlite_race(exc: Exception) -> bool:
 
 # Pages for a person in a browser: the heading and a plain sentence (NHS service manual wording).
 PAGES = {
-    403: ("You cannot see this page",
-          "Your account does not give you access to this page. If you think it should, ask "
-          "your rota manager."),
-    404: ("Page not found",
-          "If you typed the web address, check it is correct. If you pasted the web address, "
-          "check you copied the entire address."),
-    500: ("Sorry, there is a problem with the service",
-          "Try again later. If you were saving a change, it was not saved."),
+    403: (
+        "You cannot see this page",
+        "Your account does not give you access to this page. If you think it should, ask "
+        "your rota manager.",
+    ),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. If you pasted the web address, "
+        "check you copied the entire address.",
+    ),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Try again later. If you were saving a change, it was not saved.",
+    ),
 }
 
 
@@ -77,8 +84,12 @@ def register_error_handlers(app: Flask) -> None:
         rollback_quietly()
         if not _wants_json():
             return error_page(exc.code) if exc.code in PAGES else exc.get_response()
-        body = {"type": "about:blank", "title": exc.name, "status": exc.code or 500,
-                "detail": exc.description or exc.name}
+        body = {
+            "type": "about:blank",
+            "title": exc.name,
+            "status": exc.code or 500,
+            "detail": exc.description or exc.name,
+        }
         response = problem_response(body, exc.code or 500)
         if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
@@ -91,31 +102,52 @@ def register_error_handlers(app: Flask) -> None:
 
         conflict_in_words = race_conflict(exc) if isinstance(exc, IntegrityError) else None
         if conflict_in_words is not None:  # a race a service's check could not see, in words
-            log.warning("database refused %s %s: %s", request.method, request.path,
-                        conflict_in_words)
+            log.warning(
+                "database refused %s %s: %s", request.method, request.path, conflict_in_words
+            )
             return _sel_time_error(conflict_in_words)
         if isinstance(exc, (IntegrityError, DataError)):
             # A rule the services should have checked first; still the caller's fault, never a 500.
-            log.warning("database refused %s %s: %s", request.method, request.path, type(exc.orig).__name__)
+            log.warning(
+                "database refused %s %s: %s", request.method, request.path, type(exc.orig).__name__
+            )
             conflict = isinstance(exc, IntegrityError)
-            body = {"type": "about:blank", "title": "Conflict" if conflict else "Unprocessable content",
-                    "status": 409 if conflict else 422,
-                    "detail": "The change clashes with stored records" if conflict
-                    else "A value does not fit what the database can store"}
+            body = {
+                "type": "about:blank",
+                "title": "Conflict" if conflict else "Unprocessable content",
+                "status": 409 if conflict else 422,
+                "detail": "The change clashes with stored records"
+                if conflict
+                else "A value does not fit what the database can store",
+            }
             return problem_response(body, 409 if conflict else 422)
         if isinstance(exc, OperationalError) and _lost_sqlite_race(exc):
-            return _sel_time_error(Conflict(
-                "Another change to the same records was saved at the same moment; nothing was "
-                "saved: look again and retry", [FieldError("body", "changed meanwhile")]))
+            return _sel_time_error(
+                Conflict(
+                    "Another change to the same records was saved at the same moment; nothing was "
+                    "saved: look again and retry",
+                    [FieldError("body", "changed meanwhile")],
+                )
+            )
         if isinstance(exc, (OperationalError, InterfaceError)):
-            log.warning("database unavailable on %s %s: %s: %s", request.method, request.path,
-                        type(exc).__name__, str(getattr(exc, "orig", exc)).splitlines()[0][:200])
+            log.warning(
+                "database unavailable on %s %s: %s: %s",
+                request.method,
+                request.path,
+                type(exc).__name__,
+                str(getattr(exc, "orig", exc)).splitlines()[0][:200],
+            )
             if _wants_json():
                 busy = _sqlite_code(exc) == SQLITE_BUSY
-                body = {"type": "about:blank", "title": "Service unavailable", "status": 503,
-                        "detail": "The database is busy saving another change; nothing was "
-                        "saved: try again shortly" if busy
-                        else "The database cannot be reached; try again shortly"}
+                body = {
+                    "type": "about:blank",
+                    "title": "Service unavailable",
+                    "status": 503,
+                    "detail": "The database is busy saving another change; nothing was "
+                    "saved: try again shortly"
+                    if busy
+                    else "The database cannot be reached; try again shortly",
+                }
                 response = problem_response(body, 503)
             else:  # a person in a browser: a page, without anything that needs the database
                 from flask import current_app
@@ -127,6 +159,10 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if not _wants_json():
             return error_page(500)
-        body = {"type": "about:blank", "title": "Internal error", "status": 500,
-                "detail": "Something went wrong on our side; it has been logged"}
+        body = {
+            "type": "about:blank",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "Something went wrong on our side; it has been logged",
+        }
         return problem_response(body, 500)

@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document, generated from the same pydantic schemas that validate requests."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -20,8 +21,10 @@ EXTRA_MODELS: list[type[BaseModel]] = []
 
 def problem_response(description: str) -> dict[str, Any]:
     """An OpenAPI response whose body is an ``application/problem+json`` document."""
-    return {"description": description,
-            "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}},
+    }
 
 
 def json_response(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
@@ -36,8 +39,12 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": REF.format(model=model.__name__)}
 
 
-ERRORS = {"400": _problem("Bad request"), "401": _problem("Not signed in"),
-          "403": _problem("Role not allowed"), "404": _problem("Not found")}
+ERRORS = {
+    "400": _problem("Bad request"),
+    "401": _problem("Not signed in"),
+    "403": _problem("Role not allowed"),
+    "404": _problem("Not found"),
+}
 
 
 @lru_cache(maxsize=1)
@@ -46,33 +53,92 @@ def build_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for name, e in ENTITIES.items():
         models += [e.create_schema, e.patch_schema, e.out_schema]
-        params = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                  {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]
+        params = [
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            {
+                "name": "per_page",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+            },
+        ]
         if e.search:
-            params.append({"name": "q", "in": "query", "schema": {"type": "string"},
-                           "description": "search " + ", ".join(e.search)})
+            params.append(
+                {
+                    "name": "q",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "search " + ", ".join(e.search),
+                }
+            )
         params += [{"name": f, "in": "query", "schema": {"type": "string"}} for f in e.filters]
-        page_schema = {"type": "object", "required": ["items", "page", "per_page", "total"],
-                       "properties": {"items": {"type": "array", "items": _ref(e.out_schema)},
-                                      "page": {"type": "integer"}, "per_page": {"type": "integer"},
-                                      "total": {"type": "integer"}}}
+        page_schema = {
+            "type": "object",
+            "required": ["items", "page", "per_page", "total"],
+            "properties": {
+                "items": {"type": "array", "items": _ref(e.out_schema)},
+                "page": {"type": "integer"},
+                "per_page": {"type": "integer"},
+                "total": {"type": "integer"},
+            },
+        }
         tag = [name]
-        collection: dict[str, Any] = {"get": {"tags": tag, "summary": f"List {name}", "parameters": params,
-                                              "responses": {"200": _json(page_schema), **ERRORS}}}
-        item_param = [{"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}]
-        item: dict[str, Any] = {"get": {"tags": tag, "summary": f"One {e.label}", "parameters": item_param,
-                                        "responses": {"200": _json(_ref(e.out_schema)), **ERRORS}}}
+        collection: dict[str, Any] = {
+            "get": {
+                "tags": tag,
+                "summary": f"List {name}",
+                "parameters": params,
+                "responses": {"200": _json(page_schema), **ERRORS},
+            }
+        }
+        item_param = [
+            {"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ]
+        item: dict[str, Any] = {
+            "get": {
+                "tags": tag,
+                "summary": f"One {e.label}",
+                "parameters": item_param,
+                "responses": {"200": _json(_ref(e.out_schema)), **ERRORS},
+            }
+        }
         if name != "audit":
-            body = lambda m: {"required": True, "content": {"application/json": {"schema": _ref(m)}}}  # noqa: E731
-            collection["post"] = {"tags": tag, "summary": f"Create a {e.label}", "requestBody": body(e.create_schema),
-                                  "responses": {"201": _json(_ref(e.out_schema), "Created"), **ERRORS,
-                                                "409": _problem("Conflict"), "422": _problem("Invalid fields")}}
-            item["patch"] = {"tags": tag, "summary": f"Change a {e.label}", "parameters": item_param,
-                             "requestBody": body(e.patch_schema),
-                             "responses": {"200": _json(_ref(e.out_schema)), **ERRORS,
-                                           "409": _problem("Conflict"), "422": _problem("Invalid fields")}}
-            item["delete"] = {"tags": tag, "summary": f"Delete a {e.label}", "parameters": item_param,
-                              "responses": {"204": {"description": "Deleted"}, **ERRORS, "409": _problem("In use")}}
+            body = lambda m: {
+                "required": True,
+                "content": {"application/json": {"schema": _ref(m)}},
+            }  # noqa: E731
+            collection["post"] = {
+                "tags": tag,
+                "summary": f"Create a {e.label}",
+                "requestBody": body(e.create_schema),
+                "responses": {
+                    "201": _json(_ref(e.out_schema), "Created"),
+                    **ERRORS,
+                    "409": _problem("Conflict"),
+                    "422": _problem("Invalid fields"),
+                },
+            }
+            item["patch"] = {
+                "tags": tag,
+                "summary": f"Change a {e.label}",
+                "parameters": item_param,
+                "requestBody": body(e.patch_schema),
+                "responses": {
+                    "200": _json(_ref(e.out_schema)),
+                    **ERRORS,
+                    "409": _problem("Conflict"),
+                    "422": _problem("Invalid fields"),
+                },
+            }
+            item["delete"] = {
+                "tags": tag,
+                "summary": f"Delete a {e.label}",
+                "parameters": item_param,
+                "responses": {
+                    "204": {"description": "Deleted"},
+                    **ERRORS,
+                    "409": _problem("In use"),
+                },
+            }
         paths[f"/api/v1/{name}"] = collection
         paths[f"/api/v1/{name}/{{ident}}"] = item
     paths.update(EXTRA_PATHS)
@@ -80,13 +146,18 @@ def build_document() -> dict[str, Any]:
     _, defs = models_json_schema([(m, "validation") for m in unique], ref_template=REF)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "sel-time API", "version": __version__,
-                 "description": "Rostered protected time for clinical and care professional leaders."},
+        "info": {
+            "title": "sel-time API",
+            "version": __version__,
+            "description": "Rostered protected time for clinical and care professional leaders.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,
-        "components": {"schemas": defs.get("$defs", {}),
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
     }
 
 

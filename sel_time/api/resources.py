@@ -1,4 +1,5 @@
 """CRUD endpoints for every directory record, generated from :data:`services.records.ENTITIES`."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -60,13 +61,17 @@ MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL; larger ones cannot name a re
 def _load(entity: records.Entity, user: User, ident: int) -> Any:
     if ident > MAX_ID:
         raise NotFound(f"No {entity.label} with id {ident}")
-    obj = db.session.scalar(_scope(entity, user, sa.select(entity.model).where(entity.model.id == ident)))
+    obj = db.session.scalar(
+        _scope(entity, user, sa.select(entity.model).where(entity.model.id == ident))
+    )
     if obj is None:
         raise NotFound(f"No {entity.label} with id {ident}")
     return obj
 
 
-def _require_owner_payload(entity: records.Entity, user: User, payload: Any, obj: Any = None) -> None:
+def _require_owner_payload(
+    entity: records.Entity, user: User, payload: Any, obj: Any = None
+) -> None:
     """A leader writing an owned record must name their own person."""
     if user.role != UserRole.LEADER:
         return
@@ -76,8 +81,12 @@ def _require_owner_payload(entity: records.Entity, user: User, payload: Any, obj
     if obj is not None and getattr(obj, owner) != user.person_id:
         raise NotFound(f"No {entity.label} with id {obj.id}")
     # compared as text too: "12" names person 12 once validated, as the JSON number 12 does
-    if isinstance(payload, dict) and owner in payload and payload[owner] != user.person_id \
-            and str(payload[owner]).strip() != str(user.person_id):
+    if (
+        isinstance(payload, dict)
+        and owner in payload
+        and payload[owner] != user.person_id
+        and str(payload[owner]).strip() != str(user.person_id)
+    ):
         raise Forbidden("Leaders can only change their own records")
 
 
@@ -88,9 +97,13 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"{name} must be a whole number", [FieldError(name, "not a whole number")]) from None
+        raise BadRequest(
+            f"{name} must be a whole number", [FieldError(name, "not a whole number")]
+        ) from None
     if not lo <= value <= hi:
-        raise BadRequest(f"{name} must be between {lo} and {hi}", [FieldError(name, f"between {lo} and {hi}")])
+        raise BadRequest(
+            f"{name} must be between {lo} and {hi}", [FieldError(name, f"between {lo} and {hi}")]
+        )
     return value
 
 
@@ -131,7 +144,9 @@ def _filter_value(entity: records.Entity, name: str, raw: str) -> Any:
         if hasattr(python_type, "__members__"):
             return python_type(raw)
     except ValueError:
-        raise BadRequest(f"{name} has an unexpected value", [FieldError(name, f'"{raw}" is not allowed')]) from None
+        raise BadRequest(
+            f"{name} has an unexpected value", [FieldError(name, f'"{raw}" is not allowed')]
+        ) from None
     return raw
 
 
@@ -150,8 +165,11 @@ def list_records(collection: str) -> Response:
             errors.extend(exc.errors)
             return None
 
-    errors += [FieldError(n, "contains a NUL character") for n, v in request.args.items(multi=True)
-               if "\x00" in n or "\x00" in v]
+    errors += [
+        FieldError(n, "contains a NUL character")
+        for n, v in request.args.items(multi=True)
+        if "\x00" in n or "\x00" in v
+    ]
     page = collect(_int_arg, "page", 1, 1, 100000)
     per_page = collect(_int_arg, "per_page", 50, 1, 500)
     query = _scope(entity, user, sa.select(entity.model))
@@ -159,19 +177,32 @@ def list_records(collection: str) -> Response:
         if name in request.args and "\x00" not in request.args[name]:
             value = collect(_filter_value, entity, name, request.args[name])
             query = query.where(getattr(entity.model, name) == value)
-    unknown = set(request.args) - set(entity.filters) - {"page", "per_page"} - ({"q"} if entity.search else set())
+    unknown = (
+        set(request.args)
+        - set(entity.filters)
+        - {"page", "per_page"}
+        - ({"q"} if entity.search else set())
+    )
     errors += [FieldError(n, "not a filter of this collection") for n in sorted(unknown)]
     if errors:
         raise BadRequest("Some query parameters are not valid", errors)
     q = request.args.get("q", "").strip()
     if q and entity.search:
         pattern = f"%{q.lower()}%"
-        query = query.where(sa.or_(*[sa.func.lower(getattr(entity.model, c)).like(pattern) for c in entity.search]))
+        query = query.where(
+            sa.or_(*[sa.func.lower(getattr(entity.model, c)).like(pattern) for c in entity.search])
+        )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     query = query.order_by(*[getattr(entity.model, c) for c in entity.order_by], entity.model.id)
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return jsonify({"items": [entity.to_dict(o) for o in items], "page": page,
-                    "per_page": per_page, "total": total})
+    return jsonify(
+        {
+            "items": [entity.to_dict(o) for o in items],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+        }
+    )
 
 
 @bp.post("/<collection>")
@@ -219,8 +250,9 @@ def delete_record(collection: str, ident: int) -> tuple[str, int]:
 
 def _json_body() -> Any:
     if not request.is_json:
-        raise BadRequest("Send a JSON body with Content-Type: application/json",
-                         [FieldError("body", "not JSON")])
+        raise BadRequest(
+            "Send a JSON body with Content-Type: application/json", [FieldError("body", "not JSON")]
+        )
     try:
         payload = request.get_json(silent=True)
     except RecursionError:  # nested deeper than the JSON parser will follow

@@ -1,5 +1,6 @@
 """Feed URLs (``/feeds/<token>.ics``), feed links under ``/api/v1/feeds``, and the one-click
 page a calendar event links to for recording whether the time was taken."""
+
 from __future__ import annotations
 
 import logging
@@ -35,14 +36,21 @@ FEED_HEADERS = {
 
 
 def _not_found() -> Response:
-    return Response("No such feed\n", status=404, mimetype="text/plain",
-                    headers={**FEED_HEADERS, "Cache-Control": "no-store"})
+    return Response(
+        "No such feed\n",
+        status=404,
+        mimetype="text/plain",
+        headers={**FEED_HEADERS, "Cache-Control": "no-store"},
+    )
 
 
 def _too_many(retry_after: int) -> Response:
-    return Response("Too many requests for unknown feeds; try again later\n", status=429,
-                    mimetype="text/plain",
-                    headers={**FEED_HEADERS, "Cache-Control": "no-store", "Retry-After": str(retry_after)})
+    return Response(
+        "Too many requests for unknown feeds; try again later\n",
+        status=429,
+        mimetype="text/plain",
+        headers={**FEED_HEADERS, "Cache-Control": "no-store", "Retry-After": str(retry_after)},
+    )
 
 
 @bp.route("/feeds/<token>.ics", methods=["GET", "HEAD"])
@@ -58,7 +66,9 @@ def feed(token: str) -> Response:
     headers = {**FEED_HEADERS, "ETag": rendered.etag}
     if rendered.etag in _if_none_match():
         return Response(status=304, headers=headers)
-    response = Response(rendered.body, status=200, headers=headers, content_type="text/calendar; charset=utf-8")
+    response = Response(
+        rendered.body, status=200, headers=headers, content_type="text/calendar; charset=utf-8"
+    )
     return response
 
 
@@ -80,9 +90,13 @@ def feed_url(secret: str) -> dict[str, str]:
 
 
 def _token_dict(row: FeedToken) -> dict[str, Any]:
-    return {"id": row.id, "kind": row.kind.value, "target_id": row.target_id,
-            "created_at": row.created_at.isoformat(),
-            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None}
+    return {
+        "id": row.id,
+        "kind": row.kind.value,
+        "target_id": row.target_id,
+        "created_at": row.created_at.isoformat(),
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+    }
 
 
 @api_bp.post("/feeds")
@@ -91,7 +105,9 @@ def create_feed_link() -> tuple[Response, int]:
     """A new secret feed URL (shown once); any older link of yours to that feed stops working."""
     user = require_user()
     data = parse(FeedLinkIn, _json_body())
-    row, secret = service.issue_token(user, FeedKind(data["kind"]), data["target_id"], Actor.for_user(user))
+    row, secret = service.issue_token(
+        user, FeedKind(data["kind"]), data["target_id"], Actor.for_user(user)
+    )
     return jsonify({**_token_dict(row), **feed_url(secret)}), 201
 
 
@@ -99,8 +115,11 @@ def create_feed_link() -> tuple[Response, int]:
 @transactional
 def list_feed_links() -> Response:
     user = require_user()
-    rows = db.session.scalars(sa.select(FeedToken).where(FeedToken.holder_user_id == user.id)
-                              .order_by(FeedToken.id.desc()))
+    rows = db.session.scalars(
+        sa.select(FeedToken)
+        .where(FeedToken.holder_user_id == user.id)
+        .order_by(FeedToken.id.desc())
+    )
     return jsonify({"items": [_token_dict(r) for r in rows]})
 
 
@@ -135,8 +154,11 @@ button.lost{background:#425563}label{display:block;margin-top:1rem}input{font-si
 
 
 # A token page is never stored by a cache or browser history, nor its URL sent on as a referrer.
-RECORD_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-                  "X-Robots-Tag": "noindex, nofollow"}
+RECORD_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+}
 
 
 @bp.route("/record/<token>", methods=["GET", "POST"])
@@ -156,8 +178,11 @@ def _record_page(token: str) -> tuple[str, int]:
     from ..planning import slot_label
 
     session = att.session
-    what = (f"Team: {session.team.name}" if session.team else
-            (session.assignment.role.title if session.assignment else "Protected time"))
+    what = (
+        f"Team: {session.team.name}"
+        if session.team
+        else (session.assignment.role.title if session.assignment else "Protected time")
+    )
     error, status = None, 200
     if request.method == "POST":
         outcome = request.form.get("outcome", "")
@@ -171,42 +196,89 @@ def _record_page(token: str) -> tuple[str, int]:
         try:
             # the one-click page has no note field: the note saved with the record is kept
             with boundary():  # a refused record rolls back; the page says why
-                delivery.record_delivery(att, outcome, fraction, att.note,
-                                         Actor(f"link:{att.person.email}"))
+                delivery.record_delivery(
+                    att, outcome, fraction, att.note, Actor(f"link:{att.person.email}")
+                )
         except SelTimeError as exc:
             details = "; ".join(e.message for e in exc.errors)
             error = f"{exc.detail}: {details}" if details else exc.detail
             status = exc.status
             att = delivery.attendance_from_link(token)
-    return render_template_string(RECORD_PAGE, att=att, what=what, when=slot_label(session.slot),
-                                  error=error), status
+    return render_template_string(
+        RECORD_PAGE, att=att, what=what, when=slot_label(session.slot), error=error
+    ), status
 
 
 EXTRA_MODELS.append(FeedLinkIn)
-_LINK = {"type": "object", "required": ["id", "kind", "target_id", "created_at", "revoked_at"], "properties": {
-    "id": {"type": "integer"}, "kind": {"type": "string", "enum": [k.value for k in FeedKind]},
-    "target_id": {"type": "integer"}, "created_at": {"type": "string"},
-    "revoked_at": {"type": ["string", "null"]}}}
-_NEW_LINK = {**_LINK, "required": [*_LINK["required"], "url", "webcal"],
-             "properties": {**_LINK["properties"], "url": {"type": "string"}, "webcal": {
-                 "type": "string",
-                 "description": "webcals:// (over TLS) from an https deployment, else webcal://"}}}
+_LINK = {
+    "type": "object",
+    "required": ["id", "kind", "target_id", "created_at", "revoked_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string", "enum": [k.value for k in FeedKind]},
+        "target_id": {"type": "integer"},
+        "created_at": {"type": "string"},
+        "revoked_at": {"type": ["string", "null"]},
+    },
+}
+_NEW_LINK = {
+    **_LINK,
+    "required": [*_LINK["required"], "url", "webcal"],
+    "properties": {
+        **_LINK["properties"],
+        "url": {"type": "string"},
+        "webcal": {
+            "type": "string",
+            "description": "webcals:// (over TLS) from an https deployment, else webcal://",
+        },
+    },
+}
 EXTRA_PATHS["/api/v1/feeds"] = {
-    "get": {"tags": ["feeds"], "summary": "Your feed links (without their secrets)",
-            "responses": {"200": _json({"type": "object", "required": ["items"],
-                                        "properties": {"items": {"type": "array", "items": _LINK}}}),
-                          "401": _problem("Not signed in")}},
-    "post": {"tags": ["feeds"], "summary": "A new secret feed URL (shown once); resets any older link",
-             "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FeedLinkIn"}}}},
-             "responses": {"201": _json(_NEW_LINK, "Created"), "400": _problem("Bad request"),
-                           "401": _problem("Not signed in"), "403": _problem("Not allowed"),
-                           "422": _problem("Invalid fields")}},
+    "get": {
+        "tags": ["feeds"],
+        "summary": "Your feed links (without their secrets)",
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "required": ["items"],
+                    "properties": {"items": {"type": "array", "items": _LINK}},
+                }
+            ),
+            "401": _problem("Not signed in"),
+        },
+    },
+    "post": {
+        "tags": ["feeds"],
+        "summary": "A new secret feed URL (shown once); resets any older link",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/FeedLinkIn"}}
+            },
+        },
+        "responses": {
+            "201": _json(_NEW_LINK, "Created"),
+            "400": _problem("Bad request"),
+            "401": _problem("Not signed in"),
+            "403": _problem("Not allowed"),
+            "422": _problem("Invalid fields"),
+        },
+    },
 }
 EXTRA_PATHS["/api/v1/feeds/{ident}"] = {
-    "delete": {"tags": ["feeds"], "summary": "Revoke a feed link",
-               "parameters": [{"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}],
-               "responses": {"204": {"description": "Revoked"}, "401": _problem("Not signed in"),
-                             "404": _problem("Not found")}},
+    "delete": {
+        "tags": ["feeds"],
+        "summary": "Revoke a feed link",
+        "parameters": [
+            {"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "responses": {
+            "204": {"description": "Revoked"},
+            "401": _problem("Not signed in"),
+            "404": _problem("Not found"),
+        },
+    },
 }
 
 
@@ -223,8 +295,10 @@ class RedactFeedTokens(logging.Filter):
                 if isinstance(value, str):
                     record.args[key] = self.PATTERN.sub(r"/\1/[redacted]", value)
         elif record.args:
-            record.args = tuple(self.PATTERN.sub(r"/\1/[redacted]", a) if isinstance(a, str) else a
-                                for a in (record.args if isinstance(record.args, tuple) else (record.args,)))
+            record.args = tuple(
+                self.PATTERN.sub(r"/\1/[redacted]", a) if isinstance(a, str) else a
+                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
+            )
         if isinstance(record.msg, str):
             record.msg = self.PATTERN.sub(r"/\1/[redacted]", record.msg)
         return True

@@ -25,6 +25,7 @@ from ..models import (
     TeamKind,
 )
 
+
 @dataclass(frozen=True)
 class Column:
     """One spreadsheet column and how its cells become a field of the API payload.

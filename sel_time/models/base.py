@@ -1,4 +1,5 @@
 """Shared column types and enumerations of the data model."""
+
 from __future__ import annotations
 
 import enum
@@ -60,7 +61,9 @@ class RequestedRunMixin:
     progress_message: Mapped[str | None] = mapped_column(sa.String(200))
     error: Mapped[str | None] = mapped_column(sa.Text)
     requested_by: Mapped[str] = mapped_column(sa.String(254))
-    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

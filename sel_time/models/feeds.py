@@ -1,4 +1,5 @@
 """Calendar feed tokens and rendered feeds."""
+
 from __future__ import annotations
 
 import enum
@@ -30,8 +31,12 @@ class FeedToken(db.Model):
     target_id: Mapped[int] = mapped_column()
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # Who the feed was issued to; team and department feeds re-check membership on each fetch.
-    holder_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"))
-    holder_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    holder_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="CASCADE")
+    )
+    holder_person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="CASCADE")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(sa.String(254))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,5 +1,6 @@
 """Plans: drafts of protected time produced by the solver, reviewed and edited by rota
 managers, then published."""
+
 from __future__ import annotations
 
 import enum

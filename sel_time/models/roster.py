@@ -1,5 +1,6 @@
 """The published roster: protected sessions leaders see in their calendars, each with a
 stable identity, a sequence number, a fixed backfill cost and a delivery record."""
+
 from __future__ import annotations
 
 import enum
@@ -46,11 +47,22 @@ class ProtectedSession(db.Model):
         sa.Index("ix_protected_session_start_status", "start_at", "status"),
         # One live session per (assignment, slot) and per (team, slot): the last line against
         # two publishes that both add the same session.
-        sa.Index("uq_protected_session_live_assignment_slot", "assignment_id", "slot", unique=True,
-                 postgresql_where=sa.text(LIVE_ASSIGNMENT),
-                 sqlite_where=sa.text(LIVE_ASSIGNMENT)),
-        sa.Index("uq_protected_session_live_team_slot", "team_id", "slot", unique=True,
-                 postgresql_where=sa.text(LIVE_TEAM), sqlite_where=sa.text(LIVE_TEAM)),
+        sa.Index(
+            "uq_protected_session_live_assignment_slot",
+            "assignment_id",
+            "slot",
+            unique=True,
+            postgresql_where=sa.text(LIVE_ASSIGNMENT),
+            sqlite_where=sa.text(LIVE_ASSIGNMENT),
+        ),
+        sa.Index(
+            "uq_protected_session_live_team_slot",
+            "team_id",
+            "slot",
+            unique=True,
+            postgresql_where=sa.text(LIVE_TEAM),
+            sqlite_where=sa.text(LIVE_TEAM),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,8 +101,10 @@ class Attendance(db.Model):
     __tablename__ = "attendance"
     __table_args__ = (
         sa.UniqueConstraint("session_id", "person_id"),
-        sa.CheckConstraint("fraction_taken IS NULL OR (fraction_taken >= 0 AND fraction_taken <= 1)",
-                           name="fraction_range"),
+        sa.CheckConstraint(
+            "fraction_taken IS NULL OR (fraction_taken >= 0 AND fraction_taken <= 1)",
+            name="fraction_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,5 +1,6 @@
 """What-if runs: a finance projection (baseline and changed scenario, two solves) recorded and
 run in the background like a plan, so the browser can follow its progress."""
+
 from __future__ import annotations
 
 import enum
@@ -23,6 +24,8 @@ class WhatIfRun(RequestedRunMixin, db.Model):
     __tablename__ = "whatif_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[WhatIfStatus] = mapped_column(enum_column(WhatIfStatus, "whatif_status"), index=True)
+    status: Mapped[WhatIfStatus] = mapped_column(
+        enum_column(WhatIfStatus, "whatif_status"), index=True
+    )
     request: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # the WhatIfRequest as JSON
     result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)

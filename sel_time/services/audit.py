@@ -1,4 +1,5 @@
 """Recording every write in the audit trail."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ CLI_ACTOR = Actor("cli")
 SCHEDULER_ACTOR = Actor("scheduler")
 
 
-def snapshot(obj: Any, exclude: frozenset[str] = frozenset({"password_hash", "token_hash"})) -> dict[str, Any]:
+def snapshot(
+    obj: Any, exclude: frozenset[str] = frozenset({"password_hash", "token_hash"})
+) -> dict[str, Any]:
     """Column values of a model instance as JSON-safe data, for the old/new of an audit row."""
     out: dict[str, Any] = {}
     for col in sa.inspect(obj).mapper.column_attrs:

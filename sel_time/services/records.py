@@ -4,6 +4,7 @@ leave, roles, teams, rates, users), with their validation and audit trail.
 The API and the spreadsheet import both come through here, so a row in a spreadsheet is
 checked by exactly the rules that check a JSON request. Functions flush, never commit.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -53,7 +54,9 @@ def gbp(value: int | None) -> float | None:
 def parse(schema: type[BaseModel], payload: Any, *, partial: bool = False) -> dict[str, Any]:
     """Validate ``payload`` against ``schema``; every fault becomes a FieldError."""
     if not isinstance(payload, dict):
-        raise ValidationError("The body must be a JSON object", [FieldError("body", "expected an object")])
+        raise ValidationError(
+            "The body must be a JSON object", [FieldError("body", "expected an object")]
+        )
     nul = [FieldError(path or "body", "contains a NUL character") for path in _nul_paths(payload)]
     if nul:  # PostgreSQL cannot store NUL in text; refuse it here on every database alike
         raise ValidationError("Some fields are not valid", nul)
@@ -98,8 +101,9 @@ def field_errors(exc: PydanticError) -> list[FieldError]:
         context = {k: str(v) for k, v in (err.get("ctx") or {}).items() if k != "error"}
         if err.get("input") in ("", None):
             context["blank"] = "yes"
-        out.append(FieldError(loc, msg, kind=str(err["type"]),
-                              context=tuple(sorted(context.items()))))
+        out.append(
+            FieldError(loc, msg, kind=str(err["type"]), context=tuple(sorted(context.items())))
+        )
     return out
 
 
@@ -143,6 +147,7 @@ class Entity:
 
 # -- organisations and departments -------------------------------------------------------------
 
+
 def _set(obj: Any, data: dict[str, Any], *names: str) -> None:
     for name in names:
         if name in data:
@@ -154,8 +159,14 @@ def _apply_organisation(obj: Organisation, data: dict[str, Any], creating: bool)
 
 
 def _organisation_dict(o: Organisation) -> dict[str, Any]:
-    return {"id": o.id, "code": o.code, "name": o.name, "kind": o.kind.value,
-            "borough": o.borough.value, "auto_publish": o.auto_publish}
+    return {
+        "id": o.id,
+        "code": o.code,
+        "name": o.name,
+        "kind": o.kind.value,
+        "borough": o.borough.value,
+        "auto_publish": o.auto_publish,
+    }
 
 
 def _apply_department(obj: Department, data: dict[str, Any], creating: bool) -> None:
@@ -166,14 +177,22 @@ def _apply_department(obj: Department, data: dict[str, Any], creating: bool) -> 
 
 
 def _department_dict(d: Department) -> dict[str, Any]:
-    return {"id": d.id, "code": d.code, "name": d.name, "organisation_id": d.organisation_id,
-            "max_away": d.max_away}
+    return {
+        "id": d.id,
+        "code": d.code,
+        "name": d.name,
+        "organisation_id": d.organisation_id,
+        "max_away": d.max_away,
+    }
 
 
 # -- people ------------------------------------------------------------------------------------
 
-DEFAULT_PATTERN = [{"day": day, "half": half, "kind": SessionKind.CLINICAL}
-                   for day in WEEKDAYS[:5] for half in (Half.AM, Half.PM)]
+DEFAULT_PATTERN = [
+    {"day": day, "half": half, "kind": SessionKind.CLINICAL}
+    for day in WEEKDAYS[:5]
+    for half in (Half.AM, Half.PM)
+]
 
 
 def _apply_person(obj: Person, data: dict[str, Any], creating: bool) -> None:
@@ -182,11 +201,27 @@ def _apply_person(obj: Person, data: dict[str, Any], creating: bool) -> None:
     dept = refs.get(Department, data.get("department_id"), "department_id", "department")
     org_id = data.get("organisation_id", obj.organisation_id)
     if dept is not None and org_id is not None and dept.organisation_id != org_id:
-        refs.errors.append(FieldError("department_id", f"{dept.name} belongs to another organisation"))
+        refs.errors.append(
+            FieldError("department_id", f"{dept.name} belongs to another organisation")
+        )
     refs.raise_if_any()
     del org
-    _set(obj, data, "email", "name", "staff_number", "profession", "specialty", "band",
-         "organisation_id", "department_id", "fte", "max_per_day", "max_per_week", "active")
+    _set(
+        obj,
+        data,
+        "email",
+        "name",
+        "staff_number",
+        "profession",
+        "specialty",
+        "band",
+        "organisation_id",
+        "department_id",
+        "fte",
+        "max_per_day",
+        "max_per_week",
+        "active",
+    )
     if "email" in data:
         obj.email = str(data["email"]).lower()
     if "backfill_rate" in data:
@@ -197,29 +232,47 @@ def _apply_person(obj: Person, data: dict[str, Any], creating: bool) -> None:
         try:
             home = db.session.get(Organisation, obj.organisation_id)
             obj.staff_group = staff_group_for(
-                obj.profession, obj.band, council=bool(home and home.kind == OrgKind.LOCAL_AUTHORITY))
+                obj.profession,
+                obj.band,
+                council=bool(home and home.kind == OrgKind.LOCAL_AUTHORITY),
+            )
         except ValueError as exc:  # an AfC profession without a band on the rate card
-            raise ValidationError("The staff group cannot be worked out",
-                                  [FieldError("band", str(exc))]) from None
+            raise ValidationError(
+                "The staff group cannot be worked out", [FieldError("band", str(exc))]
+            ) from None
     pattern = data.get("pattern")
     if pattern is None and creating:
         pattern = DEFAULT_PATTERN
     if pattern is not None:
         obj.pattern = [
-            PatternSession(weekday=WEEKDAYS.index(p["day"]), half=Half(p["half"]), kind=SessionKind(p["kind"]))
+            PatternSession(
+                weekday=WEEKDAYS.index(p["day"]), half=Half(p["half"]), kind=SessionKind(p["kind"])
+            )
             for p in pattern
         ]
 
 
 def _person_dict(p: Person) -> dict[str, Any]:
     return {
-        "id": p.id, "email": p.email, "name": p.name, "staff_number": p.staff_number,
-        "profession": p.profession.value, "specialty": p.specialty, "staff_group": p.staff_group,
-        "band": p.band, "organisation_id": p.organisation_id, "department_id": p.department_id,
-        "fte": p.fte, "backfill_rate": gbp(p.backfill_rate_pence), "max_per_day": p.max_per_day,
-        "max_per_week": p.max_per_week, "active": p.active,
-        "pattern": [{"day": WEEKDAYS[x.weekday], "half": x.half.value, "kind": x.kind.value}
-                    for x in sorted(p.pattern, key=lambda x: (x.weekday, x.half.value))],
+        "id": p.id,
+        "email": p.email,
+        "name": p.name,
+        "staff_number": p.staff_number,
+        "profession": p.profession.value,
+        "specialty": p.specialty,
+        "staff_group": p.staff_group,
+        "band": p.band,
+        "organisation_id": p.organisation_id,
+        "department_id": p.department_id,
+        "fte": p.fte,
+        "backfill_rate": gbp(p.backfill_rate_pence),
+        "max_per_day": p.max_per_day,
+        "max_per_week": p.max_per_week,
+        "active": p.active,
+        "pattern": [
+            {"day": WEEKDAYS[x.weekday], "half": x.half.value, "kind": x.kind.value}
+            for x in sorted(p.pattern, key=lambda x: (x.weekday, x.half.value))
+        ],
     }
 
 
@@ -229,7 +282,9 @@ def _apply_absence(obj: Absence, data: dict[str, Any], creating: bool) -> None:
     refs.raise_if_any()
     _set(obj, data, "person_id", "kind", "start_date", "start_half", "end_date", "end_half", "note")
     if obj.end_key() < obj.start_key():
-        raise ValidationError("The leave ends before it starts", [FieldError("end_date", "ends before it starts")])
+        raise ValidationError(
+            "The leave ends before it starts", [FieldError("end_date", "ends before it starts")]
+        )
     clash = db.session.scalars(
         sa.select(Absence).where(
             Absence.person_id == obj.person_id,
@@ -248,9 +303,16 @@ def _apply_absence(obj: Absence, data: dict[str, Any], creating: bool) -> None:
 
 
 def _absence_dict(a: Absence) -> dict[str, Any]:
-    return {"id": a.id, "person_id": a.person_id, "kind": a.kind.value,
-            "start_date": a.start_date.isoformat(), "start_half": a.start_half.value,
-            "end_date": a.end_date.isoformat(), "end_half": a.end_half.value, "note": a.note}
+    return {
+        "id": a.id,
+        "person_id": a.person_id,
+        "kind": a.kind.value,
+        "start_date": a.start_date.isoformat(),
+        "start_half": a.start_half.value,
+        "end_date": a.end_date.isoformat(),
+        "end_half": a.end_half.value,
+        "note": a.note,
+    }
 
 
 def _apply_preference(obj: AvoidPreference, data: dict[str, Any], creating: bool) -> None:
@@ -268,22 +330,42 @@ def _preference_dict(p: AvoidPreference) -> dict[str, Any]:
 
 # -- roles, assignments, teams -----------------------------------------------------------------
 
+
 def _apply_role(obj: LeadershipRole, data: dict[str, Any], creating: bool) -> None:
     refs = _Refs()
     refs.get(Organisation, data.get("host_organisation_id"), "host_organisation_id", "organisation")
     refs.raise_if_any()
-    _set(obj, data, "code", "title", "level", "host_organisation_id", "commitment_amount",
-         "commitment_unit", "commitment_per", "budget_code", "description")
+    _set(
+        obj,
+        data,
+        "code",
+        "title",
+        "level",
+        "host_organisation_id",
+        "commitment_amount",
+        "commitment_unit",
+        "commitment_per",
+        "budget_code",
+        "description",
+    )
     if "annual_budget" in data:
         obj.annual_budget_pence = pence(data["annual_budget"])
 
 
 def _role_dict(r: LeadershipRole) -> dict[str, Any]:
-    return {"id": r.id, "code": r.code, "title": r.title, "level": r.level.value,
-            "host_organisation_id": r.host_organisation_id, "commitment_amount": r.commitment_amount,
-            "commitment_unit": r.commitment_unit.value, "commitment_per": r.commitment_per.value,
-            "budget_code": r.budget_code, "annual_budget": gbp(r.annual_budget_pence),
-            "description": r.description}
+    return {
+        "id": r.id,
+        "code": r.code,
+        "title": r.title,
+        "level": r.level.value,
+        "host_organisation_id": r.host_organisation_id,
+        "commitment_amount": r.commitment_amount,
+        "commitment_unit": r.commitment_unit.value,
+        "commitment_per": r.commitment_per.value,
+        "budget_code": r.budget_code,
+        "annual_budget": gbp(r.annual_budget_pence),
+        "description": r.description,
+    }
 
 
 def _apply_assignment(obj: RoleAssignment, data: dict[str, Any], creating: bool) -> None:
@@ -291,10 +373,23 @@ def _apply_assignment(obj: RoleAssignment, data: dict[str, Any], creating: bool)
     refs.get(Person, data.get("person_id"), "person_id", "person")
     refs.get(LeadershipRole, data.get("role_id"), "role_id", "role")
     refs.raise_if_any()
-    _set(obj, data, "person_id", "role_id", "start_date", "end_date", "share", "commitment_amount",
-         "commitment_unit", "commitment_per")
+    _set(
+        obj,
+        data,
+        "person_id",
+        "role_id",
+        "start_date",
+        "end_date",
+        "share",
+        "commitment_amount",
+        "commitment_unit",
+        "commitment_per",
+    )
     if obj.end_date is not None and obj.end_date < obj.start_date:
-        raise ValidationError("The assignment ends before it starts", [FieldError("end_date", "ends before it starts")])
+        raise ValidationError(
+            "The assignment ends before it starts",
+            [FieldError("end_date", "ends before it starts")],
+        )
     far = sa.func.coalesce(RoleAssignment.end_date, sa.literal("9999-12-31").cast(sa.Date))
     clash = db.session.scalar(
         sa.select(RoleAssignment).where(
@@ -313,12 +408,17 @@ def _apply_assignment(obj: RoleAssignment, data: dict[str, Any], creating: bool)
 
 
 def _assignment_dict(a: RoleAssignment) -> dict[str, Any]:
-    return {"id": a.id, "person_id": a.person_id, "role_id": a.role_id,
-            "start_date": a.start_date.isoformat(),
-            "end_date": a.end_date.isoformat() if a.end_date else None, "share": a.share,
-            "commitment_amount": a.commitment_amount,
-            "commitment_unit": a.commitment_unit.value if a.commitment_unit else None,
-            "commitment_per": a.commitment_per.value if a.commitment_per else None}
+    return {
+        "id": a.id,
+        "person_id": a.person_id,
+        "role_id": a.role_id,
+        "start_date": a.start_date.isoformat(),
+        "end_date": a.end_date.isoformat() if a.end_date else None,
+        "share": a.share,
+        "commitment_amount": a.commitment_amount,
+        "commitment_unit": a.commitment_unit.value if a.commitment_unit else None,
+        "commitment_per": a.commitment_per.value if a.commitment_per else None,
+    }
 
 
 def _apply_team(obj: Team, data: dict[str, Any], creating: bool) -> None:
@@ -334,27 +434,52 @@ def _apply_team(obj: Team, data: dict[str, Any], creating: bool) -> None:
         if len(set(data["member_ids"])) != len(data["member_ids"]):
             refs.errors.append(FieldError("member_ids", "a person is listed twice"))
     refs.raise_if_any()
-    _set(obj, data, "code", "name", "kind", "sessions_amount", "sessions_per", "quorum",
-         "allowed_slots", "location", "funding_role_id", "budget_code")
+    _set(
+        obj,
+        data,
+        "code",
+        "name",
+        "kind",
+        "sessions_amount",
+        "sessions_per",
+        "quorum",
+        "allowed_slots",
+        "location",
+        "funding_role_id",
+        "budget_code",
+    )
     if "annual_budget" in data:
         obj.annual_budget_pence = pence(data["annual_budget"])
     if members is not None:
         obj.members = members
     size = len(obj.members)
     if size and obj.quorum > size:
-        raise ValidationError("The quorum is larger than the team",
-                              [FieldError("quorum", f"{obj.quorum} is more than the {size} members")])
+        raise ValidationError(
+            "The quorum is larger than the team",
+            [FieldError("quorum", f"{obj.quorum} is more than the {size} members")],
+        )
 
 
 def _team_dict(t: Team) -> dict[str, Any]:
-    return {"id": t.id, "code": t.code, "name": t.name, "kind": t.kind.value,
-            "sessions_amount": t.sessions_amount, "sessions_per": t.sessions_per.value,
-            "quorum": t.quorum, "allowed_slots": t.allowed_slots, "location": t.location,
-            "member_ids": [m.id for m in t.members], "funding_role_id": t.funding_role_id,
-            "budget_code": t.budget_code, "annual_budget": gbp(t.annual_budget_pence)}
+    return {
+        "id": t.id,
+        "code": t.code,
+        "name": t.name,
+        "kind": t.kind.value,
+        "sessions_amount": t.sessions_amount,
+        "sessions_per": t.sessions_per.value,
+        "quorum": t.quorum,
+        "allowed_slots": t.allowed_slots,
+        "location": t.location,
+        "member_ids": [m.id for m in t.members],
+        "funding_role_id": t.funding_role_id,
+        "budget_code": t.budget_code,
+        "annual_budget": gbp(t.annual_budget_pence),
+    }
 
 
 # -- finance and users -------------------------------------------------------------------------
+
 
 def _apply_rate(obj: RateCardEntry, data: dict[str, Any], creating: bool) -> None:
     _set(obj, data, "staff_group", "label", "effective_from", "source")
@@ -363,9 +488,14 @@ def _apply_rate(obj: RateCardEntry, data: dict[str, Any], creating: bool) -> Non
 
 
 def _rate_dict(r: RateCardEntry) -> dict[str, Any]:
-    return {"id": r.id, "staff_group": r.staff_group, "label": r.label,
-            "rate_per_hour": r.rate_pence_per_hour / 100,
-            "effective_from": r.effective_from.isoformat(), "source": r.source}
+    return {
+        "id": r.id,
+        "staff_group": r.staff_group,
+        "label": r.label,
+        "rate_per_hour": r.rate_pence_per_hour / 100,
+        "effective_from": r.effective_from.isoformat(),
+        "source": r.source,
+    }
 
 
 def _apply_user(obj: User, data: dict[str, Any], creating: bool) -> None:
@@ -380,54 +510,186 @@ def _apply_user(obj: User, data: dict[str, Any], creating: bool) -> None:
 
 
 def _user_dict(u: User) -> dict[str, Any]:
-    return {"id": u.id, "email": u.email, "name": u.name, "role": u.role.value,
-            "person_id": u.person_id, "active": u.active}
+    return {
+        "id": u.id,
+        "email": u.email,
+        "name": u.name,
+        "role": u.role.value,
+        "person_id": u.person_id,
+        "active": u.active,
+    }
 
 
 def _audit_dict(a: AuditEvent) -> dict[str, Any]:
-    return {"id": a.id, "at": a.at.isoformat(), "actor": a.actor, "action": a.action,
-            "entity": a.entity, "entity_id": a.entity_id, "old": a.old, "new": a.new}
+    return {
+        "id": a.id,
+        "at": a.at.isoformat(),
+        "actor": a.actor,
+        "action": a.action,
+        "entity": a.entity,
+        "entity_id": a.entity_id,
+        "old": a.old,
+        "new": a.new,
+    }
 
 
 def _read_only(obj: Any, data: dict[str, Any], creating: bool) -> None:
     raise ValidationError("This record cannot be changed")
 
 
-ENTITIES: dict[str, Entity] = {e.name: e for e in [
-    Entity("organisations", "organisation", Organisation, s.OrganisationIn, s.OrganisationPatch,
-           s.OrganisationOut, _organisation_dict, _apply_organisation, unique=(("code",),),
-           filters=("kind", "borough"), search=("name", "code"), order_by=("name",)),
-    Entity("departments", "department", Department, s.DepartmentIn, s.DepartmentPatch,
-           s.DepartmentOut, _department_dict, _apply_department, unique=(("code",),),
-           filters=("organisation_id",), search=("name", "code"), order_by=("name",)),
-    Entity("people", "person", Person, s.PersonIn, s.PersonPatch, s.PersonOut, _person_dict,
-           _apply_person, unique=(("email",), ("staff_number",)),
-           filters=("organisation_id", "department_id", "profession", "staff_group", "active"),
-           search=("name", "email"), order_by=("name",), owner="id"),
-    Entity("absences", "absence", Absence, s.AbsenceIn, s.AbsencePatch, s.AbsenceOut,
-           _absence_dict, _apply_absence, filters=("person_id", "kind"),
-           order_by=("start_date", "id"), owner="person_id"),
-    Entity("preferences", "avoid preference", AvoidPreference, s.PreferenceIn, s.PreferencePatch,
-           s.PreferenceOut, _preference_dict, _apply_preference,
-           unique=(("person_id", "weekday", "half"),), filters=("person_id",), owner="person_id"),
-    Entity("roles", "role", LeadershipRole, s.RoleIn, s.RolePatch, s.RoleOut, _role_dict,
-           _apply_role, unique=(("code",),), filters=("level", "host_organisation_id", "budget_code"),
-           search=("title", "code"), order_by=("title",)),
-    Entity("assignments", "assignment", RoleAssignment, s.AssignmentIn, s.AssignmentPatch,
-           s.AssignmentOut, _assignment_dict, _apply_assignment, filters=("person_id", "role_id"),
-           owner="person_id"),
-    Entity("teams", "team", Team, s.TeamIn, s.TeamPatch, s.TeamOut, _team_dict, _apply_team,
-           unique=(("code",),), filters=("kind", "sessions_per"), search=("name", "code"),
-           order_by=("name",)),
-    Entity("rates", "rate", RateCardEntry, s.RateIn, s.RatePatch, s.RateOut, _rate_dict,
-           _apply_rate, unique=(("staff_group", "effective_from"),), filters=("staff_group",),
-           order_by=("staff_group", "effective_from")),
-    Entity("users", "user", User, s.UserIn, s.UserPatch, s.UserOut, _user_dict, _apply_user,
-           unique=(("email",), ("person_id",)), filters=("role",), search=("name", "email"),
-           order_by=("email",)),
-    Entity("audit", "audit event", AuditEvent, s.AuditOut, s.AuditOut, s.AuditOut, _audit_dict,
-           _read_only, filters=("entity", "entity_id", "action", "actor"), order_by=("id",)),
-]}
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in [
+        Entity(
+            "organisations",
+            "organisation",
+            Organisation,
+            s.OrganisationIn,
+            s.OrganisationPatch,
+            s.OrganisationOut,
+            _organisation_dict,
+            _apply_organisation,
+            unique=(("code",),),
+            filters=("kind", "borough"),
+            search=("name", "code"),
+            order_by=("name",),
+        ),
+        Entity(
+            "departments",
+            "department",
+            Department,
+            s.DepartmentIn,
+            s.DepartmentPatch,
+            s.DepartmentOut,
+            _department_dict,
+            _apply_department,
+            unique=(("code",),),
+            filters=("organisation_id",),
+            search=("name", "code"),
+            order_by=("name",),
+        ),
+        Entity(
+            "people",
+            "person",
+            Person,
+            s.PersonIn,
+            s.PersonPatch,
+            s.PersonOut,
+            _person_dict,
+            _apply_person,
+            unique=(("email",), ("staff_number",)),
+            filters=("organisation_id", "department_id", "profession", "staff_group", "active"),
+            search=("name", "email"),
+            order_by=("name",),
+            owner="id",
+        ),
+        Entity(
+            "absences",
+            "absence",
+            Absence,
+            s.AbsenceIn,
+            s.AbsencePatch,
+            s.AbsenceOut,
+            _absence_dict,
+            _apply_absence,
+            filters=("person_id", "kind"),
+            order_by=("start_date", "id"),
+            owner="person_id",
+        ),
+        Entity(
+            "preferences",
+            "avoid preference",
+            AvoidPreference,
+            s.PreferenceIn,
+            s.PreferencePatch,
+            s.PreferenceOut,
+            _preference_dict,
+            _apply_preference,
+            unique=(("person_id", "weekday", "half"),),
+            filters=("person_id",),
+            owner="person_id",
+        ),
+        Entity(
+            "roles",
+            "role",
+            LeadershipRole,
+            s.RoleIn,
+            s.RolePatch,
+            s.RoleOut,
+            _role_dict,
+            _apply_role,
+            unique=(("code",),),
+            filters=("level", "host_organisation_id", "budget_code"),
+            search=("title", "code"),
+            order_by=("title",),
+        ),
+        Entity(
+            "assignments",
+            "assignment",
+            RoleAssignment,
+            s.AssignmentIn,
+            s.AssignmentPatch,
+            s.AssignmentOut,
+            _assignment_dict,
+            _apply_assignment,
+            filters=("person_id", "role_id"),
+            owner="person_id",
+        ),
+        Entity(
+            "teams",
+            "team",
+            Team,
+            s.TeamIn,
+            s.TeamPatch,
+            s.TeamOut,
+            _team_dict,
+            _apply_team,
+            unique=(("code",),),
+            filters=("kind", "sessions_per"),
+            search=("name", "code"),
+            order_by=("name",),
+        ),
+        Entity(
+            "rates",
+            "rate",
+            RateCardEntry,
+            s.RateIn,
+            s.RatePatch,
+            s.RateOut,
+            _rate_dict,
+            _apply_rate,
+            unique=(("staff_group", "effective_from"),),
+            filters=("staff_group",),
+            order_by=("staff_group", "effective_from"),
+        ),
+        Entity(
+            "users",
+            "user",
+            User,
+            s.UserIn,
+            s.UserPatch,
+            s.UserOut,
+            _user_dict,
+            _apply_user,
+            unique=(("email",), ("person_id",)),
+            filters=("role",),
+            search=("name", "email"),
+            order_by=("email",),
+        ),
+        Entity(
+            "audit",
+            "audit event",
+            AuditEvent,
+            s.AuditOut,
+            s.AuditOut,
+            s.AuditOut,
+            _audit_dict,
+            _read_only,
+            filters=("entity", "entity_id", "action", "actor"),
+            order_by=("id",),
+        ),
+    ]
+}
 
 
 def _check_unique(entity: Entity, obj: Any) -> None:
@@ -442,9 +704,17 @@ def _check_unique(entity: Entity, obj: Any) -> None:
             query = query.where(entity.model.id != obj.id)
         if db.session.scalar(query) is not None:
             shown = ", ".join(f"{c} {v}" for c, v in zip(cols, values))
-            field_name = "day" if cols == ("person_id", "weekday", "half") else cols[-1] if len(cols) > 1 else cols[0]
-            raise Conflict(f"A {entity.label} with {shown} already exists",
-                           [FieldError(field_name, "already in use")])
+            field_name = (
+                "day"
+                if cols == ("person_id", "weekday", "half")
+                else cols[-1]
+                if len(cols) > 1
+                else cols[0]
+            )
+            raise Conflict(
+                f"A {entity.label} with {shown} already exists",
+                [FieldError(field_name, "already in use")],
+            )
 
 
 def create(entity: Entity, payload: Any, actor: Actor) -> Any:
@@ -530,8 +800,10 @@ def delete(entity: Entity, obj: Any, actor: Actor) -> None:
     ident = obj.id
     in_use = [key for key in _in_use_by(obj) if not (isinstance(obj, User) and key == "tokens")]
     if in_use:  # e.g. a department's people, who would otherwise silently lose their department
-        raise Conflict(f"This {entity.label} is still used by its {', '.join(in_use)}; "
-                       "remove or move those first")
+        raise Conflict(
+            f"This {entity.label} is still used by its {', '.join(in_use)}; "
+            "remove or move those first"
+        )
     try:
         with db.session.begin_nested():
             if isinstance(obj, User):  # a deleted user's API tokens go with them
@@ -556,9 +828,14 @@ def _in_use_by(obj: Any) -> list[str]:
     """One-to-many relationships of ``obj`` that still hold records and would not go with it."""
     from sqlalchemy.orm import RelationshipDirection
 
-    return [rel.key for rel in sa.inspect(obj).mapper.relationships
-            if rel.direction is RelationshipDirection.ONETOMANY and rel.secondary is None
-            and not rel.cascade.delete and getattr(obj, rel.key)]
+    return [
+        rel.key
+        for rel in sa.inspect(obj).mapper.relationships
+        if rel.direction is RelationshipDirection.ONETOMANY
+        and rel.secondary is None
+        and not rel.cascade.delete
+        and getattr(obj, rel.key)
+    ]
 
 
 def snapshot_of(obj: Any) -> dict[str, Any]:

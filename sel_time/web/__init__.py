@@ -1,5 +1,6 @@
 """The web app for rota managers, leaders and finance: server-rendered pages in the NHS.UK
 design system, sign-in with Flask-Login, CSRF on every form with Flask-WTF."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -10,17 +11,21 @@ from flask import Blueprint, Flask, Response, abort, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from ..transaction import transactional
 from ..extensions import db
 from ..models import User, UserRole
+from ..transaction import transactional
 
 bp = Blueprint("web", __name__, template_folder="../templates")
 login_manager = LoginManager()
 csrf = CSRFProtect()
 F = TypeVar("F", bound=Callable[..., Any])
 
-HOME = {UserRole.ADMIN: "web.manage_dashboard", UserRole.ROTA_MANAGER: "web.manage_dashboard",
-        UserRole.FINANCE: "web.finance_dashboard", UserRole.LEADER: "web.my_time"}
+HOME = {
+    UserRole.ADMIN: "web.manage_dashboard",
+    UserRole.ROTA_MANAGER: "web.manage_dashboard",
+    UserRole.FINANCE: "web.finance_dashboard",
+    UserRole.LEADER: "web.my_time",
+}
 
 
 @login_manager.user_loader
@@ -56,7 +61,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
 }
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -80,12 +85,16 @@ def init_web(app: Flask) -> None:
 
     csrf.exempt(api_bp)  # bearer tokens; browser sessions may only read the API
     csrf.exempt(feeds_bp)  # read-only feeds; the one-click page carries its own signed token
-    from . import account, finance_pages, leader, manage  # noqa: F401  (register the routes)
-    from . import api_tokens  # noqa: F401  (the account page's API tokens)
-    from ..imports import pages  # noqa: F401  (the spreadsheet upload page)
-
     from datetime import timedelta
 
+    from ..imports import pages  # noqa: F401  (the spreadsheet upload page)
+    from . import (  # noqa: F401  (register the routes)
+        account,
+        api_tokens,  # noqa: F401  (the account page's API tokens)
+        finance_pages,
+        leader,
+        manage,
+    )
     from .formats import register_formats
     from .forms import in_words
 

@@ -1,4 +1,5 @@
 """Signing in and out, and the start page for each role."""
+
 from __future__ import annotations
 
 import logging
@@ -49,7 +50,9 @@ def login() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]
         if not errors:
             login_throttle.pause(login_throttle.account_delay(keys))
             user = db.session.scalar(sa.select(User).where(User.email == email))
-            ok = check_password_hash(user.password_hash if user and user.password_hash else DUMMY_HASH, password)
+            ok = check_password_hash(
+                user.password_hash if user and user.password_hash else DUMMY_HASH, password
+            )
             if user is not None and user.active and user.password_hash and ok:
                 with boundary():
                     login_throttle.clear(keys)
@@ -77,8 +80,13 @@ def _record_failure(keys: login_throttle.Keys, user: User | None) -> None:
     audit.record(SIGN_IN_ACTOR, "sign_in_failed", "user", user_id, new=who)
     if started is not None:
         log.warning("Sign-in throttled for %s s (%s)", started.seconds, started.scope)
-        audit.record(SIGN_IN_ACTOR, "sign_in_throttled", "user", user_id,
-                     new={**who, "scope": started.scope, "seconds": started.seconds})
+        audit.record(
+            SIGN_IN_ACTOR,
+            "sign_in_throttled",
+            "user",
+            user_id,
+            new={**who, "scope": started.scope, "seconds": started.seconds},
+        )
 
 
 @bp.post("/logout")

@@ -1,5 +1,6 @@
 """Pages for finance: planned vs delivered vs budget by month, organisation and profession,
 with charts drawn on the server (they work without JavaScript), exports and what-if."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -31,7 +32,11 @@ from .formats import label, money, month
 
 FINANCE_ROLES = (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER)
 RECENT_SHOWN = 20  # what-ifs listed under the form
-SERIES = (("planned", "Planned", "#005eb8"), ("delivered", "Delivered", "#007f3b"), ("budget", "Budget", "#ffb81c"))
+SERIES = (
+    ("planned", "Planned", "#005eb8"),
+    ("delivered", "Delivered", "#007f3b"),
+    ("budget", "Budget", "#ffb81c"),
+)
 
 
 def bar_chart(rows: list[dict[str, Any]], key: str, title: str, width: int = 860) -> dict[str, Any]:
@@ -47,12 +52,32 @@ def bar_chart(rows: list[dict[str, Any]], key: str, title: str, width: int = 860
         for j, (s, series_name, colour) in enumerate(SERIES):
             v = r[s] or 0
             h = plot_h * v / top
-            bars.append({"x": left + i * band + band / 8 + j * bar, "y": 20 + plot_h - h, "w": bar - 1, "h": h,
-                         "colour": colour, "text": f"{names[i]} {series_name.lower()}: {money(v)}"})
-    ticks = [{"y": 20 + plot_h - plot_h * f, "label": f"£{top * f:,.0f}"} for f in (0, 0.25, 0.5, 0.75, 1)]
+            bars.append(
+                {
+                    "x": left + i * band + band / 8 + j * bar,
+                    "y": 20 + plot_h - h,
+                    "w": bar - 1,
+                    "h": h,
+                    "colour": colour,
+                    "text": f"{names[i]} {series_name.lower()}: {money(v)}",
+                }
+            )
+    ticks = [
+        {"y": 20 + plot_h - plot_h * f, "label": f"£{top * f:,.0f}"}
+        for f in (0, 0.25, 0.5, 0.75, 1)
+    ]
     labels = [{"x": left + i * band + band / 2, "text": names[i][:18]} for i in range(len(rows))]
-    return {"title": title, "width": width, "height": height, "bars": bars, "ticks": ticks, "labels": labels,
-            "left": left, "base": 20 + plot_h, "series": SERIES}
+    return {
+        "title": title,
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "ticks": ticks,
+        "labels": labels,
+        "left": left,
+        "base": 20 + plot_h,
+        "series": SERIES,
+    }
 
 
 def _group_name(value: Any, key: str) -> str:
@@ -85,18 +110,44 @@ def finance_dashboard() -> Any:
         try:
             for key in ("month", "organisation", "profession"):
                 s = finance.summarise([key], first, last, org)
-                data[key] = {"rows": s.as_dicts(), "total": finance.row_dict([], s.total), "first": s.first, "last": s.last}
+                data[key] = {
+                    "rows": s.as_dicts(),
+                    "total": finance.row_dict([], s.total),
+                    "first": s.first,
+                    "last": s.last,
+                }
             shares = published_profession_shares(first, last)
         except SelTimeError as exc:
             errors = exc.errors or [FieldError("organisation", exc.detail)]
             data = {}
-    charts = {k: bar_chart(v["rows"], k, t) for k, t in (("month", "By month"), ("organisation", "By organisation"),
-                                                        ("profession", "By profession")) if k in data for v in [data[k]]}
-    orgs = [(o.code, o.name) for o in db.session.scalars(sa.select(Organisation).order_by(Organisation.name))]
+    charts = {
+        k: bar_chart(v["rows"], k, t)
+        for k, t in (
+            ("month", "By month"),
+            ("organisation", "By organisation"),
+            ("profession", "By profession"),
+        )
+        if k in data
+        for v in [data[k]]
+    }
+    orgs = [
+        (o.code, o.name)
+        for o in db.session.scalars(sa.select(Organisation).order_by(Organisation.name))
+    ]
     query = request.query_string.decode()
-    return render_template("finance/dashboard.html", title="Backfill cost", data=data, charts=charts, errors=errors,
-                           orgs=orgs, org=org, first=request.args.get("from", ""), last=request.args.get("to", ""),
-                           query=query, shares=shares), (400 if errors else 200)
+    return render_template(
+        "finance/dashboard.html",
+        title="Backfill cost",
+        data=data,
+        charts=charts,
+        errors=errors,
+        orgs=orgs,
+        org=org,
+        first=request.args.get("from", ""),
+        last=request.args.get("to", ""),
+        query=query,
+        shares=shares,
+    ), (400 if errors else 200)
 
 
 @bp.route("/finance/whatif", methods=["GET", "POST"])
@@ -104,7 +155,9 @@ def finance_dashboard() -> Any:
 def whatif_page() -> Any:
     """The what-if form; a valid one queues a run and goes to its page (which shows progress)."""
     errors: list[FieldError] = []
-    values = request.form.to_dict() if request.method == "POST" else {"weeks": "12", "time_limit": "20"}
+    values = (
+        request.form.to_dict() if request.method == "POST" else {"weeks": "12", "time_limit": "20"}
+    )
     if request.method == "POST":
         try:
             with boundary():  # queued and committed, so that the worker thread can read it
@@ -113,9 +166,14 @@ def whatif_page() -> Any:
             return redirect(url_for("web.whatif_run_page", run_id=run.id))
         except SelTimeError as exc:
             errors = exc.errors or [FieldError("start", exc.detail)]
-    return render_template("finance/whatif.html", title="What if", errors=errors, values=values,
-                           professions=[(p.value, label(p)) for p in Profession],
-                           runs=[run_dict(r) for r in recent_runs()[:RECENT_SHOWN]]), (422 if errors else 200)
+    return render_template(
+        "finance/whatif.html",
+        title="What if",
+        errors=errors,
+        values=values,
+        professions=[(p.value, label(p)) for p in Profession],
+        runs=[run_dict(r) for r in recent_runs()[:RECENT_SHOWN]],
+    ), (422 if errors else 200)
 
 
 @bp.get("/finance/whatif/<int:run_id>")
@@ -123,18 +181,25 @@ def whatif_page() -> Any:
 def whatif_run_page(run_id: int) -> Any:
     """One what-if run: a progress bar while it runs, then the result (or why it failed)."""
     run = get_run(run_id)
-    return render_template("finance/whatif_run.html", title=f"What if {run.id}", run=run, summary=run_dict(run),
-                           result=run.result)
+    return render_template(
+        "finance/whatif_run.html",
+        title=f"What if {run.id}",
+        run=run,
+        summary=run_dict(run),
+        result=run.result,
+    )
 
 
 # The form's fields for each place in a WhatIfRequest, so that an error names what was typed in.
-FORM_FIELDS = {"new_entitlements.0.amount": "ent_amount",
-               "new_entitlements.0.people.min_band": "ent_min_band",
-               "new_entitlements.0.people.profession": "ent_profession",
-               "new_entitlements.0.per": "ent_per",
-               "commitment_changes.0.amount": "role_amount",
-               "commitment_changes.0.per": "role_per",
-               "commitment_changes.0.roles.title_contains": "role_title"}
+FORM_FIELDS = {
+    "new_entitlements.0.amount": "ent_amount",
+    "new_entitlements.0.people.min_band": "ent_min_band",
+    "new_entitlements.0.people.profession": "ent_profession",
+    "new_entitlements.0.per": "ent_per",
+    "commitment_changes.0.amount": "role_amount",
+    "commitment_changes.0.per": "role_per",
+    "commitment_changes.0.roles.title_contains": "role_title",
+}
 
 
 def _whatif_request(v: dict[str, str]) -> WhatIfRequest:
@@ -157,18 +222,32 @@ def _whatif_request(v: dict[str, str]) -> WhatIfRequest:
             errors.append(FieldError(name, "Enter a number"))
             return None
 
-    data: dict[str, Any] = {"start": v.get("start", ""), "weeks": num("weeks", 12),
-                            "time_limit": num("time_limit", 20),
-                            "rate_change_percent": num("rate_change_percent")}
+    data: dict[str, Any] = {
+        "start": v.get("start", ""),
+        "weeks": num("weeks", 12),
+        "time_limit": num("time_limit", 20),
+        "rate_change_percent": num("rate_change_percent"),
+    }
     if v.get("ent_profession") or v.get("ent_min_band"):
-        people = {"profession": v.get("ent_profession") or None,
-                  "min_band": v.get("ent_min_band") or None}
-        data["new_entitlements"] = [{"people": people, "amount": num("ent_amount", 1),
-                                     "per": v.get("ent_per") or "fortnight"}]
+        people = {
+            "profession": v.get("ent_profession") or None,
+            "min_band": v.get("ent_min_band") or None,
+        }
+        data["new_entitlements"] = [
+            {
+                "people": people,
+                "amount": num("ent_amount", 1),
+                "per": v.get("ent_per") or "fortnight",
+            }
+        ]
     if v.get("role_title"):
-        data["commitment_changes"] = [{"roles": {"title_contains": v["role_title"]},
-                                       "amount": num("role_amount", 1),
-                                       "per": v.get("role_per") or "week"}]
+        data["commitment_changes"] = [
+            {
+                "roles": {"title_contains": v["role_title"]},
+                "amount": num("role_amount", 1),
+                "per": v.get("role_per") or "week",
+            }
+        ]
     if errors:
         raise SelTimeError("Numbers needed", errors, 422)
     try:

@@ -10,9 +10,24 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from ..models import (AbsenceKind, Borough, CommitmentUnit, FeedKind, OrgKind, Outcome,
-                      Period, PlanStatus, Profession, RoleLevel, RosterStatus, RunStatus,
-                      SessionKind, TeamKind, UserRole, WhatIfStatus)
+from ..models import (
+    AbsenceKind,
+    Borough,
+    CommitmentUnit,
+    FeedKind,
+    OrgKind,
+    Outcome,
+    Period,
+    PlanStatus,
+    Profession,
+    RoleLevel,
+    RosterStatus,
+    RunStatus,
+    SessionKind,
+    TeamKind,
+    UserRole,
+    WhatIfStatus,
+)
 from ..scheduling import parse_templates
 
 MINUS = "\u2212"  # a real minus sign, as GOV.UK and NHS style write negative amounts

@@ -1,5 +1,6 @@
 """Turn a record's pydantic schema into an HTML form and a submitted form back into the
 payload the API would receive, so the pages validate exactly as the API does."""
+
 from __future__ import annotations
 
 import enum
@@ -20,9 +21,13 @@ from .formats import label
 
 # Foreign keys shown as a choice of names.
 REFERENCES: dict[str, type] = {
-    "organisation_id": Organisation, "host_organisation_id": Organisation,
-    "department_id": Department, "person_id": Person, "role_id": LeadershipRole,
-    "funding_role_id": LeadershipRole, "team_id": Team,
+    "organisation_id": Organisation,
+    "host_organisation_id": Organisation,
+    "department_id": Department,
+    "person_id": Person,
+    "role_id": LeadershipRole,
+    "funding_role_id": LeadershipRole,
+    "team_id": Team,
 }
 LIST_HINTS = {
     "member_ids": "Members: one per line, by email address",
@@ -69,19 +74,49 @@ def fields_for(schema: type[BaseModel], skip: tuple[str, ...] = ()) -> list[Fiel
         required = info.is_required()
         hint = info.description
         if name in REFERENCES:
-            out.append(Field(name, _label(name), "select", required, _reference_options(REFERENCES[name]), hint))
+            out.append(
+                Field(
+                    name,
+                    _label(name),
+                    "select",
+                    required,
+                    _reference_options(REFERENCES[name]),
+                    hint,
+                )
+            )
         elif name in LIST_HINTS:
             out.append(Field(name, _label(name), "textarea", False, [], LIST_HINTS[name]))
         elif isinstance(inner, type) and issubclass(inner, enum.Enum):
-            out.append(Field(name, _label(name), "select", required,
-                             [(m.value, label(m)) for m in inner], hint))
+            out.append(
+                Field(
+                    name,
+                    _label(name),
+                    "select",
+                    required,
+                    [(m.value, label(m)) for m in inner],
+                    hint,
+                )
+            )
         elif typing.get_origin(inner) is typing.Literal:
-            out.append(Field(name, _label(name), "select", required, [(v, v) for v in typing.get_args(inner)], hint))
+            out.append(
+                Field(
+                    name,
+                    _label(name),
+                    "select",
+                    required,
+                    [(v, v) for v in typing.get_args(inner)],
+                    hint,
+                )
+            )
         elif inner is bool:
             out.append(Field(name, _label(name), "checkbox", False, [], hint))
         elif getattr(inner, "__name__", "") == "date":
             out.append(Field(name, _label(name), "date", required, [], hint))
-        elif inner in (int, float) or getattr(inner, "__origin__", None) is None and "Decimal" in str(inner):
+        elif (
+            inner in (int, float)
+            or getattr(inner, "__origin__", None) is None
+            and "Decimal" in str(inner)
+        ):
             out.append(Field(name, _label(name), "number", required, [], hint))
         else:
             out.append(Field(name, _label(name), "text", required, [], hint))
@@ -100,7 +135,9 @@ def form_values(obj_dict: dict[str, Any]) -> dict[str, str]:
         elif k == "allowed_slots":
             out[k] = ", ".join(v)
         elif k == "pattern":
-            out[k] = ", ".join(f"{p['day']} {p['half']}{'*' if p['kind'] == 'non_clinical' else ''}" for p in v)
+            out[k] = ", ".join(
+                f"{p['day']} {p['half']}{'*' if p['kind'] == 'non_clinical' else ''}" for p in v
+            )
         elif isinstance(v, bool):
             out[k] = "on" if v else ""
         else:
@@ -119,7 +156,11 @@ def payload_from_form(fields: list[Field], form: Any, *, partial: bool) -> dict[
         raw = (form.get(f.name) or "").strip()
         if f.name == "member_ids":
             emails = [e.strip().lower() for e in raw.replace(",", "\n").splitlines() if e.strip()]
-            ids = dict(db.session.execute(sa.select(Person.email, Person.id).where(Person.email.in_(emails))).all())
+            ids = dict(
+                db.session.execute(
+                    sa.select(Person.email, Person.id).where(Person.email.in_(emails))
+                ).all()
+            )
             payload[f.name] = [ids.get(e, e) for e in emails]
             continue
         if f.name == "allowed_slots":
@@ -152,8 +193,13 @@ def _pattern(raw: str) -> list[dict[str, str]] | str:
         parts = token.rstrip("*").split()
         if len(parts) != 2 or parts[0][:3].title() not in WEEKDAYS:
             return raw  # let the schema name the fault
-        out.append({"day": parts[0][:3].title(), "half": parts[1].upper(),
-                    "kind": "non_clinical" if non_clinical else "clinical"})
+        out.append(
+            {
+                "day": parts[0][:3].title(),
+                "half": parts[1].upper(),
+                "kind": "non_clinical" if non_clinical else "clinical",
+            }
+        )
     return out
 
 
@@ -161,20 +207,45 @@ def _pattern(raw: str) -> list[dict[str, str]] | str:
 
 # Fields named by their page label where it is not the field's own name in words.
 FIELD_LABELS = {
-    "start": "first day", "weeks": "number of weeks", "time_limit": "solver time",
-    "rate_change_percent": "rate rise", "ent_profession": "profession",
-    "ent_min_band": "lowest band", "ent_amount": "number of sessions",
-    "ent_per": "period", "role_title": "role title", "role_amount": "number of new sessions",
-    "role_per": "period", "email": "email address", "fte": "whole-time equivalent",
-    "max_per_day": "most sessions a day", "max_per_week": "most sessions a week",
-    "start_half": "starting half-day", "end_half": "ending half-day", "scope": "scope",
-    "member_ids": "members", "allowed_slots": "half-days the team may meet",
+    "start": "first day",
+    "weeks": "number of weeks",
+    "time_limit": "solver time",
+    "rate_change_percent": "rate rise",
+    "ent_profession": "profession",
+    "ent_min_band": "lowest band",
+    "ent_amount": "number of sessions",
+    "ent_per": "period",
+    "role_title": "role title",
+    "role_amount": "number of new sessions",
+    "role_per": "period",
+    "email": "email address",
+    "fte": "whole-time equivalent",
+    "max_per_day": "most sessions a day",
+    "max_per_week": "most sessions a week",
+    "start_half": "starting half-day",
+    "end_half": "ending half-day",
+    "scope": "scope",
+    "member_ids": "members",
+    "allowed_slots": "half-days the team may meet",
 }
 CHOICES = {"enum", "literal_error"}
-NUMBERS = {"int_parsing", "int_type", "float_parsing", "float_type", "decimal_parsing",
-           "decimal_type"}
-DATES = {"date_parsing", "date_type", "date_from_datetime_parsing", "date_from_datetime_inexact",
-         "datetime_parsing", "datetime_type", "datetime_from_date_parsing"}
+NUMBERS = {
+    "int_parsing",
+    "int_type",
+    "float_parsing",
+    "float_type",
+    "decimal_parsing",
+    "decimal_type",
+}
+DATES = {
+    "date_parsing",
+    "date_type",
+    "date_from_datetime_parsing",
+    "date_from_datetime_inexact",
+    "datetime_parsing",
+    "datetime_type",
+    "datetime_from_date_parsing",
+}
 EXAMPLE_DATE = "for example 18 1 2027"
 
 
@@ -218,8 +289,12 @@ def sentence(error: FieldError) -> str:
         return f"{what.capitalize()} must be a finite number, for example 12"
     if kind in NUMBERS:
         return f"{what.capitalize()} must be a number"
-    bounds = {"greater_than_equal": ("ge", "{} or more"), "greater_than": ("gt", "more than {}"),
-              "less_than_equal": ("le", "{} or less"), "less_than": ("lt", "less than {}")}
+    bounds = {
+        "greater_than_equal": ("ge", "{} or more"),
+        "greater_than": ("gt", "more than {}"),
+        "less_than_equal": ("le", "{} or less"),
+        "less_than": ("lt", "less than {}"),
+    }
     if kind in bounds:
         key, words = bounds[kind]
         return f"{what.capitalize()} must be {words.format(context.get(key, ''))}"

@@ -1,6 +1,7 @@
 """Pages for rota managers: the dashboard, the directory (people, roles, assignments, teams,
 departments, leave) and plans from generation to publication (the spreadsheet upload
 page is in sel_time.imports.pages)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -44,11 +45,31 @@ from .forms import fields_for, form_values, payload_from_form
 
 PAGES = {  # url name → (entity, title, columns shown in the list)
     "people": ("people", "People", ["name", "email", "profession", "staff_group", "fte"]),
-    "roles": ("roles", "Leadership roles", ["title", "code", "level", "commitment_amount", "commitment_unit", "commitment_per"]),
-    "assignments": ("assignments", "Role assignments", ["person_id", "role_id", "start_date", "end_date", "share"]),
-    "teams": ("teams", "Teams", ["name", "code", "kind", "sessions_amount", "sessions_per", "quorum"]),
-    "departments": ("departments", "Departments and services", ["name", "code", "organisation_id", "max_away"]),
-    "leave": ("absences", "Leave and fixed commitments", ["person_id", "kind", "start_date", "start_half", "end_date", "end_half"]),
+    "roles": (
+        "roles",
+        "Leadership roles",
+        ["title", "code", "level", "commitment_amount", "commitment_unit", "commitment_per"],
+    ),
+    "assignments": (
+        "assignments",
+        "Role assignments",
+        ["person_id", "role_id", "start_date", "end_date", "share"],
+    ),
+    "teams": (
+        "teams",
+        "Teams",
+        ["name", "code", "kind", "sessions_amount", "sessions_per", "quorum"],
+    ),
+    "departments": (
+        "departments",
+        "Departments and services",
+        ["name", "code", "organisation_id", "max_away"],
+    ),
+    "leave": (
+        "absences",
+        "Leave and fixed commitments",
+        ["person_id", "kind", "start_date", "start_half", "end_date", "end_half"],
+    ),
 }
 
 
@@ -64,16 +85,28 @@ def quarter_bounds(day: date) -> tuple[date, date]:
 def manage_dashboard() -> str:
     today = today_london()
     first, last = quarter_bounds(today)
-    live_plans = list(db.session.scalars(sa.select(Plan).where(Plan.status == PlanStatus.PUBLISHED)))
-    shortfalls = [s for p in live_plans for s in p.shortfalls if s.window_to >= first and s.window_from <= last]
+    live_plans = list(
+        db.session.scalars(sa.select(Plan).where(Plan.status == PlanStatus.PUBLISHED))
+    )
+    shortfalls = [
+        s
+        for p in live_plans
+        for s in p.shortfalls
+        if s.window_to >= first and s.window_from <= last
+    ]
     short_ids = {s.assignment_id for s in shortfalls if s.assignment_id}
     q_start = datetime.combine(first, time()).replace(tzinfo=LONDON)
     q_end = datetime.combine(last + timedelta(days=1), time()).replace(tzinfo=LONDON)
     rows = db.session.execute(
         sa.select(ProtectedSession.assignment_id, ProtectedSession.end_at, Attendance.outcome)
         .join(Attendance, Attendance.session_id == ProtectedSession.id)
-        .where(ProtectedSession.status == RosterStatus.CONFIRMED, ProtectedSession.assignment_id.is_not(None),
-               ProtectedSession.start_at >= q_start, ProtectedSession.start_at < q_end)).all()
+        .where(
+            ProtectedSession.status == RosterStatus.CONFIRMED,
+            ProtectedSession.assignment_id.is_not(None),
+            ProtectedSession.start_at >= q_start,
+            ProtectedSession.start_at < q_end,
+        )
+    ).all()
     now = now_utc()
     at_risk: set[int] = set()
     planned: set[int] = set()
@@ -87,12 +120,23 @@ def manage_dashboard() -> str:
     met = planned - short_ids - at_risk
     refresh = last_success()
     return render_template(
-        "manage/dashboard.html", title="Rota manager dashboard", quarter=fy_quarter(first), first=first, last=last,
-        met=len(met), short=len(short_ids), at_risk=len(at_risk),
+        "manage/dashboard.html",
+        title="Rota manager dashboard",
+        quarter=fy_quarter(first),
+        first=first,
+        last=last,
+        met=len(met),
+        short=len(short_ids),
+        at_risk=len(at_risk),
         shortfalls=sorted(shortfalls, key=lambda s: (s.window_from, s.explanation))[:50],
-        total_shortfalls=len(shortfalls), refresh=refresh,
-        drafts=db.session.scalars(sa.select(Plan).where(Plan.status == PlanStatus.DRAFT).order_by(Plan.id.desc()).limit(5)).all(),
-        warnings=[w for p in live_plans for w in (p.warnings or [])], london=LONDON)
+        total_shortfalls=len(shortfalls),
+        refresh=refresh,
+        drafts=db.session.scalars(
+            sa.select(Plan).where(Plan.status == PlanStatus.DRAFT).order_by(Plan.id.desc()).limit(5)
+        ).all(),
+        warnings=[w for p in live_plans for w in (p.warnings or [])],
+        london=LONDON,
+    )
 
 
 # -- the directory ------------------------------------------------------------------------------
@@ -123,17 +167,36 @@ def directory(page: str) -> str:
     query = sa.select(entity.model)
     if q and entity.search:
         pattern = f"%{q.lower()}%"
-        query = query.where(sa.or_(*[sa.func.lower(getattr(entity.model, c)).like(pattern) for c in entity.search]))
+        query = query.where(
+            sa.or_(*[sa.func.lower(getattr(entity.model, c)).like(pattern) for c in entity.search])
+        )
     if q and entity.owner == "person_id":
         pattern = f"%{q.lower()}%"
-        query = query.join(Person, Person.id == entity.model.person_id).where(sa.func.lower(Person.name).like(pattern))
+        query = query.join(Person, Person.id == entity.model.person_id).where(
+            sa.func.lower(Person.name).like(pattern)
+        )
     page_no = min(max(1, request.args.get("page", 1, type=int) or 1), 100000)  # offsets in range
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    items = [entity.to_dict(o) for o in db.session.scalars(
-        query.order_by(*[getattr(entity.model, c) for c in entity.order_by]).limit(50).offset((page_no - 1) * 50))]
-    return render_template("manage/directory.html", title=title, page=page, columns=columns, items=items,
-                           refs=_names(entity, items), q=q, page_no=page_no, total=total,
-                           searchable=bool(entity.search) or entity.owner == "person_id")
+    items = [
+        entity.to_dict(o)
+        for o in db.session.scalars(
+            query.order_by(*[getattr(entity.model, c) for c in entity.order_by])
+            .limit(50)
+            .offset((page_no - 1) * 50)
+        )
+    ]
+    return render_template(
+        "manage/directory.html",
+        title=title,
+        page=page,
+        columns=columns,
+        items=items,
+        refs=_names(entity, items),
+        q=q,
+        page_no=page_no,
+        total=total,
+        searchable=bool(entity.search) or entity.owner == "person_id",
+    )
 
 
 @bp.route("/manage/<page>/new", methods=["GET", "POST"])
@@ -147,14 +210,23 @@ def directory_new(page: str) -> Any:
         values = request.form.to_dict()
         try:
             with boundary():  # a refused change rolls back; the form shows why
-                obj = records.create(entity, payload_from_form(fields, request.form, partial=False),
-                                     Actor.for_user(current_user))
+                obj = records.create(
+                    entity,
+                    payload_from_form(fields, request.form, partial=False),
+                    Actor.for_user(current_user),
+                )
             flash(f"Saved {entity.label} {obj.id}", "success")
             return redirect(url_for("web.directory", page=page))
         except SelTimeError as exc:
             errors = exc.errors or [FieldError("body", exc.detail)]
-    return render_template("manage/form.html", title=f"Add {entity.label}", page=page, fields=fields,
-                           values=values, errors=errors), (422 if errors else 200)
+    return render_template(
+        "manage/form.html",
+        title=f"Add {entity.label}",
+        page=page,
+        fields=fields,
+        values=values,
+        errors=errors,
+    ), (422 if errors else 200)
 
 
 @bp.route("/manage/<page>/<int:ident>", methods=["GET", "POST"])
@@ -171,14 +243,25 @@ def directory_edit(page: str, ident: int) -> Any:
         values = request.form.to_dict()
         try:
             with boundary():  # a refused change rolls back; the form shows why
-                records.update(entity, obj, payload_from_form(fields, request.form, partial=True),
-                               Actor.for_user(current_user))
+                records.update(
+                    entity,
+                    obj,
+                    payload_from_form(fields, request.form, partial=True),
+                    Actor.for_user(current_user),
+                )
             flash(f"Saved {entity.label} {ident}", "success")
             return redirect(url_for("web.directory", page=page))
         except SelTimeError as exc:
             errors = exc.errors or [FieldError("body", exc.detail)]
-    return render_template("manage/form.html", title=f"Edit {entity.label}", page=page, fields=fields,
-                           values=values, errors=errors, ident=ident), (422 if errors else 200)
+    return render_template(
+        "manage/form.html",
+        title=f"Edit {entity.label}",
+        page=page,
+        fields=fields,
+        values=values,
+        errors=errors,
+        ident=ident,
+    ), (422 if errors else 200)
 
 
 @bp.get("/manage/people", endpoint="people")
@@ -211,8 +294,12 @@ def _next_monday() -> date:
 @roles_required(*MANAGERS)
 def plans() -> Any:
     errors: list[FieldError] = []
-    values = {"start": _next_monday().isoformat(), "weeks": "12", "scope": "system",
-              "time_limit": str(int(current_app.config["SOLVER_TIME_LIMIT"]))}
+    values = {
+        "start": _next_monday().isoformat(),
+        "weeks": "12",
+        "scope": "system",
+        "time_limit": str(int(current_app.config["SOLVER_TIME_LIMIT"])),
+    }
     if request.method == "POST":
         values = request.form.to_dict()
         try:
@@ -223,10 +310,16 @@ def plans() -> Any:
         except SelTimeError as exc:
             errors = exc.errors or [FieldError("scope", exc.detail)]
     scopes = [("system", "The whole system")] + [
-        (f"organisation:{o.code}", o.name) for o in db.session.scalars(sa.select(Organisation).order_by(Organisation.name))]
-    items = [planning.plan_summary(p) for p in db.session.scalars(sa.select(Plan).order_by(Plan.id.desc()).limit(30))]
-    return render_template("manage/plans.html", title="Plans", items=items, errors=errors, values=values,
-                           scopes=scopes), (422 if errors else 200)
+        (f"organisation:{o.code}", o.name)
+        for o in db.session.scalars(sa.select(Organisation).order_by(Organisation.name))
+    ]
+    items = [
+        planning.plan_summary(p)
+        for p in db.session.scalars(sa.select(Plan).order_by(Plan.id.desc()).limit(30))
+    ]
+    return render_template(
+        "manage/plans.html", title="Plans", items=items, errors=errors, values=values, scopes=scopes
+    ), (422 if errors else 200)
 
 
 def _request_plan(values: dict[str, str]) -> Plan:
@@ -234,16 +327,23 @@ def _request_plan(values: dict[str, str]) -> Plan:
     try:
         start = date.fromisoformat(values.get("start", ""))
     except ValueError:
-        raise SelTimeError("The start is not a date", [FieldError(
-            "start", "Enter the first day as a date, for example 30 11 2026")], 422) from None
+        raise SelTimeError(
+            "The start is not a date",
+            [FieldError("start", "Enter the first day as a date, for example 30 11 2026")],
+            422,
+        ) from None
     try:
         weeks = int(values.get("weeks", ""))
         limit = float(values.get("time_limit", "") or current_app.config["SOLVER_TIME_LIMIT"])
     except ValueError:
-        raise SelTimeError("Numbers needed", [FieldError(
-            "weeks", "Enter whole numbers for weeks and seconds")], 422) from None
-    return planning.request_plan(start, weeks, values.get("scope") or "system", limit,
-                                 Actor.for_user(current_user))
+        raise SelTimeError(
+            "Numbers needed",
+            [FieldError("weeks", "Enter whole numbers for weeks and seconds")],
+            422,
+        ) from None
+    return planning.request_plan(
+        start, weeks, values.get("scope") or "system", limit, Actor.for_user(current_user)
+    )
 
 
 def _grid(plan: Plan, org_id: int | None) -> dict[str, Any]:
@@ -254,21 +354,40 @@ def _grid(plan: Plan, org_id: int | None) -> dict[str, Any]:
     cost: dict[int, int] = defaultdict(int)
     for s in plan.sessions:
         if s.person_id is not None:
-            cells[s.person_id][s.slot] = {"kind": "session", "id": s.id, "pinned": s.pinned,
-                                          "title": s.assignment.role.title if s.assignment else ""}
+            cells[s.person_id][s.slot] = {
+                "kind": "session",
+                "id": s.id,
+                "pinned": s.pinned,
+                "title": s.assignment.role.title if s.assignment else "",
+            }
             cost[s.person_id] += s.cost_pence
         else:
             for a in s.attendees:
                 if a.attending:
-                    cells[a.person_id][s.slot] = {"kind": "team", "id": s.id, "pinned": s.pinned,
-                                                  "title": s.team.name if s.team else ""}
+                    cells[a.person_id][s.slot] = {
+                        "kind": "team",
+                        "id": s.id,
+                        "pinned": s.pinned,
+                        "title": s.team.name if s.team else "",
+                    }
                     cost[a.person_id] += a.cost_pence
     pids = [int(p["id"][1:]) for p in problem.get("people", [])]
     people = {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(pids)))}
-    shown = sorted((p for p in people.values() if org_id is None or p.organisation_id == org_id), key=lambda p: p.name)
+    shown = sorted(
+        (p for p in people.values() if org_id is None or p.organisation_id == org_id),
+        key=lambda p: p.name,
+    )
     available = {int(p["id"][1:]): set(p["available"]) for p in problem.get("people", [])}
-    return {"weeks": weeks, "people": shown, "cells": cells, "cost": cost, "available": available,
-            "total": sum(cost[p.id] for p in shown), "halves": ["AM", "PM"], "days": range(5)}
+    return {
+        "weeks": weeks,
+        "people": shown,
+        "cells": cells,
+        "cost": cost,
+        "available": available,
+        "total": sum(cost[p.id] for p in shown),
+        "halves": ["AM", "PM"],
+        "days": range(5),
+    }
 
 
 @bp.get("/manage/plans/<int:plan_id>")
@@ -281,20 +400,40 @@ def plan_page(plan_id: int) -> Response:
     orgs = db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
     org_id = request.args.get("org", type=int)
     # a large plan opens on one organisation; "All" (``?org=``) still shows everyone
-    if org_id is None and "org" not in request.args and orgs and plan.problem and len(plan.problem.get("people", [])) > 60:
+    if (
+        org_id is None
+        and "org" not in request.args
+        and orgs
+        and plan.problem
+        and len(plan.problem.get("people", [])) > 60
+    ):
         org_id = orgs[0].id
     solving = plan.status in (PlanStatus.QUEUED, PlanStatus.RUNNING)
 
     def derived() -> dict[str, Any]:
         # one query per relationship the grid reads, not one per session
-        db.session.scalars(sa.select(PlanSession).where(PlanSession.plan_id == plan.id).options(
-            selectinload(PlanSession.assignment).selectinload(RoleAssignment.role),
-            selectinload(PlanSession.team), selectinload(PlanSession.attendees))).all()
+        db.session.scalars(
+            sa.select(PlanSession)
+            .where(PlanSession.plan_id == plan.id)
+            .options(
+                selectinload(PlanSession.assignment).selectinload(RoleAssignment.role),
+                selectinload(PlanSession.team),
+                selectinload(PlanSession.attendees),
+            )
+        ).all()
         grid = _grid(plan, org_id) if plan.problem and not solving else None
-        html = render_template("manage/_plan_grid.html", grid=grid, plan=plan, weekdays=WEEKDAYS) if grid else ""
-        return {"summary": planning.plan_summary(plan), "grid": grid is not None, "grid_fragment": Fragment.of(html),
-                "shortfalls": [planning.shortfall_dict(s) for s in plan.shortfalls][:100],
-                "shares": None if solving else plan_profession_shares(plan)}
+        html = (
+            render_template("manage/_plan_grid.html", grid=grid, plan=plan, weekdays=WEEKDAYS)
+            if grid
+            else ""
+        )
+        return {
+            "summary": planning.plan_summary(plan),
+            "grid": grid is not None,
+            "grid_fragment": Fragment.of(html),
+            "shortfalls": [planning.shortfall_dict(s) for s in plan.shortfalls][:100],
+            "shares": None if solving else plan_profession_shares(plan),
+        }
 
     # The summary and grid of a plan that is not solving change only with a write (every one
     # is audited): render them once per state and organisation, not on every request, and
@@ -302,12 +441,23 @@ def plan_page(plan_id: int) -> Response:
     key = (plan.id, plan.status.value, plan.edits, plan.finished_at, plan.published_at, org_id)
     page = derived() if solving else PLAN_PAGES.get(key, derived)
     fragment: Fragment = page["grid_fragment"]
-    html = render_template("manage/plan.html", title=f"Plan {plan.id}", plan=plan, summary=page["summary"],
-                           grid=page["grid"], grid_html=Markup(MARKER), orgs=orgs,
-                           org_id=org_id, weekdays=WEEKDAYS, shortfalls=page["shortfalls"],
-                           shares=page["shares"])
+    html = render_template(
+        "manage/plan.html",
+        title=f"Plan {plan.id}",
+        plan=plan,
+        summary=page["summary"],
+        grid=page["grid"],
+        grid_html=Markup(MARKER),
+        orgs=orgs,
+        org_id=org_id,
+        weekdays=WEEKDAYS,
+        shortfalls=page["shortfalls"],
+        shares=page["shares"],
+    )
     gzip = accepts_gzip(request)
-    response = Response(gzip_page(html, fragment) if gzip else join_page(html, fragment), mimetype="text/html")
+    response = Response(
+        gzip_page(html, fragment) if gzip else join_page(html, fragment), mimetype="text/html"
+    )
     if gzip:
         response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
@@ -354,9 +504,15 @@ def plan_session_page(plan_id: int, sid: int) -> Any:
     moves = move_options(plan, session) if plan.status == PlanStatus.DRAFT else []
     options = [(m.slot, f"{m.label}: {_cost_change(m.delta)}") for m in moves if m.allowed]
     refused = [m for m in moves if not m.allowed]
-    return render_template("manage/session.html", title="Plan session", plan=plan,
-                           s=planning.session_dict(session), errors=errors, options=options,
-                           refused=refused), (422 if errors else 200)
+    return render_template(
+        "manage/session.html",
+        title="Plan session",
+        plan=plan,
+        s=planning.session_dict(session),
+        errors=errors,
+        options=options,
+        refused=refused,
+    ), (422 if errors else 200)
 
 
 def _cost_change(delta: float | None) -> str:
@@ -388,4 +544,3 @@ def plan_resolve(plan_id: int) -> Response:
     except SelTimeError as exc:
         flash(exc.detail, "error")
     return redirect(url_for("web.plan_page", plan_id=plan_id))
-

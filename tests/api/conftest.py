@@ -1,5 +1,6 @@
 """Fixtures for the API tests: a small directory with two leaders, and valid payloads for
 every collection so that a test can create, change and delete any kind of record."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -15,8 +16,19 @@ from sel_time.models import AuditEvent
 
 PROBLEM = "application/problem+json"
 
-COLLECTIONS = ("organisations", "departments", "people", "absences", "preferences", "roles",
-               "assignments", "teams", "rates", "users", "audit")
+COLLECTIONS = (
+    "organisations",
+    "departments",
+    "people",
+    "absences",
+    "preferences",
+    "roles",
+    "assignments",
+    "teams",
+    "rates",
+    "users",
+    "audit",
+)
 # Records a leader reads and writes only for their own person.
 OWNED = ("people", "absences", "preferences", "assignments")
 
@@ -60,9 +72,15 @@ class World:
         """The id of a record in ``collection`` (one of ``owner``'s where it has an owner)."""
         if collection in OWNED:
             return (self.my_records if owner == "me" else self.other_records)[collection]
-        return {"organisations": self.org, "departments": self.dept, "roles": self.role,
-                "teams": self.team, "rates": self.rate, "users": self.user,
-                "audit": self.audit}[collection]
+        return {
+            "organisations": self.org,
+            "departments": self.dept,
+            "roles": self.role,
+            "teams": self.team,
+            "rates": self.rate,
+            "users": self.user,
+            "audit": self.audit,
+        }[collection]
 
 
 @pytest.fixture()
@@ -79,31 +97,64 @@ def world(app: Any, make: Callable[..., Any]) -> Iterator[World]:
         i = next(n)
         pid = person_id or me.id
         if collection == "organisations":
-            return {"code": f"new-org-{i}", "name": f"New Org {i}", "kind": "icb", "borough": "Southwark"}
+            return {
+                "code": f"new-org-{i}",
+                "name": f"New Org {i}",
+                "kind": "icb",
+                "borough": "Southwark",
+            }
         if collection == "departments":
             return {"code": f"new-dept-{i}", "name": f"New Dept {i}", "organisation_id": org.id}
         if collection == "people":
-            return {"email": f"new{i}@nhs.net", "name": f"New Person {i}", "profession": "gp",
-                    "organisation_id": org.id}
+            return {
+                "email": f"new{i}@nhs.net",
+                "name": f"New Person {i}",
+                "profession": "gp",
+                "organisation_id": org.id,
+            }
         if collection == "absences":  # each in its own year, so that no two ever overlap
-            return {"person_id": pid, "kind": "annual", "start_date": f"{2030 + i}-03-02",
-                    "end_date": f"{2030 + i}-03-03"}
+            return {
+                "person_id": pid,
+                "kind": "annual",
+                "start_date": f"{2030 + i}-03-02",
+                "end_date": f"{2030 + i}-03-03",
+            }
         if collection == "preferences":  # mornings only, so that a test can move one to PM
-            return {"person_id": pid, "day": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[i % 7],
-                    "half": "AM"}
+            return {
+                "person_id": pid,
+                "day": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[i % 7],
+                "half": "AM",
+            }
         if collection == "roles":
-            return {"code": f"new-role-{i}", "title": f"New Role {i}", "level": "system",
-                    "host_organisation_id": org.id, "commitment_amount": 2, "commitment_unit": "pa",
-                    "commitment_per": "month"}
+            return {
+                "code": f"new-role-{i}",
+                "title": f"New Role {i}",
+                "level": "system",
+                "host_organisation_id": org.id,
+                "commitment_amount": 2,
+                "commitment_unit": "pa",
+                "commitment_per": "month",
+            }
         if collection == "assignments":  # a role of its own, so that assignments never overlap
             role_id = make("roles", host_organisation_id=org.id).id
             return {"person_id": pid, "role_id": role_id, "start_date": "2030-01-01"}
         if collection == "teams":
-            return {"code": f"new-team-{i}", "name": f"New Team {i}", "kind": "board",
-                    "sessions_per": "month", "quorum": 1, "member_ids": [me.id]}
+            return {
+                "code": f"new-team-{i}",
+                "name": f"New Team {i}",
+                "kind": "board",
+                "sessions_per": "month",
+                "quorum": 1,
+                "member_ids": [me.id],
+            }
         if collection == "rates":
-            return {"staff_group": f"group_{i}", "label": f"Group {i}", "rate_per_hour": "55.50",
-                    "effective_from": "2025-04-01", "source": "test figures"}
+            return {
+                "staff_group": f"group_{i}",
+                "label": f"Group {i}",
+                "rate_per_hour": "55.50",
+                "effective_from": "2025-04-01",
+                "source": "test figures",
+            }
         if collection == "users":
             return {"email": f"user{i}@nhs.net", "name": f"User {i}", "role": "finance"}
         return {"actor": "me", "action": "create", "entity": "x"}  # audit: never writable
@@ -117,9 +168,19 @@ def world(app: Any, make: Callable[..., Any]) -> Iterator[World]:
     mine = {"people": me.id, **{c: fresh(c, me.id) for c in OWNED if c != "people"}}
     theirs = {"people": other.id, **{c: fresh(c, other.id) for c in OWNED if c != "people"}}
     yield World(
-        org=org.id, dept=dept.id, me=me.id, other=other.id, role=role.id, my_records=mine,
-        other_records=theirs, team=fresh("teams"), rate=fresh("rates"), user=fresh("users"),
-        audit=fresh("audit"), payload=payload, fresh=fresh,
+        org=org.id,
+        dept=dept.id,
+        me=me.id,
+        other=other.id,
+        role=role.id,
+        my_records=mine,
+        other_records=theirs,
+        team=fresh("teams"),
+        rate=fresh("rates"),
+        user=fresh("users"),
+        audit=fresh("audit"),
+        payload=payload,
+        fresh=fresh,
     )
 
 

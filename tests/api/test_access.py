@@ -1,5 +1,6 @@
 """Who may do what through the API: every collection × every role (and anonymous) × every
 operation, leaders limited to their own records, and tokens that no longer work."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,16 +43,23 @@ def test_every_collection_is_covered() -> None:
 
 def _patch_payload(world: Any, collection: str) -> dict[str, Any]:
     return {
-        "organisations": {"name": "Renamed"}, "departments": {"max_away": 3},
-        "people": {"specialty": "cardiology"}, "absences": {"note": "renamed"},
-        "preferences": {"half": "PM"}, "roles": {"budget_code": "B123"},
-        "assignments": {"share": 0.5}, "teams": {"location": "Room 4"},
-        "rates": {"label": "Renamed"}, "users": {"name": "Renamed"}, "audit": {"actor": "forged"},
+        "organisations": {"name": "Renamed"},
+        "departments": {"max_away": 3},
+        "people": {"specialty": "cardiology"},
+        "absences": {"note": "renamed"},
+        "preferences": {"half": "PM"},
+        "roles": {"budget_code": "B123"},
+        "assignments": {"share": 0.5},
+        "teams": {"location": "Room 4"},
+        "rates": {"label": "Renamed"},
+        "users": {"name": "Renamed"},
+        "audit": {"actor": "forged"},
     }[collection]
 
 
-def _request(api: Any, world: Any, collection: str, op: str, role: str | None,
-             headers: dict[str, str]) -> Any:
+def _request(
+    api: Any, world: Any, collection: str, op: str, role: str | None, headers: dict[str, str]
+) -> Any:
     """Do ``op`` on ``collection``; item operations target a record the caller could own."""
     if op == "list":
         return api("get", collection, headers)
@@ -62,14 +70,20 @@ def _request(api: Any, world: Any, collection: str, op: str, role: str | None,
     if op == "get":
         return api("get", f"{collection}/{ident}", headers)
     if op == "patch":
-        return api("patch", f"{collection}/{ident}", headers, json=_patch_payload(world, collection))
+        return api(
+            "patch", f"{collection}/{ident}", headers, json=_patch_payload(world, collection)
+        )
     return api("delete", f"{collection}/{ident}", headers)
 
 
 @pytest.mark.parametrize("collection", COLLECTIONS)
 @pytest.mark.parametrize("role", [None, *ROLES], ids=["anonymous", *ROLES])
-def test_access_table(api: Any, world: Any, login_as: Any, collection: str, role: str | None) -> None:
-    headers = {} if role is None else login_as(role, person_id=world.me if role == "leader" else None)
+def test_access_table(
+    api: Any, world: Any, login_as: Any, collection: str, role: str | None
+) -> None:
+    headers = (
+        {} if role is None else login_as(role, person_id=world.me if role == "leader" else None)
+    )
     readers, writers = EXPECTED[collection]
     wrong = []
     for op in ("list", "get", "create", "patch", "delete"):
@@ -77,8 +91,10 @@ def test_access_table(api: Any, world: Any, login_as: Any, collection: str, role
         expected = 401 if role is None else OK[op] if allowed else 403
         response = _request(api, world, collection, op, role, headers)
         if response.status_code != expected:
-            wrong.append(f"{op}: {response.status_code} (expected {expected}) "
-                         f"{response.get_data(as_text=True)[:200]}")
+            wrong.append(
+                f"{op}: {response.status_code} (expected {expected}) "
+                f"{response.get_data(as_text=True)[:200]}"
+            )
         elif expected >= 400:
             assert_problem(response, expected)
     assert not wrong, "\n".join(wrong)
@@ -86,8 +102,11 @@ def test_access_table(api: Any, world: Any, login_as: Any, collection: str, role
 
 # -- leaders see and change only their own records ---------------------------------------------
 
+
 @pytest.mark.parametrize("collection", OWNED)
-def test_leader_lists_only_their_own_records(api: Any, world: Any, login_as: Any, collection: str) -> None:
+def test_leader_lists_only_their_own_records(
+    api: Any, world: Any, login_as: Any, collection: str
+) -> None:
     leader = login_as("leader", person_id=world.me)
     items = api("get", collection, leader).get_json()["items"]
     owner = "id" if collection == "people" else "person_id"
@@ -99,7 +118,9 @@ def test_leader_lists_only_their_own_records(api: Any, world: Any, login_as: Any
 
 
 @pytest.mark.parametrize("collection", OWNED)
-def test_leader_cannot_see_another_leaders_record(api: Any, world: Any, login_as: Any, collection: str) -> None:
+def test_leader_cannot_see_another_leaders_record(
+    api: Any, world: Any, login_as: Any, collection: str
+) -> None:
     leader = login_as("leader", person_id=world.me)
     theirs = world.record_of(collection, "other")
     assert_problem(api("get", f"{collection}/{theirs}", leader), 404)
@@ -112,7 +133,9 @@ def test_leader_cannot_see_another_leaders_record(api: Any, world: Any, login_as
 
 
 @pytest.mark.parametrize("collection", ["absences", "preferences"])
-def test_leader_cannot_change_another_leaders_record(api: Any, world: Any, login_as: Any, collection: str) -> None:
+def test_leader_cannot_change_another_leaders_record(
+    api: Any, world: Any, login_as: Any, collection: str
+) -> None:
     leader = login_as("leader", person_id=world.me)
     theirs = world.record_of(collection, "other")
     change = {"absences": {"note": "mine now"}, "preferences": {"half": "PM"}}[collection]
@@ -120,7 +143,9 @@ def test_leader_cannot_change_another_leaders_record(api: Any, world: Any, login
     assert_problem(api("delete", f"{collection}/{theirs}", leader), 404)
     # nor hand their own record over to someone else
     mine = world.record_of(collection)
-    assert_problem(api("patch", f"{collection}/{mine}", leader, json={"person_id": world.other}), 403)
+    assert_problem(
+        api("patch", f"{collection}/{mine}", leader, json={"person_id": world.other}), 403
+    )
     manager = login_as("admin")
     assert api("get", f"{collection}/{theirs}", manager).get_json()["person_id"] == world.other
     assert api("get", f"{collection}/{mine}", manager).get_json()["person_id"] == world.me
@@ -134,10 +159,15 @@ def test_leader_books_own_leave_but_not_someone_elses(api: Any, world: Any, logi
     assert mine.get_json()["person_id"] == world.me
     theirs = api("post", "absences", leader, json={"person_id": world.other, **leave})
     assert_problem(theirs, 403)
-    assert_problem(api("post", "absences", leader, json={"person_id": str(world.other), **leave}), 403)
+    assert_problem(
+        api("post", "absences", leader, json={"person_id": str(world.other), **leave}), 403
+    )
     # their own id written as a string is still their own
     later = leave | {"start_date": "2041-05-04", "end_date": "2041-05-04"}
-    assert api("post", "absences", leader, json={"person_id": str(world.me), **later}).status_code == 201
+    assert (
+        api("post", "absences", leader, json={"person_id": str(world.me), **later}).status_code
+        == 201
+    )
     admin = login_as("admin")
     booked = api("get", f"absences?person_id={world.other}&kind=study", admin).get_json()
     assert booked["total"] == 0
@@ -151,6 +181,7 @@ def test_leader_without_a_person_sees_nothing_owned(api: Any, world: Any, login_
 
 
 # -- tokens ------------------------------------------------------------------------------------
+
 
 def test_revoked_token_is_refused(api: Any, world: Any, login_as: Any) -> None:
     from sel_time.auth import revoke_api_token
@@ -170,14 +201,32 @@ def test_inactive_user_is_refused(api: Any, world: Any, login_as: Any) -> None:
     assert_problem(api("get", "organisations", headers), 401)
 
 
-@pytest.mark.parametrize("header", [
-    "", "Bearer", "Bearer ", "Bearer    ", "Basic YWRtaW46YWRtaW4=", "Token abc", "bearer-st_abc",
-    "Bearer st_not-a-real-token", "Bearer st_a st_b", "st_abc", "Bearer \t", "Bearer " + "x" * 5000,
-])
-def test_malformed_authorization_header_is_refused(api: Any, world: Any, login_as: Any, header: str) -> None:
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "Bearer",
+        "Bearer ",
+        "Bearer    ",
+        "Basic YWRtaW46YWRtaW4=",
+        "Token abc",
+        "bearer-st_abc",
+        "Bearer st_not-a-real-token",
+        "Bearer st_a st_b",
+        "st_abc",
+        "Bearer \t",
+        "Bearer " + "x" * 5000,
+    ],
+)
+def test_malformed_authorization_header_is_refused(
+    api: Any, world: Any, login_as: Any, header: str
+) -> None:
     login_as("admin")  # a real token exists, and none of these is it
-    for method, path in (("get", "organisations"), ("post", "organisations"),
-                         ("delete", f"organisations/{world.org}")):
+    for method, path in (
+        ("get", "organisations"),
+        ("post", "organisations"),
+        ("delete", f"organisations/{world.org}"),
+    ):
         response = api(method, path, {"Authorization": header}, json={})
         assert_problem(response, 401)
 

@@ -1,4 +1,5 @@
 """The OpenAPI document: valid OpenAPI 3.1, complete, and true to what the API answers."""
+
 from __future__ import annotations
 
 import re
@@ -68,7 +69,9 @@ def test_every_operation_is_complete(doc: dict[str, Any]) -> None:
                 assert re.fullmatch(r"[1-5]\d\d|default", status), (path, method, status)
                 assert response.get("description"), (path, method, status)
             declared = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
-            assert declared == templated, f"{method} {path}: path parameters {declared} vs {templated}"
+            assert declared == templated, (
+                f"{method} {path}: path parameters {declared} vs {templated}"
+            )
 
 
 @pytest.mark.parametrize("collection", COLLECTIONS)
@@ -79,7 +82,9 @@ def test_every_entity_has_its_paths_and_schemas(doc: dict[str, Any], collection:
         assert model.__name__ in schemas, f"{model.__name__} is missing"
         assert schemas[model.__name__].get("properties"), model.__name__
     listing = doc["paths"][f"/api/v1/{collection}"]["get"]
-    item_ref = listing["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["items"]["items"]
+    item_ref = listing["responses"]["200"]["content"]["application/json"]["schema"]["properties"][
+        "items"
+    ]["items"]
     assert item_ref == {"$ref": f"#/components/schemas/{entity.out_schema.__name__}"}
     params = {p["name"] for p in listing["parameters"]}
     assert {"page", "per_page", *entity.filters} <= params
@@ -92,7 +97,9 @@ def test_every_entity_has_its_paths_and_schemas(doc: dict[str, Any], collection:
         assert set(item) == {"get"} and "post" not in doc["paths"]["/api/v1/audit"]
     else:
         assert {"get", "patch", "delete"} <= set(item)
-        body = doc["paths"][f"/api/v1/{collection}"]["post"]["requestBody"]["content"]["application/json"]
+        body = doc["paths"][f"/api/v1/{collection}"]["post"]["requestBody"]["content"][
+            "application/json"
+        ]
         assert body["schema"] == {"$ref": f"#/components/schemas/{entity.create_schema.__name__}"}
         patch = item["patch"]["requestBody"]["content"]["application/json"]["schema"]
         assert patch == {"$ref": f"#/components/schemas/{entity.patch_schema.__name__}"}
@@ -113,20 +120,56 @@ def test_document_uses_the_validating_schemas(doc: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("collection", COLLECTIONS)
-def test_responses_validate_against_the_out_schema(api: Any, world: Any, login_as: Any, make: Any,
-                                                   collection: str) -> None:
+def test_responses_validate_against_the_out_schema(
+    api: Any, world: Any, login_as: Any, make: Any, collection: str
+) -> None:
     admin = login_as("admin")
     # records with their optional parts filled in too
-    api("post", "people", admin, json=world.payload("people") | {
-        "backfill_rate": "70.10", "staff_number": "S1", "specialty": "frailty", "max_per_day": 1,
-        "pattern": [{"day": "Sat", "half": "PM", "kind": "non_clinical"}]})
-    api("post", "teams", admin, json=world.payload("teams") | {
-        "allowed_slots": ["Wed/PM"], "annual_budget": "1200.50", "funding_role_id": world.role})
-    api("post", "assignments", admin, json=world.payload("assignments") | {
-        "end_date": "2031-01-01", "commitment_amount": 2, "commitment_unit": "hours", "commitment_per": "week"})
-    api("post", "roles", admin, json=world.payload("roles") | {"annual_budget": "5000", "description": "d"})
+    api(
+        "post",
+        "people",
+        admin,
+        json=world.payload("people")
+        | {
+            "backfill_rate": "70.10",
+            "staff_number": "S1",
+            "specialty": "frailty",
+            "max_per_day": 1,
+            "pattern": [{"day": "Sat", "half": "PM", "kind": "non_clinical"}],
+        },
+    )
+    api(
+        "post",
+        "teams",
+        admin,
+        json=world.payload("teams")
+        | {"allowed_slots": ["Wed/PM"], "annual_budget": "1200.50", "funding_role_id": world.role},
+    )
+    api(
+        "post",
+        "assignments",
+        admin,
+        json=world.payload("assignments")
+        | {
+            "end_date": "2031-01-01",
+            "commitment_amount": 2,
+            "commitment_unit": "hours",
+            "commitment_per": "week",
+        },
+    )
+    api(
+        "post",
+        "roles",
+        admin,
+        json=world.payload("roles") | {"annual_budget": "5000", "description": "d"},
+    )
     api("patch", f"organisations/{world.org}", admin, json={"name": "Audited"})
-    api("post", "absences", admin, json=world.payload("absences") | {"note": "n", "start_half": "PM"})
+    api(
+        "post",
+        "absences",
+        admin,
+        json=world.payload("absences") | {"note": "n", "start_half": "PM"},
+    )
     out = ENTITIES[collection].out_schema
     listing = api("get", f"{collection}?per_page=500", admin)
     assert listing.status_code == 200

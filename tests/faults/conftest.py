@@ -6,6 +6,7 @@ that every fault must leave intact.
 The PostgreSQL cases run when ``DATABASE_URL`` names PostgreSQL, and always in CI. The schema
 is created and dropped here; the shared ``public`` schema is never touched.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from support.processes import process_env
 
 from config import TestingConfig
-from support.processes import process_env
 from sel_time import create_app
 from sel_time.clock import LONDON, now_utc
 from sel_time.extensions import db
@@ -58,17 +59,37 @@ class Database:
         return "sqlite" if self.url.startswith("sqlite") else "postgresql"
 
     def env(self, **extra: str) -> dict[str, str]:
-        return process_env(DATABASE_URL=self.url, SEL_TIME_REFRESH_TIME_LIMIT="10",
-                           SEL_TIME_SOLVER_WORKERS="2", SEL_TIME_FROZEN_DAYS="0",
-                           SEL_TIME_WEEKS_AHEAD="3", PYTHONUNBUFFERED="1", **extra)
+        return process_env(
+            DATABASE_URL=self.url,
+            SEL_TIME_REFRESH_TIME_LIMIT="10",
+            SEL_TIME_SOLVER_WORKERS="2",
+            SEL_TIME_FROZEN_DAYS="0",
+            SEL_TIME_WEEKS_AHEAD="3",
+            PYTHONUNBUFFERED="1",
+            **extra,
+        )
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([SEL_TIME, *args], env=self.env(), capture_output=True, text=True,
-                              timeout=timeout, cwd=ROOT, check=False)
+        return subprocess.run(
+            [SEL_TIME, *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            check=False,
+        )
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([SEL_TIME, *args], env=self.env(), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True)
+        return subprocess.Popen(
+            [SEL_TIME, *args],
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            start_new_session=True,
+        )
 
 
 def migrate(database: Database) -> None:
@@ -94,8 +115,14 @@ def seed(database: Database) -> Seeded:
     from sel_time.auth import create_api_token
     from sel_time.jobs import refresh
 
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database.url, REFRESH_TIME_LIMIT=10,
-                     SOLVER_WORKERS=2, REFRESH_FROZEN_DAYS=0, REFRESH_WEEKS_AHEAD=3)
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=database.url,
+        REFRESH_TIME_LIMIT=10,
+        SOLVER_WORKERS=2,
+        REFRESH_FROZEN_DAYS=0,
+        REFRESH_WEEKS_AHEAD=3,
+    )
     with app.app_context():
         small = seed_small(create_with())
         last_night = refresh("cron", now=now_utc() - timedelta(days=1))
@@ -106,9 +133,16 @@ def seed(database: Database) -> Seeded:
             day = today - timedelta(days=7 + n)
             start = datetime.combine(day, datetime.min.time()).replace(hour=9, tzinfo=LONDON)
             session = ProtectedSession(
-                uid=f"past-{n}@faults", person_id=pid, slot=f"{day.isoformat()}/AM", start_at=start,
-                end_at=start + timedelta(hours=4), status=RosterStatus.CONFIRMED, sequence=0,
-                published_at=now_utc() - timedelta(days=30), last_modified=now_utc() - timedelta(days=30))
+                uid=f"past-{n}@faults",
+                person_id=pid,
+                slot=f"{day.isoformat()}/AM",
+                start_at=start,
+                end_at=start + timedelta(hours=4),
+                status=RosterStatus.CONFIRMED,
+                sequence=0,
+                published_at=now_utc() - timedelta(days=30),
+                last_modified=now_utc() - timedelta(days=30),
+            )
             session.attendances.append(Attendance(person_id=pid, cost_pence=40000))
             db.session.add(session)
             db.session.flush()
@@ -158,12 +192,25 @@ def read_state(app: Any) -> State:
                 outcomes[att.id] = att.outcome.value if att.outcome else None
             for s in db.session.scalars(sa.select(ProtectedSession)):
                 owner = ("t", s.team_id) if s.team_id is not None else ("p", s.person_id or 0)
-                sessions[s.uid] = SessionState(owner, s.slot, s.status.value, s.sequence,
-                                               s.start_at.isoformat(), tuple(sorted(attendees.get(s.id, []))))
-            published = frozenset(db.session.scalars(sa.select(Plan.id).where(
-                Plan.status.in_((PlanStatus.PUBLISHED, PlanStatus.SUPERSEDED)))))
-            active = {p.active_scope: p.id for p in db.session.scalars(
-                sa.select(Plan).where(Plan.active_scope.is_not(None)))}
+                sessions[s.uid] = SessionState(
+                    owner,
+                    s.slot,
+                    s.status.value,
+                    s.sequence,
+                    s.start_at.isoformat(),
+                    tuple(sorted(attendees.get(s.id, []))),
+                )
+            published = frozenset(
+                db.session.scalars(
+                    sa.select(Plan.id).where(
+                        Plan.status.in_((PlanStatus.PUBLISHED, PlanStatus.SUPERSEDED))
+                    )
+                )
+            )
+            active = {
+                p.active_scope: p.id
+                for p in db.session.scalars(sa.select(Plan).where(Plan.active_scope.is_not(None)))
+            }
             return State(sessions, outcomes, published, active)  # type: ignore[arg-type]
         finally:
             db.session.remove()
@@ -189,7 +236,9 @@ class Audit:
             assert s.sequence >= self.max_sequence.get(uid, 0), f"{where}: {uid} sequence went back"
             old = before.sessions.get(uid)
             if old is not None and old.content() != s.content():
-                assert s.sequence > old.sequence, f"{where}: {uid} changed without a new sequence: {old} -> {s}"
+                assert s.sequence > old.sequence, (
+                    f"{where}: {uid} changed without a new sequence: {old} -> {s}"
+                )
         confirmed = [s for s in now.sessions.values() if s.status == RosterStatus.CONFIRMED.value]
         keys = [(s.owner, s.slot) for s in confirmed]
         dupes = {k for k in keys if keys.count(k) > 1}
@@ -197,7 +246,9 @@ class Audit:
         busy: dict[tuple[int, str], int] = {}
         for s in confirmed:
             if s.owner[0] == "p":
-                assert s.attendees == (s.owner[1],), f"{where}: individual session with attendances {s}"
+                assert s.attendees == (s.owner[1],), (
+                    f"{where}: individual session with attendances {s}"
+                )
             else:
                 assert s.attendees, f"{where}: a confirmed team session with nobody attending: {s}"
                 assert set(s.attendees) <= self.seeded.team_members[s.owner[1]], f"{where}: {s}"
@@ -206,10 +257,13 @@ class Audit:
         double = {k for k, n in busy.items() if n > 1}
         assert not double, f"{where}: people booked twice in one slot: {sorted(double)[:5]}"
         for att, allowed in self.acknowledged.items():
-            assert now.outcomes.get(att) in allowed, f"{where}: delivery record of attendance {att} lost"
+            assert now.outcomes.get(att) in allowed, (
+                f"{where}: delivery record of attendance {att} lost"
+            )
         if now.published_plans == before.published_plans:  # nothing published: nothing moved
             assert {u: s.content() for u, s in now.sessions.items()} == {
-                u: s.content() for u, s in before.sessions.items()}, f"{where}: roster changed without a publish"
+                u: s.content() for u, s in before.sessions.items()
+            }, f"{where}: roster changed without a publish"
         for uid, s in now.sessions.items():
             self.max_sequence[uid] = max(self.max_sequence.get(uid, 0), s.sequence)
         self.committed = now
@@ -225,15 +279,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_gunicorn(database: Database, port: int, workers: int = 2, **env: str) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    database: Database, port: int, workers: int = 2, **env: str
+) -> subprocess.Popen[bytes]:
     """gunicorn in a session of its own, so that killing its group kills master and workers.
     Its log goes to a file (a pipe nobody reads fills up and blocks the workers)."""
     log = tempfile.NamedTemporaryFile(prefix=f"gunicorn-{port}-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
-        [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "--timeout", "30", "--graceful-timeout", "5", "sel_time:create_app()"],
-        cwd=ROOT, env=database.env(**env), stdout=subprocess.DEVNULL, stderr=log,
-        start_new_session=True)
+        [
+            GUNICORN,
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "5",
+            "sel_time:create_app()",
+        ],
+        cwd=ROOT,
+        env=database.env(**env),
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        start_new_session=True,
+    )
     log.close()
     proc.log_path = log.name  # type: ignore[attr-defined]
     return proc

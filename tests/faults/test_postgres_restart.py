@@ -10,6 +10,7 @@ afterwards; the refresh either completes or fails cleanly, and the next refresh 
 Runs only when PostgreSQL is the database under test (``DATABASE_URL``) or in CI, in a schema
 of its own. PostgreSQL is started again in a ``finally`` whatever happens.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,24 +45,41 @@ from .conftest import (
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-CLUSTER = max(p.name for p in Path("/etc/postgresql").iterdir()) if Path("/etc/postgresql").is_dir() else None
+CLUSTER = (
+    max(p.name for p in Path("/etc/postgresql").iterdir())
+    if Path("/etc/postgresql").is_dir()
+    else None
+)
 REQUEST_TIMEOUT = 10.0  # a request taking longer than this is a hang
 RECOVERY_S = 10.0  # after PostgreSQL accepts connections again, the app must answer 200 by then
 
 
 def pg_ctl(action: str, *options: str) -> None:
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", str(CLUSTER), "main", action, *options],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", str(CLUSTER), "main", action, *options],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def pg_ready() -> bool:
-    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False, timeout=10).returncode == 0
+    return (
+        subprocess.run(
+            ["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False, timeout=10
+        ).returncode
+        == 0
+    )
 
 
 def ensure_running() -> None:
     if not pg_ready():
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", str(CLUSTER), "main", "start"],
-                       check=False, capture_output=True, timeout=120)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", str(CLUSTER), "main", "start"],
+            check=False,
+            capture_output=True,
+            timeout=120,
+        )
     deadline = time.monotonic() + 60
     while not pg_ready() and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -84,7 +102,12 @@ def seeded() -> Iterator[tuple[Seeded, str, int]]:
         with s.app.app_context():
             person = db.session.scalars(sa.select(Person).order_by(Person.id)).first()
             assert person is not None
-            leader = User(email="leader@faults.example", name=person.name, role=UserRole.LEADER, person_id=person.id)
+            leader = User(
+                email="leader@faults.example",
+                name=person.name,
+                role=UserRole.LEADER,
+                person_id=person.id,
+            )
             db.session.add(leader)
             db.session.flush()
             _, secret = issue_token(leader, FeedKind.PERSON, person.id, CLI_ACTOR)
@@ -128,8 +151,15 @@ class Client(threading.Thread):
             conn.request(method, path, body=json.dumps(body) if body else None, headers=headers)
             r = conn.getresponse()
             raw = r.read()
-            reply = Reply(t0, method, path, r.status, time.monotonic() - t0, r.getheader("Content-Type", ""),
-                          r.getheader("Retry-After"))
+            reply = Reply(
+                t0,
+                method,
+                path,
+                r.status,
+                time.monotonic() - t0,
+                r.getheader("Content-Type", ""),
+                r.getheader("Retry-After"),
+            )
             if r.status == 201:
                 reply.created = json.loads(raw)["id"]
         except (OSError, HTTPException):
@@ -143,13 +173,22 @@ class Client(threading.Thread):
             self.call("GET", "/health")
             self.call("GET", self.feed)
             self.day += timedelta(days=1)
-            self.call("POST", "/api/v1/absences", {"person_id": self.person_id, "kind": "study",
-                                                   "start_date": self.day.isoformat(),
-                                                   "end_date": self.day.isoformat()})
+            self.call(
+                "POST",
+                "/api/v1/absences",
+                {
+                    "person_id": self.person_id,
+                    "kind": "study",
+                    "start_date": self.day.isoformat(),
+                    "end_date": self.day.isoformat(),
+                },
+            )
             time.sleep(0.02)
 
 
-def test_postgres_restart_gives_503_then_recovers_and_loses_nothing(seeded: tuple[Seeded, str, int]) -> None:
+def test_postgres_restart_gives_503_then_recovers_and_loses_nothing(
+    seeded: tuple[Seeded, str, int],
+) -> None:
     s, feed, person_id = seeded
     database = s.database
     port = free_port()
@@ -158,14 +197,21 @@ def test_postgres_restart_gives_503_then_recovers_and_loses_nothing(seeded: tupl
     clients: list[Client] = []
     try:
         wait_healthy(port, server)
-        clients = [Client(port, s.manager_token, feed, person_id, date(2031 + 400 * i, 1, 1)) for i in range(2)]  # years apart: never overlap
+        clients = [
+            Client(port, s.manager_token, feed, person_id, date(2031 + 400 * i, 1, 1))
+            for i in range(2)
+        ]  # years apart: never overlap
         for c in clients:
             c.start()
         # a refresh that will be in the middle of its solve while PostgreSQL goes away
         refresh = subprocess.Popen(
             [SEL_TIME, "refresh", "--force"],
             env=database.env(SEL_TIME_TEST_PAUSE_AT="solve", SEL_TIME_TEST_PAUSE_SECONDS="6"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         assert refresh.stderr is not None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -183,9 +229,17 @@ def test_postgres_restart_gives_503_then_recovers_and_loses_nothing(seeded: tupl
         back = time.monotonic()
         recovered = None
         while time.monotonic() < back + RECOVERY_S + 5:
-            ok = [r for c in clients for r in list(c.replies) if r.at >= back and r.status in (200, 201)]
+            ok = [
+                r
+                for c in clients
+                for r in list(c.replies)
+                if r.at >= back and r.status in (200, 201)
+            ]
             if ok and {r.path for r in ok} >= {"/health", feed, "/api/v1/absences"}:
-                recovered = max(min(r.at + r.seconds for r in ok if r.path == p) for p in ("/health", feed, "/api/v1/absences"))
+                recovered = max(
+                    min(r.at + r.seconds for r in ok if r.path == p)
+                    for p in ("/health", feed, "/api/v1/absences")
+                )
                 break
             time.sleep(0.2)
         time.sleep(1.0)
@@ -200,12 +254,24 @@ def test_postgres_restart_gives_503_then_recovers_and_loses_nothing(seeded: tupl
 
     replies = [r for c in clients for r in c.replies]
     during = [r for r in replies if stopping <= r.at <= back]
-    assert during and any(r.status == 503 for r in during), ("the outage was never seen", [
-        (round(r.at - stopped, 2), r.path[:20], r.status, round(r.seconds, 2)) for r in replies
-        if stopping - 2 <= r.at <= back + 5], log[-3000:])
+    assert during and any(r.status == 503 for r in during), (
+        "the outage was never seen",
+        [
+            (round(r.at - stopped, 2), r.path[:20], r.status, round(r.seconds, 2))
+            for r in replies
+            if stopping - 2 <= r.at <= back + 5
+        ],
+        log[-3000:],
+    )
     bad = [r for r in replies if r.status not in (200, 201, 503)]
-    assert not bad, ([(round(r.at - stopping, 2), r.method, r.path[:16], r.status, round(r.seconds, 2))
-                      for r in bad[:5]], f"stopped {stopped - stopping:.2f} back {back - stopping:.2f}", log[-4000:])
+    assert not bad, (
+        [
+            (round(r.at - stopping, 2), r.method, r.path[:16], r.status, round(r.seconds, 2))
+            for r in bad[:5]
+        ],
+        f"stopped {stopped - stopping:.2f} back {back - stopping:.2f}",
+        log[-4000:],
+    )
     for r in replies:
         if r.status == 503:
             assert r.retry_after, r
@@ -214,12 +280,16 @@ def test_postgres_restart_gives_503_then_recovers_and_loses_nothing(seeded: tupl
     slow = [r for r in replies if r.seconds > REQUEST_TIMEOUT]
     assert not slow, slow[:5]
     assert recovered is not None, "the app did not recover after PostgreSQL came back"
-    assert recovered - back <= RECOVERY_S, f"recovered {recovered - back:.1f} s after PostgreSQL was back"
+    assert recovered - back <= RECOVERY_S, (
+        f"recovered {recovered - back:.1f} s after PostgreSQL was back"
+    )
 
     acknowledged = {r.created for r in replies if r.status == 201}
     with s.app.app_context():
         stored = set(db.session.scalars(sa.select(Absence.id).where(Absence.id.in_(acknowledged))))
-        assert acknowledged and stored == acknowledged, f"acknowledged writes lost: {sorted(acknowledged - stored)}"
+        assert acknowledged and stored == acknowledged, (
+            f"acknowledged writes lost: {sorted(acknowledged - stored)}"
+        )
         db.session.remove()
 
     # the refresh caught by the restart failed cleanly (or finished); the next one succeeds
@@ -227,7 +297,8 @@ def test_postgres_restart_gives_503_then_recovers_and_loses_nothing(seeded: tupl
     if refresh.returncode != 0:  # the log may hold the traceback; the command ends saying why
         last = err.strip().splitlines()[-1] if err.strip() else ""
         said = out.startswith("The refresh failed") or (
-            last.startswith("Error: the refresh did not complete") and "database" in last)
+            last.startswith("Error: the refresh did not complete") and "database" in last
+        )
         assert said, (out, err[-3000:])
     else:  # it finished after PostgreSQL came back: a lost solve fails the run, never "skips" it
         assert out.startswith(("Refreshed", "The refresh failed")), (out, err)
@@ -237,16 +308,23 @@ def test_postgres_restart_gives_503_then_recovers_and_loses_nothing(seeded: tupl
             assert caught.status == RunStatus.FAILED or not caught.stats["skipped"], caught.stats
             db.session.remove()
     again = database.run("refresh", "--force")
-    assert again.returncode == 0 and again.stdout.startswith("Refreshed"), (again.stdout, again.stderr)
+    assert again.returncode == 0 and again.stdout.startswith("Refreshed"), (
+        again.stdout,
+        again.stderr,
+    )
     with s.app.app_context():
         run = db.session.scalars(sa.select(JobRun).order_by(JobRun.id.desc())).first()
-        assert run is not None and run.status == RunStatus.SUCCEEDED and not run.stats["skipped"], run.stats
+        assert run is not None and run.status == RunStatus.SUCCEEDED and not run.stats["skipped"], (
+            run.stats
+        )
         db.session.remove()
     n503 = sum(r.status == 503 for r in replies)
-    print(f"\nPostgreSQL stopped in {stopped - stopping:.1f} s, away {back - stopping:.1f} s: {len(replies)} requests, {n503} answered 503, "
-          f"{len(acknowledged)} writes acknowledged and all stored; app healthy {recovered - back:.1f} s after "
-          f"PostgreSQL was back; refresh during the restart exited {refresh.returncode}: "
-          f"{(out.strip() or err.strip().splitlines()[-1])[:200]}")
+    print(
+        f"\nPostgreSQL stopped in {stopped - stopping:.1f} s, away {back - stopping:.1f} s: {len(replies)} requests, {n503} answered 503, "
+        f"{len(acknowledged)} writes acknowledged and all stored; app healthy {recovered - back:.1f} s after "
+        f"PostgreSQL was back; refresh during the restart exited {refresh.returncode}: "
+        f"{(out.strip() or err.strip().splitlines()[-1])[:200]}"
+    )
 
 
 RESTARTS = 5
@@ -259,7 +337,13 @@ def test_repeated_restarts_under_reads_never_give_a_500(seeded: tuple[Seeded, st
     s, feed, _ = seeded
     port = free_port()
     server = start_gunicorn(s.database, port)
-    paths = ["/health", "/api/v1/organisations", "/api/v1/people?per_page=5", "/api/v1/costs?by=org", feed]
+    paths = [
+        "/health",
+        "/api/v1/organisations",
+        "/api/v1/people?per_page=5",
+        "/api/v1/costs?by=org",
+        feed,
+    ]
     stop = threading.Event()
     replies: list[tuple[str, int]] = []
 
@@ -283,7 +367,9 @@ def test_repeated_restarts_under_reads_never_give_a_500(seeded: tuple[Seeded, st
         for t in readers:
             t.start()
         for n in range(RESTARTS):
-            time.sleep(0.5 + 0.25 * n)  # the database is cut at a different point in the traffic each time
+            time.sleep(
+                0.5 + 0.25 * n
+            )  # the database is cut at a different point in the traffic each time
             pg_ctl("stop", "-m", "fast")
             time.sleep(0.5)
             pg_ctl("start")
@@ -299,4 +385,6 @@ def test_repeated_restarts_under_reads_never_give_a_500(seeded: tuple[Seeded, st
     bad = [(p[:24], code) for p, code in replies if code not in (200, 503)]
     assert not bad, (bad[:10], log[-4000:])
     assert {code for _, code in replies} == {200, 503}, "both sides of the outage were seen"
-    print(f"\n{RESTARTS} restarts: {len(replies)} replies, {sum(c == 503 for _, c in replies)} answered 503, none other than 200/503")
+    print(
+        f"\n{RESTARTS} restarts: {len(replies)} replies, {sum(c == 503 for _, c in replies)} answered 503, none other than 200/503"
+    )

@@ -12,6 +12,7 @@ something to move and sequence numbers to raise.
 ``SEL_TIME_FAULT_LOOPS`` sets the number of kills per database (default 24, a third of each
 kind, about three minutes on SQLite on two busy cores); ``SEL_TIME_FAULT_SEED`` the seed.
 """
+
 from __future__ import annotations
 
 import json
@@ -97,9 +98,16 @@ class Client(threading.Thread):
         self.errors: list[str] = []
         self.unavailable = 0  # 503 + Retry-After: refused cleanly, nothing acknowledged
 
-    def call(self, conn: HTTPConnection, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {self.seeded.manager_token}", "Content-Type": "application/json"}
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    def call(
+        self, conn: HTTPConnection, method: str, path: str, body: Any = None
+    ) -> tuple[int, Any]:
+        headers = {
+            "Authorization": f"Bearer {self.seeded.manager_token}",
+            "Content-Type": "application/json",
+        }
+        conn.request(
+            method, path, body=json.dumps(body) if body is not None else None, headers=headers
+        )
         response = conn.getresponse()
         raw = response.read()
         if response.status == 503 and response.getheader("Retry-After"):
@@ -127,8 +135,12 @@ class Client(threading.Thread):
         try:
             while not self.stop.is_set():
                 self.record(conn)
-                status, plan = self.call(conn, "POST", "/api/v1/plans",
-                                         {"start": start.isoformat(), "weeks": 2, "scope": "system", "time_limit": 5})
+                status, plan = self.call(
+                    conn,
+                    "POST",
+                    "/api/v1/plans",
+                    {"start": start.isoformat(), "weeks": 2, "scope": "system", "time_limit": 5},
+                )
                 if status != 202:
                     time.sleep(0.1)
                     continue
@@ -160,16 +172,30 @@ def _book_leave(seeded: Seeded, rng: random.Random) -> None:
 
     with seeded.app.app_context():
         try:
-            sessions = db.session.scalars(sa.select(ProtectedSession).where(
-                ProtectedSession.person_id.is_not(None), ProtectedSession.status == RosterStatus.CONFIRMED,
-                ProtectedSession.start_at > now_utc() + timedelta(days=1)).order_by(ProtectedSession.id)).all()
+            sessions = db.session.scalars(
+                sa.select(ProtectedSession)
+                .where(
+                    ProtectedSession.person_id.is_not(None),
+                    ProtectedSession.status == RosterStatus.CONFIRMED,
+                    ProtectedSession.start_at > now_utc() + timedelta(days=1),
+                )
+                .order_by(ProtectedSession.id)
+            ).all()
             if not sessions:
                 return
             s = rng.choice(sessions)
             day = s.start_at.astimezone(LONDON).date().isoformat()
             try:
-                records.create(records.ENTITIES["absences"], {"person_id": s.person_id, "kind": "annual",
-                                                              "start_date": day, "end_date": day}, CLI_ACTOR)
+                records.create(
+                    records.ENTITIES["absences"],
+                    {
+                        "person_id": s.person_id,
+                        "kind": "annual",
+                        "start_date": day,
+                        "end_date": day,
+                    },
+                    CLI_ACTOR,
+                )
                 db.session.commit()
             except SelTimeError:
                 db.session.rollback()
@@ -181,8 +207,10 @@ def _durations(database: Database) -> dict[str, float]:
     """Run the scheduler's job and a solve once to completion (the first completions of the
     loop), timing them so the kills land anywhere from start-up to the commit."""
     out = {}
-    for kind, args in (("scheduler", ("refresh", "--force")),
-                       ("solve", ("plan", "--weeks", "2", "--time-limit", "5", "--publish"))):
+    for kind, args in (
+        ("scheduler", ("refresh", "--force")),
+        ("solve", ("plan", "--weeks", "2", "--time-limit", "5", "--publish")),
+    ):
         t0 = time.monotonic()
         done = database.run(*args)
         assert done.returncode == 0, (kind, done.stdout, done.stderr)
@@ -245,8 +273,11 @@ def test_sigkill_in_a_loop_loses_nothing_and_the_next_run_completes(seeded: Seed
             unavailable += client.unavailable
             kills[kind] += 1
         else:
-            args = ("refresh", "--force") if kind == "scheduler" else (
-                "plan", "--weeks", "2", "--time-limit", "5", "--publish")
+            args = (
+                ("refresh", "--force")
+                if kind == "scheduler"
+                else ("plan", "--weeks", "2", "--time-limit", "5", "--publish")
+            )
             delay = rng.uniform(0.3, durations[kind] * 1.1)
             if _kill_process(database, args, delay) is None:
                 kills[kind] += 1
@@ -256,7 +287,10 @@ def test_sigkill_in_a_loop_loses_nothing_and_the_next_run_completes(seeded: Seed
     elapsed = time.monotonic() - started
 
     # after all that, each runs to completion
-    for args in (("refresh", "--force"), ("plan", "--weeks", "2", "--time-limit", "5", "--publish")):
+    for args in (
+        ("refresh", "--force"),
+        ("plan", "--weeks", "2", "--time-limit", "5", "--publish"),
+    ):
         done = database.run(*args)
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         audit.check(" ".join(args))
@@ -267,8 +301,12 @@ def test_sigkill_in_a_loop_loses_nothing_and_the_next_run_completes(seeded: Seed
         wait_healthy(port, server)
         client = Client(port, seeded, audit, rng)
         start = next_monday(now_utc().astimezone(LONDON).date())
-        status, plan = client.call(conn, "POST", "/api/v1/plans",
-                                   {"start": start.isoformat(), "weeks": 2, "scope": "system", "time_limit": 5})
+        status, plan = client.call(
+            conn,
+            "POST",
+            "/api/v1/plans",
+            {"start": start.isoformat(), "weeks": 2, "scope": "system", "time_limit": 5},
+        )
         assert status == 202, plan
         deadline = time.monotonic() + 60
         while plan["status"] in ("queued", "running") and time.monotonic() < deadline:
@@ -283,7 +321,9 @@ def test_sigkill_in_a_loop_loses_nothing_and_the_next_run_completes(seeded: Seed
         conn.close()
         kill_group(server)
     final = audit.check("the final runs")
-    print(f"\n{database.kind}: {LOOPS} kills in {elapsed:.0f} s (seed {SEED}): killed {kills}, "
-          f"finished before the kill {finished}; the app published {published} plans and "
-          f"recorded {recorded} deliveries under fire ({unavailable} answered 503); {len(final.sessions)} sessions, "
-          f"max sequence {max(audit.max_sequence.values())}")
+    print(
+        f"\n{database.kind}: {LOOPS} kills in {elapsed:.0f} s (seed {SEED}): killed {kills}, "
+        f"finished before the kill {finished}; the app published {published} plans and "
+        f"recorded {recorded} deliveries under fire ({unavailable} answered 503); {len(final.sessions)} sessions, "
+        f"max sequence {max(audit.max_sequence.values())}"
+    )

@@ -1,4 +1,5 @@
 """Small, in-process checks of the fixes the fault tests led to."""
+
 from __future__ import annotations
 
 import os
@@ -36,7 +37,11 @@ def test_a_scope_left_solving_by_a_dead_process_is_freed_at_once(app: Flask) -> 
     db.session.expire_all()
     dead = db.session.get(Plan, first.id)
     assert dead is not None and dead.status == PlanStatus.FAILED and dead.active_scope is None
-    assert second.active_scope == "system" and second.holder and second.holder.endswith(f":{os.getpid()}")
+    assert (
+        second.active_scope == "system"
+        and second.holder
+        and second.holder.endswith(f":{os.getpid()}")
+    )
 
 
 def test_a_live_solver_keeps_its_scope(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """The feed URL as a client meets it: stable bytes and ETag, 304, HEAD, headers; tokens that
 are revoked, rotated or no longer allowed all get the same 404; who may create which link;
 and tokens never reach a log line."""
+
 from __future__ import annotations
 
 import logging
@@ -57,8 +58,8 @@ def assert_same_as_unknown(client: FlaskClient, path: str) -> None:
 
 
 def test_same_data_gives_same_bytes_and_etag(
-        roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf,
-        feed_link: Links) -> None:
+    roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf, feed_link: Links
+) -> None:
     _, headers = user_of(roster.ada)
     path = feed_link(headers, "person", roster.ada)
     first, second = client.get(path), client.get(path)
@@ -78,8 +79,9 @@ def test_same_data_gives_same_bytes_and_etag(
     assert again.headers["ETag"] == etag
 
 
-def test_headers(roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf,
-                 feed_link: Links) -> None:
+def test_headers(
+    roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf, feed_link: Links
+) -> None:
     _, headers = user_of(roster.ada)
     response = client.get(feed_link(headers, "person", roster.ada))
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
@@ -90,8 +92,9 @@ def test_headers(roster: Roster, some_sessions: None, client: FlaskClient, user_
     assert "Set-Cookie" not in response.headers
 
 
-def test_if_none_match_gives_304(roster: Roster, some_sessions: None, client: FlaskClient,
-                                 user_of: UserOf, feed_link: Links) -> None:
+def test_if_none_match_gives_304(
+    roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf, feed_link: Links
+) -> None:
     _, headers = user_of(roster.ada)
     path = feed_link(headers, "person", roster.ada)
     etag = client.get(path).headers["ETag"]
@@ -106,8 +109,9 @@ def test_if_none_match_gives_304(roster: Roster, some_sessions: None, client: Fl
     assert client.head(path, headers={"If-None-Match": etag}).status_code == 304
 
 
-def test_head_gives_headers_without_body(roster: Roster, some_sessions: None, client: FlaskClient,
-                                         user_of: UserOf, feed_link: Links) -> None:
+def test_head_gives_headers_without_body(
+    roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf, feed_link: Links
+) -> None:
     _, headers = user_of(roster.ada)
     path = feed_link(headers, "person", roster.ada)
     get, head = client.get(path), client.head(path)
@@ -117,23 +121,29 @@ def test_head_gives_headers_without_body(roster: Roster, some_sessions: None, cl
     assert int(head.headers["Content-Length"]) == len(get.get_data())
 
 
-def test_feed_url_is_read_only(roster: Roster, client: FlaskClient, user_of: UserOf,
-                               feed_link: Links) -> None:
+def test_feed_url_is_read_only(
+    roster: Roster, client: FlaskClient, user_of: UserOf, feed_link: Links
+) -> None:
     _, headers = user_of(roster.ada)
     path = feed_link(headers, "person", roster.ada)
     for method in ("POST", "PUT", "PATCH", "DELETE"):
         assert client.open(path, method=method).status_code == 405
 
 
-def test_feed_is_not_a_login(roster: Roster, client: FlaskClient, user_of: UserOf,
-                             feed_link: Links) -> None:
+def test_feed_is_not_a_login(
+    roster: Roster, client: FlaskClient, user_of: UserOf, feed_link: Links
+) -> None:
     _, headers = user_of(roster.ada)
     secret = feed_link(headers, "person", roster.ada).removeprefix("/feeds/").removesuffix(".ics")
-    assert client.get("/api/v1/feeds", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert (
+        client.get("/api/v1/feeds", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 401
+    )
 
 
-def test_token_is_stored_only_as_a_hash(roster: Roster, client: FlaskClient, user_of: UserOf,
-                                        feed_link: Links) -> None:
+def test_token_is_stored_only_as_a_hash(
+    roster: Roster, client: FlaskClient, user_of: UserOf, feed_link: Links
+) -> None:
     _, headers = user_of(roster.ada)
     secret = feed_link(headers, "person", roster.ada).removeprefix("/feeds/").removesuffix(".ics")
     assert len(secret) >= 43  # 32 random bytes, base64url
@@ -147,8 +157,8 @@ def test_token_is_stored_only_as_a_hash(roster: Roster, client: FlaskClient, use
 
 
 def test_revoked_token_gets_the_same_404_as_an_unknown_one(
-        roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf,
-        feed_link: Links) -> None:
+    roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf, feed_link: Links
+) -> None:
     _, headers = user_of(roster.ada)
     path = feed_link(headers, "person", roster.ada)
     assert client.get(path).status_code == 200
@@ -160,8 +170,9 @@ def test_revoked_token_gets_the_same_404_as_an_unknown_one(
     assert (bad.status_code, bad.get_data()) == (404, unknown_token_response(client).get_data())
 
 
-def test_someone_else_cannot_revoke_my_link(roster: Roster, client: FlaskClient, user_of: UserOf,
-                                            feed_link: Links) -> None:
+def test_someone_else_cannot_revoke_my_link(
+    roster: Roster, client: FlaskClient, user_of: UserOf, feed_link: Links
+) -> None:
     _, ada = user_of(roster.ada)
     _, ben = user_of(roster.ben)
     path = feed_link(ada, "person", roster.ada)
@@ -170,8 +181,9 @@ def test_someone_else_cannot_revoke_my_link(roster: Roster, client: FlaskClient,
     assert client.get(path).status_code == 200
 
 
-def test_rotating_revokes_the_old_url(roster: Roster, some_sessions: None, client: FlaskClient,
-                                      user_of: UserOf, feed_link: Links) -> None:
+def test_rotating_revokes_the_old_url(
+    roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf, feed_link: Links
+) -> None:
     _, headers = user_of(roster.ada)
     old = feed_link(headers, "person", roster.ada)
     new = feed_link(headers, "person", roster.ada)
@@ -187,14 +199,22 @@ def test_rotating_revokes_the_old_url(roster: Roster, some_sessions: None, clien
 
 
 def test_team_feed_refuses_a_removed_member(
-        roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf,
-        feed_link: Links, login_as: Callable[..., dict[str, str]]) -> None:
+    roster: Roster,
+    some_sessions: None,
+    client: FlaskClient,
+    user_of: UserOf,
+    feed_link: Links,
+    login_as: Callable[..., dict[str, str]],
+) -> None:
     _, headers = user_of(roster.ada)
     path = feed_link(headers, "team", roster.team)
     assert client.get(path).status_code == 200
     manager = login_as("rota_manager")
-    response = client.patch(f"/api/v1/teams/{roster.team}", json={"member_ids": [roster.ben, roster.cara]},
-                            headers=manager)
+    response = client.patch(
+        f"/api/v1/teams/{roster.team}",
+        json={"member_ids": [roster.ben, roster.cara]},
+        headers=manager,
+    )
     assert response.status_code == 200, response.get_json()
     assert_same_as_unknown(client, path)
     # Her own feed still works, and no longer holds the team's sessions she is not attending.
@@ -203,21 +223,27 @@ def test_team_feed_refuses_a_removed_member(
 
 
 def test_department_feed_refuses_someone_who_moved_department(
-        roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf,
-        feed_link: Links, login_as: Callable[..., dict[str, str]]) -> None:
+    roster: Roster,
+    some_sessions: None,
+    client: FlaskClient,
+    user_of: UserOf,
+    feed_link: Links,
+    login_as: Callable[..., dict[str, str]],
+) -> None:
     _, headers = user_of(roster.ada)
     path = feed_link(headers, "department", roster.ed)
     assert client.get(path).status_code == 200
     manager = login_as("rota_manager")
-    response = client.patch(f"/api/v1/people/{roster.ada}", json={"department_id": roster.med},
-                            headers=manager)
+    response = client.patch(
+        f"/api/v1/people/{roster.ada}", json={"department_id": roster.med}, headers=manager
+    )
     assert response.status_code == 200, response.get_json()
     assert_same_as_unknown(client, path)
 
 
 def test_a_deactivated_users_links_stop_working(
-        roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf,
-        feed_link: Links) -> None:
+    roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf, feed_link: Links
+) -> None:
     user, headers = user_of(roster.ada)
     path = feed_link(headers, "person", roster.ada)
     user.active = False
@@ -225,39 +251,77 @@ def test_a_deactivated_users_links_stop_working(
     assert_same_as_unknown(client, path)
 
 
-@pytest.mark.parametrize("kind,target,status", [
-    ("person", "ben", 403),  # another leader's feed
-    ("team", "dan_team", 403),  # a team she is not in
-    ("department", "med", 403),  # another department
-    ("organisation", "org", 403),  # the whole organisation is for rota managers
-    ("person", "nobody", 422),
-])
+@pytest.mark.parametrize(
+    "kind,target,status",
+    [
+        ("person", "ben", 403),  # another leader's feed
+        ("team", "dan_team", 403),  # a team she is not in
+        ("department", "med", 403),  # another department
+        ("organisation", "org", 403),  # the whole organisation is for rota managers
+        ("person", "nobody", 422),
+    ],
+)
 def test_leaders_may_only_link_their_own_feeds(
-        kind: str, target: str, status: int, roster: Roster, client: FlaskClient,
-        user_of: UserOf, make: Callable[..., Any]) -> None:
+    kind: str,
+    target: str,
+    status: int,
+    roster: Roster,
+    client: FlaskClient,
+    user_of: UserOf,
+    make: Callable[..., Any],
+) -> None:
     _, headers = user_of(roster.ada)
-    ids = {"ben": roster.ben, "med": roster.med, "org": roster.org, "nobody": 99999,
-           "dan_team": make("teams", code="med-board", name="Medicine board", quorum=1,
-                            member_ids=[roster.dan]).id}
-    response = client.post("/api/v1/feeds", json={"kind": kind, "target_id": ids[target]}, headers=headers)
+    ids = {
+        "ben": roster.ben,
+        "med": roster.med,
+        "org": roster.org,
+        "nobody": 99999,
+        "dan_team": make(
+            "teams", code="med-board", name="Medicine board", quorum=1, member_ids=[roster.dan]
+        ).id,
+    }
+    response = client.post(
+        "/api/v1/feeds", json={"kind": kind, "target_id": ids[target]}, headers=headers
+    )
     assert response.status_code == status, response.get_json()
     assert db.session.scalar(sa.select(sa.func.count(FeedToken.id))) == 0
     # Her own, her team's and her department's are fine.
-    for kind, target_id in (("person", roster.ada), ("team", roster.team), ("department", roster.ed)):
-        assert client.post("/api/v1/feeds", json={"kind": kind, "target_id": target_id},
-                           headers=headers).status_code == 201
+    for kind, target_id in (
+        ("person", roster.ada),
+        ("team", roster.team),
+        ("department", roster.ed),
+    ):
+        assert (
+            client.post(
+                "/api/v1/feeds", json={"kind": kind, "target_id": target_id}, headers=headers
+            ).status_code
+            == 201
+        )
 
 
-def test_managers_may_link_any_feed(roster: Roster, client: FlaskClient,
-                                   login_as: Callable[..., dict[str, str]]) -> None:
+def test_managers_may_link_any_feed(
+    roster: Roster, client: FlaskClient, login_as: Callable[..., dict[str, str]]
+) -> None:
     headers = login_as("rota_manager")
-    for kind, target_id in (("person", roster.ben), ("team", roster.team),
-                            ("department", roster.med), ("organisation", roster.org)):
-        assert client.post("/api/v1/feeds", json={"kind": kind, "target_id": target_id},
-                           headers=headers).status_code == 201
+    for kind, target_id in (
+        ("person", roster.ben),
+        ("team", roster.team),
+        ("department", roster.med),
+        ("organisation", roster.org),
+    ):
+        assert (
+            client.post(
+                "/api/v1/feeds", json={"kind": kind, "target_id": target_id}, headers=headers
+            ).status_code
+            == 201
+        )
     finance = login_as("finance")
-    assert client.post("/api/v1/feeds", json={"kind": "organisation", "target_id": roster.org},
-                       headers=finance).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/feeds", json={"kind": "organisation", "target_id": roster.org}, headers=finance
+        ).status_code
+        == 403
+    )
 
 
 # -- tokens never in logs ------------------------------------------------------------------------
@@ -276,12 +340,23 @@ def live_server(app: Flask) -> Iterator[int]:
 
 
 def test_tokens_never_reach_the_logs(
-        roster: Roster, some_sessions: None, client: FlaskClient, user_of: UserOf,
-        feed_link: Links, live_server: int, caplog: pytest.LogCaptureFixture) -> None:
+    roster: Roster,
+    some_sessions: None,
+    client: FlaskClient,
+    user_of: UserOf,
+    feed_link: Links,
+    live_server: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     _, headers = user_of(roster.ada)
     path = feed_link(headers, "person", roster.ada)
     secret = path.removeprefix("/feeds/").removesuffix(".ics")
-    record_path = "/record/" + str(next(iter(events(client.get(path).get_data()).values()))["URL"]).rsplit("/record/", 1)[1]
+    record_path = (
+        "/record/"
+        + str(next(iter(events(client.get(path).get_data()).values()))["URL"]).rsplit(
+            "/record/", 1
+        )[1]
+    )
     record_secret = record_path.removeprefix("/record/")
     revoked = feed_link(headers, "person", roster.ada)  # rotates: `path` is now revoked
     new_secret = revoked.removeprefix("/feeds/").removesuffix(".ics")
@@ -290,13 +365,21 @@ def test_tokens_never_reach_the_logs(
     for name in ("werkzeug", "sel_time"):
         caplog.set_level(logging.INFO, logger=name)
     conn = HTTPConnection("127.0.0.1", live_server, timeout=10)
-    for method, url in (("GET", revoked), ("HEAD", revoked), ("GET", path), ("GET", f"{revoked}?x=1"),
-                        ("GET", record_path), ("POST", revoked)):
+    for method, url in (
+        ("GET", revoked),
+        ("HEAD", revoked),
+        ("GET", path),
+        ("GET", f"{revoked}?x=1"),
+        ("GET", record_path),
+        ("POST", revoked),
+    ):
         conn.request(method, url)
         conn.getresponse().read()
     conn.close()
 
-    request_lines = [r for r in caplog.records if r.name == "werkzeug" and "HTTP/1.1" in r.getMessage()]
+    request_lines = [
+        r for r in caplog.records if r.name == "werkzeug" and "HTTP/1.1" in r.getMessage()
+    ]
     assert len(request_lines) == 6, [r.getMessage() for r in caplog.records]
     assert any("/feeds/[redacted]" in r.getMessage() for r in request_lines)
     assert any("/record/[redacted]" in r.getMessage() for r in request_lines)
@@ -312,26 +395,44 @@ def test_redaction_of_request_lines_in_the_servers_formats() -> None:
     redact = RedactFeedTokens()
 
     # werkzeug: '%s - - [%s] %s' with the request line among the arguments.
-    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - [%s] "%s" %s %s',
-                               ("127.0.0.1", "27/Nov/2026 08:00:00", f"GET /feeds/{token}.ics HTTP/1.1",
-                                200, "-"), None)
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - - [%s] "%s" %s %s',
+        ("127.0.0.1", "27/Nov/2026 08:00:00", f"GET /feeds/{token}.ics HTTP/1.1", 200, "-"),
+        None,
+    )
     assert redact.filter(record)
     assert token not in record.getMessage()
     assert '"GET /feeds/[redacted] HTTP/1.1" 200' in record.getMessage()
 
     # Already formatted into the message, and the one-click link.
-    record = logging.LogRecord("sel_time", logging.ERROR, __file__, 1,
-                               f"Exception on /record/{token} [POST]", None, None)
+    record = logging.LogRecord(
+        "sel_time", logging.ERROR, __file__, 1, f"Exception on /record/{token} [POST]", None, None
+    )
     assert redact.filter(record)
     assert record.getMessage() == "Exception on /record/[redacted] [POST]"
 
     # gunicorn's access log: one mapping of atoms (%(r)s, %(U)s, %(q)s ...) as the argument.
     from gunicorn.glogging import SafeAtoms
 
-    atoms = SafeAtoms({"h": "127.0.0.1", "l": "-", "u": "-", "t": "[27/Nov/2026:08:00:00 +0000]",
-                       "r": f"GET /feeds/{token}.ics?x=1 HTTP/1.1", "s": "200", "b": "1234",
-                       "f": f"https://cal.example/record/{token}", "a": "Outlook", "U": f"/feeds/{token}.ics",
-                       "q": "x=1"})
+    atoms = SafeAtoms(
+        {
+            "h": "127.0.0.1",
+            "l": "-",
+            "u": "-",
+            "t": "[27/Nov/2026:08:00:00 +0000]",
+            "r": f"GET /feeds/{token}.ics?x=1 HTTP/1.1",
+            "s": "200",
+            "b": "1234",
+            "f": f"https://cal.example/record/{token}",
+            "a": "Outlook",
+            "U": f"/feeds/{token}.ics",
+            "q": "x=1",
+        }
+    )
     fmt = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(U)s'
     record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, fmt, (atoms,), None)
     assert redact.filter(record)

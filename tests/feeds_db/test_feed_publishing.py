@@ -2,6 +2,7 @@
 change): the same plan gives the same bytes; a moved session keeps its UID with SEQUENCE + 1
 and its new times; a removed one shows as cancelled for the grace period and then leaves; a
 subscribed calendar never keeps showing a removed session as happening."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,9 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 import time_machine
+from feeds.parsers import vevent_lines
 from flask.testing import FlaskClient
 
-from feeds.parsers import vevent_lines
 from sel_time.errors import SelTimeError
 from sel_time.extensions import db
 from sel_time.feeds.service import CANCELLED_GRACE
@@ -65,12 +66,16 @@ def fetch(client: FlaskClient, path: str) -> tuple[bytes, str]:
     return response.get_data(), response.headers["ETag"]
 
 
-def test_the_same_plan_gives_the_same_bytes(roster: Roster, solve: Solve, client: FlaskClient,
-                                            manager_link: ManagerLink) -> None:
+def test_the_same_plan_gives_the_same_bytes(
+    roster: Roster, solve: Solve, client: FlaskClient, manager_link: ManagerLink
+) -> None:
     plan = solve()
     publish_plan(plan.id)
-    paths = [manager_link(FeedKind.PERSON, roster.ada), manager_link(FeedKind.TEAM, roster.team),
-             manager_link(FeedKind.ORGANISATION, roster.org)]
+    paths = [
+        manager_link(FeedKind.PERSON, roster.ada),
+        manager_link(FeedKind.TEAM, roster.team),
+        manager_link(FeedKind.ORGANISATION, roster.org),
+    ]
     before = [fetch(client, p) for p in paths]
     assert all(body.count(b"BEGIN:VEVENT") >= 2 for body, _ in before)
 
@@ -84,12 +89,19 @@ def test_the_same_plan_gives_the_same_bytes(roster: Roster, solve: Solve, client
         assert [fetch(client, p) for p in paths] == before
 
 
-def test_moved_and_removed_sessions(roster: Roster, solve: Solve, client: FlaskClient,
-                                    manager_link: ManagerLink,
-                                    icaljs: Callable[[bytes], dict[str, Any]]) -> None:
+def test_moved_and_removed_sessions(
+    roster: Roster,
+    solve: Solve,
+    client: FlaskClient,
+    manager_link: ManagerLink,
+    icaljs: Callable[[bytes], dict[str, Any]],
+) -> None:
     plan = solve()
     publish_plan(plan.id)
-    ada_path, ben_path = manager_link(FeedKind.PERSON, roster.ada), manager_link(FeedKind.PERSON, roster.ben)
+    ada_path, ben_path = (
+        manager_link(FeedKind.PERSON, roster.ada),
+        manager_link(FeedKind.PERSON, roster.ben),
+    )
     org_path = manager_link(FeedKind.ORGANISATION, roster.org)
     ada_before, ada_etag = fetch(client, ada_path)
     org_before, _ = fetch(client, org_path)
@@ -111,12 +123,15 @@ def test_moved_and_removed_sessions(roster: Roster, solve: Solve, client: FlaskC
     attendee = min(a.person_id for a in team_gone.attendees if a.attending)
     # (a second link to the same feed would revoke the first)
     attendee_path = {roster.ada: ada_path, roster.ben: ben_path}.get(attendee) or manager_link(
-        FeedKind.PERSON, attendee)
+        FeedKind.PERSON, attendee
+    )
 
     with time_machine.travel(NOW + timedelta(days=1), tick=True):
         publish_plan(draft.id)
         db.session.expire_all()
-        moved = db.session.scalar(sa.select(ProtectedSession).where(ProtectedSession.uid == moving_uid))
+        moved = db.session.scalar(
+            sa.select(ProtectedSession).where(ProtectedSession.uid == moving_uid)
+        )
         assert moved is not None and moved.slot == new_slot and times(moved) != old_times
 
         ada_after, ada_etag_after = fetch(client, ada_path)
@@ -150,7 +165,9 @@ def test_moved_and_removed_sessions(roster: Roster, solve: Solve, client: FlaskC
             assert vevent_lines(org_after, uid) == vevent_lines(org_before, uid), uid
 
     # After the grace period it has left every feed; never shown as confirmed on the way.
-    with time_machine.travel(NOW + timedelta(days=1) + CANCELLED_GRACE + timedelta(days=1), tick=True):
+    with time_machine.travel(
+        NOW + timedelta(days=1) + CANCELLED_GRACE + timedelta(days=1), tick=True
+    ):
         for path in (ben_path, org_path, team_path, attendee_path):
             body, _ = fetch(client, path)
             assert removing_uid not in events(body) and team_uid not in events(body)
@@ -158,7 +175,8 @@ def test_moved_and_removed_sessions(roster: Roster, solve: Solve, client: FlaskC
 
 
 def test_someone_dropped_from_a_team_session_stops_seeing_it(
-        roster: Roster, solve: Solve, client: FlaskClient, manager_link: ManagerLink) -> None:
+    roster: Roster, solve: Solve, client: FlaskClient, manager_link: ManagerLink
+) -> None:
     plan = solve()
     publish_plan(plan.id)
     team_session = next(s for s in plan.sessions if s.team_id == roster.team)
@@ -170,12 +188,18 @@ def test_someone_dropped_from_a_team_session_stops_seeing_it(
     assert str(events(body)[uid]["STATUS"]) == "CONFIRMED"
 
     draft = draft_copy(plan)
-    copy = next(s for s in draft.sessions if s.team_id == roster.team and s.slot == team_session.slot)
+    copy = next(
+        s for s in draft.sessions if s.team_id == roster.team and s.slot == team_session.slot
+    )
     next(a for a in copy.attendees if a.person_id == dropped).attending = False
     # the team may meet one short, else the publish refuses the plan (quorum: rule 3)
-    draft.problem = {**draft.problem, "teams": [
-        {**t, "quorum": len(attending) - 1} if t["id"] == f"t{roster.team}" else t
-        for t in draft.problem["teams"]]}
+    draft.problem = {
+        **draft.problem,
+        "teams": [
+            {**t, "quorum": len(attending) - 1} if t["id"] == f"t{roster.team}" else t
+            for t in draft.problem["teams"]
+        ],
+    }
     db.session.commit()
     with time_machine.travel(NOW + timedelta(minutes=10), tick=True):
         publish_plan(draft.id)
@@ -184,14 +208,18 @@ def test_someone_dropped_from_a_team_session_stops_seeing_it(
         assert event is None or str(event["STATUS"]) == "CANCELLED"
         team_body, _ = fetch(client, manager_link(FeedKind.TEAM, roster.team))
         team_event = events(team_body)[uid]
-        names = {str(a) for a in team_event.get("ATTENDEE", [])} if isinstance(
-            team_event.get("ATTENDEE"), list) else {str(team_event["ATTENDEE"])}
+        names = (
+            {str(a) for a in team_event.get("ATTENDEE", [])}
+            if isinstance(team_event.get("ATTENDEE"), list)
+            else {str(team_event["ATTENDEE"])}
+        )
         assert len(names) == len(attending) - 1
         assert team_event["SEQUENCE"] == 1
 
 
 def test_a_session_removed_and_put_back_is_confirmed_again(
-        roster: Roster, solve: Solve, client: FlaskClient, manager_link: ManagerLink) -> None:
+    roster: Roster, solve: Solve, client: FlaskClient, manager_link: ManagerLink
+) -> None:
     plan = solve()
     publish_plan(plan.id)
     path = manager_link(FeedKind.PERSON, roster.ben)
@@ -214,14 +242,21 @@ def test_a_session_removed_and_put_back_is_confirmed_again(
 
 
 def test_a_cached_feed_shows_an_edit_at_once_and_catches_up_with_time(
-        roster: Roster, client: FlaskClient, manager_link: ManagerLink,
-        login_as: Callable[..., dict[str, str]]) -> None:
-    session = insert_session("2027-07-15/PM", team_id=roster.team, attendees=(roster.ada, roster.ben))
+    roster: Roster,
+    client: FlaskClient,
+    manager_link: ManagerLink,
+    login_as: Callable[..., dict[str, str]],
+) -> None:
+    session = insert_session(
+        "2027-07-15/PM", team_id=roster.team, attendees=(roster.ada, roster.ben)
+    )
     path = manager_link(FeedKind.TEAM, roster.team)
     body, etag = fetch(client, path)
     assert b"Boardroom" in body
     rota = login_as("rota_manager")
-    response = client.patch(f"/api/v1/teams/{roster.team}", json={"location": "Room 3, Guy's"}, headers=rota)
+    response = client.patch(
+        f"/api/v1/teams/{roster.team}", json={"location": "Room 3, Guy's"}, headers=rota
+    )
     assert response.status_code == 200
     body, new_etag = fetch(client, path)  # no publish needed: the edit made the feed stale
     assert str(events(body)[session.uid]["LOCATION"]) == "Room 3, Guy's"
@@ -229,7 +264,9 @@ def test_a_cached_feed_shows_an_edit_at_once_and_catches_up_with_time(
     # a member renamed shows at once in the team's feed and in the other members' feeds
     ada_path = manager_link(FeedKind.PERSON, roster.ada)
     assert b"Ben Adeyemi-Cole" not in fetch(client, ada_path)[0]
-    response = client.patch(f"/api/v1/people/{roster.ben}", json={"name": "Ben Adeyemi-Cole"}, headers=rota)
+    response = client.patch(
+        f"/api/v1/people/{roster.ben}", json={"name": "Ben Adeyemi-Cole"}, headers=rota
+    )
     assert response.status_code == 200
     for feed in (path, ada_path):
         assert b"Ben Adeyemi-Cole" in fetch(client, feed)[0].replace(b"\r\n ", b"")  # unfolded

@@ -1,4 +1,5 @@
 """The faster serialisation behind rendering every feed gives icalendar's own bytes."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -33,16 +34,28 @@ def test_fold_of_boundary_lengths() -> None:
 
 
 def test_events_and_calendars_serialise_as_icalendar_does(
-        roster: Roster, make: Callable[..., Any]) -> None:
-    wiśniewska = make("people", organisation_id=roster.org, department_id=roster.ed,
-                      name="Thivya Wiśniewska-O'Connor; \"Tiv\"", profession="consultant")
+    roster: Roster, make: Callable[..., Any]
+) -> None:
+    wiśniewska = make(
+        "people",
+        organisation_id=roster.org,
+        department_id=roster.ed,
+        name="Thivya Wiśniewska-O'Connor; \"Tiv\"",
+        profession="consultant",
+    )
     insert_session("2027-03-29/AM", person_id=roster.ada, assignment_id=roster.ada_assignment)
-    insert_session("2027-10-28/PM", team_id=roster.team,
-                   attendees=(roster.ada, roster.ben, roster.cara, wiśniewska.id))
+    insert_session(
+        "2027-10-28/PM",
+        team_id=roster.team,
+        attendees=(roster.ada, roster.ben, roster.cara, wiśniewska.id),
+    )
     zone = ZoneInfo("Europe/London")
     for kind, target in ((FeedKind.PERSON, roster.ada), (FeedKind.ORGANISATION, roster.org)):
         calendar = service.build_calendar(kind, target)
         assert calendar.events
         for event in calendar.events:
-            assert render._vevent_bytes(event, "Europe/London") == render._vevent(event, zone).to_ical()
+            assert (
+                render._vevent_bytes(event, "Europe/London")
+                == render._vevent(event, zone).to_ical()
+            )
     db.session.rollback()

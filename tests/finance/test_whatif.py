@@ -1,6 +1,7 @@
 """What-if on the demo: a finance user describes a change, sel-time plans it with the solver in
 a sandbox next to a baseline and reports the cost delta; the published roster and the
 directory are exactly as they were, row for row, column for column."""
+
 from __future__ import annotations
 
 import json
@@ -79,20 +80,41 @@ def finished(client: FlaskClient, headers: dict[str, str], r: Any) -> dict[str, 
 
 @pytest.mark.slow
 def test_a_what_if_on_the_demo_reports_a_delta_and_leaves_everything_as_it_was(
-        demo: dict[str, list[tuple[Any, ...]]], client: FlaskClient,
-        login_as: Callable[..., dict[str, str]]) -> None:
+    demo: dict[str, list[tuple[Any, ...]]],
+    client: FlaskClient,
+    login_as: Callable[..., dict[str, str]],
+) -> None:
     finance_user = login_as("finance")
     before = dump()
-    published = sum(a.cost_pence for a in db.session.scalars(
-        sa.select(Attendance).join(ProtectedSession).where(ProtectedSession.status == "confirmed")))
+    published = sum(
+        a.cost_pence
+        for a in db.session.scalars(
+            sa.select(Attendance)
+            .join(ProtectedSession)
+            .where(ProtectedSession.status == "confirmed")
+        )
+    )
     rates = db.session.scalar(sa.select(sa.func.count(RateCardEntry.id)))
     db.session.rollback()
 
     # Every band 7+ nurse leader gets one session a fortnight, and rates rise 4 %.
-    r = post(client, finance_user, {
-        "start": START, "weeks": 2, "time_limit": 5, "rate_change_percent": 4,
-        "new_entitlements": [{"people": {"profession": "nurse", "min_band": "7"}, "amount": 1,
-                              "per": "fortnight"}]})
+    r = post(
+        client,
+        finance_user,
+        {
+            "start": START,
+            "weeks": 2,
+            "time_limit": 5,
+            "rate_change_percent": 4,
+            "new_entitlements": [
+                {
+                    "people": {"profession": "nurse", "min_band": "7"},
+                    "amount": 1,
+                    "per": "fortnight",
+                }
+            ],
+        },
+    )
     out = finished(client, finance_user, r)
     base, scen = out["baseline"], out["scenario"]
     assert out["changes"]["rates"] == rates and out["changes"]["people"] > 0
@@ -108,8 +130,11 @@ def test_a_what_if_on_the_demo_reports_a_delta_and_leaves_everything_as_it_was(
     assert dump() == before
 
     # Rates alone: the same plan, 4 % dearer (the solver may trade a little cost for fairness).
-    r = post(client, finance_user, {"start": START, "weeks": 2, "time_limit": 5,
-                                    "rate_change_percent": 4})
+    r = post(
+        client,
+        finance_user,
+        {"start": START, "weeks": 2, "time_limit": 5, "rate_change_percent": 4},
+    )
     out = finished(client, finance_user, r)
     expected = out["baseline"]["backfill_cost"] * 1.04
     assert out["scenario"]["backfill_cost"] == pytest.approx(expected, rel=0.01)
@@ -117,15 +142,19 @@ def test_a_what_if_on_the_demo_reports_a_delta_and_leaves_everything_as_it_was(
     # to the penny (half a penny an hour, at most 2p a 4-hour session).
     same = out["baseline_at_new_rates"]
     assert abs(same["backfill_cost"] - expected) <= 0.02 * out["baseline"]["sessions"] + 0.005
-    assert same["delta"] == pytest.approx(same["backfill_cost"] - out["baseline"]["backfill_cost"], abs=0.005)
+    assert same["delta"] == pytest.approx(
+        same["backfill_cost"] - out["baseline"]["backfill_cost"], abs=0.005
+    )
     assert out["delta"]["backfill_cost"] > 0
     assert dump() == before
 
 
 @pytest.mark.slow
 def test_a_what_if_that_cannot_run_names_the_field_and_changes_nothing(
-        demo: dict[str, list[tuple[Any, ...]]], client: FlaskClient,
-        login_as: Callable[..., dict[str, str]]) -> None:
+    demo: dict[str, list[tuple[Any, ...]]],
+    client: FlaskClient,
+    login_as: Callable[..., dict[str, str]],
+) -> None:
     finance_user = login_as("finance")
     before = dump()
 
@@ -136,16 +165,31 @@ def test_a_what_if_that_cannot_run_names_the_field_and_changes_nothing(
         assert field in {e["field"] for e in r.get_json()["errors"]}, text
 
     refused({"colour": "blue"}, "colour")
-    refused({"new_entitlements": [{"people": {"profesion": "nurse"}, "amount": 1}]},
-            "new_entitlements.0.people.profesion")
-    refused({"new_entitlements": [{"people": {"profession": "nurse", "organisation": "nowhere"},
-                                   "amount": 1}]}, "new_entitlements.0.people")
-    refused({"new_entitlements": [
-        {"people": {"profession": "nurse"}, "amount": 1},
-        {"people": {"profession": "nurse", "min_band": "12"}, "amount": 1}]},
-        "new_entitlements.1.people.min_band")
-    refused({"commitment_changes": [{"roles": {"title_contains": "no such role"}, "amount": 2}]},
-            "commitment_changes.0.roles")
+    refused(
+        {"new_entitlements": [{"people": {"profesion": "nurse"}, "amount": 1}]},
+        "new_entitlements.0.people.profesion",
+    )
+    refused(
+        {
+            "new_entitlements": [
+                {"people": {"profession": "nurse", "organisation": "nowhere"}, "amount": 1}
+            ]
+        },
+        "new_entitlements.0.people",
+    )
+    refused(
+        {
+            "new_entitlements": [
+                {"people": {"profession": "nurse"}, "amount": 1},
+                {"people": {"profession": "nurse", "min_band": "12"}, "amount": 1},
+            ]
+        },
+        "new_entitlements.1.people.min_band",
+    )
+    refused(
+        {"commitment_changes": [{"roles": {"title_contains": "no such role"}, "amount": 2}]},
+        "commitment_changes.0.roles",
+    )
     refused({"rate_change_percent": 4, "start": "2026-12-01"}, "start")  # a Tuesday
     refused({"weeks": 0}, "weeks")
     refused({"scope": "galaxy"}, "scope")
@@ -155,14 +199,24 @@ def test_a_what_if_that_cannot_run_names_the_field_and_changes_nothing(
 
 @pytest.mark.slow
 def test_the_whatif_command_reads_a_scenario_file(
-        demo: dict[str, list[tuple[Any, ...]]], runner: FlaskCliRunner, tmp_path: Path) -> None:
+    demo: dict[str, list[tuple[Any, ...]]], runner: FlaskCliRunner, tmp_path: Path
+) -> None:
     before = dump()
     scenario = tmp_path / "scenario.json"
     # PCN clinical directors go to 2 sessions a week
     pcn_directors = {"code_prefix": "PCN-", "title_contains": "clinical director"}
-    scenario.write_text(json.dumps({"start": START, "weeks": 1, "time_limit": 3,
-                                    "commitment_changes": [{"roles": pcn_directors, "amount": 2,
-                                                            "unit": "gp_session", "per": "week"}]}))
+    scenario.write_text(
+        json.dumps(
+            {
+                "start": START,
+                "weeks": 1,
+                "time_limit": 3,
+                "commitment_changes": [
+                    {"roles": pcn_directors, "amount": 2, "unit": "gp_session", "per": "week"}
+                ],
+            }
+        )
+    )
     result = runner.invoke(args=["sel-time", "whatif", str(scenario)])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
@@ -177,8 +231,11 @@ def test_the_whatif_command_reads_a_scenario_file(
 
 
 def test_no_lock_is_held_while_the_solver_runs(
-        directory: Any, client: FlaskClient, login_as: Callable[..., dict[str, str]],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    directory: Any,
+    client: FlaskClient,
+    login_as: Callable[..., dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The sandbox writes (rates, roles) and rolls back; while the two solves run (up to ten
     minutes each) another process must still be able to write, e.g. a leader recording a
     session through their calendar link. On SQLite the sandbox's write lock lasts until the
@@ -187,7 +244,9 @@ def test_no_lock_is_held_while_the_solver_runs(
 
     solve, writes = whatif._solve, []
 
-    def solve_while_someone_writes(problem: dict[str, Any], time_limit: float, progress: Any = None) -> Any:
+    def solve_while_someone_writes(
+        problem: dict[str, Any], time_limit: float, progress: Any = None
+    ) -> Any:
         with db.engine.connect() as other:
             if db.engine.dialect.name == "sqlite":
                 other.exec_driver_sql("PRAGMA busy_timeout=200")
@@ -203,8 +262,11 @@ def test_no_lock_is_held_while_the_solver_runs(
 
     monkeypatch.setattr(whatif, "_solve", solve_while_someone_writes)
     headers = login_as("finance")
-    r = post(client, headers, {"start": "2026-12-28", "weeks": 2, "time_limit": 1,
-                               "rate_change_percent": 4})
+    r = post(
+        client,
+        headers,
+        {"start": "2026-12-28", "weeks": 2, "time_limit": 1, "rate_change_percent": 4},
+    )
     out = finished(client, headers, r)
     assert writes == ["ok", "ok"]
     # 4 % on every rate: Ada 4 × 48000, Bea 16400+17200 (×2 with the team), Cal 4 × 21000, ...

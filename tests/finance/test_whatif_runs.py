@@ -2,6 +2,7 @@
 progress through the two solves, its result or why it failed; the browser follows it on a page
 with a progress bar. Bad requests are refused at once (422 naming the field) and queue nothing;
 leaders may not run one; the published roster is never touched."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,15 @@ from werkzeug.security import generate_password_hash
 
 from sel_time import whatif
 from sel_time.extensions import db
-from sel_time.models import Attendance, AuditEvent, ProtectedSession, User, UserRole, WhatIfRun, WhatIfStatus
+from sel_time.models import (
+    Attendance,
+    AuditEvent,
+    ProtectedSession,
+    User,
+    UserRole,
+    WhatIfRun,
+    WhatIfStatus,
+)
 from sel_time.services.audit import CLI_ACTOR
 from sel_time.whatif import WhatIfRequest, request_whatif, run_whatif_run
 
@@ -38,8 +47,11 @@ def runs() -> list[WhatIfRun]:
 def committed_row(run_id: int) -> tuple[str, float, str | None]:
     """The run as another connection sees it: what a polling request would read."""
     with db.engine.connect() as other:
-        row = other.execute(sa.select(WhatIfRun.status, WhatIfRun.progress, WhatIfRun.progress_message)
-                            .where(WhatIfRun.id == run_id)).one()
+        row = other.execute(
+            sa.select(WhatIfRun.status, WhatIfRun.progress, WhatIfRun.progress_message).where(
+                WhatIfRun.id == run_id
+            )
+        ).one()
     return str(row[0].value if hasattr(row[0], "value") else row[0]), row[1], row[2]
 
 
@@ -47,8 +59,13 @@ def browser(app: Flask, role: str, make: Callable[..., Any] | None = None) -> Fl
     """A test client signed in through the login form as a new user with ``role``."""
     n = db.session.scalar(sa.select(sa.func.count(User.id))) or 0
     person_id = make("people").id if role == "leader" and make else None
-    user = User(email=f"web-{role}{n}@example.nhs.uk", name=role, role=UserRole(role), person_id=person_id,
-                password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"))
+    user = User(
+        email=f"web-{role}{n}@example.nhs.uk",
+        name=role,
+        role=UserRole(role),
+        person_id=person_id,
+        password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+    )
     db.session.add(user)
     db.session.commit()
     app.config["WTF_CSRF_ENABLED"] = False
@@ -62,7 +79,8 @@ def browser(app: Flask, role: str, make: Callable[..., Any] | None = None) -> Fl
 
 
 def test_the_api_queues_a_run_with_202_and_the_run_reports_the_result(
-        directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]) -> None:
+    directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]
+) -> None:
     headers = login_as("finance")
     r = client.post("/api/v1/costs/whatif", json=BODY, headers=headers)
     assert r.status_code == 202, r.get_data(as_text=True)
@@ -70,15 +88,22 @@ def test_the_api_queues_a_run_with_202_and_the_run_reports_the_result(
     assert r.headers["Location"] == f"/api/v1/costs/whatif/{body['id']}" == body["links"]["self"]
     assert body["links"]["page"] == f"/finance/whatif/{body['id']}"
     # PLAN_SYNCHRONOUS (the finance tests' app): run in the request, so done already
-    assert body["status"] == "done" and body["progress"] == 1.0 and body["progress_message"] == "Done"
-    assert body["request"]["rate_change_percent"] == 4 and body["requested_by"].startswith("finance")
+    assert (
+        body["status"] == "done" and body["progress"] == 1.0 and body["progress_message"] == "Done"
+    )
+    assert body["request"]["rate_change_percent"] == 4 and body["requested_by"].startswith(
+        "finance"
+    )
     result = body["result"]
     assert result["delta"]["backfill_cost"] == pytest.approx(3768.00 * 0.04, abs=0.05)
     assert result["changes"]["rates"] == 4
     # The baseline's own sessions at 4 % more, by hand: Ada 4 × 4 h × £124.80, Bea 2 × 4 h × £42.64
     # + 2 × 4 h × £44.72, Cal 4 × 4 h × £54.60, Dan 4 h × £42.64 + 4 h × £44.72 = £3,918.72.
-    assert result["baseline_at_new_rates"] == {"backfill_cost": 3918.72, "delta": 150.72,
-                                               "annualised_delta": 3918.72}  # 26 fortnights
+    assert result["baseline_at_new_rates"] == {
+        "backfill_cost": 3918.72,
+        "delta": 150.72,
+        "annualised_delta": 3918.72,
+    }  # 26 fortnights
     shown = client.get(r.headers["Location"], headers=headers)
     assert shown.status_code == 200 and shown.get_json() == body
     assert client.get("/api/v1/costs/whatif/999", headers=headers).status_code == 404
@@ -90,8 +115,8 @@ def test_the_api_queues_a_run_with_202_and_the_run_reports_the_result(
 
 
 def test_in_the_background_the_run_is_queued_then_finishes(
-        app: Flask, directory: Directory, client: FlaskClient,
-        login_as: Callable[..., dict[str, str]]) -> None:
+    app: Flask, directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]
+) -> None:
     app.config["PLAN_SYNCHRONOUS"] = False
     headers = login_as("rota_manager")
     r = client.post("/api/v1/costs/whatif", json=BODY, headers=headers)
@@ -108,7 +133,8 @@ def test_in_the_background_the_run_is_queued_then_finishes(
 
 
 def test_progress_is_committed_between_the_two_solves(
-        directory: Directory, monkeypatch: pytest.MonkeyPatch) -> None:
+    directory: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = request_whatif(WhatIfRequest.model_validate(BODY), CLI_ACTOR)
     db.session.commit()
     assert committed_row(run.id) == ("queued", 0.0, "Waiting to start")
@@ -122,23 +148,30 @@ def test_progress_is_committed_between_the_two_solves(
     monkeypatch.setattr(whatif, "_solve", solve_and_look)
     echoed: list[tuple[str, float]] = []
     done = run_whatif_run(run.id, lambda message, fraction: echoed.append((message, fraction)))
-    assert seen == [("running", 0.05, "Planning the baseline (1 of 2)"),
-                    ("running", 0.5, "Planning the scenario (2 of 2)")]
+    assert seen == [
+        ("running", 0.05, "Planning the baseline (1 of 2)"),
+        ("running", 0.5, "Planning the scenario (2 of 2)"),
+    ]
     assert committed_row(run.id) == ("done", 1.0, "Done")
     assert done.started_at is not None and done.finished_at is not None and done.error is None
     fractions = [f for _, f in echoed]
     assert fractions == sorted(fractions) and echoed[-1][0].startswith("Scenario planned: £")
     assert any(m.startswith("Baseline planned: £") for m, _ in echoed)
     # the solver's own steps move the bar within each half
-    inner = [(m, f) for m, f in echoed if m.startswith(("Baseline (1 of 2): ", "Scenario (2 of 2): "))]
+    inner = [
+        (m, f) for m, f in echoed if m.startswith(("Baseline (1 of 2): ", "Scenario (2 of 2): "))
+    ]
     assert {m.split(":")[0] for m, _ in inner} == {"Baseline (1 of 2)", "Scenario (2 of 2)"}
     assert all(0.05 <= f <= 0.5 for m, f in inner if m.startswith("Baseline"))
     assert all(0.5 <= f <= 0.95 for m, f in inner if m.startswith("Scenario"))
 
 
 def test_a_failing_solve_is_recorded_as_failed_and_is_no_500(
-        directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    directory: Directory,
+    client: FlaskClient,
+    login_as: Callable[..., dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     headers = login_as("finance")
     calls: list[int] = []
     solve = whatif._solve
@@ -159,7 +192,9 @@ def test_a_failing_solve_is_recorded_as_failed_and_is_no_500(
 
     # A rule the data breaks only when it runs (here: the roles went away) says which.
     def no_roles(problem: dict[str, Any], time_limit: float, progress: Any = None) -> Any:
-        raise whatif.ValidationError("No role matches", [whatif.FieldError("commitment_changes.0.roles", "matches no role")])
+        raise whatif.ValidationError(
+            "No role matches", [whatif.FieldError("commitment_changes.0.roles", "matches no role")]
+        )
 
     monkeypatch.setattr(whatif, "_solve", no_roles)
     r = client.post("/api/v1/costs/whatif", json=BODY, headers=headers)
@@ -169,20 +204,36 @@ def test_a_failing_solve_is_recorded_as_failed_and_is_no_500(
     assert [x.status for x in runs()] == [WhatIfStatus.FAILED, WhatIfStatus.FAILED]
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"weeks": 0}, "weeks"),
-    ({"time_limit": 601}, "time_limit"),
-    ({"start": "2026-12-29"}, "start"),  # a Tuesday
-    ({"scope": "galaxy"}, "scope"),
-    ({"scope": "organisation:nowhere"}, "scope"),
-    ({"colour": "blue"}, "colour"),
-    ({"commitment_changes": [{"roles": {"title_contains": "no such role"}, "amount": 2}]}, "commitment_changes.0.roles"),
-    ({"new_entitlements": [{"people": {"profession": "midwife"}, "amount": 1}]}, "new_entitlements.0.people"),
-    ({"new_entitlements": [{"people": {"min_band": "12"}, "amount": 1}]}, "new_entitlements.0.people.min_band"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"weeks": 0}, "weeks"),
+        ({"time_limit": 601}, "time_limit"),
+        ({"start": "2026-12-29"}, "start"),  # a Tuesday
+        ({"scope": "galaxy"}, "scope"),
+        ({"scope": "organisation:nowhere"}, "scope"),
+        ({"colour": "blue"}, "colour"),
+        (
+            {"commitment_changes": [{"roles": {"title_contains": "no such role"}, "amount": 2}]},
+            "commitment_changes.0.roles",
+        ),
+        (
+            {"new_entitlements": [{"people": {"profession": "midwife"}, "amount": 1}]},
+            "new_entitlements.0.people",
+        ),
+        (
+            {"new_entitlements": [{"people": {"min_band": "12"}, "amount": 1}]},
+            "new_entitlements.0.people.min_band",
+        ),
+    ],
+)
 def test_a_bad_request_is_422_naming_the_field_and_queues_nothing(
-        directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]],
-        change: dict[str, Any], field: str) -> None:
+    directory: Directory,
+    client: FlaskClient,
+    login_as: Callable[..., dict[str, str]],
+    change: dict[str, Any],
+    field: str,
+) -> None:
     r = client.post("/api/v1/costs/whatif", json={**BODY, **change}, headers=login_as("finance"))
     assert r.status_code == 422 and r.mimetype == PROBLEM, r.get_data(as_text=True)
     assert field in {e["field"] for e in r.get_json()["errors"]}
@@ -190,7 +241,8 @@ def test_a_bad_request_is_422_naming_the_field_and_queues_nothing(
 
 
 def test_leaders_and_strangers_may_not_run_or_read_a_what_if(
-        directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]) -> None:
+    directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]
+) -> None:
     run = request_whatif(WhatIfRequest.model_validate(BODY), CLI_ACTOR)
     db.session.commit()
     leader = login_as("leader", directory.bea)
@@ -203,23 +255,33 @@ def test_leaders_and_strangers_may_not_run_or_read_a_what_if(
 
 
 def test_the_published_roster_is_unchanged_after_a_run(
-        ledger: Ledger, client: FlaskClient, login_as: Callable[..., dict[str, str]]) -> None:
+    ledger: Ledger, client: FlaskClient, login_as: Callable[..., dict[str, str]]
+) -> None:
     def roster() -> list[tuple[Any, ...]]:
         db.session.expire_all()
-        rows = [tuple(r) for t in (ProtectedSession.__table__, Attendance.__table__)
-                for r in db.session.execute(sa.select(t).order_by(*t.primary_key.columns))]
+        rows = [
+            tuple(r)
+            for t in (ProtectedSession.__table__, Attendance.__table__)
+            for r in db.session.execute(sa.select(t).order_by(*t.primary_key.columns))
+        ]
         db.session.rollback()
         return rows
 
     before = roster()
-    body = {**BODY, "new_entitlements": [{"people": {"profession": "nurse", "min_band": "7"}, "amount": 1,
-                                          "per": "week"}]}
+    body = {
+        **BODY,
+        "new_entitlements": [
+            {"people": {"profession": "nurse", "min_band": "7"}, "amount": 1, "per": "week"}
+        ],
+    }
     r = client.post("/api/v1/costs/whatif", json=body, headers=login_as("finance"))
     assert r.status_code == 202 and r.get_json()["status"] == "done", r.get_data(as_text=True)
     assert r.get_json()["result"]["changes"]["people"] == 2  # Bea and Dan
     without_rates = {k: v for k, v in body.items() if k != "rate_change_percent"}
     r = client.post("/api/v1/costs/whatif", json=without_rates, headers=login_as("finance"))
-    assert r.status_code == 202 and "baseline_at_new_rates" not in r.get_json()["result"]  # no new rates
+    assert (
+        r.status_code == 202 and "baseline_at_new_rates" not in r.get_json()["result"]
+    )  # no new rates
     assert roster() == before
 
 
@@ -227,19 +289,27 @@ def test_the_published_roster_is_unchanged_after_a_run(
 
 
 def test_the_page_shows_a_progress_bar_while_it_runs_and_the_result_when_done(
-        app: Flask, directory: Directory) -> None:
+    app: Flask, directory: Directory
+) -> None:
     c = browser(app, "finance")
     run = request_whatif(WhatIfRequest.model_validate(BODY), CLI_ACTOR)
     db.session.commit()
     page = c.get(f"/finance/whatif/{run.id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert '<progress id="progress-bar"' in html and 'data-status-url="/api/v1/costs/whatif/' in html
+    assert (
+        '<progress id="progress-bar"' in html and 'data-status-url="/api/v1/costs/whatif/' in html
+    )
     assert "Waiting to start" in html and "<noscript>" in html and "sel-time.js" in html
     assert 'id="whatif-result"' not in html
 
-    db.session.execute(sa.update(WhatIfRun).values(status=WhatIfStatus.RUNNING, progress=0.5,
-                                                   progress_message="Planning the scenario (2 of 2)"))
+    db.session.execute(
+        sa.update(WhatIfRun).values(
+            status=WhatIfStatus.RUNNING,
+            progress=0.5,
+            progress_message="Planning the scenario (2 of 2)",
+        )
+    )
     db.session.commit()
     html = c.get(f"/finance/whatif/{run.id}").get_data(as_text=True)
     assert 'value="50"' in html and "Planning the scenario (2 of 2)" in html
@@ -248,8 +318,10 @@ def test_the_page_shows_a_progress_bar_while_it_runs_and_the_result_when_done(
     html = c.get(f"/finance/whatif/{run.id}").get_data(as_text=True)
     assert 'id="whatif-result"' in html and "progress-bar" not in html
     assert "£150.72" in html  # 4 % of £3,768.00, give or take the solver's fairness trade
-    assert ("At the new rates, the baseline's own sessions would cost £3,918.72: £150.72 more"
-            in " ".join(html.split()))
+    assert (
+        "At the new rates, the baseline's own sessions would cost £3,918.72: £150.72 more"
+        in " ".join(html.split())
+    )
     assert c.get("/finance/whatif/999").status_code == 404
 
 
@@ -269,8 +341,9 @@ def test_the_form_queues_a_run_and_goes_to_its_page(app: Flask, directory: Direc
     assert len(runs()) == 1
 
 
-def test_a_failed_run_says_why_on_its_page(app: Flask, directory: Directory,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_run_says_why_on_its_page(
+    app: Flask, directory: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(problem: dict[str, Any], time_limit: float, progress: Any = None) -> Any:
         raise RuntimeError("boom")
 
@@ -284,8 +357,9 @@ def test_a_failed_run_says_why_on_its_page(app: Flask, directory: Directory,
     assert "The solver failed; see the server log" in html and "boom" not in html
 
 
-def test_leaders_may_not_see_a_run_page(app: Flask, directory: Directory,
-                                        make: Callable[..., Any]) -> None:
+def test_leaders_may_not_see_a_run_page(
+    app: Flask, directory: Directory, make: Callable[..., Any]
+) -> None:
     run = request_whatif(WhatIfRequest.model_validate(BODY), CLI_ACTOR)
     db.session.commit()
     # anonymous first: the test's app context (and Flask-Login's user in it) outlives a request
@@ -298,7 +372,8 @@ def test_leaders_may_not_see_a_run_page(app: Flask, directory: Directory,
 
 
 def test_the_command_prints_progress_to_stderr_and_the_result_to_stdout(
-        directory: Directory, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    directory: Directory, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps(BODY))
     result = runner.invoke(args=["sel-time", "whatif", str(scenario)])
@@ -307,8 +382,12 @@ def test_the_command_prints_progress_to_stderr_and_the_result_to_stdout(
     assert out["delta"]["backfill_cost"] == pytest.approx(3768.00 * 0.04, abs=0.05)
     steps = [line.split("] ", 1)[1].split(":")[0] for line in result.stderr.splitlines()]
     assert [s for s in steps if not s.endswith("of 2)") or s.startswith("Planning")] == [
-        "Building the baseline and the scenario", "Planning the baseline (1 of 2)", "Baseline planned",
-        "Planning the scenario (2 of 2)", "Scenario planned"]
+        "Building the baseline and the scenario",
+        "Planning the baseline (1 of 2)",
+        "Baseline planned",
+        "Planning the scenario (2 of 2)",
+        "Scenario planned",
+    ]
     # and the solver's own steps within each solve
     assert "Baseline (1 of 2)" in steps and "Scenario (2 of 2)" in steps
     assert runs() == []  # the terminal's what-if is its own record: it writes nothing
@@ -318,7 +397,8 @@ def test_the_command_prints_progress_to_stderr_and_the_result_to_stdout(
 
 
 def test_a_run_whose_process_died_is_failed_not_left_running(
-        directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]) -> None:
+    directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]
+) -> None:
     from datetime import timedelta
 
     from sel_time.clock import now_utc
@@ -340,36 +420,65 @@ def test_a_run_whose_process_died_is_failed_not_left_running(
 def test_the_changes_read_as_a_line() -> None:
     from sel_time.whatif import describe_request
 
-    req = WhatIfRequest.model_validate({
-        "start": "2026-12-28", "rate_change_percent": 4,
-        "new_entitlements": [{"people": {"profession": "nurse", "min_band": "7"}, "amount": 1},
-                             {"people": {"profession": "pharmacist", "organisation": "kch"}, "amount": 2,
-                              "unit": "pa", "per": "month"}],
-        "commitment_changes": [{"roles": {"title_contains": "clinical director"}, "amount": 2, "per": "week"},
-                               {"roles": {"level": "place"}, "amount": 7.5, "unit": "hours"}]})
+    req = WhatIfRequest.model_validate(
+        {
+            "start": "2026-12-28",
+            "rate_change_percent": 4,
+            "new_entitlements": [
+                {"people": {"profession": "nurse", "min_band": "7"}, "amount": 1},
+                {
+                    "people": {"profession": "pharmacist", "organisation": "kch"},
+                    "amount": 2,
+                    "unit": "pa",
+                    "per": "month",
+                },
+            ],
+            "commitment_changes": [
+                {"roles": {"title_contains": "clinical director"}, "amount": 2, "per": "week"},
+                {"roles": {"level": "place"}, "amount": 7.5, "unit": "hours"},
+            ],
+        }
+    )
     assert describe_request(req.model_dump(mode="json")) == (
         'rates +4 %; nurse band 7+: 1 session a fortnight; pharmacist at kch: 2 PAs a month; '
-        'roles with "clinical director": 2 sessions a week; place roles: 7.5 hours a week')
-    assert describe_request(WhatIfRequest.model_validate({"start": "2026-12-28", "rate_change_percent": -2.5})
-                            .model_dump(mode="json")) == "rates -2.5 %"
+        'roles with "clinical director": 2 sessions a week; place roles: 7.5 hours a week'
+    )
+    assert (
+        describe_request(
+            WhatIfRequest.model_validate(
+                {"start": "2026-12-28", "rate_change_percent": -2.5}
+            ).model_dump(mode="json")
+        )
+        == "rates -2.5 %"
+    )
     assert describe_request({"start": "2026-12-28"}) == "no change"
 
 
 def test_the_api_lists_the_latest_runs_newest_first(
-        directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]) -> None:
+    directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]
+) -> None:
     headers = login_as("finance")
     assert client.get("/api/v1/costs/whatif", headers=headers).get_json() == {"items": []}
     first = client.post("/api/v1/costs/whatif", json=BODY, headers=headers).get_json()
-    second = client.post("/api/v1/costs/whatif", json={**BODY, "rate_change_percent": -10}, headers=headers).get_json()
+    second = client.post(
+        "/api/v1/costs/whatif", json={**BODY, "rate_change_percent": -10}, headers=headers
+    ).get_json()
     r = client.get("/api/v1/costs/whatif", headers=headers)
     assert r.status_code == 200
     items = r.get_json()["items"]
     assert [i["id"] for i in items] == [second["id"], first["id"]]
     assert items[1] == first  # each item is the run, as its own address shows it
     assert [i["summary"] for i in items] == ["rates -10 %", "rates +4 %"]
-    assert items[0]["result"]["delta"]["backfill_cost"] == pytest.approx(-376.80, abs=0.05)  # 10 % of £3,768
-    assert client.get("/api/v1/costs/whatif?status=failed", headers=headers).get_json() == {"items": []}
-    assert len(client.get("/api/v1/costs/whatif?status=done", headers=headers).get_json()["items"]) == 2
+    assert items[0]["result"]["delta"]["backfill_cost"] == pytest.approx(
+        -376.80, abs=0.05
+    )  # 10 % of £3,768
+    assert client.get("/api/v1/costs/whatif?status=failed", headers=headers).get_json() == {
+        "items": []
+    }
+    assert (
+        len(client.get("/api/v1/costs/whatif?status=done", headers=headers).get_json()["items"])
+        == 2
+    )
     r = client.get("/api/v1/costs/whatif?status=finished", headers=headers)
     assert r.status_code == 400 and r.mimetype == PROBLEM
     assert [e["field"] for e in r.get_json()["errors"]] == ["status"]
@@ -377,7 +486,8 @@ def test_the_api_lists_the_latest_runs_newest_first(
 
 
 def test_a_listed_run_whose_process_died_is_reported_failed(
-        directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]) -> None:
+    directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]
+) -> None:
     from datetime import timedelta
 
     from sel_time.clock import now_utc
@@ -389,7 +499,9 @@ def test_a_listed_run_whose_process_died_is_reported_failed(
     assert item["status"] == "failed" and "stopped without finishing" in item["error"]
 
 
-def test_the_form_page_lists_recent_runs_with_their_result(app: Flask, directory: Directory) -> None:
+def test_the_form_page_lists_recent_runs_with_their_result(
+    app: Flask, directory: Directory
+) -> None:
     c = browser(app, "finance")
     html = c.get("/finance/whatif").get_data(as_text=True)
     assert "Recent what-ifs" in html and "No what-ifs yet." in html

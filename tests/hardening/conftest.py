@@ -5,6 +5,7 @@ and partly recorded, and a feed link per leader; plus users of every role with A
 The horizon (two weeks from Monday 26 April 2027) is in the future, so one attendance is put
 in the past by moving its session, for delivery records to have something to record.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from support.tables import table_counts
 
 from sel_time.auth import create_api_token
 from sel_time.clock import now_utc
@@ -24,14 +26,15 @@ from sel_time.models import Attendance, FeedKind, ProtectedSession, User, UserRo
 from sel_time.planning import request_plan, run_plan
 from sel_time.publishing import publish
 from sel_time.services.audit import CLI_ACTOR, Actor
-from support.tables import table_counts
 
 START = date(2027, 4, 26)
 WEEKS = 2
 ROLES = ("admin", "rota_manager", "finance", "leader")
 
 
-def weekdays(*days: str, kind: str = "clinical", halves: tuple[str, ...] = ("AM", "PM")) -> list[dict[str, str]]:
+def weekdays(
+    *days: str, kind: str = "clinical", halves: tuple[str, ...] = ("AM", "PM")
+) -> list[dict[str, str]]:
     return [{"day": d, "half": h, "kind": kind} for d in days for h in halves]
 
 
@@ -67,23 +70,66 @@ def app(app: Flask) -> Flask:
 @pytest.fixture()
 def system(app: Flask, make: Callable[..., Any]) -> System:
     org = make("organisations", code="kch", name="King's College Hospital")
-    dept = make("departments", organisation_id=org.id, code="kch-ed", name="Emergency Department",
-                max_away=1)
-    make("rates", staff_group="consultant", label="Consultant", rate_per_hour="100.00",
-         effective_from="2027-01-01", source="test figures")
-    ada = make("people", organisation_id=org.id, department_id=dept.id, name="Ada Okafor",
-               email="ada@nhs.net", profession="consultant", band=None,
-               pattern=weekdays("Mon", "Tue", "Wed", "Thu", "Fri"))
-    ben = make("people", organisation_id=org.id, department_id=dept.id, name="Ben Adeyemi",
-               email="ben@nhs.net", profession="consultant", band=None,
-               pattern=weekdays("Mon", "Tue", "Wed", "Thu"))
-    roles = [make("roles", host_organisation_id=org.id, title=t, commitment_amount=1,
-                  commitment_unit="session", commitment_per="week")
-             for t in ("Clinical Director", "Deputy Clinical Director")]
-    a_asg, b_asg = (make("assignments", person_id=p.id, role_id=r.id, start_date="2027-01-01")
-                    for p, r in zip((ada, ben), roles))
-    team = make("teams", code="kch-lt", name="KCH leadership team", sessions_amount=1,
-                sessions_per="week", quorum=2, allowed_slots=["Thu/PM"], member_ids=[ada.id, ben.id])
+    dept = make(
+        "departments",
+        organisation_id=org.id,
+        code="kch-ed",
+        name="Emergency Department",
+        max_away=1,
+    )
+    make(
+        "rates",
+        staff_group="consultant",
+        label="Consultant",
+        rate_per_hour="100.00",
+        effective_from="2027-01-01",
+        source="test figures",
+    )
+    ada = make(
+        "people",
+        organisation_id=org.id,
+        department_id=dept.id,
+        name="Ada Okafor",
+        email="ada@nhs.net",
+        profession="consultant",
+        band=None,
+        pattern=weekdays("Mon", "Tue", "Wed", "Thu", "Fri"),
+    )
+    ben = make(
+        "people",
+        organisation_id=org.id,
+        department_id=dept.id,
+        name="Ben Adeyemi",
+        email="ben@nhs.net",
+        profession="consultant",
+        band=None,
+        pattern=weekdays("Mon", "Tue", "Wed", "Thu"),
+    )
+    roles = [
+        make(
+            "roles",
+            host_organisation_id=org.id,
+            title=t,
+            commitment_amount=1,
+            commitment_unit="session",
+            commitment_per="week",
+        )
+        for t in ("Clinical Director", "Deputy Clinical Director")
+    ]
+    a_asg, b_asg = (
+        make("assignments", person_id=p.id, role_id=r.id, start_date="2027-01-01")
+        for p, r in zip((ada, ben), roles)
+    )
+    team = make(
+        "teams",
+        code="kch-lt",
+        name="KCH leadership team",
+        sessions_amount=1,
+        sessions_per="week",
+        quorum=2,
+        allowed_slots=["Thu/PM"],
+        member_ids=[ada.id, ben.id],
+    )
     plan = request_plan(START, WEEKS, "system", 5.0, CLI_ACTOR)
     db.session.commit()
     plan = run_plan(plan.id)
@@ -92,9 +138,13 @@ def system(app: Flask, make: Callable[..., Any]) -> System:
 
     headers: dict[str, dict[str, str]] = {}
     users: dict[str, int] = {}
-    for key, role, person in [("admin", "admin", None), ("rota_manager", "rota_manager", None),
-                              ("finance", "finance", None), ("leader", "leader", ada.id),
-                              ("leader_other", "leader", ben.id)]:
+    for key, role, person in [
+        ("admin", "admin", None),
+        ("rota_manager", "rota_manager", None),
+        ("finance", "finance", None),
+        ("leader", "leader", ada.id),
+        ("leader_other", "leader", ben.id),
+    ]:
         user = User(email=f"{key}@hardening.test", name=key, role=UserRole(role), person_id=person)
         db.session.add(user)
         db.session.flush()
@@ -104,9 +154,12 @@ def system(app: Flask, make: Callable[..., Any]) -> System:
     db.session.commit()
 
     def attendance_of(person_id: int) -> Attendance:
-        return db.session.scalars(sa.select(Attendance).join(ProtectedSession)
-                                  .where(Attendance.person_id == person_id)
-                                  .order_by(ProtectedSession.start_at)).first()
+        return db.session.scalars(
+            sa.select(Attendance)
+            .join(ProtectedSession)
+            .where(Attendance.person_id == person_id)
+            .order_by(ProtectedSession.start_at)
+        ).first()
 
     ada_att, ben_att = attendance_of(ada.id), attendance_of(ben.id)
     assert ada_att is not None and ben_att is not None, "the plan rostered nobody"
@@ -117,8 +170,20 @@ def system(app: Flask, make: Callable[..., Any]) -> System:
         s.end_at = s.start_at + length
     db.session.commit()
 
-    out = System(org.id, dept.id, ada.id, ben.id, a_asg.id, b_asg.id, team.id, plan.id,
-                 ada_att.id, ben_att.id, headers, users)
+    out = System(
+        org.id,
+        dept.id,
+        ada.id,
+        ben.id,
+        a_asg.id,
+        b_asg.id,
+        team.id,
+        plan.id,
+        ada_att.id,
+        ben_att.id,
+        headers,
+        users,
+    )
     for name, key in (("ada", "leader"), ("ben", "leader_other")):
         user = db.session.get(User, users[key])
         row, secret = issue_token(user, FeedKind.PERSON, user.person_id, Actor.for_user(user))

@@ -16,6 +16,7 @@ What is not fuzzed, and why (nothing is left out for failing):
 - Solves are bounded, not skipped: plans are solved inside the request (``PLAN_SYNCHRONOUS``)
   and a generated plan, re-solve or what-if asks for at most 1 s and 4 weeks.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,12 @@ from sel_time.extensions import db
 from sel_time.models import ApiToken
 
 MAX_EXAMPLES = int(os.environ.get("SEL_TIME_FUZZ_EXAMPLES", "20"))
-CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,
-          content_type_conformance]
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+    content_type_conformance,
+]
 READS = {"GET", "HEAD"}
 SOLVES = {"/api/v1/plans", "/api/v1/plans/{ident}/resolve", "/api/v1/costs/whatif"}
 SOLVE_SECONDS, SOLVE_WEEKS = 1.0, 4
@@ -64,15 +69,29 @@ def _operations(app: Any) -> list[Any]:
     return ops
 
 
-def _fuzz(op: Any, headers: dict[str, str], admin_user_id: int, seen: Counter[str],
-          examples: int = MAX_EXAMPLES) -> None:
+def _fuzz(
+    op: Any,
+    headers: dict[str, str],
+    admin_user_id: int,
+    seen: Counter[str],
+    examples: int = MAX_EXAMPLES,
+) -> None:
     # the caller's own tokens are not revoked: every later example authenticates with one
-    own_tokens = set(db.session.scalars(
-        sa.select(ApiToken.id).where(ApiToken.user_id == admin_user_id)))
+    own_tokens = set(
+        db.session.scalars(sa.select(ApiToken.id).where(ApiToken.user_id == admin_user_id))
+    )
 
-    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(case=st.one_of(op.as_strategy(), op.as_strategy(generation_mode=GenerationMode.NEGATIVE)))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        case=st.one_of(op.as_strategy(), op.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    )
     def run(case: Any) -> None:
         if op.method.upper() in {"PATCH", "DELETE"} and op.path == "/api/v1/users/{ident}":
             assume(case.path_parameters.get("ident") != admin_user_id)
@@ -109,9 +128,10 @@ def test_every_read_as_leader(app: Any, system: Any) -> None:
     failures = []
     for op in ops:
         try:
-            _fuzz(op, system.headers["leader"], system.users["admin"], seen, max(5, MAX_EXAMPLES // 2))
+            _fuzz(
+                op, system.headers["leader"], system.users["admin"], seen, max(5, MAX_EXAMPLES // 2)
+            )
         except (Exception, BaseExceptionGroup) as exc:
             failures.append(f"{op.method.upper()} {op.path}: {exc}")
     print(f"\nleader: {len(ops)} read operations, {sum(seen.values())} requests, {dict(seen)}")
     assert not failures, "\n\n".join(failures)
-

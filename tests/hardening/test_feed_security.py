@@ -1,6 +1,7 @@
 """Feed tokens under attack: guessing gets only 404s and is rate limited per client address;
 tokens never reach a log line; security headers on pages, API and feeds; secrets only from the
 environment in production."""
+
 from __future__ import annotations
 
 import logging
@@ -48,25 +49,31 @@ def test_valid_feed_is_served_after_forty_misses_from_its_address(client: Any, s
     for _ in range(2):  # ada's from the fast path's cache; ben's rendered by the view, then cached
         assert _feed(client, system.feed_secrets["ada"], addr).status_code == 200
         assert _feed(client, system.feed_secrets["ben"], addr).status_code == 200
-    head = client.head(f"/feeds/{system.feed_secrets['ada']}.ics",
-                       environ_base={"REMOTE_ADDR": addr})
+    head = client.head(
+        f"/feeds/{system.feed_secrets['ada']}.ics", environ_base={"REMOTE_ADDR": addr}
+    )
     assert head.status_code == 200
     miss = _feed(client, secrets.token_urlsafe(32), addr)  # the 41st miss
     assert miss.status_code == 429 and int(miss.headers["Retry-After"]) >= 1
 
 
-def test_spoofed_forwarded_for_does_not_change_the_counted_address(client: Any,
-                                                                   system: Any) -> None:
+def test_spoofed_forwarded_for_does_not_change_the_counted_address(
+    client: Any, system: Any
+) -> None:
     """Without trusted proxies (the default), X-Forwarded-For is ignored: a guesser cannot
     dodge the limit by inventing addresses, nor spend another client's allowance."""
     for n in range(LIMIT):
-        r = client.get(f"/feeds/{secrets.token_urlsafe(32)}.ics",
-                       environ_base={"REMOTE_ADDR": "192.0.2.77"},
-                       headers={"X-Forwarded-For": f"10.0.0.{n}"})
+        r = client.get(
+            f"/feeds/{secrets.token_urlsafe(32)}.ics",
+            environ_base={"REMOTE_ADDR": "192.0.2.77"},
+            headers={"X-Forwarded-For": f"10.0.0.{n}"},
+        )
         assert r.status_code == 404
-    r = client.get(f"/feeds/{secrets.token_urlsafe(32)}.ics",
-                   environ_base={"REMOTE_ADDR": "192.0.2.77"},
-                   headers={"X-Forwarded-For": "10.0.1.1"})
+    r = client.get(
+        f"/feeds/{secrets.token_urlsafe(32)}.ics",
+        environ_base={"REMOTE_ADDR": "192.0.2.77"},
+        headers={"X-Forwarded-For": "10.0.1.1"},
+    )
     assert r.status_code == 429
     assert _feed(client, secrets.token_urlsafe(32), "10.0.0.1").status_code == 404
 
@@ -74,10 +81,20 @@ def test_spoofed_forwarded_for_does_not_change_the_counted_address(client: Any,
 def test_unknown_revoked_and_malformed_tokens_look_alike(client: Any, system: Any) -> None:
     """Every way of not being a feed answers the same bytes (nothing to tell them apart)."""
     client.delete(f"/api/v1/feeds/{system.feed_ids['ben']}", headers=system.headers["leader_other"])
-    bodies = {(r.status_code, r.get_data(), r.headers.get("Cache-Control"))
-              for r in (_feed(client, t, "192.0.2.1") for t in
-                        [secrets.token_urlsafe(32), system.feed_secrets["ben"], "x", "a" * 300,
-                         "%00", system.feed_secrets["ada"][:-1]])}
+    bodies = {
+        (r.status_code, r.get_data(), r.headers.get("Cache-Control"))
+        for r in (
+            _feed(client, t, "192.0.2.1")
+            for t in [
+                secrets.token_urlsafe(32),
+                system.feed_secrets["ben"],
+                "x",
+                "a" * 300,
+                "%00",
+                system.feed_secrets["ada"][:-1],
+            ]
+        )
+    }
     assert len(bodies) == 1 and next(iter(bodies))[0] == 404
 
 
@@ -109,8 +126,12 @@ def test_tokens_never_reach_the_logs(app: Any, system: Any, caplog: Any, monkeyp
     caplog.set_level(logging.DEBUG)
     server, base = _serve(app)
     try:
-        for path in (f"/feeds/{system.feed_secrets['ada']}.ics", f"/feeds/{unknown}.ics",
-                     f"/feeds/{unknown}.ics?x=1", f"/record/{record_token}"):
+        for path in (
+            f"/feeds/{system.feed_secrets['ada']}.ics",
+            f"/feeds/{unknown}.ics",
+            f"/feeds/{unknown}.ics?x=1",
+            f"/record/{record_token}",
+        ):
             try:
                 urllib.request.urlopen(base + path, timeout=10).read()
             except urllib.error.HTTPError:
@@ -134,33 +155,54 @@ def test_tokens_never_reach_the_logs(app: Any, system: Any, caplog: Any, monkeyp
 SECURITY = ("X-Content-Type-Options", "Content-Security-Policy")
 
 
-@pytest.mark.parametrize("path", ["/login", "/api/v1/people", "/api/v1/openapi.json", "/health",
-                                  "/feeds/{ada}.ics", "/feeds/unknown.ics", "/api/v1/nothing-here"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/login",
+        "/api/v1/people",
+        "/api/v1/openapi.json",
+        "/health",
+        "/feeds/{ada}.ics",
+        "/feeds/unknown.ics",
+        "/api/v1/nothing-here",
+    ],
+)
 def test_security_headers(client: Any, system: Any, path: str) -> None:
     url = path.format(ada=system.feed_secrets["ada"])
     r = client.get(url, headers=system.headers["admin"], environ_base={"REMOTE_ADDR": "192.0.2.99"})
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"], r.headers
     assert "Strict-Transport-Security" not in r.headers  # plain http: no HSTS
-    r = client.get(url, headers=system.headers["admin"], base_url="https://sel-time.example",
-                   environ_base={"REMOTE_ADDR": "192.0.2.99"})
+    r = client.get(
+        url,
+        headers=system.headers["admin"],
+        base_url="https://sel-time.example",
+        environ_base={"REMOTE_ADDR": "192.0.2.99"},
+    )
     assert r.headers["Strict-Transport-Security"].startswith("max-age=")
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
 
 
 def test_production_needs_secret_key_from_environment(tmp_path: Path) -> None:
-    code = ("from sel_time import create_app\n"
-            "try:\n    create_app()\nexcept RuntimeError as e:\n    print('REFUSED', e)\n"
-            "else:\n    print('STARTED')\n")
-    env = {"PATH": "/usr/bin:/bin", "SEL_TIME_ENV": "production",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"}
+    code = (
+        "from sel_time import create_app\n"
+        "try:\n    create_app()\nexcept RuntimeError as e:\n    print('REFUSED', e)\n"
+        "else:\n    print('STARTED')\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SEL_TIME_ENV": "production",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+    }
     root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
-                         env=env, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env, timeout=60
+    )
     assert "REFUSED" in out.stdout and "SECRET_KEY" in out.stdout, out.stdout + out.stderr
     env["SECRET_KEY"] = secrets.token_hex(32)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
-                         env=env, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env, timeout=60
+    )
     assert "STARTED" in out.stdout, out.stdout + out.stderr
 
 
@@ -168,4 +210,7 @@ def test_no_secret_in_the_repository_config() -> None:
     """The production config has no default secret to fall back on."""
     import config
 
-    assert config.Config.__dict__["SECRET_KEY"] in ("", None) or "SECRET_KEY" in __import__("os").environ
+    assert (
+        config.Config.__dict__["SECRET_KEY"] in ("", None)
+        or "SECRET_KEY" in __import__("os").environ
+    )

@@ -6,6 +6,7 @@ line, never a traceback and never the catch-all "internal error" (exit 70).
 The CLI's ``main`` is called in-process for speed (Hypothesis, seeded), plus a few real
 subprocess runs.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,14 +27,20 @@ from hypothesis import strategies as st
 from solver.__main__ import main
 
 _spec = importlib.util.spec_from_file_location(
-    "solver_factories", Path(__file__).resolve().parents[1] / "solver" / "solver_factories.py")
+    "solver_factories", Path(__file__).resolve().parents[1] / "solver" / "solver_factories.py"
+)
 factories = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
 _spec.loader.exec_module(factories)  # type: ignore[union-attr]
 
 BASE = factories.random_problem(3, people=3, days=10, teams=1)
 FAULT = re.compile(r"^\S.*: \S")  # "people[0].available: expected an object, got a list"
-SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:
@@ -66,11 +73,19 @@ def assert_clean(code: int, err: str, allowed: set[int], tolerate_known: bool = 
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12)
-    | st.sampled_from(["2026-03-02/AM", "2026-13-01", "p0", "", "9999-12-31T23:59", "Europe/Nowhere"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-    max_leaves=8)
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12)
+    | st.sampled_from(
+        ["2026-03-02/AM", "2026-13-01", "p0", "", "9999-12-31T23:59", "Europe/Nowhere"]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -88,7 +103,9 @@ PATHS = _paths(BASE)
 
 
 @st.composite
-def mutated(draw: Any, base: dict[str, Any] = BASE, paths: list[tuple[Any, ...]] = PATHS) -> dict[str, Any]:
+def mutated(
+    draw: Any, base: dict[str, Any] = BASE, paths: list[tuple[Any, ...]] = PATHS
+) -> dict[str, Any]:
     """The valid problem with one to three values replaced, deleted or wrapped."""
     data = copy.deepcopy(base)
     for _ in range(draw(st.integers(1, 3))):
@@ -111,7 +128,9 @@ def mutated(draw: Any, base: dict[str, Any] = BASE, paths: list[tuple[Any, ...]]
         elif action == "null":
             parent[key] = None
         elif action == "huge":
-            parent[key] = draw(st.sampled_from([10**30, -(10**30), 1e308, float("nan"), float("inf"), 2**63]))
+            parent[key] = draw(
+                st.sampled_from([10**30, -(10**30), 1e308, float("nan"), float("inf"), 2**63])
+            )
         else:
             parent[key] = draw(json_values)
     return data
@@ -132,7 +151,9 @@ def tmp(tmp_path_factory: Any) -> Path:
 def valid(tmp: Path) -> tuple[Path, Path]:
     problem = _write(tmp, "problem.json", BASE)
     solution = tmp / "solution.json"
-    code, _, err = run(["solve", str(problem), "-o", str(solution), "--time-limit", "5", "--workers", "1"])
+    code, _, err = run(
+        ["solve", str(problem), "-o", str(solution), "--time-limit", "5", "--workers", "1"]
+    )
     assert code == 0, err
     return problem, solution
 
@@ -141,7 +162,9 @@ def valid(tmp: Path) -> tuple[Path, Path]:
 @given(value=json_values)
 def test_any_json_value_as_problem(tmp: Path, value: Any) -> None:
     path = _write(tmp, "any.json", value)
-    code, _, err = run(["solve", str(path), "--time-limit", "1", "--workers", "1", "--method", "greedy"])
+    code, _, err = run(
+        ["solve", str(path), "--time-limit", "1", "--workers", "1", "--method", "greedy"]
+    )
     assert_clean(code, err, {2})
 
 
@@ -149,7 +172,9 @@ def test_any_json_value_as_problem(tmp: Path, value: Any) -> None:
 @given(data=mutated())
 def test_mutated_problem(tmp: Path, data: dict[str, Any]) -> None:
     path = _write(tmp, "mutated.json", data)
-    code, _, err = run(["solve", str(path), "--time-limit", "1", "--workers", "1", "--method", "greedy"])
+    code, _, err = run(
+        ["solve", str(path), "--time-limit", "1", "--workers", "1", "--method", "greedy"]
+    )
     assert_clean(code, err, {0, 2, 3}, tolerate_known=True)
 
 
@@ -181,7 +206,8 @@ RAW = {
     "empty": b"",
     "NaN at top": b"NaN",
     "huge integer literal": b'{"format": "sel-time/problem@1", "slots": [], "people": [], "weights": {"shortfall": '
-                            + b"9" * 5000 + b"}}",
+    + b"9" * 5000
+    + b"}}",
     "bom": b"\xef\xbb\xbf" + json.dumps(BASE).encode(),
 }
 
@@ -191,15 +217,20 @@ RAW = {
 # integer literal of more than 4,300 digits raises ValueError; both escape as exit 70
 # "internal error" instead of exit 2 naming the file. Strict xfail: they flag when fixed.
 SOLVER_DEFECTS: set[str] = set()  # all three fixed in solver/io.py load_json
-_xfail = pytest.mark.xfail(strict=True, reason="solver/io.py load_json: RecursionError/ValueError escape")
+_xfail = pytest.mark.xfail(
+    strict=True, reason="solver/io.py load_json: RecursionError/ValueError escape"
+)
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_xfail) if n in SOLVER_DEFECTS else n
-                                  for n in sorted(RAW)])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=_xfail) if n in SOLVER_DEFECTS else n for n in sorted(RAW)]
+)
 def test_raw_bytes(tmp: Path, name: str) -> None:
     path = tmp / "raw.json"
     path.write_bytes(RAW[name])
-    code, _, err = run(["solve", str(path), "--time-limit", "1", "--workers", "1", "--method", "greedy"])
+    code, _, err = run(
+        ["solve", str(path), "--time-limit", "1", "--workers", "1", "--method", "greedy"]
+    )
     assert_clean(code, err, {0, 2, 3} if name == "bom" else {2})
 
 
@@ -208,8 +239,13 @@ def test_subprocess(tmp: Path, valid: tuple[Path, Path], name: str) -> None:
     path = tmp / f"sub-{name.replace(' ', '-')}.json"
     path.write_bytes(RAW[name])
     for argv in (["solve", str(path), "--time-limit", "1"], ["check", str(valid[0]), str(path)]):
-        proc = subprocess.run([sys.executable, "-m", "solver", *argv], capture_output=True, text=True,
-                              timeout=60, cwd=Path(__file__).resolve().parents[2])
+        proc = subprocess.run(
+            [sys.executable, "-m", "solver", *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=Path(__file__).resolve().parents[2],
+        )
         assert_clean(proc.returncode, proc.stderr, {2})
 
 
@@ -229,14 +265,20 @@ _defect = pytest.mark.xfail(strict=True, reason="solver crash, reported with thi
 @pytest.mark.parametrize("method", ["greedy", "cp-sat"])
 def test_defect_infinite_cost(tmp: Path, method: str) -> None:
     """people[1].available.<slot>: 1e308 (a finite JSON number) -> OverflowError, exit 70."""
-    path = _write(tmp, "cost-1e308.json", _with(BASE, ("people", 1, "available", _FIRST_SLOT), 1e308))
-    code, _, err = run(["solve", str(path), "--time-limit", "1", "--workers", "1", "--method", method])
+    path = _write(
+        tmp, "cost-1e308.json", _with(BASE, ("people", 1, "available", _FIRST_SLOT), 1e308)
+    )
+    code, _, err = run(
+        ["solve", str(path), "--time-limit", "1", "--workers", "1", "--method", method]
+    )
     assert_clean(code, err, {2})
 
 
 def test_defect_huge_cost_cp_sat(tmp: Path) -> None:
     """people[1].available.<slot>: 10**30 -> CP-SAT RuntimeError "Unable to cast", exit 70."""
-    path = _write(tmp, "cost-1e30.json", _with(BASE, ("people", 1, "available", _FIRST_SLOT), 10**30))
+    path = _write(
+        tmp, "cost-1e30.json", _with(BASE, ("people", 1, "available", _FIRST_SLOT), 10**30)
+    )
     code, _, err = run(["solve", str(path), "--time-limit", "1", "--workers", "1"])
     assert_clean(code, err, {2})
 

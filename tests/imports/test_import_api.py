@@ -1,4 +1,5 @@
 """The upload endpoint and the template downloads."""
+
 from __future__ import annotations
 
 import io
@@ -12,19 +13,30 @@ from sel_time import imports
 from sel_time.extensions import db
 from sel_time.models import AuditEvent, Person
 
-PEOPLE = (b"email,name,profession,band,organisation\r\n"
-          b"amara@nhs.net,Amara Okafor,nurse,7,gstt\r\n"
-          b"ben@nhs.net,Ben Adeyemi,gp,,gstt\r\n")
-BAD = (b"email,name,profession,band,organisation\r\n"
-       b"not-an-email,Amara Okafor,nurse,7,gstt\r\n"
-       b"ben@nhs.net,Ben Adeyemi,gp,,elsewhere\r\n")
+PEOPLE = (
+    b"email,name,profession,band,organisation\r\n"
+    b"amara@nhs.net,Amara Okafor,nurse,7,gstt\r\n"
+    b"ben@nhs.net,Ben Adeyemi,gp,,gstt\r\n"
+)
+BAD = (
+    b"email,name,profession,band,organisation\r\n"
+    b"not-an-email,Amara Okafor,nurse,7,gstt\r\n"
+    b"ben@nhs.net,Ben Adeyemi,gp,,elsewhere\r\n"
+)
 
 
-def upload(client: Any, headers: dict[str, str], data: bytes, filename: str = "people.csv",
-           query: str = "", **form: str) -> Any:
+def upload(
+    client: Any,
+    headers: dict[str, str],
+    data: bytes,
+    filename: str = "people.csv",
+    query: str = "",
+    **form: str,
+) -> Any:
     body = {"file": (io.BytesIO(data), filename), **form}
-    return client.post(f"/api/v1/import{query}", data=body, headers=headers,
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/api/v1/import{query}", data=body, headers=headers, content_type="multipart/form-data"
+    )
 
 
 def people_count() -> int:
@@ -40,14 +52,19 @@ def org(make: Any) -> Any:
 def test_upload_imports_and_reports(client: Any, login_as: Any, org: Any, role: str) -> None:
     r = upload(client, login_as(role), PEOPLE)
     assert r.status_code == 200, r.json
-    assert r.json == {"filename": "people.csv", "dry_run": False,
-                      "counts": {"people": {"created": 2, "updated": 0, "unchanged": 0}}}
+    assert r.json == {
+        "filename": "people.csv",
+        "dry_run": False,
+        "counts": {"people": {"created": 2, "updated": 0, "unchanged": 0}},
+    }
     assert people_count() == 2
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "import")).one()
     assert event.actor.startswith(role) and event.user_id is not None
 
 
-def test_upload_with_bad_rows_is_422_and_writes_nothing(client: Any, login_as: Any, org: Any) -> None:
+def test_upload_with_bad_rows_is_422_and_writes_nothing(
+    client: Any, login_as: Any, org: Any
+) -> None:
     headers = login_as("rota_manager")
     audits = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
     r = upload(client, headers, BAD)
@@ -77,8 +94,9 @@ def test_kind_can_be_given_with_the_upload(client: Any, login_as: Any, org: Any)
 
 
 @pytest.mark.parametrize(("role", "status"), [("leader", 403), ("finance", 403), (None, 401)])
-def test_only_rota_managers_and_admins_may_import(client: Any, login_as: Any, org: Any,
-                                                  role: str | None, status: int) -> None:
+def test_only_rota_managers_and_admins_may_import(
+    client: Any, login_as: Any, org: Any, role: str | None, status: int
+) -> None:
     headers = login_as(role) if role else {}
     r = upload(client, headers, PEOPLE)
     assert r.status_code == status
@@ -87,14 +105,20 @@ def test_only_rota_managers_and_admins_may_import(client: Any, login_as: Any, or
 
 
 def test_a_request_without_a_file_is_400(client: Any, login_as: Any) -> None:
-    r = client.post("/api/v1/import", data={"kind": "people"}, headers=login_as("admin"),
-                    content_type="multipart/form-data")
+    r = client.post(
+        "/api/v1/import",
+        data={"kind": "people"},
+        headers=login_as("admin"),
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 400 and r.json["errors"][0]["field"] == "file"
     r = client.post("/api/v1/import", json={"file": "x"}, headers=login_as("admin"))
     assert r.status_code == 400
 
 
-def test_a_file_over_the_upload_limit_is_413_problem_json(app: Any, client: Any, login_as: Any) -> None:
+def test_a_file_over_the_upload_limit_is_413_problem_json(
+    app: Any, client: Any, login_as: Any
+) -> None:
     # A small limit: the test client spools bodies over 500 kB to a temporary file it leaks.
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
     r = upload(client, login_as("rota_manager"), b"email\r\n" + b"x" * (100 * 1024))
@@ -107,12 +131,15 @@ def test_a_file_over_the_upload_limit_is_413_problem_json(app: Any, client: Any,
 
 
 def test_a_non_utf8_upload_is_a_clear_422(client: Any, login_as: Any, org: Any) -> None:
-    r = upload(client, login_as("rota_manager"), "email,name\r\nzoë@nhs.net,Zoë\r\n".encode("latin-1"))
+    r = upload(
+        client, login_as("rota_manager"), "email,name\r\nzoë@nhs.net,Zoë\r\n".encode("latin-1")
+    )
     assert r.status_code == 422
     assert r.json["errors"] == [{"field": "file", "message": imports.NOT_UTF8}]
 
 
 # -- templates ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", imports.KINDS)
 def test_templates_download_for_any_signed_in_user(client: Any, login_as: Any, kind: str) -> None:
@@ -129,7 +156,9 @@ def test_templates_download_for_any_signed_in_user(client: Any, login_as: Any, k
     assert [c.value for c in book[kind][1]] == [c.name for c in imports.SHEETS[kind].columns]
 
 
-def test_workbook_template_has_every_sheet_and_reimports(client: Any, login_as: Any, make: Any) -> None:
+def test_workbook_template_has_every_sheet_and_reimports(
+    client: Any, login_as: Any, make: Any
+) -> None:
     org = make("organisations", code="gstt")
     make("departments", code="gstt-community", organisation_id=org.id)
     headers = login_as("rota_manager")

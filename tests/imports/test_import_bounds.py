@@ -26,13 +26,13 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from support.tables import table_counts
 
 from sel_time.extensions import db
 from sel_time.imports import MAX_COLUMNS, reading
 from sel_time.imports.cells import half_day
 from sel_time.imports.service import Importer
 from sel_time.models import Absence, User, UserRole
-from support.tables import table_counts
 
 from .test_spreadsheets import LEAVE, csv_bytes, refused, upload
 

@@ -6,11 +6,12 @@ four leaders, each with one session a week, and a leadership team that meets onc
 Thursday afternoons. Dev works Mondays and Fridays only, so bank holidays on those days are
 the ones the solver would otherwise want.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 import pytest
@@ -28,7 +29,9 @@ TIME_LIMIT = 10  # seconds for the whole refresh (the app's REFRESH_TIME_LIMIT)
 Create = Callable[..., Any]
 
 
-def weekdays(*days: str, kind: str = "clinical", halves: tuple[str, ...] = ("AM", "PM")) -> list[dict[str, str]]:
+def weekdays(
+    *days: str, kind: str = "clinical", halves: tuple[str, ...] = ("AM", "PM")
+) -> list[dict[str, str]]:
     return [{"day": d, "half": h, "kind": kind} for d in days for h in halves]
 
 
@@ -46,8 +49,12 @@ class Small:
 
     @property
     def leaders(self) -> dict[str, int]:
-        return {"Ada Okafor": self.ada, "Ben Adeyemi": self.ben, "Cara Mensah": self.cara,
-                "Dev Patel": self.dev}
+        return {
+            "Ada Okafor": self.ada,
+            "Ben Adeyemi": self.ben,
+            "Cara Mensah": self.cara,
+            "Dev Patel": self.dev,
+        }
 
 
 def create_with(session_commit: bool = True) -> Create:
@@ -64,34 +71,89 @@ def create_with(session_commit: bool = True) -> Create:
 
 def seed_small(create: Create) -> Small:
     """Add the small system (an empty database, inside an app context)."""
-    org = create("organisations", code="gst", name="Guy's and St Thomas'", kind="acute_trust",
-                 borough="Lambeth")
-    ed = create("departments", organisation_id=org.id, code="gst-ed", name="Emergency Department",
-                max_away=1)
-    create("rates", staff_group="consultant", label="Consultant", rate_per_hour="100.00",
-           effective_from="2025-01-01", source="test figures")
-    create("rates", staff_group="afc_band_8c", label="Band 8c", rate_per_hour="80.00",
-           effective_from="2025-01-01", source="test figures")
+    org = create(
+        "organisations",
+        code="gst",
+        name="Guy's and St Thomas'",
+        kind="acute_trust",
+        borough="Lambeth",
+    )
+    ed = create(
+        "departments",
+        organisation_id=org.id,
+        code="gst-ed",
+        name="Emergency Department",
+        max_away=1,
+    )
+    create(
+        "rates",
+        staff_group="consultant",
+        label="Consultant",
+        rate_per_hour="100.00",
+        effective_from="2025-01-01",
+        source="test figures",
+    )
+    create(
+        "rates",
+        staff_group="afc_band_8c",
+        label="Band 8c",
+        rate_per_hour="80.00",
+        effective_from="2025-01-01",
+        source="test figures",
+    )
 
     def person(name: str, email: str, **data: Any) -> Any:
         return create("people", organisation_id=org.id, name=name, email=email, **data)
 
-    ada = person("Ada Okafor", "ada@nhs.net", department_id=ed.id, profession="consultant", band=None,
-                 pattern=weekdays("Mon", "Tue", "Wed", "Thu", "Fri"))
-    ben = person("Ben Adeyemi", "ben@nhs.net", department_id=ed.id, profession="consultant", band=None,
-                 pattern=weekdays("Mon", "Tue", "Wed", "Thu"))
-    cara = person("Cara Mensah", "cara@nhs.net", profession="nurse", band="8c",
-                  pattern=weekdays("Mon", "Tue", "Wed", "Thu", "Fri"))
-    dev = person("Dev Patel", "dev@nhs.net", profession="nurse", band="8c",
-                 pattern=weekdays("Mon", "Fri"))
+    ada = person(
+        "Ada Okafor",
+        "ada@nhs.net",
+        department_id=ed.id,
+        profession="consultant",
+        band=None,
+        pattern=weekdays("Mon", "Tue", "Wed", "Thu", "Fri"),
+    )
+    ben = person(
+        "Ben Adeyemi",
+        "ben@nhs.net",
+        department_id=ed.id,
+        profession="consultant",
+        band=None,
+        pattern=weekdays("Mon", "Tue", "Wed", "Thu"),
+    )
+    cara = person(
+        "Cara Mensah",
+        "cara@nhs.net",
+        profession="nurse",
+        band="8c",
+        pattern=weekdays("Mon", "Tue", "Wed", "Thu", "Fri"),
+    )
+    dev = person(
+        "Dev Patel", "dev@nhs.net", profession="nurse", band="8c", pattern=weekdays("Mon", "Fri")
+    )
     for n, p in enumerate((ada, ben, cara, dev), 1):
-        role = create("roles", host_organisation_id=org.id, code=f"role-{n}", title=f"Clinical Lead {n}",
-                      level="place", commitment_amount=1, commitment_unit="session",
-                      commitment_per="week")
+        role = create(
+            "roles",
+            host_organisation_id=org.id,
+            code=f"role-{n}",
+            title=f"Clinical Lead {n}",
+            level="place",
+            commitment_amount=1,
+            commitment_unit="session",
+            commitment_per="week",
+        )
         create("assignments", person_id=p.id, role_id=role.id, start_date="2025-01-01")
-    team = create("teams", code="gst-lt", name="GSTT leadership team", kind="leadership_team",
-                  sessions_amount=1, sessions_per="month", quorum=2, allowed_slots=["Thu/PM"],
-                  member_ids=[ada.id, ben.id, cara.id])
+    team = create(
+        "teams",
+        code="gst-lt",
+        name="GSTT leadership team",
+        kind="leadership_team",
+        sessions_amount=1,
+        sessions_per="month",
+        quorum=2,
+        allowed_slots=["Thu/PM"],
+        member_ids=[ada.id, ben.id, cara.id],
+    )
     return Small(org.id, ed.id, ada.id, ben.id, cara.id, dev.id, team.id)
 
 
@@ -112,8 +174,13 @@ def add_leave(app: Flask) -> Callable[[int, date, date | None], Any]:
     create = create_with()
 
     def _add(person_id: int, first: date, last: date | None = None) -> Any:
-        return create("absences", person_id=person_id, kind="annual", start_date=first.isoformat(),
-                      end_date=(last or first).isoformat())
+        return create(
+            "absences",
+            person_id=person_id,
+            kind="annual",
+            start_date=first.isoformat(),
+            end_date=(last or first).isoformat(),
+        )
 
     return _add
 
@@ -136,15 +203,30 @@ def roster_snapshot() -> Roster:
     db.session.expire_all()
     out: Roster = {}
     for s in db.session.scalars(sa.select(ProtectedSession).order_by(ProtectedSession.id)):
-        attendances = tuple(sorted((a.person_id, a.cost_pence, a.outcome) for a in db.session.scalars(
-            sa.select(Attendance).where(Attendance.session_id == s.id))))
-        out[s.uid] = (s.slot, s.status.value, s.sequence, s.person_id, s.team_id,
-                      s.last_modified.isoformat() if s.last_modified else None, attendances)
+        attendances = tuple(
+            sorted(
+                (a.person_id, a.cost_pence, a.outcome)
+                for a in db.session.scalars(
+                    sa.select(Attendance).where(Attendance.session_id == s.id)
+                )
+            )
+        )
+        out[s.uid] = (
+            s.slot,
+            s.status.value,
+            s.sequence,
+            s.person_id,
+            s.team_id,
+            s.last_modified.isoformat() if s.last_modified else None,
+            attendances,
+        )
     return out
 
 
 def feeds_snapshot() -> dict[tuple[str, int], tuple[Any, ...]]:
     """Every cached feed: (kind, target) → (stale, etag, body)."""
     db.session.expire_all()
-    return {(row.kind.value, row.target_id): (row.stale, row.etag, row.body)
-            for row in db.session.scalars(sa.select(FeedCache))}
+    return {
+        (row.kind.value, row.target_id): (row.stale, row.etag, row.body)
+        for row in db.session.scalars(sa.select(FeedCache))
+    }

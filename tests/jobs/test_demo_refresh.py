@@ -1,5 +1,6 @@
 """On the demo: after one leader books a week of leave, a refresh changes that leader's
 sessions and as few of anyone else's as the rules force."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -40,9 +41,12 @@ def changed(before: Calendars, after: Calendars) -> Counter[int]:
 
 
 def _double_bookings() -> int:
-    rows = db.session.execute(sa.text(
-        "SELECT a.person_id, s.slot FROM attendance a JOIN protected_session s ON s.id = a.session_id "
-        "WHERE s.status = 'confirmed' GROUP BY a.person_id, s.slot HAVING count(*) > 1")).all()
+    rows = db.session.execute(
+        sa.text(
+            "SELECT a.person_id, s.slot FROM attendance a JOIN protected_session s ON s.id = a.session_id "
+            "WHERE s.status = 'confirmed' GROUP BY a.person_id, s.slot HAVING count(*) > 1"
+        )
+    ).all()
     return len(rows)
 
 
@@ -68,15 +72,25 @@ def test_a_week_of_leave_changes_that_leaders_sessions_and_few_others(app: Flask
     leave_from = DEFAULT_START + timedelta(weeks=6)
     leave_to = leave_from + timedelta(days=4)
     before = calendars()
-    in_week = Counter(pid for (pid, _), (slot, status) in before.items() if status == "confirmed"
-                      and leave_from.isoformat() <= slot[:10] <= leave_to.isoformat())
+    in_week = Counter(
+        pid
+        for (pid, _), (slot, status) in before.items()
+        if status == "confirmed" and leave_from.isoformat() <= slot[:10] <= leave_to.isoformat()
+    )
     leader, lost = max(in_week.items(), key=lambda kv: (kv[1], -kv[0]))
     # the other attendees of the team meetings the leader was to attend that week
-    meetings = {uid for (pid, uid), (slot, status) in before.items() if pid == leader and status == "confirmed"
-                and leave_from.isoformat() <= slot[:10] <= leave_to.isoformat()}
+    meetings = {
+        uid
+        for (pid, uid), (slot, status) in before.items()
+        if pid == leader
+        and status == "confirmed"
+        and leave_from.isoformat() <= slot[:10] <= leave_to.isoformat()
+    }
     team_entries = sum(1 for (pid, uid) in before if uid in meetings and pid != leader)
     name = db.session.get(Person, leader).name  # type: ignore[union-attr]
-    db.session.add(Absence(person_id=leader, kind="annual", start_date=leave_from, end_date=leave_to))
+    db.session.add(
+        Absence(person_id=leader, kind="annual", start_date=leave_from, end_date=leave_to)
+    )
     db.session.commit()
     tonight = first_night + timedelta(days=2)
     with time_machine.travel(night(tonight), tick=True):
@@ -86,14 +100,21 @@ def test_a_week_of_leave_changes_that_leaders_sessions_and_few_others(app: Flask
     per_person = changed(before, after)
     leader_changes = per_person.pop(leader, 0)
     others = sum(per_person.values())
-    figure = (f"{name} on leave {leave_from}..{leave_to}: {lost} of their sessions in that week "
-              f"({team_entries} other attendees' entries in its team meetings), {leader_changes} of their "
-              f"calendar entries changed; {others} entries of {len(per_person)} other people changed "
-              f"({result.message})")
+    figure = (
+        f"{name} on leave {leave_from}..{leave_to}: {lost} of their sessions in that week "
+        f"({team_entries} other attendees' entries in its team meetings), {leader_changes} of their "
+        f"calendar entries changed; {others} entries of {len(per_person)} other people changed "
+        f"({result.message})"
+    )
     print(figure)
     # the leader's week is clear, and their calendar changed
-    assert not [k for k, (slot, status) in after.items() if k[0] == leader and status == "confirmed"
-                and leave_from.isoformat() <= slot[:10] <= leave_to.isoformat()]
+    assert not [
+        k
+        for k, (slot, status) in after.items()
+        if k[0] == leader
+        and status == "confirmed"
+        and leave_from.isoformat() <= slot[:10] <= leave_to.isoformat()
+    ]
     assert leader_changes >= lost
     assert _double_bookings() == 0
     assert result.stats["people_changed"] >= 1
@@ -107,5 +128,3 @@ def test_a_week_of_leave_changes_that_leaders_sessions_and_few_others(app: Flask
     bound = 2 * lost + team_entries + 10
     print(f"others changed: {others} (bound 2 x {lost} + {team_entries} + 10 = {bound})")
     assert others <= bound, figure
-
-

@@ -8,6 +8,7 @@ a PostgreSQL schema of its own (``search_path``) that is dropped afterwards, so 
 tests' tables are never touched. The PostgreSQL cases run when ``DATABASE_URL`` names
 PostgreSQL, and always in CI.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,35 +26,55 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from pg_schemas import PG_WANTED, postgres_schema
+from support.processes import process_env
 
 from config import TestingConfig
 from sel_time import create_app
 from sel_time.clock import LONDON, now_utc
 from sel_time.extensions import db
 from sel_time.jobs import JOB, night_of, refresh
-from sel_time.models import JobRun, Lease, Plan, PlanStatus, ProtectedSession, RosterStatus, RunStatus
-
-from pg_schemas import PG_WANTED, postgres_schema
-from support.processes import process_env
+from sel_time.models import (
+    JobRun,
+    Lease,
+    Plan,
+    PlanStatus,
+    ProtectedSession,
+    RosterStatus,
+    RunStatus,
+)
 
 from .conftest import Small, create_with, feeds_snapshot, roster_snapshot, seed_small
 
 SEL_TIME = str(Path(sys.executable).with_name("sel-time"))
+
+
 @dataclass
 class Database:
     url: str
 
     def env(self, **extra: str) -> dict[str, str]:
-        return process_env(DATABASE_URL=self.url, SEL_TIME_REFRESH_TIME_LIMIT="10",
-                           SEL_TIME_SOLVER_WORKERS="2", PYTHONUNBUFFERED="1", **extra)
+        return process_env(
+            DATABASE_URL=self.url,
+            SEL_TIME_REFRESH_TIME_LIMIT="10",
+            SEL_TIME_SOLVER_WORKERS="2",
+            PYTHONUNBUFFERED="1",
+            **extra,
+        )
 
     def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([SEL_TIME, *args], env=self.env(**extra), capture_output=True, text=True,
-                              timeout=120)
+        return subprocess.run(
+            [SEL_TIME, *args], env=self.env(**extra), capture_output=True, text=True, timeout=120
+        )
 
     def start_refresh(self, **extra: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([SEL_TIME, "refresh"], env=self.env(**extra), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [SEL_TIME, "refresh"],
+            env=self.env(**extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
 
 def _migrate(database: Database) -> None:
@@ -78,7 +99,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         return
     if not PG_WANTED:
         pytest.skip("set DATABASE_URL to PostgreSQL (or CI) to run against PostgreSQL")
-    for schema in postgres_schema("jobs_" + request.node.name.split("[")[0][-12:].replace("-", "_")):
+    for schema in postgres_schema(
+        "jobs_" + request.node.name.split("[")[0][-12:].replace("-", "_")
+    ):
         database = Database(schema.url)
         _migrate(database)
         yield database
@@ -87,8 +110,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 @pytest.fixture()
 def seeded(database: Database) -> Iterator[tuple[Flask, Small]]:
     """The small system in the migrated database, with last night's roster published."""
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database.url, REFRESH_TIME_LIMIT=10,
-                     SOLVER_WORKERS=2, REFRESH_FROZEN_DAYS=0)
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=database.url,
+        REFRESH_TIME_LIMIT=10,
+        SOLVER_WORKERS=2,
+        REFRESH_FROZEN_DAYS=0,
+    )
     with app.app_context():
         small = seed_small(create_with())
         last_night = refresh("cron", now=now_utc() - timedelta(days=1))
@@ -101,7 +129,11 @@ def seeded(database: Database) -> Iterator[tuple[Flask, Small]]:
 
 def _tonight_runs() -> list[JobRun]:
     db.session.expire_all()
-    return list(db.session.scalars(sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == night_of(now_utc()))))
+    return list(
+        db.session.scalars(
+            sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == night_of(now_utc()))
+        )
+    )
 
 
 def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -109,7 +141,9 @@ def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 
-def test_two_refreshes_started_at_once_do_the_work_once(database: Database, seeded: tuple[Flask, Small]) -> None:
+def test_two_refreshes_started_at_once_do_the_work_once(
+    database: Database, seeded: tuple[Flask, Small]
+) -> None:
     # Whoever gets the lock stays in its publish transaction (uncommitted writes) for 3 s, so
     # the other arrives while it holds the lock, and the database's write lock too.
     pause = {"SEL_TIME_TEST_PAUSE_AT": "publish", "SEL_TIME_TEST_PAUSE_SECONDS": "3"}
@@ -150,16 +184,27 @@ def _wait_for_pause(proc: subprocess.Popen[str], point: str, timeout: float = 60
 
 @pytest.mark.parametrize("point", ["solve", "publish"])
 def test_a_refresh_killed_mid_way_leaves_last_nights_roster_and_feeds(
-        database: Database, seeded: tuple[Flask, Small], point: str) -> None:
+    database: Database, seeded: tuple[Flask, Small], point: str
+) -> None:
     app, small = seeded
     # new leave on one of Ada's sessions beyond the frozen window: tonight must move it
-    ada = db.session.scalars(sa.select(ProtectedSession).where(
-        ProtectedSession.person_id == small.ada, ProtectedSession.start_at > now_utc() + timedelta(days=16))
-        .order_by(ProtectedSession.start_at)).first()
+    ada = db.session.scalars(
+        sa.select(ProtectedSession)
+        .where(
+            ProtectedSession.person_id == small.ada,
+            ProtectedSession.start_at > now_utc() + timedelta(days=16),
+        )
+        .order_by(ProtectedSession.start_at)
+    ).first()
     assert ada is not None
     leave_day = ada.start_at.astimezone(LONDON).date()
-    create_with()("absences", person_id=small.ada, kind="annual", start_date=leave_day.isoformat(),
-                  end_date=leave_day.isoformat())
+    create_with()(
+        "absences",
+        person_id=small.ada,
+        kind="annual",
+        start_date=leave_day.isoformat(),
+        end_date=leave_day.isoformat(),
+    )
     roster, feeds = roster_snapshot(), feeds_snapshot()
     assert feeds and not any(stale for stale, _, _ in feeds.values())
 
@@ -170,7 +215,10 @@ def test_a_refresh_killed_mid_way_leaves_last_nights_roster_and_feeds(
     [running] = _tonight_runs()
     assert running.status == RunStatus.RUNNING
     if point == "solve":
-        assert db.session.scalar(sa.select(Plan.status).where(Plan.active_scope.is_not(None))) == PlanStatus.RUNNING
+        assert (
+            db.session.scalar(sa.select(Plan.status).where(Plan.active_scope.is_not(None)))
+            == PlanStatus.RUNNING
+        )
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)  # and close its pipes
     assert proc.returncode == -signal.SIGKILL
@@ -187,16 +235,28 @@ def test_a_refresh_killed_mid_way_leaves_last_nights_roster_and_feeds(
     started = time.monotonic()
     db.session.rollback()
     again = database.run("refresh")
-    assert again.returncode == 0 and again.stdout.startswith("Refreshed"), (again.stdout, again.stderr)
+    assert again.returncode == 0 and again.stdout.startswith("Refreshed"), (
+        again.stdout,
+        again.stderr,
+    )
     assert time.monotonic() - started < 60
     [done] = _tonight_runs()
     assert done.id == dead.id and done.status == RunStatus.SUCCEEDED and done.attempts == 2
     assert done.stats is not None and done.stats["skipped"] == [], done.stats
     assert done.stats["moved"] + done.stats["removed"] >= 1
-    assert leave_day not in {s.start_at.astimezone(LONDON).date() for s in db.session.scalars(
-        sa.select(ProtectedSession).where(ProtectedSession.person_id == small.ada,
-                                          ProtectedSession.status == RosterStatus.CONFIRMED))}
-    assert db.session.scalar(sa.select(sa.func.count(Plan.id)).where(Plan.active_scope.is_not(None))) == 0
+    assert leave_day not in {
+        s.start_at.astimezone(LONDON).date()
+        for s in db.session.scalars(
+            sa.select(ProtectedSession).where(
+                ProtectedSession.person_id == small.ada,
+                ProtectedSession.status == RosterStatus.CONFIRMED,
+            )
+        )
+    }
+    assert (
+        db.session.scalar(sa.select(sa.func.count(Plan.id)).where(Plan.active_scope.is_not(None)))
+        == 0
+    )
     after = roster_snapshot()
     assert {uid for uid in roster} <= set(after)  # nothing published disappears; UIDs stay
     assert db.session.scalar(sa.select(sa.func.count(Lease.name))) == 0

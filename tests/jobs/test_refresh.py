@@ -1,6 +1,7 @@
 """What a refresh does to the roster: new weeks skip bank holidays; the frozen window holds
 (new leave there is flagged, not acted on); every run is recorded and visible through
 ``/api/v1/jobs`` and ``/health``."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -15,11 +16,23 @@ from flask.testing import FlaskClient
 from sel_time.clock import UTC
 from sel_time.extensions import db
 from sel_time.jobs import refresh
-from sel_time.models import JobRun, Plan, PlanShortfall, PlanStatus, ProtectedSession, RosterStatus, RunStatus
+from sel_time.models import (
+    JobRun,
+    Plan,
+    PlanShortfall,
+    PlanStatus,
+    ProtectedSession,
+    RosterStatus,
+    RunStatus,
+)
 
 from .conftest import Small, london, night, roster_snapshot
 
-BANK_HOLIDAYS = {date(2026, 12, 25), date(2026, 12, 28), date(2027, 1, 1)}  # 28 Dec: Boxing Day moved
+BANK_HOLIDAYS = {
+    date(2026, 12, 25),
+    date(2026, 12, 28),
+    date(2027, 1, 1),
+}  # 28 Dec: Boxing Day moved
 
 
 def _day(slot: str) -> date:
@@ -28,8 +41,13 @@ def _day(slot: str) -> date:
 
 def _confirmed() -> list[ProtectedSession]:
     db.session.expire_all()
-    return list(db.session.scalars(sa.select(ProtectedSession).where(
-        ProtectedSession.status == RosterStatus.CONFIRMED).order_by(ProtectedSession.start_at)))
+    return list(
+        db.session.scalars(
+            sa.select(ProtectedSession)
+            .where(ProtectedSession.status == RosterStatus.CONFIRMED)
+            .order_by(ProtectedSession.start_at)
+        )
+    )
 
 
 def test_new_weeks_skip_bank_holidays(app: Flask, small: Small) -> None:
@@ -49,11 +67,19 @@ def test_new_weeks_skip_bank_holidays(app: Flask, small: Small) -> None:
     assert not [d for d in dev if date(2026, 12, 28) <= d <= date(2027, 1, 3)]
     plan = db.session.get(Plan, result.stats["plans"][0])
     assert plan is not None and plan.status == PlanStatus.PUBLISHED
-    assert not any(s["id"][:10] in {d.isoformat() for d in BANK_HOLIDAYS} for s in plan.problem["slots"])
-    dev_short = db.session.scalars(sa.select(PlanShortfall).where(
-        PlanShortfall.plan_id == plan.id, PlanShortfall.assignment_id.is_not(None))).all()
-    assert [(sf.window_from, sf.reason) for sf in dev_short if sf.assignment.person_id == small.dev] == [
-        (date(2026, 12, 28), "unavailable")], [(sf.window_from, sf.explanation) for sf in dev_short]
+    assert not any(
+        s["id"][:10] in {d.isoformat() for d in BANK_HOLIDAYS} for s in plan.problem["slots"]
+    )
+    dev_short = db.session.scalars(
+        sa.select(PlanShortfall).where(
+            PlanShortfall.plan_id == plan.id, PlanShortfall.assignment_id.is_not(None)
+        )
+    ).all()
+    assert [
+        (sf.window_from, sf.reason) for sf in dev_short if sf.assignment.person_id == small.dev
+    ] == [(date(2026, 12, 28), "unavailable")], [
+        (sf.window_from, sf.explanation) for sf in dev_short
+    ]
     # every leader gets their one session a week in the other weeks
     for pid in small.leaders.values():
         weeks = {_day(s.slot).isocalendar()[:2] for s in sessions if s.person_id == pid}
@@ -112,12 +138,22 @@ def _starts(uid: str) -> datetime:
     return s.start_at
 
 
-def test_api_lists_runs_to_managers_only(app: Flask, client: FlaskClient, small: Small,
-                                         login_as: Callable[..., dict[str, str]]) -> None:
+def test_api_lists_runs_to_managers_only(
+    app: Flask, client: FlaskClient, small: Small, login_as: Callable[..., dict[str, str]]
+) -> None:
     ran = refresh("cron", now=night(date(2027, 3, 1)))
-    db.session.add(JobRun(job="nightly-refresh", run_date=date(2027, 3, 2), status=RunStatus.FAILED,
-                          attempts=1, holder="elsewhere:1", trigger="manual",
-                          started_at=night(date(2027, 3, 2)), error="RuntimeError: boom"))
+    db.session.add(
+        JobRun(
+            job="nightly-refresh",
+            run_date=date(2027, 3, 2),
+            status=RunStatus.FAILED,
+            attempts=1,
+            holder="elsewhere:1",
+            trigger="manual",
+            started_at=night(date(2027, 3, 2)),
+            error="RuntimeError: boom",
+        )
+    )
     db.session.commit()
     assert client.get("/api/v1/jobs").status_code == 401
     leader = client.get("/api/v1/jobs", headers=login_as("leader", person_id=small.ada))
@@ -126,27 +162,56 @@ def test_api_lists_runs_to_managers_only(app: Flask, client: FlaskClient, small:
         response = client.get("/api/v1/jobs", headers=login_as(role))
         assert response.status_code == 200, (role, response.get_data(as_text=True))
         items = response.get_json()["items"]
-        assert [(i["run_date"], i["status"]) for i in items] == [("2027-03-02", "failed"), ("2027-03-01", "succeeded")]
+        assert [(i["run_date"], i["status"]) for i in items] == [
+            ("2027-03-02", "failed"),
+            ("2027-03-01", "succeeded"),
+        ]
         newest, done = items
         assert newest["error"] == "RuntimeError: boom" and newest["finished_at"] is None
         assert done["id"] == ran.run_id and done["trigger"] == "cron" and done["attempts"] == 1
-        for key in ("weeks", "added", "moved", "removed", "shortfalls_new", "shortfalls_resolved",
-                    "frozen_conflicts", "solver_seconds", "objective", "feeds_rendered"):
+        for key in (
+            "weeks",
+            "added",
+            "moved",
+            "removed",
+            "shortfalls_new",
+            "shortfalls_resolved",
+            "frozen_conflicts",
+            "solver_seconds",
+            "objective",
+            "feeds_rendered",
+        ):
             assert key in done["stats"], key
         assert done["stats"]["added"] > 0 and done["finished_at"] is not None
 
 
-def test_health_shows_the_last_successful_refresh_and_its_age(app: Flask, client: FlaskClient, small: Small) -> None:
-    assert client.get("/health").get_json()["nightly_refresh"] == {"last_success": None, "age_hours": None}
+def test_health_shows_the_last_successful_refresh_and_its_age(
+    app: Flask, client: FlaskClient, small: Small
+) -> None:
+    assert client.get("/health").get_json()["nightly_refresh"] == {
+        "last_success": None,
+        "age_hours": None,
+    }
     with time_machine.travel(night(date(2027, 3, 1)), tick=False):
         assert refresh("cron").ran
-    db.session.add(JobRun(job="nightly-refresh", run_date=date(2027, 3, 2), status=RunStatus.FAILED,
-                          attempts=1, holder="elsewhere:1", trigger="cron", started_at=night(date(2027, 3, 2))))
+    db.session.add(
+        JobRun(
+            job="nightly-refresh",
+            run_date=date(2027, 3, 2),
+            status=RunStatus.FAILED,
+            attempts=1,
+            holder="elsewhere:1",
+            trigger="cron",
+            started_at=night(date(2027, 3, 2)),
+        )
+    )
     db.session.commit()
     with time_machine.travel(night(date(2027, 3, 2)) + timedelta(hours=7, minutes=30), tick=False):
         body = client.get("/health").get_json()
     summary = body["nightly_refresh"]
     assert summary["run_date"] == "2027-03-01"  # the failed run of the 2nd does not count
-    assert datetime.fromisoformat(summary["last_success"]).astimezone(UTC) == night(date(2027, 3, 1))
+    assert datetime.fromisoformat(summary["last_success"]).astimezone(UTC) == night(
+        date(2027, 3, 1)
+    )
     assert summary["age_hours"] == 31.5
     assert body["status"] == "ok"

@@ -1,6 +1,7 @@
 """When the refresh runs: the cron trigger at 02:00 Europe/London fires once a night, clock
 changes included; a missed night is caught up once when the scheduler starts; a night runs
 once however often it is asked. All under a controlled clock."""
+
 from __future__ import annotations
 
 import time
@@ -37,9 +38,14 @@ def fire_times(first: date, last: date) -> list[datetime]:
         previous, now = fire, fire + timedelta(seconds=1)  # the job ran; the clock moved on
 
 
-@pytest.mark.parametrize("change, gap_hours", [(date(2027, 3, 28), 23), (date(2027, 10, 31), 25)],
-                         ids=["spring-forward", "fall-back"])
-def test_the_trigger_fires_once_at_2am_on_the_night_of_a_clock_change(change: date, gap_hours: int) -> None:
+@pytest.mark.parametrize(
+    "change, gap_hours",
+    [(date(2027, 3, 28), 23), (date(2027, 10, 31), 25)],
+    ids=["spring-forward", "fall-back"],
+)
+def test_the_trigger_fires_once_at_2am_on_the_night_of_a_clock_change(
+    change: date, gap_hours: int
+) -> None:
     fires = fire_times(change - timedelta(days=3), change + timedelta(days=3))
     per_night = Counter(f.astimezone(LONDON).date() for f in fires)
     assert per_night == {change + timedelta(days=d): 1 for d in range(-3, 4)}, fires
@@ -60,8 +66,18 @@ def test_the_trigger_fires_once_a_night_all_year() -> None:
 
 
 def _record(day: date, status: RunStatus) -> None:
-    db.session.add(JobRun(job=JOB, run_date=day, status=status, attempts=1, holder="test:1",
-                          trigger="cron", started_at=night(day), finished_at=night(day)))
+    db.session.add(
+        JobRun(
+            job=JOB,
+            run_date=day,
+            status=status,
+            attempts=1,
+            holder="test:1",
+            trigger="cron",
+            started_at=night(day),
+            finished_at=night(day),
+        )
+    )
     db.session.commit()
 
 
@@ -75,7 +91,9 @@ def test_catch_up_is_needed_when_last_nights_run_is_missing_or_failed(app: Flask
     assert not catch_up_needed(london(monday, datetime.min.time().replace(hour=1, minute=59)))
     _record(monday, RunStatus.FAILED)
     assert catch_up_needed(at_nine)
-    db.session.execute(sa.update(JobRun).where(JobRun.run_date == monday).values(status=RunStatus.SUCCEEDED))
+    db.session.execute(
+        sa.update(JobRun).where(JobRun.run_date == monday).values(status=RunStatus.SUCCEEDED)
+    )
     db.session.commit()
     assert not catch_up_needed(at_nine)
     assert not catch_up_needed(london(monday, datetime.min.time().replace(hour=23, minute=59)))
@@ -83,9 +101,13 @@ def test_catch_up_is_needed_when_last_nights_run_is_missing_or_failed(app: Flask
     db.session.execute(sa.delete(JobRun))
     _record(date(2027, 3, 27), RunStatus.SUCCEEDED)
     assert catch_up_needed(london(date(2027, 3, 28), datetime.min.time().replace(hour=3)))
-    assert not catch_up_needed(london(date(2027, 3, 28), datetime.min.time().replace(hour=0, minute=59)))
+    assert not catch_up_needed(
+        london(date(2027, 3, 28), datetime.min.time().replace(hour=0, minute=59))
+    )
     _record(date(2027, 10, 30), RunStatus.SUCCEEDED)
-    repeated_hour = datetime(2027, 10, 31, 1, 30, fold=1, tzinfo=LONDON)  # 01:30 GMT, after the repeat
+    repeated_hour = datetime(
+        2027, 10, 31, 1, 30, fold=1, tzinfo=LONDON
+    )  # 01:30 GMT, after the repeat
     assert not catch_up_needed(repeated_hour.astimezone(UTC))
     assert catch_up_needed(datetime(2027, 10, 31, 2, 0, tzinfo=UTC))
 
@@ -106,7 +128,9 @@ def _runs() -> list[JobRun]:
     return list(db.session.scalars(sa.select(JobRun).order_by(JobRun.id)))
 
 
-def test_starting_the_scheduler_after_a_missed_night_catches_up_exactly_once(app: Flask, small: Small) -> None:
+def test_starting_the_scheduler_after_a_missed_night_catches_up_exactly_once(
+    app: Flask, small: Small
+) -> None:
     monday_morning = london(date(2027, 3, 29), datetime.min.time().replace(hour=7, minute=30))
     _record(date(2027, 3, 28), RunStatus.SUCCEEDED)  # Sunday's ran; Monday 02:00 was missed
     with time_machine.travel(monday_morning, tick=True):
@@ -117,13 +141,20 @@ def test_starting_the_scheduler_after_a_missed_night_catches_up_exactly_once(app
             assert job.misfire_grace_time >= 3600  # hours, not APScheduler's 1 s default
             assert job.trigger.timezone == LONDON
             assert job.next_run_time == datetime(2027, 3, 30, 2, 0, tzinfo=LONDON)
-            _wait_for(lambda: any(r.status != RunStatus.RUNNING for r in _runs() if r.run_date == date(2027, 3, 29)))
+            _wait_for(
+                lambda: any(
+                    r.status != RunStatus.RUNNING
+                    for r in _runs()
+                    if r.run_date == date(2027, 3, 29)
+                )
+            )
         finally:
             sched.shutdown(wait=True)
         runs = _runs()
         assert [(r.run_date, r.trigger, r.status) for r in runs] == [
             (date(2027, 3, 28), "cron", RunStatus.SUCCEEDED),
-            (date(2027, 3, 29), "catch-up", RunStatus.SUCCEEDED)], runs[-1].error
+            (date(2027, 3, 29), "catch-up", RunStatus.SUCCEEDED),
+        ], runs[-1].error
         # started again the same morning: nothing is missing, so nothing runs
         sched = run_scheduler(app, block=False)
         try:

@@ -5,6 +5,7 @@ meets on Thursday afternoons, a rate change in the middle of the horizon, and a 
 The horizon is the two weeks from Monday 26 April 2027 (Monday 3 May 2027 is the Early May
 bank holiday), far enough ahead that every session in it is still in the future.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -28,7 +29,9 @@ RATE_CHANGE = date(2027, 5, 1)  # consultants: £100/h before, £120/h from this
 TIME_LIMIT = 5.0
 
 
-def weekdays(*days: str, kind: str = "clinical", halves: tuple[str, ...] = ("AM", "PM")) -> list[dict[str, str]]:
+def weekdays(
+    *days: str, kind: str = "clinical", halves: tuple[str, ...] = ("AM", "PM")
+) -> list[dict[str, str]]:
     return [{"day": d, "half": h, "kind": kind} for d in days for h in halves]
 
 
@@ -62,44 +65,117 @@ def app(app: Flask) -> Flask:
 @pytest.fixture()
 def small(app: Flask, make: Callable[..., Any]) -> Small:
     org = make("organisations", code="kch", name="King's College Hospital")
-    ed = make("departments", organisation_id=org.id, code="kch-ed", name="Emergency Department",
-              max_away=1)
-    make("rates", staff_group="consultant", label="Consultant", rate_per_hour="100.00",
-         effective_from="2027-01-01", source="test figures")
-    make("rates", staff_group="consultant", label="Consultant", rate_per_hour="120.00",
-         effective_from=RATE_CHANGE.isoformat(), source="test figures")
-    make("rates", staff_group="afc_band_8c", label="Band 8c", rate_per_hour="80.00",
-         effective_from="2027-01-01", source="test figures")
-    ada = make("people", organisation_id=org.id, department_id=ed.id, name="Ada Okafor",
-               profession="consultant", band=None,
-               pattern=weekdays("Mon", "Tue", "Wed", "Thu", "Fri", halves=("AM",))
-               + weekdays("Mon", "Tue", "Thu", "Fri", halves=("PM",))
-               + weekdays("Wed", kind="non_clinical", halves=("PM",)))
-    ben = make("people", organisation_id=org.id, department_id=ed.id, name="Ben Adeyemi",
-               profession="consultant", band=None, backfill_rate="50.00",
-               pattern=weekdays("Mon", "Tue", "Wed", "Thu"))
-    cara = make("people", organisation_id=org.id, name="Cara Mensah", profession="nurse", band="8c",
-                pattern=weekdays("Mon", "Tue", "Wed", "Thu", "Fri"))
-    make("absences", person_id=cara.id, kind="annual", start_date="2027-05-03", end_date="2027-05-07")
+    ed = make(
+        "departments",
+        organisation_id=org.id,
+        code="kch-ed",
+        name="Emergency Department",
+        max_away=1,
+    )
+    make(
+        "rates",
+        staff_group="consultant",
+        label="Consultant",
+        rate_per_hour="100.00",
+        effective_from="2027-01-01",
+        source="test figures",
+    )
+    make(
+        "rates",
+        staff_group="consultant",
+        label="Consultant",
+        rate_per_hour="120.00",
+        effective_from=RATE_CHANGE.isoformat(),
+        source="test figures",
+    )
+    make(
+        "rates",
+        staff_group="afc_band_8c",
+        label="Band 8c",
+        rate_per_hour="80.00",
+        effective_from="2027-01-01",
+        source="test figures",
+    )
+    ada = make(
+        "people",
+        organisation_id=org.id,
+        department_id=ed.id,
+        name="Ada Okafor",
+        profession="consultant",
+        band=None,
+        pattern=weekdays("Mon", "Tue", "Wed", "Thu", "Fri", halves=("AM",))
+        + weekdays("Mon", "Tue", "Thu", "Fri", halves=("PM",))
+        + weekdays("Wed", kind="non_clinical", halves=("PM",)),
+    )
+    ben = make(
+        "people",
+        organisation_id=org.id,
+        department_id=ed.id,
+        name="Ben Adeyemi",
+        profession="consultant",
+        band=None,
+        backfill_rate="50.00",
+        pattern=weekdays("Mon", "Tue", "Wed", "Thu"),
+    )
+    cara = make(
+        "people",
+        organisation_id=org.id,
+        name="Cara Mensah",
+        profession="nurse",
+        band="8c",
+        pattern=weekdays("Mon", "Tue", "Wed", "Thu", "Fri"),
+    )
+    make(
+        "absences", person_id=cara.id, kind="annual", start_date="2027-05-03", end_date="2027-05-07"
+    )
     roles = []
     for title in ("Clinical Director", "Deputy Clinical Director", "Director of Nursing"):
-        roles.append(make("roles", host_organisation_id=org.id, title=title, commitment_amount=1,
-                          commitment_unit="session", commitment_per="week"))
-    assignments = [make("assignments", person_id=p.id, role_id=r.id, start_date="2027-01-01")
-                   for p, r in zip((ada, ben, cara), roles)]
-    team = make("teams", code="kch-lt", name="KCH leadership team", sessions_amount=1,
-                sessions_per="week", quorum=2, allowed_slots=["Thu/PM"],
-                member_ids=[ada.id, ben.id, cara.id])
-    return Small(org.id, ed.id, ada.id, ben.id, cara.id, *(r.id for r in roles),
-                 *(a.id for a in assignments), team.id)
+        roles.append(
+            make(
+                "roles",
+                host_organisation_id=org.id,
+                title=title,
+                commitment_amount=1,
+                commitment_unit="session",
+                commitment_per="week",
+            )
+        )
+    assignments = [
+        make("assignments", person_id=p.id, role_id=r.id, start_date="2027-01-01")
+        for p, r in zip((ada, ben, cara), roles)
+    ]
+    team = make(
+        "teams",
+        code="kch-lt",
+        name="KCH leadership team",
+        sessions_amount=1,
+        sessions_per="week",
+        quorum=2,
+        allowed_slots=["Thu/PM"],
+        member_ids=[ada.id, ben.id, cara.id],
+    )
+    return Small(
+        org.id,
+        ed.id,
+        ada.id,
+        ben.id,
+        cara.id,
+        *(r.id for r in roles),
+        *(a.id for a in assignments),
+        team.id,
+    )
 
 
 @pytest.fixture()
 def solve_plan(app: Flask) -> Callable[..., Plan]:
     """``solve_plan()``: request and run a plan over the small horizon; returns the draft."""
 
-    def _solve(start: date = START, weeks: int = WEEKS, scope: str = "system",
-               time_limit: float = TIME_LIMIT) -> Plan:
+    def _solve(
+        start: date = START,
+        weeks: int = WEEKS,
+        scope: str = "system",
+        time_limit: float = TIME_LIMIT,
+    ) -> Plan:
         plan = request_plan(start, weeks, scope, time_limit, CLI_ACTOR)
         db.session.commit()
         plan = run_plan(plan.id)
@@ -116,7 +192,9 @@ def rota(login_as: Callable[..., dict[str, str]]) -> dict[str, str]:
 
 
 @pytest.fixture()
-def export_and_check(runner: Any, tmp_path: Any) -> Callable[[str], tuple[dict[str, Any], dict[str, Any]]]:
+def export_and_check(
+    runner: Any, tmp_path: Any
+) -> Callable[[str], tuple[dict[str, Any], dict[str, Any]]]:
     """``export_and_check("3")``: run ``sel-time export-plan 3 --problem P --solution S`` and
     assert that the solver's checker accepts the pair; returns (problem, solution)."""
     import json
@@ -125,8 +203,9 @@ def export_and_check(runner: Any, tmp_path: Any) -> Callable[[str], tuple[dict[s
 
     def _run(plan_ref: str) -> tuple[dict[str, Any], dict[str, Any]]:
         p, s = tmp_path / f"problem-{plan_ref}.json", tmp_path / f"solution-{plan_ref}.json"
-        result = runner.invoke(args=["sel-time", "export-plan", plan_ref, "--problem", str(p),
-                                     "--solution", str(s)])
+        result = runner.invoke(
+            args=["sel-time", "export-plan", plan_ref, "--problem", str(p), "--solution", str(s)]
+        )
         assert result.exit_code == 0, result.output
         problem, solution = json.loads(p.read_text()), json.loads(s.read_text())
         assert problem["format"] == "sel-time/problem@1"
@@ -147,10 +226,16 @@ def roster_snapshot() -> dict[str, tuple[Any, ...]]:
     db.session.expire_all()
     out = {}
     for s in db.session.scalars(sa.select(ProtectedSession)):
-        out[s.uid] = (s.slot, s.status.value, s.sequence,
-                      tuple(sorted((a.person_id, a.cost_pence) for a in s.attendances)))
+        out[s.uid] = (
+            s.slot,
+            s.status.value,
+            s.sequence,
+            tuple(sorted((a.person_id, a.cost_pence) for a in s.attendances)),
+        )
     return out
 
 
-def add_leave(make: Callable[..., Any], person_id: int, first: str, last: str | None = None) -> None:
+def add_leave(
+    make: Callable[..., Any], person_id: int, first: str, last: str | None = None
+) -> None:
     make("absences", person_id=person_id, kind="sickness", start_date=first, end_date=last or first)

@@ -1,5 +1,6 @@
 """From the database to the solver's problem: what a rota manager has entered (patterns,
 leave, rates, cover limits, teams, the published roster) is what the solver is asked."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,11 +9,11 @@ from typing import Any
 import pytest
 
 import solver
+from sel_time.errors import ValidationError
 from sel_time.extensions import db
 from sel_time.models import PlanShortfall
 from sel_time.publishing import publish
 from sel_time.scheduling import Scope, assignment_key, build_problem, person_key, team_key
-from sel_time.errors import ValidationError
 from sel_time.services.audit import CLI_ACTOR
 
 from .conftest import BANK_HOLIDAY, START, WEEKS, Small
@@ -37,8 +38,15 @@ def test_slots_are_working_half_days_without_bank_holidays(small: Small) -> None
 
 def test_available_slots_follow_pattern_and_leave(small: Small, make: Callable[..., Any]) -> None:
     # Ben is away from Tuesday afternoon to Wednesday morning of week 1 (half-day grain).
-    make("absences", person_id=small.ben, kind="study", start_date="2027-04-27", start_half="PM",
-         end_date="2027-04-28", end_half="AM")
+    make(
+        "absences",
+        person_id=small.ben,
+        kind="study",
+        start_date="2027-04-27",
+        start_half="PM",
+        end_date="2027-04-28",
+        end_half="AM",
+    )
     people = people_of(build_problem(START, WEEKS, Scope.parse("system")).problem)
     ben = people[person_key(small.ben)]["available"]
     assert "2027-04-27/AM" in ben and "2027-04-28/PM" in ben
@@ -77,7 +85,9 @@ def test_caps_commitments_and_teams(small: Small) -> None:
     ]
     [team] = problem["teams"]
     assert team["id"] == team_key(small.team)
-    assert sorted(team["members"]) == sorted(person_key(p) for p in (small.ada, small.ben, small.cara))
+    assert sorted(team["members"]) == sorted(
+        person_key(p) for p in (small.ada, small.ben, small.cara)
+    )
     assert team["quorum"] == 2
     assert [w["sessions"] for w in team["windows"]] == [1, 1]
     assert team["slots"] == ["2027-04-29/PM", "2027-05-06/PM"]  # Thursday afternoons only
@@ -111,9 +121,12 @@ def test_previous_is_the_published_roster(small: Small, solve_plan: Callable[...
     problem = build_problem(START, WEEKS, Scope.parse("system")).problem
     expected = sorted(
         [("person", person_key(s.person_id), s.slot) for s in plan.sessions if s.person_id]
-        + [("team", team_key(s.team_id), s.slot) for s in plan.sessions if s.team_id])
-    got = sorted((("person", e["person"], e["slot"]) if "person" in e else ("team", e["team"], e["slot"]))
-                 for e in problem["previous"])
+        + [("team", team_key(s.team_id), s.slot) for s in plan.sessions if s.team_id]
+    )
+    got = sorted(
+        (("person", e["person"], e["slot"]) if "person" in e else ("team", e["team"], e["slot"]))
+        for e in problem["previous"]
+    )
     assert got == expected
     for e in problem["previous"]:
         if "person" in e:
@@ -128,7 +141,8 @@ def test_the_problem_is_valid_for_the_solver(small: Small, make: Callable[..., A
 
 
 def test_a_leader_on_leave_for_a_whole_window_gets_a_shortfall_with_reason(
-        small: Small, solve_plan: Callable[..., Any]) -> None:
+    small: Small, solve_plan: Callable[..., Any]
+) -> None:
     plan = solve_plan()
     mine = [s for s in plan.shortfalls if s.assignment_id == small.cara_assignment]
     assert len(mine) == 1
@@ -138,4 +152,7 @@ def test_a_leader_on_leave_for_a_whole_window_gets_a_shortfall_with_reason(
     assert (sf.required, sf.scheduled, sf.reason) == (1, 0, "unavailable")
     assert "Cara Mensah" in sf.explanation and "leave" in sf.explanation
     # Her first week, when she is at work, is met.
-    assert any(s.assignment_id == small.cara_assignment and s.slot.startswith("2027-04") for s in plan.sessions)
+    assert any(
+        s.assignment_id == small.cara_assignment and s.slot.startswith("2027-04")
+        for s in plan.sessions
+    )

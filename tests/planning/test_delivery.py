@@ -1,5 +1,6 @@
 """Delivery: leaders record whether their protected time was actually taken, through the API
 and a signed one-click link, and everyone sees planned against delivered."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -34,7 +35,9 @@ def roster(small: Small, solve_plan: Callable[..., Plan]) -> dict[str, Attendanc
     db.session.commit()
     names = {small.ada: "ada", small.ben: "ben", small.cara: "cara"}
     out = {}
-    for att, session in db.session.execute(sa.select(Attendance, ProtectedSession).join(ProtectedSession)):
+    for att, session in db.session.execute(
+        sa.select(Attendance, ProtectedSession).join(ProtectedSession)
+    ):
         who = names[att.person_id]
         if session.team_id:
             out[f"team-{who}"] = att
@@ -49,15 +52,25 @@ def post(client: FlaskClient, att: Attendance, headers: dict[str, str], **body: 
 
 
 def test_a_leader_records_taken_partial_and_lost_on_past_sessions(
-        small: Small, roster: dict[str, Attendance], client: FlaskClient,
-        login_as: Callable[..., dict[str, str]]) -> None:
+    small: Small,
+    roster: dict[str, Attendance],
+    client: FlaskClient,
+    login_as: Callable[..., dict[str, str]],
+) -> None:
     ben = login_as("leader", small.ben)
     with time_machine.travel(AFTER_WEEK_1, tick=False):
         r = post(client, roster["ben-w1"], ben, outcome="taken")
         assert r.status_code == 200, r.get_data(as_text=True)
         [mine] = r.get_json()["attendances"]
         assert (mine["outcome"], mine["fraction_taken"]) == ("taken", 1.0)
-        r = post(client, roster["team-ben"], ben, outcome="partial", fraction_taken=0.25, note="left at 3")
+        r = post(
+            client,
+            roster["team-ben"],
+            ben,
+            outcome="partial",
+            fraction_taken=0.25,
+            note="left at 3",
+        )
         assert r.status_code == 200
         assert r.get_json()["attendances"][0]["fraction_taken"] == 0.25
         r = post(client, roster["team-ben"], ben, outcome="partial")
@@ -71,19 +84,29 @@ def test_a_leader_records_taken_partial_and_lost_on_past_sessions(
         assert "not started" in r.get_json()["detail"]
         # Another leader's attendance does not exist as far as Ben is concerned.
         assert post(client, roster["cara-w1"], ben, outcome="taken").status_code == 404
-        assert post(client, roster["cara-w1"], login_as("finance"), outcome="taken").status_code == 403
+        assert (
+            post(client, roster["cara-w1"], login_as("finance"), outcome="taken").status_code == 403
+        )
         assert post(client, roster["cara-w1"], ben, outcome="forgot").status_code == 422
         # A rota manager may record for anyone.
-        assert post(client, roster["cara-w1"], login_as("rota_manager"), outcome="lost_sickness").status_code == 200
+        assert (
+            post(
+                client, roster["cara-w1"], login_as("rota_manager"), outcome="lost_sickness"
+            ).status_code
+            == 200
+        )
     db.session.expire_all()
-    assert roster["ben-w1"].outcome == Outcome.LOST_CLINICAL and roster["ben-w1"].recorded_by.startswith("leader")
+    assert roster["ben-w1"].outcome == Outcome.LOST_CLINICAL and roster[
+        "ben-w1"
+    ].recorded_by.startswith("leader")
     assert roster["team-ben"].note == "left at 3"
     assert roster["ben-w2"].outcome is None
     assert roster["cara-w1"].outcome == Outcome.LOST_SICKNESS
 
 
 def test_the_one_click_link_records_that_attendance_only(
-        small: Small, roster: dict[str, Attendance]) -> None:
+    small: Small, roster: dict[str, Attendance]
+) -> None:
     att = roster["cara-w1"]
     token = delivery.delivery_link_token(att)
     assert token == delivery.delivery_link_token(att)  # the same session always gives the same link
@@ -96,7 +119,8 @@ def test_the_one_click_link_records_that_attendance_only(
         with pytest.raises(NotFound):
             delivery.attendance_from_link(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
         forged = URLSafeSerializer("testing", salt="sel-time/feeds").dumps(
-            {"a": roster["ben-w1"].id, "p": small.ben, "e": 4102444800})
+            {"a": roster["ben-w1"].id, "p": small.ben, "e": 4102444800}
+        )
         with pytest.raises(NotFound):
             delivery.attendance_from_link(forged)
     db.session.expire_all()
@@ -111,7 +135,9 @@ def test_the_one_click_link_records_that_attendance_only(
         assert exc.value.status == 422 and "expired" in exc.value.detail
 
 
-def test_the_one_click_page(app: Any, small: Small, roster: dict[str, Attendance], client: FlaskClient) -> None:
+def test_the_one_click_page(
+    app: Any, small: Small, roster: dict[str, Attendance], client: FlaskClient
+) -> None:
     if not any(r.rule.startswith("/record/") for r in app.url_map.iter_rules()):
         pytest.skip("the one-click page is not registered in this build")
     att = roster["cara-w1"]
@@ -130,10 +156,19 @@ def test_the_one_click_page(app: Any, small: Small, roster: dict[str, Attendance
 
 
 def test_planned_versus_delivered_sums_correctly(
-        small: Small, roster: dict[str, Attendance], client: FlaskClient,
-        login_as: Callable[..., dict[str, str]]) -> None:
-    outcomes = {"ada-w1": ("taken", None), "ada-w2": ("partial", 0.5), "ben-w1": ("lost_clinical_pressure", None),
-                "cara-w1": ("taken", None), "team-ben": ("taken", None), "team-cara": ("partial", 0.25)}
+    small: Small,
+    roster: dict[str, Attendance],
+    client: FlaskClient,
+    login_as: Callable[..., dict[str, str]],
+) -> None:
+    outcomes = {
+        "ada-w1": ("taken", None),
+        "ada-w2": ("partial", 0.5),
+        "ben-w1": ("lost_clinical_pressure", None),
+        "cara-w1": ("taken", None),
+        "team-ben": ("taken", None),
+        "team-cara": ("partial", 0.25),
+    }
     with time_machine.travel(AFTER_ALL, tick=False):
         for key, (outcome, fraction) in outcomes.items():
             delivery.record_delivery(roster[key], outcome, fraction, None, CLI_ACTOR)
@@ -146,31 +181,55 @@ def test_planned_versus_delivered_sums_correctly(
             return {row[by]: row for row in r.get_json()["items"]}
 
         def view(row: dict[str, Any]) -> tuple[Any, ...]:
-            return (row["sessions_planned"], row["hours_planned"], row["hours_delivered"], row["sessions_lost"])
+            return (
+                row["sessions_planned"],
+                row["hours_planned"],
+                row["hours_delivered"],
+                row["sessions_lost"],
+            )
 
         by_person = rows("person")
         assert {k: view(v) for k, v in by_person.items()} == {
-            "Ada Okafor": (2, 8.0, 6.0, 0), "Ben Adeyemi": (3, 12.0, 4.0, 1), "Cara Mensah": (2, 8.0, 5.0, 0)}
+            "Ada Okafor": (2, 8.0, 6.0, 0),
+            "Ben Adeyemi": (3, 12.0, 4.0, 1),
+            "Cara Mensah": (2, 8.0, 5.0, 0),
+        }
         assert by_person["Ada Okafor"]["delivery_rate"] == 0.75
-        assert by_person["Ben Adeyemi"]["sessions_recorded"] == 2  # his week-2 session is not recorded
+        assert (
+            by_person["Ben Adeyemi"]["sessions_recorded"] == 2
+        )  # his week-2 session is not recorded
         assert {k: view(v) for k, v in rows("role").items()} == {
-            "Clinical Director": (2, 8.0, 6.0, 0), "Deputy Clinical Director": (2, 8.0, 0.0, 1),
-            "Director of Nursing": (1, 4.0, 4.0, 0), "Team: KCH leadership team": (2, 8.0, 5.0, 0)}
+            "Clinical Director": (2, 8.0, 6.0, 0),
+            "Deputy Clinical Director": (2, 8.0, 0.0, 1),
+            "Director of Nursing": (1, 4.0, 4.0, 0),
+            "Team: KCH leadership team": (2, 8.0, 5.0, 0),
+        }
         assert {k: view(v) for k, v in rows("profession").items()} == {
-            "consultant": (5, 20.0, 10.0, 1), "nurse": (2, 8.0, 5.0, 0)}
+            "consultant": (5, 20.0, 10.0, 1),
+            "nurse": (2, 8.0, 5.0, 0),
+        }
         assert {k: view(v) for k, v in rows("organisation").items()} == {
-            "King's College Hospital": (7, 28.0, 15.0, 1)}
+            "King's College Hospital": (7, 28.0, 15.0, 1)
+        }
         assert {k: view(v) for k, v in rows("month").items()} == {
-            "2027-04": (5, 20.0, 13.0, 1), "2027-05": (2, 8.0, 2.0, 0)}
+            "2027-04": (5, 20.0, 13.0, 1),
+            "2027-05": (2, 8.0, 2.0, 0),
+        }
         # A leader sees only their own.
         assert {k: view(v) for k, v in rows("person", login_as("leader", small.cara)).items()} == {
-            "Cara Mensah": (2, 8.0, 5.0, 0)}
+            "Cara Mensah": (2, 8.0, 5.0, 0)
+        }
         assert client.get("/api/v1/delivery?by=ward", headers=rota).status_code == 422
 
 
 def test_a_session_removed_from_the_roster_cannot_be_recorded(
-        small: Small, roster: dict[str, Attendance], solve_plan: Callable[..., Plan],
-        make: Callable[..., Any], client: FlaskClient, login_as: Callable[..., dict[str, str]]) -> None:
+    small: Small,
+    roster: dict[str, Attendance],
+    solve_plan: Callable[..., Plan],
+    make: Callable[..., Any],
+    client: FlaskClient,
+    login_as: Callable[..., dict[str, str]],
+) -> None:
     from .conftest import add_leave
 
     att = roster["cara-w1"]

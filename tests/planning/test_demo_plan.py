@@ -1,6 +1,7 @@
 """The demo, planned: 12 weeks in which every commitment that availability allows is met,
 each shortfall says why in words, and the solver's checker accepts what export-plan writes,
 fresh and after hand edits."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,7 +19,8 @@ from sel_time.services.audit import CLI_ACTOR
 
 @pytest.mark.slow
 def test_the_demo_plans_12_weeks_meeting_every_commitment_availability_allows(
-        app: Any, export_and_check: Callable[[str], tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    app: Any, export_and_check: Callable[[str], tuple[dict[str, Any], dict[str, Any]]]
+) -> None:
     app.config["SOLVER_TIME_LIMIT"] = 40
     load_demo(db.session, start=DEFAULT_START)
     db.session.commit()
@@ -34,9 +36,14 @@ def test_the_demo_plans_12_weeks_meeting_every_commitment_availability_allows(
         assert sf.explanation and sf.explanation != sf.reason
         assert sf.scheduled < sf.required
     assert plan.problem["slots"][0]["id"] == f"{DEFAULT_START}/AM"
-    assert not any(s["id"].startswith(("2026-12-25", "2026-12-28", "2027-01-01")) for s in plan.problem["slots"])
+    assert not any(
+        s["id"].startswith(("2026-12-25", "2026-12-28", "2027-01-01"))
+        for s in plan.problem["slots"]
+    )
     _, fresh = export_and_check(str(plan.id))
-    assert fresh["totals"]["shortfall_sessions"] == sum(sf.required - sf.scheduled for sf in plan.shortfalls)
+    assert fresh["totals"]["shortfall_sessions"] == sum(
+        sf.required - sf.scheduled for sf in plan.shortfalls
+    )
 
     # Edited by hand: one session moved, one removed and added back in another slot.
     problem = plan.problem

@@ -1,5 +1,6 @@
 """The plan page is sent gzipped to browsers that ask for it, assembled around the grid it
 deflated once, and reads the same as the page sent uncompressed."""
+
 from __future__ import annotations
 
 import gzip
@@ -32,7 +33,9 @@ def _rota_manager(app: Flask) -> Any:
     return client
 
 
-def test_the_grid_page_gzipped_is_the_page(app: Flask, small: Small, solve_plan: Callable[..., Plan]) -> None:
+def test_the_grid_page_gzipped_is_the_page(
+    app: Flask, small: Small, solve_plan: Callable[..., Plan]
+) -> None:
     plan = solve_plan()
     client = _rota_manager(app)
     url = f"/manage/plans/{plan.id}"
@@ -54,7 +57,9 @@ def test_the_grid_page_gzipped_is_the_page(app: Flask, small: Small, solve_plan:
 
 @settings(max_examples=60, deadline=None)
 @given(head=st.text(), middle=st.text(), tail=st.text())
-def test_a_page_assembled_around_a_deflated_fragment_is_valid_gzip(head: str, middle: str, tail: str) -> None:
+def test_a_page_assembled_around_a_deflated_fragment_is_valid_gzip(
+    head: str, middle: str, tail: str
+) -> None:
     head, tail = head.replace(MARKER, ""), tail.replace(MARKER, "")
     packed = gzip_page(head + MARKER + tail, Fragment.of(middle))
     expected = (head + middle + tail).encode()

@@ -1,5 +1,6 @@
 """Plans through the API and the CLI: asking for a plan, following its progress, one solve
 at a time per scope, who may do what, and the commands a rota manager scripts."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,9 @@ from .conftest import START, Small
 REQUEST = {"start": START.isoformat(), "weeks": 2, "scope": "system", "time_limit": 5}
 
 
-def test_post_plan_returns_202_with_progress(small: Small, client: FlaskClient, rota: dict[str, str]) -> None:
+def test_post_plan_returns_202_with_progress(
+    small: Small, client: FlaskClient, rota: dict[str, str]
+) -> None:
     r = client.post("/api/v1/plans", json=REQUEST, headers=rota)
     assert r.status_code == 202, r.get_data(as_text=True)
     body = r.get_json()
@@ -42,7 +45,9 @@ def test_post_plan_returns_202_with_progress(small: Small, client: FlaskClient, 
     solution = client.get(f"/api/v1/plans/{body['id']}/solution", headers=rota).get_json()
     assert solver.check(solver.parse_problem(problem), solution).ok
     reasons = client.get(f"/api/v1/plans/{body['id']}/shortfalls", headers=rota).get_json()["items"]
-    assert {(x["person"], x["reason"]) for x in reasons if x["person"]} == {("Cara Mensah", "unavailable")}
+    assert {(x["person"], x["reason"]) for x in reasons if x["person"]} == {
+        ("Cara Mensah", "unavailable")
+    }
     listed = client.get("/api/v1/plans", headers=rota).get_json()["items"]
     assert [p["id"] for p in listed] == [body["id"]]
 
@@ -57,7 +62,8 @@ def test_plan_request_is_validated(small: Small, client: FlaskClient, rota: dict
 
 
 def test_the_background_solve_reports_progress_until_draft(
-        app: Flask, small: Small, client: FlaskClient, rota: dict[str, str]) -> None:
+    app: Flask, small: Small, client: FlaskClient, rota: dict[str, str]
+) -> None:
     app.config["PLAN_SYNCHRONOUS"] = False
     r = client.post("/api/v1/plans", json=REQUEST, headers=rota)
     assert r.status_code == 202
@@ -80,7 +86,8 @@ def test_the_background_solve_reports_progress_until_draft(
 
 
 def test_a_second_solve_for_the_same_scope_gets_409_naming_the_running_plan(
-        small: Small, solve_plan: Callable[..., Plan], client: FlaskClient, rota: dict[str, str]) -> None:
+    small: Small, solve_plan: Callable[..., Plan], client: FlaskClient, rota: dict[str, str]
+) -> None:
     draft = solve_plan()
     running = request_plan(START, 2, "system", 5, CLI_ACTOR)
     db.session.commit()
@@ -103,7 +110,9 @@ def test_a_second_solve_for_the_same_scope_gets_409_naming_the_running_plan(
     assert r.status_code == 202, r.get_data(as_text=True)
 
 
-def test_a_stale_running_plan_is_released(small: Small, client: FlaskClient, rota: dict[str, str]) -> None:
+def test_a_stale_running_plan_is_released(
+    small: Small, client: FlaskClient, rota: dict[str, str]
+) -> None:
     dead = request_plan(START, 2, "system", 5, CLI_ACTOR)
     dead.status = PlanStatus.RUNNING
     dead.heartbeat_at = now_utc() - timedelta(minutes=4)
@@ -119,7 +128,8 @@ def test_a_stale_running_plan_is_released(small: Small, client: FlaskClient, rot
 
 
 def test_a_long_solve_within_its_time_limit_is_not_taken_for_dead(
-        small: Small, client: FlaskClient, rota: dict[str, str]) -> None:
+    small: Small, client: FlaskClient, rota: dict[str, str]
+) -> None:
     # The solver reports progress only between the parts of a problem, so a single part may
     # run silently for the whole time limit: 10 minutes here.
     long = request_plan(START, 2, "system", 600, CLI_ACTOR)
@@ -134,7 +144,8 @@ def test_a_long_solve_within_its_time_limit_is_not_taken_for_dead(
 
 
 def test_a_plan_that_cannot_be_built_fails_with_a_reason(
-        small: Small, make: Callable[..., Any], client: FlaskClient, rota: dict[str, str]) -> None:
+    small: Small, make: Callable[..., Any], client: FlaskClient, rota: dict[str, str]
+) -> None:
     dee = make("people", organisation_id=small.org, name="Dee Social", profession="social_worker")
     make("assignments", person_id=dee.id, role_id=small.cara_role, start_date="2027-01-01")
     r = client.post("/api/v1/plans", json=REQUEST, headers=rota)
@@ -142,11 +153,14 @@ def test_a_plan_that_cannot_be_built_fails_with_a_reason(
     body = r.get_json()
     assert body["status"] == "failed"
     assert "social_worker" in body["error"] and "Dee Social" in body["error"]
-    assert client.post("/api/v1/plans", json=REQUEST, headers=rota).status_code == 202  # scope freed
+    assert (
+        client.post("/api/v1/plans", json=REQUEST, headers=rota).status_code == 202
+    )  # scope freed
 
 
 def test_leaders_and_finance_cannot_plan_or_publish(
-        small: Small, client: FlaskClient, login_as: Callable[..., dict[str, str]]) -> None:
+    small: Small, client: FlaskClient, login_as: Callable[..., dict[str, str]]
+) -> None:
     leader, finance = login_as("leader", small.ada), login_as("finance")
     for headers in (leader, finance):
         assert client.post("/api/v1/plans", json=REQUEST, headers=headers).status_code == 403
@@ -157,14 +171,17 @@ def test_leaders_and_finance_cannot_plan_or_publish(
 
 
 def test_published_is_an_alias_for_the_live_plan(
-        small: Small, client: FlaskClient, rota: dict[str, str], export_and_check: Callable[[str], Any]) -> None:
+    small: Small, client: FlaskClient, rota: dict[str, str], export_and_check: Callable[[str], Any]
+) -> None:
     assert client.get("/api/v1/plans/published", headers=rota).status_code == 404
     plan_id = client.post("/api/v1/plans", json=REQUEST, headers=rota).get_json()["id"]
     assert client.post("/api/v1/plans/published/publish", headers=rota).status_code == 404
     assert client.post(f"/api/v1/plans/{plan_id}/publish", headers=rota).status_code == 200
     shown = client.get("/api/v1/plans/published", headers=rota).get_json()
     assert shown["id"] == plan_id and shown["status"] == "published"
-    assert len(client.get("/api/v1/plans/published/sessions", headers=rota).get_json()["items"]) == 6
+    assert (
+        len(client.get("/api/v1/plans/published/sessions", headers=rota).get_json()["items"]) == 6
+    )
     export_and_check("published")
 
 
@@ -173,8 +190,12 @@ def test_resolving_keeps_pins(small: Small, client: FlaskClient, rota: dict[str,
     items = client.get(f"/api/v1/plans/{plan_id}/sessions", headers=rota).get_json()["items"]
     cara = next(s for s in items if s["person_id"] == small.cara)
     target = "2027-04-26/AM" if cara["slot"] != "2027-04-26/AM" else "2027-04-27/AM"
-    assert client.patch(f"/api/v1/plans/{plan_id}/sessions/{cara['id']}", json={"slot": target},
-                        headers=rota).status_code == 200
+    assert (
+        client.patch(
+            f"/api/v1/plans/{plan_id}/sessions/{cara['id']}", json={"slot": target}, headers=rota
+        ).status_code
+        == 200
+    )
     r = client.post(f"/api/v1/plans/{plan_id}/resolve", json={"time_limit": 5}, headers=rota)
     assert r.status_code == 202, r.get_data(as_text=True)
     assert r.get_json()["status"] == "draft" and r.get_json()["edits"] == 0
@@ -182,14 +203,27 @@ def test_resolving_keeps_pins(small: Small, client: FlaskClient, rota: dict[str,
     again = [s for s in items if s["person_id"] == small.cara]
     assert [(s["slot"], s["pinned"]) for s in again] == [(target, True)]
     assert client.get(f"/api/v1/plans/{plan_id}/problem", headers=rota).get_json()["pinned"] == [
-        {"person": f"p{small.cara}", "commitment": f"a{small.cara_assignment}", "slot": target}]
+        {"person": f"p{small.cara}", "commitment": f"a{small.cara_assignment}", "slot": target}
+    ]
 
 
 # -- the command line ---------------------------------------------------------------------------
 
+
 def test_cli_plan_prints_a_json_summary(small: Small, runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["sel-time", "plan", "--start", START.isoformat(), "--weeks", "2",
-                                 "--time-limit", "5", "--json"])
+    result = runner.invoke(
+        args=[
+            "sel-time",
+            "plan",
+            "--start",
+            START.isoformat(),
+            "--weeks",
+            "2",
+            "--time-limit",
+            "5",
+            "--json",
+        ]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["status"] == "draft" and summary["weeks"] == 2 and summary["sessions"] == 5
@@ -198,8 +232,20 @@ def test_cli_plan_prints_a_json_summary(small: Small, runner: FlaskCliRunner) ->
 
 
 def test_cli_plan_publish_and_list(small: Small, runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["sel-time", "plan", "--start", START.isoformat(), "--weeks", "2",
-                                 "--time-limit", "5", "--publish", "--json"])
+    result = runner.invoke(
+        args=[
+            "sel-time",
+            "plan",
+            "--start",
+            START.isoformat(),
+            "--weeks",
+            "2",
+            "--time-limit",
+            "5",
+            "--publish",
+            "--json",
+        ]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["status"] == "published" and summary["publish"]["added"] == 6
@@ -209,41 +255,69 @@ def test_cli_plan_publish_and_list(small: Small, runner: FlaskCliRunner) -> None
     listed = runner.invoke(args=["sel-time", "plans"])
     assert listed.exit_code == 0
     assert str(summary["id"]) in listed.output and "published" in listed.output
-    plain = runner.invoke(args=["sel-time", "plan", "--start", START.isoformat(), "--weeks", "1",
-                                "--time-limit", "5"])
+    plain = runner.invoke(
+        args=["sel-time", "plan", "--start", START.isoformat(), "--weeks", "1", "--time-limit", "5"]
+    )
     assert plain.exit_code == 0, plain.output
     assert plain.stdout.strip().isdigit()
 
 
-def test_cli_refuses_a_horizon_not_starting_on_a_monday(small: Small, runner: FlaskCliRunner) -> None:
+def test_cli_refuses_a_horizon_not_starting_on_a_monday(
+    small: Small, runner: FlaskCliRunner
+) -> None:
     result = runner.invoke(args=["sel-time", "plan", "--start", "2027-04-27", "--weeks", "2"])
     assert result.exit_code == 2
     assert "Monday" in result.output
 
 
-def test_cli_export_problem_writes_a_valid_problem(small: Small, runner: FlaskCliRunner, tmp_path: Any) -> None:
+def test_cli_export_problem_writes_a_valid_problem(
+    small: Small, runner: FlaskCliRunner, tmp_path: Any
+) -> None:
     out = tmp_path / "problem.json"
-    result = runner.invoke(args=["sel-time", "export-problem", "--start", START.isoformat(), "--weeks", "2",
-                                 "-o", str(out)])
+    result = runner.invoke(
+        args=[
+            "sel-time",
+            "export-problem",
+            "--start",
+            START.isoformat(),
+            "--weeks",
+            "2",
+            "-o",
+            str(out),
+        ]
+    )
     assert result.exit_code == 0, result.output
     problem = json.loads(out.read_text())
     parsed = solver.parse_problem(problem)
     assert len(parsed.slots) == 18 and len(problem["commitments"]) == 3
-    solution = solver.solution_to_dict(solver.solve(parsed, solver.SolveOptions(time_limit=5, workers=1, seed=0)))
+    solution = solver.solution_to_dict(
+        solver.solve(parsed, solver.SolveOptions(time_limit=5, workers=1, seed=0))
+    )
     assert solver.check(parsed, solution).ok
 
 
 def test_a_resolve_that_finds_no_plan_keeps_the_draft(
-        small: Small, make: Callable[..., Any], client: FlaskClient, rota: dict[str, str],
-        export_and_check: Callable[[str], Any]) -> None:
+    small: Small,
+    make: Callable[..., Any],
+    client: FlaskClient,
+    rota: dict[str, str],
+    export_and_check: Callable[[str], Any],
+) -> None:
     plan_id = client.post("/api/v1/plans", json=REQUEST, headers=rota).get_json()["id"]
     before = client.get(f"/api/v1/plans/{plan_id}/sessions", headers=rota).get_json()["items"]
     cara = next(s for s in before if s["person_id"] == small.cara)
-    r = client.patch(f"/api/v1/plans/{plan_id}/sessions/{cara['id']}", json={"pinned": True}, headers=rota)
+    r = client.patch(
+        f"/api/v1/plans/{plan_id}/sessions/{cara['id']}", json={"pinned": True}, headers=rota
+    )
     assert r.status_code == 200
     # Cara then books leave on the day of her pinned session: the pin can no longer hold.
-    make("absences", person_id=small.cara, kind="annual", start_date=cara["slot"][:10],
-         end_date=cara["slot"][:10])
+    make(
+        "absences",
+        person_id=small.cara,
+        kind="annual",
+        start_date=cara["slot"][:10],
+        end_date=cara["slot"][:10],
+    )
     r = client.post(f"/api/v1/plans/{plan_id}/resolve", json={"time_limit": 5}, headers=rota)
     assert r.status_code == 202
     body = r.get_json()
@@ -252,21 +326,32 @@ def test_a_resolve_that_finds_no_plan_keeps_the_draft(
     assert "draft is unchanged" in body["error"]
     after = client.get(f"/api/v1/plans/{plan_id}/sessions", headers=rota).get_json()["items"]
     assert [(s["slot"], s["person_id"], s["team_id"]) for s in after] == [
-        (s["slot"], s["person_id"], s["team_id"]) for s in before]
+        (s["slot"], s["person_id"], s["team_id"]) for s in before
+    ]
     export_and_check(str(plan_id))  # still consistent with the problem it was made from
     # The manager unpins it and re-solves: a plan again, around the new leave.
-    assert client.patch(f"/api/v1/plans/{plan_id}/sessions/{cara['id']}", json={"pinned": False},
-                        headers=rota).status_code == 200
-    body = client.post(f"/api/v1/plans/{plan_id}/resolve", json={"time_limit": 5}, headers=rota).get_json()
+    assert (
+        client.patch(
+            f"/api/v1/plans/{plan_id}/sessions/{cara['id']}", json={"pinned": False}, headers=rota
+        ).status_code
+        == 200
+    )
+    body = client.post(
+        f"/api/v1/plans/{plan_id}/resolve", json={"time_limit": 5}, headers=rota
+    ).get_json()
     assert body["status"] == "draft" and body["conflicts"] == [] and body["error"] is None
     assert body["edits"] == 0
-    slots = [s["slot"] for s in client.get(f"/api/v1/plans/{plan_id}/sessions", headers=rota).get_json()["items"]
-             if s["person_id"] == small.cara]
+    slots = [
+        s["slot"]
+        for s in client.get(f"/api/v1/plans/{plan_id}/sessions", headers=rota).get_json()["items"]
+        if s["person_id"] == small.cara
+    ]
     assert cara["slot"] not in slots
 
 
 def test_a_resolve_that_fails_keeps_the_draft(
-        small: Small, make: Callable[..., Any], client: FlaskClient, rota: dict[str, str]) -> None:
+    small: Small, make: Callable[..., Any], client: FlaskClient, rota: dict[str, str]
+) -> None:
     plan_id = client.post("/api/v1/plans", json=REQUEST, headers=rota).get_json()["id"]
     before = client.get(f"/api/v1/plans/{plan_id}/sessions", headers=rota).get_json()["items"]
     problem = client.get(f"/api/v1/plans/{plan_id}/problem", headers=rota).get_json()

@@ -1,5 +1,6 @@
 """Publishing: the reviewed plan becomes the roster leaders see, atomically, with stable
 identities, rising sequence numbers and costs fixed when published."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,7 +12,14 @@ from flask.testing import FlaskClient
 
 from sel_time import publishing
 from sel_time.extensions import db
-from sel_time.models import AuditEvent, Plan, PlanStatus, ProtectedSession, RateCardEntry, RosterStatus
+from sel_time.models import (
+    AuditEvent,
+    Plan,
+    PlanStatus,
+    ProtectedSession,
+    RateCardEntry,
+    RosterStatus,
+)
 from sel_time.publishing import publish
 from sel_time.services.audit import CLI_ACTOR
 
@@ -20,18 +28,30 @@ from .conftest import Small, add_leave, roster_snapshot
 
 def by_owner_slot() -> dict[tuple[Any, ...], ProtectedSession]:
     db.session.expire_all()
-    return {(s.assignment_id, s.team_id, s.slot): s for s in db.session.scalars(sa.select(ProtectedSession))}
+    return {
+        (s.assignment_id, s.team_id, s.slot): s
+        for s in db.session.scalars(sa.select(ProtectedSession))
+    }
 
 
 def plan_keys(plan: Plan) -> set[tuple[Any, ...]]:
     """(assignment, team, slot, attendees) of each of the plan's sessions."""
-    return {(s.assignment_id, s.team_id, s.slot,
-             tuple(sorted(a.person_id for a in s.attendees if a.attending)) if s.team_id else (s.person_id,))
-            for s in plan.sessions}
+    return {
+        (
+            s.assignment_id,
+            s.team_id,
+            s.slot,
+            tuple(sorted(a.person_id for a in s.attendees if a.attending))
+            if s.team_id
+            else (s.person_id,),
+        )
+        for s in plan.sessions
+    }
 
 
 def test_publishing_twice_changes_nothing(
-        small: Small, solve_plan: Callable[..., Plan], client: FlaskClient, rota: dict[str, str]) -> None:
+    small: Small, solve_plan: Callable[..., Plan], client: FlaskClient, rota: dict[str, str]
+) -> None:
     plan = solve_plan()
     first = client.post(f"/api/v1/plans/{plan.id}/publish", headers=rota)
     assert first.status_code == 200, first.get_data(as_text=True)
@@ -45,17 +65,27 @@ def test_publishing_twice_changes_nothing(
     assert second.get_json()["already_published"] is True
     assert second.get_json()["added"] == second.get_json()["changed"] == 0
     assert roster_snapshot() == before
-    audit = db.session.scalars(sa.select(AuditEvent).where(
-        AuditEvent.action == "publish", AuditEvent.entity == "plan", AuditEvent.entity_id == str(plan.id))
-        .order_by(AuditEvent.id)).all()
+    audit = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.action == "publish",
+            AuditEvent.entity == "plan",
+            AuditEvent.entity_id == str(plan.id),
+        )
+        .order_by(AuditEvent.id)
+    ).all()
     assert [a.new["already_published"] for a in audit] == [False, True]
-    assert publishing.publish(plan.id, CLI_ACTOR).summary() == f"Plan {plan.id} is already published; nothing changed"
+    assert (
+        publishing.publish(plan.id, CLI_ACTOR).summary()
+        == f"Plan {plan.id} is already published; nothing changed"
+    )
     db.session.commit()
     assert roster_snapshot() == before
 
 
 def test_republishing_keeps_identity_bumps_sequence_and_cancels(
-        small: Small, solve_plan: Callable[..., Plan], make: Callable[..., Any]) -> None:
+    small: Small, solve_plan: Callable[..., Plan], make: Callable[..., Any]
+) -> None:
     first = solve_plan()
     publish(first.id, CLI_ACTOR)
     db.session.commit()
@@ -72,7 +102,9 @@ def test_republishing_keeps_identity_bumps_sequence_and_cancels(
     assert report.moved >= 1 and report.cancelled >= 1
 
     moved_from = old[(small.ada_assignment, None, ada_w1.slot)]
-    ada_new_slot = next(s.slot for s in second.sessions if s.person_id == small.ada and s.slot < "2027-05")
+    ada_new_slot = next(
+        s.slot for s in second.sessions if s.person_id == small.ada and s.slot < "2027-05"
+    )
     row = db.session.get(ProtectedSession, moved_from.id)
     assert (row.slot, row.status, row.sequence) == (ada_new_slot, RosterStatus.CONFIRMED, 1)
     assert row.uid == moved_from.uid  # the calendar event is updated, not replaced
@@ -92,7 +124,8 @@ def test_republishing_keeps_identity_bumps_sequence_and_cancels(
 
 
 def test_cost_is_fixed_when_published(
-        small: Small, solve_plan: Callable[..., Plan], make: Callable[..., Any]) -> None:
+    small: Small, solve_plan: Callable[..., Plan], make: Callable[..., Any]
+) -> None:
     plan = solve_plan()
     publish(plan.id, CLI_ACTOR)
     db.session.commit()
@@ -117,11 +150,14 @@ def test_cost_is_fixed_when_published(
             assert all(now[p] == cost for p, cost in atts if p in now), (uid, atts, now)
             kept += 1
     assert kept >= 3
-    assert {a[1] for v in after.values() if v[1] == "confirmed" for a in v[3] if a[0] == small.cara} == {32000}
+    assert {
+        a[1] for v in after.values() if v[1] == "confirmed" for a in v[3] if a[0] == small.cara
+    } == {32000}
 
 
 def test_resolving_after_new_leave_changes_only_that_leaders_sessions(
-        small: Small, solve_plan: Callable[..., Plan], make: Callable[..., Any]) -> None:
+    small: Small, solve_plan: Callable[..., Plan], make: Callable[..., Any]
+) -> None:
     first = solve_plan()
     publish(first.id, CLI_ACTOR)
     db.session.commit()
@@ -142,21 +178,29 @@ def test_resolving_after_new_leave_changes_only_that_leaders_sessions(
     assert {k[2] for k in plan_keys(second) if k[0] == small.ada_assignment}.isdisjoint(ada_slots)
     report = publish(second.id, CLI_ACTOR)
     db.session.commit()
-    assert report.people <= {small.ada} | ({small.ben, small.cara} if any(k[1] for k in changed) else set())
+    assert report.people <= {small.ada} | (
+        {small.ben, small.cara} if any(k[1] for k in changed) else set()
+    )
     assert report.cancelled == 0 and report.moved == 2
 
 
 def test_a_crash_during_publish_leaves_the_previous_roster_intact(
-        small: Small, solve_plan: Callable[..., Plan], make: Callable[..., Any], client: FlaskClient,
-        rota: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    small: Small,
+    solve_plan: Callable[..., Plan],
+    make: Callable[..., Any],
+    client: FlaskClient,
+    rota: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     first = solve_plan()
     assert client.post(f"/api/v1/plans/{first.id}/publish", headers=rota).status_code == 200
     add_leave(make, small.ada, "2027-04-26", "2027-04-30")
     add_leave(make, small.ben, "2027-05-04", "2027-05-06")
     second = solve_plan()
     before = roster_snapshot()
-    attendance_count = db.session.scalar(sa.select(sa.func.count()).select_from(
-        sa.text("attendance")))
+    attendance_count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(sa.text("attendance"))
+    )
     real = publishing._sync_attendance
     calls = {"n": 0}
 
@@ -171,7 +215,10 @@ def test_a_crash_during_publish_leaves_the_previous_roster_intact(
     assert r.status_code == 500
     assert calls["n"] == 3
     assert roster_snapshot() == before
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(sa.text("attendance"))) == attendance_count
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(sa.text("attendance")))
+        == attendance_count
+    )
     assert db.session.get(Plan, second.id).status == PlanStatus.DRAFT
     assert db.session.get(Plan, first.id).status == PlanStatus.PUBLISHED
     monkeypatch.setattr(publishing, "_sync_attendance", real)
@@ -181,8 +228,9 @@ def test_a_crash_during_publish_leaves_the_previous_roster_intact(
     assert db.session.get(Plan, second.id).status == PlanStatus.PUBLISHED
 
 
-def test_only_a_draft_can_be_published(small: Small, solve_plan: Callable[..., Plan], client: FlaskClient,
-                                       rota: dict[str, str]) -> None:
+def test_only_a_draft_can_be_published(
+    small: Small, solve_plan: Callable[..., Plan], client: FlaskClient, rota: dict[str, str]
+) -> None:
     from sel_time.planning import request_plan
 
     from .conftest import START
@@ -195,7 +243,8 @@ def test_only_a_draft_can_be_published(small: Small, solve_plan: Callable[..., P
 
 
 def test_publishing_a_team_plan_leaves_other_sessions_alone(
-        small: Small, solve_plan: Callable[..., Plan], make: Callable[..., Any]) -> None:
+    small: Small, solve_plan: Callable[..., Plan], make: Callable[..., Any]
+) -> None:
     first = solve_plan()
     publish(first.id, CLI_ACTOR)
     db.session.commit()
@@ -215,12 +264,17 @@ def test_publishing_a_team_plan_leaves_other_sessions_alone(
             assert after[key].plan_id == first.id
     assert report.added + report.changed + report.moved + report.cancelled >= 1
     assert db.session.get(Plan, first.id).status == PlanStatus.PUBLISHED  # another scope
-    assert attendee not in {a.person_id for s in after.values() if s.team_id and s.slot == team_w1.slot
-                            and s.status == RosterStatus.CONFIRMED for a in s.attendances}
+    assert attendee not in {
+        a.person_id
+        for s in after.values()
+        if s.team_id and s.slot == team_w1.slot and s.status == RosterStatus.CONFIRMED
+        for a in s.attendances
+    }
 
 
 def test_sessions_of_a_role_that_ended_are_cancelled_on_the_next_publish(
-        small: Small, solve_plan: Callable[..., Plan]) -> None:
+    small: Small, solve_plan: Callable[..., Plan]
+) -> None:
     from sel_time.models import RoleAssignment
 
     first = solve_plan()
@@ -242,8 +296,13 @@ def test_sessions_of_a_role_that_ended_are_cancelled_on_the_next_publish(
 
 @pytest.mark.parametrize("churn, moves", [(50.0, True), (200.0, False)])
 def test_a_published_session_moves_only_for_a_saving_above_the_churn_weight(
-        app: Any, small: Small, solve_plan: Callable[..., Plan], make: Callable[..., Any],
-        churn: float, moves: bool) -> None:
+    app: Any,
+    small: Small,
+    solve_plan: Callable[..., Plan],
+    make: Callable[..., Any],
+    churn: float,
+    moves: bool,
+) -> None:
     """Each re-solve pays ``CHURN_WEIGHT`` for every published session it moves: a slot that
     became £160 cheaper takes Ben's session at the solver's £50, not at sel-time's £200."""
     from sel_time.models import Person
@@ -252,7 +311,9 @@ def test_a_published_session_moves_only_for_a_saving_above_the_churn_weight(
     app.config["CHURN_WEIGHT"] = churn
     ben = db.session.get(Person, small.ben)
     assert ben is not None
-    records.update(records.ENTITIES["people"], ben, {"backfill_rate": "40.00"}, CLI_ACTOR)  # £160 a session
+    records.update(
+        records.ENTITIES["people"], ben, {"backfill_rate": "40.00"}, CLI_ACTOR
+    )  # £160 a session
     db.session.commit()
     first = solve_plan()
     assert first.problem["weights"] == {"churn": churn, "fairness": app.config["FAIRNESS_WEIGHT"]}
@@ -262,20 +323,33 @@ def test_a_published_session_moves_only_for_a_saving_above_the_churn_weight(
     assert len(published) == 2  # one a week
     # Ben's pattern changes: a half-day that holds nobody's ED session becomes non-clinical
     # (no backfill), in both weeks.
-    taken = {(s.slot[:10], s.slot[-2:]) for s in first.sessions if s.person_id in (small.ada, small.ben)}
-    days = {"2027-04-26": "Mon", "2027-04-27": "Tue", "2027-04-28": "Wed",
-            "2027-05-04": "Tue", "2027-05-05": "Wed"}
+    taken = {
+        (s.slot[:10], s.slot[-2:]) for s in first.sessions if s.person_id in (small.ada, small.ben)
+    }
+    days = {
+        "2027-04-26": "Mon",
+        "2027-04-27": "Tue",
+        "2027-04-28": "Wed",
+        "2027-05-04": "Tue",
+        "2027-05-05": "Wed",
+    }
     used = {(days[d], h) for d, h in taken if d in days}
     free = next((d, h) for d in ("Mon", "Tue", "Wed") for h in ("AM", "PM") if (d, h) not in used)
-    pattern = [{"day": d, "half": h, "kind": "non_clinical" if (d, h) == free else "clinical"}
-               for d in ("Mon", "Tue", "Wed", "Thu") for h in ("AM", "PM")]
+    pattern = [
+        {"day": d, "half": h, "kind": "non_clinical" if (d, h) == free else "clinical"}
+        for d in ("Mon", "Tue", "Wed", "Thu")
+        for h in ("AM", "PM")
+    ]
     records.update(records.ENTITIES["people"], ben, {"pattern": pattern}, CLI_ACTOR)
     db.session.commit()
     second = solve_plan()
     now = {s.slot for s in second.sessions if s.person_id == small.ben}
     if moves:
         from datetime import date
+
         assert now != published
-        assert all((date.fromisoformat(s[:10]).strftime("%a"), s[-2:]) == free for s in now - published)
+        assert all(
+            (date.fromisoformat(s[:10]).strftime("%a"), s[-2:]) == free for s in now - published
+        )
     else:
         assert now == published

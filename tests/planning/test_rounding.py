@@ -1,5 +1,6 @@
 """The commitment → windows policy a leader relies on: fractional entitlements become whole
 sessions without ever leaving them short by more than half a session over a horizon."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -11,8 +12,11 @@ import pytest
 from sel_time.models import CommitmentUnit, Period
 from sel_time.scheduling import Calendar, commitment_windows, parse_templates, sessions_per_period
 
-CAL = Calendar(tuple(parse_templates("AM=09:00-13:00,PM=13:00-17:00")), frozenset({1, 2, 3, 4, 5}),
-               ZoneInfo("Europe/London"))
+CAL = Calendar(
+    tuple(parse_templates("AM=09:00-13:00,PM=13:00-17:00")),
+    frozenset({1, 2, 3, 4, 5}),
+    ZoneInfo("Europe/London"),
+)
 OPEN = (date(2020, 1, 1), None)
 
 
@@ -92,7 +96,9 @@ def test_partial_months_are_pro_rated_by_working_days_without_bank_holidays() ->
 
 
 def test_part_time_share_of_a_weekly_session_is_spread_over_the_horizon() -> None:
-    per = sessions_per_period(1, CommitmentUnit.SESSION, CAL.session_minutes) * Fraction(0.6).limit_denominator(1000)
+    per = sessions_per_period(1, CommitmentUnit.SESSION, CAL.session_minutes) * Fraction(
+        0.6
+    ).limit_denominator(1000)
     assert per == Fraction(3, 5)
     h = horizon(date(2026, 3, 2), 12)
     windows = commitment_windows(per, Period.WEEK, h, OPEN, CAL)
@@ -127,7 +133,10 @@ def test_an_assignment_starting_and_ending_mid_horizon_is_pro_rated_and_clipped(
 def test_an_assignment_outside_the_horizon_gets_no_windows() -> None:
     h = horizon(date(2026, 3, 2), 4)
     assert commitment_windows(Fraction(1), Period.WEEK, h, (date(2026, 5, 1), None), CAL) == []
-    assert commitment_windows(Fraction(1), Period.WEEK, h, (date(2025, 1, 1), date(2026, 2, 27)), CAL) == []
+    assert (
+        commitment_windows(Fraction(1), Period.WEEK, h, (date(2025, 1, 1), date(2026, 2, 27)), CAL)
+        == []
+    )
 
 
 def test_christmas_bank_holidays_are_not_working_days() -> None:
@@ -148,11 +157,18 @@ def test_christmas_week_pro_rates_an_assignment_by_working_days() -> None:
     windows = commitment_windows(Fraction(2), Period.WEEK, h, (date(2026, 12, 24), None), CAL)
     assert windows[0].start == date(2026, 12, 24) and windows[0].demand == Fraction(2, 4)
     # Holding the role only over the holidays themselves asks for nothing.
-    assert commitment_windows(Fraction(1), Period.WEEK, h, (date(2026, 12, 25), date(2026, 12, 28)), CAL) == []
+    assert (
+        commitment_windows(
+            Fraction(1), Period.WEEK, h, (date(2026, 12, 25), date(2026, 12, 28)), CAL
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize("weeks", [1, 3, 5, 7, 12, 13])
-@pytest.mark.parametrize("per", [Fraction(3, 2), Fraction(15, 8), Fraction(3, 5), Fraction(1, 3), Fraction(5, 4)])
+@pytest.mark.parametrize(
+    "per", [Fraction(3, 2), Fraction(15, 8), Fraction(3, 5), Fraction(1, 3), Fraction(5, 4)]
+)
 def test_never_short_by_more_than_half_a_session(per: Fraction, weeks: int) -> None:
     h = horizon(date(2026, 9, 7), weeks)
     windows = commitment_windows(per, Period.WEEK, h, OPEN, CAL)

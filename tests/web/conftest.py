@@ -1,5 +1,6 @@
 """A live sel-time server on loopback with the demo loaded, and headless Chromium driven by
 Playwright (Debian's chromium package; no browser download)."""
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,9 @@ PASSWORD = "browser-test-pass"
 def _need_browser() -> None:
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
-            pytest.fail(f"Chromium not found at {CHROMIUM}: make test installs it (apt-get install chromium)")
+            pytest.fail(
+                f"Chromium not found at {CHROMIUM}: make test installs it (apt-get install chromium)"
+            )
         pytest.skip(f"Chromium not found at {CHROMIUM}; run make test to install it")
     try:
         import playwright  # noqa: F401
@@ -46,8 +49,12 @@ def live_server(tmp_path_factory: Any) -> Iterator[dict[str, Any]]:
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         pytest.skip("browser journeys run on the SQLite run only (they share one live database)")
     path = tmp_path_factory.mktemp("live") / "live.sqlite"
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", SOLVER_TIME_LIMIT=8.0,
-                     PUBLIC_URL="http://127.0.0.1:0")
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
+        SOLVER_TIME_LIMIT=8.0,
+        PUBLIC_URL="http://127.0.0.1:0",
+    )
     today = date.today()
     start = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
     with app.app_context():
@@ -76,9 +83,19 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 

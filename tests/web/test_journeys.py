@@ -1,4 +1,5 @@
 """Each role's main journey in headless Chromium, with a screenshot of every page."""
+
 from __future__ import annotations
 
 import io
@@ -17,7 +18,9 @@ BAD_CSV = (
 )
 
 
-def test_rota_manager_imports_plans_pins_and_publishes(live_server: dict[str, Any], page: Any, tmp_path: Any) -> None:
+def test_rota_manager_imports_plans_pins_and_publishes(
+    live_server: dict[str, Any], page: Any, tmp_path: Any
+) -> None:
     sign_in(page, live_server, "rota_manager")
     assert "Protected time this quarter" in page.content()
     shot(page, "rota-manager-dashboard")
@@ -47,7 +50,11 @@ def test_rota_manager_imports_plans_pins_and_publishes(live_server: dict[str, An
     with live_server["app"].app_context():
         from sel_time.extensions import db
         from sel_time.models import Person
-        assert db.session.scalar(sa.select(Person).where(Person.email == "new.person1@nhs.net")) is None
+
+        assert (
+            db.session.scalar(sa.select(Person).where(Person.email == "new.person1@nhs.net"))
+            is None
+        )
 
     page.goto(live_server["url"] + "/manage/plans")
     page.fill("#start", live_server["start"].isoformat())
@@ -70,7 +77,9 @@ def test_rota_manager_imports_plans_pins_and_publishes(live_server: dict[str, An
     page.go_back()
     page.go_back()
     response = page.reload()
-    assert response.headers.get("content-encoding") == "gzip"  # the grid, deflated once, as browsers ask
+    assert (
+        response.headers.get("content-encoding") == "gzip"
+    )  # the grid, deflated once, as browsers ask
     link = page.locator("#plan-grid td.sel-grid__cell--session a").first
     assert link.evaluate("a => getComputedStyle(a).color") == "rgb(255, 255, 255)"  # on NHS blue
     page.click("#publish")
@@ -93,9 +102,18 @@ def test_leader_subscribes_and_records_a_session(live_server: dict[str, Any], pa
         leader = db.session.scalar(sa.select(User).where(User.role == UserRole.LEADER))
         assignment = leader.person.assignments[0]
         start = (now_utc() - timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
-        past = ProtectedSession(uid="past-session-1@sel-time", person_id=leader.person_id, assignment_id=assignment.id,
-                                slot=f"{start.date().isoformat()}/AM", start_at=start, end_at=start + timedelta(hours=4),
-                                status=RosterStatus.CONFIRMED, sequence=0, published_at=now_utc(), last_modified=now_utc())
+        past = ProtectedSession(
+            uid="past-session-1@sel-time",
+            person_id=leader.person_id,
+            assignment_id=assignment.id,
+            slot=f"{start.date().isoformat()}/AM",
+            start_at=start,
+            end_at=start + timedelta(hours=4),
+            status=RosterStatus.CONFIRMED,
+            sequence=0,
+            published_at=now_utc(),
+            last_modified=now_utc(),
+        )
         past.attendances.append(Attendance(person_id=leader.person_id, cost_pence=16400))
         db.session.add(past)
         db.session.commit()
@@ -125,7 +143,8 @@ def test_leader_subscribes_and_records_a_session(live_server: dict[str, Any], pa
     page.wait_for_load_state("networkidle")
     assert "Recorded" in page.content()
     assert page.evaluate(  # the confirmation is at the top and has the focus
-        "document.activeElement.classList.contains('nhsuk-notification-banner--success')")
+        "document.activeElement.classList.contains('nhsuk-notification-banner--success')"
+    )
     shot(page, "leader-recorded")
     with app.app_context():
         from sel_time.extensions import db
@@ -173,16 +192,23 @@ def test_finance_sees_the_chart_and_downloads_xlsx(live_server: dict[str, Any], 
     page.wait_for_url(run_url)
 
 
-def test_nhsuk_frontend_runs_focus_moves_and_the_menu_folds(live_server: dict[str, Any],
-                                                           browser: Any) -> None:
+def test_nhsuk_frontend_runs_focus_moves_and_the_menu_folds(
+    live_server: dict[str, Any], browser: Any
+) -> None:
     """NHS.UK frontend is started: a failed sign-in focuses the error summary, a success
     banner takes focus, and on a phone the header's links fold behind a menu button."""
     context = browser.new_context(viewport={"width": 375, "height": 800})
     page = context.new_page()
     page.set_default_timeout(20000)
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text)  # a 400/422 page is not a fault
-            if m.type == "error" and "Failed to load resource" not in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)  # a 400/422 page is not a fault
+            if m.type == "error" and "Failed to load resource" not in m.text
+            else None
+        ),
+    )
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(live_server["url"] + "/login")
     page.fill("#email", live_server["accounts"]["leader"])

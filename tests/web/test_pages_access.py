@@ -1,5 +1,6 @@
 """Each role is refused the others' pages and actions; a form without its CSRF token is
 rejected; sign-in is throttled; security headers are present."""
+
 from __future__ import annotations
 
 import subprocess
@@ -44,9 +45,13 @@ def users(app: Any, make: Any) -> dict[str, User]:
     person = make("people")
     out = {}
     for role in UserRole:
-        user = User(email=f"{role.value}@pages.test", name=role.value, role=role,
-                    password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
-                    person_id=person.id if role == UserRole.LEADER else None)
+        user = User(
+            email=f"{role.value}@pages.test",
+            name=role.value,
+            role=role,
+            password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+            person_id=person.id if role == UserRole.LEADER else None,
+        )
         db.session.add(user)
         out[role.value] = user
     db.session.commit()
@@ -66,7 +71,9 @@ def _client(app: Any, email: str | None, csrf: bool = False) -> Any:
 
 @pytest.mark.parametrize("path", sorted(PAGES))
 @pytest.mark.parametrize("role", ["admin", "rota_manager", "finance", "leader", None])
-def test_pages_allowed_or_refused(app: Any, users: dict[str, User], path: str, role: str | None) -> None:
+def test_pages_allowed_or_refused(
+    app: Any, users: dict[str, User], path: str, role: str | None
+) -> None:
     c = _client(app, users[role].email if role else None)
     r = c.get(path)
     if role is None:
@@ -79,7 +86,9 @@ def test_pages_allowed_or_refused(app: Any, users: dict[str, User], path: str, r
 
 @pytest.mark.parametrize("path", sorted(ACTIONS))
 @pytest.mark.parametrize("role", ["admin", "rota_manager", "finance", "leader"])
-def test_actions_refused_to_other_roles(app: Any, users: dict[str, User], path: str, role: str) -> None:
+def test_actions_refused_to_other_roles(
+    app: Any, users: dict[str, User], path: str, role: str
+) -> None:
     c = _client(app, users[role].email)
     r = c.post(path, data={"start": "not-a-date"})
     if role in ACTIONS[path]:
@@ -95,18 +104,23 @@ def test_form_without_csrf_token_is_rejected(app: Any, users: dict[str, User]) -
     assert r.status_code == 400
     assert b"CSRF" in r.data
     c2 = _client(app, None, csrf=True)
-    assert c2.post("/login", data={"email": users["admin"].email, "password": PASSWORD}).status_code == 400
+    assert (
+        c2.post("/login", data={"email": users["admin"].email, "password": PASSWORD}).status_code
+        == 400
+    )
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == before
 
 
 def _sign_in(app: Any, email: str, password: str, addr: str) -> Any:
     app.config["WTF_CSRF_ENABLED"] = False
-    return app.test_client().post("/login", data={"email": email, "password": password},
-                                  environ_base={"REMOTE_ADDR": addr})
+    return app.test_client().post(
+        "/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": addr}
+    )
 
 
-def test_failures_from_one_address_lock_nobody_else_out(app: Any, users: dict[str, User],
-                                                        monkeypatch: Any) -> None:
+def test_failures_from_one_address_lock_nobody_else_out(
+    app: Any, users: dict[str, User], monkeypatch: Any
+) -> None:
     """Finding 2: five wrong passwords for admin from address A refuse admin from A only; the
     right password for admin from address B, and another user from A, still sign in."""
     from sel_time.models import AuditEvent
@@ -127,8 +141,9 @@ def test_failures_from_one_address_lock_nobody_else_out(app: Any, users: dict[st
     # admin's own sign-in from B was held a moment (bounded), not refused; finance's was not
     assert held == [0.0] * 5 + [0.1, 0.0]
     # the audit trail has each failure and the throttle, without password, email or address
-    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action.like("sign_in_%"))
-                                .order_by(AuditEvent.id)).all()
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action.like("sign_in_%")).order_by(AuditEvent.id)
+    ).all()
     assert [e.action for e in events] == ["sign_in_failed"] * 5 + ["sign_in_throttled"]
     assert {e.entity_id for e in events} == {str(users["admin"].id)}
     assert events[-1].new["scope"] == "account_address" and events[-1].new["seconds"] == 30
@@ -156,14 +171,25 @@ def test_pair_wait_grows_with_its_failures_and_ends(app: Any, users: dict[str, U
         started = login_throttle.record_failure(keys, now=start + timedelta(seconds=41))
     assert started is not None and started.seconds == 15 * 60
     # another address for the same account, or the same address for another account: no wait
-    assert login_throttle.refusal(login_throttle.Keys.of(users["finance"].email, "192.0.2.12"),
-                                  now=start + timedelta(seconds=42)) is None
-    assert login_throttle.refusal(login_throttle.Keys.of(users["admin"].email, "192.0.2.11"),
-                                  now=start + timedelta(seconds=42)) is None
+    assert (
+        login_throttle.refusal(
+            login_throttle.Keys.of(users["finance"].email, "192.0.2.12"),
+            now=start + timedelta(seconds=42),
+        )
+        is None
+    )
+    assert (
+        login_throttle.refusal(
+            login_throttle.Keys.of(users["admin"].email, "192.0.2.11"),
+            now=start + timedelta(seconds=42),
+        )
+        is None
+    )
 
 
-def test_one_address_spraying_many_accounts_meets_a_higher_ceiling(app: Any,
-                                                                   users: dict[str, User]) -> None:
+def test_one_address_spraying_many_accounts_meets_a_higher_ceiling(
+    app: Any, users: dict[str, User]
+) -> None:
     from sel_time.clock import now_utc
     from sel_time.services import login_throttle
 
@@ -181,8 +207,9 @@ def test_one_address_spraying_many_accounts_meets_a_higher_ceiling(app: Any,
     assert login_throttle.refusal(elsewhere, now=start) is None
 
 
-def test_account_delay_is_bounded_and_never_refuses(app: Any, users: dict[str, User],
-                                                     monkeypatch: Any) -> None:
+def test_account_delay_is_bounded_and_never_refuses(
+    app: Any, users: dict[str, User], monkeypatch: Any
+) -> None:
     """Guesses spread over many addresses slow the account's attempts (at most MAX_DELAY each)
     but never refuse its owner."""
     from sel_time.services import login_throttle
@@ -199,7 +226,8 @@ def test_account_delay_is_bounded_and_never_refuses(app: Any, users: dict[str, U
 
 
 def test_throttle_window_is_fifteen_minutes_and_old_failures_are_deleted(
-        app: Any, users: dict[str, User]) -> None:
+    app: Any, users: dict[str, User]
+) -> None:
     from sel_time.clock import now_utc
     from sel_time.services import login_throttle
 
@@ -236,8 +264,14 @@ def test_failures_in_another_process_count(app: Any, users: dict[str, User]) -> 
                  for _ in range(5)]
         assert codes == [400] * 5, codes
     """)
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert _sign_in(app, email, PASSWORD, "192.0.2.16").status_code == 429
     assert _sign_in(app, email, PASSWORD, "192.0.2.17").status_code == 302
@@ -259,5 +293,8 @@ def test_security_headers_and_cookie_flags(app: Any, users: dict[str, User]) -> 
 def test_browser_session_cannot_write_through_the_api(app: Any, users: dict[str, User]) -> None:
     c = _client(app, users["admin"].email)
     assert c.get("/api/v1/organisations").status_code == 200  # reading with the session is fine
-    r = c.post("/api/v1/organisations", json={"code": "x", "name": "X", "kind": "icb", "borough": "Lambeth"})
+    r = c.post(
+        "/api/v1/organisations",
+        json={"code": "x", "name": "X", "kind": "icb", "borough": "Lambeth"},
+    )
     assert r.status_code == 401  # writes need a bearer token, so no CSRF through the API

@@ -8,8 +8,8 @@ loaded into a temporary SQLite database and its problem built by the app's own
 `bench.generate` with each person in the groups `profession:<profession>` and
 `org:<borough>-<setting>`. An instance named with `-tight` (`demo-tight`, `S-tight`) has every
 department capped at one leader away at a time, so that slots are scarce; with `-prof`
-(`demo-prof`, `S-tight-prof`) people are in their profession's group only. L is not run here: one whole-problem CP-SAT model of 6,000 people
-is too heavy for a shared two-core machine.
+(`demo-prof`, `S-tight-prof`) people are in their profession's group only. L is not run here:
+one whole-problem CP-SAT model of 6,000 people is too heavy for a shared two-core machine.
 
 Printed for each run: the spread of share met across professions (worst − best, percentage
 points), total shortfall sessions, backfill cost (GBP), objective (GBP, fairness term

@@ -321,7 +321,8 @@ def plan_command(
         click.echo(
             f"plan {plan.id}: {summary['status']} ({summary['solver_status']}), "
             f"{summary['sessions']} sessions, {summary['team_sessions']} team sessions, "
-            f"{summary['shortfall_sessions']} sessions short, backfill £{summary['backfill_cost']:,.2f}",
+            f"{summary['shortfall_sessions']} sessions short, "
+            f"backfill £{summary['backfill_cost']:,.2f}",
             err=True,
         )
         if report is not None:
@@ -349,7 +350,8 @@ def plans_command() -> None:
         s = plan_summary(plan)
         click.echo(
             f"{s['id']:>5}  {s['status']:<11} {s['scope']:<28} {s['start']} +{s['weeks']}w  "
-            f"{s['sessions']:>5} sessions  {s['shortfall_sessions']:>4} short  £{s['backfill_cost']:>12,.2f}  "
+            f"{s['sessions']:>5} sessions  {s['shortfall_sessions']:>4} short  "
+            f"£{s['backfill_cost']:>12,.2f}  "
             f"{s['requested_by']}"
         )
 
@@ -512,7 +514,8 @@ def scheduler_command() -> None:
     "--by",
     default="organisation",
     show_default=True,
-    help="comma-separated groupings: organisation, department, profession, staff_group, role, team, budget_code, month, quarter, year",
+    help="comma-separated groupings: organisation, department, profession, staff_group, role, "
+    "team, budget_code, month, quarter, year",
 )
 @click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), default=None)

@@ -83,8 +83,9 @@ def job_lock(
                 if time.monotonic() >= deadline:
                     holder = conn.execute(
                         sa.text(
-                            "SELECT a.application_name || ' pid ' || l.pid FROM pg_locks l JOIN pg_stat_activity a "
-                            "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.objid = :k LIMIT 1"
+                            "SELECT a.application_name || ' pid ' || l.pid FROM pg_locks l "
+                            "JOIN pg_stat_activity a ON a.pid = l.pid "
+                            "WHERE l.locktype = 'advisory' AND l.objid = :k LIMIT 1"
                         ),
                         {"k": key & 0xFFFFFFFF},
                     ).scalar()
@@ -237,7 +238,7 @@ def _test_pause(point: str) -> None:
     time.sleep(float(os.environ.get("SEL_TIME_TEST_PAUSE_SECONDS", "60")))
 
 
-# -- the refresh ------------------------------------------------------------------------------------
+# -- the refresh -----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -307,11 +308,13 @@ def refresh(
 def _describe(stats: dict[str, Any]) -> str:
     return (
         f"Refreshed {stats['weeks']} weeks from {stats['start']}: {stats['added']} added, "
-        f"{stats['moved']} moved, {stats['changed']} with new attendees, {stats['removed']} removed, "
+        f"{stats['moved']} moved, {stats['changed']} with new attendees, "
+        f"{stats['removed']} removed, "
         f"{stats['unchanged']} unchanged; "
         f"{stats['shortfalls_new']} new and {stats['shortfalls_resolved']} resolved shortfalls; "
         f"{len(stats['frozen_conflicts'])} frozen-window conflicts; "
-        f"{stats.get('people_changed', 0)} people's calendars changed; {stats['feeds_rendered']} feeds rendered"
+        f"{stats.get('people_changed', 0)} people's calendars changed; "
+        f"{stats['feeds_rendered']} feeds rendered"
     )
 
 
@@ -496,7 +499,7 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
     return stats
 
 
-# -- the scheduler process ---------------------------------------------------------------------------
+# -- the scheduler process -------------------------------------------------------------------------
 
 
 def last_success() -> JobRun | None:

@@ -618,7 +618,8 @@ def _pins_to_problem(plan: Plan) -> None:
 def resolve_plan(
     plan_id: int, actor: Actor, time_limit: float | None = None
 ) -> tuple[Plan, list[dict[str, str]]]:
-    """Queue a re-solve of a draft that keeps its pins (and minimises changes to what is published)."""
+    """Queue a re-solve of a draft that keeps its pins (and minimises changes to what is
+    published)."""
     plan = _plan_for_edit(plan_id)
     _release_stale(plan.scope)
     running = db.session.scalar(sa.select(Plan).where(Plan.active_scope == plan.scope))

@@ -226,13 +226,14 @@ def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -
         ("a", key_id(c["id"])) for c in (plan.problem or {}).get("commitments", [])
     }
     owners_in_problem |= {("t", key_id(t["id"])) for t in (plan.problem or {}).get("teams", [])}
-    governs = lambda o: (
-        o in owners_in_problem
-        or (o[0] == "a" and o[1] in gov.assignment_ids)
-        or (  # noqa: E731
-            o[0] == "t" and o[1] in gov.team_ids
+
+    def governs(o: tuple[str, int]) -> bool:
+        return (
+            o in owners_in_problem
+            or (o[0] == "a" and o[1] in gov.assignment_ids)
+            or (o[0] == "t" and o[1] in gov.team_ids)
         )
-    )
+
 
     slots_in_horizon = {s["id"] for s in (plan.problem or {}).get("slots", [])}
     existing = [

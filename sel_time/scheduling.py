@@ -43,7 +43,7 @@ from .models import (
     Team,
 )
 
-# -- the session calendar -----------------------------------------------------------------------
+# -- the session calendar --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def slot_times(slot_id: str, cal: Calendar) -> tuple[datetime, datetime]:
     raise ValidationError("Unknown session", [FieldError("slot", f'no session template "{code}"')])
 
 
-# -- the commitment → windows policy --------------------------------------------------------------
+# -- the commitment → windows policy ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -251,7 +251,7 @@ def commitment_windows(
     return [w for w in out if w.sessions > 0]
 
 
-# -- scope ----------------------------------------------------------------------------------------
+# -- scope -----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -338,7 +338,7 @@ def governed(scope: Scope, first: date, last: date) -> Governed:
     return Governed(list(db.session.scalars(q.order_by(RoleAssignment.id))), teams, None)
 
 
-# -- rates ------------------------------------------------------------------------------------------
+# -- rates -----------------------------------------------------------------------------------------
 
 
 class RateBook:
@@ -366,7 +366,7 @@ def slot_cost_pence(rate_pence_per_hour: int, minutes: int) -> int:
     return int(Fraction(rate_pence_per_hour * minutes, 60) + Fraction(1, 2))
 
 
-# -- the problem --------------------------------------------------------------------------------
+# -- the problem -----------------------------------------------------------------------------------
 
 
 @dataclass

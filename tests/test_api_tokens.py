@@ -175,7 +175,7 @@ def test_everyone_lists_their_own_tokens_and_an_administrator_everyones(
 
 def test_a_user_revokes_their_own_token_but_not_anothers(app: Flask, client: FlaskClient) -> None:
     me, other = _user("leader"), _user("rota_manager")
-    (mine, my_secret), (spare, spare_secret) = _token(me), _token(me)
+    (_mine, my_secret), (spare, spare_secret) = _token(me), _token(me)
     theirs, their_secret = _token(other)
     r = client.delete(f"/api/v1/tokens/{theirs.id}", headers=_bearer(my_secret))
     assert r.status_code == 404 and r.mimetype == "application/problem+json"

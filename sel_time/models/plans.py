@@ -84,7 +84,8 @@ class PlanSession(db.Model):
     __tablename__ = "plan_session"
     __table_args__ = (
         sa.CheckConstraint(
-            "(person_id IS NOT NULL AND team_id IS NULL) OR (person_id IS NULL AND team_id IS NOT NULL)",
+            "(person_id IS NOT NULL AND team_id IS NULL) "
+            "OR (person_id IS NULL AND team_id IS NOT NULL)",
             name="person_or_team",
         ),
     )

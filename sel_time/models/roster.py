@@ -41,7 +41,8 @@ class ProtectedSession(db.Model):
     __tablename__ = "protected_session"
     __table_args__ = (
         sa.CheckConstraint(
-            "(person_id IS NOT NULL AND team_id IS NULL) OR (person_id IS NULL AND team_id IS NOT NULL)",
+            "(person_id IS NOT NULL AND team_id IS NULL) "
+            "OR (person_id IS NULL AND team_id IS NOT NULL)",
             name="person_or_team",
         ),
         sa.Index("ix_protected_session_start_status", "start_at", "status"),

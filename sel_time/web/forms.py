@@ -31,8 +31,13 @@ REFERENCES: dict[str, type] = {
 }
 LIST_HINTS = {
     "member_ids": "Members: one per line, by email address",
-    "allowed_slots": 'Half-days the team may meet, comma separated, like "Wed/PM, Thu/AM" (blank: any)',
-    "pattern": 'Working half-days, comma separated: "Mon AM, Mon PM, Tue AM"; add * for non-clinical, like "Wed PM*"',
+    "allowed_slots": (
+        'Half-days the team may meet, comma separated, like "Wed/PM, Thu/AM" (blank: any)'
+    ),
+    "pattern": (
+        'Working half-days, comma separated: "Mon AM, Mon PM, Tue AM"; '
+        'add * for non-clinical, like "Wed PM*"'
+    ),
 }
 
 

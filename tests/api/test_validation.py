@@ -594,7 +594,8 @@ def test_garbage_queries_are_never_a_500(
 
 
 def test_schema_lengths_fit_the_columns() -> None:
-    """A string the schema accepts always fits its column (PostgreSQL would refuse it with a 500)."""
+    """A string the schema accepts always fits its column (PostgreSQL would refuse it with a
+    500)."""
     import sqlalchemy as sa
     from pydantic import ValidationError
 

@@ -320,8 +320,10 @@ def test_postgres_restart_gives_503_then_recovers_and_loses_nothing(
         db.session.remove()
     n503 = sum(r.status == 503 for r in replies)
     print(
-        f"\nPostgreSQL stopped in {stopped - stopping:.1f} s, away {back - stopping:.1f} s: {len(replies)} requests, {n503} answered 503, "
-        f"{len(acknowledged)} writes acknowledged and all stored; app healthy {recovered - back:.1f} s after "
+        f"\nPostgreSQL stopped in {stopped - stopping:.1f} s, away {back - stopping:.1f} s: "
+        f"{len(replies)} requests, {n503} answered 503, "
+        f"{len(acknowledged)} writes acknowledged and all stored; "
+        f"app healthy {recovered - back:.1f} s after "
         f"PostgreSQL was back; refresh during the restart exited {refresh.returncode}: "
         f"{(out.strip() or err.strip().splitlines()[-1])[:200]}"
     )
@@ -331,9 +333,10 @@ RESTARTS = 5
 
 
 def test_repeated_restarts_under_reads_never_give_a_500(seeded: tuple[Seeded, str, int]) -> None:
-    """Five quick restarts while six clients read /health, the API and a feed: every answer is a 200 or a 503. (CI once caught a single 500 in the test above: a
-    connection cut between a view's last query and the end of its request, when the session's
-    ROLLBACK raised from Flask's teardown; ``sel_time.transaction.end_session`` mends it.)"""
+    """Five quick restarts while six clients read /health, the API and a feed: every answer is a
+    200 or a 503. (CI once caught a single 500 in the test above: a connection cut between a
+    view's last query and the end of its request, when the session's ROLLBACK raised from
+    Flask's teardown; ``sel_time.transaction.end_session`` mends it.)"""
     s, feed, _ = seeded
     port = free_port()
     server = start_gunicorn(s.database, port)
@@ -386,5 +389,6 @@ def test_repeated_restarts_under_reads_never_give_a_500(seeded: tuple[Seeded, st
     assert not bad, (bad[:10], log[-4000:])
     assert {code for _, code in replies} == {200, 503}, "both sides of the outage were seen"
     print(
-        f"\n{RESTARTS} restarts: {len(replies)} replies, {sum(c == 503 for _, c in replies)} answered 503, none other than 200/503"
+        f"\n{RESTARTS} restarts: {len(replies)} replies, "
+        f"{sum(c == 503 for _, c in replies)} answered 503, none other than 200/503"
     )

@@ -324,6 +324,7 @@ def test_sigkill_in_a_loop_loses_nothing_and_the_next_run_completes(seeded: Seed
     print(
         f"\n{database.kind}: {LOOPS} kills in {elapsed:.0f} s (seed {SEED}): killed {kills}, "
         f"finished before the kill {finished}; the app published {published} plans and "
-        f"recorded {recorded} deliveries under fire ({unavailable} answered 503); {len(final.sessions)} sessions, "
+        f"recorded {recorded} deliveries under fire ({unavailable} answered 503); "
+        f"{len(final.sessions)} sessions, "
         f"max sequence {max(audit.max_sequence.values())}"
     )

@@ -205,7 +205,8 @@ RAW = {
     "truncated": json.dumps(BASE).encode()[:200],
     "empty": b"",
     "NaN at top": b"NaN",
-    "huge integer literal": b'{"format": "sel-time/problem@1", "slots": [], "people": [], "weights": {"shortfall": '
+    "huge integer literal": b'{"format": "sel-time/problem@1", "slots": [], "people": [], '
+    b'"weights": {"shortfall": '
     + b"9" * 5000
     + b"}}",
     "bom": b"\xef\xbb\xbf" + json.dumps(BASE).encode(),

@@ -564,7 +564,8 @@ def test_cli_import(app: Any, org: Any, runner: Any, tmp_path: Any) -> None:
 
 
 def test_template_files_match_the_column_definitions() -> None:
-    """The files under sel_time/data/templates are regenerated with ``python -m sel_time.imports``."""
+    """The files under sel_time/data/templates are regenerated with
+    ``python -m sel_time.imports``."""
     for name, content in imports.template_files().items():
         stored = (imports.TEMPLATE_DIR / name).read_bytes()
         if name.endswith(".csv"):

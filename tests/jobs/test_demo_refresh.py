@@ -43,7 +43,8 @@ def changed(before: Calendars, after: Calendars) -> Counter[int]:
 def _double_bookings() -> int:
     rows = db.session.execute(
         sa.text(
-            "SELECT a.person_id, s.slot FROM attendance a JOIN protected_session s ON s.id = a.session_id "
+            "SELECT a.person_id, s.slot FROM attendance a "
+            "JOIN protected_session s ON s.id = a.session_id "
             "WHERE s.status = 'confirmed' GROUP BY a.person_id, s.slot HAVING count(*) > 1"
         )
     ).all()
@@ -102,7 +103,8 @@ def test_a_week_of_leave_changes_that_leaders_sessions_and_few_others(app: Flask
     others = sum(per_person.values())
     figure = (
         f"{name} on leave {leave_from}..{leave_to}: {lost} of their sessions in that week "
-        f"({team_entries} other attendees' entries in its team meetings), {leader_changes} of their "
+        f"({team_entries} other attendees' entries in its team meetings), "
+        f"{leader_changes} of their "
         f"calendar entries changed; {others} entries of {len(per_person)} other people changed "
         f"({result.message})"
     )

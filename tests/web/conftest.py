@@ -24,7 +24,8 @@ def _need_browser() -> None:
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(
-                f"Chromium not found at {CHROMIUM}: make test installs it (apt-get install chromium)"
+                f"Chromium not found at {CHROMIUM}: "
+                "make test installs it (apt-get install chromium)"
             )
         pytest.skip(f"Chromium not found at {CHROMIUM}; run make test to install it")
     try:

@@ -256,7 +256,8 @@ def test_failures_in_another_process_count(app: Any, users: dict[str, User]) -> 
     script = textwrap.dedent(f"""
         from config import TestingConfig
         from sel_time import create_app
-        app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI={app.config["SQLALCHEMY_DATABASE_URI"]!r},
+        app = create_app(TestingConfig,
+                         SQLALCHEMY_DATABASE_URI={app.config["SQLALCHEMY_DATABASE_URI"]!r},
                          WTF_CSRF_ENABLED=False)
         c = app.test_client()
         codes = [c.post("/login", data={{"email": {email!r}, "password": "wrong"}},

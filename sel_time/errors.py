@@ -5,6 +5,7 @@ offending field, and the web pages into an error summary. Nothing else reaches t
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 
@@ -17,8 +18,9 @@ class FieldError:
     field: str
     message: str
     row: int | None = None
-    kind: str | None = field(default=None, compare=False)
-    context: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # ``dataclasses.field``: the attribute ``field`` above shadows the function for mypy.
+    kind: str | None = dataclasses.field(default=None, compare=False)
+    context: tuple[tuple[str, str], ...] = dataclasses.field(default=(), compare=False)
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"field": self.field, "message": self.message}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.model import Model as FlaskModel
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -28,10 +30,24 @@ class Base(DeclarativeBase):
 sa.event.listen(
     Base.metadata,
     "before_create",
-    sa.DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"),
+    # SQLAlchemy's DDL.__init__ has no annotations.
+    sa.DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(  # type: ignore[no-untyped-call]
+        dialect="postgresql"
+    ),
 )
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+
+    class Model(FlaskModel, Base):
+        """What mypy sees of ``db.Model``: :class:`Base` with Flask-SQLAlchemy's model mixin."""
+
+else:
+    # The base of every model: Flask-SQLAlchemy's copy of Base (with its query, repr and table
+    # names). mypy cannot subclass an attribute such as ``db.Model``, so models subclass this.
+    Model = db.Model
+
 migrate = Migrate(compare_type=True, render_as_batch=True)
 
 

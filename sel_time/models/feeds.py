@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, enum_column
 
 
@@ -19,7 +19,7 @@ class FeedKind(enum.StrEnum):
     ORGANISATION = "organisation"
 
 
-class FeedToken(db.Model):
+class FeedToken(Model):
     """The secret in a feed's URL: 256 random bits, stored only as a SHA-256 hash, scoped to
     one feed, read-only."""
 
@@ -42,7 +42,7 @@ class FeedToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class FeedCache(db.Model):
+class FeedCache(Model):
     """A feed rendered once and served until something in it changes."""
 
     __tablename__ = "feed_cache"

@@ -6,11 +6,11 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .base import TimestampMixin
 
 
-class RateCardEntry(TimestampMixin, db.Model):
+class RateCardEntry(TimestampMixin, Model):
     """GBP per hour (stored in pence) for a staff group, in force from ``effective_from``."""
 
     __tablename__ = "rate_card_entry"

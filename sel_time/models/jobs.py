@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, enum_column
 
 
@@ -18,7 +18,7 @@ class RunStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     """One run of a job for one night: unique per job and date, so a night runs once."""
 
     __tablename__ = "job_run"
@@ -37,7 +37,7 @@ class JobRun(db.Model):
     error: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class Lease(db.Model):
+class Lease(Model):
     """A named lock with an expiry (SQLite has no advisory locks)."""
 
     __tablename__ = "lease"

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import Borough, OrgKind, TimestampMixin, enum_column
 
 if TYPE_CHECKING:
     from .people import Person
 
 
-class Organisation(TimestampMixin, db.Model):
+class Organisation(TimestampMixin, Model):
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,7 +29,7 @@ class Organisation(TimestampMixin, db.Model):
     )
 
 
-class Department(TimestampMixin, db.Model):
+class Department(TimestampMixin, Model):
     """A service whose cover limits how many of its people may be away in one session."""
 
     __tablename__ = "department"

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import AbsenceKind, Half, Profession, SessionKind, TimestampMixin, enum_column
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .roles import RoleAssignment
 
 
-class Person(TimestampMixin, db.Model):
+class Person(TimestampMixin, Model):
     __tablename__ = "person"
     __table_args__ = (
         sa.CheckConstraint("fte > 0 AND fte <= 1.5", name="fte_range"),
@@ -64,7 +64,7 @@ class Person(TimestampMixin, db.Model):
     )
 
 
-class PatternSession(db.Model):
+class PatternSession(Model):
     """One half-day of a person's normal working week; a half-day not listed is not worked."""
 
     __tablename__ = "pattern_session"
@@ -87,7 +87,7 @@ ABSENCE_HALF_DAYS = (
 )
 
 
-class Absence(TimestampMixin, db.Model):
+class Absence(TimestampMixin, Model):
     """Leave or a fixed commitment, inclusive at half-day grain (from AM/PM to AM/PM)."""
 
     __tablename__ = "absence"
@@ -121,7 +121,7 @@ class Absence(TimestampMixin, db.Model):
         return (self.end_date, 0 if self.end_half == Half.AM else 1)
 
 
-class AvoidPreference(db.Model):
+class AvoidPreference(Model):
     """A recurring half-day a leader would rather keep free of protected time."""
 
     __tablename__ = "avoid_preference"

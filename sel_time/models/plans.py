@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import RequestedRunMixin, UTCDateTime, enum_column
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class SessionOrigin(enum.StrEnum):
     MANUAL = "manual"
 
 
-class Plan(RequestedRunMixin, db.Model):
+class Plan(RequestedRunMixin, Model):
     __tablename__ = "plan"
     __table_args__ = (sa.CheckConstraint("weeks BETWEEN 1 AND 52", name="weeks_range"),)
 
@@ -77,7 +77,7 @@ class Plan(RequestedRunMixin, db.Model):
         return self.start_date + timedelta(weeks=self.weeks, days=-1)
 
 
-class PlanSession(db.Model):
+class PlanSession(Model):
     """One protected activity in a plan: an individual session, or a team meeting with its
     attendees."""
 
@@ -115,7 +115,7 @@ class PlanSession(db.Model):
     )
 
 
-class PlanAttendee(db.Model):
+class PlanAttendee(Model):
     """A team member in the slot of a team session: attending, or available but absent."""
 
     __tablename__ = "plan_attendee"
@@ -133,7 +133,7 @@ class PlanAttendee(db.Model):
     person: Mapped[Person] = relationship()
 
 
-class PlanShortfall(db.Model):
+class PlanShortfall(Model):
     """A commitment or team window the plan could not fill, and why, in plain words."""
 
     __tablename__ = "plan_shortfall"

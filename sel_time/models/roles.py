@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import CommitmentUnit, Period, RoleLevel, TimestampMixin, enum_column
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .people import Person
 
 
-class LeadershipRole(TimestampMixin, db.Model):
+class LeadershipRole(TimestampMixin, Model):
     __tablename__ = "leadership_role"
     __table_args__ = (
         sa.CheckConstraint("commitment_amount > 0", name="commitment_positive"),
@@ -45,7 +45,7 @@ class LeadershipRole(TimestampMixin, db.Model):
     assignments: Mapped[list[RoleAssignment]] = relationship(back_populates="role")
 
 
-class RoleAssignment(TimestampMixin, db.Model):
+class RoleAssignment(TimestampMixin, Model):
     """A person holding a role from ``start_date`` to ``end_date`` (inclusive, open if null)."""
 
     __tablename__ = "role_assignment"

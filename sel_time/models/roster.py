@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, enum_column
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ LIVE_ASSIGNMENT = "status = 'confirmed' AND assignment_id IS NOT NULL"
 LIVE_TEAM = "status = 'confirmed' AND team_id IS NOT NULL"
 
 
-class ProtectedSession(db.Model):
+class ProtectedSession(Model):
     __tablename__ = "protected_session"
     __table_args__ = (
         sa.CheckConstraint(
@@ -95,7 +95,7 @@ class ProtectedSession(db.Model):
     )
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     """One person's part in a published session, with the backfill cost fixed at publication
     and, once it has happened, whether the time was actually taken."""
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .base import Period, TeamKind, TimestampMixin, enum_column
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ team_member = sa.Table(
 )
 
 
-class Team(TimestampMixin, db.Model):
+class Team(TimestampMixin, Model):
     __tablename__ = "team"
     __table_args__ = (
         sa.CheckConstraint("sessions_amount > 0", name="sessions_positive"),

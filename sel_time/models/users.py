@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import TimestampMixin, UserRole, UTCDateTime, enum_column
 
 if TYPE_CHECKING:
     from .people import Person
 
 
-class User(TimestampMixin, db.Model):
+class User(TimestampMixin, Model):
     __tablename__ = "app_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,7 +47,7 @@ class User(TimestampMixin, db.Model):
         return str(self.id)
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
 
     __tablename__ = "api_token"
@@ -65,7 +65,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """One failed sign-in for one throttle key (``pair:email|ip``, ``ip:…`` or ``email:…``,
     stored as its SHA-256), kept only for the throttle's window. In the database, so that every
     web process (every gunicorn worker, on every machine) counts the same failures, and a

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .base import RequestedRunMixin, enum_column
 
 
@@ -20,7 +20,7 @@ class WhatIfStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class WhatIfRun(RequestedRunMixin, db.Model):
+class WhatIfRun(RequestedRunMixin, Model):
     __tablename__ = "whatif_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)

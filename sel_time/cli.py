@@ -159,7 +159,7 @@ def demo_command(start: Any) -> None:
     if first is None:
         today = today_london()
         first = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
-    summary = load_demo(db.session, start=first)
+    summary = load_demo(db.session(), start=first)  # the scoped session's current one
     for user in db.session.scalars(sa.select(User)):
         password = DEMO_PASSWORDS.get(
             user.email, DEMO_LEADER_PASSWORD if user.role == UserRole.LEADER else None

@@ -326,14 +326,14 @@ def refresh_scopes() -> list[str]:
         orgs = {m.organisation_id for m in team.members}
         if len(orgs) > 1:
             scopes.append(f"team:{team.code}")
-    orgs = db.session.scalars(
+    organisations = db.session.scalars(
         sa.select(Organisation)
         .where(
             Organisation.id.in_(sa.select(Person.organisation_id).where(Person.active.is_(True)))
         )
         .order_by(Organisation.code)
     )
-    scopes += [f"organisation:{o.code}" for o in orgs]
+    scopes += [f"organisation:{o.code}" for o in organisations]
     return scopes
 
 

@@ -181,7 +181,7 @@ def run_plan(
         )
         solution = solver.solution_to_dict(solver.solve(problem, options))
         with boundary(quiet=False):  # the result
-            plan = db.session.get(Plan, plan_id)  # type: ignore[assignment]
+            plan = db.session.get(Plan, plan_id)
             assert plan is not None
             if solution["status"] not in ("optimal", "feasible") and plan.sessions:
                 _keep_draft(plan, kept_problem, solution)
@@ -435,7 +435,7 @@ def plan_as_solution(plan: Plan) -> dict[str, Any]:
     )
 
 
-def problem_order(problem: Any, person: str) -> int:
+def problem_order(problem: solver.Problem, person: str) -> int:
     for t in problem.teams:
         if person in t.members:
             return t.members.index(person)

@@ -500,16 +500,16 @@ def build_problem(
             continue
         if gov.governs(s):
             if s.team_id is not None:
-                entry = {"team": team_key(s.team_id), "slot": s.slot}
+                planned = {"team": team_key(s.team_id), "slot": s.slot}
             else:
-                entry = {
+                planned = {
                     "person": person_key(s.person_id or 0),
                     "commitment": assignment_key(s.assignment_id or 0),
                     "slot": s.slot,
                 }
-            previous.append(entry)
+            previous.append(planned)
             if frozen_until is not None and by_id[s.slot].day < frozen_until:
-                frozen.append((entry, s))
+                frozen.append((planned, s))
             continue
         seen.add((s.team_id, s.assignment_id, s.slot))
         for pid in attendance[s.id]:
@@ -552,18 +552,18 @@ def build_problem(
         pattern = {(ps.weekday, ps.half.value): ps.kind for ps in p.pattern}
         away = _absent_halves(absences[pid])
         available: dict[str, float] = {}
-        for s in slots:
-            kind = pattern.get((s.day.weekday(), s.half))
-            if kind is None or (s.day, s.half) in away or s.id in blocked[pid]:
+        for slot in slots:
+            kind = pattern.get((slot.day.weekday(), slot.half))
+            if kind is None or (slot.day, slot.half) in away or slot.id in blocked[pid]:
                 continue
             if kind == SessionKind.NON_CLINICAL:
-                available[s.id] = 0.0
+                available[slot.id] = 0.0
                 continue
-            rate = rates.pence_per_hour(p, s.day)
+            rate = rates.pence_per_hour(p, slot.day)
             if rate is None:
-                missing_rates.add(f"{p.staff_group} (first needed for {p.name} on {s.day})")
+                missing_rates.add(f"{p.staff_group} (first needed for {p.name} on {slot.day})")
                 continue
-            available[s.id] = slot_cost_pence(rate, s.minutes) / 100
+            available[slot.id] = slot_cost_pence(rate, slot.minutes) / 100
         entry: dict[str, Any] = {
             "id": person_key(pid),
             "name": p.name,
@@ -646,10 +646,10 @@ def build_problem(
     for d in sorted(departments, key=lambda d: d.code):
         caps.append({"department": d.code, "max_away": d.max_away})
         reduced: dict[int, list[str]] = defaultdict(list)
-        for s in slots:
-            used = external_away.get((d.id, s.id), 0)
+        for slot in slots:
+            used = external_away.get((d.id, slot.id), 0)
             if used:
-                reduced[max(0, d.max_away - used)].append(s.id)
+                reduced[max(0, d.max_away - used)].append(slot.id)
         for limit, slot_ids in sorted(reduced.items()):
             caps.append({"department": d.code, "max_away": limit, "slots": slot_ids})
 

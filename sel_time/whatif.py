@@ -175,7 +175,7 @@ def _priced(solution: dict[str, Any], problem: dict[str, Any]) -> float:
     """The backfill cost of ``solution``'s sessions and team attendances at ``problem``'s slot
     costs: the plan as it stands, priced at another scenario's rates."""
     costs = {p["id"]: p["available"] for p in problem["people"]}
-    pence = sum(round(costs[s["person"]][s["slot"]] * 100) for s in solution["sessions"])
+    pence: int = sum(round(costs[s["person"]][s["slot"]] * 100) for s in solution["sessions"])
     pence += sum(
         round(costs[a][t["slot"]] * 100) for t in solution["team_sessions"] for a in t["attendees"]
     )
@@ -353,7 +353,7 @@ def run_whatif_run(run_id: int, echo: Progress | None = None) -> WhatIfRun:
             run.progress_message = "Starting"
         result = run_whatif(req, ProgressWriter(WhatIfRun, run_id, echo, min_interval=0))
         with boundary(quiet=False):  # the result
-            run = db.session.get(WhatIfRun, run_id)  # type: ignore[assignment]
+            run = db.session.get(WhatIfRun, run_id)
             assert run is not None
             run.result = result
             run.status = WhatIfStatus.DONE
@@ -365,7 +365,7 @@ def run_whatif_run(run_id: int, echo: Progress | None = None) -> WhatIfRun:
         discard()  # whatever the failed step left is not kept
         expected = isinstance(exc, (SelTimeError, solver.ProblemError))
         with boundary(quiet=False):  # the failure, in a transaction of its own
-            run = db.session.get(WhatIfRun, run_id)  # type: ignore[assignment]
+            run = db.session.get(WhatIfRun, run_id)
             assert run is not None
             run.status = WhatIfStatus.FAILED
             run.finished_at = now_utc()

@@ -28,10 +28,12 @@ HOME = {
 }
 
 
-@login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user is not None and user.active else None
+
+
+login_manager.user_loader(_load_user)  # registered by a call: Flask-Login is untyped
 
 
 def roles_required(*roles: UserRole) -> Callable[[F], F]:

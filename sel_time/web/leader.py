@@ -144,7 +144,7 @@ def record_my_session(att_id: int) -> Any:
 @bp.post("/me/leave")
 @roles_required(UserRole.LEADER)
 def book_leave() -> Any:
-    payload = {
+    payload: dict[str, str | int] = {
         k: v
         for k, v in request.form.items()
         if k in ("kind", "start_date", "start_half", "end_date", "end_half", "note") and v

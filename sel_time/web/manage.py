@@ -13,6 +13,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import defer, selectinload
+from werkzeug.wrappers import Response as BaseResponse
 
 from .. import planning, publishing
 from ..clock import LONDON, now_utc, today_london
@@ -111,6 +112,7 @@ def manage_dashboard() -> str:
     at_risk: set[int] = set()
     planned: set[int] = set()
     for aid, end_at, outcome in rows:
+        assert aid is not None  # the query keeps sessions of an assignment only
         planned.add(aid)
         lost = outcome is not None and outcome not in (Outcome.TAKEN, Outcome.PARTIAL)
         overdue = outcome is None and end_at < now - timedelta(days=7)
@@ -164,7 +166,7 @@ def _names(entity: records.Entity, items: list[dict[str, Any]]) -> dict[str, dic
 def directory(page: str) -> str:
     entity, title, columns = _page(page)
     q = request.args.get("q", "").strip()
-    query = sa.select(entity.model)
+    query: sa.Select[Any] = sa.select(entity.model)
     if q and entity.search:
         pattern = f"%{q.lower()}%"
         query = query.where(
@@ -172,7 +174,7 @@ def directory(page: str) -> str:
         )
     if q and entity.owner == "person_id":
         pattern = f"%{q.lower()}%"
-        query = query.join(Person, Person.id == entity.model.person_id).where(
+        query = query.join(Person, Person.id == getattr(entity.model, entity.owner)).where(
             sa.func.lower(Person.name).like(pattern)
         )
     page_no = min(max(1, request.args.get("page", 1, type=int) or 1), 100000)  # offsets in range
@@ -500,7 +502,8 @@ def plan_session_page(plan_id: int, sid: int) -> Any:
         except SelTimeError as exc:
             errors = exc.errors or [FieldError("slot", exc.detail)]
             plan = db.session.get(Plan, plan_id)
-            session = next(s for s in plan.sessions if s.id == sid)  # type: ignore[union-attr]
+            assert plan is not None  # it was there before the refused change
+            session = next(s for s in plan.sessions if s.id == sid)
     moves = move_options(plan, session) if plan.status == PlanStatus.DRAFT else []
     options = [(m.slot, f"{m.label}: {_cost_change(m.delta)}") for m in moves if m.allowed]
     refused = [m for m in moves if not m.allowed]
@@ -524,7 +527,7 @@ def _cost_change(delta: float | None) -> str:
 
 @bp.post("/manage/plans/<int:plan_id>/publish")
 @roles_required(*MANAGERS)
-def plan_publish(plan_id: int) -> Response:
+def plan_publish(plan_id: int) -> BaseResponse:
     try:
         with boundary():
             report = publishing.publish(plan_id, Actor.for_user(current_user))
@@ -536,7 +539,7 @@ def plan_publish(plan_id: int) -> Response:
 
 @bp.post("/manage/plans/<int:plan_id>/resolve")
 @roles_required(*MANAGERS)
-def plan_resolve(plan_id: int) -> Response:
+def plan_resolve(plan_id: int) -> BaseResponse:
     try:
         with boundary():  # queued and committed, so that the worker thread can read it
             plan, pins = planning.resolve_plan(plan_id, Actor.for_user(current_user))

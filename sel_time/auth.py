@@ -105,7 +105,7 @@ def token_status(row: ApiToken, now: datetime | None = None) -> str:
     return "expired" if row.expires_at <= (now or now_utc()) else "active"
 
 
-def visible_tokens(user: User) -> sa.Select[tuple[ApiToken]]:
+def visible_tokens(user: User) -> sa.Select[ApiToken]:
     """The tokens ``user`` may see and revoke: their own; an administrator's, everyone's."""
     query = sa.select(ApiToken)
     if user.role != UserRole.ADMIN:
@@ -191,12 +191,13 @@ def current_user() -> User | None:
                 from flask_login import current_user as session_user
 
                 if session_user and session_user.is_authenticated:
-                    user = session_user._get_current_object()  # type: ignore[attr-defined]
+                    user = session_user._get_current_object()
             except Exception:  # Flask-Login not set up (pure API app)
                 user = None
         g.user = user
         request.environ["sel_time.user_known"] = True
-    return g.user
+    known: User | None = g.user
+    return known
 
 
 def require_user(roles: Iterable[UserRole] | None = None) -> User:

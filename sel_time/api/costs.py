@@ -193,9 +193,8 @@ _WHATIF_RESULT = {
         "annualised_delta": {"type": "number"},
         "baseline_at_new_rates": {
             "type": "object",
-            "description": (
-                "with a rate change: the baseline's own sessions priced at the new rates"
-            ),
+            "description": "with a rate change: the baseline's own sessions priced at the new "
+            "rates",
             "required": ["backfill_cost", "delta", "annualised_delta"],
             "properties": {
                 "backfill_cost": {"type": "number"},

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..errors import Conflict, FieldError, SelTimeError, race_conflict
 from ..transaction import rollback_quietly
@@ -14,7 +16,7 @@ log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 
-def problem_response(body: dict[str, object], status: int) -> Response:
+def problem_response(body: Mapping[str, object], status: int) -> Response:
     return Response(json.dumps(body), status=status, mimetype=PROBLEM)
 
 
@@ -80,7 +82,7 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("error.html", error=exc), exc.status
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    def _http_error(exc: HTTPException) -> BaseResponse | tuple[str, int]:
         rollback_quietly()
         if not _wants_json():
             return error_page(exc.code) if exc.code in PAGES else exc.get_response()

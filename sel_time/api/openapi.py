@@ -103,7 +103,7 @@ def build_document() -> dict[str, Any]:
         }
         if name != "audit":
 
-            def body(m: str) -> dict[str, Any]:
+            def body(m: type[BaseModel]) -> dict[str, Any]:
                 return {
                     "required": True,
                     "content": {"application/json": {"schema": _ref(m)}},
@@ -173,15 +173,15 @@ DOCS = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>sel-
 <style>body{font-family:Arial,sans-serif;max-width:60rem;margin:2rem auto;line-height:1.5}
 code{background:#eee;padding:0 .2rem}h2{border-top:1px solid #ccc;padding-top:1rem}</style></head>
 <body><h1>sel-time API {{ doc.info.version }}</h1>
-<p>Authenticate with <code>Authorization: Bearer &lt;token&gt;</code>
-(<code>sel-time token create --user EMAIL</code>, or <em>API tokens</em> on your account page).
-A token works for 90 days unless made for fewer;
+<p>Authenticate with <code>Authorization: Bearer &lt;token&gt;</code> (\
+<code>sel-time token create --user EMAIL</code>,
+or <em>API tokens</em> on your account page). A token works for 90 days unless made for fewer;
 <code>GET /api/v1/tokens</code> lists yours and <code>DELETE /api/v1/tokens/{id}</code> revokes one.
 Errors are <code>application/problem+json</code> with an <code>errors</code> list naming each field.
 The machine-readable document is <a href="openapi.json">openapi.json</a>.</p>
 {% for path, ops in doc.paths.items() %}<h2><code>{{ path }}</code></h2><ul>
-{% for method, op in ops.items() %}<li><strong>{{ method|upper }}</strong>
-{{ op.summary }}</li>{% endfor %}
+{% for method, op in ops.items() %}\
+<li><strong>{{ method|upper }}</strong> {{ op.summary }}</li>{% endfor %}
 </ul>{% endfor %}</body></html>"""
 
 

@@ -132,30 +132,30 @@ def revoke_feed_link(ident: int) -> tuple[str, int]:
 
 
 RECORD_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1">\
 <meta name="robots" content="noindex">
 <title>Record your protected time – sel-time</title>
-<style>body{font-family:Arial,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;
-line-height:1.5;color:#212b32}
-button{font-size:1.1rem;margin:.3rem 0;padding:.6rem 1rem;border:0;border-radius:4px;
+<style>body{font-family:Arial,sans-serif;max-width:40rem;margin:2rem auto;\
+padding:0 1rem;line-height:1.5;color:#212b32}
+button{font-size:1.1rem;margin:.3rem 0;padding:.6rem 1rem;border:0;border-radius:4px;\
 background:#007f3b;color:#fff;cursor:pointer;display:block;width:100%}
-button.lost{background:#425563}label{display:block;margin-top:1rem}
+button.lost{background:#425563}label{display:block;margin-top:1rem}\
 input{font-size:1rem;padding:.3rem}
-.done{background:#e8f1e8;border-left:6px solid #007f3b;padding:1rem}
+.done{background:#e8f1e8;border-left:6px solid #007f3b;padding:1rem}\
 .error{border-left:6px solid #d5281b;padding:1rem}</style></head>
 <body><h1>Was this protected time taken?</h1>
 {% if error %}<div class="error" role="alert">{{ error }}</div>{% endif %}
 {% if att %}<p><strong>{{ what }}</strong><br>{{ when }}</p>
-{% if att.outcome %}<p class="done">Recorded: {{ att.outcome.value.replace('_', ' ') }}
-{%- if att.outcome.value == 'partial' %} ({{ (att.fraction_taken * 100)|round|int }}%)
-{%- endif %}. You can change it below.</p>{% endif %}
+{% if att.outcome %}<p class="done">Recorded: {{ att.outcome.value.replace('_', ' ') }}\
+{% if att.outcome.value == 'partial' %} ({{ (att.fraction_taken * 100)|round|int }}%)\
+{% endif %}. You can change it below.</p>{% endif %}
 <form method="post">
 <button name="outcome" value="taken">Yes, I took all of it</button>
 <label for="fraction">Partly: how much did you get (%)?</label>
 <input id="fraction" name="percent" type="number" min="1" max="99" step="1" inputmode="numeric">
 <button name="outcome" value="partial">I took part of it</button>
-<button class="lost" name="outcome"
- value="lost_clinical_pressure">No, lost to clinical or care pressure</button>
+<button class="lost" name="outcome" value="lost_clinical_pressure">\
+No, lost to clinical or care pressure</button>
 <button class="lost" name="outcome" value="lost_sickness">No, I was off sick</button>
 <button class="lost" name="outcome" value="lost_other">No, for another reason</button>
 </form>{% endif %}</body></html>"""
@@ -218,7 +218,7 @@ def _record_page(token: str) -> tuple[str, int]:
 
 
 EXTRA_MODELS.append(FeedLinkIn)
-_LINK = {
+_LINK: dict[str, Any] = {
     "type": "object",
     "required": ["id", "kind", "target_id", "created_at", "revoked_at"],
     "properties": {

@@ -4,13 +4,14 @@ from the cache with a strong ETag."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Unpack, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -59,14 +60,18 @@ def hash_token(token: str) -> str:
 # -- tokens ---------------------------------------------------------------------------------------
 
 
+Named = Person | Team | Department | Organisation  # what a feed can be of
+
+
 def _target_name(kind: FeedKind, target_id: int) -> str:
-    model = {
+    models: dict[FeedKind, type[Named]] = {
         FeedKind.PERSON: Person,
         FeedKind.TEAM: Team,
         FeedKind.DEPARTMENT: Department,
         FeedKind.ORGANISATION: Organisation,
-    }[kind]
-    obj = db.session.get(model, target_id)
+    }
+    # mypy joins the four classes (to their common base): name the union the dict holds
+    obj = cast(Named | None, db.session.get(models[kind], target_id))
     if obj is None:
         raise ValidationError(
             "No such feed", [FieldError("target_id", f"no {kind.value} {target_id}")]
@@ -266,7 +271,7 @@ def holder_may_read(
     return False
 
 
-def _still_allowed(row: sa.Row[Any]) -> bool:
+def _still_allowed(row: sa.Row[Unpack[tuple[Any, ...]]]) -> bool:
     """Checked on every fetch against the holder's present: person, role, team, department."""
     allowed = holder_may_read(
         row.kind, row.target_id, row.active, row.role, row.holder_person_id, row.current_person_id
@@ -281,7 +286,7 @@ def _still_allowed(row: sa.Row[Any]) -> bool:
 # -- content --------------------------------------------------------------------------------------
 
 
-def _in_window(now: datetime) -> sa.Select[tuple[ProtectedSession]]:
+def _in_window(now: datetime) -> sa.Select[ProtectedSession]:
     """Sessions any feed may show now, with everything their events say loaded."""
     return (
         sa.select(ProtectedSession)
@@ -572,7 +577,7 @@ def rendered_feeds() -> Iterator[tuple[FeedKind, int, str, RenderedFeed]]:
             target_id,
             name,
             get_feed(
-                kind, target_id, now=now, sessions=lambda key=(kind, target_id): sessions_of(key)
+                kind, target_id, now=now, sessions=functools.partial(sessions_of, (kind, target_id))
             ),
         )
 

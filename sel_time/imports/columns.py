@@ -6,6 +6,7 @@ regenerates the templates.
 """
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ class Column:
     type: str = "text"
     required: bool = False
     field: str | None = None  # API field filled; default: the column name
-    choices: type[Enum] | None = None
+    choices: builtins.type[Enum] | None = None  # ``type`` is the field above
     ref: str | None = None  # organisation, department, person or role
     example: Any = None
     help: str = ""

@@ -104,7 +104,8 @@ class RowCounter:
 
 
 def _cell_name(i: int, header: list[str | None] | None, label: str) -> str:
-    name = header[i] if header is not None and i < len(header) and header[i] else column_label(i)
+    cell = header[i] if header is not None and i < len(header) else None
+    name = cell or column_label(i)
     return f"{label}.{name}" if label else name
 
 

@@ -53,7 +53,7 @@ PROGRESS_EVERY = 500  # rows between progress reports
 Progress = Callable[[str, float], None]
 
 
-_REF_MODELS: dict[str, tuple[type, Any, str]] = {
+_REF_MODELS: dict[str, tuple[type[Any], Any, str]] = {  # model, key column, words
     "organisation": (Organisation, Organisation.code, "organisation with code"),
     "department": (Department, Department.code, "department with code"),
     "person": (Person, Person.email, "person with email"),
@@ -104,7 +104,7 @@ class Importer:
             known = {c.name for c in sheet.columns}
             prefix = f"{table.label}." if table.label else ""
             listed = ", ".join(c.name for c in sheet.columns)
-            seen: set[str] = set()
+            seen: set[str | None] = set()  # a column with no header is None
             width = max([len(table.header), *(len(cells) for _, cells in table.rows)])
             for i in range(width):
                 name = table.header[i] if i < len(table.header) else None

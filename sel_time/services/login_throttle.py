@@ -99,7 +99,8 @@ def _pair_until(times: list[datetime]) -> datetime | None:
     if len(times) < PAIR_LIMIT:
         return None
     doublings = min(len(times) - PAIR_LIMIT, 16)  # past the cap already; no overflow
-    wait = min(WINDOW, PAIR_FIRST_WAIT * 2 ** doublings)
+    factor: int = 2**doublings  # typeshed types int ** int as Any (a negative power is a float)
+    wait = min(WINDOW, PAIR_FIRST_WAIT * factor)
     return times[-1] + wait
 
 
@@ -133,7 +134,8 @@ def account_delay(keys: Keys, now: datetime | None = None) -> float:
     failures = len(_times(keys.account, now))
     if failures < ACCOUNT_DELAY_FROM:
         return 0.0
-    return min(MAX_DELAY, ACCOUNT_FIRST_DELAY * 2 ** min(failures - ACCOUNT_DELAY_FROM, 32))
+    factor: int = 2 ** min(failures - ACCOUNT_DELAY_FROM, 32)  # an int: the power is >= 0
+    return min(MAX_DELAY, ACCOUNT_FIRST_DELAY * factor)
 
 
 def pause(seconds: float) -> None:

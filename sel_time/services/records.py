@@ -132,7 +132,9 @@ class Entity:
 
     name: str
     label: str
-    model: type
+    # Any mapped class with an integer ``id``: a typing.Protocol cannot express a mapped column
+    # (Mapped[int] on the class, int on an instance), so its attributes are untyped.
+    model: type[Any]
     create_schema: type[BaseModel]
     patch_schema: type[BaseModel]
     out_schema: type[BaseModel]

@@ -58,12 +58,12 @@ test-postgres: venv js browser
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # Gates that keep the house in order (run by .ci/run before the tests): ruff over all the code
-# (Alembic's generated revisions aside), mypy (strict on the solver), and the import contracts
-# in .importlinter.
+# (Alembic's generated revisions aside), mypy over the app and the solver (strict on the
+# solver), and the import contracts in .importlinter.
 LINTED = sel_time solver tests bench config.py wsgi.py gunicorn.conf.py
 lint: venv
 	$(BIN)/ruff check $(LINTED)
-	$(BIN)/mypy solver
+	$(BIN)/mypy sel_time solver
 	$(BIN)/lint-imports
 
 # Security gates: bandit (no high-severity finding in sel_time/ or solver/) and pip-audit (no

@@ -591,19 +591,21 @@ def build_problem(
         )
 
     commitments = []
-    for a in gov.assignments:
-        amount, unit, per = a.effective_commitment
+    for held in gov.assignments:
+        amount, unit, per = held.effective_commitment
         per_period = sessions_per_period(amount, unit, cal.session_minutes) * Fraction(
-            a.share
+            held.share
         ).limit_denominator(1000)
-        windows = commitment_windows(per_period, per, (start, end), (a.start_date, a.end_date), cal)
+        windows = commitment_windows(
+            per_period, per, (start, end), (held.start_date, held.end_date), cal
+        )
         if not windows:
             continue
         commitments.append(
             {
-                "id": assignment_key(a.id),
-                "person": person_key(a.person_id),
-                "name": a.role.title,
+                "id": assignment_key(held.id),
+                "person": person_key(held.person_id),
+                "name": held.role.title,
                 "windows": [
                     {
                         "from": w.start.isoformat(),

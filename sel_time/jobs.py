@@ -133,7 +133,7 @@ def job_lock(
             conn.execute(sa.delete(Lease).where(Lease.name == name, Lease.holder == me))
 
 
-def _holder_is_dead(holder: str) -> bool:
+def holder_is_dead(holder: str) -> bool:
     """Is ``holder`` (host:pid) a process on this host that no longer exists? A refresh killed
     outright never deletes its lease; waiting for the expiry would skip a night."""
     host, _, pid = holder.rpartition(":")
@@ -197,7 +197,7 @@ def _take_lease_once(engine: sa.Engine, name: str, me: str, lease: timedelta) ->
                         conn.execute(sa.select(Lease.holder).where(Lease.name == name)).scalar()
                         or "another process"
                     )
-            if row.holder != me and row.expires_at > now and not _holder_is_dead(row.holder):
+            if row.holder != me and row.expires_at > now and not holder_is_dead(row.holder):
                 return str(row.holder)
             if row.holder != me:
                 log.warning(

@@ -23,7 +23,7 @@ from .clock import LONDON, now_utc
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .extensions import db
 from .hand_edits import EditRules
-from .jobs import _holder_is_dead, holder_id
+from .jobs import holder_id, holder_is_dead
 from .models import (
     WEEKDAYS,
     Person,
@@ -133,7 +133,7 @@ def _release_stale(scope: str) -> None:
     now = now_utc()
     for plan in db.session.scalars(sa.select(Plan).where(Plan.active_scope == scope)):
         cutoff = now - STALE_AFTER - timedelta(seconds=plan.time_limit or 0)
-        dead = bool(plan.holder) and _holder_is_dead(plan.holder or "")
+        dead = bool(plan.holder) and holder_is_dead(plan.holder or "")
         if dead or plan.heartbeat_at is None or plan.heartbeat_at < cutoff:
             plan.active_scope = None
             plan.status = PlanStatus.FAILED

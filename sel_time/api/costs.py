@@ -19,7 +19,7 @@ from ..transaction import boundary, transactional
 from ..whatif import WhatIfRequest, get_run, launch, recent_runs, request_whatif, run_dict
 from . import bp
 from .openapi import EXTRA_MODELS, EXTRA_PATHS, _json, _problem
-from .resources import _json_body
+from .resources import json_body
 
 FINANCE = (UserRole.ADMIN, UserRole.FINANCE, UserRole.ROTA_MANAGER)
 
@@ -95,7 +95,7 @@ def whatif() -> tuple[Response, int, dict[str, str]]:
     """Queue a what-if (checked at once: 422 naming the field) and start it; 202 with the run,
     which ``Location`` follows to its progress and result."""
     user = require_user(FINANCE)
-    req = WhatIfRequest.model_validate(parse(WhatIfRequest, _json_body()))
+    req = WhatIfRequest.model_validate(parse(WhatIfRequest, json_body()))
     with boundary():  # queued and committed, so that the worker thread can read it
         run = request_whatif(req, Actor.for_user(user))
     launch(run.id)

@@ -29,7 +29,7 @@ from ..services.records import parse
 from ..transaction import boundary, run_task, transactional
 from . import bp
 from .openapi import EXTRA_MODELS, EXTRA_PATHS, _json, _problem
-from .resources import _json_body, page_args
+from .resources import json_body, page_args
 
 MANAGE = (UserRole.ADMIN, UserRole.ROTA_MANAGER)
 READ_PLANS = (UserRole.ADMIN, UserRole.ROTA_MANAGER, UserRole.FINANCE)
@@ -72,7 +72,7 @@ def _solve(plan_id: int, pins: list[dict[str, str]] | None = None) -> Plan:
 @transactional
 def create_plan() -> tuple[Response, int, dict[str, str]]:
     user = require_user(MANAGE)
-    data = parse(s.PlanRequest, _json_body())
+    data = parse(s.PlanRequest, json_body())
     with boundary():  # queued and committed, so that the worker thread can read it
         plan = planning.request_plan(
             data["start"], data["weeks"], data["scope"], data["time_limit"], Actor.for_user(user)
@@ -174,7 +174,7 @@ def resolve(ident: str) -> tuple[Response, int]:
 @transactional
 def add_plan_session(ident: str) -> tuple[Response, int]:
     user = require_user(MANAGE)
-    data = parse(s.SessionAdd, _json_body())
+    data = parse(s.SessionAdd, json_body())
     session = planning.add_session(
         get_plan(ident).id, data["assignment_id"], data["slot"], Actor.for_user(user)
     )
@@ -185,7 +185,7 @@ def add_plan_session(ident: str) -> tuple[Response, int]:
 @transactional
 def edit_plan_session(ident: str, sid: int) -> Response:
     user = require_user(MANAGE)
-    data = parse(s.SessionEdit, _json_body(), partial=True)
+    data = parse(s.SessionEdit, json_body(), partial=True)
     plan = get_plan(ident)
     actor = Actor.for_user(user)
     session = None
@@ -336,7 +336,7 @@ def roster() -> Response:
 @transactional
 def record_delivery(ident: str) -> Response:
     user = require_user((UserRole.ADMIN, UserRole.ROTA_MANAGER, UserRole.LEADER))
-    data = parse(s.DeliveryIn, _json_body())
+    data = parse(s.DeliveryIn, json_body())
     att = delivery.attendance_for(user, int(ident))
     delivery.record_delivery(
         att, data["outcome"], data.get("fraction_taken"), data.get("note"), Actor.for_user(user)

@@ -210,7 +210,7 @@ def list_records(collection: str) -> Response:
 def create_record(collection: str) -> tuple[Response, int, dict[str, str]]:
     entity = _entity(collection)
     user = require_user(ACCESS[collection][1])
-    payload = _json_body()
+    payload = json_body()
     _require_owner_payload(entity, user, payload)
     obj = records.create(entity, payload, Actor.for_user(user))
     location = url_for("api.get_record", collection=collection, ident=obj.id)
@@ -231,7 +231,7 @@ def update_record(collection: str, ident: int) -> Response:
     entity = _entity(collection)
     user = require_user(ACCESS[collection][1])
     obj = _load(entity, user, ident)
-    payload = _json_body()
+    payload = json_body()
     _require_owner_payload(entity, user, payload, obj)
     records.update(entity, obj, payload, Actor.for_user(user))
     return jsonify(entity.to_dict(obj))
@@ -248,7 +248,7 @@ def delete_record(collection: str, ident: int) -> tuple[str, int]:
     return "", 204
 
 
-def _json_body() -> Any:
+def json_body() -> Any:
     if not request.is_json:
         raise BadRequest(
             "Send a JSON body with Content-Type: application/json", [FieldError("body", "not JSON")]

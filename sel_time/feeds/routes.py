@@ -12,8 +12,8 @@ from flask import Blueprint, Response, current_app, jsonify, render_template_str
 
 from .. import delivery
 from ..api import bp as api_bp
-from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS, _json, _problem
-from ..api.resources import _json_body
+from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS, json_response, problem_response
+from ..api.resources import json_body
 from ..auth import require_user
 from ..errors import NotFound, SelTimeError
 from ..extensions import db
@@ -104,7 +104,7 @@ def _token_dict(row: FeedToken) -> dict[str, Any]:
 def create_feed_link() -> tuple[Response, int]:
     """A new secret feed URL (shown once); any older link of yours to that feed stops working."""
     user = require_user()
-    data = parse(FeedLinkIn, _json_body())
+    data = parse(FeedLinkIn, json_body())
     row, secret = service.issue_token(
         user, FeedKind(data["kind"]), data["target_id"], Actor.for_user(user)
     )
@@ -246,14 +246,14 @@ EXTRA_PATHS["/api/v1/feeds"] = {
         "tags": ["feeds"],
         "summary": "Your feed links (without their secrets)",
         "responses": {
-            "200": _json(
+            "200": json_response(
                 {
                     "type": "object",
                     "required": ["items"],
                     "properties": {"items": {"type": "array", "items": _LINK}},
                 }
             ),
-            "401": _problem("Not signed in"),
+            "401": problem_response("Not signed in"),
         },
     },
     "post": {
@@ -266,11 +266,11 @@ EXTRA_PATHS["/api/v1/feeds"] = {
             },
         },
         "responses": {
-            "201": _json(_NEW_LINK, "Created"),
-            "400": _problem("Bad request"),
-            "401": _problem("Not signed in"),
-            "403": _problem("Not allowed"),
-            "422": _problem("Invalid fields"),
+            "201": json_response(_NEW_LINK, "Created"),
+            "400": problem_response("Bad request"),
+            "401": problem_response("Not signed in"),
+            "403": problem_response("Not allowed"),
+            "422": problem_response("Invalid fields"),
         },
     },
 }
@@ -283,8 +283,8 @@ EXTRA_PATHS["/api/v1/feeds/{ident}"] = {
         ],
         "responses": {
             "204": {"description": "Revoked"},
-            "401": _problem("Not signed in"),
-            "404": _problem("Not found"),
+            "401": problem_response("Not signed in"),
+            "404": problem_response("Not found"),
         },
     },
 }

@@ -11,7 +11,9 @@ password form asks it), :func:`sign_out_redirect` (the sign-out asks it)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app, session, url_for
@@ -55,11 +57,29 @@ def init_sso(app: Flask) -> None:
                            "default_timeout": 10},
         )
         log.info("Single sign-on through %s", sso.issuer)
+        app.after_request(_allow_sign_out_form(sso))
     app.extensions[EXTENSION] = state
     from . import pages
 
     app.register_blueprint(pages.bp)
     app.context_processor(_sign_in_options)
+
+
+def _allow_sign_out_form(sso: SingleSignOn) -> Callable[[Response], Response]:
+    """The sign-out form on every page posts to sel-time, which redirects to the provider's
+    ``end_session_endpoint``; browsers apply the page's CSP ``form-action`` to that redirect,
+    so the provider's origin joins 'self' there (the same policy otherwise)."""
+    from ..web import SECURITY_HEADERS
+
+    parts = urlsplit(sso.issuer)
+    policy = SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
+
+    def allow(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", policy)
+        return response
+
+    return allow
 
 
 def state() -> State:

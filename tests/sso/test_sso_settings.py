@@ -26,6 +26,7 @@ CLOSED = "http://127.0.0.1:9"  # the discard port: nothing answers there
 SSO = {"SSO_ISSUER": CLOSED, "SSO_CLIENT_ID": "sel-time", "SSO_CLIENT_SECRET": "s" * 32,
        "SSO_ALLOWED_DOMAINS": "nhs.net"}
 PASSWORD = "a long password for tests"
+PASSWORD_HASH = generate_password_hash(PASSWORD)
 
 
 @pytest.mark.parametrize("missing", sorted(SSO))
@@ -63,7 +64,7 @@ def _app(tmp_path: Path, **overrides: Any) -> Iterator[Flask]:
                      WTF_CSRF_ENABLED=False, **overrides)
     with app.app_context():
         db.create_all()
-        hashed = generate_password_hash(PASSWORD)
+        hashed = PASSWORD_HASH
         db.session.add_all([
             User(email="glass@nhs.net", name="Break Glass", role=UserRole.ADMIN,
                  password_hash=hashed),

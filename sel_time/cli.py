@@ -596,3 +596,9 @@ def whatif_command(scenario: str) -> None:
     finally:
         discard()  # a what-if writes nothing
     click.echo(json.dumps(result, indent=2))
+
+
+# Feature packages' command groups (registered here, so that ``sel-time`` lists them too).
+from .mail.cli import mail as mail_commands  # noqa: E402
+
+cli.add_command(mail_commands)

@@ -13,12 +13,11 @@ import sqlalchemy as sa
 import time_machine
 from flask import Flask
 
-from sel_time.clock import LONDON, UTC
-from sel_time.extensions import db
-from sel_time.jobs import JOB, catch_up_needed, make_trigger, refresh, run_scheduler
+from sel_time.core.clock import LONDON, UTC
+from sel_time.core.extensions import db
+from sel_time.core.jobs import JOB, catch_up_needed, make_trigger, refresh, run_scheduler
 from sel_time.models import JobRun, RunStatus
-
-from .conftest import Small, london, night
+from tests.jobs.conftest import Small, london, night
 
 
 def fire_times(first: date, last: date) -> list[datetime]:

@@ -41,9 +41,9 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     from .api import bp as api_bp
     from .api.errors import register_error_handlers
     from .cli import cli
-    from .core.health import bp as health_bp
     from .feeds.routes import RedactFeedTokens
     from .feeds.routes import bp as feeds_bp
+    from .health import bp as health_bp
     from .web import init_web
 
     app.register_blueprint(api_bp)

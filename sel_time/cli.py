@@ -471,7 +471,7 @@ def feed_link_command(email: str, kind: str, target_id: int | None) -> None:
 @with_appcontext
 def refresh_command(wait: float, force: bool) -> None:
     """Run the nightly refresh once, now, under the same guards as the scheduler."""
-    from .core.jobs import refresh
+    from .nightly.refresh import refresh
 
     try:
         result = refresh(
@@ -498,7 +498,7 @@ def scheduler_command() -> None:
     one of these per deployment is not required: runs are de-duplicated by a lock)."""
     from flask import current_app
 
-    from .core.jobs import run_scheduler
+    from .nightly.scheduler import run_scheduler
 
     click.echo(
         "sel-time scheduler: nightly refresh at 02:00 Europe/London; Ctrl-C to stop", err=True

@@ -20,7 +20,6 @@ from ..core.cache import VersionedCache
 from ..core.clock import LONDON, now_utc, today_london
 from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
-from ..core.jobs import last_success
 from ..core.transaction import boundary
 from ..finance.backfill import fy_quarter
 from ..models import (
@@ -36,6 +35,7 @@ from ..models import (
     RoleAssignment,
     RosterStatus,
 )
+from ..nightly.scheduler import last_success
 from ..plans import planning, publishing
 from ..plans.fairness import plan_profession_shares
 from ..plans.hand_edits import move_options

@@ -11,9 +11,9 @@ from ..api.openapi import json_response as _json
 from ..api.openapi import problem_response as _problem
 from ..core.auth import require_user
 from ..core.extensions import db
-from ..core.jobs import job_dict
 from ..core.transaction import transactional
 from ..models import JobRun, UserRole
+from .scheduler import job_dict
 
 
 @bp.get("/jobs")

@@ -113,7 +113,7 @@ def seed(database: Database) -> Seeded:
     """The small system, a roster published by last night's refresh, some sessions already
     held (so their delivery can be recorded), and a rota manager with an API token."""
     from sel_time.core.auth import create_api_token
-    from sel_time.core.jobs import refresh
+    from sel_time.nightly.refresh import refresh
 
     app = create_app(
         TestingConfig,

@@ -12,9 +12,9 @@ import time_machine
 from flask import Flask
 
 from sel_time.core.extensions import db
-from sel_time.core.jobs import refresh
 from sel_time.demo import DEFAULT_START, load_demo
 from sel_time.models import Absence, Person, ProtectedSession
+from sel_time.nightly.refresh import refresh
 from tests.jobs.conftest import night
 
 Calendars = dict[tuple[int, str], tuple[str, str]]  # (person, uid) → (slot, status)

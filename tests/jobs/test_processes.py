@@ -33,7 +33,6 @@ from config import TestingConfig
 from sel_time import create_app
 from sel_time.core.clock import LONDON, now_utc
 from sel_time.core.extensions import db
-from sel_time.core.jobs import JOB, night_of, refresh
 from sel_time.models import (
     JobRun,
     Lease,
@@ -43,6 +42,7 @@ from sel_time.models import (
     RosterStatus,
     RunStatus,
 )
+from sel_time.nightly.refresh import JOB, night_of, refresh
 from tests.jobs.conftest import Small, create_with, feeds_snapshot, roster_snapshot, seed_small
 
 SEL_TIME = str(Path(sys.executable).with_name("sel-time"))

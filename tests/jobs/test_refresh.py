@@ -15,7 +15,6 @@ from flask.testing import FlaskClient
 
 from sel_time.core.clock import UTC
 from sel_time.core.extensions import db
-from sel_time.core.jobs import refresh
 from sel_time.models import (
     JobRun,
     Plan,
@@ -25,6 +24,7 @@ from sel_time.models import (
     RosterStatus,
     RunStatus,
 )
+from sel_time.nightly.refresh import refresh
 from tests.jobs.conftest import Small, london, night, roster_snapshot
 
 BANK_HOLIDAYS = {

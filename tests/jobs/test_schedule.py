@@ -15,8 +15,9 @@ from flask import Flask
 
 from sel_time.core.clock import LONDON, UTC
 from sel_time.core.extensions import db
-from sel_time.core.jobs import JOB, catch_up_needed, make_trigger, refresh, run_scheduler
 from sel_time.models import JobRun, RunStatus
+from sel_time.nightly.refresh import JOB, refresh
+from sel_time.nightly.scheduler import catch_up_needed, make_trigger, run_scheduler
 from tests.jobs.conftest import Small, london, night
 
 

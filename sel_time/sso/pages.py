@@ -14,7 +14,7 @@ from flask_login import login_user
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from werkzeug.wrappers import Response
 
-from ..transaction import boundary
+from ..core.transaction import boundary
 from . import ID_TOKEN, public_url, signin, state
 from .signin import Refused
 

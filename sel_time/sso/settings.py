@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.startup import ConfigurationError
 from ..models import UserRole
-from ..startup import ConfigurationError
 
 # The four settings single sign-on needs, each with the variable that sets it.
 REQUIRED = (

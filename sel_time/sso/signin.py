@@ -12,9 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..extensions import db
+from ..core.audit import Actor, record
+from ..core.extensions import db
 from ..models import User, UserRole
-from ..services.audit import Actor, record
 from .settings import SingleSignOn
 
 ACTOR = Actor("single sign-on")

@@ -110,7 +110,7 @@ def serve(settings: Callable[[str], dict[str, Any]], tmp: Path,
     from werkzeug.serving import make_server
 
     from sel_time import create_app
-    from sel_time.extensions import db
+    from sel_time.core.extensions import db
 
     holder: dict[str, Any] = {}
     server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start),
@@ -137,10 +137,10 @@ def serve(settings: Callable[[str], dict[str, Any]], tmp: Path,
 def add_people() -> None:
     """sel-time's own users: a leader (with a person), an administrator, and the unverified
     account's user (so that its refusal is about verification, not an unknown address)."""
-    from sel_time.extensions import db
+    from sel_time.core.audit import CLI_ACTOR
+    from sel_time.core.extensions import db
+    from sel_time.directory import records
     from sel_time.models import User, UserRole
-    from sel_time.services import records
-    from sel_time.services.audit import CLI_ACTOR
 
     org = records.create(records.ENTITIES["organisations"], {
         "code": "kch", "name": "King's College Hospital", "kind": "acute_trust",

@@ -30,7 +30,7 @@ def through_provider(page: Any, sso: dict[str, Any], login: str) -> Any:
 
 
 def audit_rows(sso: dict[str, Any], action: str) -> list[dict[str, Any]]:
-    from sel_time.extensions import db
+    from sel_time.core.extensions import db
     from sel_time.models import AuditEvent
 
     with sso["app"].app_context():

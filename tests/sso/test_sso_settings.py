@@ -16,11 +16,11 @@ from werkzeug.security import generate_password_hash
 
 from config import ProductionConfig, TestingConfig
 from sel_time import create_app
-from sel_time.extensions import db
+from sel_time.core.extensions import db
+from sel_time.core.startup import ConfigurationError
 from sel_time.models import AuditEvent, User, UserRole
 from sel_time.sso import signin
 from sel_time.sso.settings import single_sign_on
-from sel_time.startup import ConfigurationError
 
 CLOSED = "http://127.0.0.1:9"  # the discard port: nothing answers there
 SSO = {"SSO_ISSUER": CLOSED, "SSO_CLIENT_ID": "sel-time", "SSO_CLIENT_SECRET": "s" * 32,

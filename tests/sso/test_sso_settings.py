@@ -155,3 +155,18 @@ def test_without_a_mapping_the_role_stays_as_sel_time_has_it(passwords_off: Flas
     user = signin.user_for({"email": "leader@nhs.net", "email_verified": "true",
                             "groups": ["g-admins"]}, sso)
     assert user.role == UserRole.LEADER
+
+
+def test_signing_out_while_the_provider_is_down_still_signs_out_of_sel_time(
+        passwords_off: Flask) -> None:
+    client = passwords_off.test_client()
+    user = db.session.scalar(sa.select(User).where(User.email == "glass@nhs.net"))
+    assert user is not None
+    with client.session_transaction() as session:  # as after a single sign-on
+        session["_user_id"] = str(user.id)
+        session["sso_id_token"] = "an.id.token"
+    assert client.get("/manage").status_code == 200  # signed in
+    answer = client.post("/logout")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/login"
+    with client.session_transaction() as session:
+        assert "_user_id" not in session and "sso_id_token" not in session

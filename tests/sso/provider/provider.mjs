@@ -10,8 +10,8 @@
 // it is ready.
 //
 // Misbehaviour, for the refusal tests: POST /__misbehave with {"id_token": "wrong_audience" |
-// "wrong_issuer" | "expired" | null} makes the token endpoint answer with an ID token changed
-// that way and signed again with the provider's own key, as a mixed-up or malicious provider
+// "wrong_issuer" | "expired" | "wrong_nonce" | null} makes the token endpoint answer with an ID
+// token changed that way and signed again with the provider's own key, as a mixed-up or malicious provider
 // (or a stale token) would: the signature holds, so only sel-time's claim checks can refuse it.
 
 import { randomBytes } from 'node:crypto';
@@ -113,6 +113,7 @@ server.listen(0, '127.0.0.1', () => {
       const now = Math.floor(Date.now() / 1000);
       if (misbehaviour === 'wrong_audience') claims.aud = 'another-application';
       if (misbehaviour === 'wrong_issuer') claims.iss = 'https://impostor.invalid/tenant/v2.0';
+      if (misbehaviour === 'wrong_nonce') claims.nonce = 'a-nonce-from-another-sign-in';
       if (misbehaviour === 'expired') {
         claims.iat = now - 7200;
         claims.exp = now - 3600;

@@ -5,6 +5,8 @@ cannot be reached."""
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from support.processes import process_env
 from werkzeug.security import generate_password_hash
 
 from config import ProductionConfig, TestingConfig
@@ -40,6 +43,17 @@ def test_half_configured_single_sign_on_refuses_to_start_naming_the_variable(
                    if missing != "SSO_ISSUER" else given)
     assert str(refused.value).startswith("single sign-on is half configured: "
                                          f"SEL_TIME_{missing} is not set")
+
+
+def test_the_production_entry_point_refuses_to_start_half_configured(tmp_path: Path) -> None:
+    env = process_env(DATABASE_URL=f"sqlite:///{tmp_path / 'w.sqlite'}",
+                      SEL_TIME_SSO_ISSUER="https://login.microsoftonline.com/tenant/v2.0",
+                      SEL_TIME_SSO_CLIENT_ID="sel-time", SEL_TIME_SSO_ALLOWED_DOMAINS="nhs.net")
+    done = subprocess.run([sys.executable, "-c", "import wsgi"], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode != 0
+    assert ("sel-time cannot start: single sign-on is half configured: "
+            "SEL_TIME_SSO_CLIENT_SECRET is not set") in done.stderr
 
 
 @pytest.mark.parametrize(("settings", "says"), [

@@ -15,7 +15,7 @@ from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from werkzeug.wrappers import Response
 
 from ..core.transaction import boundary
-from . import ID_TOKEN, public_url, signin, state
+from . import CLIENT, ID_TOKEN, public_url, signin, state
 from .signin import Refused
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,10 @@ def start() -> Response | tuple[str, int]:
     if current.sso is None:
         abort(404)
     session[NEXT] = _safe_next(request.args.get("next", ""))
+    # One sign-in at a time per browser: a sign-in started earlier and abandoned is forgotten,
+    # so that repeated clicks cannot grow the session cookie past what browsers keep (4 kB).
+    for key in [k for k in session if k.startswith(f"_state_{CLIENT}_")]:
+        session.pop(key)
     try:
         response: Response = current.client().authorize_redirect(public_url("sso.callback"))
     except (requests.RequestException, ValueError, KeyError) as exc:

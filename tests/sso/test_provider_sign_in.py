@@ -142,3 +142,15 @@ def test_an_account_sel_time_cannot_match_is_refused_saying_why_and_whom_to_ask(
     assert not signed_in(page, sso)
     row = audit_rows(sso, "sign_in_refused")[-1]
     assert row["actor"] == "single sign-on" and "email" not in row  # a digest only
+
+
+def test_sign_ins_started_again_and_again_keep_one_pending_state(sso: dict[str, Any]) -> None:
+    client = sso["app"].test_client()
+    for _ in range(30):
+        started = client.get("/login/sso")
+        assert started.status_code == 302
+        assert started.headers["Location"].startswith(sso["provider"].issuer)
+    with client.session_transaction() as session:
+        assert len([k for k in session if k.startswith("_state_")]) == 1
+    cookie = client.get_cookie("session")
+    assert cookie is not None and len(cookie.value) < 2000

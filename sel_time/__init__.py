@@ -88,6 +88,7 @@ def _import_routes() -> None:
     from .accounts import pages as account_pages  # noqa: F401
     from .accounts import token_pages  # noqa: F401  (the account page's API tokens)
     from .api import openapi  # noqa: F401
+    from .delivery import api as delivery_routes  # noqa: F401
     from .delivery import pages as delivery_pages  # noqa: F401
     from .directory import api as directory_routes  # noqa: F401
     from .directory import pages as directory_pages  # noqa: F401

@@ -575,7 +575,7 @@ def whatif_command(scenario: str) -> None:
 
     from pydantic import ValidationError as PydanticError
 
-    from .directory.records import field_errors
+    from .core.validation import field_errors
     from .finance.whatif import WhatIfRequest, check_request, run_whatif
 
     def progress(message: str, fraction: float) -> None:

@@ -181,8 +181,8 @@ def test_an_id_beyond_32_bits_in_a_body_is_named_not_a_server_error(
     """Found by the schemathesis run: a feed link for target 8e34 was a 500 (SQLite cannot bind
     it). Ids in every request body are bounded in the one schema."""
     from sel_time.core.errors import ValidationError
-    from sel_time.directory.records import parse
-    from sel_time.directory.schemas import SessionAdd
+    from sel_time.core.validation import parse
+    from sel_time.plans.schemas import SessionAdd
 
     r = client.post(
         "/api/v1/feeds", json={"kind": "team", "target_id": 10**35}, headers=login_as("admin")

@@ -14,12 +14,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
-from pydantic import ValidationError as PydanticError
 from werkzeug.security import generate_password_hash
 
 from ..core.audit import Actor, record, snapshot
 from ..core.errors import Conflict, FieldError, ValidationError, race_conflict
 from ..core.extensions import db
+from ..core.validation import parse
 from ..finance.rate_card import staff_group_for
 from ..models import (
     WEEKDAYS,
@@ -49,62 +49,6 @@ def pence(value: Decimal | float | None) -> int | None:
 
 def gbp(value: int | None) -> float | None:
     return None if value is None else value / 100
-
-
-def parse(schema: type[BaseModel], payload: Any, *, partial: bool = False) -> dict[str, Any]:
-    """Validate ``payload`` against ``schema``; every fault becomes a FieldError."""
-    if not isinstance(payload, dict):
-        raise ValidationError(
-            "The body must be a JSON object", [FieldError("body", "expected an object")]
-        )
-    nul = [FieldError(path or "body", "contains a NUL character") for path in _nul_paths(payload)]
-    if nul:  # PostgreSQL cannot store NUL in text; refuse it here on every database alike
-        raise ValidationError("Some fields are not valid", nul)
-    try:
-        model = schema.model_validate(payload)
-    except PydanticError as exc:
-        raise ValidationError("Some fields are not valid", field_errors(exc)) from None
-    return model.model_dump(exclude_unset=partial)
-
-
-def _nul_paths(payload: Any) -> list[str]:
-    """Dotted paths of every string (key or value) in ``payload`` that holds a NUL character.
-
-    Iterative, so that a deeply nested body cannot exhaust the stack."""
-    found: list[str] = []
-    stack: list[tuple[str, Any]] = [("", payload)]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, str):
-            if "\x00" in value:
-                found.append(path)
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                sub = f"{path}.{k}" if path else str(k)
-                if "\x00" in str(k):
-                    found.append(sub)
-                else:
-                    stack.append((sub, v))
-        elif isinstance(value, list):
-            stack.extend((f"{path}.{i}" if path else str(i), v) for i, v in enumerate(value))
-    return sorted(found)
-
-
-def field_errors(exc: PydanticError) -> list[FieldError]:
-    """Pydantic's errors as FieldErrors; a whole-record rule names its field as "field: why"."""
-    out = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "body"
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        if loc == "body" and ": " in msg:
-            loc, msg = msg.split(": ", 1)
-        context = {k: str(v) for k, v in (err.get("ctx") or {}).items() if k != "error"}
-        if err.get("input") in ("", None):
-            context["blank"] = "yes"
-        out.append(
-            FieldError(loc, msg, kind=str(err["type"]), context=tuple(sorted(context.items())))
-        )
-    return out
 
 
 class _Refs:

@@ -11,19 +11,19 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
 
 from ..api import bp as api_bp
+from ..api.inputs import json_body
 from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS, json_response, problem_response
 from ..core.audit import Actor
 from ..core.auth import require_user
 from ..core.errors import NotFound, SelTimeError
 from ..core.extensions import db
 from ..core.transaction import boundary, transactional
+from ..core.validation import parse
 from ..delivery import recording
-from ..directory.api import json_body
-from ..directory.records import parse
-from ..directory.schemas import FeedLinkIn
 from ..models import FeedKind, FeedToken, Outcome
 from . import service
 from .misses import limiter_for
+from .schemas import FeedLinkIn
 
 bp = Blueprint("feeds", __name__)
 

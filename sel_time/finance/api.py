@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, jsonify, request, url_for
 
 from ..api import bp
+from ..api.inputs import json_body
 from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS
 from ..api.openapi import json_response as _json
 from ..api.openapi import problem_response as _problem
@@ -16,9 +17,7 @@ from ..core.auth import require_user
 from ..core.cache import VersionedCache
 from ..core.errors import BadRequest, FieldError
 from ..core.transaction import boundary, transactional
-from ..directory.api import json_body
-from ..directory.records import parse
-from ..directory.schemas import date_in_range
+from ..core.validation import date_in_range, parse
 from ..models import UserRole, WhatIfRun, WhatIfStatus
 from . import backfill
 from .whatif import WhatIfRequest, get_run, launch, recent_runs, request_whatif, run_dict

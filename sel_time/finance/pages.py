@@ -15,7 +15,7 @@ from ..core.audit import Actor
 from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
 from ..core.transaction import boundary
-from ..directory.schemas import date_in_range
+from ..core.validation import date_in_range
 from ..models import Organisation, Profession, UserRole
 from ..plans.fairness import published_profession_shares
 from ..web import bp, roles_required
@@ -208,7 +208,7 @@ def _whatif_request(v: dict[str, str]) -> WhatIfRequest:
     naming the form's field."""
     from pydantic import ValidationError as PydanticError
 
-    from ..directory.records import field_errors
+    from ..core.validation import field_errors
 
     errors: list[FieldError] = []
 

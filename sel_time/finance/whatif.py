@@ -29,7 +29,7 @@ from ..core.clock import now_utc
 from ..core.errors import FieldError, NotFound, SelTimeError, ValidationError
 from ..core.extensions import db
 from ..core.transaction import boundary, discard, read_only, run_task, sandbox
-from ..directory.schemas import Strict
+from ..core.validation import Strict
 from ..models import (
     CommitmentUnit,
     LeadershipRole,

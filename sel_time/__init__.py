@@ -10,8 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .core.extensions import db, migrate
 from .core.transaction import end_session
-
-__version__ = "0.1.0"
+from .core.version import __version__  # noqa: F401  (sel_time.__version__)
 
 
 def create_app(config_class: type | None = None, *, instance_path: str | None = None,
@@ -88,16 +87,19 @@ def _import_routes() -> None:
     from .accounts import pages as account_pages  # noqa: F401
     from .accounts import token_pages  # noqa: F401  (the account page's API tokens)
     from .api import openapi  # noqa: F401
+    from .dashboard import pages as dashboard_pages  # noqa: F401
     from .delivery import api as delivery_routes  # noqa: F401
     from .delivery import pages as delivery_pages  # noqa: F401
     from .directory import api as directory_routes  # noqa: F401
     from .directory import pages as directory_pages  # noqa: F401
+    from .feeds import pages as feed_pages  # noqa: F401
     from .finance import api as finance_routes  # noqa: F401
     from .finance import pages as finance_pages  # noqa: F401
     from .imports import api as import_routes  # noqa: F401
     from .imports import pages as import_pages  # noqa: F401
     from .nightly import api as nightly_routes  # noqa: F401
     from .plans import api as plan_routes  # noqa: F401
+    from .plans import pages as plan_pages  # noqa: F401
 
 
 MAX_ID = 2**31 - 1

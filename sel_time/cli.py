@@ -367,7 +367,8 @@ def export_problem_command(start: Any, weeks: int, scope: str, output: str) -> N
     """Write the solver problem for a horizon, to replay with ``python -m solver``."""
     import json
 
-    from .plans.scheduling import Scope, build_problem
+    from .plans.problem import build_problem
+    from .plans.scope import Scope
 
     built = build_problem(start.date(), weeks, Scope.parse(scope))
     text = json.dumps(built.problem, indent=1)

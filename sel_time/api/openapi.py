@@ -9,7 +9,7 @@ from flask import Response, jsonify, render_template_string
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .. import __version__
+from ..core.version import __version__
 from . import bp
 
 

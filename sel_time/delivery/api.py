@@ -22,10 +22,10 @@ from ..core.auth import require_user
 from ..core.clock import today_london
 from ..core.errors import BadRequest, FieldError
 from ..core.extensions import db
+from ..core.slots import slot_label
 from ..core.transaction import transactional
 from ..core.validation import date_in_range, parse
 from ..models import Attendance, ProtectedSession, RoleAssignment, RosterStatus, UserRole
-from ..plans import planning
 from . import recording
 from .schemas import DeliveryIn
 
@@ -74,7 +74,7 @@ def roster_item(session: ProtectedSession, att: Attendance | None = None) -> dic
         "id": session.id,
         "uid": session.uid,
         "slot": session.slot,
-        "label": planning.slot_label(session.slot),
+        "label": slot_label(session.slot),
         "start": session.start_at.isoformat(),
         "end": session.end_at.isoformat(),
         "status": session.status.value,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 from pydantic import BaseModel
 from werkzeug.security import generate_password_hash
 
@@ -20,7 +21,6 @@ from ..core.audit import Actor, record, snapshot
 from ..core.errors import Conflict, FieldError, ValidationError, race_conflict
 from ..core.extensions import db
 from ..core.validation import parse
-from ..finance.rate_card import staff_group_for
 from ..models import (
     WEEKDAYS,
     Absence,
@@ -41,6 +41,7 @@ from ..models import (
     User,
 )
 from . import schemas as s
+from .staff_groups import staff_group_for
 
 
 def pence(value: Decimal | float | None) -> int | None:
@@ -694,9 +695,9 @@ def update(entity: Entity, obj: Any, payload: Any, actor: Actor) -> Any:
     new = entity.to_dict(obj)
     record(actor, "update", entity.name, obj.id, old, new)
     if isinstance(obj, User):  # unlinked or deactivated: what was issued to them stops working
-        from ..feeds.service import user_changed
-
-        user_changed(obj, old["person_id"], old["active"], actor)
+        user_changed.send(
+            obj, old_person_id=old["person_id"], was_active=old["active"], actor=actor
+        )
     if entity.name in IN_FEEDS and new != old:
         _feeds_stale()
     return obj
@@ -713,6 +714,12 @@ def _flush_or_conflict() -> None:
             raise
         raise conflict from None
 
+
+# Who else must know when a user changes (the feeds revoke what was issued to them): a signal,
+# so that the directory need not know its listeners.
+_signals = Namespace()
+user_changed = _signals.signal("user-changed")  # sender: the User; old_person_id, was_active, actor
+user_deleted = _signals.signal("user-deleted")  # sender: the User; person_id, actor
 
 # Records whose names and details are written into calendar feeds (a person's name in a team
 # session, a role's title, a team's name, a department's or organisation's name): a change
@@ -763,9 +770,7 @@ def delete(entity: Entity, obj: Any, actor: Actor) -> None:
         ) from None
     record(actor, "delete", entity.name, ident, old, None)
     if isinstance(obj, User) and old["person_id"] is not None:
-        from ..feeds.service import end_record_links
-
-        end_record_links(old["person_id"], actor, "user deleted")
+        user_deleted.send(obj, person_id=old["person_id"], actor=actor)
     if entity.name in IN_FEEDS:
         _feeds_stale()
 

@@ -183,7 +183,7 @@ def _record_page(token: str) -> tuple[str, int]:
             att = recording.attendance_from_link(token)
     except SelTimeError as exc:
         return render_template_string(RECORD_PAGE, att=None, error=exc.detail), exc.status
-    from ..plans.planning import slot_label
+    from ..core.slots import slot_label
 
     session = att.session
     what = (

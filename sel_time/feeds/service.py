@@ -21,6 +21,7 @@ from ..core.audit import Actor, record
 from ..core.clock import now_utc
 from ..core.errors import FieldError, Forbidden, NotFound, ValidationError
 from ..core.extensions import db
+from ..directory import records
 from ..models import (
     Attendance,
     Department,
@@ -615,3 +616,15 @@ def mark_stale(people: Iterable[int], teams: Iterable[int]) -> None:
 
 def mark_all_stale() -> None:
     db.session.execute(sa.update(FeedCache).values(stale=True))
+
+
+@records.user_changed.connect
+def _revoke_for_changed_user(
+    user: User, *, old_person_id: int | None, was_active: bool, actor: Actor
+) -> None:
+    user_changed(user, old_person_id, was_active, actor)
+
+
+@records.user_deleted.connect
+def _end_links_of_deleted_user(user: User, *, person_id: int, actor: Actor) -> None:
+    end_record_links(person_id, actor, "user deleted")

@@ -45,7 +45,8 @@ from ..models import (
     WhatIfStatus,
 )
 from ..plans.planning import ProgressWriter, run_in_background
-from ..plans.scheduling import Scope, build_problem, check_horizon, governed
+from ..plans.problem import build_problem, check_horizon
+from ..plans.scope import Scope, governed
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]

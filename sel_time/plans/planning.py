@@ -24,6 +24,7 @@ from ..core.clock import LONDON, now_utc
 from ..core.errors import Conflict, FieldError, NotFound, ValidationError
 from ..core.extensions import db
 from ..core.jobs import holder_id, holder_is_dead
+from ..core.slots import slot_label
 from ..core.transaction import boundary, discard, run_task
 from ..models import (
     WEEKDAYS,
@@ -38,29 +39,14 @@ from ..models import (
     Team,
     WhatIfRun,
 )
+from .calendar import Calendar, slot_times
 from .hand_edits import EditRules
-from .scheduling import (
-    BuiltProblem,
-    Calendar,
-    Scope,
-    assignment_key,
-    build_problem,
-    key_id,
-    person_key,
-    slot_times,
-    team_key,
-)
+from .problem import BuiltProblem, assignment_key, build_problem, key_id, person_key, team_key
+from .scope import Scope
 
 log = logging.getLogger(__name__)
 ACTIVE = (PlanStatus.QUEUED, PlanStatus.RUNNING)
 STALE_AFTER = timedelta(minutes=5)  # no heartbeat for this long past its time limit: dead
-
-
-def slot_label(slot_id: str) -> str:
-    """``2026-03-03/AM`` → ``Tue 3 Mar AM``."""
-    day_s, _, code = slot_id.partition("/")
-    day = date.fromisoformat(day_s)
-    return f"{WEEKDAYS[day.weekday()]} {day.day} {day:%b} {code}"
 
 
 # -- requesting and running a solve ------------------------------------------------------------

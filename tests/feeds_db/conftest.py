@@ -39,9 +39,9 @@ from sel_time.models import (
     RosterStatus,
     User,
 )
+from sel_time.plans.calendar import Calendar, slot_times
 from sel_time.plans.planning import request_plan, run_plan
 from sel_time.plans.publishing import publish, stable_uid
-from sel_time.plans.scheduling import Calendar, slot_times
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 PLAN_START = date(2027, 10, 25)  # Mon; the clocks go back on Sun 31 Oct 2027

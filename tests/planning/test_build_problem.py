@@ -13,8 +13,9 @@ from sel_time.core.audit import CLI_ACTOR
 from sel_time.core.errors import ValidationError
 from sel_time.core.extensions import db
 from sel_time.models import PlanShortfall
+from sel_time.plans.problem import assignment_key, build_problem, person_key, team_key
 from sel_time.plans.publishing import publish
-from sel_time.plans.scheduling import Scope, assignment_key, build_problem, person_key, team_key
+from sel_time.plans.scope import Scope
 from tests.planning.conftest import BANK_HOLIDAY, START, WEEKS, Small
 
 WEEK1 = ["2027-04-26", "2027-04-27", "2027-04-28", "2027-04-29", "2027-04-30"]

@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 from sel_time.core.extensions import db
 from sel_time.models import Plan, User, UserRole
 from sel_time.plans.fairness import plan_profession_shares, profession_label, profession_shares
-from sel_time.plans.scheduling import Scope, build_problem
+from sel_time.plans.problem import build_problem
+from sel_time.plans.scope import Scope
 from tests.planning.conftest import START, WEEKS, Small, weekdays
 
 

@@ -1,372 +1,38 @@
-"""From the database to a solver problem and back: the one module that imports both the
-models and ``solver``.
+"""From the database to a solver problem: the one module that builds what ``solver`` reads.
 
-The conversion of a role's commitment into solver windows is a policy rota managers and
-leaders must be able to read; the README's "How commitments become sessions" section
-describes exactly what :func:`commitment_windows` does.
+:func:`build_problem` gathers one scope's people, roles, teams, leave and rates over a horizon
+into the solver's problem; the keys (``p12``, ``a34``, ``t5``) name the records in it.
 """
 
 from __future__ import annotations
 
-import calendar
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import holidays
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from ..core.clock import UTC
-from ..core.errors import FieldError, NotFound, ValidationError
+from ..core.errors import FieldError, ValidationError
 from ..core.extensions import db
 from ..models import (
     WEEKDAYS,
     Absence,
-    Attendance,
-    CommitmentUnit,
     Half,
-    Period,
     Person,
     PlanSession,
     ProtectedSession,
-    RateCardEntry,
-    RoleAssignment,
     RosterStatus,
     SessionKind,
-    Team,
 )
-
-# -- the session calendar --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Template:
-    code: str
-    start: time
-    end: time
-
-    @property
-    def minutes(self) -> int:
-        return (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
-
-
-def parse_templates(spec: str) -> list[Template]:
-    """``"AM=09:00-13:00,PM=13:00-17:00"`` → templates, in time order."""
-    out = []
-    for part in spec.split(","):
-        code, _, span = part.strip().partition("=")
-        start, _, end = span.partition("-")
-        out.append(
-            Template(
-                code.strip(), time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
-            )
-        )
-    out.sort(key=lambda t: t.start)
-    return out
-
-
-@dataclass(frozen=True)
-class SlotInfo:
-    id: str  # "2026-03-02/AM"
-    day: date
-    half: str
-    start_local: datetime  # naive wall-clock
-    end_local: datetime
-    start_utc: datetime
-    end_utc: datetime
-    minutes: int
-
-
-@lru_cache(maxsize=64)
-def bank_holidays(year: int, subdiv: str = "ENG") -> frozenset[date]:
-    """England (and Wales) bank holidays from the maintained ``holidays`` package."""
-    return frozenset(holidays.country_holidays("GB", subdiv=subdiv, years=year).keys())
-
-
-def is_working_day(day: date, working_days: frozenset[int], subdiv: str = "ENG") -> bool:
-    return day.isoweekday() in working_days and day not in bank_holidays(day.year, subdiv)
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """Session templates, working days and bank holidays in one place."""
-
-    templates: tuple[Template, ...]
-    working_days: frozenset[int]
-    tz: ZoneInfo
-    subdiv: str = "ENG"
-
-    @classmethod
-    def from_config(cls) -> Calendar:
-        cfg = current_app.config
-        return cls(
-            tuple(parse_templates(cfg["SESSION_TEMPLATES"])),
-            frozenset(int(x) for x in str(cfg["WORKING_DAYS"]).split(",")),
-            ZoneInfo(cfg["TIMEZONE"]),
-            cfg.get("BANK_HOLIDAY_SUBDIV", "ENG"),
-        )
-
-    def working(self, day: date) -> bool:
-        return is_working_day(day, self.working_days, self.subdiv)
-
-    def working_days_between(self, first: date, last: date) -> int:
-        n, day = 0, first
-        while day <= last:
-            n += self.working(day)
-            day += timedelta(days=1)
-        return n
-
-    def slots(self, start: date, end: date) -> list[SlotInfo]:
-        out = []
-        day = start
-        while day <= end:
-            if self.working(day):
-                for t in self.templates:
-                    s_local = datetime.combine(day, t.start)
-                    e_local = datetime.combine(day, t.end)
-                    out.append(
-                        SlotInfo(
-                            f"{day.isoformat()}/{t.code}",
-                            day,
-                            t.code,
-                            s_local,
-                            e_local,
-                            s_local.replace(tzinfo=self.tz).astimezone(UTC),
-                            e_local.replace(tzinfo=self.tz).astimezone(UTC),
-                            t.minutes,
-                        )
-                    )
-            day += timedelta(days=1)
-        return out
-
-    @property
-    def session_minutes(self) -> int:
-        return self.templates[0].minutes
-
-
-def slot_times(slot_id: str, cal: Calendar) -> tuple[datetime, datetime]:
-    """UTC start and end of a slot id such as ``2026-03-02/AM``."""
-    day_s, _, code = slot_id.partition("/")
-    day = date.fromisoformat(day_s)
-    for t in cal.templates:
-        if t.code == code:
-            return (
-                datetime.combine(day, t.start).replace(tzinfo=cal.tz).astimezone(UTC),
-                datetime.combine(day, t.end).replace(tzinfo=cal.tz).astimezone(UTC),
-            )
-    raise ValidationError("Unknown session", [FieldError("slot", f'no session template "{code}"')])
-
-
-# -- the commitment → windows policy ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WindowSpec:
-    start: date
-    end: date
-    sessions: int
-    demand: Fraction  # the exact, unrounded entitlement in this window
-
-
-def sessions_per_period(amount: float, unit: CommitmentUnit, session_minutes: int) -> Fraction:
-    """A commitment in sessions per period. A programmed activity, a GP session and a session
-    are each one half-day session; hours are divided by the length of a session."""
-    exact = Fraction(amount).limit_denominator(1000)
-    if unit == CommitmentUnit.HOURS:
-        return exact * 60 / session_minutes
-    return exact
-
-
-def _periods(per: Period, first: date, last: date, anchor: date) -> list[tuple[date, date]]:
-    """The whole periods (weeks and fortnights counted from ``anchor``, calendar months) that
-    cover ``first``..``last``, unclipped."""
-    out = []
-    if per == Period.MONTH:
-        y, m = first.year, first.month
-        while date(y, m, 1) <= last:
-            out.append((date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])))
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        return out
-    length = 7 if per == Period.WEEK else 14
-    offset = (first - anchor).days // length
-    start = anchor + timedelta(days=offset * length)
-    while start <= last:
-        out.append((start, start + timedelta(days=length - 1)))
-        start += timedelta(days=length)
-    return out
-
-
-def commitment_windows(
-    per_period: Fraction,
-    per: Period,
-    horizon: tuple[date, date],
-    active: tuple[date, date | None],
-    cal: Calendar,
-) -> list[WindowSpec]:
-    """Turn an entitlement of ``per_period`` sessions a ``per`` into solver windows.
-
-    1. Periods are weeks and fortnights counted from the horizon's first Monday, or calendar
-       months. Consecutive periods are grouped (up to four weeks) into the shortest window in
-       which the entitlement is a whole number of sessions: 1.5 a week → 3 a fortnight.
-    2. A window only partly inside the horizon or the assignment's dates is pro-rated by its
-       working days (bank holidays are not working days) and clipped to those dates.
-    3. Rounding is cumulative and half-up over the horizon, so the horizon's total is the
-       exact total rounded half-up: a leader is never short by more than half a session.
-    """
-    first = max(horizon[0], active[0])
-    last = min(horizon[1], active[1] or horizon[1])
-    if first > last or per_period <= 0:
-        return []
-    group = 1
-    if per != Period.MONTH:
-        for m in (1, 2, 4) if per == Period.WEEK else (1, 2):
-            if (per_period * m).denominator == 1:
-                group = m
-                break
-    periods = _periods(per, first, last, horizon[0])
-    windows: list[tuple[date, date, Fraction]] = []
-    for i in range(0, len(periods), group):
-        chunk = periods[i : i + group]
-        w_start, w_end = chunk[0][0], chunk[-1][1]
-        full_days = cal.working_days_between(w_start, w_end)
-        c_start, c_end = max(w_start, first), min(w_end, last)
-        inside = cal.working_days_between(c_start, c_end)
-        if full_days == 0 or inside == 0:
-            continue
-        demand = per_period * len(chunk) * Fraction(inside, full_days)
-        windows.append((c_start, c_end, demand))
-    out, cum, given = [], Fraction(0), 0
-    for w_start, w_end, demand in windows:
-        cum += demand
-        target = int(cum + Fraction(1, 2))  # floor(cum + 1/2): half-up
-        out.append(WindowSpec(w_start, w_end, target - given, demand))
-        given = target
-    return [w for w in out if w.sessions > 0]
-
-
-# -- scope -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a plan governs: the whole system, one organisation, or one team."""
-
-    kind: str
-    code: str | None = None
-
-    @classmethod
-    def parse(cls, text: str | None) -> Scope:
-        text = (text or "system").strip()
-        if text == "system":
-            return cls("system")
-        kind, _, code = text.partition(":")
-        if kind not in {"organisation", "team"} or not code:
-            raise ValidationError(
-                "Unknown scope",
-                [FieldError("scope", 'use "system", "organisation:<code>" or "team:<code>"')],
-            )
-        return cls(kind, code)
-
-    def __str__(self) -> str:
-        return self.kind if self.code is None else f"{self.kind}:{self.code}"
-
-
-@dataclass
-class Governed:
-    """The assignments and teams whose sessions a plan decides."""
-
-    assignments: list[RoleAssignment]
-    teams: list[Team]
-    # Whose individual sessions the plan also decides when their role has ended or they have
-    # left (so that publishing cancels them): these people, or everyone when None.
-    people: set[int] | None = field(default_factory=set)
-
-    @property
-    def assignment_ids(self) -> set[int]:
-        return {a.id for a in self.assignments}
-
-    @property
-    def team_ids(self) -> set[int]:
-        return {t.id for t in self.teams}
-
-    def governs(self, s: ProtectedSession) -> bool:
-        if s.team_id is not None:
-            return s.team_id in self.team_ids
-        return (
-            s.assignment_id in self.assignment_ids
-            or self.people is None
-            or s.person_id in self.people
-        )
-
-
-def governed(scope: Scope, first: date, last: date) -> Governed:
-    active = sa.and_(
-        RoleAssignment.start_date <= last,
-        sa.or_(RoleAssignment.end_date.is_(None), RoleAssignment.end_date >= first),
-    )
-    q = sa.select(RoleAssignment).join(Person).where(active, Person.active.is_(True))
-    teams_q = sa.select(Team).order_by(Team.id)
-    if scope.kind == "organisation":
-        from ..models import Organisation
-
-        org = db.session.scalar(sa.select(Organisation).where(Organisation.code == scope.code))
-        if org is None:
-            raise NotFound(f"No organisation with code {scope.code}")
-        q = q.where(Person.organisation_id == org.id)
-        teams = [
-            t
-            for t in db.session.scalars(teams_q)
-            if t.members and all(m.organisation_id == org.id for m in t.members)
-        ]
-        members = set(
-            db.session.scalars(sa.select(Person.id).where(Person.organisation_id == org.id))
-        )
-        return Governed(list(db.session.scalars(q.order_by(RoleAssignment.id))), teams, members)
-    elif scope.kind == "team":
-        team = db.session.scalar(sa.select(Team).where(Team.code == scope.code))
-        if team is None:
-            raise NotFound(f"No team with code {scope.code}")
-        return Governed([], [team])
-    teams = list(db.session.scalars(teams_q))
-    return Governed(list(db.session.scalars(q.order_by(RoleAssignment.id))), teams, None)
-
-
-# -- rates -----------------------------------------------------------------------------------------
-
-
-class RateBook:
-    """The rate card in force on each date, with per-person overrides."""
-
-    def __init__(self) -> None:
-        self._by_group: dict[str, list[tuple[date, int]]] = defaultdict(list)
-        for row in db.session.scalars(
-            sa.select(RateCardEntry).order_by(RateCardEntry.effective_from)
-        ):
-            self._by_group[row.staff_group].append((row.effective_from, row.rate_pence_per_hour))
-
-    def pence_per_hour(self, person: Person, day: date) -> int | None:
-        if person.backfill_rate_pence is not None:
-            return person.backfill_rate_pence
-        rate = None
-        for since, pence in self._by_group.get(person.staff_group, []):
-            if since <= day:
-                rate = pence
-        return rate
-
-
-def slot_cost_pence(rate_pence_per_hour: int, minutes: int) -> int:
-    """Backfill for one slot, rounded to the penny (half-up)."""
-    return int(Fraction(rate_pence_per_hour * minutes, 60) + Fraction(1, 2))
-
-
-# -- the problem -----------------------------------------------------------------------------------
+from .calendar import Calendar, SlotInfo
+from .entitlement import commitment_windows, sessions_per_period
+from .rates import RateBook, slot_cost_pence
+from .scope import Governed, Scope, governed
 
 
 @dataclass
@@ -768,16 +434,3 @@ def _dedupe(entries: Iterable[dict[str, str]]) -> list[dict[str, str]]:
             seen.add(key)
             out.append(dict(e))
     return out
-
-
-__all__ = [
-    "Attendance",
-    "BuiltProblem",
-    "Calendar",
-    "Scope",
-    "WindowSpec",
-    "build_problem",
-    "commitment_windows",
-    "sessions_per_period",
-    "slot_cost_pence",
-]

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..core.audit import Actor
 from ..core.cache import VersionedCache
-from ..core.clock import today_london
+from ..core.clock import next_monday
 from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
 from ..core.transaction import boundary
@@ -38,17 +38,12 @@ from .hand_edits import move_options
 # -- plans -----------------------------------------------------------------------------------------
 
 
-def _next_monday() -> date:
-    today = today_london()
-    return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
-
-
 @bp.route("/manage/plans", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def plans() -> Any:
     errors: list[FieldError] = []
     values = {
-        "start": _next_monday().isoformat(),
+        "start": next_monday().isoformat(),
         "weeks": "12",
         "scope": "system",
         "time_limit": str(int(current_app.config["SOLVER_TIME_LIMIT"])),

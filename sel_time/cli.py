@@ -11,7 +11,7 @@ from flask.cli import FlaskGroup, NoAppException
 
 # Each feature's commands register on ``cli`` when imported.
 from .accounts import commands as account_commands  # noqa: F401
-from .core.commands import cli
+from .core.commands import cli as cli
 from .demo import commands as demo_commands  # noqa: F401
 from .feeds import commands as feed_commands  # noqa: F401
 from .finance import commands as finance_commands  # noqa: F401

@@ -25,7 +25,7 @@ from ..models import (
     PlanStatus,
     UserRole,
 )
-from . import planning, publishing
+from . import editing, planning, publishing, serialise, solutions
 from . import schemas as s
 
 MANAGE = (UserRole.ADMIN, UserRole.ROTA_MANAGER)
@@ -76,7 +76,7 @@ def create_plan() -> tuple[Response, int, dict[str, str]]:
         )
     plan = _solve(plan.id)
     return (
-        jsonify(planning.plan_summary(plan)),
+        jsonify(serialise.plan_summary(plan)),
         202,
         {"Location": url_for("api.show_plan", ident=plan.id)},
     )
@@ -97,14 +97,14 @@ def list_plans() -> Response:
             ) from None
     if "scope" in request.args:
         q = q.where(Plan.scope == request.args["scope"])
-    return jsonify({"items": [planning.plan_summary(p) for p in db.session.scalars(q.limit(200))]})
+    return jsonify({"items": [serialise.plan_summary(p) for p in db.session.scalars(q.limit(200))]})
 
 
 @bp.get("/plans/<ident>")
 @transactional
 def show_plan(ident: str) -> Response:
     require_user(READ_PLANS)
-    return jsonify(planning.plan_summary(get_plan(ident)))
+    return jsonify(serialise.plan_summary(get_plan(ident)))
 
 
 @bp.get("/plans/<ident>/sessions")
@@ -112,7 +112,7 @@ def show_plan(ident: str) -> Response:
 def plan_sessions(ident: str) -> Response:
     require_user(READ_PLANS)
     plan = get_plan(ident)
-    return jsonify({"items": [planning.session_dict(x) for x in plan.sessions]})
+    return jsonify({"items": [serialise.session_dict(x) for x in plan.sessions]})
 
 
 @bp.get("/plans/<ident>/shortfalls")
@@ -120,7 +120,7 @@ def plan_sessions(ident: str) -> Response:
 def plan_shortfalls(ident: str) -> Response:
     require_user(READ_PLANS)
     plan = get_plan(ident)
-    return jsonify({"items": [planning.shortfall_dict(x) for x in plan.shortfalls]})
+    return jsonify({"items": [serialise.shortfall_dict(x) for x in plan.shortfalls]})
 
 
 @bp.get("/plans/<ident>/problem")
@@ -137,7 +137,7 @@ def plan_problem(ident: str) -> Response:
 @transactional
 def plan_solution(ident: str) -> Response:
     require_user(READ_PLANS)
-    return jsonify(planning.plan_as_solution(get_plan(ident)))
+    return jsonify(solutions.plan_as_solution(get_plan(ident)))
 
 
 @bp.post("/plans/<ident>/publish")
@@ -164,7 +164,7 @@ def resolve(ident: str) -> tuple[Response, int]:
             get_plan(ident).id, Actor.for_user(user), data.get("time_limit")
         )
     plan = _solve(plan.id, pins)
-    return jsonify(planning.plan_summary(plan)), 202
+    return jsonify(serialise.plan_summary(plan)), 202
 
 
 @bp.post("/plans/<ident>/sessions")
@@ -172,10 +172,10 @@ def resolve(ident: str) -> tuple[Response, int]:
 def add_plan_session(ident: str) -> tuple[Response, int]:
     user = require_user(MANAGE)
     data = parse(s.SessionAdd, json_body())
-    session = planning.add_session(
+    session = editing.add_session(
         get_plan(ident).id, data["assignment_id"], data["slot"], Actor.for_user(user)
     )
-    return jsonify(planning.session_dict(session)), 201
+    return jsonify(serialise.session_dict(session)), 201
 
 
 @bp.patch("/plans/<ident>/sessions/<int:sid>")
@@ -187,19 +187,19 @@ def edit_plan_session(ident: str, sid: int) -> Response:
     actor = Actor.for_user(user)
     session = None
     if data.get("slot") is not None:
-        session = planning.move_session(plan.id, sid, data["slot"], actor)
+        session = editing.move_session(plan.id, sid, data["slot"], actor)
     if data.get("pinned") is not None:
-        session = planning.set_pinned(plan.id, sid, data["pinned"], actor)
+        session = editing.set_pinned(plan.id, sid, data["pinned"], actor)
     if session is None:
-        session = planning._session(plan, sid)
-    return jsonify(planning.session_dict(session))
+        session = editing._session(plan, sid)
+    return jsonify(serialise.session_dict(session))
 
 
 @bp.delete("/plans/<ident>/sessions/<int:sid>")
 @transactional
 def delete_plan_session(ident: str, sid: int) -> tuple[str, int]:
     user = require_user(MANAGE)
-    planning.remove_session(get_plan(ident).id, sid, Actor.for_user(user))
+    editing.remove_session(get_plan(ident).id, sid, Actor.for_user(user))
     return "", 204
 
 

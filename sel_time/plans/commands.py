@@ -41,8 +41,9 @@ def plan_command(
     import json
 
     from ..core.audit import CLI_ACTOR
-    from .planning import plan_summary, request_plan, run_plan
+    from .planning import request_plan, run_plan
     from .publishing import publish
+    from .serialise import plan_summary
 
     with boundary(quiet=False):  # queued and committed before it solves
         plan = request_plan(
@@ -97,7 +98,7 @@ def publish_command(plan_ref: str) -> None:
 def plans_command() -> None:
     """List plans, newest first."""
     from ..models import Plan
-    from .planning import plan_summary
+    from .serialise import plan_summary
 
     for plan in db.session.scalars(sa.select(Plan).order_by(Plan.id.desc()).limit(50)):
         s = plan_summary(plan)
@@ -147,7 +148,7 @@ def export_plan_command(plan_ref: str, problem_path: str, solution_path: str) ->
     import json
 
     from .api import get_plan
-    from .planning import plan_as_solution
+    from .solutions import plan_as_solution
 
     plan = get_plan(plan_ref)
     if not plan.problem:

@@ -31,7 +31,7 @@ from ..models import (
 )
 from ..web import MANAGERS, bp, roles_required
 from ..web.compress import MARKER, Fragment, accepts_gzip, gzip_page, join_page
-from . import planning, publishing
+from . import editing, planning, publishing, serialise
 from .fairness import plan_profession_shares
 from .hand_edits import move_options
 
@@ -62,7 +62,7 @@ def plans() -> Any:
         for o in db.session.scalars(sa.select(Organisation).order_by(Organisation.name))
     ]
     items = [
-        planning.plan_summary(p)
+        serialise.plan_summary(p)
         for p in db.session.scalars(sa.select(Plan).order_by(Plan.id.desc()).limit(30))
     ]
     return render_template(
@@ -176,10 +176,10 @@ def plan_page(plan_id: int) -> Response:
             else ""
         )
         return {
-            "summary": planning.plan_summary(plan),
+            "summary": serialise.plan_summary(plan),
             "grid": grid is not None,
             "grid_fragment": Fragment.of(html),
-            "shortfalls": [planning.shortfall_dict(s) for s in plan.shortfalls][:100],
+            "shortfalls": [serialise.shortfall_dict(s) for s in plan.shortfalls][:100],
             "shares": None if solving else plan_profession_shares(plan),
         }
 
@@ -231,13 +231,13 @@ def plan_session_page(plan_id: int, sid: int) -> Any:
         try:
             with boundary():  # a refused change rolls back; the page shows why
                 if action == "pin":
-                    planning.set_pinned(plan_id, sid, True, actor)
+                    editing.set_pinned(plan_id, sid, True, actor)
                 elif action == "unpin":
-                    planning.set_pinned(plan_id, sid, False, actor)
+                    editing.set_pinned(plan_id, sid, False, actor)
                 elif action == "move":
-                    planning.move_session(plan_id, sid, request.form.get("slot", ""), actor)
+                    editing.move_session(plan_id, sid, request.form.get("slot", ""), actor)
                 elif action == "remove":
-                    planning.remove_session(plan_id, sid, actor)
+                    editing.remove_session(plan_id, sid, actor)
                 else:
                     abort(400)
             if action == "remove":
@@ -257,7 +257,7 @@ def plan_session_page(plan_id: int, sid: int) -> Any:
         "manage/session.html",
         title="Plan session",
         plan=plan,
-        s=planning.session_dict(session),
+        s=serialise.session_dict(session),
         errors=errors,
         options=options,
         refused=refused,

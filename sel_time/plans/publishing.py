@@ -145,7 +145,7 @@ def serialise_publishes() -> None:
 def refuse_if_rules_broken(plan: Plan) -> None:
     """Re-check the whole plan as it stands (edits included) against the hard rules with the
     solver's own checker, and refuse to publish one that breaks any, in words."""
-    from .planning import plan_as_solution  # planning builds on this module's neighbours
+    from .solutions import plan_as_solution
 
     problem = plan.problem or {}
     verdict = solver.check(solver.parse_problem(problem), plan_as_solution(plan))

@@ -19,7 +19,7 @@ from sel_time.core.errors import SelTimeError
 from sel_time.core.extensions import db
 from sel_time.feeds.service import CANCELLED_GRACE
 from sel_time.models import FeedKind, Plan, PlanSession, ProtectedSession, RosterStatus
-from sel_time.plans.planning import move_session, remove_session
+from sel_time.plans.editing import move_session, remove_session
 from tests.feeds_db.calendars import events, iso, times
 from tests.feeds_db.conftest import NOW, Roster, draft_copy, insert_session, publish_plan
 

@@ -14,13 +14,8 @@ from sel_time.core.errors import ValidationError
 from sel_time.core.extensions import db
 from sel_time.demo import DEFAULT_START, load_demo
 from sel_time.models import Plan, PlanStatus
-from sel_time.plans.planning import (
-    add_session,
-    move_session,
-    remove_session,
-    request_plan,
-    run_plan,
-)
+from sel_time.plans.editing import add_session, move_session, remove_session
+from sel_time.plans.planning import request_plan, run_plan
 
 
 @pytest.mark.slow

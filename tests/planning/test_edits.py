@@ -11,8 +11,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from sel_time.core.slots import slot_label
 from sel_time.models import Plan
-from sel_time.plans.planning import slot_label
 from tests.planning.conftest import Small
 
 

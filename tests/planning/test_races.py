@@ -25,6 +25,7 @@ from flask.testing import FlaskClient
 
 import solver
 from sel_time.core.extensions import db
+from sel_time.core.slots import slot_label
 from sel_time.directory import records
 from sel_time.models import (
     Absence,
@@ -34,8 +35,8 @@ from sel_time.models import (
     RoleAssignment,
     RosterStatus,
 )
-from sel_time.plans import planning, publishing
-from sel_time.plans.planning import plan_as_solution, slot_label
+from sel_time.plans import editing, planning, publishing
+from sel_time.plans.solutions import plan_as_solution
 from tests.planning.conftest import START, Small
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
@@ -110,13 +111,13 @@ def test_two_moves_into_one_capped_slot_at_once_let_exactly_one_through(
     first, second = login_as("rota_manager"), login_as("rota_manager")
     db.session.commit()
     barrier = threading.Barrier(2)
-    checked = planning.check_individual
+    checked = editing.check_individual
 
     def check_then_wait(*args: Any, **kwargs: Any) -> None:
         checked(*args, **kwargs)
         at_barrier(barrier)  # both have checked the plan as they saw it: now both write
 
-    monkeypatch.setattr(planning, "check_individual", check_then_wait)
+    monkeypatch.setattr(editing, "check_individual", check_then_wait)
     url = f"/api/v1/plans/{plan_id}/sessions/"
     r1, r2 = side_by_side(
         app,
@@ -146,7 +147,7 @@ def move_every_session_elsewhere(plan: Plan, other: Plan) -> None:
     taken = {(s.assignment_id, s.team_id, s.slot) for s in other.sessions}
     for s in list(plan.sessions):
         if s.team_id is not None:
-            planning.remove_session(plan.id, s.id, CLI_ACTOR)
+            editing.remove_session(plan.id, s.id, CLI_ACTOR)
             continue
         person = next(p for p in plan.problem["people"] if p["id"] == f"p{s.person_id}")
         week = s.slot[:8]  # the same ISO week is near enough: try that month's slots in order
@@ -155,7 +156,7 @@ def move_every_session_elsewhere(plan: Plan, other: Plan) -> None:
                 continue
             try:
                 with db.session.begin_nested():
-                    planning.move_session(plan.id, s.id, slot, CLI_ACTOR)
+                    editing.move_session(plan.id, s.id, slot, CLI_ACTOR)
                 break
             except SelTimeError:
                 continue

@@ -20,7 +20,7 @@ from sel_time.core.audit import Actor
 from sel_time.core.errors import ValidationError
 from sel_time.core.extensions import db
 from sel_time.models import Plan, PlanAttendee, PlanSession, PlanStatus
-from sel_time.plans import planning
+from sel_time.plans import editing
 from sel_time.plans.hand_edits import TITLES, move_options
 from solver.conflicts import check_pins
 from solver.explain import build_solution
@@ -165,7 +165,7 @@ def app_verdict(case: Case, entry: Entry) -> list[str]:
         assert move_options(plan, meeting) == []
         return []
     try:
-        planning.check_individual(plan, int(who[1:]), int(what[1:]), slot)
+        editing.check_individual(plan, int(who[1:]), int(what[1:]), slot)
     except ValidationError as exc:
         assert exc.detail == TITLES[case.rule]
         return [e.message for e in exc.errors]
@@ -230,14 +230,14 @@ def test_rule_6_a_pin_holds_in_the_model_check_explainer_and_hand_edit(app: Flas
     plan = in_memory_plan(pinned, (("p1", "a1", TUE_AM),))
     session = plan.sessions[0]
     with pytest.raises(ValidationError) as refused:
-        planning.check_individual(plan, 1, 1, MON_AM, ignore=session)
+        editing.check_individual(plan, 1, 1, MON_AM, ignore=session)
     assert refused.value.detail == TITLES[6]
     assert [e.message for e in refused.value.errors] == [
         "Amara Okafor's session on Tue 3 Mar AM is pinned by a manager"]
     options = move_options(plan, session)
     assert options and not any(o.allowed for o in options)
     session.pinned = True  # the manager's own pin moves with the session
-    planning.check_individual(plan, 1, 1, MON_AM, ignore=session)
+    editing.check_individual(plan, 1, 1, MON_AM, ignore=session)
     assert all(o.allowed for o in move_options(plan, session))
 
 
@@ -271,12 +271,12 @@ def test_the_move_list_offers_only_moves_the_app_accepts(
         tried[True] += len(offered)
         tried[False] += len(options) - len(offered)
         for slot in offered:
-            moved = planning.move_session(plan.id, sid, slot, actor)
+            moved = editing.move_session(plan.id, sid, slot, actor)
             assert moved.slot == slot
             db.session.rollback()
         for option in (o for o in options if not o.allowed):
             with pytest.raises(ValidationError) as refused:
-                planning.move_session(plan.id, sid, option.slot, actor)
+                editing.move_session(plan.id, sid, option.slot, actor)
             assert [e.message for e in refused.value.errors] == list(option.reasons)
             db.session.rollback()
     assert tried[True] and tried[False], tried  # both kinds were tried

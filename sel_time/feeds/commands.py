@@ -51,7 +51,7 @@ def feed_link_command(email: str, kind: str, target_id: int | None) -> None:
     from ..core.audit import CLI_ACTOR
     from ..models import FeedKind, User
     from .routes import feed_url
-    from .service import issue_token
+    from .tokens import issue_token
 
     user = db.session.scalar(sa.select(User).where(User.email == email.lower()))
     if user is None:

@@ -11,7 +11,7 @@ from ..core.extensions import db
 from ..core.transaction import boundary
 from ..models import FeedKind, FeedToken, UserRole
 from ..web import bp, roles_required
-from . import service as feeds
+from . import tokens
 from .routes import feed_url
 
 
@@ -28,7 +28,7 @@ def subscribe() -> str:
     links = None
     if request.method == "POST":
         with boundary():
-            _, secret = feeds.issue_token(
+            _, secret = tokens.issue_token(
                 current_user, FeedKind.PERSON, pid, Actor.for_user(current_user)
             )
         links = feed_url(secret)

@@ -27,7 +27,7 @@ from flask.testing import FlaskClient
 from sel_time.core.audit import CLI_ACTOR
 from sel_time.core.extensions import db
 from sel_time.feeds import render
-from sel_time.feeds.service import issue_token
+from sel_time.feeds.tokens import issue_token
 from sel_time.models import (
     Attendance,
     FeedKind,

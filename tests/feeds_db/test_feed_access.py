@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from sel_time.core.extensions import db
-from sel_time.feeds import render, service
+from sel_time.feeds import render, service, tokens
 from sel_time.feeds.routes import RedactFeedTokens
 from sel_time.models import FeedToken, User
 from tests.feeds_db.calendars import events
@@ -147,7 +147,7 @@ def test_token_is_stored_only_as_a_hash(
     secret = feed_link(headers, "person", roster.ada).removeprefix("/feeds/").removesuffix(".ics")
     assert len(secret) >= 43  # 32 random bytes, base64url
     row = db.session.scalar(sa.select(FeedToken))
-    assert row is not None and row.token_hash == service.hash_token(secret) != secret
+    assert row is not None and row.token_hash == tokens.hash_token(secret) != secret
     listed = client.get("/api/v1/feeds", headers=headers).get_data(as_text=True)
     assert secret not in listed
 

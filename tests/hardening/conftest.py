@@ -22,7 +22,7 @@ from sel_time.core.audit import CLI_ACTOR, Actor
 from sel_time.core.auth import create_api_token
 from sel_time.core.clock import now_utc
 from sel_time.core.extensions import db
-from sel_time.feeds.service import issue_token
+from sel_time.feeds.tokens import issue_token
 from sel_time.models import Attendance, FeedKind, ProtectedSession, User, UserRole
 from sel_time.plans.planning import request_plan, run_plan
 from sel_time.plans.publishing import publish

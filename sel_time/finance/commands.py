@@ -39,7 +39,7 @@ def costs_command(
     by: str, first: Any, last: Any, organisation: str | None, fmt: str, output: str | None
 ) -> None:
     """Backfill cost: planned vs delivered vs budget, grouped for finance."""
-    from . import backfill
+    from . import backfill, exports
 
     try:
         groups = backfill.parse_groupings(by)
@@ -49,11 +49,11 @@ def costs_command(
             if not output:
                 raise SelTimeError("--format xlsx needs -o FILE")
             with open(output, "wb") as fh:
-                fh.write(backfill.to_xlsx(groups, f, t, organisation))
+                fh.write(exports.to_xlsx(groups, f, t, organisation))
             click.echo(f"Wrote {output}")
             return
         summary = backfill.summarise(groups, f, t, organisation)
-        text = backfill.to_csv(summary) if fmt == "csv" else backfill.table(summary)
+        text = exports.to_csv(summary) if fmt == "csv" else exports.table(summary)
     except SelTimeError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
@@ -80,7 +80,8 @@ def whatif_command(scenario: str) -> None:
     from pydantic import ValidationError as PydanticError
 
     from ..core.validation import field_errors
-    from .whatif import WhatIfRequest, check_request, run_whatif
+    from .schemas import WhatIfRequest
+    from .whatif import check_request, run_whatif
 
     def progress(message: str, fraction: float) -> None:
         click.echo(f"[{fraction:4.0%}] {message}", err=True)

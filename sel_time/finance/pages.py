@@ -21,14 +21,8 @@ from ..plans.fairness import published_profession_shares
 from ..web import bp, roles_required
 from ..web.formats import label, money, month
 from . import backfill
-from .whatif import (
-    WhatIfRequest,
-    get_run,
-    launch,
-    recent_runs,
-    request_whatif,
-    run_dict,
-)
+from .schemas import WhatIfRequest
+from .whatif import get_run, launch, recent_runs, request_whatif, run_dict
 
 FINANCE_ROLES = (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER)
 RECENT_SHOWN = 20  # what-ifs listed under the form

@@ -35,7 +35,8 @@ from sel_time.models import (
     RoleAssignment,
     RosterStatus,
 )
-from sel_time.plans import editing, planning, publishing
+from sel_time.plans import editing, publishing
+from sel_time.plans.calendar import Calendar, slot_times
 from sel_time.plans.solutions import plan_as_solution
 from tests.planning.conftest import START, Small
 
@@ -255,7 +256,7 @@ def test_two_overlapping_posts_at_once_let_exactly_one_in(
 
 def put_both_in(plan: Plan, slot: str, *session_ids: int) -> None:
     """Move sessions behind the edit checks' back (what racing edits used to leave)."""
-    start, end = planning.slot_times(slot, planning.Calendar.from_config())
+    start, end = slot_times(slot, Calendar.from_config())
     for s in plan.sessions:
         if s.id in session_ids:
             s.slot, s.start_at, s.end_at = slot, start, end

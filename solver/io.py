@@ -25,10 +25,9 @@ from solver.model import (
     Solution,
     TeamSession,
 )
-
-from .read_people import _parse_commitments, _parse_people, _parse_slots
-from .read_teams import _parse_caps, _parse_entries, _parse_teams, _parse_weights
-from .reader import JSONObject, ProblemError, _items, _kind, _q, _Reader, load_json
+from solver.read_people import _parse_commitments, _parse_people, _parse_slots
+from solver.read_teams import _parse_caps, _parse_entries, _parse_teams, _parse_weights
+from solver.reader import JSONObject, ProblemError, _items, _kind, _q, _Reader, load_json
 
 __all__ = [
     "ProblemError",

@@ -11,8 +11,7 @@ from solver.model import (
     Slot,
     Window,
 )
-
-from .reader import MAX_NUMBER, JSONObject, _items, _kind, _q, _Reader, _unique_id
+from solver.reader import MAX_NUMBER, JSONObject, _items, _kind, _q, _Reader, _unique_id
 
 
 def _parse_slots(r: _Reader, root: JSONObject) -> tuple[list[Slot], set[str]]:

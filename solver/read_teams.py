@@ -9,9 +9,8 @@ from solver.model import (
     Team,
     Weights,
 )
-
-from .read_people import _parse_windows
-from .reader import Entry, JSONObject, _items, _q, _Reader, _slot_ref, _unique_id
+from solver.read_people import _parse_windows
+from solver.reader import Entry, JSONObject, _items, _q, _Reader, _slot_ref, _unique_id
 
 
 def _parse_teams(

@@ -146,11 +146,9 @@ def test_two_refreshes_started_at_once_do_the_work_once(
     # Whoever gets the lock stays in its publish transaction (uncommitted writes) for 3 s, so
     # the other arrives while it holds the lock, and the database's write lock too.
     pause = {"SEL_TIME_TEST_PAUSE_AT": "publish", "SEL_TIME_TEST_PAUSE_SECONDS": "3"}
-    started = time.monotonic()
     db.session.rollback()
     procs = [database.start_refresh(**pause), database.start_refresh(**pause)]
     results = [_finish(p) for p in procs]
-    elapsed = time.monotonic() - started
     assert [code for code, _, _ in results] == [0, 0], results
     worked = [i for i, (_, out, _) in enumerate(results) if out.startswith("Refreshed")]
     assert len(worked) == 1, results
@@ -158,7 +156,6 @@ def test_two_refreshes_started_at_once_do_the_work_once(
     assert "Another refresh is running" in other_out or "already ran" in other_out, other_out
     if "Another refresh is running" in other_out:  # it names the holder: host and pid
         assert f"{socket.gethostname()}:{procs[worked[0]].pid}" in other_out, other_out
-    assert elapsed < 60
     runs = _tonight_runs()
     assert len(runs) == 1 and runs[0].status == RunStatus.SUCCEEDED and runs[0].attempts == 1
     assert runs[0].holder.endswith(f":{procs[worked[0]].pid}")
@@ -230,15 +227,14 @@ def test_a_refresh_killed_mid_way_leaves_last_nights_roster_and_feeds(
     if database.url.startswith("sqlite"):  # the lease outlives its holder ...
         assert db.session.scalar(sa.select(Lease.holder)) == dead.holder
 
-    # ... but not for two hours: the next refresh takes over and completes
-    started = time.monotonic()
+    # ... but not for two hours: the next refresh takes over and completes (at once: it would
+    # otherwise report the lease's holder and stop, not say "Refreshed")
     db.session.rollback()
     again = database.run("refresh")
     assert again.returncode == 0 and again.stdout.startswith("Refreshed"), (
         again.stdout,
         again.stderr,
     )
-    assert time.monotonic() - started < 60
     [done] = _tonight_runs()
     assert done.id == dead.id and done.status == RunStatus.SUCCEEDED and done.attempts == 2
     assert done.stats is not None and done.stats["skipped"] == [], done.stats

@@ -41,8 +41,15 @@ def _postgres_schema() -> Iterator[None]:
 
 
 @pytest.fixture()
-def app(tmp_path: Any, _postgres_schema: None) -> Iterator[Flask]:
-    overrides: dict[str, Any] = {}
+def app_config() -> dict[str, Any]:
+    """Settings a test directory gives the app factory: override this fixture in a conftest
+    (``create_app(TestingConfig, **app_config)``), never change ``app.config`` afterwards."""
+    return {}
+
+
+@pytest.fixture()
+def app(tmp_path: Any, _postgres_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
+    overrides: dict[str, Any] = dict(app_config)
     if not POSTGRES:
         overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'test.sqlite'}"
     app = create_app(TestingConfig, **overrides)

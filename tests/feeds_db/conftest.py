@@ -91,11 +91,9 @@ def _cold_render_caches() -> None:
 
 
 @pytest.fixture()
-def app(app: Flask) -> Flask:
-    app.config["SOLVER_TIME_LIMIT"] = TIME_LIMIT
-    app.config["SOLVER_WORKERS"] = 2
-    app.config["PUBLIC_URL"] = "https://sel-time.example.nhs.uk"
-    return app
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    return {**app_config, "SOLVER_TIME_LIMIT": TIME_LIMIT, "SOLVER_WORKERS": 2,
+            "PUBLIC_URL": "https://sel-time.example.nhs.uk"}
 
 
 @pytest.fixture()

@@ -59,12 +59,9 @@ class System:
 
 
 @pytest.fixture()
-def app(app: Flask) -> Flask:
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     """Plans are solved inside the request, with a short time limit (the problems are tiny)."""
-    app.config["PLAN_SYNCHRONOUS"] = True
-    app.config["SOLVER_TIME_LIMIT"] = 2.0
-    app.config["SOLVER_WORKERS"] = 1
-    return app
+    return {**app_config, "PLAN_SYNCHRONOUS": True, "SOLVER_TIME_LIMIT": 2.0, "SOLVER_WORKERS": 1}
 
 
 @pytest.fixture()

@@ -158,10 +158,8 @@ def seed_small(create: Create) -> Small:
 
 
 @pytest.fixture()
-def app(app: Flask) -> Flask:
-    app.config["REFRESH_TIME_LIMIT"] = TIME_LIMIT
-    app.config["SOLVER_WORKERS"] = 2
-    return app
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    return {**app_config, "REFRESH_TIME_LIMIT": TIME_LIMIT, "SOLVER_WORKERS": 2}
 
 
 @pytest.fixture()

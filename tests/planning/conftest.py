@@ -54,12 +54,10 @@ class Small:
 
 
 @pytest.fixture()
-def app(app: Flask) -> Flask:
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     """Plans are solved inside the request unless a test turns this off."""
-    app.config["PLAN_SYNCHRONOUS"] = True
-    app.config["SOLVER_TIME_LIMIT"] = TIME_LIMIT
-    app.config["SOLVER_WORKERS"] = 2
-    return app
+    return {**app_config, "PLAN_SYNCHRONOUS": True, "SOLVER_TIME_LIMIT": TIME_LIMIT,
+            "SOLVER_WORKERS": 2}
 
 
 @pytest.fixture()

@@ -15,7 +15,7 @@ from sel_time.core.extensions import db
 from sel_time.demo import DEFAULT_START, load_demo
 from sel_time.models import Absence, Person, ProtectedSession
 from sel_time.nightly.refresh import refresh
-from tests.jobs.conftest import night
+from tests.nightly.conftest import night
 
 Calendars = dict[tuple[int, str], tuple[str, str]]  # (person, uid) → (slot, status)
 

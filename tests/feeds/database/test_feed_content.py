@@ -11,13 +11,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from feeds.parsers import parse_icalendar, vevent_lines
 from flask.testing import FlaskClient
 
+from feeds.parsers import parse_icalendar, vevent_lines
 from sel_time.core.extensions import db
 from sel_time.models import FeedKind, Person, ProtectedSession, RosterStatus
-from tests.feeds_db.calendars import events, iso, times
-from tests.feeds_db.conftest import LOCATION, NOW, Roster, insert_session
+from tests.feeds.database.calendars import events, iso, times
+from tests.feeds.database.conftest import LOCATION, NOW, Roster, insert_session
 
 LONDON = ZoneInfo("Europe/London")
 

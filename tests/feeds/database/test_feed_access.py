@@ -21,8 +21,8 @@ from sel_time.core.extensions import db
 from sel_time.feeds import render, service, tokens
 from sel_time.feeds.routes import RedactFeedTokens
 from sel_time.models import FeedToken, User
-from tests.feeds_db.calendars import events
-from tests.feeds_db.conftest import Roster, insert_session
+from tests.feeds.database.calendars import events
+from tests.feeds.database.conftest import Roster, insert_session
 
 Links = Callable[[dict[str, str], str, int], str]
 UserOf = Callable[[int], tuple[User, dict[str, str]]]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sel_time.core.extensions import db
 from sel_time.models import Plan, User, UserRole
 from sel_time.web.compress import MARKER, Fragment, gzip_page, join_page
-from tests.planning.conftest import Small
+from tests.plans.conftest import Small
 
 CSRF = re.compile(rb'(name="csrf_token"[^>]*value=")[^"]+"')
 

@@ -22,7 +22,7 @@ from sel_time.models import (
 )
 from sel_time.plans import publishing
 from sel_time.plans.publishing import publish
-from tests.planning.conftest import Small, add_leave, roster_snapshot
+from tests.plans.conftest import Small, add_leave, roster_snapshot
 
 
 def by_owner_slot() -> dict[tuple[Any, ...], ProtectedSession]:
@@ -231,7 +231,7 @@ def test_only_a_draft_can_be_published(
     small: Small, solve_plan: Callable[..., Plan], client: FlaskClient, rota: dict[str, str]
 ) -> None:
     from sel_time.plans.planning import request_plan
-    from tests.planning.conftest import START
+    from tests.plans.conftest import START
 
     queued = request_plan(START, 1, "team:kch-lt", 5, CLI_ACTOR)
     db.session.commit()

@@ -18,7 +18,7 @@ from sel_time.core.extensions import db
 from sel_time.models import JobRun, RunStatus
 from sel_time.nightly.refresh import JOB, refresh
 from sel_time.nightly.scheduler import catch_up_needed, make_trigger, run_scheduler
-from tests.jobs.conftest import Small, london, night
+from tests.nightly.conftest import Small, london, night
 
 
 def fire_times(first: date, last: date) -> list[datetime]:

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import time_machine
-from feeds.conftest import icaljs  # noqa: F401  (Mozilla's ical.js under Node)
 from flask import Flask
 from flask.testing import FlaskClient
 
+from feeds.conftest import icaljs  # noqa: F401  (Mozilla's ical.js under Node)
 from sel_time.core.audit import CLI_ACTOR
 from sel_time.core.extensions import db
 from sel_time.feeds import render

@@ -16,7 +16,7 @@ from sel_time.models import PlanShortfall
 from sel_time.plans.problem import assignment_key, build_problem, person_key, team_key
 from sel_time.plans.publishing import publish
 from sel_time.plans.scope import Scope
-from tests.planning.conftest import BANK_HOLIDAY, START, WEEKS, Small
+from tests.plans.conftest import BANK_HOLIDAY, START, WEEKS, Small
 
 WEEK1 = ["2027-04-26", "2027-04-27", "2027-04-28", "2027-04-29", "2027-04-30"]
 WEEK2 = ["2027-05-04", "2027-05-05", "2027-05-06", "2027-05-07"]  # Monday is a bank holiday

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from sel_time.core.slots import slot_label
 from sel_time.models import Plan
-from tests.planning.conftest import Small
+from tests.plans.conftest import Small
 
 
 def sessions(client: FlaskClient, plan_id: int, headers: dict[str, str]) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from sel_time.core.errors import Conflict
 from sel_time.core.extensions import db
 from sel_time.models import Plan, PlanStatus, ProtectedSession
 from sel_time.plans.planning import request_plan
-from tests.planning.conftest import START, Small
+from tests.plans.conftest import START, Small
 
 REQUEST = {"start": START.isoformat(), "weeks": 2, "scope": "system", "time_limit": 5}
 

@@ -16,7 +16,7 @@ from sel_time.models import Plan, User, UserRole
 from sel_time.plans.fairness import plan_profession_shares, profession_label, profession_shares
 from sel_time.plans.problem import build_problem
 from sel_time.plans.scope import Scope
-from tests.planning.conftest import START, WEEKS, Small, weekdays
+from tests.plans.conftest import START, WEEKS, Small, weekdays
 
 
 def _signed_in(app: Flask, role: UserRole) -> FlaskClient:

@@ -20,7 +20,7 @@ from sel_time.core.extensions import db
 from sel_time.delivery import recording
 from sel_time.models import Attendance, Outcome, Plan, ProtectedSession
 from sel_time.plans.publishing import publish
-from tests.planning.conftest import Small
+from tests.plans.conftest import Small
 
 AFTER_WEEK_1 = datetime(2027, 5, 1, 12, 0, tzinfo=UTC)
 AFTER_ALL = datetime(2027, 5, 10, 12, 0, tzinfo=UTC)
@@ -231,7 +231,7 @@ def test_a_session_removed_from_the_roster_cannot_be_recorded(
     client: FlaskClient,
     login_as: Callable[..., dict[str, str]],
 ) -> None:
-    from tests.planning.conftest import add_leave
+    from tests.plans.conftest import add_leave
 
     att = roster["cara-w1"]
     add_leave(make, small.cara, "2027-04-26", "2027-04-30")  # away all of week 1

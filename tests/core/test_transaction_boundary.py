@@ -18,7 +18,7 @@ from sel_time.directory import records
 from sel_time.models import AuditEvent, FeedToken, Person, User, UserRole
 from sel_time.web.forms import form_values
 
-PACKAGE = Path(__file__).resolve().parents[1] / "sel_time"
+PACKAGE = Path(__file__).resolve().parents[2] / "sel_time"
 BOUNDARY = "core/transaction.py"
 PASSWORD = "boundary-test-password"
 

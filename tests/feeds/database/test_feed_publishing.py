@@ -11,17 +11,17 @@ from typing import Any
 
 import sqlalchemy as sa
 import time_machine
-from feeds.parsers import vevent_lines
 from flask.testing import FlaskClient
 
+from feeds.parsers import vevent_lines
 from sel_time.core.audit import CLI_ACTOR
 from sel_time.core.errors import SelTimeError
 from sel_time.core.extensions import db
 from sel_time.feeds.service import CANCELLED_GRACE
 from sel_time.models import FeedKind, Plan, PlanSession, ProtectedSession, RosterStatus
 from sel_time.plans.editing import move_session, remove_session
-from tests.feeds_db.calendars import events, iso, times
-from tests.feeds_db.conftest import NOW, Roster, draft_copy, insert_session, publish_plan
+from tests.feeds.database.calendars import events, iso, times
+from tests.feeds.database.conftest import NOW, Roster, draft_copy, insert_session, publish_plan
 
 Solve = Callable[..., Plan]
 ManagerLink = Callable[[FeedKind, int], str]

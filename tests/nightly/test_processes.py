@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from pg_schemas import PG_WANTED, postgres_schema
+from support.pg_schemas import PG_WANTED, postgres_schema
 from support.processes import process_env
 
 from config import TestingConfig
@@ -43,7 +43,7 @@ from sel_time.models import (
     RunStatus,
 )
 from sel_time.nightly.refresh import JOB, night_of, refresh
-from tests.jobs.conftest import Small, create_with, feeds_snapshot, roster_snapshot, seed_small
+from tests.nightly.conftest import Small, create_with, feeds_snapshot, roster_snapshot, seed_small
 
 SEL_TIME = str(Path(sys.executable).with_name("sel-time"))
 

@@ -27,7 +27,7 @@ from solver.explain import build_solution
 from solver.model import Problem
 from solver.plan import Plan as SolverPlan
 from solver.rules import Focus, Roster, breaches
-from tests.planning.conftest import Small
+from tests.plans.conftest import Small
 
 MON_AM, MON_PM, TUE_AM, TUE_PM = "2026-03-02/AM", "2026-03-02/PM", "2026-03-03/AM", "2026-03-03/PM"
 SLOTS = [MON_AM, MON_PM, TUE_AM, TUE_PM]
@@ -249,7 +249,7 @@ def _offered(html: str) -> list[str]:
 
 def test_the_move_list_offers_only_moves_the_app_accepts(
         app: Flask, small: Small, solve_plan: Callable[..., Plan]) -> None:
-    from tests.planning.test_plan_page import _rota_manager
+    from tests.plans.test_plan_page import _rota_manager
 
     plan = solve_plan()
     client = _rota_manager(app)

@@ -13,8 +13,8 @@ from icalendar import Calendar
 
 from sel_time.core.extensions import db
 from sel_time.models import Attendance, FeedKind, Outcome, Person, ProtectedSession, User
-from tests.feeds_db.calendars import events
-from tests.feeds_db.conftest import Roster, insert_session
+from tests.feeds.database.calendars import events
+from tests.feeds.database.conftest import Roster, insert_session
 
 UserOf = Callable[[int], tuple[User, dict[str, str]]]
 Links = Callable[[dict[str, str], str, int], str]

@@ -20,9 +20,9 @@ from sel_time.core.extensions import db
 from sel_time.delivery import recording
 from sel_time.feeds import service
 from sel_time.models import Attendance, FeedKind, Outcome, Person, ProtectedSession, User
-from tests.feeds_db.calendars import events
-from tests.feeds_db.conftest import Roster, insert_session
-from tests.feeds_db.test_feed_access import assert_same_as_unknown
+from tests.feeds.database.calendars import events
+from tests.feeds.database.conftest import Roster, insert_session
+from tests.feeds.database.test_feed_access import assert_same_as_unknown
 
 Links = Callable[[dict[str, str], str, int], str]
 UserOf = Callable[[int], tuple[User, dict[str, str]]]

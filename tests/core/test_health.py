@@ -16,7 +16,7 @@ from sel_time import create_app
 from sel_time.core.extensions import db
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def _head() -> str:

@@ -38,7 +38,7 @@ from sel_time.models import (
 from sel_time.plans import editing, publishing
 from sel_time.plans.calendar import Calendar, slot_times
 from sel_time.plans.solutions import plan_as_solution
-from tests.planning.conftest import START, Small
+from tests.plans.conftest import START, Small
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 SAME_MOMENT = "Another change to the same records was saved at the same moment"

@@ -25,7 +25,7 @@ from sel_time.models import (
     RunStatus,
 )
 from sel_time.nightly.refresh import refresh
-from tests.jobs.conftest import Small, london, night, roster_snapshot
+from tests.nightly.conftest import Small, london, night, roster_snapshot
 
 BANK_HOLIDAYS = {
     date(2026, 12, 25),

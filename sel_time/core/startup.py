@@ -120,15 +120,6 @@ def describe(error: BaseException) -> str:
     return f"sel-time cannot start: {error}"
 
 
-def check_single_sign_on(app: Flask) -> None:
-    """Refuse to start with single sign-on half configured (the sentence names the missing
-    ``SEL_TIME_SSO_`` variable), with a wrong issuer URL, domain list or group mapping, or with
-    local passwords switched off and no single sign-on to sign in with."""
-    from ..sso.settings import passwords, single_sign_on
-
-    passwords(app.config, single_sign_on(app.config))
-
-
 MAX_TRUSTED_PROXIES = 10
 
 
@@ -142,19 +133,3 @@ def trusted_proxies(value: object) -> int:
             f" not {text!r}"
         )
     return int(text)
-
-
-def start_feed_miss_limiter(app: Flask) -> None:
-    """The feed-miss throttle, made at start-up so that a bad storage URI stops the start."""
-    from limits.errors import ConfigurationError as StorageError
-
-    from ..feeds.misses import limiter_for
-
-    try:
-        limiter_for(app)
-    except StorageError as exc:
-        raise ConfigurationError(
-            "SEL_TIME_RATELIMIT_STORAGE must be a storage the limits library knows, such as"
-            f" memory:// or redis://127.0.0.1:6379, not {app.config.get('RATELIMIT_STORAGE_URI')!r}"
-            f" ({exc})"
-        ) from exc

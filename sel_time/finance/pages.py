@@ -15,20 +15,14 @@ from ..core.audit import Actor
 from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
 from ..core.transaction import boundary
-from ..directory.schemas import date_in_range
+from ..core.validation import date_in_range
 from ..models import Organisation, Profession, UserRole
 from ..plans.fairness import published_profession_shares
 from ..web import bp, roles_required
 from ..web.formats import label, money, month
 from . import backfill
-from .whatif import (
-    WhatIfRequest,
-    get_run,
-    launch,
-    recent_runs,
-    request_whatif,
-    run_dict,
-)
+from .schemas import WhatIfRequest
+from .whatif import get_run, launch, recent_runs, request_whatif, run_dict
 
 FINANCE_ROLES = (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER)
 RECENT_SHOWN = 20  # what-ifs listed under the form
@@ -208,7 +202,7 @@ def _whatif_request(v: dict[str, str]) -> WhatIfRequest:
     naming the form's field."""
     from pydantic import ValidationError as PydanticError
 
-    from ..directory.records import field_errors
+    from ..core.validation import field_errors
 
     errors: list[FieldError] = []
 

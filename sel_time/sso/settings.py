@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.startup import ConfigurationError
 from ..models import UserRole
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 # The four settings single sign-on needs, each with the variable that sets it.
 REQUIRED = (
@@ -173,3 +176,10 @@ def passwords(config: Mapping[str, Any], sso: SingleSignOn | None) -> Passwords:
             f"{break_glass!r}."
         )
     return Passwords(enabled=value == "on", break_glass_admin=break_glass)
+
+
+def check_single_sign_on(app: Flask) -> None:
+    """Refuse to start with single sign-on half configured (the sentence names the missing
+    ``SEL_TIME_SSO_`` variable), with a wrong issuer URL, domain list or group mapping, or with
+    local passwords switched off and no single sign-on to sign in with."""
+    passwords(app.config, single_sign_on(app.config))

@@ -59,6 +59,9 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     for handler in logging.root.handlers:
         if not any(isinstance(f, RedactFeedTokens) for f in handler.filters):
             handler.addFilter(redact)
+    from .operations import init_operations, instrument
+
+    init_operations(app)  # JSON logs, request ids, /metrics (after the redaction above)
     app.register_blueprint(health_bp)
     register_error_handlers(app)
     app.url_value_preprocessor(_ids_in_range)
@@ -72,6 +75,7 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
         # and scheme as the trusted proxies report them.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    instrument(app)  # outermost: request id, latency and status of every request
     return app
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .context import current_request_id
-from .metrics import observe_job, record_import_rows, record_solve
+from .metrics import RETENTION_DELETED, observe_job, record_import_rows, record_solve
 
 PENDING = "sel_time.metrics.pending"
 
@@ -72,6 +72,8 @@ def _after_commit(session: Session) -> None:
             observe_job(*args)
         elif what == "solve":
             record_solve(*args)
+        elif what == "retention":
+            RETENTION_DELETED.labels(table=args[0]).inc(args[1])
         else:
             record_import_rows(*args)
 

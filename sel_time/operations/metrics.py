@@ -18,6 +18,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from prometheus_client import (
@@ -138,7 +139,7 @@ def exposition(extra: Collector | None = None) -> bytes:
     path = multiprocess_dir()
     if path:
         registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=path)
+        MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]
     else:
         registry = CollectorRegistry()
         registry.register(_Delegate(REGISTRY))
@@ -171,7 +172,7 @@ class DatabaseCollector(Collector):
     """Metrics read from the database at each scrape. Must be collected inside an app context;
     a database that does not answer gives ``sel_time_database_up 0`` and nothing else."""
 
-    def __init__(self, session: sa.orm.Session) -> None:
+    def __init__(self, session: Any) -> None:  # a Session or Flask-SQLAlchemy's scoped one
         self.session = session
 
     def collect(self) -> Iterator[Metric]:

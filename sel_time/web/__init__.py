@@ -91,6 +91,7 @@ def init_web(app: Flask) -> None:
     from datetime import timedelta
 
     from ..imports import pages  # noqa: F401  (the spreadsheet upload page)
+    from ..privacy import pages as privacy_pages  # noqa: F401  (your data, notice, erasure)
     from . import (  # noqa: F401  (register the routes)
         account,
         api_tokens,  # noqa: F401  (the account page's API tokens)

@@ -78,6 +78,11 @@ RETENTION_DELETED = Counter(
     "Rows deleted by the retention rules, by table",
     ["table"],
 )
+# Known label values start at 0, so that a rate() or an alert sees them before the first event.
+for _outcome in ("sent", "failed"):
+    EMAILS.labels(outcome=_outcome)
+for _status in ("optimal", "feasible", "infeasible", "unknown"):
+    SOLVES.labels(status=_status)
 
 # The metrics DatabaseCollector reports at each scrape (name: help), for docs and tests.
 DATABASE_METRICS = {
@@ -216,9 +221,9 @@ class DatabaseCollector(Collector):
             ("plan", Plan, PlanStatus.QUEUED, PlanStatus.RUNNING),
             ("whatif", WhatIfRun, WhatIfStatus.QUEUED, WhatIfStatus.RUNNING),
         ):
-            counts = dict(self.session.execute(
+            counts = {status: n for status, n in self.session.execute(
                 sa.select(model.status, sa.func.count()).where(model.status.in_([queued, going]))
-                .group_by(model.status)).tuples().all())
+                .group_by(model.status))}
             depth.add_metric([kind], counts.get(queued, 0))
             running.add_metric([kind], counts.get(going, 0))
         for kind, source in sorted(_queue_sources.items()):

@@ -35,7 +35,7 @@ def init_operations(app: Flask) -> None:
     from .routes import bp
 
     log_format = str(app.config.get("LOG_FORMAT") or "plain").strip().lower()
-    logs.configure(log_format)
+    logs.configure(log_format, app.logger)
     app.register_blueprint(bp)
     request_started.connect(_note_route, app)
     events.listen()

@@ -101,14 +101,22 @@ class JsonFormatter(_BaseJsonFormatter):
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure(log_format: str) -> None:
+def configure(log_format: str, app_logger: logging.Logger | None = None) -> None:
     """Give the root logger's handlers (making one if there is none) the request id and the
     redaction, and in ``json`` format the JSON formatter. Gunicorn's own loggers are set in
-    ``gunicorn.conf.py`` (``logconfig_dict``)."""
+    ``gunicorn.conf.py`` (``logconfig_dict``). Flask's own handler on the app's logger (which
+    ``sel_time.*`` records reach before the root's) gets the same filters; in ``json`` format it
+    is removed, so that every line is written once, as JSON, by the root's handlers."""
+    from flask.logging import default_handler
+
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.INFO, format=PLAIN_FORMAT)
     handlers = list(root.handlers)
+    if app_logger is not None:
+        if log_format == "json":
+            app_logger.removeHandler(default_handler)
+        handlers += app_logger.handlers
     for name in ("gunicorn.error", "gunicorn.access"):
         handlers += logging.getLogger(name).handlers
     for handler in handlers:

@@ -1,7 +1,7 @@
 """plan.request_id, whatif_run.request_id: the X-Request-ID of the request that started the job
 
 Revision ID: ae006418bc4f
-Revises: e4b7a1c93d20
+Revises: bface5ba2bbd
 Create Date: 2026-12-07 00:10:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'ae006418bc4f'
-down_revision = 'e4b7a1c93d20'
+down_revision = 'bface5ba2bbd'
 branch_labels = None
 depends_on = None
 

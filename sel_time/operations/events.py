@@ -2,7 +2,8 @@
 work need not know about either: a job record (plan, what-if run, nightly run) that gets its
 ``finished_at`` is observed as a job of its kind with its outcome and duration once the
 transaction commits; a plan that gets a solver status counts as a solve; an import's audit row
-counts its rows; and a new job record made during a request keeps the request's id."""
+counts its rows; an outbox message marked sent or failed counts as an e-mail; and a new job
+record made during a request keeps the request's id."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .context import current_request_id
-from .metrics import RETENTION_DELETED, observe_job, record_import_rows, record_solve
+from .metrics import (
+    RETENTION_DELETED,
+    observe_job,
+    record_email,
+    record_import_rows,
+    record_solve,
+)
 
 PENDING = "sel_time.metrics.pending"
 
@@ -44,6 +51,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def _after_flush(session: Session, _context: Any) -> None:
+    from ..mail.models import MailMessage, MailStatus
     from ..models import AuditEvent, Plan
 
     pending: list[tuple[str, tuple[Any, ...]]] = session.info.setdefault(PENDING, [])
@@ -56,6 +64,10 @@ def _after_flush(session: Session, _context: Any) -> None:
                 seconds = (finished - started).total_seconds() if started else 0.0
                 outcome = getattr(obj.status, "value", str(obj.status))
                 pending.append(("job", (kind, outcome, seconds)))
+        if isinstance(obj, MailMessage):
+            status = _added(obj, "status")
+            if status in (MailStatus.SENT, MailStatus.FAILED):
+                pending.append(("email", (status.value,)))
         if isinstance(obj, Plan) and _added(obj, "solver_status"):
             pending.append(("solve", (obj.solver_status,)))
         if isinstance(obj, AuditEvent) and obj in session.new and obj.action == "import":
@@ -72,6 +84,8 @@ def _after_commit(session: Session) -> None:
             observe_job(*args)
         elif what == "solve":
             record_solve(*args)
+        elif what == "email":
+            record_email(*args)
         elif what == "retention":
             RETENTION_DELETED.labels(table=args[0]).inc(args[1])
         else:

@@ -256,6 +256,6 @@ class DatabaseCollector(Collector):
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    from ..clock import as_utc
+    from ..core.clock import as_utc
 
     return as_utc(value) if value is not None else None

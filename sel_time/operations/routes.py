@@ -7,8 +7,8 @@ import hmac
 from flask import Blueprint, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from ..extensions import db
-from ..transaction import end_session
+from ..core.extensions import db
+from ..core.transaction import end_session
 from .metrics import DatabaseCollector, exposition
 
 bp = Blueprint("operations", __name__)

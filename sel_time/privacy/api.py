@@ -9,12 +9,12 @@ from flask import Response, jsonify, request
 
 from ..api import bp
 from ..api.openapi import EXTRA_PATHS, json_response, problem_response
-from ..api.resources import json_body
-from ..auth import require_user
-from ..errors import FieldError, NotFound, ValidationError
+from ..core.audit import Actor
+from ..core.auth import require_user
+from ..core.errors import FieldError, NotFound, ValidationError
+from ..core.transaction import transactional
+from ..directory.api import json_body
 from ..models import User, UserRole
-from ..services.audit import Actor
-from ..transaction import transactional
 from .downloads import download
 from .erasure import erase_person
 

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from ..cli import cli
-from ..clock import now_utc
-from ..errors import NotFound
-from ..extensions import db
+from ..core.audit import CLI_ACTOR, record
+from ..core.clock import now_utc
+from ..core.errors import NotFound
+from ..core.extensions import db
+from ..core.transaction import boundary, discard
 from ..models import Person
-from ..services.audit import CLI_ACTOR, record
-from ..transaction import boundary, discard
 from .erasure import erase_person
 from .retention import apply_retention
 from .subject import subject_data, to_json_bytes, to_xlsx_bytes

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response
 
-from ..clock import today_london
-from ..services.audit import Actor, record
+from ..core.audit import Actor, record
+from ..core.clock import today_london
 from .subject import subject_data, to_json_bytes, to_xlsx_bytes
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -24,9 +24,10 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from ..clock import now_utc
-from ..errors import NotFound
-from ..extensions import db
+from ..core.audit import Actor, record
+from ..core.clock import now_utc
+from ..core.errors import NotFound
+from ..core.extensions import db
 from ..models import (
     Absence,
     ApiToken,
@@ -42,7 +43,6 @@ from ..models import (
     User,
     team_member,
 )
-from ..services.audit import Actor, record
 from .subject import AUDIT_ENTITIES, subject_data
 
 ERASED = "[erased]"

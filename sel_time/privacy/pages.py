@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..errors import FieldError, NotFound
-from ..extensions import db
+from ..core.audit import Actor
+from ..core.errors import FieldError, NotFound
+from ..core.extensions import db
+from ..core.transaction import boundary, read_only
 from ..models import Person, User, UserRole
-from ..services.audit import Actor
-from ..transaction import boundary, read_only
 from ..web import bp, roles_required
 from .downloads import download
 from .erasure import erase_person

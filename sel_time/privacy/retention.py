@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from ..extensions import db
+from ..core.extensions import db
 
 
 @dataclass(frozen=True)

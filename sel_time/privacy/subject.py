@@ -23,9 +23,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..clock import now_utc
-from ..errors import NotFound
-from ..extensions import db
+from ..core.clock import now_utc
+from ..core.errors import NotFound
+from ..core.extensions import db
 from ..models import Person, User
 
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "key_hash"})

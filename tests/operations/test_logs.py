@@ -24,7 +24,7 @@ def _run(tmp_path: Path, log_format: str | None) -> subprocess.CompletedProcess[
         import logging
         from config import TestingConfig
         from sel_time import create_app
-        from sel_time.extensions import db
+        from sel_time.core.extensions import db
         overrides = {overrides!r}
         app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite:///{tmp_path}/l.sqlite",
                          **overrides)

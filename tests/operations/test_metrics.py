@@ -15,9 +15,12 @@ import sqlalchemy as sa
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
-from sel_time.clock import now_utc
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR, Actor
+from sel_time.core.clock import now_utc
+from sel_time.core.extensions import db
 from sel_time.feeds import service as feeds
+from sel_time.mail.models import MailStatus
+from sel_time.mail.outbox import queue_message
 from sel_time.models import (
     AuditEvent,
     FeedKind,
@@ -29,7 +32,6 @@ from sel_time.models import (
     UserRole,
 )
 from sel_time.operations import observe_job, record_email, request_id_bound
-from sel_time.services.audit import CLI_ACTOR, Actor
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 TOKEN = "metrics-" + "x" * 40
@@ -133,8 +135,12 @@ def test_jobs_solves_and_the_databases_facts(app: Flask) -> None:
     done.solver_status, done.objective, done.bound, done.wall_seconds = "feasible", 200.0, 150.0, 41
     db.session.commit()
     observe_job("queued_task", "succeeded", 3.5)
-    record_email("sent", 2)
-    record_email("failed")
+    record_email("sent", 2)  # a sender outside the outbox
+    mails = [queue_message(recipient=f"r{n}@nhs.net", subject="s", text="t", kind="probe")
+             for n in range(3)]
+    db.session.commit()
+    mails[0].status, mails[1].status = MailStatus.SENT, MailStatus.FAILED  # as deliver_pending
+    db.session.commit()
     db.session.add(AuditEvent(at=now, actor="cli", action="import", entity="spreadsheet",
                               new={"file": "people.csv", "people": {"created": 3, "updated": 1,
                                                                     "unchanged": 0}}))
@@ -151,7 +157,7 @@ def test_jobs_solves_and_the_databases_facts(app: Flask) -> None:
     assert delta("sel_time_job_duration_seconds_count", kind="queued_task",
                  outcome="succeeded") == 1
     assert delta("sel_time_solves_total", status="feasible") == 1
-    assert delta("sel_time_emails_total", outcome="sent") == 2
+    assert delta("sel_time_emails_total", outcome="sent") == 3
     assert delta("sel_time_emails_total", outcome="failed") == 1
     assert delta("sel_time_import_rows_total", kind="people", result="created") == 3
     assert value(after, "sel_time_queue_depth", kind="plan") == 1

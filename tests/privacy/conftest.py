@@ -13,12 +13,13 @@ from flask import Flask
 from jobs.conftest import Small, create_with, seed_small
 from werkzeug.security import generate_password_hash
 
-from sel_time.auth import create_api_token
-from sel_time.clock import LONDON, now_utc
-from sel_time.delivery import record_delivery
-from sel_time.extensions import db
+from sel_time.accounts import login_throttle
+from sel_time.core.audit import Actor
+from sel_time.core.auth import create_api_token
+from sel_time.core.clock import LONDON, now_utc
+from sel_time.core.extensions import db
+from sel_time.delivery.recording import record_delivery
 from sel_time.feeds import service as feeds
-from sel_time.jobs import refresh
 from sel_time.models import (
     Attendance,
     FeedKind,
@@ -28,8 +29,7 @@ from sel_time.models import (
     User,
     UserRole,
 )
-from sel_time.services import login_throttle
-from sel_time.services.audit import Actor
+from sel_time.nightly.refresh import refresh
 
 PASSWORD = "correct horse battery staple"
 LEAVE_NOTE = "Zanzibar wedding of my cousin Philomena"

@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from sel_time.delivery import planned_vs_delivered
-from sel_time.extensions import db
-from sel_time.finance import summarise, summary_json
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.extensions import db
+from sel_time.delivery.recording import planned_vs_delivered
+from sel_time.finance.backfill import summarise, summary_json
 from sel_time.models import AuditEvent, Person, User
 from sel_time.privacy import erase_person
-from sel_time.services.audit import CLI_ACTOR
 
 from .conftest import DELIVERY_NOTE, LEAVE_NOTE, PASSWORD, Leaver
 

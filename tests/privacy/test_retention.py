@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from sel_time.clock import UTC
-from sel_time.extensions import db
+from sel_time.core.clock import UTC
+from sel_time.core.extensions import db
 from sel_time.models import AuditEvent, LoginFailure
 from sel_time.privacy.retention import RetentionRule, apply_retention
 

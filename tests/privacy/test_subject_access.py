@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 from openpyxl import load_workbook
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import AuditEvent
 from sel_time.privacy import subject_data
 

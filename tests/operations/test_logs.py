@@ -39,7 +39,16 @@ def _run(tmp_path: Path, log_format: str | None) -> subprocess.CompletedProcess[
             log.info("a structured line", extra={{"token": "{API_SECRET}", "rows": 3}})
             return "ok"
 
+        from sel_time.plans.planning import run_in_background
+
+        @app.get("/spawn")
+        def spawn():
+            job = logging.getLogger("sel_time.probe.job")
+            run_in_background(app, "probe-job", lambda: job.info("in the job")).join(30)
+            return "ok"
+
         c = app.test_client()
+        c.get("/spawn", headers={{"X-Request-ID": "spawned-by-0002"}})
         r = c.get("/probe", headers={{"X-Request-ID": "trace-0001-abcd"}})
         print("HEADER", r.headers["X-Request-ID"], flush=True)
         r = c.get("/probe")
@@ -64,10 +73,14 @@ def test_json_lines_carry_the_request_id_and_no_secret(tmp_path: Path) -> None:
     assert probe[2]["rows"] == 3
     access = [x for x in lines if x["logger"] == "sel_time.access"]
     assert [(x["route"], x["status"], x["request_id"]) for x in access] == [
-        ("/probe", 200, "trace-0001-abcd"), ("/probe", 200, headers[1])]
+        ("/spawn", 200, "spawned-by-0002"), ("/probe", 200, "trace-0001-abcd"),
+        ("/probe", 200, headers[1])]
     for secret in (FEED_SECRET, API_SECRET, "hunter2", "secretcookie"):
         assert secret not in done.stderr, secret
     assert "[redacted]" in probe[0]["message"]
+    # A job the request started in a thread writes with the request's id.
+    [job] = [x for x in lines if x["logger"] == "sel_time.probe.job"]
+    assert job["request_id"] == "spawned-by-0002"
 
 
 def test_plain_text_stays_the_default(tmp_path: Path) -> None:

@@ -84,6 +84,8 @@ def test_the_admin_page_asks_for_confirmation_then_erases(app: Flask, leaver: Le
     client = app.test_client()
     client.post("/login", data={"email": "admin@privacy.test", "password": PASSWORD})
     path = f"/manage/people/{leaver.person_id}/erase"
+    assert f'href="{path}"' in client.get(f"/manage/people/{leaver.person_id}").get_data(
+        as_text=True)  # from the person's page
     page = client.get(path)
     assert page.status_code == 200 and "This cannot be undone" in page.get_data(as_text=True)
     refused = client.post(path, data={"confirm_email": "someone@else"})

@@ -7,7 +7,7 @@ from flask import Flask, request_started
 
 from .context import current_request_id, request_id_bound
 from .metrics import add_queue_depth_source, observe_job, record_email, record_import_rows
-from .wsgi import ROUTE_KEY, Instrumented
+from .request_layer import ROUTE_KEY, Instrumented
 
 __all__ = [
     "add_queue_depth_source",

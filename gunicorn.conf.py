@@ -40,7 +40,6 @@ def child_exit(server, worker):  # noqa: ANN001, ANN201
 # SEL_TIME_LOG_FORMAT=json: gunicorn's own lines are JSON objects too, and sel-time writes one
 # access line per request (route class, status, duration, request id) instead of gunicorn's.
 if os.environ.get("SEL_TIME_LOG_FORMAT", "plain").strip().lower() == "json":
-    accesslog = None
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
@@ -53,6 +52,7 @@ if os.environ.get("SEL_TIME_LOG_FORMAT", "plain").strip().lower() == "json":
         "root": {"level": "INFO", "handlers": ["console"]},
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+            # sel-time's own access line (with the request id) replaces gunicorn's.
+            "gunicorn.access": {"level": "WARNING", "handlers": ["console"], "propagate": False},
         },
     }

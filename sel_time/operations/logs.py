@@ -21,7 +21,7 @@ REDACTED = "[redacted]"
 # Each secret that might be written into a log line: feed and one-click paths, bearer and API
 # tokens, passwords in forms, query strings or JSON, and session or remember-me cookies.
 SECRETS = [
-    (re.compile(r"/(feeds|record)/[^\s\"'?/]+"), r"/\1/" + REDACTED),
+    (re.compile(r"/(feeds|record)/(?!<token>)[^\s\"'?/]+"), r"/\1/" + REDACTED),
     (re.compile(r"(?i)\b(bearer)\s+[^\s\"',;]+"), r"\1 " + REDACTED),
     (re.compile(r"\bst_[A-Za-z0-9_-]{8,}"), "st_" + REDACTED),
     (re.compile(r"(?i)([\"']?(?:password|passwd|secret|client_secret|token|csrf_token)[\"']?"

@@ -70,6 +70,20 @@ class Config:
     REFRESH_FROZEN_DAYS = int(os.environ.get("SEL_TIME_FROZEN_DAYS", "14"))
     REFRESH_TIME_LIMIT = float(os.environ.get("SEL_TIME_REFRESH_TIME_LIMIT", "300"))
     REFRESH_MISFIRE_GRACE = int(os.environ.get("SEL_TIME_MISFIRE_GRACE", str(6 * 3600)))
+    # Logs: "plain" text lines (the default, make demo) or "json", one object a line with the
+    # request id (production: SEL_TIME_LOG_FORMAT=json).
+    LOG_FORMAT = os.environ.get("SEL_TIME_LOG_FORMAT", "plain")
+    # The bearer token Prometheus sends to scrape /metrics; unset, /metrics answers 404.
+    METRICS_TOKEN = os.environ.get("SEL_TIME_METRICS_TOKEN", "")
+    # Retention (days; 0 keeps for ever), enforced by sel-time retention apply and nightly.
+    # The audit trail: 6 years (NHS records management code for corporate and HR-adjacent
+    # records); failed sign-ins: 30 days (the throttle needs 15 minutes); the e-mail outbox:
+    # 90 days; survey invitations: 365 days.
+    RETAIN_AUDIT_DAYS = int(os.environ.get("SEL_TIME_RETAIN_AUDIT_DAYS", str(6 * 365)))
+    RETAIN_FAILED_SIGN_INS_DAYS = int(os.environ.get("SEL_TIME_RETAIN_FAILED_SIGN_INS_DAYS", "30"))
+    RETAIN_OUTBOX_DAYS = int(os.environ.get("SEL_TIME_RETAIN_OUTBOX_DAYS", "90"))
+    RETAIN_SURVEY_INVITATIONS_DAYS = int(
+        os.environ.get("SEL_TIME_RETAIN_SURVEY_INVITATIONS_DAYS", "365"))
     PUBLIC_URL = os.environ.get("SEL_TIME_PUBLIC_URL", "http://127.0.0.1:5000")
     # Single sign-on with the organisation's account (OpenID Connect; README "Single sign-on").
     # The first four go together: set all of them or none (a half-made set stops the start).

@@ -74,6 +74,9 @@ def create_app(
     for handler in logging.root.handlers:
         if not any(isinstance(f, RedactFeedTokens) for f in handler.filters):
             handler.addFilter(redact)
+    from .operations import init_operations, instrument
+
+    init_operations(app)  # JSON logs, request ids, /metrics (after the redaction above)
     app.register_blueprint(health_bp)
     register_error_handlers(app)
     app.url_value_preprocessor(_ids_in_range)
@@ -89,6 +92,7 @@ def create_app(
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
+    instrument(app)  # outermost: request id, latency and status of every request
     return app
 
 
@@ -113,6 +117,8 @@ def _import_routes() -> None:
     from .nightly import api as nightly_routes  # noqa: F401
     from .plans import api as plan_routes  # noqa: F401
     from .plans import pages as plan_pages  # noqa: F401
+    from .privacy import api as privacy_routes  # noqa: F401
+    from .privacy import pages as privacy_pages  # noqa: F401  (your data, notice, erasure)
 
 
 MAX_ID = 2**31 - 1

@@ -19,6 +19,7 @@ from .imports import commands as import_commands  # noqa: F401
 from .mail.cli import mail as mail_commands
 from .nightly import commands as nightly_commands  # noqa: F401
 from .plans import commands as plan_commands  # noqa: F401
+from .privacy import commands as privacy_commands  # noqa: F401  (privacy, retention)
 
 cli.add_command(mail_commands)
 

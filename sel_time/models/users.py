@@ -93,6 +93,8 @@ class RequestedRunMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The X-Request-ID of the request that asked for it: its log lines carry it too.
+    request_id: Mapped[str | None] = mapped_column(sa.String(128))
 
     @declared_attr
     def requester(cls) -> Mapped[User | None]:

@@ -4,6 +4,7 @@ checked against the hard rules of the solver's contract."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -238,7 +239,8 @@ class ProgressWriter:
 
 def run_in_background(app: Flask, name: str, work: Callable[[], object]) -> threading.Thread:
     """Run ``work`` in a worker thread with its own app context and database session. The
-    work records its own outcome (a plan, a what-if run), so an exception is only logged."""
+    work records its own outcome (a plan, a what-if run), so an exception is only logged. The
+    thread runs in a copy of the caller's context: its log lines carry the request's id."""
 
     def target() -> None:
         with app.app_context():
@@ -247,7 +249,8 @@ def run_in_background(app: Flask, name: str, work: Callable[[], object]) -> thre
             finally:
                 db.session.remove()
 
-    thread = threading.Thread(target=target, name=name, daemon=True)
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(target,), name=name, daemon=True)
     thread.start()
     return thread
 

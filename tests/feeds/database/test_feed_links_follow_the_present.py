@@ -19,6 +19,7 @@ from itsdangerous import URLSafeSerializer
 from sel_time.core.extensions import db
 from sel_time.delivery import recording
 from sel_time.feeds import service
+from sel_time.feeds.fastpath import FeedFastPath
 from sel_time.models import Attendance, FeedKind, Outcome, Person, ProtectedSession, User
 from tests.feeds.database.calendars import events
 from tests.feeds.database.conftest import Roster, insert_session
@@ -62,7 +63,10 @@ def fast_path_answer(app: Flask, path: str) -> Any:
     request on to the full path."""
     token = path.removeprefix("/feeds/").removesuffix(".ics")
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "REMOTE_ADDR": "192.0.2.10"}
-    return app.wsgi_app._answer(environ, "GET", token)  # type: ignore[attr-defined]
+    layer: Any = app.wsgi_app  # the fast path, inside the request-id and metrics layer
+    while not isinstance(layer, FeedFastPath):
+        layer = getattr(layer, "wsgi_app", None) or layer.app
+    return layer._answer(environ, "GET", token)
 
 
 # -- an unlinked or deactivated user's feeds end --------------------------------------------------

@@ -43,6 +43,7 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     from .feeds.routes import bp as feeds_bp
     from .health import bp as health_bp
     from .mail import models as mail_models  # noqa: F401  (the outbox table)
+    from .requests import models as request_models  # noqa: F401  (change requests)
     from .web import init_web
 
     app.register_blueprint(api_bp)

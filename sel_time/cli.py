@@ -600,5 +600,7 @@ def whatif_command(scenario: str) -> None:
 
 # Feature packages' command groups (registered here, so that ``sel-time`` lists them too).
 from .mail.cli import mail as mail_commands  # noqa: E402
+from .requests.cli import requests_commands  # noqa: E402
 
 cli.add_command(mail_commands)
+cli.add_command(requests_commands)

@@ -22,7 +22,16 @@ from ..clock import now_utc
 from ..errors import FieldError, NotFound, ValidationError
 from ..extensions import db
 from ..models import Department, Plan, PlanStatus, ProtectedSession, RosterStatus
-from ..scheduling import Scope, assignment_key, build_problem, key_id, person_key, team_key
+from ..scheduling import (
+    Calendar,
+    Scope,
+    assignment_key,
+    build_problem,
+    key_id,
+    person_key,
+    slot_times,
+    team_key,
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,7 @@ class LiveRules:
         plan = _plan_of(session)
         built = build_problem(plan.start_date, plan.weeks, Scope.parse(plan.scope))
         self.problem = problem = solver.parse_problem(built.problem)
+        self.calendar = Calendar.from_config()
         index = problem.slot_index
         sessions: dict[tuple[str, int], str] = {}
         meetings: dict[tuple[str, int], tuple[str, ...]] = {}
@@ -100,8 +110,8 @@ class LiveRules:
         roster = Roster.of(problem, sessions, meetings)
         for p, i, c in stacked:
             roster.add_session(p, c, i)
-        roster.department_names = dict(db.session.execute(
-            sa.select(Department.code, Department.name)).tuples())
+        roster.department_names = {code: name for code, name in db.session.execute(
+            sa.select(Department.code, Department.name))}
         self.roster = roster
         self.mover = Mover(problem, roster)
 
@@ -109,13 +119,17 @@ class LiveRules:
         i = self.problem.slot_index[slot]
         return self.problem.available_idx.get(person_key(person_id), {}).get(i, 0)
 
+    def start(self, slot: str) -> datetime:
+        """When a slot starts (aware UTC)."""
+        return slot_times(slot, self.calendar)[0]
+
     def label(self, slot: str) -> str:
         return when(self.problem, self.problem.slot_index[slot])
 
     def _option(self, a: Alternative, cost: int | None,
                 attendees: tuple[int, ...] | None = None) -> Option:
         i = self.problem.slot_index[a.slot]
-        return Option(a.slot, when(self.problem, i), self.problem.slots[i].start, a.allowed,
+        return Option(a.slot, when(self.problem, i), self.start(a.slot), a.allowed,
                       cost if a.allowed else None, a.reasons, attendees)
 
     # ---- an individual session ------------------------------------------------------------
@@ -132,8 +146,7 @@ class LiveRules:
             raise NotFound("This session is not in the published plan's horizon") from None
         now = now_utc()
         out = [self._option(a, self.cost_pence(person_id, a.slot) - old_cost_pence)
-               for a in found.alternatives
-               if self.problem.slots[self.problem.slot_index[a.slot]].start > now]
+               for a in found.alternatives if self.start(a.slot) > now]
         return _ranked(out)
 
     def judge_move(self, session: ProtectedSession, person_id: int, to_slot: str,
@@ -194,8 +207,7 @@ class LiveRules:
         old = sum(a.cost_pence for a in session.attendances)
         out = []
         for a in found.alternatives:
-            i = self.problem.slot_index[a.slot]
-            if self.problem.slots[i].start <= now:
+            if self.start(a.slot) <= now:
                 continue
             people = tuple(key_id(m) for m in a.attendees or ())
             cost = sum(self.cost_pence(p, a.slot) for p in people) - old

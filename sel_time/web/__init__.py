@@ -91,6 +91,7 @@ def init_web(app: Flask) -> None:
     from datetime import timedelta
 
     from ..imports import pages  # noqa: F401  (the spreadsheet upload page)
+    from ..requests import pages as request_pages  # noqa: F401  (change requests)
     from . import (  # noqa: F401  (register the routes)
         account,
         api_tokens,  # noqa: F401  (the account page's API tokens)
@@ -116,10 +117,12 @@ def nav_for(role: UserRole) -> Iterable[tuple[str, str]]:
         yield ("Roles", "web.roles")
         yield ("Teams", "web.teams")
         yield ("Import", "web.import_page")
+        yield ("Requests", "web.manage_requests")
     if role in (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER):
         yield ("Costs", "web.finance_dashboard")
     if role == UserRole.LEADER:
         yield ("My protected time", "web.my_time")
+        yield ("My requests", "web.my_requests")
         yield ("Subscribe", "web.subscribe")
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 
 from sel_time.extensions import db
 from sel_time.models import Attendance, ProtectedSession, RosterStatus

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from icalendar import Calendar
 
-from ..clock import UTC
+from ..core.clock import UTC
 from ..models import FeedKind, Person, ProtectedSession, RosterStatus
 from .render import DEFAULT_TZ, PRODID, _address, _vevent, vtimezone
 from .service import _event

@@ -10,13 +10,13 @@ from flask import Response, jsonify, request
 
 from ..api import bp
 from ..api.openapi import EXTRA_PATHS, json_response, problem_response
-from ..api.resources import json_body
-from ..auth import require_user
-from ..errors import FieldError, ValidationError
-from ..extensions import db
+from ..core.audit import Actor
+from ..core.auth import require_user
+from ..core.errors import FieldError, ValidationError
+from ..core.extensions import db
+from ..core.transaction import transactional
+from ..directory.api import json_body
 from ..models import Organisation, UserRole
-from ..services.audit import Actor
-from ..transaction import transactional
 from . import dashboard, preferences, service
 from .models import RequestStatus
 
@@ -137,7 +137,7 @@ def put_rule(ident: int) -> Response:
 
 def _organisation(ident: int) -> None:
     if db.session.get(Organisation, ident) is None:
-        from ..errors import NotFound
+        from ..core.errors import NotFound
 
         raise NotFound(f"No organisation {ident}")
 

@@ -9,11 +9,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..extensions import db
+from ..core.audit import Actor, record
+from ..core.extensions import db
 from ..feeds import mark_stale
 from ..models import Attendance, PlanSession, ProtectedSession, SessionOrigin
-from ..scheduling import Calendar, slot_times
-from ..services.audit import Actor, record
+from ..plans.scheduling import Calendar, slot_times
 
 
 @dataclass

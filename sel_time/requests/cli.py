@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from ..transaction import boundary
+from ..core.transaction import boundary
 
 requests_commands = AppGroup("requests", help="Leaders' change requests.")
 

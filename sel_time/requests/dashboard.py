@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import FieldError, ValidationError
-from ..extensions import db
+from ..core.errors import FieldError, ValidationError
+from ..core.extensions import db
 from ..models import Attendance, Organisation, Outcome, Person, ProtectedSession, RosterStatus
 from .models import ChangeRequest, RequestKind, RequestStatus
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..clock import now_utc
-from ..extensions import Model
+from ..core.clock import now_utc
+from ..core.extensions import Model
 from ..models.base import UTCDateTime, enum_column
 
 if TYPE_CHECKING:

@@ -11,12 +11,12 @@ from html import escape
 import sqlalchemy as sa
 from flask import current_app
 
-from ..clock import LONDON, now_utc
-from ..extensions import db
+from ..core.audit import Actor
+from ..core.clock import LONDON, now_utc
+from ..core.extensions import db
 from ..feeds.invitations import invitation
 from ..mail import queue_message
 from ..models import Person, ProtectedSession, RosterStatus, User, UserRole
-from ..services.audit import Actor
 from .apply import Changed
 from .models import ChangeRequest, MailPreference, RequestStatus, SessionsBy
 
@@ -127,7 +127,7 @@ def changed(req: ChangeRequest, what: Changed, actor: Actor) -> None:
 
 
 def _slot_start(slot: str) -> datetime:
-    from ..scheduling import Calendar, slot_times
+    from ..plans.scheduling import Calendar, slot_times
 
     return slot_times(slot, Calendar.from_config())[0]
 

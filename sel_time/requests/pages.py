@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..clock import now_utc
-from ..errors import FieldError, SelTimeError
-from ..extensions import db
+from ..core.audit import Actor
+from ..core.clock import now_utc
+from ..core.errors import FieldError, SelTimeError
+from ..core.extensions import db
+from ..core.transaction import boundary
 from ..models import Attendance, Organisation, Outcome, ProtectedSession, RosterStatus, UserRole
-from ..planning import slot_label
-from ..services.audit import Actor
-from ..transaction import boundary
+from ..plans.planning import slot_label
 from ..web import MANAGERS, bp, roles_required
 from . import dashboard, preferences, service
 from .models import ChangeRequest, RequestStatus, SessionsBy

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import FieldError, ValidationError
-from ..extensions import db
+from ..core.audit import Actor, record
+from ..core.errors import FieldError, ValidationError
+from ..core.extensions import db
 from ..models import User
-from ..services.audit import Actor, record
 from .models import MailPreference, SessionsBy
 
 FLAGS = ("requests_waiting", "decisions", "changes")

@@ -18,11 +18,11 @@ import solver
 from solver.alternatives import Alternative, Mover, SessionNotFound
 from solver.rules import Roster, when
 
-from ..clock import now_utc
-from ..errors import FieldError, NotFound, ValidationError
-from ..extensions import db
+from ..core.clock import now_utc
+from ..core.errors import FieldError, NotFound, ValidationError
+from ..core.extensions import db
 from ..models import Department, Plan, PlanStatus, ProtectedSession, RosterStatus
-from ..scheduling import (
+from ..plans.scheduling import (
     Calendar,
     Scope,
     assignment_key,

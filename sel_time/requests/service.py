@@ -9,12 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import now_utc
-from ..errors import Conflict, FieldError, Forbidden, NotFound, ValidationError
-from ..extensions import db
+from ..core.audit import Actor, record
+from ..core.clock import now_utc
+from ..core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationError
+from ..core.extensions import db
 from ..models import Attendance, Outcome, ProtectedSession, RosterStatus, User, UserRole
-from ..publishing import serialise_publishes
-from ..services.audit import Actor, record
+from ..plans.publishing import serialise_publishes
 from . import apply, notify
 from .models import ApprovalRule, ChangeRequest, RequestClaim, RequestKind, RequestStatus
 from .rules import LiveRules, Option

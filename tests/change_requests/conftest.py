@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.extensions import db
 from sel_time.models import Attendance, ProtectedSession, RosterStatus
-from sel_time.publishing import publish
-from sel_time.services.audit import CLI_ACTOR
+from sel_time.plans.publishing import publish
 from tests.feeds.conftest import icaljs  # noqa: F401  (a fixture)
 from tests.planning.conftest import (  # noqa: F401  (fixtures)
     Small,

@@ -12,7 +12,7 @@ import icalendar
 import time_machine
 from flask.testing import FlaskClient
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.feeds.service import build_calendar
 from sel_time.mail import deliver_pending
 from sel_time.models import FeedKind, ProtectedSession

@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from flask import Flask, g
 from flask.testing import FlaskClient
 
-from sel_time.clock import UTC
-from sel_time.extensions import db
+from sel_time.core.audit import Actor
+from sel_time.core.clock import UTC
+from sel_time.core.extensions import db
 from sel_time.feeds.service import issue_token
 from sel_time.models import FeedKind, User, UserRole
-from sel_time.scheduling import Calendar, slot_times
-from sel_time.services.audit import Actor
+from sel_time.plans.scheduling import Calendar, slot_times
 
 from .conftest import Published
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.exc import IntegrityError
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import AuditEvent, Outcome, ProtectedSession
 from sel_time.requests.models import ChangeRequest, RequestClaim, RequestStatus
 from tests.support.smtp import SmtpServer

@@ -124,6 +124,9 @@ def publish(
     from ..feeds import mark_stale
 
     mark_stale(report.people, report.teams)
+    from ..requests.notify import invite_published  # leaders who chose e-mail invitations
+
+    invite_published(report.people, now)
     return report
 
 

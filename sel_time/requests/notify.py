@@ -150,6 +150,39 @@ def send_invitation(session: ProtectedSession, person: Person, method: str,
         dedupe_key=f"imip:{session.uid}:{session.sequence}:{person.id}:{method}")
 
 
+def invite_published(people: set[int], changed_at: datetime) -> int:
+    """After a publish: an invitation (REQUEST, or CANCEL for a removed session) for each
+    session it added or changed, to each of ``people`` who chose e-mail invitations (or both,
+    for sessions in the next 14 days). Returns the number queued."""
+    if not people:
+        return 0
+    chosen = {u.person_id: preference(u) for u in db.session.scalars(
+        sa.select(User).where(User.person_id.in_(people), User.active.is_(True)))}
+    wanted = {pid for pid, pref in chosen.items()
+              if pid is not None and pref.sessions_by != SessionsBy.FEED}
+    if not wanted:
+        return 0
+    from ..models import Attendance
+
+    now = now_utc()
+    soon = now + timedelta(days=FROZEN_DAYS)
+    rows = db.session.execute(
+        sa.select(ProtectedSession, Attendance.person_id).join(Attendance)
+        .where(Attendance.person_id.in_(wanted), ProtectedSession.last_modified >= changed_at,
+               ProtectedSession.start_at > now)).all()
+    queued = 0
+    for session, pid in rows:
+        if chosen[pid].sessions_by == SessionsBy.BOTH and session.start_at > soon:
+            continue
+        person = db.session.get(Person, pid)
+        if person is None:
+            continue
+        method = "REQUEST" if session.status == RosterStatus.CONFIRMED else "CANCEL"
+        send_invitation(session, person, method, now)
+        queued += 1
+    return queued
+
+
 def announce_waiting() -> int:
     """Tell rota managers, in one e-mail each, of the requests that began waiting since they
     were last told. Returns the number of messages queued."""

@@ -9,13 +9,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 import icalendar
+import sqlalchemy as sa
 import time_machine
 from flask.testing import FlaskClient
 
 from sel_time.core.extensions import db
 from sel_time.feeds.service import build_calendar
 from sel_time.mail import deliver_pending
-from sel_time.models import FeedKind, ProtectedSession
+from sel_time.models import Attendance, FeedKind, ProtectedSession
 from tests.support.smtp import Received, SmtpServer
 
 from .conftest import Published
@@ -152,3 +153,29 @@ def test_bad_preferences_name_the_field(published: Published, client: FlaskClien
     assert r.status_code == 422
     assert {e["field"] for e in r.get_json()["errors"]} == {"sessions_by", "decisions",
                                                             "colour"}
+
+
+def test_a_publish_invites_leaders_who_chose_email(
+        small: Any, solve_plan: Callable[..., Any], client: FlaskClient, leader: Headers,
+        smtp_server: SmtpServer) -> None:
+    from sel_time.core.audit import CLI_ACTOR
+    from sel_time.plans.publishing import publish
+
+    choose(client, leader(small.ben), "email")
+    choose(client, leader(small.ada), "both")  # all her sessions are months away
+    plan = solve_plan()
+    publish(plan.id, CLI_ACTOR)
+    db.session.commit()
+    deliver_pending()
+    assert {tuple(m.rcpt_tos) for m in smtp_server.received} == {(email_of(small.ben),)}
+    uids = set()
+    for got in smtp_server.received:
+        method, body = calendar_part(got)
+        assert method == "REQUEST"
+        [event] = icalendar.Calendar.from_ical(body).walk("VEVENT")
+        assert int(event["SEQUENCE"]) == 0
+        uids.add(str(event["UID"]))
+    db.session.expire_all()
+    bens = {a.session.uid for a in db.session.scalars(
+        sa.select(Attendance).where(Attendance.person_id == small.ben))}
+    assert uids == bens and len(bens) == 3  # two of his own, one team session

@@ -126,7 +126,7 @@ def put_rule(ident: int) -> Response:
     _organisation(ident)
     data = _object()
     rise = data.get("max_rise", 0)
-    if isinstance(rise, bool) or not isinstance(rise, (int, float)) or rise < 0 or rise > 10000:
+    if isinstance(rise, bool) or not isinstance(rise, (int, float)) or not 0 <= rise <= 10000:
         raise ValidationError("Say the most a session's cost may rise", [FieldError(
             "max_rise", "pounds, 0 to 10000")])
     rule = service.set_rule(ident, _flag(data, "auto_approve"), round(rise * 100),

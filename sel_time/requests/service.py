@@ -26,7 +26,8 @@ OPEN = (RequestStatus.AWAITING_PARTNER, RequestStatus.PENDING)
 
 def attendance_of(user: User, attendance_id: Any, field: str = "attendance_id") -> Attendance:
     """An attendance the user may ask about: their own (a leader) or anyone's (a manager)."""
-    if isinstance(attendance_id, bool) or not isinstance(attendance_id, int):
+    if isinstance(attendance_id, bool) or not isinstance(attendance_id, int) or \
+            not 0 < attendance_id < 2**31:
         raise ValidationError("Say which session", [FieldError(field, "a session's number")])
     att = db.session.get(Attendance, attendance_id)
     mine = att is not None and att.person_id == user.person_id
@@ -191,7 +192,8 @@ def _ask_swap(req: ChangeRequest, user: User, att: Attendance, partner_id: Any) 
     session = att.session
     if session.team_id is not None:
         raise ValidationError("Team sessions are not swapped", [FieldError("kind", "team")])
-    if isinstance(partner_id, bool) or not isinstance(partner_id, int):
+    if isinstance(partner_id, bool) or not isinstance(partner_id, int) or \
+            not 0 < partner_id < 2**31:
         raise ValidationError("Say whose session to swap with", [FieldError(
             "partner_attendance_id", "a colleague's session number")])
     other = db.session.get(Attendance, partner_id)

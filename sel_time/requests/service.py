@@ -117,8 +117,9 @@ def ask(user: User, data: dict[str, Any]) -> ChangeRequest:
         raise ValidationError("The reason is too long", [FieldError("reason",
                                                                     "at most 500 characters")])
     req.reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
+    rules: LiveRules | None = None  # built once per request: it reads the whole horizon
     if kind in (RequestKind.MOVE, RequestKind.TEAM_MOVE):
-        _ask_move(req, att, data.get("to_slot"))
+        rules = _ask_move(req, att, data.get("to_slot"))
     elif kind == RequestKind.SWAP:
         _ask_swap(req, user, att, data.get("partner_attendance_id"))
     elif kind == RequestKind.GIVE_BACK:
@@ -148,7 +149,7 @@ def ask(user: User, data: dict[str, Any]) -> ChangeRequest:
             if held:
                 req.held_because = held
             else:
-                _approve(req, Actor("rule"), None)
+                _approve(req, Actor("rule"), None, rules)
     elif req.status == RequestStatus.AWAITING_PARTNER:
         notify.swap_asked(req)
     return req
@@ -165,7 +166,7 @@ def _no_open_request(session: ProtectedSession) -> None:
                                    "first")])
 
 
-def _ask_move(req: ChangeRequest, att: Attendance, to_slot: Any) -> None:
+def _ask_move(req: ChangeRequest, att: Attendance, to_slot: Any) -> LiveRules:
     session = att.session
     team = session.team_id is not None
     if team != (req.kind == RequestKind.TEAM_MOVE):
@@ -186,6 +187,7 @@ def _ask_move(req: ChangeRequest, att: Attendance, to_slot: Any) -> None:
         raise ValidationError(f"{option.label} breaks a rule",
                               [FieldError("to_slot", r) for r in option.reasons])
     req.to_slot, req.cost_change_pence = to_slot, option.cost_change_pence
+    return rules
 
 
 def _ask_swap(req: ChangeRequest, user: User, att: Attendance, partner_id: Any) -> None:
@@ -215,13 +217,13 @@ def _ask_swap(req: ChangeRequest, user: User, att: Attendance, partner_id: Any) 
         raise ValidationError("That session has started", [FieldError(
             "partner_attendance_id", "already started")])
     _no_open_request(other.session)
-    allowed, reasons = LiveRules(session).judge_swap(session, other.session)
+    rules = LiveRules(session)
+    allowed, reasons = rules.judge_swap(session, other.session)
     if not allowed:
         raise ValidationError("This swap breaks a rule",
                               [FieldError("partner_attendance_id", r) for r in reasons])
     req.partner_session_id, req.partner_sequence = other.session.id, other.session.sequence
     req.partner_person_id = other.person_id
-    rules = LiveRules(session)
     req.cost_change_pence = (rules.cost_pence(me.id, other.session.slot) - att.cost_pence
                              + rules.cost_pence(them.id, session.slot) - other.cost_pence)
     req.to_slot = other.session.slot
@@ -325,7 +327,8 @@ def _close(req: ChangeRequest, status: RequestStatus, actor: Actor, reason: str 
            {"status": status.value, "reason": reason})
 
 
-def _approve(req: ChangeRequest, actor: Actor, reason: str | None) -> None:
+def _approve(req: ChangeRequest, actor: Actor, reason: str | None,
+             rules: LiveRules | None = None) -> None:
     """Check the request against the roster as it is now, claim its session(s) (the
     database refuses a second approved request for one session), apply it, tell people."""
     session = req.session
@@ -338,7 +341,7 @@ def _approve(req: ChangeRequest, actor: Actor, reason: str | None) -> None:
     now = now_utc()
     changed = apply.Changed()
     if req.kind in (RequestKind.MOVE, RequestKind.TEAM_MOVE):
-        rules = LiveRules(session)
+        rules = rules or LiveRules(session)
         att = next((a for a in session.attendances if a.person_id == req.person_id), None)
         found = rules.team_options(session) if req.kind == RequestKind.TEAM_MOVE else \
             rules.person_options(session, req.person_id, att.cost_pence if att else 0)
@@ -355,7 +358,7 @@ def _approve(req: ChangeRequest, actor: Actor, reason: str | None) -> None:
         apply.move(session, option.slot, costs, actor, now, changed, req.id)
     elif req.kind == RequestKind.SWAP:
         assert partner is not None and req.partner_person_id is not None
-        rules = LiveRules(session)
+        rules = rules or LiveRules(session)
         allowed, reasons = rules.judge_swap(session, partner)
         if not allowed:
             raise Conflict("The roster has changed: this swap now breaks a rule",

@@ -214,7 +214,7 @@ EXTRA_PATHS.update({
                 "responses": {**_ERR, "200": json_response(_OBJ)}},
         "put": {"tags": ["requests"], "requestBody": _BODY,
                 "summary": "Set them (sessions_by feed|email|both, requests_waiting, "
-                           "decisions, changes)",
+                           "decisions, changes, daily_digest)",
                 "responses": {**_ERR, "200": json_response(_OBJ)}}},
     "/api/v1/recovered": {"get": {
         "tags": ["requests"], "summary": "Protected time recovered (moved) beside time lost",

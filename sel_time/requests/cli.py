@@ -20,3 +20,14 @@ def announce_command() -> None:
     with boundary(quiet=False):
         n = announce_waiting()
     click.echo(f"Queued {n} message(s) to rota managers")
+
+
+@requests_commands.command("digest")
+@with_appcontext
+def digest_command() -> None:
+    """Queue the day's digest to each user who chose one (run once a day)."""
+    from .notify import send_digests
+
+    with boundary(quiet=False):
+        n = send_digests()
+    click.echo(f"Queued {n} digest(s)")

@@ -136,7 +136,26 @@ class MailPreference(Model):
     requests_waiting: Mapped[bool] = mapped_column(default=True)  # rota managers
     decisions: Mapped[bool] = mapped_column(default=True)
     changes: Mapped[bool] = mapped_column(default=True)  # my sessions in the next 14 days
+    # One e-mail a day gathering these notices, instead of one each (invitations still go
+    # at once: a calendar needs them).
+    daily_digest: Mapped[bool] = mapped_column(default=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"sessions_by": self.sessions_by.value, "requests_waiting": self.requests_waiting,
-                "decisions": self.decisions, "changes": self.changes}
+                "decisions": self.decisions, "changes": self.changes,
+                "daily_digest": self.daily_digest}
+
+
+class DigestItem(Model):
+    """A notice kept for a user who chose a daily digest, until the day's digest is sent."""
+
+    __tablename__ = "digest_item"
+    __table_args__ = (sa.Index("ix_digest_item_user_id_sent_at", "user_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,7 +18,7 @@ from ..feeds.invitations import invitation
 from ..mail import queue_message
 from ..models import Person, ProtectedSession, RosterStatus, User, UserRole
 from .apply import Changed
-from .models import ChangeRequest, MailPreference, RequestStatus, SessionsBy
+from .models import ChangeRequest, DigestItem, MailPreference, RequestStatus, SessionsBy
 
 FROZEN_DAYS = 14
 
@@ -27,7 +27,7 @@ def preference(user: User) -> MailPreference:
     pref = db.session.get(MailPreference, user.id)
     return pref if pref is not None else MailPreference(
         user_id=user.id, sessions_by=SessionsBy.FEED, requests_waiting=True, decisions=True,
-        changes=True)
+        changes=True, daily_digest=False)
 
 
 def _user_of(person_id: int) -> User | None:
@@ -44,7 +44,14 @@ def _link(path: str) -> str:
     return str(current_app.config["PUBLIC_URL"]).rstrip("/") + path
 
 
-def _send(to: str, subject: str, lines: list[str], kind: str, key: str | None = None) -> None:
+def _send(to: str, subject: str, lines: list[str], kind: str, key: str | None = None,
+          user: User | None = None) -> None:
+    """Queue a notice now, or keep it for the day's digest if ``user`` chose one."""
+    if user is not None and preference(user).daily_digest:
+        db.session.add(DigestItem(user_id=user.id, kind=kind, subject=subject,
+                                  text="\n".join(lines), created_at=now_utc()))
+        db.session.flush()
+        return
     text = "\n\n".join(lines) + "\n"
     html = "".join(f"<p>{escape(line)}</p>" for line in lines)
     queue_message(recipient=to, subject=subject, text=text, html=html, kind=kind,
@@ -66,12 +73,13 @@ def swap_asked(req: ChangeRequest) -> None:
     partner = db.session.get(Person, req.partner_person_id)
     if partner is None:
         return
-    _send(partner.email, f"{req.person.name} asks to swap protected time with you", [
+    _send(partner.email, f"{req.person.name} asks to swap protected time with you", user=_user_of(
+        partner.id), lines=[
         f"{req.person.name} asks to swap sessions: you would take "
         f"{_when(req.session.start_at)} and they would take "
         f"{_when(req.partner_session.start_at)}.",
         "The swap happens only if you accept. Answer on My time: " + _link("/me/requests"),
-    ], "swap_asked")
+    ], kind="swap_asked")
 
 
 def decided(req: ChangeRequest) -> None:
@@ -92,7 +100,7 @@ def decided(req: ChangeRequest) -> None:
         lines.append(f"Reason: {req.decision_reason}")
     lines.append("See your requests: " + _link("/me/requests"))
     _send(req.person.email, f"Your protected time request {outcome.split(':')[0]}", lines,
-          "decision", key=f"decision:{req.id}:{req.status.value}")
+          "decision", key=f"decision:{req.id}:{req.status.value}", user=user)
 
 
 def changed(req: ChangeRequest, what: Changed, actor: Actor) -> None:
@@ -123,7 +131,7 @@ def changed(req: ChangeRequest, what: Changed, actor: Actor) -> None:
                 f"Your protected time on {_when(session.start_at)} "
                 + ("is no longer yours to attend." if method == "CANCEL" else "has changed."),
                 "See My time: " + _link("/me")], "change",
-                key=f"change:{session.id}:{session.sequence}:{pid}")
+                key=f"change:{session.id}:{session.sequence}:{pid}", user=user)
 
 
 def _slot_start(slot: str) -> datetime:
@@ -205,9 +213,36 @@ def announce_waiting() -> int:
         if not preference(user).requests_waiting:
             continue
         _send(user.email, f"{len(fresh)} protected time request(s) wait for you", lines,
-              "requests_waiting", key=f"waiting:{user.id}:{fresh[-1].id}")
+              "requests_waiting", key=f"waiting:{user.id}:{fresh[-1].id}", user=user)
         sent += 1
     for r in fresh:
         r.announced_at = now
     db.session.flush()
     return sent
+
+
+def send_digests() -> int:
+    """One e-mail per user who chose a daily digest and has notices kept since the last one
+    (run once a day: ``sel-time requests digest``). Returns the number queued."""
+    items = list(db.session.scalars(sa.select(DigestItem).where(DigestItem.sent_at.is_(None))
+                                    .order_by(DigestItem.user_id, DigestItem.id)))
+    by_user: dict[int, list[DigestItem]] = {}
+    for item in items:
+        by_user.setdefault(item.user_id, []).append(item)
+    now = now_utc()
+    day = now.astimezone(LONDON).date()
+    queued = 0
+    for user_id, kept in by_user.items():
+        user = db.session.get(User, user_id)
+        if user is not None and user.active:
+            lines = [f"{len(kept)} notice{'s' if len(kept) != 1 else ''} from sel-time since "
+                     "the last digest:"]
+            for item in kept:
+                lines += [item.subject, item.text]
+            _send(user.email, f"Your sel-time digest for {day:%a} {day.day} {day:%b}", lines,
+                  "digest", key=f"digest:{user_id}:{kept[-1].id}")
+            queued += 1
+        for item in kept:
+            item.sent_at = now
+    db.session.flush()
+    return queued

@@ -11,14 +11,14 @@ from ..core.extensions import db
 from ..models import User
 from .models import MailPreference, SessionsBy
 
-FLAGS = ("requests_waiting", "decisions", "changes")
+FLAGS = ("requests_waiting", "decisions", "changes", "daily_digest")
 
 
 def get(user: User) -> MailPreference:
     pref = db.session.get(MailPreference, user.id)
     return pref if pref is not None else MailPreference(
         user_id=user.id, sessions_by=SessionsBy.FEED, requests_waiting=True, decisions=True,
-        changes=True)
+        changes=True, daily_digest=False)
 
 
 def update(user: User, data: dict[str, Any], actor: Actor) -> MailPreference:

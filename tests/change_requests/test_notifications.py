@@ -76,3 +76,27 @@ def test_a_decision_reaches_the_leader(
     [got] = smtp_server.received
     assert got.message["Subject"] == "Your protected time request was declined"
     assert "Reason: No cover that day" in got.message.get_body(("plain",)).get_content()
+
+
+def test_a_daily_digest_gathers_notices_into_one_email(
+        published: Published, client: FlaskClient, leader: Headers, rota: dict[str, str],
+        runner: FlaskCliRunner, smtp_server: SmtpServer) -> None:
+    ada = published.small.ada
+    headers = leader(ada)
+    r = client.put("/api/v1/me/mail-preferences", json={"daily_digest": True}, headers=headers)
+    assert r.get_json()["daily_digest"] is True
+    first, second = published.sessions_of(ada)
+    for att in (first, second):
+        request_id = ask_costly_move(client, headers, att.id)
+        client.post(f"/api/v1/requests/{request_id}/decision",
+                    json={"approve": False, "reason": "No cover that day"}, headers=rota)
+    deliver_pending()
+    assert smtp_server.received == []  # kept for the digest
+    result = runner.invoke(args=["sel-time", "requests", "digest"])
+    assert "Queued 1 digest(s)" in result.output, result.output
+    assert "Queued 0 digest(s)" in runner.invoke(args=["sel-time", "requests", "digest"]).output
+    deliver_pending()
+    [got] = smtp_server.received
+    assert got.message["Subject"].startswith("Your sel-time digest for")
+    text = got.message.get_body(("plain",)).get_content()
+    assert text.count("Your protected time request was declined") == 2

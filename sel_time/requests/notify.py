@@ -126,7 +126,8 @@ def changed(req: ChangeRequest, what: Changed, actor: Actor) -> None:
             pref.sessions_by == SessionsBy.BOTH and inside)
         if invite:
             send_invitation(session, person, method, now)
-        elif pref.changes and inside and user.id != (actor.user.id if actor.user else None):
+        elif pref.changes and inside and pid != req.person_id and user.id != (
+                actor.user.id if actor.user else None):  # the asker knows, or is told the decision
             _send(person.email, "A change to your protected time", [
                 f"Your protected time on {_when(session.start_at)} "
                 + ("is no longer yours to attend." if method == "CANCEL" else "has changed."),

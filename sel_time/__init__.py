@@ -53,6 +53,7 @@ def create_app(
     from .feeds.routes import bp as feeds_bp
     from .health import bp as health_bp
     from .mail import models as mail_models  # noqa: F401  (the outbox table)
+    from .requests import models as request_models  # noqa: F401  (change requests)
     from .sso import init_sso
     from .web import csrf, init_web
 
@@ -119,6 +120,8 @@ def _import_routes() -> None:
     from .plans import pages as plan_pages  # noqa: F401
     from .privacy import api as privacy_routes  # noqa: F401
     from .privacy import pages as privacy_pages  # noqa: F401  (your data, notice, erasure)
+    from .requests import api as request_routes  # noqa: F401
+    from .requests import pages as request_pages  # noqa: F401  (change requests)
 
 
 MAX_ID = 2**31 - 1

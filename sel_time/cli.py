@@ -20,8 +20,10 @@ from .mail.cli import mail as mail_commands
 from .nightly import commands as nightly_commands  # noqa: F401
 from .plans import commands as plan_commands  # noqa: F401
 from .privacy import commands as privacy_commands  # noqa: F401  (privacy, retention)
+from .requests.cli import requests_commands
 
 cli.add_command(mail_commands)
+cli.add_command(requests_commands)
 
 
 def main() -> None:

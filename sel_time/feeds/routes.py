@@ -8,13 +8,22 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template_string,
+    request,
+    url_for,
+)
 
 from ..api import bp as api_bp
 from ..api.inputs import json_body
 from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS, json_response, problem_response
 from ..core.audit import Actor
 from ..core.auth import require_user
+from ..core.clock import now_utc
 from ..core.errors import NotFound, SelTimeError
 from ..core.extensions import db
 from ..core.transaction import boundary, transactional
@@ -146,6 +155,8 @@ input{font-size:1rem;padding:.3rem}
 <body><h1>Was this protected time taken?</h1>
 {% if error %}<div class="error" role="alert">{{ error }}</div>{% endif %}
 {% if att %}<p><strong>{{ what }}</strong><br>{{ when }}</p>
+{% if change_url %}<p>Cannot make it? <a href="{{ change_url }}">Ask to move, swap or \
+give back this session</a> (you will be asked to sign in).</p>{% endif %}
 {% if att.outcome %}<p class="done">Recorded: {{ att.outcome.value.replace('_', ' ') }}\
 {% if att.outcome.value == 'partial' %} ({{ (att.fraction_taken * 100)|round|int }}%)\
 {% endif %}. You can change it below.</p>{% endif %}
@@ -212,8 +223,11 @@ def _record_page(token: str) -> tuple[str, int]:
             error = f"{exc.detail}: {details}" if details else exc.detail
             status = exc.status
             att = recording.attendance_from_link(token)
+    change_url = (url_for("web.change_session", att_id=att.id)
+                  if session.start_at > now_utc() else None)
     return render_template_string(
-        RECORD_PAGE, att=att, what=what, when=slot_label(session.slot), error=error
+        RECORD_PAGE, att=att, what=what, when=slot_label(session.slot), error=error,
+        change_url=change_url,
     ), status
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 from sqlalchemy.orm import selectinload
 
 import solver
@@ -31,6 +32,11 @@ from ..models import (
 )
 from .problem import key_id
 from .scope import Scope, governed
+
+# Who else must act when a plan is published (change requests send e-mail invitations to the
+# leaders who chose them): a signal, so that plans need not know its listeners. Receivers run in
+# the publish's transaction and must only flush. Keyword arguments: people, teams, now.
+published = Namespace().signal("plan-published")
 
 UID_NAMESPACE = uuid.UUID("6f1d3c1e-5b0a-4e37-9c39-5e1f2d9a7b10")
 Owner = tuple[str, int]
@@ -125,6 +131,7 @@ def publish(
     from ..feeds import mark_stale
 
     mark_stale(report.people, report.teams)
+    published.send(plan, people=report.people, teams=report.teams, now=now)
     return report
 
 

@@ -74,3 +74,6 @@ __all__ = [
     "WhatIfStatus",
     "team_member",
 ]
+
+# The progress feature's tables (surveys, ideas, programmes) live with their feature.
+from ..progress import models as progress_models  # noqa: E402,F401

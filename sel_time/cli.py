@@ -596,3 +596,7 @@ def whatif_command(scenario: str) -> None:
     finally:
         discard()  # a what-if writes nothing
     click.echo(json.dumps(result, indent=2))
+
+
+# Feature packages' commands register on ``cli`` when imported.
+from .progress import cli as progress_cli  # noqa: E402,F401

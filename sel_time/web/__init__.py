@@ -25,6 +25,7 @@ HOME = {
     UserRole.ROTA_MANAGER: "web.manage_dashboard",
     UserRole.FINANCE: "web.finance_dashboard",
     UserRole.LEADER: "web.my_time",
+    UserRole.PROGRAMME_LEAD: "progress.dashboard",
 }
 
 
@@ -102,6 +103,9 @@ def init_web(app: Flask) -> None:
     from .forms import in_words
 
     app.register_blueprint(bp)
+    from ..progress.pages import bp as progress_bp
+
+    app.register_blueprint(progress_bp)
     register_formats(app)
     app.jinja_env.filters["in_words"] = in_words  # validation as sentences, on every form
     app.after_request(security_headers)
@@ -121,6 +125,11 @@ def nav_for(role: UserRole) -> Iterable[tuple[str, str]]:
     if role == UserRole.LEADER:
         yield ("My protected time", "web.my_time")
         yield ("Subscribe", "web.subscribe")
+    if role in (UserRole.ADMIN, UserRole.ROTA_MANAGER, UserRole.PROGRAMME_LEAD):
+        yield ("Progress", "progress.dashboard")
+    if role in (UserRole.ADMIN, UserRole.ROTA_MANAGER, UserRole.PROGRAMME_LEAD, UserRole.FINANCE):
+        yield ("Board report", "progress.board_page")
+    yield ("Ideas", "progress.ideas_page")
 
 
 @bp.app_context_processor

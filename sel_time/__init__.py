@@ -42,6 +42,7 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     from .feeds.routes import RedactFeedTokens
     from .feeds.routes import bp as feeds_bp
     from .health import bp as health_bp
+    from .mail import models as mail_models  # noqa: F401  (the outbox table)
     from .web import init_web
 
     app.register_blueprint(api_bp)

@@ -598,5 +598,10 @@ def whatif_command(scenario: str) -> None:
     click.echo(json.dumps(result, indent=2))
 
 
+# Feature packages' command groups (registered here, so that ``sel-time`` lists them too).
+from .mail.cli import mail as mail_commands  # noqa: E402
+
+cli.add_command(mail_commands)
+
 # Feature packages' commands register on ``cli`` when imported.
 from .progress import cli as progress_cli  # noqa: E402,F401

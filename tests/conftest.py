@@ -41,10 +41,17 @@ def _postgres_schema() -> Iterator[None]:
 
 
 @pytest.fixture()
-def app(tmp_path: Any, _postgres_schema: None) -> Iterator[Flask]:
-    overrides: dict[str, Any] = {}
+def app_config() -> dict[str, Any]:
+    """Settings given to ``create_app`` by the ``app`` fixture; a test package overrides this
+    fixture to start its app with them (an SMTP relay, for example)."""
+    return {}
+
+
+@pytest.fixture()
+def app(tmp_path: Any, _postgres_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
+    overrides: dict[str, Any] = dict(app_config)
     if not POSTGRES:
-        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'test.sqlite'}"
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'test.sqlite'}")
     app = create_app(TestingConfig, **overrides)
     with app.app_context():
         if POSTGRES:

@@ -1,7 +1,7 @@
 """progress: surveys, ideas, programmes, programme lead role
 
 Revision ID: 6f9851b23399
-Revises: e4b7a1c93d20
+Revises: bface5ba2bbd
 Create Date: 2026-12-07 00:00:26.227431
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '6f9851b23399'
-down_revision = 'e4b7a1c93d20'
+down_revision = 'bface5ba2bbd'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from .bank import BREAKDOWNS
-from .results import withheld_text
+from .results import withheld_label, withheld_text
 
 HEAD = ["Question", "Theme", "Breakdown", "Group", "Responses", "Mean", "95% low", "95% high",
         "Distribution"]
@@ -17,10 +17,11 @@ def result_rows(r: dict[str, Any]) -> list[list[Any]]:
     k = r["k"]
     rows: list[list[Any]] = []
 
-    def cell_row(q: dict[str, Any], breakdown: str, group: str,
-                 cell: dict[str, Any] | None) -> list[Any]:
+    def cell_row(q: dict[str, Any], breakdown: str, group: str, cell: dict[str, Any] | None,
+                 label: str | None = None) -> list[Any]:
         if cell is None:
-            return [q["text"], q["theme"], breakdown, group, withheld_text(k), "", "", "", ""]
+            return [q["text"], q["theme"], breakdown, group, label or withheld_text(k), "", "",
+                    "", ""]
         dist = "; ".join(f"{o}: {c}" for o, c in cell.get("distribution", {}).items())
         return [q["text"], q["theme"], breakdown, group, cell["n"], cell.get("mean", ""),
                 cell.get("low", ""), cell.get("high", ""), dist]
@@ -35,8 +36,10 @@ def result_rows(r: dict[str, Any]) -> list[list[Any]]:
             continue
         rows.append(cell_row(q, "All", "All", q["overall"]))
         for key, label in BREAKDOWNS.items():
+            combined = any(g.get("others") for g in q["by"][key])
             for g in q["by"][key]:
-                rows.append(cell_row(q, label, g["group"], None if g["withheld"] else g))
+                rows.append(cell_row(q, label, g["group"], None if g["withheld"] else g,
+                                     withheld_label(k, combined)))
     return rows
 
 

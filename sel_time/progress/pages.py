@@ -154,6 +154,7 @@ def wave_results(wave_id: int) -> ResponseReturnValue:
         trend_svg=trend_chart(rows), bars={q["id"]: distribution_bars(q)
                                            for q in r["questions"] if q.get("overall")},
         withheld=results.withheld_text(k),
+        label_for=lambda combined: results.withheld_label(k, combined),
     )
 
 

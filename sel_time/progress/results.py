@@ -21,11 +21,19 @@ from .bank import BREAKDOWNS
 from .models import Answer, Invitation, QuestionKind, Response, SurveyQuestion, Wave, WaveStatus
 from .suppression import suppress
 
-WITHHELD = "withheld"
+OTHERS = "Other groups combined"
 
 
 def withheld_text(k: int) -> str:
     return f"fewer than {k} responses"
+
+
+def withheld_label(k: int, combined: bool) -> str:
+    """What a withheld group of a breakdown says: each is under *k* when the withheld groups
+    are shown together; otherwise the whole breakdown is withheld for one small group."""
+    if combined:
+        return f"fewer than {k} responses (counted in '{OTHERS}')"
+    return f"withheld: a group of this breakdown has fewer than {k} responses"
 
 
 def mean_interval(scores: list[int]) -> dict[str, float | None]:
@@ -129,6 +137,7 @@ def wave_results(wave: Wave, k: int) -> dict[str, Any]:
         table = suppress({g: counts.get(g, 0) for g in groups}, k)
         out["breakdowns"][key] = {
             "label": label,
+            "others": table.others,
             "groups": [
                 {"group": g, "invited": invited[(key, g)],
                  "responses": table.published.get(g),
@@ -167,6 +176,10 @@ def wave_results(wave: Wave, k: int) -> dict[str, Any]:
                 else {"group": g, "withheld": False, **_cell(q, per[g])}
                 for g in groups
             ]
+            if table.others is not None:  # the withheld groups together: a cell of k or more
+                entry["by"][key].append({
+                    "group": OTHERS, "withheld": False, "others": True,
+                    **_cell(q, [a for g in table.withheld for a in per.get(g, [])])})
         out["questions"].append(entry)
     out["headline"] = headline(out)
     return out

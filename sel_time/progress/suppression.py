@@ -1,12 +1,14 @@
 """Statistical disclosure control for survey results: no published cell with fewer than *k*
-respondents, and no withheld cell that can be worked out from what is published.
+respondents, and no withheld cell that can be worked out from what is published, even by a
+reader who knows this rule (the rule is public: it is on every results page).
 
-A table is a set of groups that partition the respondents (every profession group, say), and
-its total. Primary suppression withholds each group under *k* (an empty group too: "none" is a
-count under *k*). Secondary suppression then withholds more groups, smallest first, until the
-withheld groups together hold at least *k* respondents and are at least two: otherwise the
-total minus the published groups would give the one withheld group's count, or the few
-withheld respondents' answers. A total under *k* withholds the whole table.
+A table is a set of groups that partition the respondents (every profession group, say) and
+its total. Each group of *k* or more is published. The groups under *k* (an empty group too)
+are withheld, and published together as one "other groups" cell when that is safe: at least
+two of them, together at least *k*, and together fewer than (number of them) × (*k* − 1) (at
+exactly that, every one of them would have to hold *k* − 1). Otherwise, since the total less
+the published groups would give the withheld groups away, every group of the table is
+withheld and only its total is published. A total under *k* withholds the whole table.
 
 Pure functions: no Flask, no database.
 """
@@ -34,23 +36,23 @@ class Table:
     withheld: frozenset[str]
     total: int | None  # None when the whole table is withheld
     k: int
+    others: int | None = None  # the withheld groups together, when that may be shown
 
     def shown(self, group: str) -> bool:
         return group in self.published
 
 
 def suppress(counts: Mapping[str, int], k: int = DEFAULT_K) -> Table:
-    """Primary and secondary suppression of one table of respondent counts."""
+    """Suppression of one table of respondent counts (see the module's rule)."""
     k = checked_k(k)
     total = sum(counts.values())
     if total < k:
         return Table({}, frozenset(counts), None, k)
-    withheld = {g for g, n in counts.items() if n < k}
-    # Smallest first; ties by name, so the answer does not depend on the order given.
-    order = sorted((g for g in counts if g not in withheld), key=lambda g: (counts[g], g))
-    while withheld and (len(withheld) < 2 or sum(counts[g] for g in withheld) < k):
-        if not order:  # cannot happen while total >= k, but never publish a derivable cell
-            return Table({}, frozenset(counts), None, k)
-        withheld.add(order.pop(0))
-    published = {g: n for g, n in counts.items() if g not in withheld}
-    return Table(published, frozenset(withheld), total, k)
+    small = {g for g, n in counts.items() if n < k}
+    if not small:
+        return Table(dict(counts), frozenset(), total, k)
+    hidden = sum(counts[g] for g in small)
+    if len(small) >= 2 and k <= hidden < len(small) * (k - 1):
+        published = {g: n for g, n in counts.items() if g not in small}
+        return Table(published, frozenset(small), total, k, others=hidden)
+    return Table({}, frozenset(counts), total, k)

@@ -140,6 +140,7 @@ class Message:
     to: str
     subject: str
     body: str
+    key: str  # the outbox's dedupe key: one invitation, one reminder round, one e-mail
 
 
 def _message(invitation: Invitation, reminder: bool) -> Message:
@@ -156,7 +157,9 @@ def _message(invitation: Invitation, reminder: bool) -> Message:
         f"The survey closes at the end of {wave.closes_on:%A %-d %B %Y}.\n"
     )
     subject = ("Reminder: " if reminder else "") + survey.title
-    return Message(invitation.person.email, subject, body)
+    key = (f"survey-reminder:{invitation.id}:{invitation.reminders_sent}" if reminder
+           else f"survey-invitation:{invitation.id}")
+    return Message(invitation.person.email, subject, body, key)
 
 
 def results_k() -> int:

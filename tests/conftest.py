@@ -13,10 +13,10 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from config import TestingConfig
 from sel_time import create_app
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.extensions import db
+from sel_time.directory import records
 from sel_time.models import User, UserRole
-from sel_time.services import records
-from sel_time.services.audit import CLI_ACTOR
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
@@ -122,7 +122,7 @@ def make(app: Flask) -> Callable[..., Any]:
 @pytest.fixture()
 def login_as(app: Flask) -> Callable[..., dict[str, str]]:
     """``login_as("finance")`` returns Authorization headers of a new user with that role."""
-    from sel_time.auth import create_api_token
+    from sel_time.core.auth import create_api_token
 
     def _login(role: str, person_id: int | None = None) -> dict[str, str]:
         n = db.session.scalar(sa.select(sa.func.count(User.id))) or 0

@@ -117,6 +117,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('wave_id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('nonce', sa.String(length=32), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('profession_group', sa.String(length=40), nullable=False),
     sa.Column('organisation_kind', sa.String(length=40), nullable=False),

@@ -23,9 +23,9 @@ from typing import Any, Protocol, cast
 import sqlalchemy as sa
 from flask import current_app
 
-from ..clock import now_utc
-from ..extensions import db
-from ..transaction import boundary, read_only
+from ..core.clock import now_utc
+from ..core.extensions import db
+from ..core.transaction import boundary, read_only
 from .models import MailMessage, MailStatus
 from .outbox import compose
 from .settings import MailSettings, SmtpSettings, mail_settings

@@ -10,8 +10,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..clock import now_utc
-from ..extensions import Model
+from ..core.clock import now_utc
+from ..core.extensions import Model
 from ..models.base import UTCDateTime, enum_column
 
 

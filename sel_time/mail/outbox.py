@@ -12,9 +12,9 @@ from email.utils import format_datetime, make_msgid, parseaddr
 import sqlalchemy as sa
 from flask import current_app
 
-from ..clock import now_utc
-from ..errors import FieldError, ValidationError
-from ..extensions import db
+from ..core.clock import now_utc
+from ..core.errors import FieldError, ValidationError
+from ..core.extensions import db
 from .models import MailMessage, MailStatus
 from .settings import DEFAULT_FROM
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ..errors import SelTimeError
+from ..core.errors import SelTimeError
 
 DEFAULT_FROM = "sel-time <no-reply@sel-time.invalid>"
 TRUE = {"1", "true", "yes", "on"}

@@ -10,14 +10,14 @@ from flask import Response, current_app, jsonify, request
 
 from ..api import bp
 from ..api.openapi import EXTRA_PATHS, json_response, problem_response
-from ..api.resources import json_body
-from ..auth import require_user
-from ..clock import today_london
-from ..errors import BadRequest, FieldError
+from ..directory.api import json_body
+from ..core.auth import require_user
+from ..core.clock import today_london
+from ..core.errors import BadRequest, FieldError
 from ..models import UserRole
-from ..schemas import date_in_range
-from ..services.audit import Actor
-from ..transaction import transactional
+from ..directory.schemas import date_in_range
+from ..core.audit import Actor
+from ..core.transaction import transactional
 from . import board, exports, ideas, mailing, results, surveys, training
 from .bank import BANK
 from .suppression import DEFAULT_K, checked_k
@@ -73,7 +73,7 @@ def list_surveys() -> Response:
     require_user(PROGRAMME)
     from sqlalchemy import select
 
-    from ..extensions import db
+    from ..core.extensions import db
     from .models import Survey
 
     return jsonify([surveys.survey_dict(s)
@@ -207,7 +207,7 @@ def list_programmes() -> Response:
     require_user(PROGRAMME)
     from sqlalchemy import select
 
-    from ..extensions import db
+    from ..core.extensions import db
     from .models import Programme
 
     return jsonify([training.programme_report(p)

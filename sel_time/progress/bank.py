@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..extensions import db
+from ..core.extensions import db
 from ..models import Organisation, Person, Profession
 from .models import BankQuestion, QuestionKind
 

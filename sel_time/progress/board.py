@@ -11,10 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .. import finance
-from ..clock import now_utc
-from ..delivery import london_midnight, planned_vs_delivered
-from ..extensions import db
+from ..finance import backfill as finance
+from ..core.clock import now_utc
+from ..delivery.recording import london_midnight, planned_vs_delivered
+from ..core.extensions import db
 from ..models import (
     Attendance,
     Outcome,

@@ -10,12 +10,12 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from ..clock import today_london
+from ..core.clock import today_london
 from ..cli import cli, command
-from ..errors import FieldError, ValidationError
-from ..extensions import db
+from ..core.errors import FieldError, ValidationError
+from ..core.extensions import db
 from ..models import Team
-from ..services.audit import CLI_ACTOR, SCHEDULER_ACTOR
+from ..core.audit import CLI_ACTOR, SCHEDULER_ACTOR
 from . import board, mailing, results, surveys, training
 from .bank import BANK, seed_bank
 from .models import Invitation

@@ -6,11 +6,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..clock import today_london
-from ..errors import Conflict, FieldError, NotFound, ValidationError
-from ..extensions import db
+from ..core.clock import today_london
+from ..core.errors import Conflict, FieldError, NotFound, ValidationError
+from ..core.extensions import db
 from ..models import User
-from ..services.audit import Actor, record
+from ..core.audit import Actor, record
 from .models import Idea, IdeaStatus, IdeaSupport
 
 MODERATED = (IdeaStatus.UNDER_REVIEW, IdeaStatus.ADOPTED, IdeaStatus.NOT_TAKEN_FORWARD)

@@ -11,12 +11,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from ..clock import today_london
-from ..errors import FieldError, SelTimeError
-from ..extensions import db
+from ..core.clock import today_london
+from ..core.errors import FieldError, SelTimeError
+from ..core.extensions import db
 from ..models import Team, TeamKind, UserRole
-from ..services.audit import Actor
-from ..transaction import boundary, transactional
+from ..core.audit import Actor
+from ..core.transaction import boundary, transactional
 from ..web import roles_required
 from . import board, ideas, mailing, results, surveys, training
 from .api import BOARD, PROGRAMME, survey_k

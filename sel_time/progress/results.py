@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from scipy import stats
 
-from ..errors import Conflict, FieldError
-from ..extensions import db
+from ..core.errors import Conflict, FieldError
+from ..core.extensions import db
 from ..models import Person
 from .bank import BREAKDOWNS
 from .models import Answer, Invitation, QuestionKind, Response, SurveyQuestion, Wave, WaveStatus

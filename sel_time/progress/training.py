@@ -11,9 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..clock import LONDON, now_utc
-from ..errors import FieldError, NotFound, ValidationError
-from ..extensions import db
+from ..core.clock import LONDON, now_utc
+from ..core.errors import FieldError, NotFound, ValidationError
+from ..core.extensions import db
 from ..models import (
     Attendance,
     Outcome,
@@ -23,7 +23,7 @@ from ..models import (
     Team,
     TeamKind,
 )
-from ..services.audit import Actor, record
+from ..core.audit import Actor, record
 from .bank import PROFESSION_GROUPS
 from .models import Programme, ProgrammeKind, ProgrammeModule
 

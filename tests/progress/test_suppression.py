@@ -12,7 +12,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.progress import results
 from sel_time.progress.models import Answer, Response, WaveStatus
 from sel_time.progress.suppression import MIN_K, Table, checked_k, suppress

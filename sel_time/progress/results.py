@@ -19,7 +19,7 @@ from ..core.extensions import db
 from ..models import Person
 from .bank import BREAKDOWNS
 from .models import Answer, Invitation, QuestionKind, Response, SurveyQuestion, Wave, WaveStatus
-from .suppression import suppress
+from .suppression import recode, suppress
 
 OTHERS = "Other groups combined"
 
@@ -111,12 +111,20 @@ def wave_results(wave: Wave, k: int) -> dict[str, Any]:
             [FieldError("wave", "open")],
         )
     ballots = _ballots(wave)
-    invited = Counter[tuple[str, str]]()
+    raw = Counter[tuple[str, str]]()
     total_invited = 0
     for inv in db.session.scalars(sa.select(Invitation).where(Invitation.wave_id == wave.id)):
         total_invited += 1
         for key in BREAKDOWNS:
-            invited[(key, getattr(inv, key))] += 1
+            raw[(key, getattr(inv, key))] += 1
+    # Small groups are counted together, decided from the invitations alone.
+    codes = {key: recode({g: n for (kk, g), n in raw.items() if kk == key}, k)
+             for key in BREAKDOWNS}
+    invited = Counter[tuple[str, str]]()
+    for (key, g), n in raw.items():
+        invited[(key, codes[key][g])] += n
+    ballots = [Ballot({key: codes[key].get(g, g) for key, g in b.groups.items()}, b.answers)
+               for b in ballots]
     n = len(ballots)
     out: dict[str, Any] = {
         "survey": wave.survey.title,

@@ -56,3 +56,26 @@ def suppress(counts: Mapping[str, int], k: int = DEFAULT_K) -> Table:
         published = {g: n for g, n in counts.items() if g not in small}
         return Table(published, frozenset(small), total, k, others=hidden)
     return Table({}, frozenset(counts), total, k)
+
+
+def recode(invited: Mapping[str, int], k: int = DEFAULT_K) -> dict[str, str]:
+    """Which published group each group of a breakdown is counted in. Groups with fewer than
+    2 × *k* people invited are counted together ("Combined: …"), with the next smallest
+    groups until that has 2 × *k* invited. It depends only on who was invited (known before
+    anyone answers), so it tells a reader nothing about the answers; suppression then works
+    on the combined groups."""
+    k = checked_k(k)
+    order = sorted(invited, key=lambda g: (invited[g], g))
+    small = [g for g in order if invited[g] < 2 * k]
+    if not small:
+        return {g: g for g in invited}
+    size = sum(invited[g] for g in small)
+    rest = [g for g in order if g not in small]
+    while size < 2 * k and rest:
+        g = rest.pop(0)
+        small.append(g)
+        size += invited[g]
+    if len(small) == 1:
+        return {g: g for g in invited}
+    name = "Combined: " + ", ".join(sorted(small))
+    return {g: (name if g in small else g) for g in invited}

@@ -17,18 +17,17 @@ QUESTIONS = ["time-protected", "training-had", "time-lost-why", "barrier-main"]
 
 @pytest.fixture()
 def people(make: Callable[..., Any]) -> dict[str, list[Any]]:
-    """14 nurses at an acute trust in Lambeth, 4 social workers at Lambeth council, 3 GPs in
-    a Bexley primary care network."""
+    """24 nurses at an acute trust in Lambeth, 22 social workers at Lambeth council, 6 GPs
+    in a Bexley primary care network (so the GPs are counted with the social workers)."""
     acute = make("organisations", kind="acute_trust", borough="Lambeth")
     council = make("organisations", kind="local_authority", borough="Lambeth")
     pcn = make("organisations", kind="primary_care_network", borough="Bexley")
     out: dict[str, list[Any]] = {"nurse": [], "social_worker": [], "gp": []}
-    names = iter(["Amara Okafor", "Bethan Price", "Chidi Nwosu", "Dylan Hughes", "Esme Walsh",
-                  "Farah Iqbal", "Gareth Lloyd", "Hana Sato", "Isla Reid", "Jonah Bell",
-                  "Kemi Adeyemi", "Liam Shaw", "Maya Fox", "Nia Evans", "Owen Tate",
-                  "Priya Nair", "Quinn Hale", "Rosa Diaz", "Sam Yeo", "Tara Quist",
-                  "Uma Patel"])
-    for prof, org, n in (("nurse", acute, 14), ("social_worker", council, 4), ("gp", pcn, 3)):
+    firsts = ["Amara", "Bethan", "Chidi", "Dylan", "Esme", "Farah", "Gareth", "Hana", "Isla",
+              "Jonah", "Kemi", "Liam", "Maya"]
+    lasts = ["Okafor", "Price", "Nwosu", "Hughes"]
+    names = iter(f"{f} {n}" for n in lasts for f in firsts)
+    for prof, org, n in (("nurse", acute, 24), ("social_worker", council, 22), ("gp", pcn, 6)):
         for _ in range(n):
             out[prof].append(make("people", name=next(names), profession=prof,
                                   organisation_id=org.id,

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from sel_time.core.extensions import db
 from sel_time.progress import results
-from sel_time.progress.models import Answer, Response, WaveStatus
-from sel_time.progress.suppression import MIN_K, Table, checked_k, suppress
+from sel_time.progress.models import Answer, Invitation, Response, WaveStatus
+from sel_time.progress.suppression import MIN_K, Table, checked_k, recode, suppress
 
 GROUPS = ["Medical", "Nursing", "AHP", "Social care", "Other"]
 
@@ -119,7 +119,10 @@ def test_published_results_of_any_response_set_hold_no_cell_under_k(
     assert (overall is None) == (len(answered) < k)
     for index, key in enumerate(("profession_group", "organisation_kind", "borough")):
         cells = out["questions"][0]["by"][key]
-        truth = Counter(b[index] for b in answered)
+        invited = Counter(getattr(i, key) for i in db.session.query(Invitation)
+                          .filter_by(wave_id=wave.id))
+        codes = recode(invited, k)
+        truth = Counter(codes.get(b[index], b[index]) for b in answered)
         shown = {c["group"]: c["n"] for c in cells if not c["withheld"] and not c.get("others")}
         combined = [c["n"] for c in cells if c.get("others")]
         assert all(n >= k for n in shown.values()) and all(n >= k for n in combined)
@@ -137,3 +140,14 @@ def test_published_results_of_any_response_set_hold_no_cell_under_k(
                   "survey_question", "survey"):
         db.session.execute(db.metadata.tables[table].delete())
     db.session.commit()
+
+
+def test_small_groups_are_counted_together_from_the_invitations_alone() -> None:
+    codes = recode({"Bexley": 23, "Bromley": 17, "Greenwich": 10, "System-wide": 7}, 11)
+    combined = "Combined: Bromley, Greenwich, System-wide"
+    assert codes == {"Bexley": "Bexley", "Bromley": combined, "Greenwich": combined,
+                     "System-wide": combined}
+    # One small group alone is counted with the next smallest.
+    assert recode({"A": 5, "B": 30, "C": 40}, 11) == {"A": "Combined: A, B",
+                                                     "B": "Combined: A, B", "C": "C"}
+    assert recode({"A": 30, "B": 40}, 11) == {"A": "A", "B": "B"}

@@ -89,12 +89,14 @@ def test_results_are_hidden_while_open_then_suppressed_with_free_text_redacted(
     assert "hidden until it closes" in hidden.json["detail"]
     client.post(f"/api/v1/waves/{wave.id}/close", headers=headers)
     r = client.get(f"/api/v1/waves/{wave.id}/results", headers=headers).json
-    assert r["responses"] == 16 and r["invited"] == 21
+    assert r["responses"] == 16 and r["invited"] == 52
     q1 = r["questions"][0]
     assert q1["overall"]["n"] == 16
     by_prof = {g["group"]: g for g in q1["by"]["profession_group"]}
-    # Nurses (12) published; social care (3) and medical (1) withheld: together 4 < 11, so
-    # nurses are withheld too, or 16 - 12 would give the other 4 away.
+    # GPs (6 invited) are counted with social workers (22): fewer than 2 × 11 alone. That
+    # group has 4 answers, under 11, so nurses (12) are withheld too, or 16 - 12 would give
+    # the other 4 away.
+    assert set(by_prof) == {"Nursing and midwifery", "Combined: Medical, Social care"}
     assert all(g["withheld"] for g in by_prof.values())
     assert all("n" not in g and "mean" not in g for g in by_prof.values())
     comments = r["questions"][3]["comments"]
@@ -105,21 +107,24 @@ def test_results_are_hidden_while_open_then_suppressed_with_free_text_redacted(
     assert "fewer than 11 responses" in text_by and "Bethan" not in text_by
 
 
-def test_a_group_of_k_is_shown_and_the_rest_is_withheld_together(
+def test_groups_of_k_are_shown_and_small_groups_only_together(
         app: Flask, client: FlaskClient, wave_with_links: Callable[..., Any],
         people: dict[str, list[Any]], login_as: Callable[..., dict[str, str]]) -> None:
     app.config["SURVEY_MIN_GROUP"] = 5
     wave, tokens = wave_with_links()
     headers = login_as("programme_lead")
     everyone = people["nurse"][:12] + people["social_worker"][:4] + people["gp"][:3]
-    for p in everyone:
-        _answer(client, tokens[p.id], **{_q(wave, 1): "4"})
+    for i, p in enumerate(everyone):
+        _answer(client, tokens[p.id], **{_q(wave, 1): str(1 + i % 5)})
     client.post(f"/api/v1/waves/{wave.id}/close", headers=headers)
     r = client.get(f"/api/v1/waves/{wave.id}/results", headers=headers).json
     by_prof = {g["group"]: g for g in r["questions"][0]["by"]["profession_group"]}
-    # Medical (3) under 5; social care (4) is then withheld too, so that 19 - 12 hides both.
+    # The 3 GPs are never shown on their own: they count with the social workers (7 > 5).
     assert by_prof["Nursing and midwifery"]["n"] == 12
-    assert by_prof["Medical"]["withheld"] and by_prof["Social care"]["withheld"]
+    assert by_prof["Combined: Medical, Social care"]["n"] == 7
+    assert "Medical" not in by_prof
+    ci = by_prof["Nursing and midwifery"]
+    assert ci["mean"] == 2.75 and ci["low"] < 2.75 < ci["high"]
     page = client.get(f"/progress/waves/{wave.id}")  # not signed in: sent to sign in
     assert page.status_code == 302
 
@@ -132,7 +137,7 @@ def test_the_night_opens_a_due_pulse_and_moves_its_next_wave_on(
     opened, messages = surveys.open_due_waves(date(2027, 1, 3), CLI_ACTOR)
     assert opened == [] and messages == []
     opened, messages = surveys.open_due_waves(date(2027, 1, 4), CLI_ACTOR)
-    assert [w.number for w in opened] == [1] and len(messages) == 21
+    assert [w.number for w in opened] == [1] and len(messages) == 52
     assert "/survey/" in messages[0].body and messages[0].to.endswith("@nhs.net")
     assert s.next_wave_on == date(2027, 4, 4)
     assert surveys.open_due_waves(date(2027, 1, 5), CLI_ACTOR) == ([], [])
@@ -148,7 +153,7 @@ def test_reminders_go_to_those_who_have_not_answered_with_the_same_link(
     wave, tokens = wave_with_links()
     _answer(client, tokens[people["gp"][0].id], **{_q(wave, 1): "3"})
     messages = surveys.reminders(wave)
-    assert len(messages) == 20
+    assert len(messages) == 51
     assert people["gp"][0].email not in {m.to for m in messages}
     nurse = people["nurse"][0]
     mine = next(m for m in messages if m.to == nurse.email)
@@ -162,7 +167,7 @@ def test_cli_builds_opens_and_closes_a_survey(app: Flask, people: dict[str, list
     assert out.exit_code == 0, out.output
     sid = db.session.scalar(sa.select(Survey.id))
     out = runner.invoke(args=["sel-time", "survey", "open", str(sid)])
-    assert "21 invited" in out.output
+    assert "52 invited" in out.output
     bad = runner.invoke(args=["sel-time", "survey", "create", "--title", "X",
                               "--question", "nope"])
     assert bad.exit_code == 2 and "Not in the question bank: nope" in bad.output

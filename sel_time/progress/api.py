@@ -10,14 +10,14 @@ from flask import Response, current_app, jsonify, request
 
 from ..api import bp
 from ..api.openapi import EXTRA_PATHS, json_response, problem_response
-from ..directory.api import json_body
+from ..core.audit import Actor
 from ..core.auth import require_user
 from ..core.clock import today_london
 from ..core.errors import BadRequest, FieldError
-from ..models import UserRole
-from ..directory.schemas import date_in_range
-from ..core.audit import Actor
 from ..core.transaction import transactional
+from ..directory.api import json_body
+from ..directory.schemas import date_in_range
+from ..models import UserRole
 from . import board, exports, ideas, mailing, results, surveys, training
 from .bank import BANK
 from .suppression import DEFAULT_K, checked_k
@@ -225,7 +225,7 @@ def create_programme() -> tuple[Response, int]:
     needed = body.get("completion_modules")
     p = training.create_programme(
         str(body.get("name") or ""), str(body.get("kind") or ""),
-        body.get("team_id") if isinstance(body.get("team_id"), int) else -1,
+        team if isinstance(team := body.get("team_id"), int) else -1,
         [str(m) for m in modules] if isinstance(modules, list) else [],
         needed if isinstance(needed, int) and not isinstance(needed, bool) else None,
         Actor.for_user(user))
@@ -278,7 +278,8 @@ for _path, _ops in {
     "/api/v1/survey-bank": [_doc("progress", "The question bank")],
     "/api/v1/surveys": [_doc("progress", "Surveys"),
                         _doc("progress", "Build a survey from the bank", "post", body=True)],
-    "/api/v1/surveys/{survey_id}": [_doc("progress", "A survey and its waves", params=["survey_id"])],
+    "/api/v1/surveys/{survey_id}": [
+        _doc("progress", "A survey and its waves", params=["survey_id"])],
     "/api/v1/surveys/{survey_id}/waves": [
         _doc("progress", "Open a wave and invite by e-mail", "post", ["survey_id"])],
     "/api/v1/surveys/{survey_id}/trend": [

@@ -11,10 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..finance import backfill as finance
 from ..core.clock import now_utc
-from ..delivery.recording import london_midnight, planned_vs_delivered
 from ..core.extensions import db
+from ..delivery.recording import london_midnight, planned_vs_delivered
+from ..finance import backfill as finance
 from ..models import (
     Attendance,
     Outcome,
@@ -116,7 +116,8 @@ def board_rows(r: dict[str, Any]) -> list[tuple[str, str, Any]]:
     rows += [("Leaders by profession", k, v) for k, v in r["leaders_by_profession"].items()]
     rows += [("Leaders by organisation", k, v) for k, v in r["leaders_by_organisation"].items()]
     rows += [
-        ("Protected time", "Leaders with protected time rostered", r["leaders_with_protected_time"]),
+        ("Protected time", "Leaders with protected time rostered",
+         r["leaders_with_protected_time"]),
         ("Protected time", "Share with protected time", r["share_with_protected_time"]),
         ("Sessions", "Planned", r["sessions"]["sessions_planned"]),
         ("Sessions", "Due so far", r["sessions"]["sessions_past"]),
@@ -139,7 +140,8 @@ def board_rows(r: dict[str, Any]) -> list[tuple[str, str, Any]]:
                      (f"Survey: {s['title']}", f"Wave {t['wave']} response rate",
                       t["response_rate"])]
     b = r["backfill"]
-    rows += [("Backfill (£)", "Planned", b["planned"]), ("Backfill (£)", "Delivered", b["delivered"]),
+    rows += [("Backfill (£)", "Planned", b["planned"]),
+             ("Backfill (£)", "Delivered", b["delivered"]),
              ("Backfill (£)", "Budget", b["budget"]),
              ("Backfill (£)", "Budget less delivered", b["variance_delivered"])]
     return rows

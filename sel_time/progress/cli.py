@@ -3,25 +3,28 @@ each command one transaction (the ``command`` wrapper of :mod:`sel_time.cli`).""
 from __future__ import annotations
 
 import json
-from datetime import date
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 import sqlalchemy as sa
 from flask import current_app
 
-from ..core.clock import today_london
 from ..cli import cli, command
+from ..core.audit import CLI_ACTOR, SCHEDULER_ACTOR
+from ..core.clock import today_london
 from ..core.errors import FieldError, ValidationError
 from ..core.extensions import db
 from ..models import Team
-from ..core.audit import CLI_ACTOR, SCHEDULER_ACTOR
 from . import board, mailing, results, surveys, training
 from .bank import BANK, seed_bank
 from .models import Invitation
 from .suppression import DEFAULT_K, checked_k
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _k() -> int:
@@ -33,11 +36,13 @@ def survey() -> None:
     """Anonymous baseline and pulse surveys: build, open waves, remind, read results."""
 
 
-def _survey_command(name: str):  # type: ignore[no-untyped-def]
-    def decorate(fn):  # type: ignore[no-untyped-def]
+def _survey_command(name: str) -> Callable[[F], F]:
+    """A ``sel-time survey NAME`` command, one transaction like every other."""
+
+    def decorate(fn: F) -> F:
         wrapped = command(name)(fn)
-        cli.commands.pop(name, None)  # registered under ``survey``, not at the top level
-        survey.add_command(wrapped, name)
+        registered = cli.commands.pop(name)  # under ``survey``, not at the top level
+        survey.add_command(registered, name)
         return wrapped
 
     return decorate
@@ -59,9 +64,9 @@ def bank_command() -> None:
 @click.option("--days-open", default=14, show_default=True, type=int)
 @click.option("--first-opens-on", type=DAY, default=None, help="a pulse's first wave")
 def create_command(title: str, cadence: str, questions: tuple[str, ...], days_open: int,
-                   first_opens_on: object) -> None:
+                   first_opens_on: datetime | None) -> None:
     """Build a survey from bank questions."""
-    first = first_opens_on.date() if first_opens_on is not None else None  # type: ignore[attr-defined]
+    first = first_opens_on.date() if first_opens_on is not None else None
     s = surveys.create_survey(title, cadence, list(questions), CLI_ACTOR, days_open=days_open,
                               first_opens_on=first)
     click.echo(f"Survey {s.id}: {s.title} ({len(s.questions)} questions)")
@@ -107,9 +112,9 @@ def links_command(wave_id: int) -> None:
 
 @_survey_command("open-due")
 @click.option("--today", type=DAY, default=None, help="default: today in London")
-def open_due_command(today: object) -> None:
+def open_due_command(today: datetime | None) -> None:
     """The nightly part: close waves past their day and open recurring waves that are due."""
-    day = today.date() if today is not None else today_london()  # type: ignore[attr-defined]
+    day = today.date() if today is not None else today_london()
     opened, messages = surveys.open_due_waves(day, SCHEDULER_ACTOR)
     queued = mailing.send(messages, "survey_invitation")
     click.echo(f"{len(opened)} waves opened, {queued} invitations queued")
@@ -143,9 +148,9 @@ def programme_create_command(name: str, kind: str, team_code: str, modules: tupl
 @click.option("--from", "first", type=DAY, required=True)
 @click.option("--to", "last", type=DAY, required=True)
 @click.option("-o", "--output", required=True, help="a .xlsx, .pdf or .json file")
-def board_report_command(first: object, last: object, output: str) -> None:
+def board_report_command(first: datetime, last: datetime, output: str) -> None:
     """Write the board report for a period."""
-    r = board.board_report(first.date(), last.date(), _k())  # type: ignore[attr-defined]
+    r = board.board_report(first.date(), last.date(), _k())
     path = Path(output)
     if path.suffix == ".xlsx":
         path.write_bytes(board.board_xlsx(r))
@@ -155,7 +160,5 @@ def board_report_command(first: object, last: object, output: str) -> None:
         path.write_text(json.dumps(r, indent=2), encoding="utf-8")
     else:
         raise ValidationError("Unknown output", [FieldError("output", ".xlsx, .pdf or .json")])
-    click.echo(f"Board report {first:%Y-%m-%d} to {last:%Y-%m-%d} written to {path}")  # type: ignore[str-format]
+    click.echo(f"Board report {first:%Y-%m-%d} to {last:%Y-%m-%d} written to {path}")
 
-
-__all__ = ["date"]

@@ -104,7 +104,8 @@ def _wave(session: Session, survey: Survey, number: int, opens: date, people: li
             if q.kind == QuestionKind.LIKERT:
                 ballot.answers.append(Answer(question_id=q.id, score=_score(rng, mean)))
             elif q.kind == QuestionKind.SINGLE:
-                ballot.answers.append(Answer(question_id=q.id, choices=[rng.choice(q.options)]))
+                ballot.answers.append(Answer(question_id=q.id,
+                                             choices=[rng.choice(q.options or [""])]))
             elif q.kind == QuestionKind.MULTIPLE:
                 if rng.random() > 0.3:
                     continue  # answered only by those who lost time: small groups withheld

@@ -6,11 +6,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..core.audit import Actor, record
 from ..core.clock import today_london
 from ..core.errors import Conflict, FieldError, NotFound, ValidationError
 from ..core.extensions import db
 from ..models import User
-from ..core.audit import Actor, record
 from .models import Idea, IdeaStatus, IdeaSupport
 
 MODERATED = (IdeaStatus.UNDER_REVIEW, IdeaStatus.ADOPTED, IdeaStatus.NOT_TAKEN_FORWARD)
@@ -67,7 +67,8 @@ def moderate_idea(idea: Idea, status: str, note: str | None, actor: Actor) -> Id
             "status", "Choose under_review, adopted or not_taken_forward")])
     note = (note or "").strip() or None
     if note is not None and len(note) > 500:
-        raise ValidationError("The note is too long", [FieldError("note", "at most 500 characters")])
+        raise ValidationError("The note is too long",
+                              [FieldError("note", "at most 500 characters")])
     old = idea.status.value
     idea.status, idea.moderation_note = new, note
     db.session.flush()

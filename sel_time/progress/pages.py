@@ -11,12 +11,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ..core.audit import Actor
 from ..core.clock import today_london
 from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
-from ..models import Team, TeamKind, UserRole
-from ..core.audit import Actor
 from ..core.transaction import boundary, transactional
+from ..models import Team, TeamKind, UserRole
 from ..web import roles_required
 from . import board, ideas, mailing, results, surveys, training
 from .api import BOARD, PROGRAMME, survey_k

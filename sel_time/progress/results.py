@@ -80,8 +80,8 @@ def _cell(q: SurveyQuestion, given: list[Answer]) -> dict[str, Any]:
         out["distribution"] = {str(s): counts.get(s, 0) for s in range(1, 6)}
         out.update(mean_interval(scores))
     elif q.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
-        counts = Counter(c for a in given for c in (a.choices or []))
-        out["distribution"] = {o: counts.get(o, 0) for o in (q.options or [])}
+        chosen = Counter(c for a in given for c in (a.choices or []))
+        out["distribution"] = {o: chosen.get(o, 0) for o in (q.options or [])}
     out["shares"] = {o: round(c / n, 4) for o, c in out.get("distribution", {}).items()}
     return out
 

@@ -17,11 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from ..core.audit import Actor, record
 from ..core.clock import now_utc, today_london
 from ..core.errors import Conflict, FieldError, NotFound, ValidationError
 from ..core.extensions import db
 from ..models import Person
-from ..core.audit import Actor, record
 from .bank import coarse_attributes, seed_bank
 from .models import (
     Answer,

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..core.audit import Actor, record
 from ..core.clock import LONDON, now_utc
 from ..core.errors import FieldError, NotFound, ValidationError
 from ..core.extensions import db
@@ -23,7 +24,6 @@ from ..models import (
     Team,
     TeamKind,
 )
-from ..core.audit import Actor, record
 from .bank import PROFESSION_GROUPS
 from .models import Programme, ProgrammeKind, ProgrammeModule
 
@@ -80,7 +80,7 @@ def programme_report(p: Programme, first: date | None = None,
         .order_by(ProtectedSession.start_at)
     ).all()
     now = now_utc()
-    modules = []
+    modules: list[dict[str, Any]] = []
     module_sessions: dict[int, int] = {}
     for i, m in enumerate(p.modules):
         s = sessions[i] if i < len(sessions) else None
@@ -102,7 +102,7 @@ def programme_report(p: Programme, first: date | None = None,
             RoleAssignment.start_date <= (last or today),
             sa.or_(RoleAssignment.end_date.is_(None),
                    RoleAssignment.end_date >= (first or today)))))
-    members = []
+    members: list[dict[str, Any]] = []
     for person in p.cohort.members:
         done = len(attended.get(person.id, set()))
         members.append({"person": person.name, "profession": person.profession.value,

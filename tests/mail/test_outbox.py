@@ -14,8 +14,8 @@ from flask.testing import FlaskCliRunner
 from sel_time.core.clock import now_utc
 from sel_time.core.errors import ValidationError
 from sel_time.core.extensions import db
-from sel_time.mail import MailMessage, MailStatus, deliver_pending, queue_message
 from sel_time.core.transaction import boundary
+from sel_time.mail import MailMessage, MailStatus, deliver_pending, queue_message
 from tests.support.smtp import SmtpServer
 
 UID = "session-42@sel-time.example.nhs.uk"

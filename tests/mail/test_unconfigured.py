@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from sel_time.core.extensions import db
+from sel_time.core.transaction import boundary
 from sel_time.mail import MailMessage, MailStatus, deliver_pending, queue_message
 from sel_time.mail.settings import MailConfigurationError, mail_settings, parse_smtp_url
-from sel_time.core.transaction import boundary
 
 
 @pytest.fixture()

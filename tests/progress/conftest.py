@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from sel_time.core.audit import CLI_ACTOR
 from sel_time.core.extensions import db
 from sel_time.progress import surveys
 from sel_time.progress.models import Invitation
-from sel_time.core.audit import CLI_ACTOR
 
 QUESTIONS = ["time-protected", "training-had", "time-lost-why", "barrier-main"]
 

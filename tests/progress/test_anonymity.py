@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from sel_time.core.audit import CLI_ACTOR
 from sel_time.core.extensions import db
 from sel_time.models import AuditEvent, User, UserRole
 from sel_time.progress import surveys
 from sel_time.progress.models import Answer, Response
-from sel_time.core.audit import CLI_ACTOR
 
 from .test_surveys import _answer, _q
 

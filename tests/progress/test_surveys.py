@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from sel_time.core.audit import CLI_ACTOR
 from sel_time.core.extensions import db
 from sel_time.progress import surveys
 from sel_time.progress.models import Invitation, Response, Survey, WaveStatus
-from sel_time.core.audit import CLI_ACTOR
 
 
 def csrf_of(page: Any) -> str:

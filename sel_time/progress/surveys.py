@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from ..core.audit import Actor, record
+from ..core.audit import SCHEDULER_ACTOR, Actor, record
 from ..core.clock import now_utc, today_london
 from ..core.errors import Conflict, FieldError, NotFound, ValidationError
 from ..core.extensions import db
@@ -222,11 +222,12 @@ def reminders(wave: Wave) -> list[Message]:
     return [_message(inv, reminder=True) for inv in invs]
 
 
-def open_due_waves(today: date, actor: Actor) -> tuple[list[Wave], list[Message]]:
+def open_due_waves(today: date, actor: Actor = SCHEDULER_ACTOR, *,
+                   send: bool = True) -> tuple[list[Wave], list[Message]]:
     """The nightly part: close waves past their closing day, and open each recurring
     survey's wave that is due (its next opening on or before ``today``), moving the next
-    opening on by the survey's period. Flush-only; returns the waves opened and the
-    invitations to send."""
+    opening on by the survey's period; queue the invitations in the mail outbox (unless
+    ``send`` is false). Flush-only; returns the waves opened and the invitations."""
     for wave in db.session.scalars(
         sa.select(Wave).where(Wave.status == WaveStatus.OPEN, Wave.closes_on < today)
     ):
@@ -243,6 +244,10 @@ def open_due_waves(today: date, actor: Actor) -> tuple[list[Wave], list[Message]
         wave, sent = open_wave(survey, today, actor)
         opened.append(wave)
         messages.extend(sent)
+        if send:
+            from .mailing import send as queue
+
+            queue(sent, "survey_invitation")
         months = CADENCE_MONTHS[survey.cadence]
         nxt = survey.next_wave_on or today
         while nxt <= today:

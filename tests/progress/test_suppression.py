@@ -51,7 +51,7 @@ def _consistent(table: Table, groups: list[str], k: int) -> list[dict[str, int]]
     return out
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(counts=st.lists(st.integers(0, 24), min_size=1, max_size=4),
        k=st.integers(MIN_K, 12))
 def test_no_cell_under_k_and_no_withheld_value_recoverable(counts: list[int], k: int) -> None:

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from sel_time.core.audit import CLI_ACTOR
 from sel_time.core.extensions import db
+from sel_time.mail import MailMessage
 from sel_time.progress import surveys
 from sel_time.progress.models import Invitation, Response, Survey, WaveStatus
 
@@ -138,6 +139,8 @@ def test_the_night_opens_a_due_pulse_and_moves_its_next_wave_on(
     assert opened == [] and messages == []
     opened, messages = surveys.open_due_waves(date(2027, 1, 4), CLI_ACTOR)
     assert [w.number for w in opened] == [1] and len(messages) == 52
+    queued = db.session.scalars(sa.select(MailMessage)).all()  # in the outbox, same transaction
+    assert len(queued) == 52 and all(m.kind == "survey_invitation" for m in queued)
     assert "/survey/" in messages[0].body and messages[0].to.endswith("@nhs.net")
     assert s.next_wave_on == date(2027, 4, 4)
     assert surveys.open_due_waves(date(2027, 1, 5), CLI_ACTOR) == ([], [])

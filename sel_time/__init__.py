@@ -26,6 +26,7 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     app.config.from_object(config_class or configured())
     app.config.update(overrides)
     check_secret_key(app)
+    _check_survey_threshold(app)
     proxies = trusted_proxies(app.config.get("TRUSTED_PROXIES", 0))
     os.makedirs(app.instance_path, exist_ok=True)
 
@@ -89,6 +90,18 @@ def _import_api_routes() -> None:
     from .nightly import api as nightly_routes  # noqa: F401
     from .plans import api as plan_routes  # noqa: F401
     from .progress import api as progress_routes  # noqa: F401
+
+
+def _check_survey_threshold(app: Flask) -> None:
+    """Refuse to start with a survey suppression threshold under 5 (never a request's 500)."""
+    from .core.startup import ConfigurationError
+    from .progress.suppression import MIN_K
+
+    value = app.config.get("SURVEY_MIN_GROUP", 11)
+    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_K:
+        raise ConfigurationError(
+            f"SEL_TIME_SURVEY_MIN_GROUP is {value!r}: survey results need a whole number of at "
+            f"least {MIN_K} respondents per published cell (11 as the NHS Staff Survey)")
 
 
 MAX_ID = 2**31 - 1

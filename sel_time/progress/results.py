@@ -9,15 +9,18 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from scipy import stats
 
+from ..core.clock import now_utc
 from ..core.errors import Conflict, FieldError
 from ..core.extensions import db
-from ..models import Person
-from .bank import BREAKDOWNS
+from ..delivery.recording import london_midnight
+from ..models import Attendance, Person, ProtectedSession, RosterStatus
+from .bank import BREAKDOWNS, coarse_attributes
 from .models import Answer, Invitation, QuestionKind, Response, SurveyQuestion, Wave, WaveStatus
 from .suppression import recode, suppress
 
@@ -190,6 +193,56 @@ def wave_results(wave: Wave, k: int) -> dict[str, Any]:
                     **_cell(q, [a for g in table.withheld for a in per.get(g, [])])})
         out["questions"].append(entry)
     out["headline"] = headline(out)
+    # Beside each published group: its headline score and its protected time, so a board sees
+    # whether more delivered time goes with fewer reported barriers.
+    time = protected_time(wave, codes)
+    likert = [q for q in out["questions"] if q["kind"] == QuestionKind.LIKERT.value]
+    for key in BREAKDOWNS:
+        for g in out["breakdowns"][key]["groups"]:
+            means = [c["mean"] for q in likert for c in q["by"][key]
+                     if c["group"] == g["group"] and not c["withheld"] and "mean" in c]
+            g["headline"] = round(sum(means) / len(means), 2) if means and not g["withheld"] \
+                else None
+            g["protected_time"] = time[key].get(g["group"], {
+                "hours_planned": 0.0, "hours_delivered": 0.0, "delivery_rate": None})
+    out["protected_time_from"] = (wave.closes_on - timedelta(days=PERIOD_DAYS - 1)).isoformat()
+    return out
+
+
+PERIOD_DAYS = 91  # protected time set beside a wave: the quarter up to its closing day
+
+
+def protected_time(wave: Wave, codes: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """Planned against delivered protected time (hours, published sessions that have started)
+    in the quarter up to the wave's closing day, at the grain of the survey's breakdowns."""
+    first = wave.closes_on - timedelta(days=PERIOD_DAYS - 1)
+    rows = db.session.execute(
+        sa.select(ProtectedSession.start_at, ProtectedSession.end_at, Attendance.outcome,
+                  Attendance.fraction_taken, Person)
+        .select_from(Attendance)
+        .join(ProtectedSession, Attendance.session_id == ProtectedSession.id)
+        .join(Person, Attendance.person_id == Person.id)
+        .where(ProtectedSession.status == RosterStatus.CONFIRMED,
+               ProtectedSession.start_at >= london_midnight(first),
+               ProtectedSession.start_at < london_midnight(wave.closes_on + timedelta(days=1)),
+               ProtectedSession.start_at <= now_utc())
+    ).all()
+    out: dict[str, dict[str, Any]] = {key: {} for key in BREAKDOWNS}
+    for start, end, outcome, fraction, person in rows:
+        hours = (end - start).total_seconds() / 3600
+        attrs = coarse_attributes(person)
+        for key in BREAKDOWNS:
+            group = codes[key].get(attrs[key], attrs[key])
+            cell = out[key].setdefault(group, {"hours_planned": 0.0, "hours_delivered": 0.0})
+            cell["hours_planned"] += hours
+            if outcome is not None:
+                cell["hours_delivered"] += hours * (fraction or 0.0)
+    for cells in out.values():
+        for cell in cells.values():
+            cell["hours_planned"] = round(cell["hours_planned"], 2)
+            cell["hours_delivered"] = round(cell["hours_delivered"], 2)
+            cell["delivery_rate"] = (round(cell["hours_delivered"] / cell["hours_planned"], 4)
+                                     if cell["hours_planned"] else None)
     return out
 
 

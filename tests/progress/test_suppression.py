@@ -151,3 +151,13 @@ def test_small_groups_are_counted_together_from_the_invitations_alone() -> None:
     assert recode({"A": 5, "B": 30, "C": 40}, 11) == {"A": "Combined: A, B",
                                                      "B": "Combined: A, B", "C": "C"}
     assert recode({"A": 30, "B": 40}, 11) == {"A": "A", "B": "B"}
+
+
+def test_the_app_refuses_to_start_with_a_threshold_under_five(tmp_path: Any) -> None:
+    from config import TestingConfig
+    from sel_time import create_app
+    from sel_time.core.startup import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="SEL_TIME_SURVEY_MIN_GROUP is 4"):
+        create_app(TestingConfig, SURVEY_MIN_GROUP=4,
+                   SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'k.sqlite'}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,8 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.clock import now_utc
 from sel_time.core.extensions import db
 from sel_time.mail import MailMessage
+from sel_time.models import Attendance, Outcome, ProtectedSession, RosterStatus
 from sel_time.progress import surveys
 from sel_time.progress.models import Invitation, Response, Survey, WaveStatus
 
@@ -114,6 +116,13 @@ def test_groups_of_k_are_shown_and_small_groups_only_together(
     app.config["SURVEY_MIN_GROUP"] = 5
     wave, tokens = wave_with_links()
     headers = login_as("programme_lead")
+    at = now_utc().replace(microsecond=0) - timedelta(days=2)
+    db.session.add(ProtectedSession(
+        uid="pt-1", person_id=people["nurse"][0].id, slot="x", start_at=at,
+        end_at=at + timedelta(hours=4), status=RosterStatus.CONFIRMED, published_at=at,
+        last_modified=at, attendances=[Attendance(person_id=people["nurse"][0].id,
+                                                  outcome=Outcome.PARTIAL, fraction_taken=0.5)]))
+    db.session.commit()
     everyone = people["nurse"][:12] + people["social_worker"][:4] + people["gp"][:3]
     for i, p in enumerate(everyone):
         _answer(client, tokens[p.id], **{_q(wave, 1): str(1 + i % 5)})
@@ -126,6 +135,11 @@ def test_groups_of_k_are_shown_and_small_groups_only_together(
     assert "Medical" not in by_prof
     ci = by_prof["Nursing and midwifery"]
     assert ci["mean"] == 2.75 and ci["low"] < 2.75 < ci["high"]
+    # Beside each group, its protected time over the quarter to the wave's close.
+    rates = {g["group"]: g for g in r["breakdowns"]["profession_group"]["groups"]}
+    assert rates["Nursing and midwifery"]["protected_time"] == {
+        "hours_planned": 4.0, "hours_delivered": 2.0, "delivery_rate": 0.5}
+    assert rates["Nursing and midwifery"]["headline"] == 2.75
     page = client.get(f"/progress/waves/{wave.id}")  # not signed in: sent to sign in
     assert page.status_code == 302
 

@@ -19,13 +19,20 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     """Build the app. ``config_class`` defaults to the settings named by ``SEL_TIME_ENV``:
     production unless it says ``development``. Production refuses to start without a strong
     ``SECRET_KEY`` (:mod:`sel_time.core.startup`)."""
-    from .core.startup import announce, check_secret_key, start_feed_miss_limiter, trusted_proxies
+    from .core.startup import (
+        announce,
+        check_secret_key,
+        check_single_sign_on,
+        start_feed_miss_limiter,
+        trusted_proxies,
+    )
     from .core.startup import config_class as configured
 
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_object(config_class or configured())
     app.config.update(overrides)
     check_secret_key(app)
+    check_single_sign_on(app)
     _check_survey_threshold(app)
     proxies = trusted_proxies(app.config.get("TRUSTED_PROXIES", 0))
     os.makedirs(app.instance_path, exist_ok=True)
@@ -46,11 +53,13 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     from .feeds.routes import bp as feeds_bp
     from .health import bp as health_bp
     from .mail import models as mail_models  # noqa: F401  (the outbox table)
+    from .sso import init_sso
     from .web import init_web
 
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)
     init_web(app)
+    init_sso(app)  # single sign-on; a half-made configuration stops the start here
     # A logger's filter does not see records its children pass up, so every sel_time.* logger
     # (sel_time.api.errors logs the request path of an unhandled error) gets one, as do the
     # root logger's handlers, which every propagated record reaches.

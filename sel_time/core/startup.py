@@ -120,6 +120,15 @@ def describe(error: BaseException) -> str:
     return f"sel-time cannot start: {error}"
 
 
+def check_single_sign_on(app: Flask) -> None:
+    """Refuse to start with single sign-on half configured (the sentence names the missing
+    ``SEL_TIME_SSO_`` variable), with a wrong issuer URL, domain list or group mapping, or with
+    local passwords switched off and no single sign-on to sign in with."""
+    from ..sso.settings import passwords, single_sign_on
+
+    passwords(app.config, single_sign_on(app.config))
+
+
 MAX_TRUSTED_PROXIES = 10
 
 

@@ -256,49 +256,72 @@ def board_report() -> Response:
     raise BadRequest("Unknown format", [FieldError("format", "json, xlsx or pdf")])
 
 
+FILES = {"csv": "text/csv", "xlsx": XLSX, "pdf": "application/pdf"}
+
+
 def _doc(tag: str, summary: str, method: str = "get", params: list[str] | None = None,
-         body: bool = False) -> dict[str, Any]:
-    op: dict[str, Any] = {
-        "tags": [tag], "summary": summary,
-        "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "integer"}}
-                       for p in params or []],
-        "responses": {"200": json_response({"type": "object"}),
-                      "400": problem_response("Bad request"),
-                      "401": problem_response("Not signed in"),
-                      "403": problem_response("Role not allowed"),
-                      "404": problem_response("Not found"),
-                      "409": problem_response("Refused in the wave's state")},
-    }
+         body: bool = False, files: tuple[str, ...] = (), period: bool = False,
+         listing: bool = False) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": p, "in": "path", "required": True, "schema": {"type": "integer"}}
+        for p in params or []]
+    ok = json_response({"type": "array" if listing else "object"})
+    if files:
+        formats = (["json"] if not files or "pdf" in files else []) + list(files)
+        parameters.append({"name": "format", "in": "query",
+                           "schema": {"type": "string", "enum": formats}})
+        for f in files:
+            ok["content"][FILES[f]] = {"schema": {"type": "string", "format": "binary"}}
+        if "pdf" not in files:
+            del ok["content"]["application/json"]
+    if period:
+        parameters += [{"name": n, "in": "query", "schema": {"type": "string", "format": "date"}}
+                       for n in ("from", "to")]
+    responses: dict[str, Any] = {"201" if method == "post" and body else "200": ok,
+                                 "400": problem_response("Bad request"),
+                                 "401": problem_response("Not signed in"),
+                                 "403": problem_response("Role not allowed"),
+                                 "404": problem_response("Not found"),
+                                 "409": problem_response("Refused in the wave's state"),
+                                 "422": problem_response("Not valid: each field in words")}
+    if method == "post" and not body:
+        responses["201"] = ok  # opening a wave creates one
+    op: dict[str, Any] = {"tags": [tag], "summary": summary, "parameters": parameters,
+                          "responses": responses}
     if body:
-        op["requestBody"] = {"content": {"application/json": {"schema": {"type": "object"}}}}
+        op["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": {"type": "object"}}}}
     return {method: op}
 
 
 for _path, _ops in {
-    "/api/v1/survey-bank": [_doc("progress", "The question bank")],
-    "/api/v1/surveys": [_doc("progress", "Surveys"),
+    "/api/v1/survey-bank": [_doc("progress", "The question bank", listing=True)],
+    "/api/v1/surveys": [_doc("progress", "Surveys", listing=True),
                         _doc("progress", "Build a survey from the bank", "post", body=True)],
     "/api/v1/surveys/{survey_id}": [
         _doc("progress", "A survey and its waves", params=["survey_id"])],
     "/api/v1/surveys/{survey_id}/waves": [
         _doc("progress", "Open a wave and invite by e-mail", "post", ["survey_id"])],
     "/api/v1/surveys/{survey_id}/trend": [
-        _doc("progress", "Headline and means across closed waves", params=["survey_id"])],
+        _doc("progress", "Headline and means across closed waves", params=["survey_id"],
+             listing=True)],
     "/api/v1/waves/{wave_id}/close": [_doc("progress", "Close a wave", "post", ["wave_id"])],
     "/api/v1/waves/{wave_id}/reminders": [
         _doc("progress", "Remind who has not answered", "post", ["wave_id"])],
     "/api/v1/waves/{wave_id}/results": [
         _doc("progress", "Suppressed results of a closed wave", params=["wave_id"])],
     "/api/v1/waves/{wave_id}/results/export": [
-        _doc("progress", "Suppressed results as CSV or XLSX", params=["wave_id"])],
-    "/api/v1/ideas": [_doc("progress", "Ideas"),
+        _doc("progress", "Suppressed results as CSV or XLSX", params=["wave_id"],
+             files=("csv", "xlsx"))],
+    "/api/v1/ideas": [_doc("progress", "Ideas", listing=True),
                       _doc("progress", "Submit an idea (named or anonymous)", "post", body=True)],
     "/api/v1/ideas/{idea_id}": [_doc("progress", "Moderate an idea", "patch", ["idea_id"], True)],
     "/api/v1/ideas/{idea_id}/support": [_doc("progress", "Support an idea", "post", ["idea_id"])],
-    "/api/v1/programmes": [_doc("progress", "Training programmes"),
+    "/api/v1/programmes": [_doc("progress", "Training programmes", listing=True),
                            _doc("progress", "Create a programme", "post", body=True)],
     "/api/v1/programmes/{programme_id}": [
         _doc("progress", "A programme: modules, attendance, completion", params=["programme_id"])],
-    "/api/v1/board-report": [_doc("progress", "The board report (JSON, XLSX or PDF)")],
+    "/api/v1/board-report": [_doc("progress", "The board report (JSON, XLSX or PDF)",
+                                  files=("xlsx", "pdf"), period=True)],
 }.items():
     EXTRA_PATHS[_path] = {m: o for op in _ops for m, o in op.items()}

@@ -53,6 +53,7 @@ def support_idea(user: User, idea: Idea) -> Idea:
         raise Conflict("You already support this idea", [FieldError("idea", "supported")])
     db.session.add(IdeaSupport(idea_id=idea.id, user_id=user.id))
     db.session.flush()
+    record(Actor.for_user(user), "support", "idea", idea.id, None, None)
     db.session.refresh(idea)
     return idea
 

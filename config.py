@@ -35,6 +35,9 @@ class Config:
     API_PAGE_SIZE = int(os.environ.get("SEL_TIME_PAGE_SIZE", "50"))
     # Days an API token works for; a token may be made for fewer, never for more.
     API_TOKEN_DAYS = int(os.environ.get("SEL_TIME_TOKEN_DAYS", "90"))
+    # Survey results: no published cell of fewer respondents than this (NHS Staff Survey: 11;
+    # never below 5, refused at use).
+    SURVEY_MIN_GROUP = int(os.environ.get("SEL_TIME_SURVEY_MIN_GROUP", "11"))
     MAX_CONTENT_LENGTH = int(os.environ.get("SEL_TIME_MAX_UPLOAD", str(5 * 1024 * 1024)))
     IMPORT_MAX_ROWS = int(os.environ.get("SEL_TIME_IMPORT_MAX_ROWS", "20000"))
     # An import refuses a cell longer than this, a workbook unpacking to more bytes than this,

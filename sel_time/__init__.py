@@ -34,6 +34,7 @@ def create_app(
     from .sso.settings import check_single_sign_on
 
     check_single_sign_on(app)
+    _check_survey_threshold(app)
     proxies = trusted_proxies(app.config.get("TRUSTED_PROXIES", 0))
     os.makedirs(app.instance_path, exist_ok=True)
 
@@ -53,6 +54,7 @@ def create_app(
     from .feeds.routes import bp as feeds_bp
     from .health import bp as health_bp
     from .mail import models as mail_models  # noqa: F401  (the outbox table)
+    from .progress import models as progress_models  # noqa: F401  (surveys, ideas, programmes)
     from .requests import models as request_models  # noqa: F401  (change requests)
     from .sso import init_sso
     from .web import csrf, init_web
@@ -60,6 +62,9 @@ def create_app(
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)
     init_web(app)
+    from .progress.pages import bp as progress_bp  # surveys, ideas, programmes, board report
+
+    app.register_blueprint(progress_bp)
     init_sso(app)  # single sign-on; a half-made configuration stops the start here
     csrf.exempt(api_bp)  # bearer tokens; browser sessions may only read the API
     csrf.exempt(feeds_bp)  # read-only feeds; the one-click page carries its own signed token
@@ -120,8 +125,21 @@ def _import_routes() -> None:
     from .plans import pages as plan_pages  # noqa: F401
     from .privacy import api as privacy_routes  # noqa: F401
     from .privacy import pages as privacy_pages  # noqa: F401  (your data, notice, erasure)
+    from .progress import api as progress_routes  # noqa: F401
     from .requests import api as request_routes  # noqa: F401
     from .requests import pages as request_pages  # noqa: F401  (change requests)
+
+
+def _check_survey_threshold(app: Flask) -> None:
+    """Refuse to start with a survey suppression threshold under 5 (never a request's 500)."""
+    from .core.startup import ConfigurationError
+    from .progress.suppression import MIN_K
+
+    value = app.config.get("SURVEY_MIN_GROUP", 11)
+    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_K:
+        raise ConfigurationError(
+            f"SEL_TIME_SURVEY_MIN_GROUP is {value!r}: survey results need a whole number of at "
+            f"least {MIN_K} respondents per published cell (11 as the NHS Staff Survey)")
 
 
 MAX_ID = 2**31 - 1

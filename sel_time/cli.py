@@ -20,6 +20,7 @@ from .mail.cli import mail as mail_commands
 from .nightly import commands as nightly_commands  # noqa: F401
 from .plans import commands as plan_commands  # noqa: F401
 from .privacy import commands as privacy_commands  # noqa: F401  (privacy, retention)
+from .progress import cli as progress_cli  # noqa: F401  (surveys, ideas, programmes)
 from .requests.cli import requests_commands
 
 cli.add_command(mail_commands)

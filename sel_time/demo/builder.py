@@ -122,6 +122,11 @@ def load_demo(session: Session, seed: int = DEFAULT_SEED, start: date | None = N
     b.leave()
     accounts = b.users()
     session.flush()
+    # Surveys, ideas and a training programme (the progress feature's part of the demo).
+    from ..progress.demo import load_progress_demo
+
+    accounts += [DemoAccount(email, role) for email, role in load_progress_demo(session, start,
+                                                                                 seed)]
     summary = DemoSummary(
         seed=seed,
         start=start,

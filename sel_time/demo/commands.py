@@ -16,6 +16,7 @@ DEMO_PASSWORDS = {
     "admin@sel-time.demo": "demo-admin-pass",
     "rota@sel-time.demo": "demo-rota-pass",
     "finance@sel-time.demo": "demo-finance-pass",
+    "programme@sel-time.demo": "demo-programme-pass",
 }
 
 

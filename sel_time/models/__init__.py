@@ -74,3 +74,4 @@ __all__ = [
     "WhatIfStatus",
     "team_member",
 ]
+

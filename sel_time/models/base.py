@@ -141,6 +141,7 @@ class UserRole(enum.StrEnum):
     ROTA_MANAGER = "rota_manager"
     FINANCE = "finance"
     LEADER = "leader"
+    PROGRAMME_LEAD = "programme_lead"  # surveys, ideas, training programmes, the board report
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

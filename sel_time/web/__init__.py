@@ -25,6 +25,7 @@ HOME = {
     UserRole.ROTA_MANAGER: "web.manage_dashboard",
     UserRole.FINANCE: "web.finance_dashboard",
     UserRole.LEADER: "web.my_time",
+    UserRole.PROGRAMME_LEAD: "progress.dashboard",
 }
 
 
@@ -108,6 +109,11 @@ def nav_for(role: UserRole) -> Iterable[tuple[str, str]]:
     if role == UserRole.LEADER:
         yield ("My protected time", "web.my_time")
         yield ("Subscribe", "web.subscribe")
+    if role in (UserRole.ADMIN, UserRole.ROTA_MANAGER, UserRole.PROGRAMME_LEAD):
+        yield ("Progress", "progress.dashboard")
+    if role in (UserRole.ADMIN, UserRole.ROTA_MANAGER, UserRole.PROGRAMME_LEAD, UserRole.FINANCE):
+        yield ("Board report", "progress.board_page")
+    yield ("Ideas", "progress.ideas_page")
 
 
 @bp.app_context_processor

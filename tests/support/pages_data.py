@@ -1,0 +1,50 @@
+"""What every page shows when it has data, added to a live demo server's database: a published
+plan, a draft plan, a finished what-if and a past session of the leader's to record."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+
+def fill_pages(server: dict[str, Any], weeks: int = 2, time_limit: float = 5.0) -> None:
+    from sel_time import planning, publishing
+    from sel_time.clock import now_utc
+    from sel_time.extensions import db
+    from sel_time.models import Attendance, ProtectedSession, RosterStatus, User, UserRole
+    from sel_time.services.audit import CLI_ACTOR
+    from sel_time.transaction import boundary
+    from sel_time.whatif import WhatIfRequest, request_whatif, run_whatif_run
+
+    app = server["app"]
+    with app.app_context():
+        start = server["start"]
+        for publish in (True, False):
+            with boundary(quiet=False):
+                plan = planning.request_plan(start, weeks, "system", time_limit, CLI_ACTOR)
+            planning.run_plan(plan.id)
+            if publish:
+                with boundary(quiet=False):
+                    publishing.publish(plan.id, CLI_ACTOR)
+        with boundary(quiet=False):
+            run = request_whatif(
+                WhatIfRequest.model_validate({"start": start.isoformat(), "weeks": 1,
+                                              "time_limit": 3, "rate_change_percent": 3}),
+                CLI_ACTOR)
+        run_whatif_run(run.id)
+        with boundary(quiet=False):
+            leader = db.session.scalar(sa.select(User).where(User.role == UserRole.LEADER))
+            assert leader is not None and leader.person is not None
+            assignment = leader.person.assignments[0]
+            at = (now_utc() - timedelta(days=2)).replace(hour=9, minute=0, second=0,
+                                                         microsecond=0)
+            past = ProtectedSession(
+                uid="pages-past-session@sel-time", person_id=leader.person_id,
+                assignment_id=assignment.id, slot=f"{at.date().isoformat()}/AM", start_at=at,
+                end_at=at + timedelta(hours=4), status=RosterStatus.CONFIRMED, sequence=0,
+                published_at=now_utc(), last_modified=now_utc())
+            past.attendances.append(Attendance(person_id=leader.person_id, cost_pence=16400))
+            db.session.add(past)
+        db.session.remove()

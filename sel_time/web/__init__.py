@@ -92,8 +92,10 @@ def init_web(app: Flask) -> None:
 
     from ..imports import pages  # noqa: F401  (the spreadsheet upload page)
     from . import (  # noqa: F401  (register the routes)
+        accessibility,
         account,
         api_tokens,  # noqa: F401  (the account page's API tokens)
+        directory_pages,
         finance_pages,
         leader,
         manage,
@@ -114,10 +116,14 @@ def nav_for(role: UserRole) -> Iterable[tuple[str, str]]:
         yield ("Plans", "web.plans")
         yield ("People", "web.people")
         yield ("Roles", "web.roles")
+        yield ("Role assignments", "web.assignments")
         yield ("Teams", "web.teams")
+        yield ("Departments", "web.departments")
+        yield ("Leave", "web.leave")
         yield ("Import", "web.import_page")
     if role in (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER):
         yield ("Costs", "web.finance_dashboard")
+        yield ("What if", "web.whatif_page")
     if role == UserRole.LEADER:
         yield ("My protected time", "web.my_time")
         yield ("Subscribe", "web.subscribe")

@@ -39,6 +39,7 @@ from ..nightly.scheduler import last_success
 from ..plans import planning, publishing
 from ..plans.fairness import plan_profession_shares
 from ..plans.hand_edits import move_options
+from ..plans.review import live_counts
 from ..web import MANAGERS, bp, roles_required
 from ..web.compress import MARKER, Fragment, accepts_gzip, gzip_page, join_page
 from ..web.forms import fields_for, form_values, payload_from_form
@@ -320,7 +321,13 @@ def plans() -> Any:
         for p in db.session.scalars(sa.select(Plan).order_by(Plan.id.desc()).limit(30))
     ]
     return render_template(
-        "manage/plans.html", title="Plans", items=items, errors=errors, values=values, scopes=scopes
+        "manage/plans.html",
+        title="Plans",
+        items=items,
+        errors=errors,
+        values=values,
+        scopes=scopes,
+        live=live_counts(),
     ), (422 if errors else 200)
 
 
@@ -455,6 +462,7 @@ def plan_page(plan_id: int) -> Response:
         weekdays=WEEKDAYS,
         shortfalls=page["shortfalls"],
         shares=page["shares"],
+        live=live_counts() if plan.status == PlanStatus.PUBLISHED else {},
     )
     gzip = accepts_gzip(request)
     response = Response(

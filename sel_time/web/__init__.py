@@ -93,10 +93,11 @@ def init_web(app: Flask) -> None:
     from ..accounts import pages as account_pages  # noqa: F401  (register the routes)
     from ..accounts import token_pages  # noqa: F401  (the account page's API tokens)
     from ..delivery import pages as delivery_pages  # noqa: F401
+    from ..directory import lists  # noqa: F401  (assignments, departments, leave)
     from ..directory import pages as directory_pages  # noqa: F401
     from ..finance import pages as finance_pages  # noqa: F401
     from ..imports import pages  # noqa: F401  (the spreadsheet upload page)
-    from ..directory import lists as directory_lists  # noqa: F401  (assignments, departments, leave)
+    from ..plans import review_pages  # noqa: F401  (publish confirmed, drafts discarded)
     from . import accessibility  # noqa: F401  (the accessibility statement)
     from .formats import register_formats
     from .forms import in_words

@@ -10,13 +10,13 @@ import sqlalchemy as sa
 
 
 def fill_pages(server: dict[str, Any], weeks: int = 2, time_limit: float = 5.0) -> None:
-    from sel_time import planning, publishing
-    from sel_time.clock import now_utc
-    from sel_time.extensions import db
+    from sel_time.core.audit import CLI_ACTOR
+    from sel_time.core.clock import now_utc
+    from sel_time.core.extensions import db
+    from sel_time.core.transaction import boundary
+    from sel_time.finance.whatif import WhatIfRequest, request_whatif, run_whatif_run
     from sel_time.models import Attendance, ProtectedSession, RosterStatus, User, UserRole
-    from sel_time.services.audit import CLI_ACTOR
-    from sel_time.transaction import boundary
-    from sel_time.whatif import WhatIfRequest, request_whatif, run_whatif_run
+    from sel_time.plans import planning, publishing
 
     app = server["app"]
     with app.app_context():

@@ -70,7 +70,9 @@ class Config:
     REFRESH_FROZEN_DAYS = int(os.environ.get("SEL_TIME_FROZEN_DAYS", "14"))
     REFRESH_TIME_LIMIT = float(os.environ.get("SEL_TIME_REFRESH_TIME_LIMIT", "300"))
     REFRESH_MISFIRE_GRACE = int(os.environ.get("SEL_TIME_MISFIRE_GRACE", str(6 * 3600)))
-    PUBLIC_URL = os.environ.get("SEL_TIME_PUBLIC_URL", "http://127.0.0.1:5000")
+    # Where people reach sel-time (calendar links, one-click links). Unset: the host each request
+    # came to (sel_time.feeds.service.public_base), or the development server's outside a request.
+    PUBLIC_URL = os.environ.get("SEL_TIME_PUBLIC_URL", "")
     # E-mail (sel_time/mail): an SMTP relay, as one URL (smtp://user:pass@relay:587?starttls=1,
     # smtps://... for TLS from the first byte) or field by field; the URL wins. With neither,
     # SEL_TIME_MAIL_DIR (relative to instance/) gets each message as an .eml file; with none of

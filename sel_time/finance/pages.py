@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from ..core.audit import Actor
 from ..core.cache import VersionedCache
+from ..core.clock import today_london
 from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
 from ..core.transaction import boundary
@@ -25,6 +26,7 @@ from ..web.formats import label, money, month
 from . import backfill
 from .whatif import (
     WhatIfRequest,
+    describe_request,
     get_run,
     launch,
     recent_runs,
@@ -194,7 +196,9 @@ def whatif_page() -> Any:
     """The what-if form; a valid one queues a run and goes to its page (which shows progress)."""
     errors: list[FieldError] = []
     values = (
-        request.form.to_dict() if request.method == "POST" else {"weeks": "12", "time_limit": "20"}
+        request.form.to_dict()
+        if request.method == "POST"
+        else {"start": next_monday().isoformat(), "weeks": "12", "time_limit": "20"}
     )
     if request.method == "POST":
         try:
@@ -225,7 +229,14 @@ def whatif_run_page(run_id: int) -> Any:
         run=run,
         summary=run_dict(run),
         result=run.result,
+        change=describe_request(run.request or {}),
     )
+
+
+def next_monday() -> date:
+    """The first Monday after today in London: where a plan or a what-if starts by default."""
+    today = today_london()
+    return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
 
 
 # The form's fields for each place in a WhatIfRequest, so that an error names what was typed in.

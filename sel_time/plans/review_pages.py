@@ -10,6 +10,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
+import solver
+
 from ..core.audit import Actor
 from ..core.errors import SelTimeError
 from ..core.extensions import db
@@ -38,6 +40,8 @@ def plan_publish_confirm(plan_id: int) -> Any:
             report = review.preview(plan_id, Actor.for_user(current_user))
         except SelTimeError as exc:
             refused = [exc.detail, *(e.message for e in exc.errors)]
+        except solver.ProblemError as exc:  # a stored problem the checker cannot read
+            refused = [f"Plan {plan_id}'s problem cannot be checked: {exc}"]
         plan = _plan(plan_id)
     live = review.live_counts()
     replaced = [

@@ -11,11 +11,9 @@ import sqlalchemy as sa
 
 def fill_pages(server: dict[str, Any], weeks: int = 2, time_limit: float = 5.0) -> None:
     from sel_time.core.audit import CLI_ACTOR
-    from sel_time.core.clock import now_utc
     from sel_time.core.extensions import db
     from sel_time.core.transaction import boundary
     from sel_time.finance.whatif import WhatIfRequest, request_whatif, run_whatif_run
-    from sel_time.models import Attendance, ProtectedSession, RosterStatus, User, UserRole
     from sel_time.plans import planning, publishing
 
     app = server["app"]
@@ -34,6 +32,18 @@ def fill_pages(server: dict[str, Any], weeks: int = 2, time_limit: float = 5.0) 
                                               "time_limit": 3, "rate_change_percent": 3}),
                 CLI_ACTOR)
         run_whatif_run(run.id)
+        db.session.remove()
+    add_past_session(server)
+
+
+def add_past_session(server: dict[str, Any]) -> int:
+    """An unrecorded published session of the demo leader's, two days ago: its attendance id."""
+    from sel_time.core.clock import now_utc
+    from sel_time.core.extensions import db
+    from sel_time.core.transaction import boundary
+    from sel_time.models import Attendance, ProtectedSession, RosterStatus, User, UserRole
+
+    with server["app"].app_context():
         with boundary(quiet=False):
             leader = db.session.scalar(sa.select(User).where(User.role == UserRole.LEADER))
             assert leader is not None and leader.person is not None
@@ -47,4 +57,6 @@ def fill_pages(server: dict[str, Any], weeks: int = 2, time_limit: float = 5.0) 
                 published_at=now_utc(), last_modified=now_utc())
             past.attendances.append(Attendance(person_id=leader.person_id, cost_pence=16400))
             db.session.add(past)
+        att_id = int(past.attendances[0].id)
         db.session.remove()
+    return att_id

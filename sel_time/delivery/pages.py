@@ -219,7 +219,7 @@ def add_preference() -> Any:
                 )
         flash("Preferences saved", "success")
     except SelTimeError as exc:
-        flash(exc.detail, "error")
+        flash(" ".join(f"{e.message}." for e in in_words(exc.errors)) or exc.detail, "error")
     return redirect(url_for("web.my_time") + "#avoid")
 
 

@@ -301,3 +301,10 @@ def test_the_live_published_plan_is_marked(app: Any, users: dict[str, User]) -> 
     assert "<strong>Live:</strong> the roster for its 1 sessions still to come" in html
     html = client.get(f"/manage/plans/{old}").get_data(as_text=True)
     assert "Replaced: later plans" in html
+
+
+def test_dashboard_claims_nothing_not_yet_happened_and_names_no_command(
+        app: Any, users: dict[str, User]) -> None:
+    html = signed_in(app, users["rota_manager"]).get("/manage").get_data(as_text=True)
+    assert "On track" in html and "time recorded as taken" not in html
+    assert "sel-time scheduler" not in html and "<code>" not in html

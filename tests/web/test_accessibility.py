@@ -119,19 +119,25 @@ def crawl(page: Any, server: dict[str, Any], role: str, limit: int = 80) -> dict
     return found
 
 
-def check_page(page: Any, url: str, name: str, width: int, axe: str) -> list[str]:
-    """axe's violations and sideways scrolling on one page at one width, in words."""
-    page.goto(url)
-    page.wait_for_load_state("load")
-    page.add_script_tag(content=axe)
+def violations(page: Any, name: str, width: int, axe: str | None = None) -> list[str]:
+    """axe's WCAG 2.0-2.2 A/AA violations on the page as it stands (a state, not only a
+    freshly loaded page), in words. The page's context must bypass CSP (axe is inlined)."""
+    page.add_script_tag(content=axe or _axe_source())
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: "
         "['violations']})", TAGS)
-    problems = [
+    return [
         f"{name} @{width}: {v['id']} ({v['impact']}) on {len(v['nodes'])} element(s), e.g. "
         f"{v['nodes'][0]['target']}: {v['nodes'][0]['failureSummary'][:200]}"
         for v in result["violations"]
     ]
+
+
+def check_page(page: Any, url: str, name: str, width: int, axe: str) -> list[str]:
+    """axe's violations and sideways scrolling on one page at one width, in words."""
+    page.goto(url)
+    page.wait_for_load_state("load")
+    problems = violations(page, name, width, axe)
     if width < 500:
         sizes = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
         if sizes[0] > sizes[1]:

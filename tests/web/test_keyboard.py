@@ -18,11 +18,13 @@ import sqlalchemy as sa
 from tests.support.pages_data import add_past_session
 
 from .conftest import PASSWORD, shot
+from .test_accessibility import violations
 
 
 @pytest.fixture()
 def kpage(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
+                                  bypass_csp=True)  # axe is injected into some states
     pg = context.new_page()
     pg.set_default_timeout(20000)
     yield pg
@@ -69,6 +71,12 @@ def sign_in_by_keyboard(page: Any, server: dict[str, Any], role: str) -> None:
 def test_sign_in_and_record_a_session_with_a_reason(live_server: dict[str, Any],
                                                     kpage: Any) -> None:
     att_id = add_past_session(live_server)
+    kpage.goto(live_server["url"] + "/login")  # a wrong password first: the error summary
+    type_into(kpage, "#email", live_server["accounts"]["leader"])
+    type_into(kpage, "#password", "not the password")
+    enter(kpage)
+    assert focused(kpage, ".nhsuk-error-summary")
+    assert not violations(kpage, "failed sign-in", 1280)
     sign_in_by_keyboard(kpage, live_server, "leader")
     assert kpage.url.endswith("/me")
     kpage.goto(live_server["url"] + "/me")
@@ -83,6 +91,7 @@ def test_sign_in_and_record_a_session_with_a_reason(live_server: dict[str, Any],
     assert "lost to clinical pressure" in kpage.locator(
         ".nhsuk-notification-banner--success").inner_text()
     shot(kpage, "keyboard-leader-recorded")
+    assert not violations(kpage, "recorded banner", 1280)
     with live_server["app"].app_context():
         from sel_time.core.extensions import db
         from sel_time.models import Attendance
@@ -103,6 +112,7 @@ def test_book_and_cancel_leave(live_server: dict[str, Any], kpage: Any) -> None:
     tab_to(kpage, "form[action$='/me/leave'] button[type=submit]")
     enter(kpage)
     assert "Leave booked" in kpage.content()
+    assert not violations(kpage, "leave booked banner", 1280)
     with live_server["app"].app_context():
         from sel_time.core.extensions import db
         from sel_time.models import Absence
@@ -127,6 +137,7 @@ def test_generate_and_publish_a_plan(live_server: dict[str, Any], kpage: Any) ->
     enter(kpage)
     kpage.wait_for_url(re.compile(r"/manage/plans/\d+$"))
     plan_id = int(kpage.url.rsplit("/", 1)[1])
+    assert not violations(kpage, "plan solving", 1280)  # the progress box (or, if quick, the plan)
     kpage.locator("#plan-grid").wait_for(timeout=90000)  # progress followed, page not reloaded
     assert kpage.evaluate("performance.getEntriesByType('navigation').length") == 1
     assert f"Plan {plan_id} finished" in kpage.locator("#sel-live").inner_text()
@@ -172,6 +183,7 @@ def test_run_a_what_if(live_server: dict[str, Any], kpage: Any) -> None:
     tab_to(kpage, "#run-whatif")
     enter(kpage)
     kpage.wait_for_url(re.compile(r"/finance/whatif/\d+$"))
+    assert not violations(kpage, "what-if running", 1280)
     kpage.locator("#whatif-result").wait_for(timeout=90000)
     assert "rates +4 %" in kpage.locator("#whatif-change").inner_text()
     assert "finished" in kpage.locator("#sel-live").inner_text()

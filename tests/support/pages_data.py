@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 
-def fill_pages(server: dict[str, Any], weeks: int = 2, time_limit: float = 5.0) -> None:
+def fill_pages(server: dict[str, Any], weeks: int = 1, time_limit: float = 3.0) -> None:
     from sel_time.core.audit import CLI_ACTOR
     from sel_time.core.extensions import db
     from sel_time.core.transaction import boundary
@@ -29,7 +29,7 @@ def fill_pages(server: dict[str, Any], weeks: int = 2, time_limit: float = 5.0) 
         with boundary(quiet=False):
             run = request_whatif(
                 WhatIfRequest.model_validate({"start": start.isoformat(), "weeks": 1,
-                                              "time_limit": 3, "rate_change_percent": 3}),
+                                              "time_limit": 2, "rate_change_percent": 3}),
                 CLI_ACTOR)
         run_whatif_run(run.id)
         db.session.remove()

@@ -99,14 +99,18 @@ def _links(html: str, base: str) -> list[str]:
     return out
 
 
-def crawl(page: Any, server: dict[str, Any], role: str, limit: int = 80) -> dict[str, str]:
-    """Shape → first address of that shape, reachable from the role's home page by links.
-    Read over HTTP with the page's cookies (no rendering): quick."""
+def crawl(page: Any, server: dict[str, Any], role: str, limit: int = 80,
+          wanted: set[str] | None = None) -> dict[str, str]:
+    """Shape → first address of that shape, reachable from the role's home page by links
+    (stopping once every ``wanted`` shape is found). Read over HTTP with the page's cookies
+    (no rendering): quick."""
     base = server["url"]
     home = page.request.get(base + "/")
     found: dict[str, str] = {}
     queue = [urlparse(home.url).path, *EXTRA.get(role, [])]
     while queue and len(found) < limit:
+        if wanted is not None and wanted <= set(found):
+            break
         path = queue.pop(0)
         key = shape(path)
         if key in found:
@@ -168,7 +172,7 @@ def sweep(browser: Any, server: dict[str, Any], role: str, axe: str, full: bool)
             pg.set_default_timeout(30000)
             _sign_in(pg, server, role)
             pages[width] = pg
-        found = crawl(pages[WIDTHS[0]], server, role)
+        found = crawl(pages[WIDTHS[0]], server, role, wanted=None if full else SUBSET[role])
         for key, path in sorted(found.items()):
             if not full and key not in SUBSET[role]:
                 continue

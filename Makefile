@@ -15,7 +15,7 @@ DEMO_ENV = DATABASE_URL=sqlite:///$(DEMO_DB) SEL_TIME_ENV=development
 
 export FLASK_APP = wsgi
 
-.PHONY: demo test test-postgres venv serve bench clean js browser audit lint
+.PHONY: demo test test-postgres venv serve bench clean js sso browser audit lint
 
 venv: $(VENV)/.installed
 
@@ -37,6 +37,14 @@ tests/feeds/js/node_modules/.installed: tests/feeds/js/package.json tests/feeds/
 	npm ci --prefix tests/feeds/js --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Node also runs a real OpenID Connect provider (panva's oidc-provider 8, which supports Node 20)
+# on loopback for the single sign-on tests (tests/sso).
+sso: tests/sso/provider/node_modules/.installed
+
+tests/sso/provider/node_modules/.installed: tests/sso/provider/package.json tests/sso/provider/package-lock.json
+	npm ci --prefix tests/sso/provider --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Browser tests drive Debian's Chromium with Playwright (no browser download).
 CHROMIUM ?= /usr/bin/chromium
 browser:
@@ -56,10 +64,10 @@ demo: venv
 serve: venv
 	$(DEMO_ENV) $(BIN)/sel-time run --host 127.0.0.1 --port 5000
 
-test: venv js browser
+test: venv js sso browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test-postgres: venv js browser
+test-postgres: venv js sso browser
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # Gates that keep the house in order (run by .ci/run before the tests): ruff over all the code
@@ -83,4 +91,4 @@ bench: venv
 	$(BIN)/python -m bench.solver_bench --size M
 
 clean:
-	rm -rf $(VENV) instance/demo.sqlite tests/feeds/js/node_modules
+	rm -rf $(VENV) instance/demo.sqlite tests/feeds/js/node_modules tests/sso/provider/node_modules

@@ -73,6 +73,23 @@ class Config:
     # Where people reach sel-time (calendar links, one-click links). Unset: the host each request
     # came to (sel_time.feeds.service.public_base), or the development server's outside a request.
     PUBLIC_URL = os.environ.get("SEL_TIME_PUBLIC_URL", "")
+    # Single sign-on with the organisation's account (OpenID Connect; README "Single sign-on").
+    # The first four go together: set all of them or none (a half-made set stops the start).
+    SSO_ISSUER = os.environ.get("SEL_TIME_SSO_ISSUER", "")
+    SSO_CLIENT_ID = os.environ.get("SEL_TIME_SSO_CLIENT_ID", "")
+    SSO_CLIENT_SECRET = os.environ.get("SEL_TIME_SSO_CLIENT_SECRET", "")
+    SSO_ALLOWED_DOMAINS = os.environ.get("SEL_TIME_SSO_ALLOWED_DOMAINS", "")
+    SSO_SCOPES = os.environ.get("SEL_TIME_SSO_SCOPES", "openid email profile")
+    # The claim that says the e-mail address is verified (Entra ID: xms_edov).
+    SSO_EMAIL_VERIFIED_CLAIM = os.environ.get("SEL_TIME_SSO_EMAIL_VERIFIED_CLAIM",
+                                              "email_verified")
+    # Optional: roles from a groups claim, as <group>=<role>,<group>=<role>.
+    SSO_GROUPS_CLAIM = os.environ.get("SEL_TIME_SSO_GROUPS_CLAIM", "")
+    SSO_GROUP_ROLES = os.environ.get("SEL_TIME_SSO_GROUP_ROLES", "")
+    SSO_HELP_CONTACT = os.environ.get("SEL_TIME_SSO_HELP_CONTACT", "")
+    # "off": only single sign-on, except the break-glass administrator's password.
+    LOCAL_PASSWORDS = os.environ.get("SEL_TIME_LOCAL_PASSWORDS", "on")
+    BREAK_GLASS_ADMIN = os.environ.get("SEL_TIME_BREAK_GLASS_ADMIN", "")
     # E-mail (sel_time/mail): an SMTP relay, as one URL (smtp://user:pass@relay:587?starttls=1,
     # smtps://... for TLS from the first byte) or field by field; the URL wins. With neither,
     # SEL_TIME_MAIL_DIR (relative to instance/) gets each message as an .eml file; with none of

@@ -71,7 +71,7 @@ def build_demo(db_path: Path, weeks: int, time_limit: float) -> dict[str, Any]:
     from sel_time.core.extensions import db
     from sel_time.demo import load_demo
     from sel_time.feeds.routes import feed_url
-    from sel_time.feeds.service import issue_token
+    from sel_time.feeds.tokens import issue_token
     from sel_time.models import FeedKind, PlanStatus, User, UserRole
     from sel_time.plans.planning import request_plan, run_plan
     from sel_time.plans.publishing import publish

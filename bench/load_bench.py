@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sel_time.core.audit import CLI_ACTOR
             from sel_time.core.extensions import db
             from sel_time.feeds.routes import feed_url
-            from sel_time.feeds.service import issue_token
+            from sel_time.feeds.tokens import issue_token
             from sel_time.models import FeedKind, User, UserRole
 
             app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}",

@@ -114,7 +114,8 @@ def child(argv: Optional[Sequence[str]] = None) -> int:
     problem = load_problem(args.problem)
     previous = None
     if args.previous:
-        from solver.io import load_json, parse_solution
+        from solver.io import parse_solution
+        from solver.reader import load_json
 
         previous = parse_solution(load_json(args.previous))
     t1 = time.perf_counter()

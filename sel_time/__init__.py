@@ -1,4 +1,5 @@
 """sel-time: rostered protected time for clinical and care professional leaders."""
+
 from __future__ import annotations
 
 import logging
@@ -10,22 +11,29 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .core.extensions import db, migrate
 from .core.transaction import end_session
+from .core.version import __version__  # noqa: F401  (sel_time.__version__)
 
-__version__ = "0.1.0"
 
-
-def create_app(config_class: type | None = None, *, instance_path: str | None = None,
-               **overrides: Any) -> Flask:
+def create_app(
+    config_class: type | None = None, *, instance_path: str | None = None, **overrides: Any
+) -> Flask:
     """Build the app. ``config_class`` defaults to the settings named by ``SEL_TIME_ENV``:
     production unless it says ``development``. Production refuses to start without a strong
     ``SECRET_KEY`` (:mod:`sel_time.core.startup`)."""
-    from .core.startup import announce, check_secret_key, start_feed_miss_limiter, trusted_proxies
+    from .core.startup import (
+        announce,
+        check_secret_key,
+        trusted_proxies,
+    )
     from .core.startup import config_class as configured
 
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_object(config_class or configured())
     app.config.update(overrides)
     check_secret_key(app)
+    from .sso.settings import check_single_sign_on
+
+    check_single_sign_on(app)
     proxies = trusted_proxies(app.config.get("TRUSTED_PROXIES", 0))
     os.makedirs(app.instance_path, exist_ok=True)
 
@@ -37,7 +45,7 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
 
     from . import models  # noqa: F401  (register the tables)
 
-    _import_api_routes()
+    _import_routes()
     from .api import bp as api_bp
     from .api.errors import register_error_handlers
     from .cli import cli
@@ -45,11 +53,15 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     from .feeds.routes import bp as feeds_bp
     from .health import bp as health_bp
     from .mail import models as mail_models  # noqa: F401  (the outbox table)
-    from .web import init_web
+    from .sso import init_sso
+    from .web import csrf, init_web
 
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)
     init_web(app)
+    init_sso(app)  # single sign-on; a half-made configuration stops the start here
+    csrf.exempt(api_bp)  # bearer tokens; browser sessions may only read the API
+    csrf.exempt(feeds_bp)  # read-only feeds; the one-click page carries its own signed token
     # A logger's filter does not see records its children pass up, so every sel_time.* logger
     # (sel_time.api.errors logs the request path of an unhandled error) gets one, as do the
     # root logger's handlers, which every propagated record reaches.
@@ -67,6 +79,7 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     app.url_value_preprocessor(_ids_in_range)
     app.cli.add_command(cli)
     from .feeds.fastpath import FeedFastPath
+    from .feeds.misses import start_feed_miss_limiter
 
     app.wsgi_app = FeedFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     start_feed_miss_limiter(app)
@@ -74,20 +87,35 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
         # Outermost, so that every layer (the feed fast path too) sees the client's address
         # and scheme as the trusted proxies report them.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return app
 
 
-def _import_api_routes() -> None:
-    """Each feature's API routes register on ``sel_time.api.bp`` when imported, in this order
-    (the OpenAPI document's). The app is the one place that knows every feature."""
+def _import_routes() -> None:
+    """Each feature's routes register on the shared blueprints when imported: API routes on
+    ``sel_time.api.bp`` (in this order, the OpenAPI document's), pages on ``sel_time.web.bp``.
+    The app is the one place that knows every feature; no shared package imports one."""
     from .accounts import api as account_routes  # noqa: F401
+    from .accounts import pages as account_pages  # noqa: F401
+    from .accounts import token_pages  # noqa: F401  (the account page's API tokens)
     from .api import openapi  # noqa: F401
+    from .dashboard import pages as dashboard_pages  # noqa: F401
+    from .delivery import api as delivery_routes  # noqa: F401
+    from .delivery import pages as delivery_pages  # noqa: F401
     from .directory import api as directory_routes  # noqa: F401
+    from .directory import lists as directory_lists  # noqa: F401  (assignments, departments, leave)
+    from .directory import pages as directory_pages  # noqa: F401
+    from .feeds import pages as feed_pages  # noqa: F401
     from .finance import api as finance_routes  # noqa: F401
+    from .finance import pages as finance_pages  # noqa: F401
     from .imports import api as import_routes  # noqa: F401
+    from .imports import pages as import_pages  # noqa: F401
     from .nightly import api as nightly_routes  # noqa: F401
     from .plans import api as plan_routes  # noqa: F401
+    from .plans import pages as plan_pages  # noqa: F401
+    from .plans import review_pages  # noqa: F401  (publish confirmed, drafts discarded)
+    from .web import accessibility  # noqa: F401  (the accessibility statement)
 
 
 MAX_ID = 2**31 - 1

@@ -6,9 +6,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
-from . import __version__
 from .core.extensions import db
 from .core.transaction import end_session, rollback_quietly
+from .core.version import __version__
 
 bp = Blueprint("health", __name__)
 

@@ -20,8 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from solver.io import JSONObject, ProblemError, parse_solution
+from solver.io import ProblemError, parse_solution
 from solver.model import Problem, Solution, gbp
+from solver.reader import JSONObject
 from solver.rules import Breach, Focus, Roster, already_meets, breaches
 
 __all__ = [

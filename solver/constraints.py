@@ -8,13 +8,24 @@ people (see `solver.decompose`); the whole problem is the widest scope.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from solver.model import FAIRNESS, Commitment, Pin, PreviousEntry, Problem, Team, per_thousand
+from solver.model import Problem, per_thousand
 from solver.plan import Plan
+from solver.soft_rules import (
+    _window_literals,
+    _window_shortfall,
+    add_absence,
+    add_avoid,
+    add_churn,
+    add_cost,
+    add_fairness,
+    add_shortfall,
+)
+from solver.variables import PenaltyTerm, Scope, Vars, create_variables
 
 __all__ = [
     "RULES",
@@ -28,141 +39,6 @@ __all__ = [
     "minimize_terms",
     "term_value",
 ]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Slots [lo, hi) and the people (None: everyone) one model covers. With
-    `fixed_teams`, team meetings are not decided here: those given (team, slot) ->
-    attendees simply occupy their attendees (one activity, caps and limits count them)."""
-
-    lo: int
-    hi: int
-    people: frozenset[str] | None = None
-    fixed_teams: Mapping[tuple[str, int], tuple[str, ...]] | None = field(
-        default=None, compare=False
-    )
-
-    @staticmethod
-    def whole(problem: Problem) -> Scope:
-        return Scope(0, len(problem.slots), None)
-
-    def has_person(self, p: str) -> bool:
-        return self.people is None or p in self.people
-
-    def has_slot(self, s: int) -> bool:
-        return self.lo <= s < self.hi
-
-
-@dataclass(frozen=True)
-class PenaltyTerm:
-    """coefficient * (constant + sum(sign * literal)): one priced unit of a soft rule."""
-
-    name: str  # cost, shortfall, absence, churn, avoid
-    owner: str  # person id, or team id for team shortfall and churn
-    coefficient: int  # pence
-    literals: tuple[tuple[cp_model.IntVar, int], ...] = ()
-    constant: int = 0
-
-
-@dataclass
-class Vars:
-    scope: Scope
-    x: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)  # (commitment, slot)
-    meet: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)  # (team, slot)
-    attend: dict[tuple[str, str, int], cp_model.IntVar] = field(
-        default_factory=dict
-    )  # (team, person, slot)
-    sessions_at: dict[tuple[str, int], list[cp_model.IntVar]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    activity: dict[tuple[str, int], list[cp_model.IntVar]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    shortfall: dict[tuple[str, str, int], cp_model.IntVar] = field(default_factory=dict)
-    fixed: set[tuple[str, int]] = field(default_factory=set)  # (person, slot) held by a fixed team
-    worst: cp_model.IntVar | None = None  # the fairness term's worst group, per thousand
-    commitments: list[Commitment] = field(default_factory=list)
-    teams: list[Team] = field(default_factory=list)
-
-    @property
-    def size(self) -> int:
-        return len(self.x) + len(self.meet) + len(self.attend)
-
-
-def create_variables(model: cp_model.CpModel, problem: Problem, scope: Scope) -> Vars:
-    """Decision literals: a session x[c, s] only where c's person is available in s and s is
-    in one of c's windows (or pinned, or in the previous plan); a meeting m[t, s] where the
-    team may meet and enough members are available; an attendance a[t, p, s] for each
-    member available in s."""
-    v = Vars(scope)
-    avail = problem.available_idx
-    lo, hi = scope.lo, scope.hi
-    extra: dict[str, set[int]] = defaultdict(set)  # person -> pinned/previous slots
-    extra_c: dict[str, set[int]] = defaultdict(set)  # commitment -> pinned/previous slots
-    team_extra: dict[str, set[int]] = defaultdict(set)
-    entries: tuple[Pin | PreviousEntry, ...] = (*problem.pinned, *problem.previous)
-    for e in entries:
-        s = problem.slot_index[e.slot]
-        if not scope.has_slot(s):
-            continue
-        if e.team is not None:
-            team_extra[e.team].add(s)
-        elif e.person is not None and scope.has_person(e.person):
-            if e.commitment is None:
-                extra[e.person].add(s)
-            else:
-                extra_c[e.commitment].add(s)
-    if scope.fixed_teams is not None:
-        for (_, s), attendees in scope.fixed_teams.items():
-            if scope.has_slot(s):
-                v.fixed.update((p, s) for p in attendees if scope.has_person(p))
-    people = (
-        problem.people
-        if scope.people is None
-        else [problem.person[p] for p in sorted(scope.people)]
-    )
-    for person in people:
-        p = person.id
-        av = avail[p]
-        for c in problem.commitments_of.get(p, ()):
-            v.commitments.append(c)
-            slots: set[int] = set()
-            for wlo, whi in problem.commitment_ranges[c.id]:
-                for s in range(max(wlo, lo), min(whi, hi)):
-                    if s in av:
-                        slots.add(s)
-            slots.update(s for s in extra.get(p, ()) if s in av)
-            slots.update(s for s in extra_c.get(c.id, ()) if s in av)
-            for s in sorted(slots):
-                if (p, s) in v.fixed:
-                    continue
-                var = model.new_bool_var(f"x[{c.id},{s}]")
-                v.x[(c.id, s)] = var
-                v.sessions_at[(p, s)].append(var)
-                v.activity[(p, s)].append(var)
-    for t in problem.teams if scope.fixed_teams is None else ():
-        if scope.people is not None and t.members[0] not in scope.people:
-            continue
-        v.teams.append(t)
-        allowed = problem.team_allowed[t.id]
-        slots = set()
-        for wlo, whi in problem.team_ranges[t.id]:
-            slots.update(range(max(wlo, lo), min(whi, hi)))
-        slots.update(team_extra.get(t.id, ()))
-        for s in sorted(slots):
-            if allowed is not None and s not in allowed:
-                continue
-            members = [p for p in t.members if s in avail[p]]
-            if len(members) < t.quorum:
-                continue
-            m = model.new_bool_var(f"m[{t.id},{s}]")
-            v.meet[(t.id, s)] = m
-            for p in members:
-                a = model.new_bool_var(f"a[{t.id},{p},{s}]")
-                v.attend[(t.id, p, s)] = a
-                v.activity[(p, s)].append(a)
-    return v
 
 
 # ---- hard rules ------------------------------------------------------------------
@@ -293,156 +169,7 @@ def add_attribution(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[
     return []
 
 
-# ---- soft rules ------------------------------------------------------------------
-
-
-def _window_literals(
-    v: Vars, kind: str, owner: str, ranges: list[tuple[int, int]]
-) -> Iterator[tuple[int, list[cp_model.IntVar]]]:
-    lo, hi = v.scope.lo, v.scope.hi
-    for wi, (wlo, whi) in enumerate(ranges):
-        if whi <= lo or wlo >= hi or wlo == whi:
-            continue
-        if kind == "c":
-            lits = [v.x[(owner, s)] for s in range(max(wlo, lo), min(whi, hi)) if (owner, s) in v.x]
-        else:
-            lits = [
-                v.meet[(owner, s)]
-                for s in range(max(wlo, lo), min(whi, hi))
-                if (owner, s) in v.meet
-            ]
-        yield wi, lits
-
-
-def add_shortfall(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[PenaltyTerm]:
-    """Each session a window asks for and does not get: weights.shortfall. Windows without a
-    slot in the horizon are priced outside the model (see `solver.solve`)."""
-    w = problem.weights_pence["shortfall"]
-    terms = []
-    for kind, owners, ranges in (
-        ("c", v.commitments, problem.commitment_ranges),
-        ("t", v.teams, problem.team_ranges),
-    ):
-        for o in owners:
-            owner = o.person if isinstance(o, Commitment) else o.id
-            for wi, lits in _window_literals(v, kind, o.id, ranges[o.id]):
-                need = o.windows[wi].sessions
-                if need <= 0:
-                    continue
-                if not lits:
-                    terms.append(PenaltyTerm("shortfall", owner, w, (), need))
-                    continue
-                # Fewer candidate slots than sessions: that much shortfall is certain.
-                floor = max(0, need - len(lits))
-                sf = model.new_int_var(floor, need, f"short[{kind},{o.id},{wi}]")
-                v.shortfall[(kind, o.id, wi)] = sf
-                model.add(cp_model.LinearExpr.sum(lits) + sf >= need)
-                terms.append(PenaltyTerm("shortfall", owner, w, ((sf, 1),)))
-    return terms
-
-
-def _window_shortfall(v: Vars, o_id: str, wi: int, need: int) -> int | cp_model.IntVar:
-    """A commitment window's shortfall in the whole-problem model: its variable, or, where
-    `add_shortfall` made none, the constant it must be (no candidate slot, or no slot in
-    the horizon)."""
-    if need <= 0:
-        return 0
-    sf = v.shortfall.get(("c", o_id, wi))
-    return need if sf is None else sf
-
-
-def add_fairness(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[PenaltyTerm]:
-    """The worst group's shortfall per thousand entitled sessions: weights.fairness each.
-
-    `worst` is an integer with entitled_g * worst >= 1000 * short_g for every group with
-    entitled sessions, which for an integer is worst >= ceil(1000 * short_g / entitled_g);
-    minimising prices exactly the spec's max of ceilings. The max couples every group over
-    the whole horizon, so the term exists only in the whole problem's model (`solve` keeps
-    such a problem in one part; pieces solved for a hint leave it out)."""
-    w = problem.weights_pence[FAIRNESS]
-    scope = v.scope
-    whole = (
-        scope.lo == 0
-        and scope.hi == len(problem.slots)
-        and scope.people is None
-        and scope.fixed_teams is None
-    )
-    if w == 0 or not problem.has_groups or not whole:
-        return []
-    worst = model.new_int_var(0, 1000, "fairness_worst")
-    v.worst = worst
-    short_of: dict[str, list[int | cp_model.IntVar]] = defaultdict(list)  # person -> windows
-    for c in problem.commitments:
-        for wi, win in enumerate(c.windows):
-            short_of[c.person].append(_window_shortfall(v, c.id, wi, win.sessions))
-    for g, members in problem.group_members.items():
-        entitled = problem.group_entitled[g]
-        if entitled <= 0:
-            continue
-        shorts = [x for p in members for x in short_of.get(p, ())]
-        model.add(1000 * cp_model.LinearExpr.sum(shorts) <= entitled * worst)
-    return [PenaltyTerm(FAIRNESS, "", w, ((worst, 1),))]
-
-
-def add_absence(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[PenaltyTerm]:
-    """Each member available in a team session's slot who does not attend: weights.absence."""
-    w = problem.weights_pence["absence"]
-    if w == 0:
-        return []
-    return [
-        PenaltyTerm("absence", p, w, ((v.meet[(t, s)], 1), (a, -1)))
-        for (t, p, s), a in v.attend.items()
-    ]
-
-
-def add_churn(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[PenaltyTerm]:
-    """Each previous entry the plan drops: weights.churn."""
-    w = problem.weights_pence["churn"]
-    team_ids = {t.id for t in v.teams}
-    terms = []
-    for e in problem.previous:
-        s = problem.slot_index[e.slot]
-        if not v.scope.has_slot(s):
-            continue
-        lits: tuple[tuple[cp_model.IntVar, int], ...]
-        if e.team is not None:
-            if e.team not in team_ids:
-                continue
-            lit = (
-                v.meet.get((e.team, s)) if e.person is None else v.attend.get((e.team, e.person, s))
-            )
-            lits = () if lit is None else ((lit, -1),)
-            owner = e.team if e.person is None else e.person
-        else:
-            # a person's entry (parse_problem gives every entry a person or a team)
-            if e.person is None or not v.scope.has_person(e.person):
-                continue
-            lits = tuple((x, -1) for x in v.sessions_at.get((e.person, s), ()))
-            owner = e.person
-        terms.append(PenaltyTerm("churn", owner, w, lits, 1))
-    return terms
-
-
-def add_avoid(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[PenaltyTerm]:
-    """Each activity in a slot its person avoids: weights.avoid."""
-    w = problem.weights_pence["avoid"]
-    avoid = problem.avoid_idx
-    return [
-        PenaltyTerm("avoid", p, w, tuple((lit, 1) for lit in lits))
-        for (p, s), lits in v.activity.items()
-        if s in avoid[p]
-    ]
-
-
-def add_cost(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[PenaltyTerm]:
-    """Backfill: the `available` cost of every session and team attendance."""
-    avail = problem.available_idx
-    terms = []
-    for (p, s), lits in v.activity.items():
-        cost = avail[p][s]
-        if cost:
-            terms.append(PenaltyTerm("cost", p, cost, tuple((lit, 1) for lit in lits)))
-    return terms
+# ---- the whole model -------------------------------------------------------------
 
 
 RULES: tuple[Callable[[cp_model.CpModel, Vars, Problem], list[PenaltyTerm]], ...] = (

@@ -12,8 +12,8 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Sequence
 
-from solver.constraints import Scope
 from solver.model import Commitment, Problem, Team
+from solver.variables import Scope
 
 __all__ = ["blocks", "fairness_couples", "groups", "scopes"]
 

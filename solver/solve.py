@@ -15,20 +15,13 @@ from ortools.sat.python import cp_model
 
 from solver.attribute import attribute
 from solver.conflicts import check_pins
-from solver.constraints import (
-    Built,
-    Scope,
-    build,
-    hint_values,
-    plan_from,
-    term_value,
-    values_reader,
-)
+from solver.constraints import Built, build, hint_values, plan_from, term_value, values_reader
 from solver.decompose import blocks, bundle, groups, scopes
 from solver.explain import build_solution
 from solver.greedy import greedy, repair
 from solver.model import Problem, Solution
 from solver.plan import Plan, evaluate
+from solver.variables import Scope
 
 __all__ = ["SolveOptions", "solve", "status_name"]
 

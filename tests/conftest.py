@@ -42,8 +42,8 @@ def _postgres_schema() -> Iterator[None]:
 
 @pytest.fixture()
 def app_config() -> dict[str, Any]:
-    """Settings given to ``create_app`` by the ``app`` fixture; a test package overrides this
-    fixture to start its app with them (an SMTP relay, for example)."""
+    """Settings a test directory gives the app factory: override this fixture in a conftest
+    (``create_app(TestingConfig, **app_config)``), never change ``app.config`` afterwards."""
     return {}
 
 

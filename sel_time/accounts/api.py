@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Response, jsonify
 
 from ..api import bp
+from ..api.inputs import page_args
 from ..api.openapi import EXTRA_PATHS
 from ..api.openapi import json_response as _json
 from ..api.openapi import problem_response as _problem
@@ -15,7 +16,6 @@ from ..core.audit import Actor
 from ..core.auth import require_user, revoke_token_of, token_dict, visible_tokens
 from ..core.extensions import db
 from ..core.transaction import transactional
-from ..directory.api import page_args
 from ..models import ApiToken
 
 

@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash
 from werkzeug.wrappers import Response
 
+from .. import sso
 from ..core import audit
 from ..core.errors import FieldError
 from ..core.extensions import db
@@ -20,6 +21,7 @@ from . import login_throttle
 
 log = logging.getLogger(__name__)
 SIGN_IN_ACTOR = audit.Actor("sign-in form")
+PASSWORDS_OFF = ("Passwords are switched off: use \"Sign in with your organisation's account\"")
 DUMMY_HASH = "scrypt:32768:8:1$abcdefghijklmnop$" + "0" * 128
 
 
@@ -56,6 +58,14 @@ def login() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]
                 user.password_hash if user and user.password_hash else DUMMY_HASH, password
             )
             if user is not None and user.active and user.password_hash and ok:
+                if not sso.passwords_allowed_for(user):
+                    with boundary():
+                        login_throttle.clear(keys)
+                        _record_passwords_off(user)
+                    errors.append(FieldError("email", PASSWORDS_OFF))
+                    page = render_template("login.html", title="Sign in", errors=errors,
+                                           email=email)
+                    return page, 403
                 with boundary():
                     login_throttle.clear(keys)
                     login_user(user)
@@ -91,8 +101,16 @@ def _record_failure(keys: login_throttle.Keys, user: User | None) -> None:
         )
 
 
+def _record_passwords_off(user: User) -> None:
+    audit.record(SIGN_IN_ACTOR, "sign_in_refused", "user", user.id,
+                 new={"method": "password", "reason": "passwords_off"})
+
+
 @bp.post("/logout")
 def logout() -> Response:
     logout_user()
+    provider_sign_out = sso.sign_out_redirect()  # ends the organisation's session too
+    if provider_sign_out is not None:
+        return provider_sign_out
     flash("You have signed out", "success")
     return redirect(url_for("web.login"))

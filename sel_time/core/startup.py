@@ -133,19 +133,3 @@ def trusted_proxies(value: object) -> int:
             f" not {text!r}"
         )
     return int(text)
-
-
-def start_feed_miss_limiter(app: Flask) -> None:
-    """The feed-miss throttle, made at start-up so that a bad storage URI stops the start."""
-    from limits.errors import ConfigurationError as StorageError
-
-    from ..feeds.misses import limiter_for
-
-    try:
-        limiter_for(app)
-    except StorageError as exc:
-        raise ConfigurationError(
-            "SEL_TIME_RATELIMIT_STORAGE must be a storage the limits library knows, such as"
-            f" memory:// or redis://127.0.0.1:6379, not {app.config.get('RATELIMIT_STORAGE_URI')!r}"
-            f" ({exc})"
-        ) from exc

@@ -1,5 +1,6 @@
 """Pages for leaders: my protected time (upcoming and past, record whether it was taken,
-book leave, half-days I would rather avoid) and subscribing to my calendar feed."""
+book leave, half-days I would rather avoid). Subscribing to my calendar feed is in
+:mod:`sel_time.feeds.pages`."""
 
 from __future__ import annotations
 
@@ -14,23 +15,19 @@ from ..core.audit import Actor
 from ..core.clock import LONDON, now_utc
 from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
+from ..core.slots import slot_label
 from ..core.transaction import boundary
 from ..directory import leave as leave_service
 from ..directory import records
-from ..feeds import service as feeds
-from ..feeds.routes import feed_url
 from ..models import (
     WEEKDAYS,
     Attendance,
     AvoidPreference,
-    FeedKind,
-    FeedToken,
     Outcome,
     ProtectedSession,
     RosterStatus,
     UserRole,
 )
-from ..plans.planning import slot_label
 from ..web import bp, roles_required
 from ..web.formats import day_half, label, slot
 from ..web.forms import in_words
@@ -221,27 +218,3 @@ def add_preference() -> Any:
     except SelTimeError as exc:
         flash(" ".join(f"{e.message}." for e in in_words(exc.errors)) or exc.detail, "error")
     return redirect(url_for("web.my_time") + "#avoid")
-
-
-@bp.route("/me/subscribe", methods=["GET", "POST"])
-@roles_required(UserRole.LEADER)
-def subscribe() -> str:
-    pid = _person_id()
-    links = None
-    if request.method == "POST":
-        with boundary():
-            _, secret = feeds.issue_token(
-                current_user, FeedKind.PERSON, pid, Actor.for_user(current_user)
-            )
-        links = feed_url(secret)
-    active = db.session.scalar(
-        sa.select(FeedToken).where(
-            FeedToken.holder_user_id == current_user.id,
-            FeedToken.kind == FeedKind.PERSON,
-            FeedToken.target_id == pid,
-            FeedToken.revoked_at.is_(None),
-        )
-    )
-    return render_template(
-        "me/subscribe.html", title="Subscribe to my protected time", links=links, active=active
-    )

@@ -5,9 +5,10 @@ The data (organisations and services, names, roles, accounts) live apart from th
 """
 from __future__ import annotations
 
+from ..core.clock import monday_on_or_after
 from .accounts import DemoAccount
 from .builder import DEFAULT_SEED, DemoAlreadyLoaded, DemoSummary, load_demo
-from .horizon import DEFAULT_START, HORIZON_WEEKS, monday_on_or_after
+from .horizon import DEFAULT_START, HORIZON_WEEKS
 from .sizing import PERIOD_WEEKS, sessions_per_week
 
 __all__ = [

@@ -22,12 +22,13 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..core.clock import monday_on_or_after
 from ..core.errors import Conflict
 from ..finance.rate_card import load_default_rate_card
 from ..models import Organisation, User, UserRole
 from .accounts import DEMO_ACCOUNTS, LEADER_ACCOUNT_PCN, DemoAccount
 from .appointments import RoleSteps
-from .horizon import DEFAULT_START, monday_on_or_after
+from .horizon import DEFAULT_START
 from .leave import LeaveSteps
 from .organisations import ICB_CODE
 from .staffing import StaffingSteps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..finance.rate_card import staff_group_for
+from ..directory.staff_groups import staff_group_for
 from ..models import (
     AvoidPreference,
     Department,

@@ -1,4 +1,4 @@
-"""CRUD endpoints for every directory record, generated from :data:`services.records.ENTITIES`."""
+"""CRUD endpoints for every directory record, generated from :data:`records.ENTITIES`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from flask import Response, jsonify, request, url_for
 
 from ..api import bp
+from ..api.inputs import int_arg, json_body
+from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS
 from ..core.audit import Actor
 from ..core.auth import require_user
 from ..core.errors import BadRequest, FieldError, Forbidden, NotFound
@@ -15,6 +17,7 @@ from ..core.extensions import db
 from ..core.transaction import transactional
 from ..models import User, UserRole
 from . import records
+from .openapi import record_paths
 
 ALL = frozenset(UserRole)
 MANAGE = frozenset({UserRole.ADMIN, UserRole.ROTA_MANAGER})
@@ -90,44 +93,6 @@ def _require_owner_payload(
         raise Forbidden("Leaders can only change their own records")
 
 
-def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(
-            f"{name} must be a whole number", [FieldError(name, "not a whole number")]
-        ) from None
-    if not lo <= value <= hi:
-        raise BadRequest(
-            f"{name} must be between {lo} and {hi}", [FieldError(name, f"between {lo} and {hi}")]
-        )
-    return value
-
-
-MAX_PER_PAGE = 500
-
-
-def page_args() -> tuple[int, int]:
-    """``page`` (from 1) and ``per_page`` (default API_PAGE_SIZE, at most 500) of a list, or
-    one 400 naming every bad one."""
-    from flask import current_app
-
-    default = min(MAX_PER_PAGE, max(1, int(current_app.config.get("API_PAGE_SIZE", 50))))
-    errors: list[FieldError] = []
-    values = []
-    for name, fallback, hi in (("page", 1, 100000), ("per_page", default, MAX_PER_PAGE)):
-        try:
-            values.append(_int_arg(name, fallback, 1, hi))
-        except BadRequest as exc:
-            errors += exc.errors
-    if errors:
-        raise BadRequest("Some query parameters are not valid", errors)
-    return values[0], values[1]
-
-
 def _filter_value(entity: records.Entity, name: str, raw: str) -> Any:
     column = getattr(entity.model, name)
     python_type = column.type.python_type if hasattr(column.type, "python_type") else str
@@ -170,8 +135,8 @@ def list_records(collection: str) -> Response:
         for n, v in request.args.items(multi=True)
         if "\x00" in n or "\x00" in v
     ]
-    page = collect(_int_arg, "page", 1, 1, 100000)
-    per_page = collect(_int_arg, "per_page", 50, 1, 500)
+    page = collect(int_arg, "page", 1, 1, 100000)
+    per_page = collect(int_arg, "per_page", 50, 1, 500)
     query = _scope(entity, user, sa.select(entity.model))
     for name in entity.filters:
         if name in request.args and "\x00" not in request.args[name]:
@@ -248,15 +213,6 @@ def delete_record(collection: str, ident: int) -> tuple[str, int]:
     return "", 204
 
 
-def json_body() -> Any:
-    if not request.is_json:
-        raise BadRequest(
-            "Send a JSON body with Content-Type: application/json", [FieldError("body", "not JSON")]
-        )
-    try:
-        payload = request.get_json(silent=True)
-    except RecursionError:  # nested deeper than the JSON parser will follow
-        payload = None
-    if payload is None:
-        raise BadRequest("The body is not valid JSON", [FieldError("body", "not valid JSON")])
-    return payload
+_models, _paths = record_paths()
+EXTRA_MODELS.extend(_models)
+EXTRA_PATHS.update(_paths)

@@ -1,15 +1,23 @@
-"""Request and response schemas: the one definition that validates input (API and
-spreadsheet import alike) and generates the OpenAPI document."""
+"""The directory's request and response schemas: the one definition that validates input (API
+and spreadsheet import alike) and generates the OpenAPI document."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import EmailStr, Field, field_validator, model_validator
 
+from ..core.validation import (
+    SLOT_RE,
+    Code,
+    Day,
+    Id,
+    Money,
+    Name,
+    OrgCode,
+    Strict,
+)
 from ..models import (
     AbsenceKind,
     Borough,
@@ -23,61 +31,6 @@ from ..models import (
     TeamKind,
     UserRole,
 )
-
-Code = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=60,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-        description="stable key: letters, digits, - _ .",
-    ),
-]
-OrgCode = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=40,
-        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
-        description="stable lowercase key: letters, digits, - _ .",
-    ),
-]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-# A reference to another record: bounded so that no database is asked about an id it cannot hold.
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-Money = Annotated[
-    Decimal,
-    Field(
-        ge=0, le=Decimal("100000000"), decimal_places=2, description="GBP, at most 2 decimal places"
-    ),
-]
-Day = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-SLOT_RE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)/(AM|PM)$")
-
-
-# Dates a query may name: wide enough for any roster, narrow enough that no arithmetic on them
-# (a day or a year either side, a month's end) leaves the calendar.
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2100, 12, 31)
-
-
-def date_in_range(raw: str) -> date:
-    """``raw`` as a date from EARLIEST_DATE to LATEST_DATE; ValueError saying why otherwise."""
-    try:
-        value = date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ValueError("use YYYY-MM-DD, like 2027-01-31") from None
-    if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise ValueError(f"a date from {EARLIEST_DATE} to {LATEST_DATE}")
-    return value
-
-
-class Strict(BaseModel):
-    """Every request schema: no unknown fields, and every number finite (NaN and infinity,
-    which JSON parsers and float() accept, are refused naming the field)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
-
 
 # -- organisations and departments -------------------------------------------------------------
 
@@ -463,58 +416,3 @@ class AuditOut(Strict):
     entity_id: str | None
     old: dict[str, Any] | None
     new: dict[str, Any] | None
-
-
-class ProblemField(BaseModel):
-    field: str
-    message: str
-    row: int | None = None
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem document."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    errors: list[ProblemField] | None = None
-
-
-# -- plans, roster and delivery ------------------------------------------------------------------
-
-
-class PlanRequest(Strict):
-    start: date = Field(description="a Monday")
-    weeks: int = Field(12, ge=1, le=52)
-    scope: str = Field(
-        "system", max_length=80, description='"system", "organisation:<code>" or "team:<code>"'
-    )
-    time_limit: float | None = Field(None, ge=1, le=3600, description="seconds")
-
-
-class ResolveRequest(Strict):
-    time_limit: float | None = Field(None, ge=1, le=3600)
-
-
-class SessionAdd(Strict):
-    assignment_id: Id
-    slot: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}/[A-Z]{2,4}$", description='e.g. "2026-03-03/AM"')
-
-
-class SessionEdit(Strict):
-    pinned: bool | None = None
-    slot: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}/[A-Z]{2,4}$")
-
-
-class DeliveryIn(Strict):
-    outcome: Literal["taken", "partial", "lost_clinical_pressure", "lost_sickness", "lost_other"]
-    fraction_taken: float | None = Field(
-        None, gt=0, lt=1, description="for partial: share of the session taken"
-    )
-    note: str | None = Field(None, max_length=500)
-
-
-class FeedLinkIn(Strict):
-    kind: Literal["person", "team", "department", "organisation"]
-    target_id: Id

@@ -20,7 +20,8 @@ import sqlalchemy as sa
 
 from ..core.clock import now_utc
 from ..models import FeedCache, FeedToken, User
-from .service import CACHE_MAX_AGE, TOKEN_RE, hash_token, holder_may_read
+from .service import CACHE_MAX_AGE
+from .tokens import TOKEN_RE, hash_token, holder_may_read
 
 _FAST = (
     sa.select(

@@ -23,9 +23,12 @@ import time
 
 from flask import Flask
 from limits import RateLimitItemPerSecond
+from limits.errors import ConfigurationError as LimitsConfigurationError
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from ..core.startup import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +70,15 @@ def limiter_for(app: Flask) -> MissLimiter:
             int(app.config.get("FEED_MISS_LIMIT", 30)), int(app.config.get("FEED_MISS_WINDOW", 60)),
             str(app.config.get("RATELIMIT_KEY_PREFIX", "sel-time")))
     return limiter
+
+
+def start_feed_miss_limiter(app: Flask) -> None:
+    """The feed-miss throttle, made at start-up so that a bad storage URI stops the start."""
+    try:
+        limiter_for(app)
+    except LimitsConfigurationError as exc:
+        raise ConfigurationError(
+            "SEL_TIME_RATELIMIT_STORAGE must be a storage the limits library knows, such as"
+            f" memory:// or redis://127.0.0.1:6379, not {app.config.get('RATELIMIT_STORAGE_URI')!r}"
+            f" ({exc})"
+        ) from exc

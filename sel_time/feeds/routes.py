@@ -11,19 +11,19 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
 
 from ..api import bp as api_bp
+from ..api.inputs import json_body
 from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS, json_response, problem_response
 from ..core.audit import Actor
 from ..core.auth import require_user
 from ..core.errors import NotFound, SelTimeError
 from ..core.extensions import db
 from ..core.transaction import boundary, transactional
+from ..core.validation import parse
 from ..delivery import recording
-from ..directory.api import json_body
-from ..directory.records import parse
-from ..directory.schemas import FeedLinkIn
 from ..models import FeedKind, FeedToken, Outcome
-from . import service
+from . import service, tokens
 from .misses import limiter_for
+from .schemas import FeedLinkIn
 
 bp = Blueprint("feeds", __name__)
 
@@ -57,7 +57,7 @@ def _too_many(retry_after: int) -> Response:
 def feed(token: str) -> Response:
     try:
         with boundary():
-            kind, target_id = service.resolve_token(token)
+            kind, target_id = tokens.resolve_token(token)
             rendered = service.get_feed(kind, target_id)
     except NotFound:
         # Only misses are throttled: a valid token never waits for other requests' misses.
@@ -104,7 +104,7 @@ def create_feed_link() -> tuple[Response, int]:
     """A new secret feed URL (shown once); any older link of yours to that feed stops working."""
     user = require_user()
     data = parse(FeedLinkIn, json_body())
-    row, secret = service.issue_token(
+    row, secret = tokens.issue_token(
         user, FeedKind(data["kind"]), data["target_id"], Actor.for_user(user)
     )
     return jsonify({**_token_dict(row), **feed_url(secret)}), 201
@@ -126,7 +126,7 @@ def list_feed_links() -> Response:
 @transactional
 def revoke_feed_link(ident: int) -> tuple[str, int]:
     user = require_user()
-    service.revoke_token(user, ident, Actor.for_user(user))
+    tokens.revoke_token(user, ident, Actor.for_user(user))
     return "", 204
 
 
@@ -182,7 +182,7 @@ def _record_page(token: str) -> tuple[str, int]:
             att = recording.attendance_from_link(token)
     except SelTimeError as exc:
         return render_template_string(RECORD_PAGE, att=None, error=exc.detail), exc.status
-    from ..plans.planning import slot_label
+    from ..core.slots import slot_label
 
     session = att.session
     what = (

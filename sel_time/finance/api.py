@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, jsonify, request, url_for
 
 from ..api import bp
+from ..api.inputs import json_body
 from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS
 from ..api.openapi import json_response as _json
 from ..api.openapi import problem_response as _problem
@@ -16,12 +17,11 @@ from ..core.auth import require_user
 from ..core.cache import VersionedCache
 from ..core.errors import BadRequest, FieldError
 from ..core.transaction import boundary, transactional
-from ..directory.api import json_body
-from ..directory.records import parse
-from ..directory.schemas import date_in_range
+from ..core.validation import date_in_range, parse
 from ..models import UserRole, WhatIfRun, WhatIfStatus
-from . import backfill
-from .whatif import WhatIfRequest, get_run, launch, recent_runs, request_whatif, run_dict
+from . import backfill, exports
+from .schemas import WhatIfRequest
+from .whatif import get_run, launch, recent_runs, request_whatif, run_dict
 
 FINANCE = (UserRole.ADMIN, UserRole.FINANCE, UserRole.ROTA_MANAGER)
 
@@ -66,7 +66,7 @@ def costs_export() -> Response:
     org = request.args.get("organisation") or None
     stem = "sel-time-backfill-" + "-".join(by)
     if fmt == "csv":
-        body = backfill.to_csv(backfill.summarise(by, first, last, org)).encode("utf-8-sig")
+        body = exports.to_csv(backfill.summarise(by, first, last, org)).encode("utf-8-sig")
         return Response(
             body,
             mimetype="text/csv",
@@ -74,7 +74,7 @@ def costs_export() -> Response:
         )
     if fmt == "xlsx":
         return Response(
-            backfill.to_xlsx(by, first, last, org),
+            exports.to_xlsx(by, first, last, org),
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
         )

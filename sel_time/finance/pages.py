@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,25 +14,18 @@ from flask_login import current_user
 
 from ..core.audit import Actor
 from ..core.cache import VersionedCache
-from ..core.clock import today_london
+from ..core.clock import next_monday
 from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
 from ..core.transaction import boundary
-from ..directory.schemas import date_in_range
+from ..core.validation import date_in_range
 from ..models import Organisation, Profession, UserRole
 from ..plans.fairness import published_profession_shares
 from ..web import bp, roles_required
 from ..web.formats import label, money, month
 from . import backfill
-from .whatif import (
-    WhatIfRequest,
-    describe_request,
-    get_run,
-    launch,
-    recent_runs,
-    request_whatif,
-    run_dict,
-)
+from .schemas import WhatIfRequest
+from .whatif import describe_request, get_run, launch, recent_runs, request_whatif, run_dict
 
 FINANCE_ROLES = (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER)
 RECENT_SHOWN = 20  # what-ifs listed under the form
@@ -233,12 +226,6 @@ def whatif_run_page(run_id: int) -> Any:
     )
 
 
-def next_monday() -> date:
-    """The first Monday after today in London: where a plan or a what-if starts by default."""
-    today = today_london()
-    return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
-
-
 # The form's fields for each place in a WhatIfRequest, so that an error names what was typed in.
 FORM_FIELDS = {
     "new_entitlements.0.amount": "ent_amount",
@@ -257,7 +244,7 @@ def _whatif_request(v: dict[str, str]) -> WhatIfRequest:
     naming the form's field."""
     from pydantic import ValidationError as PydanticError
 
-    from ..directory.records import field_errors
+    from ..core.validation import field_errors
 
     errors: list[FieldError] = []
 

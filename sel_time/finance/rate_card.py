@@ -1,4 +1,5 @@
-"""The default backfill rate card and the mapping from profession and band to a staff group.
+"""The default backfill rate card (the mapping from profession and band to a staff group is
+:mod:`sel_time.directory.staff_groups`).
 
 The card ships as ``sel_time/data/rate_card_2025_26.csv`` (one row per staff group, the source
 of each figure named in the row; see ``/work/shared/domain.md``). Rates are read as GBP and
@@ -18,38 +19,13 @@ from importlib import resources
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Profession, RateCardEntry
+from ..models import RateCardEntry
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CARD = "rate_card_2025_26.csv"
 DEFAULT_EFFECTIVE_FROM = date(2025, 4, 1)
 CSV_COLUMNS = ("staff_group", "label", "rate_gbp_per_hour", "effective_from", "source")
-
-#: Agenda for Change bands the card prices, as written after ``afc_band_``.
-AFC_BANDS = ("5", "6", "7", "8a", "8b", "8c", "8d")
-#: The group used when an AfC-costed person has no band (profession "other" only).
-FALLBACK_STAFF_GROUP = "afc_band_6"
-
-#: Professions with a rate of their own, whatever their band.
-_OWN_GROUP = {
-    Profession.CONSULTANT: "consultant",
-    Profession.SAS_DOCTOR: "sas_doctor",
-    Profession.GP: "gp",
-    Profession.SOCIAL_WORKER: "social_worker",
-    Profession.CARE_MANAGER: "care_manager",
-}
-#: Professions costed at their Agenda for Change band.
-_AFC = (
-    Profession.NURSE,
-    Profession.MIDWIFE,
-    Profession.AHP,
-    Profession.PHARMACIST,
-    Profession.PSYCHOLOGIST,
-    Profession.PARAMEDIC,
-    Profession.OTHER,
-)
-
 
 @dataclass(frozen=True)
 class RateCardRow:
@@ -60,48 +36,6 @@ class RateCardRow:
     rate_pence_per_hour: int
     effective_from: date
     source: str
-
-
-def normalise_band(band: str | None) -> str | None:
-    """``"Band 8A"``, ``"8a"``, ``" 7 "`` → ``"8a"``, ``"8a"``, ``"7"``; empty → None."""
-    if band is None:
-        return None
-    text = str(band).strip().lower().replace(" ", "")
-    if text.startswith("band"):
-        text = text[4:]
-    if text.startswith("afc"):
-        text = text[3:]
-    return text or None
-
-
-def staff_group_for(
-    profession: Profession | str, band: str | None = None, *, council: bool = False
-) -> str:
-    """The rate-card staff group for a person.
-
-    Consultants, SAS doctors, GPs, social workers and care managers have their own group;
-    Agenda for Change professions take ``afc_band_<band>``. An allied health professional
-    employed by a council (``council=True``) is costed as a council occupational therapist,
-    since councils do not pay on AfC bands. Profession ``other`` without a band falls back to
-    band 6. Raises ``ValueError`` for an unknown profession, or an AfC profession whose band is
-    missing or not on the card.
-    """
-    try:
-        prof = Profession(profession)
-    except ValueError:
-        raise ValueError(f"unknown profession {profession!r}") from None
-    if prof in _OWN_GROUP:
-        return _OWN_GROUP[prof]
-    if prof == Profession.AHP and council:
-        return "council_ot"
-    norm = normalise_band(band)
-    if norm is None:
-        if prof == Profession.OTHER:
-            return FALLBACK_STAFF_GROUP
-        raise ValueError(f"a band is needed to cost a {prof.value} (one of {', '.join(AFC_BANDS)})")
-    if norm not in AFC_BANDS:
-        raise ValueError(f"band {band!r} is not on the rate card (one of {', '.join(AFC_BANDS)})")
-    return f"afc_band_{norm}"
 
 
 def parse_rate_card(text: str) -> list[RateCardRow]:

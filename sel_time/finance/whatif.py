@@ -14,13 +14,12 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from pydantic import Field
 
 import solver
 
@@ -29,15 +28,11 @@ from ..core.clock import now_utc
 from ..core.errors import FieldError, NotFound, SelTimeError, ValidationError
 from ..core.extensions import db
 from ..core.transaction import boundary, discard, read_only, run_task, sandbox
-from ..directory.schemas import Strict
 from ..models import (
-    CommitmentUnit,
     LeadershipRole,
     Organisation,
     OrgKind,
-    Period,
     Person,
-    Profession,
     RateCardEntry,
     RoleAssignment,
     RoleLevel,
@@ -45,59 +40,15 @@ from ..models import (
     WhatIfStatus,
 )
 from ..plans.planning import ProgressWriter, run_in_background
-from ..plans.scheduling import Scope, build_problem, check_horizon, governed
+from ..plans.problem import build_problem, check_horizon
+from ..plans.scope import Scope, governed
+from .schemas import BANDS, PeopleFilter, RoleFilter, WhatIfRequest
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 ACTIVE = (WhatIfStatus.QUEUED, WhatIfStatus.RUNNING)
 # Running with no word for this long past its two time limits: the process that ran it died.
 STALE_AFTER = timedelta(minutes=5)
-
-BANDS = ["2", "3", "4", "5", "6", "7", "8a", "8b", "8c", "8d", "9"]
-
-
-class PeopleFilter(Strict):
-    profession: Profession | None = None
-    min_band: str | None = Field(None, description='lowest AfC band, e.g. "7" (7, 8a–8d, 9 match)')
-    organisation: str | None = Field(None, description="organisation code")
-    leaders_only: bool = Field(True, description="only people who hold a leadership role")
-
-
-class RoleFilter(Strict):
-    code_prefix: str | None = None
-    title_contains: str | None = None
-    level: RoleLevel | None = None
-
-
-class CommitmentChange(Strict):
-    """Change the commitment of every role matching ``roles``."""
-
-    roles: RoleFilter
-    amount: float = Field(gt=0, le=40)
-    unit: CommitmentUnit = CommitmentUnit.SESSION
-    per: Period = Period.WEEK
-
-
-class NewEntitlement(Strict):
-    """Give everyone matching ``people`` a new protected-time entitlement."""
-
-    people: PeopleFilter
-    amount: float = Field(gt=0, le=40)
-    unit: CommitmentUnit = CommitmentUnit.SESSION
-    per: Period = Period.FORTNIGHT
-    title: str = Field("What-if entitlement", max_length=200)
-
-
-class WhatIfRequest(Strict):
-    start: date = Field(description="a Monday")
-    weeks: int = Field(12, ge=1, le=52)
-    scope: str = "system"
-    rate_change_percent: float | None = Field(
-        None, ge=-90, le=500, description="e.g. 4 for rates rising 4 %"
-    )
-    commitment_changes: list[CommitmentChange] = Field(default_factory=list)
-    new_entitlements: list[NewEntitlement] = Field(default_factory=list)
-    time_limit: float = Field(20, ge=1, le=600, description="seconds for each of the two solves")
 
 
 @dataclass
@@ -484,19 +435,3 @@ def run_dict(run: WhatIfRun) -> dict[str, Any]:
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
     }
-
-
-__all__ = [
-    "Literal",
-    "WhatIfRequest",
-    "WhatIfRun",
-    "describe_request",
-    "get_run",
-    "launch",
-    "recent_runs",
-    "request_whatif",
-    "run_dict",
-    "run_whatif",
-    "run_whatif_run",
-    "start_in_background",
-]

@@ -27,6 +27,7 @@ from ..core.audit import Actor, record
 from ..core.errors import Conflict, FieldError, SelTimeError, ValidationError
 from ..core.extensions import db
 from ..core.transaction import sandbox
+from ..core.validation import parse
 from ..directory import records
 from ..models import WEEKDAYS, Department, LeadershipRole, Organisation, Person, SessionKind
 from .cells import (
@@ -278,7 +279,7 @@ class Importer:
                 seen[key] = line
         # The schema checks the whole row, so one pass reports every fault of it.
         try:
-            parsed = records.parse(entity.create_schema, payload)
+            parsed = parse(entity.create_schema, payload)
         except SelTimeError as exc:
             parsed = None
             for err in exc.errors:
@@ -349,8 +350,8 @@ class Importer:
         names = [f for f in payload if f in old and f not in keys]
         schema = entity.patch_schema
         try:
-            new = records.parse(schema, {f: payload[f] for f in names}, partial=True)
-            was = records.parse(schema, {f: old[f] for f in names}, partial=True)
+            new = parse(schema, {f: payload[f] for f in names}, partial=True)
+            was = parse(schema, {f: old[f] for f in names}, partial=True)
         except SelTimeError:
             return {f: payload[f] for f in names}
         change = {f: payload[f] for f in names if _canon(new.get(f)) != _canon(was.get(f))}

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from ..core.clock import UTC, now_utc
-
-if TYPE_CHECKING:
-    from .users import User
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -51,26 +48,6 @@ def enum_column(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
-
-
-class RequestedRunMixin:
-    """What a plan and a what-if run share: who asked and when, progress while it runs (the
-    browser polls it), when it started and finished, and why it failed."""
-
-    progress: Mapped[float] = mapped_column(default=0.0)
-    progress_message: Mapped[str | None] = mapped_column(sa.String(200))
-    error: Mapped[str | None] = mapped_column(sa.Text)
-    requested_by: Mapped[str] = mapped_column(sa.String(254))
-    requested_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("app_user.id", ondelete="SET NULL")
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    @declared_attr
-    def requester(cls) -> Mapped[User | None]:
-        return relationship("User")
 
 
 class OrgKind(enum.StrEnum):

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.extensions import Model
-from .base import RequestedRunMixin, UTCDateTime, enum_column
+from .base import UTCDateTime, enum_column
+from .users import RequestedRunMixin
 
 if TYPE_CHECKING:
     from .people import Person

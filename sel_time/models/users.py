@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from ..core.extensions import Model
 from .base import TimestampMixin, UserRole, UTCDateTime, enum_column
@@ -77,3 +77,23 @@ class LoginFailure(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key_hash: Mapped[str] = mapped_column(sa.String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RequestedRunMixin:
+    """What a plan and a what-if run share: who asked and when, progress while it runs (the
+    browser polls it), when it started and finished, and why it failed."""
+
+    progress: Mapped[float] = mapped_column(default=0.0)
+    progress_message: Mapped[str | None] = mapped_column(sa.String(200))
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    requested_by: Mapped[str] = mapped_column(sa.String(254))
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @declared_attr
+    def requester(cls) -> Mapped[User | None]:
+        return relationship("User")

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.extensions import Model
-from .base import RequestedRunMixin, enum_column
+from .base import enum_column
+from .users import RequestedRunMixin
 
 
 class WhatIfStatus(enum.StrEnum):

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..core.audit import SCHEDULER_ACTOR
-from ..core.clock import LONDON, UTC, now_utc
+from ..core.clock import LONDON, UTC, monday_on_or_after, now_utc
 from ..core.extensions import db
 from ..core.jobs import LockHeld, holder_id, job_lock
 from ..core.transaction import boundary, discard
@@ -193,7 +193,7 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
 
     cfg = current_app.config
     today = night_of(now)
-    start = today + timedelta(days=(7 - today.weekday()) % 7)  # the next Monday (today if Monday)
+    start = monday_on_or_after(today)  # the next Monday (today if Monday)
     weeks = int(cfg.get("REFRESH_WEEKS_AHEAD", 12))
     frozen_until = today + timedelta(days=int(cfg.get("REFRESH_FROZEN_DAYS", 14)))
     frozen_from = (

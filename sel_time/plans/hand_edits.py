@@ -16,7 +16,7 @@ from solver.rules import Roster, when
 from ..core.errors import FieldError, ValidationError
 from ..core.extensions import db
 from ..models import Department, Plan, PlanSession
-from .scheduling import assignment_key, person_key, team_key
+from .problem import assignment_key, person_key, team_key
 
 __all__ = ["EditRules", "MoveOption", "move_options"]
 

@@ -29,7 +29,8 @@ from ..models import (
     ProtectedSession,
     RosterStatus,
 )
-from .scheduling import Scope, governed, key_id
+from .problem import key_id
+from .scope import Scope, governed
 
 UID_NAMESPACE = uuid.UUID("6f1d3c1e-5b0a-4e37-9c39-5e1f2d9a7b10")
 Owner = tuple[str, int]
@@ -144,7 +145,7 @@ def serialise_publishes() -> None:
 def refuse_if_rules_broken(plan: Plan) -> None:
     """Re-check the whole plan as it stands (edits included) against the hard rules with the
     solver's own checker, and refuse to publish one that breaks any, in words."""
-    from .planning import plan_as_solution  # planning builds on this module's neighbours
+    from .solutions import plan_as_solution
 
     problem = plan.problem or {}
     verdict = solver.check(solver.parse_problem(problem), plan_as_solution(plan))
@@ -189,7 +190,7 @@ class _Words:
         )
 
     def say(self, violation: str) -> str:
-        from .planning import slot_label
+        from ..core.slots import slot_label
 
         extra = ""
         cap = self.CAP.match(violation)

@@ -83,22 +83,8 @@ def init_web(app: Flask) -> None:
     login_manager.login_view = "web.login"
     login_manager.login_message = "Sign in to continue"
     csrf.init_app(app)
-    from ..api import bp as api_bp
-    from ..feeds.routes import bp as feeds_bp
-
-    csrf.exempt(api_bp)  # bearer tokens; browser sessions may only read the API
-    csrf.exempt(feeds_bp)  # read-only feeds; the one-click page carries its own signed token
     from datetime import timedelta
 
-    from ..accounts import pages as account_pages  # noqa: F401  (register the routes)
-    from ..accounts import token_pages  # noqa: F401  (the account page's API tokens)
-    from ..delivery import pages as delivery_pages  # noqa: F401
-    from ..directory import lists  # noqa: F401  (assignments, departments, leave)
-    from ..directory import pages as directory_pages  # noqa: F401
-    from ..finance import pages as finance_pages  # noqa: F401
-    from ..imports import pages  # noqa: F401  (the spreadsheet upload page)
-    from ..plans import review_pages  # noqa: F401  (publish confirmed, drafts discarded)
-    from . import accessibility  # noqa: F401  (the accessibility statement)
     from .formats import register_formats
     from .forms import in_words
 

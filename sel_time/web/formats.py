@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from ..core.slots import parse_templates
 from ..models import (
     AbsenceKind,
     Borough,
@@ -28,7 +29,6 @@ from ..models import (
     UserRole,
     WhatIfStatus,
 )
-from ..plans.scheduling import parse_templates
 
 MINUS = "\u2212"  # a real minus sign, as GOV.UK and NHS style write negative amounts
 

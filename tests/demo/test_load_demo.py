@@ -24,12 +24,12 @@ from sel_time.demo import (
     monday_on_or_after,
     sessions_per_week,
 )
+from sel_time.directory.staff_groups import staff_group_for
 from sel_time.finance.rate_card import (
     DEFAULT_EFFECTIVE_FROM,
     default_rate_card,
     default_staff_groups,
     load_default_rate_card,
-    staff_group_for,
 )
 from sel_time.models import (
     Absence,

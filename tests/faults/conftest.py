@@ -41,8 +41,9 @@ from sel_time.models import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from jobs.conftest import create_with, seed_small
-from pg_schemas import PG_WANTED, PgSchema, postgres_schema  # noqa: F401  (the fault tests import them from here)
+from support.pg_schemas import PG_WANTED, PgSchema, postgres_schema  # noqa: F401  (the fault tests import them from here)
+
+from tests.nightly.conftest import create_with, seed_small
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

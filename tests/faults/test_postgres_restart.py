@@ -96,7 +96,7 @@ def seeded() -> Iterator[tuple[Seeded, str, int]]:
         s = seed(database)
         from sel_time.core.audit import CLI_ACTOR
         from sel_time.feeds.routes import feed_url
-        from sel_time.feeds.service import issue_token
+        from sel_time.feeds.tokens import issue_token
 
         with s.app.app_context():
             person = db.session.scalars(sa.select(Person).order_by(Person.id)).first()

@@ -100,11 +100,8 @@ class Ledger:
 
 
 @pytest.fixture()
-def app(app: Flask) -> Flask:
-    app.config["PLAN_SYNCHRONOUS"] = True
-    app.config["SOLVER_TIME_LIMIT"] = 5.0
-    app.config["SOLVER_WORKERS"] = 2
-    return app
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    return {**app_config, "PLAN_SYNCHRONOUS": True, "SOLVER_TIME_LIMIT": 5.0, "SOLVER_WORKERS": 2}
 
 
 @pytest.fixture()

@@ -99,7 +99,7 @@ def test_a_rate_change_after_publication_changes_no_published_cost(
 def test_the_hand_costed_ledger_uses_the_costing_rules(ledger: Ledger) -> None:
     """The evening sessions, which the planner's patterns cannot express, are costed by the
     same rule as a slot: rate × minutes / 60, half-up to the penny."""
-    from sel_time.plans.scheduling import RateBook, slot_cost_pence
+    from sel_time.plans.rates import RateBook, slot_cost_pence
 
     cal = db.session.get(Person, ledger.directory.cal)
     bea = db.session.get(Person, ledger.directory.bea)

@@ -13,7 +13,7 @@ import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
 from openpyxl import load_workbook
 
-from sel_time.finance import backfill
+from sel_time.finance import backfill, exports
 from tests.finance.conftest import PERIOD, Ledger
 
 PROBLEM = "application/problem+json"
@@ -36,9 +36,9 @@ def api(client: FlaskClient, headers: dict[str, str], by: list[str],
 def expected_sheet(doc: dict[str, Any]) -> list[list[Any]]:
     """The cells a sheet should hold for the API's answer: header, rows, totals."""
     by = doc["by"]
-    head = [backfill.GROUPINGS[g] for g in by] + [backfill.HEADINGS[c] for c in backfill.COLUMNS]
-    rows = [[row[g] for g in by] + [row[c] for c in backfill.COLUMNS] for row in doc["rows"]]
-    total = ["Total"] + [None] * (len(by) - 1) + [doc["totals"][c] for c in backfill.COLUMNS]
+    head = [backfill.GROUPINGS[g] for g in by] + [exports.HEADINGS[c] for c in exports.COLUMNS]
+    rows = [[row[g] for g in by] + [row[c] for c in exports.COLUMNS] for row in doc["rows"]]
+    total = ["Total"] + [None] * (len(by) - 1) + [doc["totals"][c] for c in exports.COLUMNS]
     return [head, *rows, total]
 
 
@@ -59,10 +59,10 @@ def check_workbook(data: bytes, client: FlaskClient, headers: dict[str, str], by
         assert sheet_cells(ws) == expected_sheet(doc), name  # every cell, totals row included
         assert ws.freeze_panes == "A2"
         first_figure = len(grouping) + 1
-        for col, column in enumerate(backfill.COLUMNS, start=first_figure):
+        for col, column in enumerate(exports.COLUMNS, start=first_figure):
             for r in range(2, ws.max_row + 1):
                 fmt = ws.cell(row=r, column=col).number_format
-                if column in backfill.MONEY:
+                if column in exports.MONEY:
                     assert "£" in fmt and "0.00" in fmt, (name, column, fmt)
                 else:
                     assert "£" not in fmt
@@ -103,7 +103,7 @@ def expected_csv(doc: dict[str, Any]) -> list[list[str]]:
     def cell(v: Any, column: str) -> str:
         if v is None:
             return ""
-        return f"{v:.2f}" if column in backfill.MONEY else str(v)
+        return f"{v:.2f}" if column in exports.MONEY else str(v)
     out = []
     for i, row in enumerate(expected_sheet(doc)):
         if i == 0:
@@ -111,7 +111,7 @@ def expected_csv(doc: dict[str, Any]) -> list[list[str]]:
             continue
         n = len(doc["by"])
         out.append(["" if v is None else str(v) for v in row[:n]]
-                   + [cell(v, c) for v, c in zip(row[n:], backfill.COLUMNS)])
+                   + [cell(v, c) for v, c in zip(row[n:], exports.COLUMNS)])
     return out
 
 

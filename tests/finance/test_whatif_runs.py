@@ -20,7 +20,8 @@ from werkzeug.security import generate_password_hash
 from sel_time.core.audit import CLI_ACTOR
 from sel_time.core.extensions import db
 from sel_time.finance import whatif
-from sel_time.finance.whatif import WhatIfRequest, request_whatif, run_whatif_run
+from sel_time.finance.schemas import WhatIfRequest
+from sel_time.finance.whatif import request_whatif, run_whatif_run
 from sel_time.models import (
     Attendance,
     AuditEvent,

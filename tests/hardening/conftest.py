@@ -22,7 +22,7 @@ from sel_time.core.audit import CLI_ACTOR, Actor
 from sel_time.core.auth import create_api_token
 from sel_time.core.clock import now_utc
 from sel_time.core.extensions import db
-from sel_time.feeds.service import issue_token
+from sel_time.feeds.tokens import issue_token
 from sel_time.models import Attendance, FeedKind, ProtectedSession, User, UserRole
 from sel_time.plans.planning import request_plan, run_plan
 from sel_time.plans.publishing import publish
@@ -59,12 +59,9 @@ class System:
 
 
 @pytest.fixture()
-def app(app: Flask) -> Flask:
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     """Plans are solved inside the request, with a short time limit (the problems are tiny)."""
-    app.config["PLAN_SYNCHRONOUS"] = True
-    app.config["SOLVER_TIME_LIMIT"] = 2.0
-    app.config["SOLVER_WORKERS"] = 1
-    return app
+    return {**app_config, "PLAN_SYNCHRONOUS": True, "SOLVER_TIME_LIMIT": 2.0, "SOLVER_WORKERS": 1}
 
 
 @pytest.fixture()

@@ -9,14 +9,9 @@ from typing import Any
 import pytest
 from solver_factories import window
 
-from solver.io import (
-    ProblemError,
-    load_problem,
-    parse_problem,
-    parse_solution,
-    solution_to_dict,
-)
+from solver.io import load_problem, parse_problem, parse_solution, solution_to_dict
 from solver.model import Weights
+from solver.reader import ProblemError
 from solver.solve import SolveOptions, solve
 
 SPEC_EXAMPLE: dict[str, Any] = {

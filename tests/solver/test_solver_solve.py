@@ -10,10 +10,11 @@ from ortools.sat.python import cp_model
 from solver_factories import make_slots, random_problem, window
 
 from solver import SolveOptions, check, parse_problem, solution_to_dict, solve
-from solver.constraints import Scope, build
+from solver.constraints import build
 from solver.decompose import blocks, groups, scopes
 from solver.greedy import greedy, repair
 from solver.plan import evaluate
+from solver.variables import Scope
 
 
 def plan_of(sol: dict) -> tuple:

@@ -13,7 +13,8 @@ def fill_pages(server: dict[str, Any], weeks: int = 1, time_limit: float = 3.0) 
     from sel_time.core.audit import CLI_ACTOR
     from sel_time.core.extensions import db
     from sel_time.core.transaction import boundary
-    from sel_time.finance.whatif import WhatIfRequest, request_whatif, run_whatif_run
+    from sel_time.finance.schemas import WhatIfRequest
+    from sel_time.finance.whatif import request_whatif, run_whatif_run
     from sel_time.plans import planning, publishing
 
     app = server["app"]

@@ -135,7 +135,7 @@ def test_leader_subscribes_and_records_a_session(live_server: dict[str, Any], pa
     assert webcal.startswith("webcal://")
     page.click("#copy-link")  # shown by the script; copies the link and says so
     page.locator("#copy-link:has-text('Copied')").wait_for()
-    assert page.locator("#sel-live").inner_text() == "Link copied"
+    page.wait_for_function("document.getElementById('sel-live').textContent === 'Link copied'")
     shot(page, "leader-subscribe")
     with urllib.request.urlopen(https) as response:  # noqa: S310 (loopback)
         assert response.headers["Content-Type"].startswith("text/calendar")

@@ -26,7 +26,12 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 # Node is only for the cross-client calendar tests (Mozilla's ical.js parses our feeds).
-js: tests/feeds/js/node_modules/.installed
+# ... and for axe-core, which the accessibility sweep injects into every page (tests/web/a11y).
+js: tests/feeds/js/node_modules/.installed tests/web/a11y/node_modules/.installed
+
+tests/web/a11y/node_modules/.installed: tests/web/a11y/package.json tests/web/a11y/package-lock.json
+	npm ci --prefix tests/web/a11y --no-audit --no-fund --loglevel=error
+	touch $@
 
 tests/feeds/js/node_modules/.installed: tests/feeds/js/package.json tests/feeds/js/package-lock.json
 	npm ci --prefix tests/feeds/js --no-audit --no-fund --loglevel=error

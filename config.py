@@ -87,7 +87,9 @@ class Config:
     RETAIN_OUTBOX_DAYS = int(os.environ.get("SEL_TIME_RETAIN_OUTBOX_DAYS", "90"))
     RETAIN_SURVEY_INVITATIONS_DAYS = int(
         os.environ.get("SEL_TIME_RETAIN_SURVEY_INVITATIONS_DAYS", "365"))
-    PUBLIC_URL = os.environ.get("SEL_TIME_PUBLIC_URL", "http://127.0.0.1:5000")
+    # Where people reach sel-time (calendar links, one-click links). Unset: the host each request
+    # came to (sel_time.feeds.service.public_base), or the development server's outside a request.
+    PUBLIC_URL = os.environ.get("SEL_TIME_PUBLIC_URL", "")
     # Single sign-on with the organisation's account (OpenID Connect; README "Single sign-on").
     # The first four go together: set all of them or none (a half-made set stops the start).
     SSO_ISSUER = os.environ.get("SEL_TIME_SSO_ISSUER", "")

@@ -114,6 +114,7 @@ def _import_routes() -> None:
     from .delivery import api as delivery_routes  # noqa: F401
     from .delivery import pages as delivery_pages  # noqa: F401
     from .directory import api as directory_routes  # noqa: F401
+    from .directory import lists as directory_lists  # noqa: F401  (assignments, departments, leave)
     from .directory import pages as directory_pages  # noqa: F401
     from .feeds import pages as feed_pages  # noqa: F401
     from .finance import api as finance_routes  # noqa: F401
@@ -123,11 +124,13 @@ def _import_routes() -> None:
     from .nightly import api as nightly_routes  # noqa: F401
     from .plans import api as plan_routes  # noqa: F401
     from .plans import pages as plan_pages  # noqa: F401
+    from .plans import review_pages  # noqa: F401  (publish confirmed, drafts discarded)
     from .privacy import api as privacy_routes  # noqa: F401
     from .privacy import pages as privacy_pages  # noqa: F401  (your data, notice, erasure)
     from .progress import api as progress_routes  # noqa: F401
     from .requests import api as request_routes  # noqa: F401
     from .requests import pages as request_pages  # noqa: F401  (change requests)
+    from .web import accessibility  # noqa: F401  (the accessibility statement)
 
 
 def _check_survey_threshold(app: Flask) -> None:

@@ -17,6 +17,7 @@ from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
 from ..core.slots import slot_label
 from ..core.transaction import boundary
+from ..directory import leave as leave_service
 from ..directory import records
 from ..models import (
     WEEKDAYS,
@@ -28,7 +29,7 @@ from ..models import (
     UserRole,
 )
 from ..web import bp, roles_required
-from ..web.formats import label, slot
+from ..web.formats import day_half, label, slot
 from ..web.forms import in_words
 from . import recording
 
@@ -93,6 +94,7 @@ def my_time() -> str:
         outcomes=[o.value for o in Outcome],
         summary=summary,
         weekdays=WEEKDAYS[:5],
+        today=now.astimezone(LONDON).date().isoformat(),
         errors=[],
     )
 
@@ -149,14 +151,43 @@ def book_leave() -> Any:
     payload["person_id"] = _person_id()
     try:
         with boundary():  # a refused booking rolls back; the page says why
-            records.create(records.ENTITIES["absences"], payload, Actor.for_user(current_user))
+            absence = records.create(
+                records.ENTITIES["absences"], payload, Actor.for_user(current_user)
+            )
+            covered = [slot(s.slot) for s in leave_service.sessions_covered(absence)]
         flash("Leave booked: the next plan will keep that time free", "success")
+        if covered:
+            flash(
+                f"Your leave falls on {len(covered)} published protected "
+                f"session{'s' if len(covered) != 1 else ''} ({', '.join(covered[:6])}"
+                f"{', …' if len(covered) > 6 else ''}). They stay in your calendar until your "
+                "rota manager re-plans: tell them, or record the time as lost afterwards.",
+                "warning",
+            )
     except SelTimeError as exc:
         flash(
             "Leave not booked. "
             + (" ".join(f"{e.message}." for e in in_words(exc.errors)) or exc.detail),
             "error",
         )
+    return redirect(url_for("web.my_time") + "#leave")
+
+
+@bp.post("/me/leave/<int:absence_id>/cancel")
+@roles_required(UserRole.LEADER)
+def cancel_leave(absence_id: int) -> Any:
+    try:
+        with boundary():  # someone else's leave, or a refused delete, changes nothing
+            actor = Actor.for_user(current_user)
+            absence = leave_service.cancel_own(_person_id(), absence_id, actor)
+        flash(
+            f"Leave cancelled: {label(absence.kind).lower()} from "
+            f"{day_half(absence.start_date, absence.start_half.value)} to "
+            f"{day_half(absence.end_date, absence.end_half.value)}",
+            "success",
+        )
+    except SelTimeError as exc:
+        flash(exc.detail, "error")
     return redirect(url_for("web.my_time") + "#leave")
 
 
@@ -185,5 +216,5 @@ def add_preference() -> Any:
                 )
         flash("Preferences saved", "success")
     except SelTimeError as exc:
-        flash(exc.detail, "error")
+        flash(" ".join(f"{e.message}." for e in in_words(exc.errors)) or exc.detail, "error")
     return redirect(url_for("web.my_time") + "#avoid")

@@ -16,7 +16,7 @@ from icalendar import Calendar
 from ..core.clock import UTC
 from ..models import FeedKind, Person, ProtectedSession, RosterStatus
 from .render import DEFAULT_TZ, PRODID, _address, _vevent, vtimezone
-from .service import _event
+from .service import _event, public_base
 
 METHODS = ("REQUEST", "CANCEL")
 
@@ -32,7 +32,7 @@ def invitation(session: ProtectedSession, person: Person, method: str, now: date
     was removed or they no longer attend (STATUS:CANCELLED)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}")
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    base = public_base()
     event = _event(FeedKind.PERSON, person.id, session, base)
     event = dataclasses.replace(
         event, organizer=organizer(), attendees=(),

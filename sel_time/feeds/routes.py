@@ -91,8 +91,7 @@ def feed_url(secret: str) -> dict[str, str]:
     deployment that is ``webcals://`` (subscribe over TLS), never ``webcal://``, which clients
     may fetch over plain http and so send the secret in the clear; ``webcal://`` only where
     the deployment itself is plain http (a development server)."""
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
-    url = f"{base}/feeds/{secret}.ics"
+    url = f"{service.public_base()}/feeds/{secret}.ics"
     scheme, _, rest = url.partition("://")
     webcal = "webcals" if scheme.lower() == "https" else "webcal"
     return {"url": url, "webcal": f"{webcal}://{rest}"}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy.orm import selectinload
 
 from ..core.clock import now_utc
@@ -204,7 +204,7 @@ def build_calendar(
     """The feed's calendar; ``sessions`` are its sessions if already loaded (`render_all`)."""
     now = now or now_utc()
     name = _target_name(kind, target_id)
-    base_url = current_app.config["PUBLIC_URL"].rstrip("/")
+    base_url = public_base()
     title = {
         FeedKind.PERSON: f"Protected time – {name}",
         FeedKind.TEAM: f"Team protected time – {name}",
@@ -383,3 +383,16 @@ def mark_all_stale() -> None:
     db.session.execute(sa.update(FeedCache).values(stale=True))
 
 
+DEVELOPMENT_URL = "http://127.0.0.1:5000"
+
+
+def public_base() -> str:
+    """The address people reach sel-time at: ``SEL_TIME_PUBLIC_URL`` when set, otherwise the
+    host of the request being answered (as the browser asked for it; behind a proxy, as the
+    proxy passed it on), otherwise (a command, a job) the development server's."""
+    configured = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    if configured:
+        return configured
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return DEVELOPMENT_URL

@@ -3,6 +3,7 @@ with charts drawn on the server (they work without JavaScript), exports and what
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -12,6 +13,8 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..core.audit import Actor
+from ..core.cache import VersionedCache
+from ..core.clock import next_monday
 from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
 from ..core.transaction import boundary
@@ -22,7 +25,7 @@ from ..web import bp, roles_required
 from ..web.formats import label, money, month
 from . import backfill
 from .schemas import WhatIfRequest
-from .whatif import get_run, launch, recent_runs, request_whatif, run_dict
+from .whatif import describe_request, get_run, launch, recent_runs, request_whatif, run_dict
 
 FINANCE_ROLES = (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER)
 RECENT_SHOWN = 20  # what-ifs listed under the form
@@ -33,14 +36,44 @@ SERIES = (
 )
 
 
+GROUPS = (  # the dashboard's groupings: (key, heading, charted)
+    ("year", "By financial year", False),
+    ("quarter", "By quarter", False),
+    ("month", "By month", True),
+    ("organisation", "By organisation", True),
+    ("department", "By department", False),
+    ("profession", "By profession", True),
+)
+LETTER_PX = 6.6  # the width of one 12 px Arial character, near enough, for a chart's margins
+
+
+def nice_step(top: float, steps: int = 4) -> float:
+    """A round step for an axis up to ``top`` in about ``steps`` steps: 1, 2, 2.5 or 5 × 10ⁿ
+    (£62,677 → steps of £20,000 up to £80,000)."""
+    if top <= 0:
+        return 1.0
+    raw = top / steps
+    power = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 2.5, 5, 10):
+        if m * power >= raw:
+            return float(m * power)
+    return float(10 * power)  # not reached
+
+
 def bar_chart(rows: list[dict[str, Any]], key: str, title: str, width: int = 860) -> dict[str, Any]:
-    """Geometry of a grouped bar chart (planned, delivered, budget per group) for an SVG."""
-    top = max([r[s] or 0 for r in rows for s, _, _ in SERIES] + [1])
-    height, left, bottom = 260, 70, 60
+    """Geometry of a grouped bar chart (planned, delivered, budget per group) for an SVG: the
+    axis at round steps, every group's name whole (the margin below grows to fit it)."""
+    highest = max([r[s] or 0 for r in rows for s, _, _ in SERIES] + [0])
+    step = nice_step(highest)
+    top = step * max(1, math.ceil(highest / step))
+    names = [_group_name(r[key], key) for r in rows]
+    longest = max([len(n) for n in names] + [4])
+    bottom = int(24 + longest * LETTER_PX * 0.72)  # names slanted at 45°
+    left = max(70, int(longest * LETTER_PX * 0.72) - 20, int(len(f"£{top:,.0f}") * LETTER_PX) + 12)
+    height = 220 + bottom
     plot_w, plot_h = width - left - 10, height - bottom - 20
     band = plot_w / max(1, len(rows))
     bar = max(2.0, band / 4)
-    names = [_group_name(r[key], key) for r in rows]
     bars = []
     for i, r in enumerate(rows):
         for j, (s, series_name, colour) in enumerate(SERIES):
@@ -56,11 +89,12 @@ def bar_chart(rows: list[dict[str, Any]], key: str, title: str, width: int = 860
                     "text": f"{names[i]} {series_name.lower()}: {money(v)}",
                 }
             )
+    count = round(top / step)
     ticks = [
-        {"y": 20 + plot_h - plot_h * f, "label": f"£{top * f:,.0f}"}
-        for f in (0, 0.25, 0.5, 0.75, 1)
+        {"y": 20 + plot_h - plot_h * k / count, "label": f"£{step * k:,.0f}"}
+        for k in range(count + 1)
     ]
-    labels = [{"x": left + i * band + band / 2, "text": names[i][:18]} for i in range(len(rows))]
+    labels = [{"x": left + i * band + band / 2, "text": names[i]} for i in range(len(rows))]
     return {
         "title": title,
         "width": width,
@@ -93,37 +127,43 @@ def _period() -> tuple[date | None, date | None, list[FieldError]]:
     return out[0], out[1], errors
 
 
+def dashboard_data(first: date | None, last: date | None, org: str | None) -> dict[str, Any]:
+    """Every grouping of the dashboard from one read of the period's cost lines, with the charts
+    and the professions' shares. Kept per data version (DASHBOARDS): a visit after the first
+    costs one stamp query until something is written, and the figures stay exact."""
+    lines = backfill.cost_lines(first, last, org)
+    data: dict[str, Any] = {}
+    for key, _, _ in GROUPS:
+        s = backfill.summarise([key], first, last, org, lines=lines)
+        data[key] = {
+            "rows": s.as_dicts(),
+            "total": backfill.row_dict([], s.total),
+            "first": s.first,
+            "last": s.last,
+        }
+    charts = {k: bar_chart(data[k]["rows"], k, t) for k, t, charted in GROUPS if charted}
+    return {
+        "data": data,
+        "charts": charts,
+        "shares": published_profession_shares(first, last),
+        "empty": not lines,
+    }
+
+
+DASHBOARDS = VersionedCache(size=32)
+
+
 @bp.get("/finance")
 @roles_required(*FINANCE_ROLES)
 def finance_dashboard() -> Any:
     first, last, errors = _period()
     org = request.args.get("organisation") or None
-    data: dict[str, Any] = {}
-    shares = None
+    page: dict[str, Any] = {"data": {}, "charts": {}, "shares": None, "empty": False}
     if not errors:
         try:
-            for key in ("month", "organisation", "profession"):
-                s = backfill.summarise([key], first, last, org)
-                data[key] = {
-                    "rows": s.as_dicts(),
-                    "total": backfill.row_dict([], s.total),
-                    "first": s.first,
-                    "last": s.last,
-                }
-            shares = published_profession_shares(first, last)
+            page = DASHBOARDS.get((first, last, org), lambda: dashboard_data(first, last, org))
         except SelTimeError as exc:
             errors = exc.errors or [FieldError("organisation", exc.detail)]
-            data = {}
-    charts = {
-        k: bar_chart(v["rows"], k, t)
-        for k, t in (
-            ("month", "By month"),
-            ("organisation", "By organisation"),
-            ("profession", "By profession"),
-        )
-        if k in data
-        for v in [data[k]]
-    }
     orgs = [
         (o.code, o.name)
         for o in db.session.scalars(sa.select(Organisation).order_by(Organisation.name))
@@ -132,15 +172,14 @@ def finance_dashboard() -> Any:
     return render_template(
         "finance/dashboard.html",
         title="Backfill cost",
-        data=data,
-        charts=charts,
+        groups=GROUPS,
         errors=errors,
         orgs=orgs,
         org=org,
         first=request.args.get("from", ""),
         last=request.args.get("to", ""),
         query=query,
-        shares=shares,
+        **page,
     ), (400 if errors else 200)
 
 
@@ -150,7 +189,9 @@ def whatif_page() -> Any:
     """The what-if form; a valid one queues a run and goes to its page (which shows progress)."""
     errors: list[FieldError] = []
     values = (
-        request.form.to_dict() if request.method == "POST" else {"weeks": "12", "time_limit": "20"}
+        request.form.to_dict()
+        if request.method == "POST"
+        else {"start": next_monday().isoformat(), "weeks": "12", "time_limit": "20"}
     )
     if request.method == "POST":
         try:
@@ -181,6 +222,7 @@ def whatif_run_page(run_id: int) -> Any:
         run=run,
         summary=run_dict(run),
         result=run.result,
+        change=describe_request(run.request or {}),
     )
 
 

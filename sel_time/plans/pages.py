@@ -34,6 +34,7 @@ from ..web.compress import MARKER, Fragment, accepts_gzip, gzip_page, join_page
 from . import editing, planning, publishing, serialise
 from .fairness import plan_profession_shares
 from .hand_edits import move_options
+from .review import live_counts
 
 # -- plans -----------------------------------------------------------------------------------------
 
@@ -66,7 +67,13 @@ def plans() -> Any:
         for p in db.session.scalars(sa.select(Plan).order_by(Plan.id.desc()).limit(30))
     ]
     return render_template(
-        "manage/plans.html", title="Plans", items=items, errors=errors, values=values, scopes=scopes
+        "manage/plans.html",
+        title="Plans",
+        items=items,
+        errors=errors,
+        values=values,
+        scopes=scopes,
+        live=live_counts(),
     ), (422 if errors else 200)
 
 
@@ -201,6 +208,7 @@ def plan_page(plan_id: int) -> Response:
         weekdays=WEEKDAYS,
         shortfalls=page["shortfalls"],
         shares=page["shares"],
+        live=live_counts() if plan.status == PlanStatus.PUBLISHED else {},
     )
     gzip = accepts_gzip(request)
     response = Response(

@@ -20,6 +20,7 @@ from ..core.audit import SCHEDULER_ACTOR, Actor, record
 from ..core.clock import now_utc, today_london
 from ..core.errors import Conflict, FieldError, NotFound, ValidationError
 from ..core.extensions import db
+from ..feeds.service import public_base
 from ..models import Person
 from .bank import coarse_attributes, seed_bank
 from .mailing import Message
@@ -76,7 +77,8 @@ def create_survey(
     try:
         kind = Cadence(cadence)
     except ValueError:
-        errors.append(FieldError("cadence", "Choose one of " + ", ".join(c.value for c in Cadence)))
+        errors.append(FieldError("cadence", "Choose how often the survey runs: once, monthly, "
+                                 "quarterly, every six months or yearly"))
         kind = Cadence.ONCE
     if isinstance(days_open, bool) or not isinstance(days_open, int) or not 1 <= days_open <= 90:
         errors.append(FieldError("days_open", "Enter a whole number of days from 1 to 90"))
@@ -130,7 +132,7 @@ def _hash(token: str) -> str:
 
 
 def invitation_link(invitation: Invitation) -> str:
-    base = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    base = public_base()
     return f"{base}/survey/{_token(invitation.nonce)}"
 
 

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from html import escape
 
 import sqlalchemy as sa
-from flask import current_app
 
 from ..core.audit import Actor
 from ..core.clock import LONDON, now_utc
 from ..core.extensions import db
 from ..feeds.invitations import invitation
+from ..feeds.service import public_base
 from ..mail import queue_message
 from ..models import Person, ProtectedSession, RosterStatus, User, UserRole
 from ..plans import publishing
@@ -42,7 +42,7 @@ def _when(moment: datetime) -> str:
 
 
 def _link(path: str) -> str:
-    return str(current_app.config["PUBLIC_URL"]).rstrip("/") + path
+    return public_base() + path
 
 
 def _send(to: str, subject: str, lines: list[str], kind: str, key: str | None = None,

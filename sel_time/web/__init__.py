@@ -102,10 +102,14 @@ def nav_for(role: UserRole) -> Iterable[tuple[str, str]]:
         yield ("Plans", "web.plans")
         yield ("People", "web.people")
         yield ("Roles", "web.roles")
+        yield ("Role assignments", "web.assignments")
         yield ("Teams", "web.teams")
+        yield ("Departments", "web.departments")
+        yield ("Leave", "web.leave")
         yield ("Import", "web.import_page")
     if role in (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER):
         yield ("Costs", "web.finance_dashboard")
+        yield ("What if", "web.whatif_page")
     if role == UserRole.LEADER:
         yield ("My protected time", "web.my_time")
         yield ("Subscribe", "web.subscribe")

@@ -65,6 +65,15 @@ def _label(name: str) -> str:
 
 
 def reference_options(model: type) -> list[tuple[str, str]]:
+    """(id, name) choices for a reference; a department is named with its organisation, since
+    several organisations have a "Clinical Team" or an "Adult Social Care"."""
+    if model is Department:
+        named = db.session.execute(
+            sa.select(Department.id, Department.name, Organisation.name)
+            .join(Organisation, Department.organisation_id == Organisation.id)
+            .order_by(Department.name, Organisation.name)
+        ).all()
+        return [(str(i), f"{name} ({org})") for i, name, org in named]
     label = LeadershipRole.title if model is LeadershipRole else model.name  # type: ignore[attr-defined]
     rows = db.session.execute(sa.select(model.id, label).order_by(label)).all()  # type: ignore[attr-defined]
     return [(str(i), n) for i, n in rows]

@@ -82,9 +82,13 @@ def test_rota_manager_imports_plans_pins_and_publishes(
     )  # the grid, deflated once, as browsers ask
     link = page.locator("#plan-grid td.sel-grid__cell--session a").first
     assert link.evaluate("a => getComputedStyle(a).color") == "rgb(255, 255, 255)"  # on NHS blue
-    page.click("#publish")
+    page.click("#publish")  # a summary of what changes, then the confirmation
+    page.locator("#publish-summary").wait_for()
+    shot(page, "rota-manager-publish-summary")
+    page.click("#confirm-publish")
     page.wait_for_load_state("networkidle")
     assert "published" in page.locator("#plan-status").inner_text()
+    assert "Live:" in page.locator("#plan-live").inner_text()
     shot(page, "rota-manager-published")
 
 
@@ -129,6 +133,9 @@ def test_leader_subscribes_and_records_a_session(live_server: dict[str, Any], pa
     webcal = page.locator("#webcal").get_attribute("href")
     assert https.startswith("http://127.0.0.1") and https.endswith(".ics")
     assert webcal.startswith("webcal://")
+    page.click("#copy-link")  # shown by the script; copies the link and says so
+    page.locator("#copy-link:has-text('Copied')").wait_for()
+    page.wait_for_function("document.getElementById('sel-live').textContent === 'Link copied'")
     shot(page, "leader-subscribe")
     with urllib.request.urlopen(https) as response:  # noqa: S310 (loopback)
         assert response.headers["Content-Type"].startswith("text/calendar")

@@ -15,7 +15,7 @@ DEMO_ENV = DATABASE_URL=sqlite:///$(DEMO_DB) SEL_TIME_ENV=development
 
 export FLASK_APP = wsgi
 
-.PHONY: demo test test-postgres venv serve bench clean js sso browser audit lint
+.PHONY: a11y-full demo test test-postgres venv serve bench clean js sso browser audit lint
 
 venv: $(VENV)/.installed
 
@@ -69,6 +69,11 @@ test: venv js sso browser
 
 test-postgres: venv js sso browser
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The longest sweep, run by .ci/run after the PostgreSQL run: axe-core on every page each role
+# can reach, at 1280 and 390 px (make test sweeps a subset per role).
+a11y-full: venv js browser
+	SEL_TIME_A11Y_FULL=1 $(BIN)/python -m pytest -q tests/web/test_accessibility.py
 
 # Gates that keep the house in order (run by .ci/run before the tests): ruff over all the code
 # (Alembic's generated revisions aside), mypy over the app and the solver (strict on the

@@ -1,7 +1,7 @@
 """House rules that code review alone does not keep: no module of sel-time imports a private
 (underscore) name from another feature. A feature is a top-level package or module of
-``sel_time`` (``api``, ``feeds``, ``imports``, ``jobs``, ``planning``, ...); inside one, its
-modules may share private helpers."""
+``sel_time`` (``core``, ``api``, ``plans``, ``feeds``, ``directory``, ...); inside one, its
+modules may share private helpers. (Cycles, layers and private modules: ``.importlinter``.)"""
 from __future__ import annotations
 
 import ast

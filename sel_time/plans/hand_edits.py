@@ -9,14 +9,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-import solver
 from solver.alternatives import Alternative, Mover
 from solver.rules import Roster, when
 
 from ..core.errors import FieldError, ValidationError
 from ..core.extensions import db
 from ..models import Department, Plan, PlanSession
-from .problem import assignment_key, person_key, team_key
+from .problem import assignment_key, parsed_problem, person_key, team_key
 
 __all__ = ["EditRules", "MoveOption", "move_options"]
 
@@ -46,7 +45,7 @@ class EditRules:
         if not plan.problem:
             raise ValidationError("This plan has no problem yet",
                                   [FieldError("plan", "not solved")])
-        problem = solver.parse_problem(plan.problem)
+        problem = parsed_problem(plan)
         if moving is not None and moving.pinned and moving.person_id is not None:
             gone = (person_key(moving.person_id), moving.slot)
             problem = dataclasses.replace(problem, pinned=tuple(

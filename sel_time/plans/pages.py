@@ -34,6 +34,7 @@ from ..web.compress import MARKER, Fragment, accepts_gzip, gzip_page, join_page
 from . import editing, planning, publishing, serialise
 from .fairness import plan_profession_shares
 from .hand_edits import move_options
+from .problem import key_id, parsed_problem
 from .review import live_counts
 
 # -- plans -----------------------------------------------------------------------------------------
@@ -103,7 +104,7 @@ def _request_plan(values: dict[str, str]) -> Plan:
 
 def _grid(plan: Plan, org_id: int | None) -> dict[str, Any]:
     """People × weeks, each week ten half-day cells, with cost per person and in total."""
-    problem = plan.problem or {}
+    planned = parsed_problem(plan).people if plan.problem else ()
     weeks = [plan.start_date + timedelta(weeks=i) for i in range(plan.weeks)]
     cells: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     cost: dict[int, int] = defaultdict(int)
@@ -126,13 +127,13 @@ def _grid(plan: Plan, org_id: int | None) -> dict[str, Any]:
                         "title": s.team.name if s.team else "",
                     }
                     cost[a.person_id] += a.cost_pence
-    pids = [int(p["id"][1:]) for p in problem.get("people", [])]
+    pids = [key_id(p.id) for p in planned]
     people = {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(pids)))}
     shown = sorted(
         (p for p in people.values() if org_id is None or p.organisation_id == org_id),
         key=lambda p: p.name,
     )
-    available = {int(p["id"][1:]): set(p["available"]) for p in problem.get("people", [])}
+    available = {key_id(p.id): set(p.available) for p in planned}
     return {
         "weeks": weeks,
         "people": shown,

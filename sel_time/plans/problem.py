@@ -17,6 +17,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+import solver
+
+from ..core.cache import VersionedCache
 from ..core.errors import FieldError, ValidationError
 from ..core.extensions import db
 from ..models import (
@@ -24,6 +27,7 @@ from ..models import (
     Absence,
     Half,
     Person,
+    Plan,
     PlanSession,
     ProtectedSession,
     RosterStatus,
@@ -33,6 +37,21 @@ from .calendar import Calendar, SlotInfo
 from .entitlement import commitment_windows, sessions_per_period
 from .rates import RateBook, slot_cost_pence
 from .scope import Governed, Scope, governed
+
+# Parsing an M-size problem takes ~150 ms, and every hand edit and move list judges against
+# the plan's problem: parse it once per plan, as long as nothing has been written since.
+_PARSED = VersionedCache(size=8)
+
+
+def parsed_problem(plan: Plan) -> solver.Problem:
+    """The plan's stored problem as the solver's dataclasses (immutable, so shared safely).
+    Kept per process for the plan's solve (``finished_at``) and pins, and for the data
+    version: any audited write, a re-solve or a change of pins parses it again."""
+    stored = plan.problem
+    if not stored:
+        raise ValidationError("This plan has no problem yet", [FieldError("plan", "not solved")])
+    key = ("problem", plan.id, plan.finished_at, len(stored.get("pinned") or ()))
+    return _PARSED.get(key, lambda: solver.parse_problem(stored))
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from support.processes import process_env
+from support.processes import BIN, ROOT, SEL_TIME, Database, migrate, process_env  # noqa: F401
 
 from config import TestingConfig
 from sel_time import create_app
@@ -45,57 +45,14 @@ from support.pg_schemas import PG_WANTED, PgSchema, postgres_schema  # noqa: F40
 
 from tests.nightly.conftest import create_with, seed_small
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-SEL_TIME = str(BIN / "sel-time")
 GUNICORN = str(BIN / "gunicorn")
 
 
-@dataclass
-class Database:
-    url: str
-
-    @property
-    def kind(self) -> str:
-        return "sqlite" if self.url.startswith("sqlite") else "postgresql"
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return process_env(
-            DATABASE_URL=self.url,
-            SEL_TIME_REFRESH_TIME_LIMIT="10",
-            SEL_TIME_SOLVER_WORKERS="2",
-            SEL_TIME_FROZEN_DAYS="0",
-            SEL_TIME_WEEKS_AHEAD="3",
-            PYTHONUNBUFFERED="1",
-            **extra,
-        )
-
-    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [SEL_TIME, *args],
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=ROOT,
-            check=False,
-        )
-
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [SEL_TIME, *args],
-            env=self.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-
-
-def migrate(database: Database) -> None:
-    done = database.run("db", "upgrade")
-    assert done.returncode == 0, done.stderr
+def fault_database(url: str) -> Database:
+    """The fault tests' database: nothing frozen, three weeks ahead, each process in its own
+    group (the tests kill whole groups)."""
+    return Database(url, {"SEL_TIME_FROZEN_DAYS": "0", "SEL_TIME_WEEKS_AHEAD": "3"},
+                    new_sessions=True)
 
 
 # -- the seeded system ---------------------------------------------------------------------------

@@ -31,8 +31,8 @@ from sel_time.models import Absence, FeedKind, JobRun, Person, RunStatus, User, 
 from tests.faults.conftest import (
     PG_WANTED,
     SEL_TIME,
-    Database,
     Seeded,
+    fault_database,
     free_port,
     kill_group,
     migrate,
@@ -91,7 +91,7 @@ def seeded() -> Iterator[tuple[Seeded, str, int]]:
     if CLUSTER is None:
         pytest.skip("no local PostgreSQL cluster to restart")
     for schema in postgres_schema("faults_restart"):
-        database = Database(schema.url)
+        database = fault_database(schema.url)
         migrate(database)
         s = seed(database)
         from sel_time.core.audit import CLI_ACTOR

@@ -36,6 +36,7 @@ from tests.faults.conftest import (
     Audit,
     Database,
     Seeded,
+    fault_database,
     free_port,
     kill_group,
     migrate,
@@ -58,7 +59,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("faults") / "template.sqlite"
-    migrate(Database(f"sqlite:///{path}"))
+    migrate(fault_database(f"sqlite:///{path}"))
     return path
 
 
@@ -67,12 +68,12 @@ def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Seeded]:
     if request.param == "sqlite":
         path = tmp_path / "faults.sqlite"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        yield seed(Database(f"sqlite:///{path}"))
+        yield seed(fault_database(f"sqlite:///{path}"))
         return
     if not PG_WANTED:
         pytest.skip("set DATABASE_URL to PostgreSQL (or CI) to run against PostgreSQL")
     for schema in postgres_schema("faults_kill"):
-        database = Database(schema.url)
+        database = fault_database(schema.url)
         migrate(database)
         seeded = seed(database)
         try:

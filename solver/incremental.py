@@ -82,7 +82,15 @@ from solver.io import parse_solution
 from solver.model import FAIRNESS, Pin, PreviousEntry, Problem, Solution
 from solver.plan import Plan
 from solver.rules import Roster, breaches
-from solver.solve import SolveOptions, _info, _trivial_bound, _tune, solve, status_name
+from solver.solve import (
+    SolveOptions,
+    _info,
+    _trivial_bound,
+    _tune,
+    solve,
+    status_name,
+    stoppable,
+)
 
 __all__ = ["Published", "resolve", "published_plan"]
 
@@ -480,7 +488,8 @@ def _solve_local(
     prm = solver.parameters
     _tune(prm, options)
     prm.max_time_in_seconds = max(0.1, seconds - build_seconds)
-    code = solver.solve(built.model)
+    with stoppable(solver, options.stop):
+        code = solver.solve(built.model)
     status = status_name(code)
     plan = None
     if status in ("optimal", "feasible"):

@@ -70,6 +70,17 @@ class Config:
     REFRESH_FROZEN_DAYS = int(os.environ.get("SEL_TIME_FROZEN_DAYS", "14"))
     REFRESH_TIME_LIMIT = float(os.environ.get("SEL_TIME_REFRESH_TIME_LIMIT", "300"))
     REFRESH_MISFIRE_GRACE = int(os.environ.get("SEL_TIME_MISFIRE_GRACE", str(6 * 3600)))
+    # The task queue (Huey) that runs every solve, nightly part, feed render and e-mail in
+    # `sel-time worker` processes: empty for a SQLite file under instance/ (one machine, nothing
+    # to install), redis://host:6379/0 in production (workers on any number of machines).
+    QUEUE_URL = os.environ.get("SEL_TIME_QUEUE_URL", "")
+    QUEUE_IMMEDIATE = False  # tests: run each task in-process right after its commit
+    # A run still "running" this many seconds past its time limit lost its worker (killed,
+    # machine gone): it is run once more from the start, then failed with that reason.
+    QUEUE_LOST_AFTER = float(os.environ.get("SEL_TIME_QUEUE_LOST_AFTER", "120"))
+    # What-ifs queued or running at once: per user, and in all.
+    WHATIF_CAP_PER_USER = int(os.environ.get("SEL_TIME_WHATIF_CAP_PER_USER", "2"))
+    WHATIF_CAP_TOTAL = int(os.environ.get("SEL_TIME_WHATIF_CAP_TOTAL", "8"))
     PUBLIC_URL = os.environ.get("SEL_TIME_PUBLIC_URL", "http://127.0.0.1:5000")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -107,6 +118,9 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or "sqlite://"
     WTF_CSRF_ENABLED = True
     SOLVER_TIME_LIMIT = 10.0
+    # Tasks run in the test's own process right after the commit that enqueued them; tests of
+    # real workers pass QUEUE_URL (a SQLite file, or Redis db 1-3) and QUEUE_IMMEDIATE=False.
+    QUEUE_IMMEDIATE = True
     # Tests travel in time (to 2027 and beyond) with tokens made today; the expiry's own tests
     # (tests/test_api_tokens.py) set the production default of 90 days.
     API_TOKEN_DAYS = 3650

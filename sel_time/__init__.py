@@ -36,6 +36,9 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
 
     from . import models  # noqa: F401  (register the tables)
+    from .queue import init_queue
+
+    init_queue(app)  # after the models; registers every feature's tasks on the app's queue
     from .api import bp as api_bp
     from .api.errors import register_error_handlers
     from .cli import cli
@@ -63,6 +66,9 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     register_error_handlers(app)
     app.url_value_preprocessor(_ids_in_range)
     app.cli.add_command(cli)
+    from .queue.commands import worker_command
+
+    app.cli.add_command(worker_command)  # `sel-time worker` (and `flask worker`)
     from .feeds.fastpath import FeedFastPath
 
     app.wsgi_app = FeedFastPath(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -82,6 +82,22 @@ class Config:
     WHATIF_CAP_PER_USER = int(os.environ.get("SEL_TIME_WHATIF_CAP_PER_USER", "2"))
     WHATIF_CAP_TOTAL = int(os.environ.get("SEL_TIME_WHATIF_CAP_TOTAL", "8"))
     PUBLIC_URL = os.environ.get("SEL_TIME_PUBLIC_URL", "http://127.0.0.1:5000")
+    # E-mail (sel_time/mail): an SMTP relay, as one URL (smtp://user:pass@relay:587?starttls=1,
+    # smtps://... for TLS from the first byte) or field by field; the URL wins. With neither,
+    # SEL_TIME_MAIL_DIR (relative to instance/) gets each message as an .eml file; with none of
+    # them, messages stay queued and `sel-time mail send` says so.
+    SMTP_URL = os.environ.get("SEL_TIME_SMTP_URL", "")
+    SMTP_HOST = os.environ.get("SEL_TIME_SMTP_HOST", "")
+    SMTP_PORT = os.environ.get("SEL_TIME_SMTP_PORT", "25")
+    SMTP_USERNAME = os.environ.get("SEL_TIME_SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SEL_TIME_SMTP_PASSWORD", "")
+    SMTP_STARTTLS = os.environ.get("SEL_TIME_SMTP_STARTTLS", "0")
+    SMTP_FROM = os.environ.get("SEL_TIME_SMTP_FROM", "sel-time <no-reply@sel-time.invalid>")
+    MAIL_DIR = os.environ.get("SEL_TIME_MAIL_DIR", "")
+    # Attempts before a message that keeps failing for a temporary reason is marked failed; the
+    # first retry waits MAIL_RETRY_SECONDS, each later one twice as long (at most an hour).
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("SEL_TIME_MAIL_MAX_ATTEMPTS", "10"))
+    MAIL_RETRY_SECONDS = float(os.environ.get("SEL_TIME_MAIL_RETRY_SECONDS", "60"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Production serves over https (behind a proxy that ends TLS): cookies never travel in the
@@ -103,6 +119,8 @@ class DevelopmentConfig(Config):
     ``instance/secret_key`` if ``SECRET_KEY`` is not given (never a key anyone else knows)."""
 
     SEL_TIME_ENV = "development"
+    # make demo needs no mail server: messages are written to instance/outbox/ as .eml files.
+    MAIL_DIR = os.environ.get("SEL_TIME_MAIL_DIR", "outbox")
     SESSION_COOKIE_SECURE = os.environ.get("SEL_TIME_SECURE_COOKIES", "0") == "1"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 

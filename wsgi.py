@@ -6,7 +6,7 @@ refuses to load, and gunicorn stops with that sentence rather than serving.
 import sys
 
 from sel_time import create_app
-from sel_time.startup import ConfigurationError, describe
+from sel_time.core.startup import ConfigurationError, describe
 
 try:
     app = create_app()

@@ -4,7 +4,7 @@
 
 Each instance is solved with `weights.fairness` 0 (off) and at each weight given. The demo is
 loaded into a temporary SQLite database and its problem built by the app's own
-`sel_time.scheduling.build_problem` (12 weeks, system scope); S and M come from
+`sel_time.plans.scheduling.build_problem` (12 weeks, system scope); S and M come from
 `bench.generate` with each person in the groups `profession:<profession>` and
 `org:<borough>-<setting>`. An instance named with `-tight` (`demo-tight`, `S-tight`) has every
 department capped at one leader away at a time, so that slots are scarce; with `-prof`
@@ -57,9 +57,9 @@ def demo_problem(start: date | None = None) -> dict[str, Any]:
     """The demo's 12-week system problem, built by the app in a temporary SQLite database."""
     from config import TestingConfig
     from sel_time import create_app
+    from sel_time.core.extensions import db
     from sel_time.demo import DEFAULT_START, load_demo
-    from sel_time.extensions import db
-    from sel_time.scheduling import Scope, build_problem
+    from sel_time.plans.scheduling import Scope, build_problem
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/demo.db")

@@ -66,15 +66,15 @@ def build_demo(db_path: Path, weeks: int, time_limit: float) -> dict[str, Any]:
 
     from config import DevelopmentConfig
     from sel_time import create_app
-    from sel_time.clock import today_london
+    from sel_time.core.audit import CLI_ACTOR
+    from sel_time.core.clock import today_london
+    from sel_time.core.extensions import db
     from sel_time.demo import load_demo
-    from sel_time.extensions import db
     from sel_time.feeds.routes import feed_url
     from sel_time.feeds.service import issue_token
     from sel_time.models import FeedKind, PlanStatus, User, UserRole
-    from sel_time.planning import request_plan, run_plan
-    from sel_time.publishing import publish
-    from sel_time.services.audit import CLI_ACTOR
+    from sel_time.plans.planning import request_plan, run_plan
+    from sel_time.plans.publishing import publish
 
     app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}",
                      SECRET_KEY=SECRET_KEY)
@@ -110,7 +110,7 @@ def render_all_feeds() -> dict[str, Any]:
     """Render every feed from cold (no cached bodies, no memoised events), twice: as after a
     publish (`service.rendered_feeds`, one load of the sessions for all feeds) and one feed at
     a time (`all_feeds` + `get_feed`, as each first request after a change does)."""
-    from sel_time.extensions import db
+    from sel_time.core.extensions import db
     from sel_time.feeds import render, service
 
     def cold() -> None:

@@ -62,8 +62,8 @@ def prepare(db_path: Path) -> dict[str, Any]:
 
     from config import DevelopmentConfig
     from sel_time import create_app
-    from sel_time.auth import create_api_token
-    from sel_time.extensions import db
+    from sel_time.core.auth import create_api_token
+    from sel_time.core.extensions import db
     from sel_time.models import Person, Plan, PlanStatus, User, UserRole
 
     app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}",
@@ -128,11 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             from config import DevelopmentConfig
             from sel_time import create_app
-            from sel_time.extensions import db
+            from sel_time.core.audit import CLI_ACTOR
+            from sel_time.core.extensions import db
             from sel_time.feeds.routes import feed_url
             from sel_time.feeds.service import issue_token
             from sel_time.models import FeedKind, User, UserRole
-            from sel_time.services.audit import CLI_ACTOR
 
             app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}",
                              SECRET_KEY=SECRET_KEY)

@@ -72,8 +72,8 @@ def prepare(url: str) -> str:
         sys.exit("migration failed:\n" + done.stderr)
     from config import TestingConfig
     from sel_time import create_app
-    from sel_time.auth import create_api_token
-    from sel_time.extensions import db
+    from sel_time.core.auth import create_api_token
+    from sel_time.core.extensions import db
     from sel_time.models import User, UserRole
 
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)

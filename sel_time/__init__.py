@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .extensions import db, migrate
-from .transaction import end_session
+from .core.extensions import db, migrate
+from .core.transaction import end_session
 
 __version__ = "0.1.0"
 
@@ -18,9 +18,9 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
                **overrides: Any) -> Flask:
     """Build the app. ``config_class`` defaults to the settings named by ``SEL_TIME_ENV``:
     production unless it says ``development``. Production refuses to start without a strong
-    ``SECRET_KEY`` (:mod:`sel_time.startup`)."""
-    from .startup import announce, check_secret_key, start_feed_miss_limiter, trusted_proxies
-    from .startup import config_class as configured
+    ``SECRET_KEY`` (:mod:`sel_time.core.startup`)."""
+    from .core.startup import announce, check_secret_key, start_feed_miss_limiter, trusted_proxies
+    from .core.startup import config_class as configured
 
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_object(config_class or configured())
@@ -36,15 +36,17 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
 
     from . import models  # noqa: F401  (register the tables)
-    from .queue import init_queue
+    from .core.queue import init_queue
 
     init_queue(app)  # after the models; registers every feature's tasks on the app's queue
+    _import_api_routes()
     from .api import bp as api_bp
     from .api.errors import register_error_handlers
     from .cli import cli
     from .feeds.routes import RedactFeedTokens
     from .feeds.routes import bp as feeds_bp
     from .health import bp as health_bp
+    from .mail import models as mail_models  # noqa: F401  (the outbox table)
     from .web import init_web
 
     app.register_blueprint(api_bp)
@@ -66,7 +68,7 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     register_error_handlers(app)
     app.url_value_preprocessor(_ids_in_range)
     app.cli.add_command(cli)
-    from .queue.commands import worker_command
+    from .core.queue.commands import worker_command
 
     app.cli.add_command(worker_command)  # `sel-time worker` (and `flask worker`)
     from .feeds.fastpath import FeedFastPath
@@ -81,13 +83,25 @@ def create_app(config_class: type | None = None, *, instance_path: str | None = 
     return app
 
 
+def _import_api_routes() -> None:
+    """Each feature's API routes register on ``sel_time.api.bp`` when imported, in this order
+    (the OpenAPI document's). The app is the one place that knows every feature."""
+    from .accounts import api as account_routes  # noqa: F401
+    from .api import openapi  # noqa: F401
+    from .directory import api as directory_routes  # noqa: F401
+    from .finance import api as finance_routes  # noqa: F401
+    from .imports import api as import_routes  # noqa: F401
+    from .nightly import api as nightly_routes  # noqa: F401
+    from .plans import api as plan_routes  # noqa: F401
+
+
 MAX_ID = 2**31 - 1
 
 
 def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """An ``<int:...>`` in any route above 2**31 - 1 names no record (ids are 32-bit on
     PostgreSQL): 404 before the view runs, rather than a 500 when SQLite cannot bind it."""
-    from .errors import NotFound
+    from .core.errors import NotFound
 
     for name, value in (values or {}).items():
         if isinstance(value, int) and value > MAX_ID:

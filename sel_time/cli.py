@@ -12,9 +12,9 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup, FlaskGroup, NoAppException, with_appcontext
 
-from .errors import SelTimeError
-from .extensions import db
-from .transaction import boundary, discard
+from .core.errors import SelTimeError
+from .core.extensions import db
+from .core.transaction import boundary, discard
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,9 +59,9 @@ def token() -> None:
 def token_create(email: str, name: str, days: int | None) -> None:
     """Print a new token for a user (it is shown once and stored only as a hash); its expiry
     goes to standard error, so that standard output is the token alone."""
-    from .auth import issue_api_token
+    from .core.audit import CLI_ACTOR
+    from .core.auth import issue_api_token
     from .models import User
-    from .services.audit import CLI_ACTOR
 
     user = db.session.scalar(sa.select(User).where(User.email == email.lower()))
     if user is None:
@@ -85,7 +85,7 @@ def token_create(email: str, name: str, days: int | None) -> None:
 @with_appcontext
 def token_list(email: str | None) -> None:
     """List tokens: prefix, user, name, status, expiry and last use (never the secret)."""
-    from .auth import token_status
+    from .core.auth import token_status
     from .models import ApiToken, User
 
     query = sa.select(ApiToken).join(User).order_by(User.email, ApiToken.id)
@@ -107,8 +107,8 @@ def token_list(email: str | None) -> None:
 @with_appcontext
 def token_revoke(token_or_prefix: str) -> None:
     """Revoke a token, given the token itself or its printed prefix."""
-    from .auth import revoke_api_token
-    from .services.audit import CLI_ACTOR, record
+    from .core.audit import CLI_ACTOR, record
+    from .core.auth import revoke_api_token
 
     try:
         with boundary(quiet=False):
@@ -143,10 +143,10 @@ def demo_command(start: Any) -> None:
     from flask import current_app
     from werkzeug.security import generate_password_hash
 
-    from .clock import today_london
+    from .core.audit import CLI_ACTOR, record
+    from .core.clock import today_london
     from .demo import load_demo
     from .models import User, UserRole
-    from .services.audit import CLI_ACTOR, record
 
     env = current_app.config.get("SEL_TIME_ENV", "production")
     if env == "production":
@@ -187,8 +187,8 @@ def import_command(path: str, kind: str | None, dry_run: bool) -> None:
     """Import staff, roles, assignments, leave or teams from CSV or XLSX (all rows or none)."""
     from pathlib import Path
 
+    from .core.audit import CLI_ACTOR
     from .imports import import_file
-    from .services.audit import CLI_ACTOR
 
     data = Path(path).read_bytes()
     show = _TerminalProgress()
@@ -208,7 +208,7 @@ def main() -> None:
     import os
 
     from . import create_app
-    from .startup import ENV_VARIABLE, ConfigurationError, describe
+    from .core.startup import ENV_VARIABLE, ConfigurationError, describe
 
     words = [a for a in sys.argv[1:] if not a.startswith("-")]
     if words[:1] == ["run"] and ENV_VARIABLE not in os.environ:
@@ -235,7 +235,7 @@ def next_monday() -> Any:
     """The Monday after today (Europe/London)."""
     from datetime import timedelta
 
-    from .clock import today_london
+    from .core.clock import today_london
 
     today = today_london()
     return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
@@ -287,9 +287,9 @@ def plan_command(
     """Plan protected time for a horizon; print the plan's id."""
     import json
 
-    from .planning import plan_summary, request_plan, run_plan
-    from .publishing import publish
-    from .services.audit import CLI_ACTOR
+    from .core.audit import CLI_ACTOR
+    from .plans.planning import plan_summary, request_plan, run_plan
+    from .plans.publishing import publish
 
     with boundary(quiet=False):  # queued and committed before it solves
         plan = request_plan(
@@ -333,9 +333,9 @@ def plan_command(
 @click.argument("plan_ref")
 def publish_command(plan_ref: str) -> None:
     """Publish a draft plan (idempotent)."""
-    from .api.plans import get_plan
-    from .publishing import publish
-    from .services.audit import CLI_ACTOR
+    from .core.audit import CLI_ACTOR
+    from .plans.api import get_plan
+    from .plans.publishing import publish
 
     click.echo(publish(get_plan(plan_ref).id, CLI_ACTOR).summary())
 
@@ -344,7 +344,7 @@ def publish_command(plan_ref: str) -> None:
 def plans_command() -> None:
     """List plans, newest first."""
     from .models import Plan
-    from .planning import plan_summary
+    from .plans.planning import plan_summary
 
     for plan in db.session.scalars(sa.select(Plan).order_by(Plan.id.desc()).limit(50)):
         s = plan_summary(plan)
@@ -367,7 +367,7 @@ def export_problem_command(start: Any, weeks: int, scope: str, output: str) -> N
     """Write the solver problem for a horizon, to replay with ``python -m solver``."""
     import json
 
-    from .scheduling import Scope, build_problem
+    from .plans.scheduling import Scope, build_problem
 
     built = build_problem(start.date(), weeks, Scope.parse(scope))
     text = json.dumps(built.problem, indent=1)
@@ -392,8 +392,8 @@ def export_plan_command(plan_ref: str, problem_path: str, solution_path: str) ->
     PLAN may be ``published``."""
     import json
 
-    from .api.plans import get_plan
-    from .planning import plan_as_solution
+    from .plans.api import get_plan
+    from .plans.planning import plan_as_solution
 
     plan = get_plan(plan_ref)
     if not plan.problem:
@@ -441,10 +441,10 @@ def export_ics_command(out_dir: str) -> None:
 )
 def feed_link_command(email: str, kind: str, target_id: int | None) -> None:
     """Print a new secret feed URL for a user (older links of theirs to that feed stop working)."""
+    from .core.audit import CLI_ACTOR
     from .feeds.routes import feed_url
     from .feeds.service import issue_token
     from .models import FeedKind, User
-    from .services.audit import CLI_ACTOR
 
     user = db.session.scalar(sa.select(User).where(User.email == email.lower()))
     if user is None:
@@ -471,7 +471,7 @@ def feed_link_command(email: str, kind: str, target_id: int | None) -> None:
 @with_appcontext
 def refresh_command(wait: float, force: bool) -> None:
     """Run the nightly refresh once, now, under the same guards as the scheduler."""
-    from .jobs import refresh
+    from .nightly.refresh import refresh
 
     try:
         result = refresh(
@@ -498,7 +498,7 @@ def scheduler_command() -> None:
     one of these per deployment is not required: runs are de-duplicated by a lock)."""
     from flask import current_app
 
-    from .jobs import run_scheduler
+    from .nightly.scheduler import run_scheduler
 
     click.echo(
         "sel-time scheduler: nightly refresh at 02:00 Europe/London; Ctrl-C to stop", err=True
@@ -535,21 +535,21 @@ def costs_command(
     by: str, first: Any, last: Any, organisation: str | None, fmt: str, output: str | None
 ) -> None:
     """Backfill cost: planned vs delivered vs budget, grouped for finance."""
-    from . import finance
+    from .finance import backfill
 
     try:
-        groups = finance.parse_groupings(by)
+        groups = backfill.parse_groupings(by)
         f = first.date() if first else None
         t = last.date() if last else None
         if fmt == "xlsx":
             if not output:
                 raise SelTimeError("--format xlsx needs -o FILE")
             with open(output, "wb") as fh:
-                fh.write(finance.to_xlsx(groups, f, t, organisation))
+                fh.write(backfill.to_xlsx(groups, f, t, organisation))
             click.echo(f"Wrote {output}")
             return
-        summary = finance.summarise(groups, f, t, organisation)
-        text = finance.to_csv(summary) if fmt == "csv" else finance.table(summary)
+        summary = backfill.summarise(groups, f, t, organisation)
+        text = backfill.to_csv(summary) if fmt == "csv" else backfill.table(summary)
     except SelTimeError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
@@ -575,8 +575,8 @@ def whatif_command(scenario: str) -> None:
 
     from pydantic import ValidationError as PydanticError
 
-    from .services.records import field_errors
-    from .whatif import WhatIfRequest, check_request, run_whatif
+    from .directory.records import field_errors
+    from .finance.whatif import WhatIfRequest, check_request, run_whatif
 
     def progress(message: str, fraction: float) -> None:
         click.echo(f"[{fraction:4.0%}] {message}", err=True)
@@ -596,3 +596,9 @@ def whatif_command(scenario: str) -> None:
     finally:
         discard()  # a what-if writes nothing
     click.echo(json.dumps(result, indent=2))
+
+
+# Feature packages' command groups (registered here, so that ``sel-time`` lists them too).
+from .mail.cli import mail as mail_commands  # noqa: E402
+
+cli.add_command(mail_commands)

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
 from . import __version__
-from .extensions import db
-from .transaction import end_session, rollback_quietly
+from .core.extensions import db
+from .core.transaction import end_session, rollback_quietly
 
 bp = Blueprint("health", __name__)
 
@@ -40,8 +40,8 @@ def health_report() -> tuple[dict[str, Any], int]:
 
 def _refresh_summary() -> dict[str, Any]:
     """The last successful nightly refresh and how long ago it finished."""
-    from .clock import now_utc
-    from .jobs import last_success
+    from .core.clock import now_utc
+    from .nightly.scheduler import last_success
 
     try:
         run = last_success()

@@ -13,10 +13,10 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from config import TestingConfig
 from sel_time import create_app
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.extensions import db
+from sel_time.directory import records
 from sel_time.models import User, UserRole
-from sel_time.services import records
-from sel_time.services.audit import CLI_ACTOR
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
@@ -41,10 +41,17 @@ def _postgres_schema() -> Iterator[None]:
 
 
 @pytest.fixture()
-def app(tmp_path: Any, _postgres_schema: None) -> Iterator[Flask]:
-    overrides: dict[str, Any] = {}
+def app_config() -> dict[str, Any]:
+    """Settings given to ``create_app`` by the ``app`` fixture; a test package overrides this
+    fixture to start its app with them (an SMTP relay, for example)."""
+    return {}
+
+
+@pytest.fixture()
+def app(tmp_path: Any, _postgres_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
+    overrides: dict[str, Any] = dict(app_config)
     if not POSTGRES:
-        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'test.sqlite'}"
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'test.sqlite'}")
     app = create_app(TestingConfig, **overrides)
     with app.app_context():
         if POSTGRES:
@@ -115,7 +122,7 @@ def make(app: Flask) -> Callable[..., Any]:
 @pytest.fixture()
 def login_as(app: Flask) -> Callable[..., dict[str, str]]:
     """``login_as("finance")`` returns Authorization headers of a new user with that role."""
-    from sel_time.auth import create_api_token
+    from sel_time.core.auth import create_api_token
 
     def _login(role: str, person_id: int | None = None) -> dict[str, str]:
         n = db.session.scalar(sa.select(sa.func.count(User.id))) or 0

@@ -14,9 +14,9 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.extensions import db
 from sel_time.models import ApiToken, AuditEvent, User, UserRole
-from sel_time.services.audit import CLI_ACTOR
 
 T0 = datetime(2027, 3, 1, 10, 5, tzinfo=UTC)
 
@@ -30,7 +30,7 @@ def _user(role: str = "leader", email: str | None = None) -> User:
 
 
 def _token(user: User, days: int | None = None, name: str = "script") -> tuple[ApiToken, str]:
-    from sel_time.auth import issue_api_token
+    from sel_time.core.auth import issue_api_token
 
     row, secret = issue_api_token(user, name, days, CLI_ACTOR)
     db.session.commit()

@@ -54,4 +54,4 @@ def test_the_check_sees_a_private_import(tmp_path: Path) -> None:
     assert _imported_from(SEL_TIME / "feeds" / "routes.py", node) == ["sel_time", "api", "openapi"]
     node = ast.parse("from .jobs import _holder").body[0]
     assert isinstance(node, ast.ImportFrom)
-    assert _imported_from(SEL_TIME / "planning.py", node) == ["sel_time", "jobs"]
+    assert _imported_from(SEL_TIME / "plans" / "planning.py", node) == ["sel_time", "plans", "jobs"]

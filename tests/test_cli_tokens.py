@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import ApiToken, AuditEvent, User, UserRole
 
 

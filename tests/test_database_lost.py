@@ -18,8 +18,8 @@ from flask import Flask
 
 from config import TestingConfig
 from sel_time import create_app
-from sel_time.auth import create_api_token
-from sel_time.extensions import db
+from sel_time.core.auth import create_api_token
+from sel_time.core.extensions import db
 from sel_time.models import User, UserRole
 
 

@@ -14,7 +14,7 @@ from flask import Flask, g
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import Person, User, UserRole, WhatIfRun
 
 PASSWORD = "finite-numbers-pass"
@@ -180,9 +180,9 @@ def test_an_id_beyond_32_bits_in_a_body_is_named_not_a_server_error(
 ) -> None:
     """Found by the schemathesis run: a feed link for target 8e34 was a 500 (SQLite cannot bind
     it). Ids in every request body are bounded in the one schema."""
-    from sel_time.errors import ValidationError
-    from sel_time.schemas import SessionAdd
-    from sel_time.services.records import parse
+    from sel_time.core.errors import ValidationError
+    from sel_time.directory.records import parse
+    from sel_time.directory.schemas import SessionAdd
 
     r = client.post(
         "/api/v1/feeds", json={"kind": "team", "target_id": 10**35}, headers=login_as("admin")

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 
 from config import TestingConfig
 from sel_time import create_app
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

@@ -11,7 +11,7 @@ from flask_migrate import downgrade, upgrade
 
 from config import TestingConfig
 from sel_time import create_app
-from sel_time.extensions import db, migrate
+from sel_time.core.extensions import db, migrate
 
 REVISION = "c4e7a2b9d1f3"
 

@@ -14,7 +14,7 @@ from flask_migrate import downgrade, upgrade
 
 from config import TestingConfig
 from sel_time import create_app
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 
 PG = os.environ.get("DATABASE_URL", "")
 

@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from sel_time.clock import LONDON
-from sel_time.extensions import db
+from sel_time.core.clock import LONDON
+from sel_time.core.extensions import db
 from sel_time.models import Attendance, Outcome, ProtectedSession, RosterStatus
 
 TODAY = date(2027, 1, 15)

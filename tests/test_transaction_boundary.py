@@ -1,5 +1,5 @@
 """One transaction boundary: nothing in ``sel_time`` commits or rolls back but
-``sel_time.transaction``; a refused page change and a failed CLI command write nothing; a page
+``sel_time.core.transaction``; a refused page change and a failed CLI command write nothing; a page
 that succeeds commits once."""
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from sel_time.errors import SelTimeError
-from sel_time.extensions import db
+from sel_time.core.errors import SelTimeError
+from sel_time.core.extensions import db
+from sel_time.directory import records
 from sel_time.models import AuditEvent, FeedToken, Person, User, UserRole
-from sel_time.services import records
 from sel_time.web.forms import form_values
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sel_time"
-BOUNDARY = "transaction.py"
+BOUNDARY = "core/transaction.py"
 PASSWORD = "boundary-test-password"
 
 # (module, function, receiver): calls allowed outside the boundary module, each with its reason.
@@ -27,7 +27,7 @@ ALLOWED = {
     # The nightly job's PostgreSQL advisory lock lives on a dedicated connection of its own,
     # outside every unit of work: each statement on it is committed at once so that the lock
     # (a session-level lock) is never held inside a transaction that the work would end.
-    ("jobs.py", "job_lock", "conn"),
+    ("core/jobs.py", "job_lock", "conn"),
 }
 
 
@@ -67,7 +67,7 @@ def test_the_walk_finds_calls() -> None:
     tree = ast.parse("def f():\n    db.session.commit()\n    x.rollback()\n")
     assert [(fn, ast.unparse(c.func)) for fn, c in _calls(tree)] == [
         ("f", "db.session.commit"), ("f", "x.rollback")]
-    source = (PACKAGE / "jobs.py").read_text(encoding="utf-8")
+    source = (PACKAGE / "core" / "jobs.py").read_text(encoding="utf-8")
     assert "conn.commit()" in source  # the one allowed exception still exists
 
 

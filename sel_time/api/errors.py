@@ -9,8 +9,8 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..errors import Conflict, FieldError, SelTimeError, race_conflict
-from ..transaction import rollback_quietly
+from ..core.errors import Conflict, FieldError, SelTimeError, race_conflict
+from ..core.transaction import rollback_quietly
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"

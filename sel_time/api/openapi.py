@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .. import __version__
-from .. import schemas as s
-from ..services.records import ENTITIES
+from ..directory import schemas as s
+from ..directory.records import ENTITIES
 from . import bp
 
 REF = "#/components/schemas/{model}"

@@ -22,9 +22,9 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict
+from ..core.errors import Conflict
+from ..finance.rate_card import load_default_rate_card
 from ..models import Organisation, User, UserRole
-from ..rate_card import load_default_rate_card
 from .accounts import DEMO_ACCOUNTS, LEADER_ACCOUNT_PCN, DemoAccount
 from .appointments import RoleSteps
 from .horizon import DEFAULT_START, monday_on_or_after

@@ -1,7 +1,8 @@
 """How big a commitment is, in half-day sessions a week and in hours a year: the gauges that
 size the demo (service cover, quorums, load) and its role budgets.
 
-Sessions come from the planner's own arithmetic, :func:`sel_time.scheduling.sessions_per_period`,
+Sessions come from the planner's own arithmetic,
+:func:`sel_time.plans.scheduling.sessions_per_period`,
 with the default session templates (AM 09:00-13:00, PM 13:00-17:00); the demo does not read the
 configuration, so the same seed always gives the same data.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..models import CommitmentUnit, Period
-from ..scheduling import sessions_per_period
+from ..plans.scheduling import sessions_per_period
 
 #: The length of a half-day session under the default templates, in minutes.
 SESSION_MINUTES = 240

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..finance.rate_card import staff_group_for
 from ..models import (
     AvoidPreference,
     Department,
@@ -15,7 +16,6 @@ from ..models import (
     Profession,
     SessionKind,
 )
-from ..rate_card import staff_group_for
 from .names import FIRST_NAMES, LAST_NAMES, email_part
 from .organisations import DEPTS, ORGS, DeptSpec, OrgSpec
 from .state import BuildState, Leader

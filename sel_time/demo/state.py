@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from sqlalchemy.orm import Session
 
+from ..finance.rate_card import default_rate_card
 from ..models import (
     Borough,
     Department,
@@ -18,7 +19,6 @@ from ..models import (
     RoleAssignment,
     Team,
 )
-from ..rate_card import default_rate_card
 from .organisations import ORGS, DeptSpec, OrgSpec
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..clock import now_utc
+from ..core.clock import now_utc
 from ..models import FeedCache, FeedToken, User
 from .service import CACHE_MAX_AGE, TOKEN_RE, hash_token, holder_may_read
 
@@ -52,7 +52,7 @@ class FeedFastPath:
 
     def _engine_for_app(self) -> sa.Engine:
         if self._engine is None:
-            from ..extensions import db
+            from ..core.extensions import db
 
             with self.app.app_context():
                 self._engine = db.engine

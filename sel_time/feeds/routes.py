@@ -10,18 +10,18 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
 
-from .. import delivery
 from ..api import bp as api_bp
 from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS, json_response, problem_response
-from ..api.resources import json_body
-from ..auth import require_user
-from ..errors import NotFound, SelTimeError
-from ..extensions import db
+from ..core.audit import Actor
+from ..core.auth import require_user
+from ..core.errors import NotFound, SelTimeError
+from ..core.extensions import db
+from ..core.transaction import boundary, transactional
+from ..delivery import recording
+from ..directory.api import json_body
+from ..directory.records import parse
+from ..directory.schemas import FeedLinkIn
 from ..models import FeedKind, FeedToken, Outcome
-from ..schemas import FeedLinkIn
-from ..services.audit import Actor
-from ..services.records import parse
-from ..transaction import boundary, transactional
 from . import service
 from .misses import limiter_for
 
@@ -180,10 +180,10 @@ def record_page(token: str) -> Any:
 def _record_page(token: str) -> tuple[str, int]:
     try:
         with boundary():
-            att = delivery.attendance_from_link(token)
+            att = recording.attendance_from_link(token)
     except SelTimeError as exc:
         return render_template_string(RECORD_PAGE, att=None, error=exc.detail), exc.status
-    from ..planning import slot_label
+    from ..plans.planning import slot_label
 
     session = att.session
     what = (
@@ -204,14 +204,14 @@ def _record_page(token: str) -> tuple[str, int]:
         try:
             # the one-click page has no note field: the note saved with the record is kept
             with boundary():  # a refused record rolls back; the page says why
-                delivery.record_delivery(
+                recording.record_delivery(
                     att, outcome, fraction, att.note, Actor(f"link:{att.person.email}")
                 )
         except SelTimeError as exc:
             details = "; ".join(e.message for e in exc.errors)
             error = f"{exc.detail}: {details}" if details else exc.detail
             status = exc.status
-            att = delivery.attendance_from_link(token)
+            att = recording.attendance_from_link(token)
     return render_template_string(
         RECORD_PAGE, att=att, what=what, when=slot_label(session.slot), error=error
     ), status

@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from ..clock import now_utc
-from ..errors import FieldError, Forbidden, NotFound, ValidationError
-from ..extensions import db
+from ..core.audit import Actor, record
+from ..core.clock import now_utc
+from ..core.errors import FieldError, Forbidden, NotFound, ValidationError
+from ..core.extensions import db
 from ..models import (
     Attendance,
     Department,
@@ -36,7 +37,6 @@ from ..models import (
     UserRole,
     team_member,
 )
-from ..services.audit import Actor, record
 from .render import FeedCalendar, FeedEvent, etag_for, render_feed
 
 WINDOW_BACK = timedelta(weeks=4)  # past sessions kept in a feed
@@ -352,7 +352,7 @@ def _sessions_for(kind: FeedKind, target_id: int, now: datetime) -> list[Protect
 
 
 def _event(kind: FeedKind, target_id: int, s: ProtectedSession, base_url: str) -> FeedEvent:
-    from ..delivery import delivery_link_token
+    from ..delivery.recording import delivery_link_token
 
     names = [a.person.name for a in s.attendances]
     if s.team is not None and kind in (FeedKind.DEPARTMENT, FeedKind.ORGANISATION):

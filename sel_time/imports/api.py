@@ -12,11 +12,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..api import bp
 from ..api.openapi import EXTRA_MODELS, EXTRA_PATHS, REF, json_response, problem_response
-from ..auth import require_user
-from ..errors import BadRequest, FieldError, NotFound, SelTimeError
+from ..core.audit import Actor
+from ..core.auth import require_user
+from ..core.errors import BadRequest, FieldError, NotFound, SelTimeError
+from ..core.transaction import transactional
 from ..models import UserRole
-from ..services.audit import Actor
-from ..transaction import transactional
 from .columns import KINDS
 from .service import import_file
 from .templates import XLSX_MIMETYPE

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from ..errors import FieldError, ValidationError
+from ..core.errors import FieldError, ValidationError
 from ..models import (
     AbsenceKind,
     CommitmentUnit,

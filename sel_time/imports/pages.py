@@ -10,9 +10,9 @@ from typing import Any
 from flask import flash, render_template, request
 from flask_login import current_user
 
-from ..errors import FieldError, SelTimeError
-from ..services.audit import Actor
-from ..transaction import boundary
+from ..core.audit import Actor
+from ..core.errors import FieldError, SelTimeError
+from ..core.transaction import boundary
 from ..web import MANAGERS, bp, roles_required
 from .service import import_file
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-from ..errors import FieldError, SelTimeError, ValidationError
+from ..core.errors import FieldError, SelTimeError, ValidationError
 from .cells import FORMULA_CELL, ErrorCell, Formula, blank, column_label, column_letter
 from .columns import KINDS, MAX_COLUMNS, kind_from_header, kind_from_words, kind_named, norm_name
 

@@ -23,12 +23,12 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from ..errors import Conflict, FieldError, SelTimeError, ValidationError
-from ..extensions import db
+from ..core.audit import Actor, record
+from ..core.errors import Conflict, FieldError, SelTimeError, ValidationError
+from ..core.extensions import db
+from ..core.transaction import sandbox
+from ..directory import records
 from ..models import WEEKDAYS, Department, LeadershipRole, Organisation, Person, SessionKind
-from ..services import records
-from ..services.audit import Actor, record
-from ..transaction import sandbox
 from .cells import (
     FORMULA,
     CellError,

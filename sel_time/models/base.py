@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from ..clock import UTC, now_utc
+from ..core.clock import UTC, now_utc
 
 if TYPE_CHECKING:
     from .users import User

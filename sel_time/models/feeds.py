@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import Model
+from ..core.extensions import Model
 from .base import UTCDateTime, enum_column
 
 

@@ -6,7 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import Model
+from ..core.extensions import Model
 from .base import TimestampMixin
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import Model
+from ..core.extensions import Model
 from .base import Borough, OrgKind, TimestampMixin, enum_column
 
 if TYPE_CHECKING:

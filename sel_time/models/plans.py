@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import Model
+from ..core.extensions import Model
 from .base import RequestedRunMixin, UTCDateTime, enum_column
 
 if TYPE_CHECKING:

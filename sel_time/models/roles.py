@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import Model
+from ..core.extensions import Model
 from .base import CommitmentUnit, Period, RoleLevel, TimestampMixin, enum_column
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import Model
+from ..core.extensions import Model
 from .base import RequestedRunMixin, enum_column
 
 

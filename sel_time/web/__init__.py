@@ -11,9 +11,9 @@ from flask import Blueprint, Flask, Response, abort, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from ..extensions import db
+from ..core.extensions import db
+from ..core.transaction import transactional
 from ..models import User, UserRole
-from ..transaction import transactional
 
 bp = Blueprint("web", __name__, template_folder="../templates")
 login_manager = LoginManager()
@@ -90,14 +90,12 @@ def init_web(app: Flask) -> None:
     csrf.exempt(feeds_bp)  # read-only feeds; the one-click page carries its own signed token
     from datetime import timedelta
 
+    from ..accounts import pages as account_pages  # noqa: F401  (register the routes)
+    from ..accounts import token_pages  # noqa: F401  (the account page's API tokens)
+    from ..delivery import pages as delivery_pages  # noqa: F401
+    from ..directory import pages as directory_pages  # noqa: F401
+    from ..finance import pages as finance_pages  # noqa: F401
     from ..imports import pages  # noqa: F401  (the spreadsheet upload page)
-    from . import (  # noqa: F401  (register the routes)
-        account,
-        api_tokens,  # noqa: F401  (the account page's API tokens)
-        finance_pages,
-        leader,
-        manage,
-    )
     from .formats import register_formats
     from .forms import in_words
 

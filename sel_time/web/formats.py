@@ -28,7 +28,7 @@ from ..models import (
     UserRole,
     WhatIfStatus,
 )
-from ..scheduling import parse_templates
+from ..plans.scheduling import parse_templates
 
 MINUS = "\u2212"  # a real minus sign, as GOV.UK and NHS style write negative amounts
 

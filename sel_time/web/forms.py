@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from ..errors import FieldError
-from ..extensions import db
+from ..core.errors import FieldError
+from ..core.extensions import db
 from ..models import WEEKDAYS, Department, LeadershipRole, Organisation, Person, Team
 from .formats import label
 
@@ -64,7 +64,7 @@ def _label(name: str) -> str:
     return name.removesuffix("_id").replace("_", " ").capitalize()
 
 
-def _reference_options(model: type) -> list[tuple[str, str]]:
+def reference_options(model: type) -> list[tuple[str, str]]:
     label = LeadershipRole.title if model is LeadershipRole else model.name  # type: ignore[attr-defined]
     rows = db.session.execute(sa.select(model.id, label).order_by(label)).all()  # type: ignore[attr-defined]
     return [(str(i), n) for i, n in rows]
@@ -85,7 +85,7 @@ def fields_for(schema: type[BaseModel], skip: tuple[str, ...] = ()) -> list[Fiel
                     _label(name),
                     "select",
                     required,
-                    _reference_options(REFERENCES[name]),
+                    reference_options(REFERENCES[name]),
                     hint,
                 )
             )

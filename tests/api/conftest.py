@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import AuditEvent
 
 PROBLEM = "application/problem+json"

@@ -8,12 +8,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from sel_time.api.resources import ACCESS
-from sel_time.extensions import db
+from sel_time.core.extensions import db
+from sel_time.directory.api import ACCESS
+from sel_time.directory.records import ENTITIES
 from sel_time.models import ApiToken, User
-from sel_time.services.records import ENTITIES
-
-from .conftest import COLLECTIONS, OWNED, assert_problem
+from tests.api.conftest import COLLECTIONS, OWNED, assert_problem
 
 ROLES = ("admin", "rota_manager", "finance", "leader")
 ALL = set(ROLES)
@@ -184,7 +183,7 @@ def test_leader_without_a_person_sees_nothing_owned(api: Any, world: Any, login_
 
 
 def test_revoked_token_is_refused(api: Any, world: Any, login_as: Any) -> None:
-    from sel_time.auth import revoke_api_token
+    from sel_time.core.auth import revoke_api_token
 
     headers = login_as("admin")
     assert api("get", "organisations", headers).status_code == 200

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import AuditEvent, Organisation
-
-from .conftest import COLLECTIONS, assert_problem
+from tests.api.conftest import COLLECTIONS, assert_problem
 
 WRITABLE = [c for c in COLLECTIONS if c != "audit"]
 CHANGES = {
@@ -183,7 +182,7 @@ def test_a_failure_after_the_flush_rolls_back_the_whole_request(
     api: Any, world: Any, login_as: Any, monkeypatch: Any
 ) -> None:
     """The record is flushed before its audit row is added; if that step fails, neither stays."""
-    from sel_time.services import records
+    from sel_time.directory import records
 
     admin = login_as("admin")
     before = _counts()

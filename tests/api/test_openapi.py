@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from sel_time.services.records import ENTITIES
-
-from .conftest import COLLECTIONS
+from sel_time.directory.records import ENTITIES
+from tests.api.conftest import COLLECTIONS
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

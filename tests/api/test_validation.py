@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from sel_time.services.records import ENTITIES
-
-from .conftest import COLLECTIONS, assert_problem, problem_fields
+from sel_time.directory.records import ENTITIES
+from tests.api.conftest import COLLECTIONS, assert_problem, problem_fields
 
 WRITABLE = [c for c in COLLECTIONS if c != "audit"]
 

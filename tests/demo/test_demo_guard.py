@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import User
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from sel_time.core.extensions import db
 from sel_time.demo import (
     DEFAULT_START,
     HORIZON_WEEKS,
@@ -23,7 +24,13 @@ from sel_time.demo import (
     monday_on_or_after,
     sessions_per_week,
 )
-from sel_time.extensions import db
+from sel_time.finance.rate_card import (
+    DEFAULT_EFFECTIVE_FROM,
+    default_rate_card,
+    default_staff_groups,
+    load_default_rate_card,
+    staff_group_for,
+)
 from sel_time.models import (
     Absence,
     AbsenceKind,
@@ -41,13 +48,6 @@ from sel_time.models import (
     TeamKind,
     User,
     UserRole,
-)
-from sel_time.rate_card import (
-    DEFAULT_EFFECTIVE_FROM,
-    default_rate_card,
-    default_staff_groups,
-    load_default_rate_card,
-    staff_group_for,
 )
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -27,8 +27,8 @@ from support.processes import process_env
 
 from config import TestingConfig
 from sel_time import create_app
-from sel_time.clock import LONDON, now_utc
-from sel_time.extensions import db
+from sel_time.core.clock import LONDON, now_utc
+from sel_time.core.extensions import db
 from sel_time.models import (
     Attendance,
     Plan,
@@ -112,8 +112,8 @@ class Seeded:
 def seed(database: Database) -> Seeded:
     """The small system, a roster published by last night's refresh, some sessions already
     held (so their delivery can be recorded), and a rota manager with an API token."""
-    from sel_time.auth import create_api_token
-    from sel_time.jobs import refresh
+    from sel_time.core.auth import create_api_token
+    from sel_time.nightly.refresh import refresh
 
     app = create_app(
         TestingConfig,

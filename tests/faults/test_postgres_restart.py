@@ -26,10 +26,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import Absence, FeedKind, JobRun, Person, RunStatus, User, UserRole
-
-from .conftest import (
+from tests.faults.conftest import (
     PG_WANTED,
     SEL_TIME,
     Database,
@@ -95,9 +94,9 @@ def seeded() -> Iterator[tuple[Seeded, str, int]]:
         database = Database(schema.url)
         migrate(database)
         s = seed(database)
+        from sel_time.core.audit import CLI_ACTOR
         from sel_time.feeds.routes import feed_url
         from sel_time.feeds.service import issue_token
-        from sel_time.services.audit import CLI_ACTOR
 
         with s.app.app_context():
             person = db.session.scalars(sa.select(Person).order_by(Person.id)).first()
@@ -336,7 +335,7 @@ def test_repeated_restarts_under_reads_never_give_a_500(seeded: tuple[Seeded, st
     """Five quick restarts while six clients read /health, the API and a feed: every answer is a
     200 or a 503. (CI once caught a single 500 in the test above: a connection cut between a
     view's last query and the end of its request, when the session's ROLLBACK raised from
-    Flask's teardown; ``sel_time.transaction.end_session`` mends it.)"""
+    Flask's teardown; ``sel_time.core.transaction.end_session`` mends it.)"""
     s, feed, _ = seeded
     port = free_port()
     server = start_gunicorn(s.database, port)

@@ -30,9 +30,8 @@ from typing import Any
 
 import pytest
 
-from sel_time.clock import LONDON, now_utc
-
-from .conftest import (
+from sel_time.core.clock import LONDON, now_utc
+from tests.faults.conftest import (
     PG_WANTED,
     Audit,
     Database,
@@ -80,7 +79,7 @@ def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Seeded]:
             yield seeded
         finally:
             with seeded.app.app_context():
-                from sel_time.extensions import db
+                from sel_time.core.extensions import db
 
                 db.engine.dispose()
 
@@ -164,11 +163,11 @@ def _book_leave(seeded: Seeded, rng: random.Random) -> None:
     with leave they have)."""
     import sqlalchemy as sa
 
-    from sel_time.errors import SelTimeError
-    from sel_time.extensions import db
+    from sel_time.core.audit import CLI_ACTOR
+    from sel_time.core.errors import SelTimeError
+    from sel_time.core.extensions import db
+    from sel_time.directory import records
     from sel_time.models import ProtectedSession, RosterStatus
-    from sel_time.services import records
-    from sel_time.services.audit import CLI_ACTOR
 
     with seeded.app.app_context():
         try:

@@ -14,13 +14,13 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from sel_time.clock import today_london
-from sel_time.errors import Conflict
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.cache import VersionedCache, data_version
+from sel_time.core.clock import today_london
+from sel_time.core.errors import Conflict
+from sel_time.core.extensions import db
 from sel_time.models import Plan, PlanStatus
-from sel_time.planning import request_plan
-from sel_time.services.audit import CLI_ACTOR
-from sel_time.services.cache import VersionedCache, data_version
+from sel_time.plans.planning import request_plan
 
 
 def _monday() -> date:

@@ -15,8 +15,7 @@ import pytest
 
 from sel_time.feeds import render
 from sel_time.feeds.render import FeedEvent
-
-from .parsers import utc
+from tests.feeds.parsers import utc
 
 JS_DIR = Path(__file__).parent / "js"
 # A zone far from London and UTC: if ical.js ever fell back to floating time it would use the

@@ -23,8 +23,7 @@ from sel_time.feeds.render import (
     etag_for,
     render_feed,
 )
-
-from .parsers import parse_icalendar, unfold, utc, vevent_lines
+from tests.feeds.parsers import parse_icalendar, unfold, utc, vevent_lines
 
 
 @pytest.fixture

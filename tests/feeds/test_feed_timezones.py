@@ -12,8 +12,7 @@ import pytest
 from dateutil import tz as dateutil_tz
 
 from sel_time.feeds.render import FeedCalendar, FeedEvent, render_feed, vtimezone
-
-from .parsers import UTC, parse_dateutil, parse_icalendar, utc, vevent_lines
+from tests.feeds.parsers import UTC, parse_dateutil, parse_icalendar, utc, vevent_lines
 
 # (uid, UTC start, UTC end, DTSTART as written, DTEND as written). The UTC instants are typed
 # by hand from the UK rule (clocks change at 01:00 UTC on the last Sundays of March and

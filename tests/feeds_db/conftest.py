@@ -24,7 +24,8 @@ from feeds.conftest import icaljs  # noqa: F401  (Mozilla's ical.js under Node)
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.extensions import db
 from sel_time.feeds import render
 from sel_time.feeds.service import issue_token
 from sel_time.models import (
@@ -38,10 +39,9 @@ from sel_time.models import (
     RosterStatus,
     User,
 )
-from sel_time.planning import request_plan, run_plan
-from sel_time.publishing import publish, stable_uid
-from sel_time.scheduling import Calendar, slot_times
-from sel_time.services.audit import CLI_ACTOR
+from sel_time.plans.planning import request_plan, run_plan
+from sel_time.plans.publishing import publish, stable_uid
+from sel_time.plans.scheduling import Calendar, slot_times
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 PLAN_START = date(2027, 10, 25)  # Mon; the clocks go back on Sun 31 Oct 2027

@@ -17,13 +17,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.feeds import render, service
 from sel_time.feeds.routes import RedactFeedTokens
 from sel_time.models import FeedToken, User
-
-from .calendars import events
-from .conftest import Roster, insert_session
+from tests.feeds_db.calendars import events
+from tests.feeds_db.conftest import Roster, insert_session
 
 Links = Callable[[dict[str, str], str, int], str]
 UserOf = Callable[[int], tuple[User, dict[str, str]]]

@@ -14,11 +14,10 @@ import pytest
 from feeds.parsers import parse_icalendar, vevent_lines
 from flask.testing import FlaskClient
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import FeedKind, Person, ProtectedSession, RosterStatus
-
-from .calendars import events, iso, times
-from .conftest import LOCATION, NOW, Roster, insert_session
+from tests.feeds_db.calendars import events, iso, times
+from tests.feeds_db.conftest import LOCATION, NOW, Roster, insert_session
 
 LONDON = ZoneInfo("Europe/London")
 

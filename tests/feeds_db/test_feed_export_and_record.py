@@ -11,11 +11,10 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
 from icalendar import Calendar
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import Attendance, FeedKind, Outcome, Person, ProtectedSession, User
-
-from .calendars import events
-from .conftest import Roster, insert_session
+from tests.feeds_db.calendars import events
+from tests.feeds_db.conftest import Roster, insert_session
 
 UserOf = Callable[[int], tuple[User, dict[str, str]]]
 Links = Callable[[dict[str, str], str, int], str]

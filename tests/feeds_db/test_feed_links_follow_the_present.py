@@ -16,14 +16,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeSerializer
 
-from sel_time import delivery
-from sel_time.extensions import db
+from sel_time.core.extensions import db
+from sel_time.delivery import recording
 from sel_time.feeds import service
 from sel_time.models import Attendance, FeedKind, Outcome, Person, ProtectedSession, User
-
-from .calendars import events
-from .conftest import Roster, insert_session
-from .test_feed_access import assert_same_as_unknown
+from tests.feeds_db.calendars import events
+from tests.feeds_db.conftest import Roster, insert_session
+from tests.feeds_db.test_feed_access import assert_same_as_unknown
 
 Links = Callable[[dict[str, str], str, int], str]
 UserOf = Callable[[int], tuple[User, dict[str, str]]]
@@ -213,7 +212,7 @@ def test_other_signed_values_of_the_app_are_not_record_links(
         assert "This link is not valid" in response.get_data(as_text=True)
     assert attendance(sessions["past"], roster.ada).outcome is None
     # The genuine link of that attendance works.
-    genuine = delivery.delivery_link_token(att)
+    genuine = recording.delivery_link_token(att)
     assert client.get(f"/record/{genuine}").status_code == 200
 
 
@@ -224,10 +223,10 @@ def test_a_record_link_signed_with_another_secret_key_is_refused(
     key = app.config["SECRET_KEY"]
     app.config["SECRET_KEY"] = "dev-only-not-secret"  # the public development key
     try:
-        forged = delivery.delivery_link_token(att)
+        forged = recording.delivery_link_token(att)
     finally:
         app.config["SECRET_KEY"] = key
-    assert forged != delivery.delivery_link_token(att)
+    assert forged != recording.delivery_link_token(att)
     response = client.post(f"/record/{forged}", data={"outcome": "lost_sickness"})
     assert response.status_code == 404
     assert "This link is not valid" in response.get_data(as_text=True)

@@ -14,15 +14,14 @@ import time_machine
 from feeds.parsers import vevent_lines
 from flask.testing import FlaskClient
 
-from sel_time.errors import SelTimeError
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.errors import SelTimeError
+from sel_time.core.extensions import db
 from sel_time.feeds.service import CANCELLED_GRACE
 from sel_time.models import FeedKind, Plan, PlanSession, ProtectedSession, RosterStatus
-from sel_time.planning import move_session, remove_session
-from sel_time.services.audit import CLI_ACTOR
-
-from .calendars import events, iso, times
-from .conftest import NOW, Roster, draft_copy, insert_session, publish_plan
+from sel_time.plans.planning import move_session, remove_session
+from tests.feeds_db.calendars import events, iso, times
+from tests.feeds_db.conftest import NOW, Roster, draft_copy, insert_session, publish_plan
 
 Solve = Callable[..., Plan]
 ManagerLink = Callable[[FeedKind, int], str]

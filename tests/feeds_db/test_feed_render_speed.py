@@ -10,11 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar.parser.string import _foldline
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.feeds import render, service
 from sel_time.models import FeedKind
-
-from .conftest import Roster, insert_session
+from tests.feeds_db.conftest import Roster, insert_session
 
 # ASCII, the two escape characters the fold must not split, and 2-, 3- and 4-byte UTF-8.
 ALPHABET = st.sampled_from(list("ab ;,:\\^\"") + ["ś", "é", "€", "中", "😀"])

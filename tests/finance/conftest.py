@@ -20,7 +20,7 @@ from Monday 28 December 2026 has exactly one answer (``REAL_PATH_COSTS``).
 
 ``ledger`` adds a published roster by hand over December 2026 and January 2027 (the costs
 written out below, from the rates above) and records what was delivered, through
-:func:`sel_time.delivery.record_delivery`.
+:func:`sel_time.delivery.recording.record_delivery`.
 """
 from __future__ import annotations
 
@@ -32,11 +32,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from sel_time.clock import UTC
-from sel_time.delivery import record_delivery
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.clock import UTC
+from sel_time.core.extensions import db
+from sel_time.delivery.recording import record_delivery
 from sel_time.models import Attendance, ProtectedSession, RosterStatus
-from sel_time.services.audit import CLI_ACTOR
 
 PERIOD = {"from": "2026-12-01", "to": "2027-01-31"}
 FIRST, LAST = date(2026, 12, 1), date(2027, 1, 31)

@@ -11,10 +11,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from sel_time import finance
-from sel_time.extensions import db
-
-from .conftest import Directory, publish_by_hand
+from sel_time.core.extensions import db
+from sel_time.finance import backfill
+from tests.finance.conftest import Directory, publish_by_hand
 
 JANUARY = {"from": "2027-01-01", "to": "2027-01-31"}
 
@@ -78,7 +77,7 @@ def test_names_reach_the_spreadsheets_as_text(
                      headers=headers).get_json()
     assert [r["role"] for r in api["rows"]].count(title) == 1
     assert date(2027, 1, 31).isoformat() == api["to"]
-    assert finance.GROUPINGS["role"] == table[0][0]
+    assert backfill.GROUPINGS["role"] == table[0][0]
 
 
 def test_departments_of_the_same_name_stay_apart(
@@ -92,7 +91,7 @@ def test_departments_of_the_same_name_stay_apart(
     publish_by_hand("2027-01-13/AM", {directory.bea: 17200}, team=directory.team)
     publish_by_hand("2027-01-20/AM", {eve.id: 17200}, team=directory.team)
     db.session.commit()
-    s = finance.summarise(["department"], date(2027, 1, 1), date(2027, 1, 31))
+    s = backfill.summarise(["department"], date(2027, 1, 1), date(2027, 1, 31))
     assert [(r.keys, r.planned) for r in s.rows] == [
         (("Community Nursing, King's College Hospital",), 17200),
         (("Community Nursing, London Borough of Lambeth",), 17200)]

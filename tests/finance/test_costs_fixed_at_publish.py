@@ -10,15 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from sel_time import finance
-from sel_time.clock import UTC
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.clock import UTC
+from sel_time.core.extensions import db
+from sel_time.finance import backfill
 from sel_time.models import Attendance, Person, Plan, PlanStatus, ProtectedSession, RateCardEntry
-from sel_time.planning import request_plan, run_plan
-from sel_time.publishing import publish
-from sel_time.services.audit import CLI_ACTOR
-
-from .conftest import HAND_COSTS, PERIOD, Directory, Ledger
+from sel_time.plans.planning import request_plan, run_plan
+from sel_time.plans.publishing import publish
+from tests.finance.conftest import HAND_COSTS, PERIOD, Directory, Ledger
 
 START = date(2026, 12, 28)  # Mon 28 Dec and Fri 1 Jan are bank holidays
 PUBLISH_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -55,7 +54,8 @@ def test_publishing_fixes_the_rate_in_force_on_the_day(directory: Directory) -> 
     assert published_costs() == {key: HAND_COSTS[key] for key in REAL_PATH}
     # Ada 2 × 48000 + Bea 16400+17200 + Cal 2 × 21000 + Dan 16400+17200 = 205200, and the
     # team (48000+16400+21000) + (48000+17200+21000) = 171600: 376800
-    assert finance.summarise(["year"], date(2026, 12, 1), date(2027, 1, 31)).total.planned == 376800
+    summary = backfill.summarise(["year"], date(2026, 12, 1), date(2027, 1, 31))
+    assert summary.total.planned == 376800
 
 
 def test_a_rate_change_after_publication_changes_no_published_cost(
@@ -66,7 +66,7 @@ def test_a_rate_change_after_publication_changes_no_published_cost(
 
     def summaries() -> dict[str, Any]:
         return {g: client.get("/api/v1/costs", query_string={"by": g, **PERIOD},
-                              headers=finance_user).get_json() for g in finance.GROUPINGS}
+                              headers=finance_user).get_json() for g in backfill.GROUPINGS}
 
     summary_before = summaries()
     # Band 7 rises from £41 to £45, a new consultant rate from 1 December, Cal's own rate rises.
@@ -99,7 +99,7 @@ def test_a_rate_change_after_publication_changes_no_published_cost(
 def test_the_hand_costed_ledger_uses_the_costing_rules(ledger: Ledger) -> None:
     """The evening sessions, which the planner's patterns cannot express, are costed by the
     same rule as a slot: rate × minutes / 60, half-up to the penny."""
-    from sel_time.scheduling import RateBook, slot_cost_pence
+    from sel_time.plans.scheduling import RateBook, slot_cost_pence
 
     cal = db.session.get(Person, ledger.directory.cal)
     bea = db.session.get(Person, ledger.directory.bea)

@@ -13,12 +13,11 @@ import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
 from openpyxl import load_workbook
 
-from sel_time import finance
-
-from .conftest import PERIOD, Ledger
+from sel_time.finance import backfill
+from tests.finance.conftest import PERIOD, Ledger
 
 PROBLEM = "application/problem+json"
-ALL = list(finance.GROUPINGS)
+ALL = list(backfill.GROUPINGS)
 
 
 @pytest.fixture()
@@ -37,9 +36,9 @@ def api(client: FlaskClient, headers: dict[str, str], by: list[str],
 def expected_sheet(doc: dict[str, Any]) -> list[list[Any]]:
     """The cells a sheet should hold for the API's answer: header, rows, totals."""
     by = doc["by"]
-    head = [finance.GROUPINGS[g] for g in by] + [finance.HEADINGS[c] for c in finance.COLUMNS]
-    rows = [[row[g] for g in by] + [row[c] for c in finance.COLUMNS] for row in doc["rows"]]
-    total = ["Total"] + [None] * (len(by) - 1) + [doc["totals"][c] for c in finance.COLUMNS]
+    head = [backfill.GROUPINGS[g] for g in by] + [backfill.HEADINGS[c] for c in backfill.COLUMNS]
+    rows = [[row[g] for g in by] + [row[c] for c in backfill.COLUMNS] for row in doc["rows"]]
+    total = ["Total"] + [None] * (len(by) - 1) + [doc["totals"][c] for c in backfill.COLUMNS]
     return [head, *rows, total]
 
 
@@ -50,7 +49,7 @@ def sheet_cells(ws: Any) -> list[list[Any]]:
 def check_workbook(data: bytes, client: FlaskClient, headers: dict[str, str], by: list[str],
                    **extra: str) -> None:
     wb = load_workbook(io.BytesIO(data))
-    titles = [finance.GROUPINGS[g] for g in by]
+    titles = [backfill.GROUPINGS[g] for g in by]
     combined = [" × ".join(titles)[:31]] if len(by) > 1 else []
     assert wb.sheetnames == titles + combined + ["About"]
     sheets = [([g], t) for g, t in zip(by, titles)] + [(by, name) for name in combined]
@@ -60,10 +59,10 @@ def check_workbook(data: bytes, client: FlaskClient, headers: dict[str, str], by
         assert sheet_cells(ws) == expected_sheet(doc), name  # every cell, totals row included
         assert ws.freeze_panes == "A2"
         first_figure = len(grouping) + 1
-        for col, column in enumerate(finance.COLUMNS, start=first_figure):
+        for col, column in enumerate(backfill.COLUMNS, start=first_figure):
             for r in range(2, ws.max_row + 1):
                 fmt = ws.cell(row=r, column=col).number_format
-                if column in finance.MONEY:
+                if column in backfill.MONEY:
                     assert "£" in fmt and "0.00" in fmt, (name, column, fmt)
                 else:
                     assert "£" not in fmt
@@ -104,7 +103,7 @@ def expected_csv(doc: dict[str, Any]) -> list[list[str]]:
     def cell(v: Any, column: str) -> str:
         if v is None:
             return ""
-        return f"{v:.2f}" if column in finance.MONEY else str(v)
+        return f"{v:.2f}" if column in backfill.MONEY else str(v)
     out = []
     for i, row in enumerate(expected_sheet(doc)):
         if i == 0:
@@ -112,7 +111,7 @@ def expected_csv(doc: dict[str, Any]) -> list[list[str]]:
             continue
         n = len(doc["by"])
         out.append(["" if v is None else str(v) for v in row[:n]]
-                   + [cell(v, c) for v, c in zip(row[n:], finance.COLUMNS)])
+                   + [cell(v, c) for v, c in zip(row[n:], backfill.COLUMNS)])
     return out
 
 

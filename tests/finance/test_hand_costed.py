@@ -51,9 +51,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from sel_time import finance
-
-from .conftest import PERIOD, Ledger
+from sel_time.finance import backfill
+from tests.finance.conftest import PERIOD, Ledger
 
 COLUMNS = ("sessions", "planned", "delivered", "budget", "variance_planned", "variance_delivered",
            "hours_planned", "hours_delivered", "cost_per_delivered_hour")
@@ -213,7 +212,7 @@ def test_every_figure_of_every_grouping_to_the_penny(
         want = [expected_tuple(e) for e in [*rows, total]]
         if got != want:
             wrong[grouping] = [(g, w) for g, w in zip(got, want) if g != w] or (got, want)
-    assert set(EXPECTED) == set(finance.GROUPINGS)
+    assert set(EXPECTED) == set(backfill.GROUPINGS)
     assert not wrong, wrong
 
 
@@ -248,7 +247,7 @@ def test_the_period_filters_by_the_day_of_the_session(
         R(None, 7, "1764.75", "779.69", "3889.86", "2125.11", "3110.17", "25.5", "15.38", "50.71"))
     # Without a period: from the first to the last published session (30 Nov – 2 Feb), so
     # the two sessions outside December–January count too (16400 + 17200, both taken).
-    whole = finance.summarise(["year"])
+    whole = backfill.summarise(["year"])
     assert (whole.first.isoformat(), whole.last.isoformat()) == ("2026-11-30", "2027-02-02")
     assert (whole.total.sessions, whole.total.planned, whole.total.delivered) == (
         16, 350550 + 16400 + 17200, 200932 + 16400 + 17200)

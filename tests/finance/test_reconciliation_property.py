@@ -20,9 +20,9 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sel_time import finance
-from sel_time.clock import LONDON, UTC
-from sel_time.extensions import db
+from sel_time.core.clock import LONDON, UTC
+from sel_time.core.extensions import db
+from sel_time.finance import backfill
 from sel_time.models import (
     Attendance,
     Department,
@@ -39,7 +39,7 @@ from sel_time.models import (
     TeamKind,
 )
 
-GROUPINGS = [[g] for g in finance.GROUPINGS] + [
+GROUPINGS = [[g] for g in backfill.GROUPINGS] + [
     ["organisation", "month"], ["role", "quarter"], ["department", "profession"],
     ["team", "budget_code"], ["staff_group", "year"], ["budget_code", "month"]]
 FIRST_DAY = date(2026, 3, 20)  # around the end of 2025/26, the clocks going forward ...
@@ -187,7 +187,7 @@ def test_every_summary_adds_up_to_its_sessions(app: Flask, world: dict[str, Any]
         delivered = sum(half_up(ln[2] * Fraction(ln[3] or 0, 10000)) for ln in lines)
         if first is None:
             days = [ln[0] for ln in lines]
-            from sel_time.clock import today_london
+            from sel_time.core.clock import today_london
             first, last = (min(days), max(days)) if days else (today_london(), today_london())
         owners = [r.annual_budget_pence for r in built["roles"]
                   if r.annual_budget_pence is not None
@@ -200,7 +200,7 @@ def test_every_summary_adds_up_to_its_sessions(app: Flask, world: dict[str, Any]
                            Fraction(0))
 
         for by in GROUPINGS:
-            s = finance.summarise(by, None if world["period"] is None else first,
+            s = backfill.summarise(by, None if world["period"] is None else first,
                                   None if world["period"] is None else last,
                                   None if org is None else f"o{org}")
             total = (s.total.sessions, s.total.planned, s.total.delivered)
@@ -210,12 +210,12 @@ def test_every_summary_adds_up_to_its_sessions(app: Flask, world: dict[str, Any]
             assert sum(r.delivered for r in s.rows) == delivered, by
             assert sum(r.hours_planned for r in s.rows) == s.total.hours_planned
             assert sum(r.hours_delivered for r in s.rows) == s.total.hours_delivered
-            doc = finance.summary_json(s)
+            doc = backfill.summary_json(s)
             pence = lambda v: round(v * 100)  # noqa: E731  the JSON's £, two places, back to pence
             for figure, exact in (("planned", planned), ("delivered", delivered)):
                 rows_sum = sum(pence(r[figure]) for r in doc["rows"])
                 assert rows_sum == pence(doc["totals"][figure]) == exact, (by, figure)
-            if set(by) <= finance.BUDGET_KEYS:
+            if set(by) <= backfill.BUDGET_KEYS:
                 assert s.total.budget == half_up(exact_budget), by
                 assert sum(r.budget for r in s.rows) == s.total.budget, by
                 assert all(r.budget.denominator == 1 for r in s.rows)

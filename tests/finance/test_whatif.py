@@ -15,13 +15,13 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from sel_time.clock import UTC
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.clock import UTC
+from sel_time.core.extensions import db
 from sel_time.demo import DEFAULT_START, load_demo
-from sel_time.extensions import db
 from sel_time.models import Attendance, PlanStatus, ProtectedSession, RateCardEntry
-from sel_time.planning import request_plan, run_plan
-from sel_time.publishing import publish
-from sel_time.services.audit import CLI_ACTOR
+from sel_time.plans.planning import request_plan, run_plan
+from sel_time.plans.publishing import publish
 
 PROBLEM = "application/problem+json"
 START = DEFAULT_START.isoformat()  # Monday 30 November 2026
@@ -240,7 +240,7 @@ def test_no_lock_is_held_while_the_solver_runs(
     minutes each) another process must still be able to write, e.g. a leader recording a
     session through their calendar link. On SQLite the sandbox's write lock lasts until the
     transaction ends, so the transaction must end before the solver starts."""
-    from sel_time import whatif
+    from sel_time.finance import whatif
 
     solve, writes = whatif._solve, []
 
@@ -274,7 +274,7 @@ def test_no_lock_is_held_while_the_solver_runs(
 
 
 def test_a_rate_change_rounds_to_the_penny_half_up() -> None:
-    from sel_time.whatif import _scaled
+    from sel_time.finance.whatif import _scaled
 
     assert _scaled(3175, 2) == 3239  # £31.75 + 2 % = £32.385 → £32.39 (round(float) gave £32.38)
     assert _scaled(4100, 4) == 4264  # £41 + 4 % = £42.64

@@ -17,8 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.security import generate_password_hash
 
-from sel_time import whatif
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.extensions import db
+from sel_time.finance import whatif
+from sel_time.finance.whatif import WhatIfRequest, request_whatif, run_whatif_run
 from sel_time.models import (
     Attendance,
     AuditEvent,
@@ -28,10 +30,7 @@ from sel_time.models import (
     WhatIfRun,
     WhatIfStatus,
 )
-from sel_time.services.audit import CLI_ACTOR
-from sel_time.whatif import WhatIfRequest, request_whatif, run_whatif_run
-
-from .conftest import Directory, Ledger
+from tests.finance.conftest import Directory, Ledger
 
 PROBLEM = "application/problem+json"
 BODY = {"start": "2026-12-28", "weeks": 2, "time_limit": 1, "rate_change_percent": 4}
@@ -401,7 +400,7 @@ def test_a_run_whose_process_died_is_failed_not_left_running(
 ) -> None:
     from datetime import timedelta
 
-    from sel_time.clock import now_utc
+    from sel_time.core.clock import now_utc
 
     run = request_whatif(WhatIfRequest.model_validate(BODY), CLI_ACTOR)  # 1 s for each solve
     run.status, run.started_at = WhatIfStatus.RUNNING, now_utc() - timedelta(minutes=5, seconds=1)
@@ -418,7 +417,7 @@ def test_a_run_whose_process_died_is_failed_not_left_running(
 
 
 def test_the_changes_read_as_a_line() -> None:
-    from sel_time.whatif import describe_request
+    from sel_time.finance.whatif import describe_request
 
     req = WhatIfRequest.model_validate(
         {
@@ -490,7 +489,7 @@ def test_a_listed_run_whose_process_died_is_reported_failed(
 ) -> None:
     from datetime import timedelta
 
-    from sel_time.clock import now_utc
+    from sel_time.core.clock import now_utc
 
     run = request_whatif(WhatIfRequest.model_validate(BODY), CLI_ACTOR)
     run.status, run.started_at = WhatIfStatus.RUNNING, now_utc() - timedelta(hours=2)

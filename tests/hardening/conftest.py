@@ -18,14 +18,14 @@ import sqlalchemy as sa
 from flask import Flask
 from support.tables import table_counts
 
-from sel_time.auth import create_api_token
-from sel_time.clock import now_utc
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR, Actor
+from sel_time.core.auth import create_api_token
+from sel_time.core.clock import now_utc
+from sel_time.core.extensions import db
 from sel_time.feeds.service import issue_token
 from sel_time.models import Attendance, FeedKind, ProtectedSession, User, UserRole
-from sel_time.planning import request_plan, run_plan
-from sel_time.publishing import publish
-from sel_time.services.audit import CLI_ACTOR, Actor
+from sel_time.plans.planning import request_plan, run_plan
+from sel_time.plans.publishing import publish
 
 START = date(2027, 4, 26)
 WEEKS = 2

@@ -19,12 +19,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sel_time import delivery
-from sel_time.clock import now_utc
-from sel_time.extensions import db
+from sel_time.core.clock import now_utc
+from sel_time.core.extensions import db
+from sel_time.delivery import recording
 from sel_time.models import FeedToken, PlanSession, WhatIfRun, WhatIfStatus
-
-from .conftest import START
+from tests.hardening.conftest import START
 
 EVERYONE = {"admin", "rota_manager", "finance", "leader"}
 MANAGE = {"admin", "rota_manager"}
@@ -175,8 +174,8 @@ def test_leaders_see_only_their_own(client: Any, system: Any) -> None:
     body = client.get("/api/v1/delivery?by=person", headers=me).get_json()
     first, last = date.fromisoformat(body["from"]), date.fromisoformat(body["to"])
     got = body["items"]
-    assert got == delivery.planned_vs_delivered("person", first, last, system.ada)
-    assert got != delivery.planned_vs_delivered("person", first, last, None)
+    assert got == recording.planned_vs_delivered("person", first, last, system.ada)
+    assert got != recording.planned_vs_delivered("person", first, last, None)
     # attendances: another leader's is "not found", and stays unrecorded
     r = client.post(
         f"/api/v1/attendances/{system.ben_attendance}/delivery",

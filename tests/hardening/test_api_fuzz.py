@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import ApiToken
 
 MAX_EXAMPLES = int(os.environ.get("SEL_TIME_FUZZ_EXAMPLES", "20"))

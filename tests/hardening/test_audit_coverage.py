@@ -10,10 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import ApiToken, AuditEvent, Plan, PlanSession
-
-from .conftest import START, WEEKS
+from tests.hardening.conftest import START, WEEKS
 
 
 class Trail:
@@ -220,10 +219,10 @@ def test_every_write_is_audited(app: Any, client: Any, runner: Any, system: Any)
         "delivery", "leader@hardening.test", "record_delivery", "attendance", system.ada_attendance
     )
 
-    from sel_time import delivery
+    from sel_time.delivery import recording
     from sel_time.models import Attendance
 
-    link_token = delivery.delivery_link_token(db.session.get(Attendance, system.ben_attendance))
+    link_token = recording.delivery_link_token(db.session.get(Attendance, system.ben_attendance))
     db.session.rollback()
     r = client.post(f"/record/{link_token}", data={"outcome": "taken"})  # the one-click page
     assert r.status_code == 200, r.get_data(as_text=True)[-600:]

@@ -116,11 +116,11 @@ def _serve(app: Any) -> tuple[Any, str]:
 def test_tokens_never_reach_the_logs(app: Any, system: Any, caplog: Any, monkeypatch: Any) -> None:
     """A run of real HTTP requests (werkzeug's server, so its access log line too) at DEBUG:
     good, unknown and failing feeds, and the one-click record page."""
-    from sel_time import delivery
-    from sel_time.extensions import db
+    from sel_time.core.extensions import db
+    from sel_time.delivery import recording
     from sel_time.models import Attendance
 
-    record_token = delivery.delivery_link_token(db.session.get(Attendance, system.ada_attendance))
+    record_token = recording.delivery_link_token(db.session.get(Attendance, system.ada_attendance))
     unknown = secrets.token_urlsafe(32)
     db.session.commit()  # release SQLite to the server's threads
     caplog.set_level(logging.DEBUG)

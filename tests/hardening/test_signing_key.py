@@ -16,9 +16,9 @@ from support.processes import process_env
 from werkzeug.security import generate_password_hash
 
 from sel_time import create_app
-from sel_time.extensions import db
+from sel_time.core.extensions import db
+from sel_time.core.startup import ConfigurationError, key_strength_bits
 from sel_time.models import User, UserRole
-from sel_time.startup import ConfigurationError, key_strength_bits
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_KEY = "dev-only-not-secret"  # the development key config.py shipped until round 2

@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from config import TestingConfig
 from sel_time import create_app
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import User, UserRole
 
 PASSWORD = "proxy-test-password"

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from support.tables import table_counts
 
 from sel_time import imports
-from sel_time.errors import ValidationError
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.errors import ValidationError
+from sel_time.core.extensions import db
 from sel_time.imports import import_file
 from sel_time.models import (
     Absence,
@@ -27,7 +28,6 @@ from sel_time.models import (
     SessionKind,
     Team,
 )
-from sel_time.services.audit import CLI_ACTOR
 
 PEOPLE_HEADER = [
     "email",
@@ -632,7 +632,7 @@ def test_codes_match_whatever_their_case(app: Any, org: Any) -> None:
 
 def test_every_column_fills_a_field_of_the_api_schema() -> None:
     """The column definitions stay in step with the schemas that validate the API."""
-    from sel_time.services.records import ENTITIES
+    from sel_time.directory.records import ENTITIES
 
     for sheet in imports.SHEETS.values():
         fields = ENTITIES[sheet.entity].create_schema.model_fields

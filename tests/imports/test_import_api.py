@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from sel_time import imports
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import AuditEvent, Person
 
 PEOPLE = (

@@ -28,13 +28,12 @@ import sqlalchemy as sa
 from flask import Flask
 from support.tables import table_counts
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.imports import MAX_COLUMNS, reading
 from sel_time.imports.cells import half_day
 from sel_time.imports.service import Importer
 from sel_time.models import Absence, User, UserRole
-
-from .test_spreadsheets import LEAVE, csv_bytes, refused, upload
+from tests.imports.test_spreadsheets import LEAVE, csv_bytes, refused, upload
 
 PEOPLE = ["email", "name", "profession", "organisation", "clinical_sessions"]
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -18,7 +18,7 @@ from support.tables import table_counts
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.imports.reading import RowCounter
 from sel_time.models import Absence
 

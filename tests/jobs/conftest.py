@@ -18,11 +18,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from sel_time.clock import LONDON, UTC
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.clock import LONDON, UTC
+from sel_time.core.extensions import db
+from sel_time.directory import records
 from sel_time.models import Attendance, FeedCache, ProtectedSession
-from sel_time.services import records
-from sel_time.services.audit import CLI_ACTOR
 
 TIME_LIMIT = 10  # seconds for the whole refresh (the app's REFRESH_TIME_LIMIT)
 

@@ -11,12 +11,11 @@ import sqlalchemy as sa
 import time_machine
 from flask import Flask
 
+from sel_time.core.extensions import db
 from sel_time.demo import DEFAULT_START, load_demo
-from sel_time.extensions import db
-from sel_time.jobs import refresh
 from sel_time.models import Absence, Person, ProtectedSession
-
-from .conftest import night
+from sel_time.nightly.refresh import refresh
+from tests.jobs.conftest import night
 
 Calendars = dict[tuple[int, str], tuple[str, str]]  # (person, uid) → (slot, status)
 

@@ -31,9 +31,8 @@ from support.processes import process_env
 
 from config import TestingConfig
 from sel_time import create_app
-from sel_time.clock import LONDON, now_utc
-from sel_time.extensions import db
-from sel_time.jobs import JOB, night_of, refresh
+from sel_time.core.clock import LONDON, now_utc
+from sel_time.core.extensions import db
 from sel_time.models import (
     JobRun,
     Lease,
@@ -43,8 +42,8 @@ from sel_time.models import (
     RosterStatus,
     RunStatus,
 )
-
-from .conftest import Small, create_with, feeds_snapshot, roster_snapshot, seed_small
+from sel_time.nightly.refresh import JOB, night_of, refresh
+from tests.jobs.conftest import Small, create_with, feeds_snapshot, roster_snapshot, seed_small
 
 SEL_TIME = str(Path(sys.executable).with_name("sel-time"))
 

@@ -13,9 +13,8 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sel_time.clock import UTC
-from sel_time.extensions import db
-from sel_time.jobs import refresh
+from sel_time.core.clock import UTC
+from sel_time.core.extensions import db
 from sel_time.models import (
     JobRun,
     Plan,
@@ -25,8 +24,8 @@ from sel_time.models import (
     RosterStatus,
     RunStatus,
 )
-
-from .conftest import Small, london, night, roster_snapshot
+from sel_time.nightly.refresh import refresh
+from tests.jobs.conftest import Small, london, night, roster_snapshot
 
 BANK_HOLIDAYS = {
     date(2026, 12, 25),

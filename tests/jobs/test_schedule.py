@@ -13,12 +13,12 @@ import sqlalchemy as sa
 import time_machine
 from flask import Flask
 
-from sel_time.clock import LONDON, UTC
-from sel_time.extensions import db
-from sel_time.jobs import JOB, catch_up_needed, make_trigger, refresh, run_scheduler
+from sel_time.core.clock import LONDON, UTC
+from sel_time.core.extensions import db
 from sel_time.models import JobRun, RunStatus
-
-from .conftest import Small, london, night
+from sel_time.nightly.refresh import JOB, refresh
+from sel_time.nightly.scheduler import catch_up_needed, make_trigger, run_scheduler
+from tests.jobs.conftest import Small, london, night
 
 
 def fire_times(first: date, last: date) -> list[datetime]:

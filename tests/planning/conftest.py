@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.extensions import db
 from sel_time.models import Plan, PlanStatus
-from sel_time.planning import request_plan, run_plan
-from sel_time.services.audit import CLI_ACTOR
+from sel_time.plans.planning import request_plan, run_plan
 
 START = date(2027, 4, 26)
 WEEKS = 2

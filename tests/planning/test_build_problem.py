@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 
 import solver
-from sel_time.errors import ValidationError
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.errors import ValidationError
+from sel_time.core.extensions import db
 from sel_time.models import PlanShortfall
-from sel_time.publishing import publish
-from sel_time.scheduling import Scope, assignment_key, build_problem, person_key, team_key
-from sel_time.services.audit import CLI_ACTOR
-
-from .conftest import BANK_HOLIDAY, START, WEEKS, Small
+from sel_time.plans.publishing import publish
+from sel_time.plans.scheduling import Scope, assignment_key, build_problem, person_key, team_key
+from tests.planning.conftest import BANK_HOLIDAY, START, WEEKS, Small
 
 WEEK1 = ["2027-04-26", "2027-04-27", "2027-04-28", "2027-04-29", "2027-04-30"]
 WEEK2 = ["2027-05-04", "2027-05-05", "2027-05-06", "2027-05-07"]  # Monday is a bank holiday

@@ -13,15 +13,14 @@ import time_machine
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeSerializer
 
-from sel_time import delivery
-from sel_time.clock import UTC
-from sel_time.errors import NotFound, ValidationError
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.clock import UTC
+from sel_time.core.errors import NotFound, ValidationError
+from sel_time.core.extensions import db
+from sel_time.delivery import recording
 from sel_time.models import Attendance, Outcome, Plan, ProtectedSession
-from sel_time.publishing import publish
-from sel_time.services.audit import CLI_ACTOR
-
-from .conftest import Small
+from sel_time.plans.publishing import publish
+from tests.planning.conftest import Small
 
 AFTER_WEEK_1 = datetime(2027, 5, 1, 12, 0, tzinfo=UTC)
 AFTER_ALL = datetime(2027, 5, 10, 12, 0, tzinfo=UTC)
@@ -108,21 +107,23 @@ def test_the_one_click_link_records_that_attendance_only(
     small: Small, roster: dict[str, Attendance]
 ) -> None:
     att = roster["cara-w1"]
-    token = delivery.delivery_link_token(att)
-    assert token == delivery.delivery_link_token(att)  # the same session always gives the same link
+    token = recording.delivery_link_token(att)
+    # the same session always gives the same link
+    assert token == recording.delivery_link_token(att)
     with time_machine.travel(AFTER_WEEK_1, tick=False):
-        found = delivery.attendance_from_link(token)
+        found = recording.attendance_from_link(token)
         assert found.id == att.id
-        delivery.record_delivery(found, "partial", 0.5, None, CLI_ACTOR)
+        recording.record_delivery(found, "partial", 0.5, None, CLI_ACTOR)
         db.session.commit()
         # Tampered with, or signed for another purpose: not a link at all.
         with pytest.raises(NotFound):
-            delivery.attendance_from_link(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+            tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+            recording.attendance_from_link(tampered)
         forged = URLSafeSerializer("testing", salt="sel-time/feeds").dumps(
             {"a": roster["ben-w1"].id, "p": small.ben, "e": 4102444800}
         )
         with pytest.raises(NotFound):
-            delivery.attendance_from_link(forged)
+            recording.attendance_from_link(forged)
     db.session.expire_all()
     assert (att.outcome, att.fraction_taken) == (Outcome.PARTIAL, 0.5)
     others = [a for k, a in roster.items() if k != "cara-w1"]
@@ -131,7 +132,7 @@ def test_the_one_click_link_records_that_attendance_only(
     late = att.session.end_at + timedelta(days=121)
     with time_machine.travel(late, tick=False):
         with pytest.raises(ValidationError) as exc:
-            delivery.attendance_from_link(token)
+            recording.attendance_from_link(token)
         assert exc.value.status == 422 and "expired" in exc.value.detail
 
 
@@ -141,7 +142,7 @@ def test_the_one_click_page(
     if not any(r.rule.startswith("/record/") for r in app.url_map.iter_rules()):
         pytest.skip("the one-click page is not registered in this build")
     att = roster["cara-w1"]
-    token = delivery.delivery_link_token(att)
+    token = recording.delivery_link_token(att)
     with time_machine.travel(AFTER_WEEK_1, tick=False):
         assert client.get(f"/record/{token}").status_code == 200
         r = client.post(f"/record/{token}", data={"outcome": "taken"})
@@ -171,7 +172,7 @@ def test_planned_versus_delivered_sums_correctly(
     }
     with time_machine.travel(AFTER_ALL, tick=False):
         for key, (outcome, fraction) in outcomes.items():
-            delivery.record_delivery(roster[key], outcome, fraction, None, CLI_ACTOR)
+            recording.record_delivery(roster[key], outcome, fraction, None, CLI_ACTOR)
         db.session.commit()
         rota = login_as("rota_manager")
 
@@ -230,7 +231,7 @@ def test_a_session_removed_from_the_roster_cannot_be_recorded(
     client: FlaskClient,
     login_as: Callable[..., dict[str, str]],
 ) -> None:
-    from .conftest import add_leave
+    from tests.planning.conftest import add_leave
 
     att = roster["cara-w1"]
     add_leave(make, small.cara, "2027-04-26", "2027-04-30")  # away all of week 1

@@ -9,12 +9,18 @@ from typing import Any
 
 import pytest
 
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.errors import ValidationError
+from sel_time.core.extensions import db
 from sel_time.demo import DEFAULT_START, load_demo
-from sel_time.errors import ValidationError
-from sel_time.extensions import db
 from sel_time.models import Plan, PlanStatus
-from sel_time.planning import add_session, move_session, remove_session, request_plan, run_plan
-from sel_time.services.audit import CLI_ACTOR
+from sel_time.plans.planning import (
+    add_session,
+    move_session,
+    remove_session,
+    request_plan,
+    run_plan,
+)
 
 
 @pytest.mark.slow

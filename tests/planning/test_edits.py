@@ -12,9 +12,8 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from sel_time.models import Plan
-from sel_time.planning import slot_label
-
-from .conftest import Small
+from sel_time.plans.planning import slot_label
+from tests.planning.conftest import Small
 
 
 def sessions(client: FlaskClient, plan_id: int, headers: dict[str, str]) -> list[dict[str, Any]]:

@@ -11,12 +11,11 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sel_time.extensions import db
-from sel_time.fairness import plan_profession_shares, profession_label, profession_shares
+from sel_time.core.extensions import db
 from sel_time.models import Plan, User, UserRole
-from sel_time.scheduling import Scope, build_problem
-
-from .conftest import START, WEEKS, Small, weekdays
+from sel_time.plans.fairness import plan_profession_shares, profession_label, profession_shares
+from sel_time.plans.scheduling import Scope, build_problem
+from tests.planning.conftest import START, WEEKS, Small, weekdays
 
 
 def _signed_in(app: Flask, role: UserRole) -> FlaskClient:

@@ -13,11 +13,10 @@ from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import Plan, User, UserRole
 from sel_time.web.compress import MARKER, Fragment, gzip_page, join_page
-
-from .conftest import Small
+from tests.planning.conftest import Small
 
 CSRF = re.compile(rb'(name="csrf_token"[^>]*value=")[^"]+"')
 

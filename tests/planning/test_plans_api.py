@@ -15,14 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 import solver
-from sel_time.clock import now_utc
-from sel_time.errors import Conflict
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.clock import now_utc
+from sel_time.core.errors import Conflict
+from sel_time.core.extensions import db
 from sel_time.models import Plan, PlanStatus, ProtectedSession
-from sel_time.planning import request_plan
-from sel_time.services.audit import CLI_ACTOR
-
-from .conftest import START, Small
+from sel_time.plans.planning import request_plan
+from tests.planning.conftest import START, Small
 
 REQUEST = {"start": START.isoformat(), "weeks": 2, "scope": "system", "time_limit": 5}
 

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from sel_time import publishing
-from sel_time.extensions import db
+from sel_time.core.audit import CLI_ACTOR
+from sel_time.core.extensions import db
 from sel_time.models import (
     AuditEvent,
     Plan,
@@ -20,10 +20,9 @@ from sel_time.models import (
     RateCardEntry,
     RosterStatus,
 )
-from sel_time.publishing import publish
-from sel_time.services.audit import CLI_ACTOR
-
-from .conftest import Small, add_leave, roster_snapshot
+from sel_time.plans import publishing
+from sel_time.plans.publishing import publish
+from tests.planning.conftest import Small, add_leave, roster_snapshot
 
 
 def by_owner_slot() -> dict[tuple[Any, ...], ProtectedSession]:
@@ -231,9 +230,8 @@ def test_a_crash_during_publish_leaves_the_previous_roster_intact(
 def test_only_a_draft_can_be_published(
     small: Small, solve_plan: Callable[..., Plan], client: FlaskClient, rota: dict[str, str]
 ) -> None:
-    from sel_time.planning import request_plan
-
-    from .conftest import START
+    from sel_time.plans.planning import request_plan
+    from tests.planning.conftest import START
 
     queued = request_plan(START, 1, "team:kch-lt", 5, CLI_ACTOR)
     db.session.commit()
@@ -305,8 +303,8 @@ def test_a_published_session_moves_only_for_a_saving_above_the_churn_weight(
 ) -> None:
     """Each re-solve pays ``CHURN_WEIGHT`` for every published session it moves: a slot that
     became £160 cheaper takes Ben's session at the solver's £50, not at sel-time's £200."""
+    from sel_time.directory import records
     from sel_time.models import Person
-    from sel_time.services import records
 
     app.config["CHURN_WEIGHT"] = churn
     ben = db.session.get(Person, small.ben)

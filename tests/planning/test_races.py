@@ -24,8 +24,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import solver
-from sel_time import planning, publishing
-from sel_time.extensions import db
+from sel_time.core.extensions import db
+from sel_time.directory import records
 from sel_time.models import (
     Absence,
     Plan,
@@ -34,10 +34,9 @@ from sel_time.models import (
     RoleAssignment,
     RosterStatus,
 )
-from sel_time.planning import plan_as_solution, slot_label
-from sel_time.services import records
-
-from .conftest import START, Small
+from sel_time.plans import planning, publishing
+from sel_time.plans.planning import plan_as_solution, slot_label
+from tests.planning.conftest import START, Small
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 SAME_MOMENT = "Another change to the same records was saved at the same moment"
@@ -141,8 +140,8 @@ def move_every_session_elsewhere(plan: Plan, other: Plan) -> None:
     """Edit ``plan`` so that it shares no (assignment or team, slot) with ``other``: the two
     publishes then add different sessions for the same people, nothing a unique key on the
     session's identity could catch."""
-    from sel_time.errors import SelTimeError
-    from sel_time.services.audit import CLI_ACTOR
+    from sel_time.core.audit import CLI_ACTOR
+    from sel_time.core.errors import SelTimeError
 
     taken = {(s.assignment_id, s.team_id, s.slot) for s in other.sessions}
     for s in list(plan.sessions):
@@ -301,7 +300,7 @@ def test_a_session_cannot_be_live_twice_in_one_slot(
     with pytest.raises(sa.exc.IntegrityError) as caught:
         with db.session.begin_nested():
             db.session.add(copy(RosterStatus.CONFIRMED, "twice@test"))
-    from sel_time.errors import race_conflict  # here: the other tests also run on older code
+    from sel_time.core.errors import race_conflict  # here: the other tests also run on older code
 
     conflict = race_conflict(caught.value)
     assert conflict is not None and conflict.status == 409

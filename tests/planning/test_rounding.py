@@ -10,7 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sel_time.models import CommitmentUnit, Period
-from sel_time.scheduling import Calendar, commitment_windows, parse_templates, sessions_per_period
+from sel_time.plans.scheduling import (
+    Calendar,
+    commitment_windows,
+    parse_templates,
+    sessions_per_period,
+)
 
 CAL = Calendar(
     tuple(parse_templates("AM=09:00-13:00,PM=13:00-17:00")),

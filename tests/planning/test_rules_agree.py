@@ -16,19 +16,18 @@ import pytest
 from flask import Flask
 
 import solver
-from sel_time import planning
-from sel_time.errors import ValidationError
-from sel_time.extensions import db
-from sel_time.hand_edits import TITLES, move_options
+from sel_time.core.audit import Actor
+from sel_time.core.errors import ValidationError
+from sel_time.core.extensions import db
 from sel_time.models import Plan, PlanAttendee, PlanSession, PlanStatus
-from sel_time.services.audit import Actor
+from sel_time.plans import planning
+from sel_time.plans.hand_edits import TITLES, move_options
 from solver.conflicts import check_pins
 from solver.explain import build_solution
 from solver.model import Problem
 from solver.plan import Plan as SolverPlan
 from solver.rules import Focus, Roster, breaches
-
-from .conftest import Small
+from tests.planning.conftest import Small
 
 MON_AM, MON_PM, TUE_AM, TUE_PM = "2026-03-02/AM", "2026-03-02/PM", "2026-03-03/AM", "2026-03-03/PM"
 SLOTS = [MON_AM, MON_PM, TUE_AM, TUE_PM]
@@ -250,7 +249,7 @@ def _offered(html: str) -> list[str]:
 
 def test_the_move_list_offers_only_moves_the_app_accepts(
         app: Flask, small: Small, solve_plan: Callable[..., Plan]) -> None:
-    from .test_plan_page import _rota_manager
+    from tests.planning.test_plan_page import _rota_manager
 
     plan = solve_plan()
     client = _rota_manager(app)

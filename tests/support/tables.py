@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 
 
 def table_counts() -> dict[str, int]:

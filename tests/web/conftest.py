@@ -43,8 +43,8 @@ def live_server(tmp_path_factory: Any) -> Iterator[dict[str, Any]]:
     from werkzeug.serving import make_server
 
     from sel_time import create_app
+    from sel_time.core.extensions import db
     from sel_time.demo import load_demo
-    from sel_time.extensions import db
     from sel_time.models import User
 
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):

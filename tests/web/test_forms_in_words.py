@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from sel_time.errors import FieldError
+from sel_time.core.errors import FieldError
 from sel_time.web.forms import in_words, sentence
 
 BLANK = (("blank", "yes"),)

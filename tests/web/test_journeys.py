@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .conftest import shot, sign_in
+from tests.web.conftest import shot, sign_in
 
 BAD_CSV = (
     "email,name,profession,band,organisation\n"
@@ -48,7 +48,7 @@ def test_rota_manager_imports_plans_pins_and_publishes(
     assert page.locator(".nhsuk-error-summary").is_visible()
     shot(page, "rota-manager-import-errors")
     with live_server["app"].app_context():
-        from sel_time.extensions import db
+        from sel_time.core.extensions import db
         from sel_time.models import Person
 
         assert (
@@ -95,8 +95,8 @@ def test_leader_subscribes_and_records_a_session(live_server: dict[str, Any], pa
 
     app = live_server["app"]
     with app.app_context():
-        from sel_time.clock import now_utc
-        from sel_time.extensions import db
+        from sel_time.core.clock import now_utc
+        from sel_time.core.extensions import db
         from sel_time.models import Attendance, ProtectedSession, RosterStatus, User, UserRole
 
         leader = db.session.scalar(sa.select(User).where(User.role == UserRole.LEADER))
@@ -147,7 +147,7 @@ def test_leader_subscribes_and_records_a_session(live_server: dict[str, Any], pa
     )
     shot(page, "leader-recorded")
     with app.app_context():
-        from sel_time.extensions import db
+        from sel_time.core.extensions import db
         from sel_time.models import Attendance
 
         att = db.session.get(Attendance, att_id)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from werkzeug.security import generate_password_hash
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import User, UserRole
 
 STATIC = Path(__file__).resolve().parents[2] / "sel_time" / "static"
@@ -137,7 +137,7 @@ def past_session(app: Any, users: dict[str, User]) -> int:
     """An unrecorded session of the leader's, two days ago; its attendance id."""
     from datetime import timedelta
 
-    from sel_time.clock import now_utc
+    from sel_time.core.clock import now_utc
     from sel_time.models import Attendance, ProtectedSession, RosterStatus
 
     start = (now_utc() - timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)

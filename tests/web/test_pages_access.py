@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from sel_time.extensions import db
+from sel_time.core.extensions import db
 from sel_time.models import LoginFailure, User, UserRole
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,8 +123,8 @@ def test_failures_from_one_address_lock_nobody_else_out(
 ) -> None:
     """Finding 2: five wrong passwords for admin from address A refuse admin from A only; the
     right password for admin from address B, and another user from A, still sign in."""
+    from sel_time.accounts import login_throttle
     from sel_time.models import AuditEvent
-    from sel_time.services import login_throttle
 
     held: list[float] = []
     monkeypatch.setattr(login_throttle, "pause", held.append, raising=False)
@@ -154,8 +154,8 @@ def test_failures_from_one_address_lock_nobody_else_out(
 
 
 def test_pair_wait_grows_with_its_failures_and_ends(app: Any, users: dict[str, User]) -> None:
-    from sel_time.clock import now_utc
-    from sel_time.services import login_throttle
+    from sel_time.accounts import login_throttle
+    from sel_time.core.clock import now_utc
 
     keys = login_throttle.Keys.of(users["finance"].email, "192.0.2.11")
     start = now_utc()
@@ -190,8 +190,8 @@ def test_pair_wait_grows_with_its_failures_and_ends(app: Any, users: dict[str, U
 def test_one_address_spraying_many_accounts_meets_a_higher_ceiling(
     app: Any, users: dict[str, User]
 ) -> None:
-    from sel_time.clock import now_utc
-    from sel_time.services import login_throttle
+    from sel_time.accounts import login_throttle
+    from sel_time.core.clock import now_utc
 
     start = now_utc()
     for n in range(login_throttle.ADDRESS_LIMIT - 1):
@@ -212,7 +212,7 @@ def test_account_delay_is_bounded_and_never_refuses(
 ) -> None:
     """Guesses spread over many addresses slow the account's attempts (at most MAX_DELAY each)
     but never refuse its owner."""
-    from sel_time.services import login_throttle
+    from sel_time.accounts import login_throttle
 
     held: list[float] = []
     monkeypatch.setattr(login_throttle, "pause", held.append)
@@ -228,8 +228,8 @@ def test_account_delay_is_bounded_and_never_refuses(
 def test_throttle_window_is_fifteen_minutes_and_old_failures_are_deleted(
     app: Any, users: dict[str, User]
 ) -> None:
-    from sel_time.clock import now_utc
-    from sel_time.services import login_throttle
+    from sel_time.accounts import login_throttle
+    from sel_time.core.clock import now_utc
 
     keys = login_throttle.Keys.of(users["finance"].email, "192.0.2.15")
     start = now_utc()

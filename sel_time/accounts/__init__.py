@@ -1,0 +1,1 @@
+"""Accounts: signing in and out, the sign-in throttle, and personal API tokens (pages and API)."""

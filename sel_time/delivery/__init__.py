@@ -1,0 +1,1 @@
+"""Delivery: was the protected time taken? Recording it, and the leader's own pages."""

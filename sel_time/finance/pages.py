@@ -1,0 +1,257 @@
+"""Pages for finance: planned vs delivered vs budget by month, organisation and profession,
+with charts drawn on the server (they work without JavaScript), exports and what-if."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..core.audit import Actor
+from ..core.errors import FieldError, SelTimeError
+from ..core.extensions import db
+from ..core.transaction import boundary
+from ..directory.schemas import date_in_range
+from ..models import Organisation, Profession, UserRole
+from ..plans.fairness import published_profession_shares
+from ..web import bp, roles_required
+from ..web.formats import label, money, month
+from . import backfill
+from .whatif import (
+    WhatIfRequest,
+    get_run,
+    launch,
+    recent_runs,
+    request_whatif,
+    run_dict,
+)
+
+FINANCE_ROLES = (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER)
+RECENT_SHOWN = 20  # what-ifs listed under the form
+SERIES = (
+    ("planned", "Planned", "#005eb8"),
+    ("delivered", "Delivered", "#007f3b"),
+    ("budget", "Budget", "#ffb81c"),
+)
+
+
+def bar_chart(rows: list[dict[str, Any]], key: str, title: str, width: int = 860) -> dict[str, Any]:
+    """Geometry of a grouped bar chart (planned, delivered, budget per group) for an SVG."""
+    top = max([r[s] or 0 for r in rows for s, _, _ in SERIES] + [1])
+    height, left, bottom = 260, 70, 60
+    plot_w, plot_h = width - left - 10, height - bottom - 20
+    band = plot_w / max(1, len(rows))
+    bar = max(2.0, band / 4)
+    names = [_group_name(r[key], key) for r in rows]
+    bars = []
+    for i, r in enumerate(rows):
+        for j, (s, series_name, colour) in enumerate(SERIES):
+            v = r[s] or 0
+            h = plot_h * v / top
+            bars.append(
+                {
+                    "x": left + i * band + band / 8 + j * bar,
+                    "y": 20 + plot_h - h,
+                    "w": bar - 1,
+                    "h": h,
+                    "colour": colour,
+                    "text": f"{names[i]} {series_name.lower()}: {money(v)}",
+                }
+            )
+    ticks = [
+        {"y": 20 + plot_h - plot_h * f, "label": f"£{top * f:,.0f}"}
+        for f in (0, 0.25, 0.5, 0.75, 1)
+    ]
+    labels = [{"x": left + i * band + band / 2, "text": names[i][:18]} for i in range(len(rows))]
+    return {
+        "title": title,
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "ticks": ticks,
+        "labels": labels,
+        "left": left,
+        "base": 20 + plot_h,
+        "series": SERIES,
+    }
+
+
+def _group_name(value: Any, key: str) -> str:
+    """A chart group as a reader names it: a month in words, a profession by its label."""
+    if key == "month":
+        return month(value)
+    return label(value) if key == "profession" else str(value)
+
+
+def _period() -> tuple[date | None, date | None, list[FieldError]]:
+    errors, out = [], []
+    for name in ("from", "to"):
+        raw = request.args.get(name, "").strip()
+        try:
+            out.append(date_in_range(raw) if raw else None)
+        except ValueError as exc:
+            errors.append(FieldError(name, f"Enter {exc}"))
+            out.append(None)
+    return out[0], out[1], errors
+
+
+@bp.get("/finance")
+@roles_required(*FINANCE_ROLES)
+def finance_dashboard() -> Any:
+    first, last, errors = _period()
+    org = request.args.get("organisation") or None
+    data: dict[str, Any] = {}
+    shares = None
+    if not errors:
+        try:
+            for key in ("month", "organisation", "profession"):
+                s = backfill.summarise([key], first, last, org)
+                data[key] = {
+                    "rows": s.as_dicts(),
+                    "total": backfill.row_dict([], s.total),
+                    "first": s.first,
+                    "last": s.last,
+                }
+            shares = published_profession_shares(first, last)
+        except SelTimeError as exc:
+            errors = exc.errors or [FieldError("organisation", exc.detail)]
+            data = {}
+    charts = {
+        k: bar_chart(v["rows"], k, t)
+        for k, t in (
+            ("month", "By month"),
+            ("organisation", "By organisation"),
+            ("profession", "By profession"),
+        )
+        if k in data
+        for v in [data[k]]
+    }
+    orgs = [
+        (o.code, o.name)
+        for o in db.session.scalars(sa.select(Organisation).order_by(Organisation.name))
+    ]
+    query = request.query_string.decode()
+    return render_template(
+        "finance/dashboard.html",
+        title="Backfill cost",
+        data=data,
+        charts=charts,
+        errors=errors,
+        orgs=orgs,
+        org=org,
+        first=request.args.get("from", ""),
+        last=request.args.get("to", ""),
+        query=query,
+        shares=shares,
+    ), (400 if errors else 200)
+
+
+@bp.route("/finance/whatif", methods=["GET", "POST"])
+@roles_required(*FINANCE_ROLES)
+def whatif_page() -> Any:
+    """The what-if form; a valid one queues a run and goes to its page (which shows progress)."""
+    errors: list[FieldError] = []
+    values = (
+        request.form.to_dict() if request.method == "POST" else {"weeks": "12", "time_limit": "20"}
+    )
+    if request.method == "POST":
+        try:
+            with boundary():  # queued and committed, so that the worker thread can read it
+                run = request_whatif(_whatif_request(values), Actor.for_user(current_user))
+            launch(run.id)
+            return redirect(url_for("web.whatif_run_page", run_id=run.id))
+        except SelTimeError as exc:
+            errors = exc.errors or [FieldError("start", exc.detail)]
+    return render_template(
+        "finance/whatif.html",
+        title="What if",
+        errors=errors,
+        values=values,
+        professions=[(p.value, label(p)) for p in Profession],
+        runs=[run_dict(r) for r in recent_runs()[:RECENT_SHOWN]],
+    ), (422 if errors else 200)
+
+
+@bp.get("/finance/whatif/<int:run_id>")
+@roles_required(*FINANCE_ROLES)
+def whatif_run_page(run_id: int) -> Any:
+    """One what-if run: a progress bar while it runs, then the result (or why it failed)."""
+    run = get_run(run_id)
+    return render_template(
+        "finance/whatif_run.html",
+        title=f"What if {run.id}",
+        run=run,
+        summary=run_dict(run),
+        result=run.result,
+    )
+
+
+# The form's fields for each place in a WhatIfRequest, so that an error names what was typed in.
+FORM_FIELDS = {
+    "new_entitlements.0.amount": "ent_amount",
+    "new_entitlements.0.people.min_band": "ent_min_band",
+    "new_entitlements.0.people.profession": "ent_profession",
+    "new_entitlements.0.per": "ent_per",
+    "commitment_changes.0.amount": "role_amount",
+    "commitment_changes.0.per": "role_per",
+    "commitment_changes.0.roles.title_contains": "role_title",
+}
+
+
+def _whatif_request(v: dict[str, str]) -> WhatIfRequest:
+    """The form as a WhatIfRequest. Numbers are passed to the schema as typed (as the API
+    passes them), so that the one schema refuses what is not finite or not in range, in words
+    naming the form's field."""
+    from pydantic import ValidationError as PydanticError
+
+    from ..directory.records import field_errors
+
+    errors: list[FieldError] = []
+
+    def num(name: str, default: float | None = None) -> float | None:
+        raw = v.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return float(raw)  # "nan", "inf" and "1e999" parse: the schema refuses them
+        except ValueError:
+            errors.append(FieldError(name, "Enter a number"))
+            return None
+
+    data: dict[str, Any] = {
+        "start": v.get("start", ""),
+        "weeks": num("weeks", 12),
+        "time_limit": num("time_limit", 20),
+        "rate_change_percent": num("rate_change_percent"),
+    }
+    if v.get("ent_profession") or v.get("ent_min_band"):
+        people = {
+            "profession": v.get("ent_profession") or None,
+            "min_band": v.get("ent_min_band") or None,
+        }
+        data["new_entitlements"] = [
+            {
+                "people": people,
+                "amount": num("ent_amount", 1),
+                "per": v.get("ent_per") or "fortnight",
+            }
+        ]
+    if v.get("role_title"):
+        data["commitment_changes"] = [
+            {
+                "roles": {"title_contains": v["role_title"]},
+                "amount": num("role_amount", 1),
+                "per": v.get("role_per") or "week",
+            }
+        ]
+    if errors:
+        raise SelTimeError("Numbers needed", errors, 422)
+    try:
+        return WhatIfRequest.model_validate(data)
+    except PydanticError as exc:
+        errors = [replace(e, field=FORM_FIELDS.get(e.field, e.field)) for e in field_errors(exc)]
+        raise SelTimeError("Some fields are not valid", errors, 422) from None

@@ -1,0 +1,1 @@
+"""The nightly refresh: its run records (API)."""

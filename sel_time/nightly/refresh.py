@@ -1,0 +1,314 @@
+"""The nightly refresh: roll the published roster forward every night, absorbing new leave
+and role changes, without moving anything inside the frozen window, exactly once per night
+however many scheduler processes run, and without ever leaving a half-published roster.
+
+``sel-time scheduler`` runs it at 02:00 Europe/London with APScheduler 3; ``sel-time
+refresh`` runs it once, now, under the same guards. Web processes never start a scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..core.audit import SCHEDULER_ACTOR
+from ..core.clock import LONDON, UTC, now_utc
+from ..core.extensions import db
+from ..core.jobs import LockHeld, holder_id, job_lock
+from ..core.transaction import boundary, discard
+from ..models import (
+    Attendance,
+    JobRun,
+    Organisation,
+    Person,
+    Plan,
+    PlanStatus,
+    ProtectedSession,
+    RunStatus,
+    Team,
+)
+
+log = logging.getLogger(__name__)
+JOB = "nightly-refresh"
+RUN_AT = (2, 0)  # 02:00 Europe/London: outside the 01:00–02:00 hour that repeats or vanishes
+
+
+def _test_pause(point: str) -> None:
+    """A hook for the crash tests only: with ``SEL_TIME_TEST_PAUSE_AT=<point>`` in the
+    environment, say so on stderr and sleep there (``SEL_TIME_TEST_PAUSE_SECONDS``, default
+    60), so a test can kill the process at exactly that point. Never set in a deployment."""
+    if os.environ.get("SEL_TIME_TEST_PAUSE_AT") != point:
+        return
+    sys.stderr.write(f"sel-time test pause: {point}\n")
+    sys.stderr.flush()
+    time.sleep(float(os.environ.get("SEL_TIME_TEST_PAUSE_SECONDS", "60")))
+
+
+# -- the refresh -----------------------------------------------------------------------------------
+
+
+@dataclass
+class RefreshResult:
+    ran: bool
+    message: str
+    run_id: int | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def night_of(now: datetime) -> date:
+    """The night a run belongs to: its Europe/London date."""
+    return now.astimezone(LONDON).date()
+
+
+def refresh(
+    trigger: str = "manual",
+    *,
+    now: datetime | None = None,
+    wait: float = 0.0,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> RefreshResult:
+    """Run the nightly refresh once for tonight, unless it has already succeeded (or another
+    process is running it: then say who and return without doing anything)."""
+    now = now or now_utc()
+    tonight = night_of(now)
+    try:
+        with job_lock(JOB, wait=wait):
+            run = db.session.scalar(
+                sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == tonight)
+            )
+            if run is not None and run.status == RunStatus.SUCCEEDED and not force:
+                discard()  # nothing to keep: end the read
+                return RefreshResult(
+                    False,
+                    f"The refresh for {tonight} already ran (run {run.id})",
+                    run.id,
+                    run.stats or {},
+                )
+            with boundary(quiet=False):  # marked running, for /health and other processes
+                if run is None:
+                    run = JobRun(job=JOB, run_date=tonight, attempts=0)
+                    db.session.add(run)
+                run.status, run.holder, run.trigger = RunStatus.RUNNING, holder_id(), trigger
+                run.started_at, run.finished_at, run.error = now_utc(), None, None
+                run.attempts = (run.attempts or 0) + 1
+            run_id = run.id
+            try:
+                with boundary(quiet=False):  # the night's work: what is not committed is undone
+                    stats = _refresh(now, progress or (lambda _m: None))
+            except Exception as exc:
+                with boundary(quiet=False):  # the failure, in a transaction of its own
+                    failed = db.session.get(JobRun, run_id)
+                    assert failed is not None
+                    failed.status, failed.finished_at = RunStatus.FAILED, now_utc()
+                    failed.error = f"{type(exc).__name__}: {exc}"[:2000]
+                log.exception("nightly refresh failed")
+                return RefreshResult(True, f"The refresh failed: {failed.error}", run_id)
+            return RefreshResult(True, _describe(stats), run_id, stats)
+    except LockHeld as held:
+        return RefreshResult(
+            False, f"Another refresh is running (held by {held.holder}); nothing to do"
+        )
+
+
+def _describe(stats: dict[str, Any]) -> str:
+    return (
+        f"Refreshed {stats['weeks']} weeks from {stats['start']}: {stats['added']} added, "
+        f"{stats['moved']} moved, {stats['changed']} with new attendees, "
+        f"{stats['removed']} removed, "
+        f"{stats['unchanged']} unchanged; "
+        f"{stats['shortfalls_new']} new and {stats['shortfalls_resolved']} resolved shortfalls; "
+        f"{len(stats['frozen_conflicts'])} frozen-window conflicts; "
+        f"{stats.get('people_changed', 0)} people's calendars changed; "
+        f"{stats['feeds_rendered']} feeds rendered"
+    )
+
+
+def refresh_scopes() -> list[str]:
+    """Teams whose members span organisations are planned on their own, first; then each
+    organisation with its own teams and its leaders' individual commitments."""
+    scopes = []
+    for team in db.session.scalars(sa.select(Team).order_by(Team.code)):
+        orgs = {m.organisation_id for m in team.members}
+        if len(orgs) > 1:
+            scopes.append(f"team:{team.code}")
+    organisations = db.session.scalars(
+        sa.select(Organisation)
+        .where(
+            Organisation.id.in_(sa.select(Person.organisation_id).where(Person.active.is_(True)))
+        )
+        .order_by(Organisation.code)
+    )
+    scopes += [f"organisation:{o.code}" for o in organisations]
+    return scopes
+
+
+def auto_publishes(scope: str) -> bool:
+    """The publishing policy: every organisation the scope touches must allow auto-publish."""
+    kind, _, code = scope.partition(":")
+    if kind == "organisation":
+        org = db.session.scalar(sa.select(Organisation).where(Organisation.code == code))
+        return bool(org and org.auto_publish)
+    team = db.session.scalar(sa.select(Team).where(Team.code == code))
+    return bool(team) and all(m.organisation.auto_publish for m in team.members)  # type: ignore[union-attr]
+
+
+def _shortfall_keys(plan: Plan | None) -> set[tuple[int | None, int | None, date]]:
+    if plan is None:
+        return set()
+    return {(s.assignment_id, s.team_id, s.window_from) for s in plan.shortfalls}
+
+
+def _release_dead_refresh_plans(scope: str) -> None:
+    """A refresh killed while solving leaves its plan marked as solving, which would keep the
+    scope busy for minutes. No other refresh can be solving while we hold the job lock, so a
+    scheduler plan still solving is dead: fail it and free its scope."""
+    for plan in db.session.scalars(
+        sa.select(Plan).where(
+            Plan.active_scope == scope, Plan.requested_by == SCHEDULER_ACTOR.label
+        )
+    ):
+        log.warning(
+            "plan %s was left solving by a refresh that stopped; marking it failed", plan.id
+        )
+        plan.active_scope = None
+        plan.status = PlanStatus.FAILED
+        plan.error = "The refresh solving this plan stopped without finishing"
+    db.session.flush()
+
+
+def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
+    from ..feeds.service import render_all
+    from ..plans.planning import request_plan, run_plan
+    from ..plans.publishing import publish, serialise_publishes
+
+    cfg = current_app.config
+    today = night_of(now)
+    start = today + timedelta(days=(7 - today.weekday()) % 7)  # the next Monday (today if Monday)
+    weeks = int(cfg.get("REFRESH_WEEKS_AHEAD", 12))
+    frozen_until = today + timedelta(days=int(cfg.get("REFRESH_FROZEN_DAYS", 14)))
+    frozen_from = (
+        datetime.combine(frozen_until, datetime.min.time()).replace(tzinfo=LONDON).astimezone(UTC)
+    )
+    scopes = refresh_scopes()
+    per_scope = max(5.0, float(cfg.get("REFRESH_TIME_LIMIT", 300)) / max(1, len(scopes)))
+    stats: dict[str, Any] = {
+        "start": start.isoformat(),
+        "weeks": weeks,
+        "frozen_until": frozen_until.isoformat(),
+        "scopes": len(scopes),
+        "added": 0,
+        "moved": 0,
+        "removed": 0,
+        "changed": 0,
+        "unchanged": 0,
+        "shortfalls_new": 0,
+        "shortfalls_resolved": 0,
+        "frozen_conflicts": [],
+        "awaiting_approval": [],
+        "skipped": [],
+        "objective": 0.0,
+        "solver_seconds": 0.0,
+        "plans": [],
+    }
+    drafts: list[Plan] = []
+    paused: list[bool] = []
+
+    def solving(_message: str, _fraction: float) -> None:
+        if not paused:
+            paused.append(True)
+            _test_pause("solve")
+
+    for i, scope in enumerate(scopes, 1):
+        say(f"[{i}/{len(scopes)}] planning {scope}")
+        with boundary(quiet=False):
+            _release_dead_refresh_plans(scope)
+        try:
+            with boundary(quiet=False):  # queued and committed before it solves
+                plan = request_plan(start, weeks, scope, per_scope, SCHEDULER_ACTOR)
+        except sa.exc.DBAPIError:  # the database failed: the night did not run, say so
+            raise
+        except Exception as exc:  # a rota manager's solve is running for this scope
+            stats["skipped"].append(f"{scope}: {exc}")
+            continue
+        try:
+            # the scopes planned before this one are not published yet: plan around their drafts
+            plan = run_plan(
+                plan.id, progress=solving, frozen_until=frozen_until, drafts=[d.id for d in drafts]
+            )
+        except sa.exc.DBAPIError:  # lost the database mid-solve: fail the run so it is retried
+            raise
+        except Exception as exc:
+            stats["skipped"].append(f"{scope}: {exc}")
+            continue
+        stats["frozen_conflicts"].extend(plan.warnings or [])
+        stats["objective"] += plan.objective or 0.0
+        stats["solver_seconds"] += plan.wall_seconds or 0.0
+        stats["plans"].append(plan.id)
+        if plan.status == PlanStatus.DRAFT:
+            drafts.append(plan)
+        else:
+            stats["skipped"].append(f"{scope}: plan {plan.id} is {plan.status.value}")
+    # Publishing: one transaction for every scope, so a crash leaves last night's roster live.
+    say("publishing")
+    serialise_publishes()  # before superseding any draft: a rota manager's publish waits for us
+    changed_people: set[int] = set()
+    for plan in drafts:
+        before = db.session.scalar(
+            sa.select(Plan)
+            .where(
+                Plan.scope == plan.scope,
+                Plan.status.in_((PlanStatus.PUBLISHED, PlanStatus.DRAFT)),
+                Plan.id != plan.id,
+            )
+            .order_by(Plan.id.desc())
+        )
+        old, new = _shortfall_keys(before), _shortfall_keys(plan)
+        stats["shortfalls_new"] += len(new - old)
+        stats["shortfalls_resolved"] += len(old - new)
+        for stale in db.session.scalars(
+            sa.select(Plan).where(
+                Plan.scope == plan.scope, Plan.status == PlanStatus.DRAFT, Plan.id != plan.id
+            )
+        ):
+            stale.status = PlanStatus.SUPERSEDED
+        if not auto_publishes(plan.scope):
+            stats["awaiting_approval"].append(plan.id)
+            continue
+        report = publish(plan.id, SCHEDULER_ACTOR, now=now, frozen_from=frozen_from)
+        for key in ("added", "moved", "changed", "unchanged"):
+            stats[key] += getattr(report, key)
+        stats["removed"] += report.cancelled
+        changed_people |= report.people
+        _test_pause(
+            "publish"
+        )  # flushed, not committed: a crash here must leave last night's roster
+    stats["people_changed"] = len(changed_people)  # whose calendars changed tonight
+    say("rendering feeds")
+    stats["feeds_rendered"] = render_all()
+    stats["awaiting_delivery"] = (
+        db.session.scalar(
+            sa.select(sa.func.count(Attendance.id))
+            .join(ProtectedSession)
+            .where(ProtectedSession.end_at <= now, Attendance.outcome.is_(None))
+        )
+        or 0
+    )
+    stats["objective"] = round(stats["objective"], 2)
+    stats["solver_seconds"] = round(stats["solver_seconds"], 2)
+    run = db.session.scalar(
+        sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == night_of(now))
+    )
+    assert run is not None
+    run.status, run.finished_at, run.stats = RunStatus.SUCCEEDED, now_utc(), stats
+    db.session.flush()  # committed by the caller's boundary, with the night's publishing
+    return stats

@@ -1,1 +1,0 @@
-"""The services layer: domain operations that change models and flush, never commit."""

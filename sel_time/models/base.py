@@ -67,6 +67,12 @@ class RequestedRunMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The queue: the task that runs it (to revoke it while queued), which attempt this is (a
+    # run whose worker was lost is queued once more, and only the latest attempt may write),
+    # and whether someone asked to cancel it (its worker stops the solver within a second).
+    task_id: Mapped[str | None] = mapped_column(sa.String(64))
+    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
+    cancel_requested: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     @declared_attr
     def requester(cls) -> Mapped[User | None]:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 from sqlalchemy.orm import selectinload
 
 from ..api import bp
@@ -18,7 +18,7 @@ from ..core.auth import require_user
 from ..core.clock import today_london
 from ..core.errors import BadRequest, FieldError, NotFound
 from ..core.extensions import db
-from ..core.transaction import boundary, run_task, transactional
+from ..core.transaction import boundary, transactional
 from ..delivery import recording
 from ..directory import schemas as s
 from ..directory.api import json_body, page_args
@@ -32,7 +32,7 @@ from ..models import (
     RosterStatus,
     UserRole,
 )
-from . import planning, publishing
+from . import planning, publishing, tasks
 
 MANAGE = (UserRole.ADMIN, UserRole.ROTA_MANAGER)
 READ_PLANS = (UserRole.ADMIN, UserRole.ROTA_MANAGER, UserRole.FINANCE)
@@ -58,14 +58,8 @@ def get_plan(ident: str) -> Plan:
     return plan
 
 
-def _solve(plan_id: int, pins: list[dict[str, str]] | None = None) -> Plan:
-    """Solve the queued plan (committed by the caller) in a worker thread (or, with the
-    PLAN_SYNCHRONOUS setting used by tests, here and now, as the worker would: a failure is
-    recorded on the plan); return the plan as it stands."""
-    if current_app.config.get("PLAN_SYNCHRONOUS"):
-        run_task(f"plan-{plan_id}", lambda: planning.run_plan(plan_id, pins=pins))
-    else:
-        planning.start_in_background(current_app._get_current_object(), plan_id, pins)  # type: ignore[attr-defined]
+def _queued(plan_id: int) -> Plan:
+    """The plan as it stands once its solve is queued (in tests, once it ran)."""
     plan = db.session.get(Plan, plan_id)
     assert plan is not None
     return plan
@@ -76,11 +70,12 @@ def _solve(plan_id: int, pins: list[dict[str, str]] | None = None) -> Plan:
 def create_plan() -> tuple[Response, int, dict[str, str]]:
     user = require_user(MANAGE)
     data = parse(s.PlanRequest, json_body())
-    with boundary():  # queued and committed, so that the worker thread can read it
+    with boundary():  # committed, then queued for a worker
         plan = planning.request_plan(
             data["start"], data["weeks"], data["scope"], data["time_limit"], Actor.for_user(user)
         )
-    plan = _solve(plan.id)
+        tasks.queue_solve(plan)
+    plan = _queued(plan.id)
     return (
         jsonify(planning.plan_summary(plan)),
         202,
@@ -165,11 +160,22 @@ def resolve(ident: str) -> tuple[Response, int]:
             "The body is not valid JSON", [FieldError("body", "not valid JSON")]
         ) from None
     data = parse(s.ResolveRequest, body or {})
-    with boundary():  # queued and committed, so that the worker thread can read it
+    with boundary():  # committed, then queued for a worker
         plan, pins = planning.resolve_plan(
             get_plan(ident).id, Actor.for_user(user), data.get("time_limit")
         )
-    plan = _solve(plan.id, pins)
+        tasks.queue_solve(plan, pins)
+    plan = _queued(plan.id)
+    return jsonify(planning.plan_summary(plan)), 202
+
+
+@bp.post("/plans/<ident>/cancel")
+@transactional
+def cancel_plan(ident: str) -> tuple[Response, int]:
+    """Cancel a queued or running solve: 202 with the plan (``cancelled`` at once if it was
+    queued; a running one stops within a second or two: follow its status)."""
+    user = require_user(MANAGE)
+    plan = tasks.cancel(get_plan(ident).id, Actor.for_user(user))
     return jsonify(planning.plan_summary(plan)), 202
 
 
@@ -640,6 +646,14 @@ EXTRA_PATHS.update(
                     },
                 },
                 "responses": {**_ERR, "202": _json(_PLAN, "Queued")},
+            }
+        },
+        "/api/v1/plans/{ident}/cancel": {
+            "post": {
+                "tags": ["plans"],
+                "summary": "Cancel a queued or running solve (a re-solve keeps its draft)",
+                "parameters": _ID,
+                "responses": {**_ERR, "202": _json(_PLAN, "Cancelled, or cancelling")},
             }
         },
         "/api/v1/roster": {

@@ -8,11 +8,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 import solver
@@ -23,8 +23,7 @@ from ..core.audit import Actor, record
 from ..core.clock import LONDON, now_utc
 from ..core.errors import Conflict, FieldError, NotFound, ValidationError
 from ..core.extensions import db
-from ..core.jobs import holder_id, holder_is_dead
-from ..core.transaction import boundary, discard, run_task
+from ..core.transaction import boundary, discard
 from ..models import (
     WEEKDAYS,
     Person,
@@ -53,7 +52,6 @@ from .scheduling import (
 
 log = logging.getLogger(__name__)
 ACTIVE = (PlanStatus.QUEUED, PlanStatus.RUNNING)
-STALE_AFTER = timedelta(minutes=5)  # no heartbeat for this long past its time limit: dead
 
 
 def slot_label(slot_id: str) -> str:
@@ -83,7 +81,6 @@ def request_plan(
         errors.append(FieldError("time_limit", "between 1 and 3600 seconds"))
     if errors:
         raise ValidationError("The plan request is not valid", errors)
-    _release_stale(str(scope))
     running = db.session.scalar(sa.select(Plan).where(Plan.active_scope == str(scope)))
     if running is not None:
         raise Conflict(
@@ -96,14 +93,12 @@ def request_plan(
         start_date=start,
         weeks=weeks,
         status=PlanStatus.QUEUED,
-        holder=holder_id(),
         time_limit=limit,
         progress=0.0,
         progress_message="Waiting to start",
         requested_by=actor.label,
         requested_by_id=actor.user.id if actor.user else None,
         created_at=now_utc(),
-        heartbeat_at=now_utc(),
     )
     try:
         with db.session.begin_nested():  # undo only this plan, never the caller's work
@@ -125,31 +120,18 @@ def request_plan(
     return plan
 
 
-def _release_stale(scope: str) -> None:
-    """Free a scope whose solving process died: at once if that process was on this host and
-    is gone (killed outright, it never said so), else after no heartbeat for STALE_AFTER
-    beyond its time limit (the solver reports progress only between parts, so one long part
-    is silent)."""
-    now = now_utc()
-    for plan in db.session.scalars(sa.select(Plan).where(Plan.active_scope == scope)):
-        cutoff = now - STALE_AFTER - timedelta(seconds=plan.time_limit or 0)
-        dead = bool(plan.holder) and holder_is_dead(plan.holder or "")
-        if dead or plan.heartbeat_at is None or plan.heartbeat_at < cutoff:
-            plan.active_scope = None
-            plan.status = PlanStatus.FAILED
-            plan.error = "The solving process stopped without finishing"
-    db.session.flush()
-
-
 def run_plan(
     plan_id: int,
     progress: Callable[[str, float], None] | None = None,
     pins: list[dict[str, str]] | None = None,
     frozen_until: date | None = None,
     drafts: list[int] | None = None,
+    stop: threading.Event | None = None,
 ) -> Plan:
     """Build the problem, solve it and store the draft. Commits in boundaries of its own:
-    once to mark it running, briefly for progress, once for the result (or the failure)."""
+    once to mark it running, briefly for progress, once for the result (or the failure).
+    Setting ``stop`` (a cancel) ends the solve at once: the plan is recorded cancelled (a
+    re-solve: its draft as it was) and ``solver.Stopped`` is raised."""
     plan = db.session.get(Plan, plan_id)
     if plan is None:
         raise NotFound(f"No plan {plan_id}")
@@ -157,9 +139,7 @@ def run_plan(
     try:
         with boundary(quiet=False):  # marked running, with its problem, for those who follow it
             plan.status = PlanStatus.RUNNING
-            plan.holder = holder_id()
             plan.started_at = now_utc()
-            plan.heartbeat_at = now_utc()
             plan.progress_message = "Building the problem"
             built = build_problem(
                 plan.start_date,
@@ -178,6 +158,7 @@ def run_plan(
             workers=current_app.config["SOLVER_WORKERS"],
             seed=0,
             progress=reporter,
+            stop=stop,
         )
         solution = solver.solution_to_dict(solver.solve(problem, options))
         with boundary(quiet=False):  # the result
@@ -196,7 +177,7 @@ def run_plan(
         discard()  # whatever the failed step left (a solve's read included) is not kept
         with boundary(quiet=False):  # the failure, in a transaction of its own
             _record_failure(plan_id, kept_problem, exc)
-        if not isinstance(exc, (ValidationError, solver.ProblemError)):
+        if not isinstance(exc, (ValidationError, solver.ProblemError, solver.Stopped)):
             log.exception("plan %s failed", plan_id)
         raise
 
@@ -216,6 +197,12 @@ def _record_failure(plan_id: int, kept_problem: dict[str, Any] | None, exc: Exce
         if isinstance(exc, (ValidationError, solver.ProblemError))
         else "The solver failed; see the server log"
     )
+    if isinstance(exc, solver.Stopped):  # cancelled: said as such, not as a failure
+        plan.status = PlanStatus.DRAFT if resolving else PlanStatus.CANCELLED
+        plan.error = "Cancelled" + ("; the draft is unchanged" if resolving else "")
+        plan.cancel_requested = False
+        plan.progress_message = "Cancelled"
+        return
     if resolving:
         plan.error = f"Re-solving failed; the draft is unchanged. {plan.error}"
     plan.progress_message = "Failed"
@@ -224,7 +211,7 @@ def _record_failure(plan_id: int, kept_problem: dict[str, Any] | None, exc: Exce
 class ProgressWriter:
     """Writes progress to a row (a plan, a what-if run) and commits it at once, so another
     request can read it: at most every ``min_interval`` seconds (the last report, fraction 1,
-    always), with a heartbeat where the row has one."""
+    always)."""
 
     def __init__(
         self,
@@ -250,8 +237,6 @@ class ProgressWriter:
             "progress": max(0.0, min(1.0, fraction)),
             "progress_message": message[:200],
         }
-        if hasattr(self.model, "heartbeat_at"):
-            values["heartbeat_at"] = now_utc()
         with boundary(quiet=False):  # its own short transaction: seen at once by others
             db.session.execute(
                 sa.update(self.model).where(self.model.id == self.row_id).values(**values)
@@ -374,32 +359,6 @@ def _windows(problem: dict[str, Any]) -> dict[str, list[tuple[date, date]]]:
             (date.fromisoformat(w["from"]), date.fromisoformat(w["to"])) for w in c["windows"]
         ]
     return out
-
-
-# -- running solves outside the request ------------------------------------------------------
-
-
-def run_in_background(app: Flask, name: str, work: Callable[[], object]) -> threading.Thread:
-    """Run ``work`` in a worker thread with its own app context and database session. The
-    work records its own outcome (a plan, a what-if run), so an exception is only logged."""
-
-    def target() -> None:
-        with app.app_context():
-            try:
-                run_task(name, work)
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=target, name=name, daemon=True)
-    thread.start()
-    return thread
-
-
-def start_in_background(
-    app: Flask, plan_id: int, pins: list[dict[str, str]] | None = None
-) -> threading.Thread:
-    """Solve in a worker thread with its own app context and database session."""
-    return run_in_background(app, f"plan-{plan_id}", lambda: run_plan(plan_id, pins=pins))
 
 
 # -- the solution of a plan as it stands (after edits) ----------------------------------------
@@ -621,7 +580,6 @@ def resolve_plan(
     """Queue a re-solve of a draft that keeps its pins (and minimises changes to what is
     published)."""
     plan = _plan_for_edit(plan_id)
-    _release_stale(plan.scope)
     running = db.session.scalar(sa.select(Plan).where(Plan.active_scope == plan.scope))
     if running is not None:
         raise Conflict(
@@ -630,11 +588,9 @@ def resolve_plan(
         )
     pins = pins_of(plan)
     plan.status = PlanStatus.QUEUED
-    plan.holder = holder_id()
     plan.active_scope = plan.scope
     plan.progress = 0.0
     plan.progress_message = "Waiting to start"
-    plan.heartbeat_at = now_utc()
     if time_limit is not None:
         plan.time_limit = float(time_limit)
     record(actor, "resolve", "plan", plan.id, None, {"pins": len(pins)})

@@ -28,7 +28,12 @@ from .engine import (
 
 # The modules that declare tasks: imported before the queue is bound to an app, so that a
 # worker knows every task a web process may enqueue.
-TASK_MODULES = ("sel_time.core.queue.housekeeping",)
+TASK_MODULES = (
+    "sel_time.core.queue.housekeeping",
+    "sel_time.plans.tasks",
+    "sel_time.finance.tasks",
+    "sel_time.nightly.tasks",
+)
 
 
 def init_queue(app: Flask) -> None:

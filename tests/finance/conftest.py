@@ -101,7 +101,6 @@ class Ledger:
 
 @pytest.fixture()
 def app(app: Flask) -> Flask:
-    app.config["PLAN_SYNCHRONOUS"] = True
     app.config["SOLVER_TIME_LIMIT"] = 5.0
     app.config["SOLVER_WORKERS"] = 2
     return app

@@ -86,7 +86,7 @@ def test_the_api_queues_a_run_with_202_and_the_run_reports_the_result(
     body = r.get_json()
     assert r.headers["Location"] == f"/api/v1/costs/whatif/{body['id']}" == body["links"]["self"]
     assert body["links"]["page"] == f"/finance/whatif/{body['id']}"
-    # PLAN_SYNCHRONOUS (the finance tests' app): run in the request, so done already
+    # the testing queue runs each task right after its commit: done already
     assert (
         body["status"] == "done" and body["progress"] == 1.0 and body["progress_message"] == "Done"
     )
@@ -116,7 +116,6 @@ def test_the_api_queues_a_run_with_202_and_the_run_reports_the_result(
 def test_in_the_background_the_run_is_queued_then_finishes(
     app: Flask, directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]
 ) -> None:
-    app.config["PLAN_SYNCHRONOUS"] = False
     headers = login_as("rota_manager")
     r = client.post("/api/v1/costs/whatif", json=BODY, headers=headers)
     assert r.status_code == 202, r.get_data(as_text=True)

@@ -61,7 +61,6 @@ class System:
 @pytest.fixture()
 def app(app: Flask) -> Flask:
     """Plans are solved inside the request, with a short time limit (the problems are tiny)."""
-    app.config["PLAN_SYNCHRONOUS"] = True
     app.config["SOLVER_TIME_LIMIT"] = 2.0
     app.config["SOLVER_WORKERS"] = 1
     return app

@@ -56,7 +56,6 @@ class Small:
 @pytest.fixture()
 def app(app: Flask) -> Flask:
     """Plans are solved inside the request unless a test turns this off."""
-    app.config["PLAN_SYNCHRONOUS"] = True
     app.config["SOLVER_TIME_LIMIT"] = TIME_LIMIT
     app.config["SOLVER_WORKERS"] = 2
     return app

@@ -9,9 +9,6 @@ refresh`` runs it once, now, under the same guards. Web processes never start a 
 from __future__ import annotations
 
 import logging
-import os
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,6 +20,7 @@ from flask import current_app
 from ..core.audit import SCHEDULER_ACTOR
 from ..core.clock import LONDON, UTC, now_utc
 from ..core.extensions import db
+from ..core.queue.faults import pause_for_tests
 from ..core.queue.recovery import lost_before
 from ..core.transaction import boundary, discard
 from ..models import (
@@ -40,17 +38,6 @@ from ..models import (
 log = logging.getLogger(__name__)
 JOB = "nightly-refresh"
 RUN_AT = (2, 0)  # 02:00 Europe/London: outside the 01:00–02:00 hour that repeats or vanishes
-
-
-def _test_pause(point: str) -> None:
-    """A hook for the crash tests only: with ``SEL_TIME_TEST_PAUSE_AT=<point>`` in the
-    environment, say so on stderr and sleep there (``SEL_TIME_TEST_PAUSE_SECONDS``, default
-    60), so a test can kill the process at exactly that point. Never set in a deployment."""
-    if os.environ.get("SEL_TIME_TEST_PAUSE_AT") != point:
-        return
-    sys.stderr.write(f"sel-time test pause: {point}\n")
-    sys.stderr.flush()
-    time.sleep(float(os.environ.get("SEL_TIME_TEST_PAUSE_SECONDS", "60")))
 
 
 # -- the refresh -----------------------------------------------------------------------------------
@@ -245,7 +232,7 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
     def solving(_message: str, _fraction: float) -> None:
         if not paused:
             paused.append(True)
-            _test_pause("solve")
+            pause_for_tests("solve")
 
     for i, scope in enumerate(scopes, 1):
         say(f"[{i}/{len(scopes)}] planning {scope}")
@@ -308,7 +295,7 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
             stats[key] += getattr(report, key)
         stats["removed"] += report.cancelled
         changed_people |= report.people
-        _test_pause(
+        pause_for_tests(
             "publish"
         )  # flushed, not committed: a crash here must leave last night's roster
     stats["people_changed"] = len(changed_people)  # whose calendars changed tonight

@@ -17,6 +17,7 @@ from ..core.errors import Conflict, FieldError, NotFound
 from ..core.extensions import db
 from ..core.queue import URGENT, revoke, task
 from ..core.queue.cancel import watch_cancel
+from ..core.queue.faults import pause_for_tests
 from ..core.queue.recovery import MAX_ATTEMPTS, lost_before, sweeper
 from ..core.transaction import discard, run_task
 from ..models import Plan, PlanStatus
@@ -34,8 +35,17 @@ def solve(plan_id: int, attempt: int, pins: list[dict[str, str]] | None = None) 
                  plan.status.value if plan else "gone")
         discard()
         return
+    log.info("solving plan %s (attempt %s)", plan_id, attempt)
+    paused: list[bool] = []
+
+    def solving(_message: str, _fraction: float) -> None:
+        if not paused:  # the crash tests kill a worker here, mid-solve
+            paused.append(True)
+            pause_for_tests("plan-solve")
+
     with watch_cancel(Plan, plan_id) as stop:
-        run_task(f"plan-{plan_id}", lambda: run_plan(plan_id, pins=pins, stop=stop))
+        run_task(f"plan-{plan_id}",
+                 lambda: run_plan(plan_id, progress=solving, pins=pins, stop=stop))
 
 
 def queue_solve(plan: Plan, pins: list[dict[str, str]] | None = None) -> Plan:

@@ -33,7 +33,7 @@ from sel_time.models import (
 from tests.finance.conftest import Directory, Ledger
 
 PROBLEM = "application/problem+json"
-BODY = {"start": "2026-12-28", "weeks": 2, "time_limit": 1, "rate_change_percent": 4}
+BODY = {"start": "2026-12-28", "weeks": 2, "time_limit": 5, "rate_change_percent": 4}
 PASSWORD = "whatif-test-password"
 
 

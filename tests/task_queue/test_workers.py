@@ -127,7 +127,8 @@ def test_workers_solve_six_scopes_each_exactly_once(
         assert threading.active_count() == threads_before  # no solver thread here
     assert done, (_statuses(ids), worker_log(tmp_path))
     logs = [p.read_text() for p in sorted(tmp_path.glob("worker-*.log"))]
-    solved = [int(m) for text in logs for m in re.findall(r"solving plan (\d+) \(attempt", text)]
+    said = r"sel_time.plans.tasks: solving plan (\d+) \(attempt"
+    solved = [int(m) for text in logs for m in re.findall(said, text)]
     assert sorted(solved) == sorted(ids), logs  # each exactly once
     if count == 2:
         assert all("solving plan" in text for text in logs), logs  # both took a share

@@ -66,6 +66,9 @@ def run_worker(app: Flask, concurrency: int = 1) -> None:
     """Run a worker until SIGINT (finish the running tasks) or SIGTERM (stop now)."""
     from .recovery import sweep
 
+    if not logging.root.handlers:  # a worker says what it does on stderr (systemd's journal)
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with app.app_context():
         swept = sweep()
         if swept:

@@ -81,6 +81,7 @@ def request_plan(
         errors.append(FieldError("time_limit", "between 1 and 3600 seconds"))
     if errors:
         raise ValidationError("The plan request is not valid", errors)
+    release_lost(str(scope))
     running = db.session.scalar(sa.select(Plan).where(Plan.active_scope == str(scope)))
     if running is not None:
         raise Conflict(
@@ -118,6 +119,25 @@ def request_plan(
         {"scope": plan.scope, "start": start.isoformat(), "weeks": weeks},
     )
     return plan
+
+
+def release_lost(scope: str) -> None:
+    """Free a scope whose solve is overdue (running past its time limit and QUEUE_LOST_AFTER:
+    its worker or command was killed): it is failed, saying why (a re-solve keeps its draft).
+    The database decides, from the row alone; the workers' sweep would queue it again."""
+    from ..core.queue.recovery import lost_before
+
+    for plan in db.session.scalars(sa.select(Plan).where(
+            Plan.active_scope == scope, Plan.status == PlanStatus.RUNNING)):
+        if plan.started_at is None or plan.started_at > lost_before(plan.time_limit):
+            continue
+        resolving = bool(plan.sessions) and plan.solution is not None
+        plan.status = PlanStatus.DRAFT if resolving else PlanStatus.FAILED
+        plan.active_scope = None
+        plan.finished_at = now_utc()
+        plan.error = ("The process solving this plan stopped without finishing"
+                      + ("; the draft is unchanged" if resolving else ""))
+    db.session.flush()
 
 
 def run_plan(
@@ -580,6 +600,7 @@ def resolve_plan(
     """Queue a re-solve of a draft that keeps its pins (and minimises changes to what is
     published)."""
     plan = _plan_for_edit(plan_id)
+    release_lost(plan.scope)
     running = db.session.scalar(sa.select(Plan).where(Plan.active_scope == plan.scope))
     if running is not None:
         raise Conflict(

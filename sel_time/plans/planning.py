@@ -257,6 +257,11 @@ class ProgressWriter:
             "progress": max(0.0, min(1.0, fraction)),
             "progress_message": message[:200],
         }
+        if not (db.session.new or db.session.dirty or db.session.deleted):
+            # End the read the solve began (an expired attribute's SELECT): on SQLite a read
+            # that turns into a write fails at once if another process committed since (a
+            # cancel, another worker's progress), whatever the busy timeout.
+            discard()
         with boundary(quiet=False):  # its own short transaction: seen at once by others
             db.session.execute(
                 sa.update(self.model).where(self.model.id == self.row_id).values(**values)

@@ -44,8 +44,8 @@ def workers(database_url: str, queue_url: str, *, count: int = 1, concurrency: i
     the end of the block."""
     procs = []
     logs = []
-    base = process_env(DATABASE_URL=database_url, SEL_TIME_QUEUE_URL=queue_url,
-                       SEL_TIME_SOLVER_WORKERS="1", **env)
+    base = process_env(**{"DATABASE_URL": database_url, "SEL_TIME_QUEUE_URL": queue_url,
+                          "SEL_TIME_SOLVER_WORKERS": "1", **env})
     try:
         for i in range(count):
             out = open(log_dir / f"worker-{i}.log", "wb")  # noqa: SIM115 (closed at the end)

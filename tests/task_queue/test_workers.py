@@ -138,11 +138,12 @@ def test_workers_solve_six_scopes_each_exactly_once(
 
 def _start_worker(database_url: str, queue_url: str, log: Path, **env: str
                   ) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [SEL_TIME, "worker"], stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        env=process_env(DATABASE_URL=database_url, SEL_TIME_QUEUE_URL=queue_url,
-                        SEL_TIME_SOLVER_WORKERS="1", SEL_TIME_QUEUE_LOST_AFTER="1", **env),
-        start_new_session=True)
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [SEL_TIME, "worker"], stdout=out, stderr=subprocess.STDOUT,
+            env=process_env(DATABASE_URL=database_url, SEL_TIME_QUEUE_URL=queue_url,
+                            SEL_TIME_SOLVER_WORKERS="1", SEL_TIME_QUEUE_LOST_AFTER="1", **env),
+            start_new_session=True)
 
 
 def _wait_for_text(path: Path, text: str, timeout: float) -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sel_time.transaction import boundary
 
 from config import TestingConfig
 from sel_time import create_app
 from sel_time.core.queue import queue
 from sel_time.core.queue.housekeeping import ping, ping_answer
 from sel_time.core.queue.worker import live_workers, queue_depth
+from sel_time.core.transaction import boundary
 from tests.support.workers import REDIS_URL, flush_redis, redis_available, wait_for, workers
 
 

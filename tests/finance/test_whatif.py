@@ -245,7 +245,7 @@ def test_no_lock_is_held_while_the_solver_runs(
     solve, writes = whatif._solve, []
 
     def solve_while_someone_writes(
-        problem: dict[str, Any], time_limit: float, progress: Any = None
+        problem: dict[str, Any], time_limit: float, progress: Any = None, stop: Any = None
     ) -> Any:
         with db.engine.connect() as other:
             if db.engine.dialect.name == "sqlite":
@@ -258,7 +258,7 @@ def test_no_lock_is_held_while_the_solver_runs(
                 writes.append("ok")
             except sa.exc.OperationalError as exc:
                 writes.append(str(exc.orig))
-        return solve(problem, time_limit, progress)
+        return solve(problem, time_limit, progress, stop)
 
     monkeypatch.setattr(whatif, "_solve", solve_while_someone_writes)
     headers = login_as("finance")

@@ -139,9 +139,11 @@ def test_progress_is_committed_between_the_two_solves(
     seen: list[tuple[str, float, str | None]] = []
     solve = whatif._solve
 
-    def solve_and_look(problem: dict[str, Any], time_limit: float, progress: Any = None) -> Any:
+    def solve_and_look(
+        problem: dict[str, Any], time_limit: float, progress: Any = None, stop: Any = None
+    ) -> Any:
         seen.append(committed_row(run.id))
-        return solve(problem, time_limit, progress)
+        return solve(problem, time_limit, progress, stop)
 
     monkeypatch.setattr(whatif, "_solve", solve_and_look)
     echoed: list[tuple[str, float]] = []

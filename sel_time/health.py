@@ -27,7 +27,11 @@ def health_report() -> tuple[dict[str, Any], int]:
             if "no such table" not in str(exc):
                 raise
         report["nightly_refresh"] = _refresh_summary()
-        report["queue"] = queue_summary()
+        try:
+            report["queue"] = queue_summary()
+        except sa.exc.DBAPIError:  # the runs' tables are not there yet (before migrating)
+            rollback_quietly()
+            report["queue"] = None
     except sa.exc.DBAPIError:
         rollback_quietly()
         report.pop("nightly_refresh", None)

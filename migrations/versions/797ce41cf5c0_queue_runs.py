@@ -33,6 +33,13 @@ def _run_columns(batch_op):
 
 
 def _set_status(table, name, values, old):
+    """The status column's CHECK constraint (a non-native enum) with ``values``."""
+    if op.get_bind().dialect.name == 'postgresql':
+        check = f'ck_{table}_{name}'
+        allowed = ", ".join(f"'{v}'" for v in values)
+        op.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT {check}')
+        op.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT {check} CHECK (status IN ({allowed}))')
+        return
     with op.batch_alter_table(table, schema=None, recreate='always') as batch_op:
         batch_op.alter_column('status', existing_type=_status(old, name),
                               type_=_status(values, name), existing_nullable=False)

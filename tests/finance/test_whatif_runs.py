@@ -176,11 +176,13 @@ def test_a_failing_solve_is_recorded_as_failed_and_is_no_500(
     calls: list[int] = []
     solve = whatif._solve
 
-    def scenario_breaks(problem: dict[str, Any], time_limit: float, progress: Any = None) -> Any:
+    def scenario_breaks(
+        problem: dict[str, Any], time_limit: float, progress: Any = None, stop: Any = None
+    ) -> Any:
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("CP-SAT crashed")
-        return solve(problem, time_limit, progress)
+        return solve(problem, time_limit, progress, stop)
 
     monkeypatch.setattr(whatif, "_solve", scenario_breaks)
     r = client.post("/api/v1/costs/whatif", json=BODY, headers=headers)
@@ -191,7 +193,9 @@ def test_a_failing_solve_is_recorded_as_failed_and_is_no_500(
     assert body["progress_message"] == "Failed" and body["finished_at"] is not None
 
     # A rule the data breaks only when it runs (here: the roles went away) says which.
-    def no_roles(problem: dict[str, Any], time_limit: float, progress: Any = None) -> Any:
+    def no_roles(
+        problem: dict[str, Any], time_limit: float, progress: Any = None, stop: Any = None
+    ) -> Any:
         raise whatif.ValidationError(
             "No role matches", [whatif.FieldError("commitment_changes.0.roles", "matches no role")]
         )
@@ -344,7 +348,9 @@ def test_the_form_queues_a_run_and_goes_to_its_page(app: Flask, directory: Direc
 def test_a_failed_run_says_why_on_its_page(
     app: Flask, directory: Directory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(problem: dict[str, Any], time_limit: float, progress: Any = None) -> Any:
+    def broken(
+        problem: dict[str, Any], time_limit: float, progress: Any = None, stop: Any = None
+    ) -> Any:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(whatif, "_solve", broken)

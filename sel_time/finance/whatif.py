@@ -487,15 +487,5 @@ def run_dict(run: WhatIfRun) -> dict[str, Any]:
     }
 
 
-__all__ = [
-    "Literal",
-    "WhatIfRequest",
-    "WhatIfRun",
-    "describe_request",
-    "get_run",
-    "recent_runs",
-    "request_whatif",
-    "run_dict",
-    "run_whatif",
-    "run_whatif_run",
-]
+__all__ = ["Literal", "WhatIfRequest", "WhatIfRun", "describe_request", "get_run", "recent_runs",
+           "request_whatif", "run_dict", "run_whatif", "run_whatif_run"]

@@ -12,6 +12,7 @@ from flask import Flask
 
 from config import TestingConfig
 from sel_time import create_app
+from sel_time.core.extensions import db
 from sel_time.core.queue import queue
 from sel_time.core.queue.housekeeping import ping, ping_answer
 from sel_time.core.queue.worker import live_workers, queue_depth
@@ -63,6 +64,8 @@ def _ping_through_a_worker(tmp_path: Path, app: Flask, queue_url: str) -> None:
             assert answers, "no worker answered within 90 s"
             assert wait_for(lambda: live_workers(client_app), timeout=10)
         assert queue_depth(client_app) == 0
+        db.session.remove()
+        db.engine.dispose()  # close this app's connections (PostgreSQL) before the next test
 
 
 @pytest.mark.slow

@@ -335,10 +335,19 @@ def test_sigkill_in_a_loop_loses_nothing_and_the_next_run_completes(seeded: Seed
 
 
 def _wait_until_killed_solves_are_overdue(app: Any) -> None:
-    """No process check frees a killed solve's scope: the database's bound does."""
+    """No process check frees a killed solve's scope: the database's bound does. A plan the
+    killed app had queued waits for a worker, and here the worker died with the app: cancel
+    it, as a rota manager would, so that the next command may plan the scope."""
+    from sel_time.core.audit import CLI_ACTOR
+    from sel_time.core.transaction import boundary
     from sel_time.models import Plan, PlanStatus
+    from sel_time.plans.tasks import cancel
 
     with app.app_context():
+        with boundary():
+            for plan_id in db.session.scalars(sa.select(Plan.id).where(
+                    Plan.status == PlanStatus.QUEUED)).all():
+                cancel(plan_id, CLI_ACTOR)
         rows = db.session.execute(sa.select(Plan.started_at, Plan.time_limit).where(
             Plan.status == PlanStatus.RUNNING)).all()
         db.session.remove()

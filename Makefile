@@ -15,7 +15,7 @@ DEMO_ENV = DATABASE_URL=sqlite:///$(DEMO_DB) SEL_TIME_ENV=development
 
 export FLASK_APP = wsgi
 
-.PHONY: a11y-full demo test test-postgres venv serve bench clean js sso browser audit lint
+.PHONY: a11y-full demo test test-postgres venv serve bench clean js sso browser audit lint worker
 
 venv: $(VENV)/.installed
 
@@ -58,8 +58,14 @@ demo: venv
 	$(DEMO_ENV) $(BIN)/sel-time demo
 	$(DEMO_ENV) $(BIN)/sel-time plan --weeks 12 --time-limit 60 --publish
 	$(DEMO_ENV) $(BIN)/sel-time export-ics --out instance/feeds
-	@echo "sel-time is serving the demo on http://127.0.0.1:5000 (Ctrl-C to stop)"
-	$(DEMO_ENV) $(BIN)/sel-time run --host 127.0.0.1 --port 5000
+	@echo "sel-time is serving the demo on http://127.0.0.1:5000 with a worker and the scheduler (Ctrl-C stops all three)"
+	$(DEMO_ENV) bash -c 'trap "kill \$$W \$$S 2>/dev/null" EXIT; \
+	  $(BIN)/sel-time worker & W=$$!; $(BIN)/sel-time scheduler & S=$$!; \
+	  $(BIN)/sel-time run --host 127.0.0.1 --port 5000'
+
+# Production-like: web, worker and scheduler as separate commands (see docs/scaling.md).
+worker: venv
+	$(DEMO_ENV) $(BIN)/sel-time worker
 
 serve: venv
 	$(DEMO_ENV) $(BIN)/sel-time run --host 127.0.0.1 --port 5000
@@ -67,8 +73,10 @@ serve: venv
 test: venv js sso browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# The PostgreSQL run also runs the queue's tests against Redis (db 1; 2 and 3 are spare).
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/1
 test-postgres: venv js sso browser
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) SEL_TIME_TEST_REDIS=$(REDIS_TEST_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # The longest sweep, run by .ci/run after the PostgreSQL run: axe-core on every page each role
 # can reach, at 1280 and 390 px (make test sweeps a subset per role).
@@ -94,6 +102,7 @@ audit: venv
 bench: venv
 	$(BIN)/python -m bench.solver_bench --size S
 	$(BIN)/python -m bench.solver_bench --size M
+	$(BIN)/python -m bench.queue_bench
 
 clean:
 	rm -rf $(VENV) instance/demo.sqlite tests/feeds/js/node_modules tests/sso/provider/node_modules

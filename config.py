@@ -107,6 +107,19 @@ class Config:
     # "off": only single sign-on, except the break-glass administrator's password.
     LOCAL_PASSWORDS = os.environ.get("SEL_TIME_LOCAL_PASSWORDS", "on")
     BREAK_GLASS_ADMIN = os.environ.get("SEL_TIME_BREAK_GLASS_ADMIN", "")
+    # The task queue (Huey) that runs every solve, nightly part, feed render and e-mail in
+    # `sel-time worker` processes: empty for a SQLite file under instance/ (one machine, nothing
+    # to install), redis://host:6379/0 in production (workers on any number of machines).
+    QUEUE_URL = os.environ.get("SEL_TIME_QUEUE_URL", "")
+    # A transaction that queued e-mail asks a worker to deliver it once it commits.
+    MAIL_DELIVER_ON_COMMIT = True
+    QUEUE_IMMEDIATE = False  # tests: run each task in-process right after its commit
+    # A run still "running" this many seconds past its time limit lost its worker (killed,
+    # machine gone): it is run once more from the start, then failed with that reason.
+    QUEUE_LOST_AFTER = float(os.environ.get("SEL_TIME_QUEUE_LOST_AFTER", "120"))
+    # What-ifs queued or running at once: per user, and in all.
+    WHATIF_CAP_PER_USER = int(os.environ.get("SEL_TIME_WHATIF_CAP_PER_USER", "2"))
+    WHATIF_CAP_TOTAL = int(os.environ.get("SEL_TIME_WHATIF_CAP_TOTAL", "8"))
     # E-mail (sel_time/mail): an SMTP relay, as one URL (smtp://user:pass@relay:587?starttls=1,
     # smtps://... for TLS from the first byte) or field by field; the URL wins. With neither,
     # SEL_TIME_MAIL_DIR (relative to instance/) gets each message as an .eml file; with none of
@@ -161,6 +174,12 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or "sqlite://"
     WTF_CSRF_ENABLED = True
     SOLVER_TIME_LIMIT = 10.0
+    # Tasks run in the test's own process right after the commit that enqueued them; tests of
+    # real workers pass QUEUE_URL (a SQLite file, or Redis db 1-3) and QUEUE_IMMEDIATE=False.
+    # The mail tests send the outbox themselves (tests/mail); tests/task_queue checks that a
+    # commit asks a worker to deliver.
+    MAIL_DELIVER_ON_COMMIT = False
+    QUEUE_IMMEDIATE = True
     # Tests travel in time (to 2027 and beyond) with tokens made today; the expiry's own tests
     # (tests/test_api_tokens.py) set the production default of 90 days.
     API_TOKEN_DAYS = 3650

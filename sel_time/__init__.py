@@ -45,7 +45,9 @@ def create_app(
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
 
     from . import models  # noqa: F401  (register the tables)
+    from .core.queue import init_queue
 
+    init_queue(app)  # after the models; registers every feature's tasks on the app's queue
     _import_routes()
     from .api import bp as api_bp
     from .api.errors import register_error_handlers
@@ -87,6 +89,9 @@ def create_app(
     register_error_handlers(app)
     app.url_value_preprocessor(_ids_in_range)
     app.cli.add_command(cli)
+    from .core.queue.commands import worker_command
+
+    app.cli.add_command(worker_command)  # `sel-time worker` (and `flask worker`)
     from .feeds.fastpath import FeedFastPath
     from .feeds.misses import start_feed_miss_limiter
 

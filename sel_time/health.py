@@ -27,6 +27,11 @@ def health_report() -> tuple[dict[str, Any], int]:
             if "no such table" not in str(exc):
                 raise
         report["nightly_refresh"] = _refresh_summary()
+        try:
+            report["queue"] = queue_summary()
+        except sa.exc.DBAPIError:  # the runs' tables are not there yet (before migrating)
+            rollback_quietly()
+            report["queue"] = None
     except sa.exc.DBAPIError:
         rollback_quietly()
         report.pop("nightly_refresh", None)
@@ -36,6 +41,32 @@ def health_report() -> tuple[dict[str, Any], int]:
         end_session()  # read-only: nothing to keep, and no transaction left open for the teardown
     report["status"] = "ok"
     return report, 200
+
+
+def queue_summary() -> dict[str, Any]:
+    """Tasks waiting, solves running, and the workers seen lately (each notes itself every
+    15 s in the queue's store): what an operator needs to see that work is being done."""
+    from flask import current_app
+
+    from .core.queue.worker import live_workers, queue_depth
+    from .models import Plan, PlanStatus, WhatIfRun, WhatIfStatus
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        workers = [w for w in live_workers(app) if w["live"]]
+    except Exception:  # the queue's store is away: say so, the database still answers
+        workers = []
+    return {
+        "depth": queue_depth(app),
+        "running": {
+            "plans": db.session.scalar(sa.select(sa.func.count(Plan.id)).where(
+                Plan.status == PlanStatus.RUNNING)) or 0,
+            "whatifs": db.session.scalar(sa.select(sa.func.count(WhatIfRun.id)).where(
+                WhatIfRun.status == WhatIfStatus.RUNNING)) or 0,
+        },
+        "workers": [{"name": w["name"], "seconds_ago": w["seconds_ago"],
+                     "concurrency": w["concurrency"]} for w in workers],
+    }
 
 
 def _refresh_summary() -> dict[str, Any]:

@@ -19,7 +19,7 @@ Public API::
 from solver.check import CheckResult, check
 from solver.io import ProblemError, load_problem, parse_problem, parse_solution, solution_to_dict
 from solver.model import Problem, Solution
-from solver.solve import SolveOptions, solve
+from solver.solve import SolveOptions, Stopped, solve
 
 __all__ = [
     "CheckResult",
@@ -27,6 +27,7 @@ __all__ = [
     "ProblemError",
     "Solution",
     "SolveOptions",
+    "Stopped",
     "check",
     "load_problem",
     "parse_problem",

@@ -81,7 +81,15 @@ from solver.soft_rules import (
     add_cost,
     add_shortfall,
 )
-from solver.solve import SolveOptions, _info, _trivial_bound, _tune, solve, status_name
+from solver.solve import (
+    SolveOptions,
+    _info,
+    _trivial_bound,
+    _tune,
+    solve,
+    status_name,
+    stoppable,
+)
 from solver.variables import PenaltyTerm, Scope, Vars, create_variables
 
 __all__ = ["Published", "resolve", "published_plan"]
@@ -289,7 +297,8 @@ def _solve_local(
     prm = solver.parameters
     _tune(prm, options)
     prm.max_time_in_seconds = max(0.1, seconds - build_seconds)
-    code = solver.solve(built.model)
+    with stoppable(solver, options.stop):
+        code = solver.solve(built.model)
     status = status_name(code)
     plan = None
     if status in ("optimal", "feasible"):

@@ -6,8 +6,10 @@ from __future__ import annotations
 import bisect
 import logging
 import math
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import ortools
@@ -23,7 +25,7 @@ from solver.model import Problem, Solution
 from solver.plan import Plan, evaluate
 from solver.variables import Scope
 
-__all__ = ["SolveOptions", "solve", "status_name"]
+__all__ = ["SolveOptions", "Stopped", "solve", "status_name", "stoppable"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,9 @@ class SolveOptions:
     method: str = "cp-sat"
     progress: Callable[[str, float], None] | None = None
     chunk: int = 6000  # target literals per sub-model
+    # Set by another thread to stop at once: CP-SAT's search is stopped (within a tenth of a
+    # second) and solve() raises Stopped; nothing of the stopped solve is returned.
+    stop: threading.Event | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -68,7 +73,40 @@ def status_name(code: cp_model.CpSolverStatus) -> str:
     return _STATUS.get(code, "unknown")
 
 
+class Stopped(Exception):
+    """The solve was stopped by its caller (``SolveOptions.stop``)."""
+
+
+@contextmanager
+def stoppable(solver: cp_model.CpSolver, stop: threading.Event | None) -> Iterator[None]:
+    """Stop ``solver``'s search as soon as ``stop`` is set, then raise Stopped."""
+    if stop is None:
+        yield
+        return
+    if stop.is_set():
+        raise Stopped("stopped before solving")
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            if stop.is_set():
+                solver.stop_search()
+                return
+
+    watcher = threading.Thread(target=watch, name="cp-sat-stop", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+    if stop.is_set():
+        raise Stopped("stopped while solving")
+
+
 def _report(options: SolveOptions, message: str, fraction: float) -> None:
+    if options.stop is not None and options.stop.is_set():
+        raise Stopped("stopped")
     log.debug("%s (%.0f%%)", message, 100 * fraction)
     if options.progress is not None:
         options.progress(message, min(1.0, max(0.0, fraction)))
@@ -225,7 +263,8 @@ def _solve_scope(
     else:
         prm.max_time_in_seconds = max(0.05, min(seconds - elapsed, wall_left))
     t_solve = time.monotonic()
-    code = solver.solve(model)
+    with stoppable(solver, options.stop):
+        code = solver.solve(model)
     status = status_name(code)
     found = status in ("optimal", "feasible")
     log.info(

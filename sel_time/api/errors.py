@@ -75,8 +75,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(SelTimeError)
     def _sel_time_error(exc: SelTimeError) -> Response | tuple[str, int]:
         rollback_quietly()
+        retry = getattr(exc, "retry_after", None)  # a cap reached (TooBusy)
         if _wants_json():
-            return problem_response(exc.as_problem(), exc.status)
+            response = problem_response(exc.as_problem(), exc.status)
+            if retry is not None:
+                response.headers["Retry-After"] = str(retry)
+            return response
         from flask import render_template
 
         return render_template("error.html", error=exc), exc.status

@@ -86,6 +86,15 @@ class Conflict(SelTimeError):
         super().__init__(detail, errors or [], 409, "Conflict")
 
 
+class TooBusy(SelTimeError):
+    """A cap on work at once is reached (429); ``retry_after`` seconds is worth waiting."""
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None,
+                 retry_after: int = 30) -> None:
+        super().__init__(detail, errors or [], 429, "Too many requests")
+        self.retry_after = retry_after
+
+
 class Unauthorised(SelTimeError):
     def __init__(self, detail: str = "Authentication required") -> None:
         super().__init__(detail, [], 401, "Unauthorised")

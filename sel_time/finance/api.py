@@ -19,9 +19,9 @@ from ..core.errors import BadRequest, FieldError
 from ..core.transaction import boundary, transactional
 from ..core.validation import date_in_range, parse
 from ..models import UserRole, WhatIfRun, WhatIfStatus
-from . import backfill, exports
+from . import backfill, exports, tasks
 from .schemas import WhatIfRequest
-from .whatif import get_run, launch, recent_runs, request_whatif, run_dict
+from .whatif import get_run, recent_runs, request_whatif, run_dict
 
 FINANCE = (UserRole.ADMIN, UserRole.FINANCE, UserRole.ROTA_MANAGER)
 
@@ -98,11 +98,19 @@ def whatif() -> tuple[Response, int, dict[str, str]]:
     which ``Location`` follows to its progress and result."""
     user = require_user(FINANCE)
     req = WhatIfRequest.model_validate(parse(WhatIfRequest, json_body()))
-    with boundary():  # queued and committed, so that the worker thread can read it
-        run = request_whatif(req, Actor.for_user(user))
-    launch(run.id)
+    with boundary():  # committed, then queued for a worker
+        run = tasks.queue_run(request_whatif(req, Actor.for_user(user)))
     run = get_run(run.id)
     return jsonify(_run_json(run)), 202, {"Location": url_for("api.show_whatif", ident=run.id)}
+
+
+@bp.post("/costs/whatif/<ident>/cancel")
+@transactional
+def cancel_whatif(ident: str) -> tuple[Response, int]:
+    """Cancel a queued or running what-if: 202 with the run (a running one stops within a
+    second or two: follow its status)."""
+    user = require_user(FINANCE)
+    return jsonify(_run_json(tasks.cancel(ident, Actor.for_user(user)))), 202
 
 
 @bp.get("/costs/whatif")
@@ -258,6 +266,16 @@ EXTRA_PATHS["/api/v1/costs/export"] = {
             {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "xlsx"]}}
         ],
         "responses": _EXPORT,
+    }
+}
+EXTRA_PATHS["/api/v1/costs/whatif/{ident}/cancel"] = {
+    "post": {
+        "tags": ["finance"],
+        "summary": "Cancel a queued or running what-if",
+        "parameters": [
+            {"name": "ident", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "responses": {**_WHATIF_SHOW, "202": _WHATIF_SHOW["200"]},
     }
 }
 EXTRA_PATHS["/api/v1/costs/whatif/{ident}"] = {

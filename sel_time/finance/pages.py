@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..core.audit import Actor
@@ -24,8 +24,9 @@ from ..plans.fairness import published_profession_shares
 from ..web import bp, roles_required
 from ..web.formats import label, money, month
 from . import backfill
+from . import tasks as whatif_tasks
 from .schemas import WhatIfRequest
-from .whatif import describe_request, get_run, launch, recent_runs, request_whatif, run_dict
+from .whatif import describe_request, get_run, recent_runs, request_whatif, run_dict
 
 FINANCE_ROLES = (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER)
 RECENT_SHOWN = 20  # what-ifs listed under the form
@@ -195,9 +196,9 @@ def whatif_page() -> Any:
     )
     if request.method == "POST":
         try:
-            with boundary():  # queued and committed, so that the worker thread can read it
-                run = request_whatif(_whatif_request(values), Actor.for_user(current_user))
-            launch(run.id)
+            with boundary():  # committed, then queued for a worker
+                run = whatif_tasks.queue_run(
+                    request_whatif(_whatif_request(values), Actor.for_user(current_user)))
             return redirect(url_for("web.whatif_run_page", run_id=run.id))
         except SelTimeError as exc:
             errors = exc.errors or [FieldError("start", exc.detail)]
@@ -209,6 +210,18 @@ def whatif_page() -> Any:
         professions=[(p.value, label(p)) for p in Profession],
         runs=[run_dict(r) for r in recent_runs()[:RECENT_SHOWN]],
     ), (422 if errors else 200)
+
+
+@bp.post("/finance/whatif/<int:run_id>/cancel")
+@roles_required(*FINANCE_ROLES)
+def whatif_cancel(run_id: int) -> Any:
+    try:
+        with boundary():
+            whatif_tasks.cancel(run_id, Actor.for_user(current_user))
+        flash("What-if cancelled (a running one stops within a few seconds)", "success")
+    except SelTimeError as exc:
+        flash(exc.detail, "error")
+    return redirect(url_for("web.whatif_run_page", run_id=run_id))
 
 
 @bp.get("/finance/whatif/<int:run_id>")

@@ -51,11 +51,11 @@ class NewEntitlement(Strict):
 
 class WhatIfRequest(Strict):
     start: date = Field(description="a Monday")
-    weeks: int = Field(12, ge=1, le=52)
+    weeks: int = Field(12, ge=1, le=26)
     scope: str = "system"
     rate_change_percent: float | None = Field(
         None, ge=-90, le=500, description="e.g. 4 for rates rising 4 %"
     )
     commitment_changes: list[CommitmentChange] = Field(default_factory=list)
     new_entitlements: list[NewEntitlement] = Field(default_factory=list)
-    time_limit: float = Field(20, ge=1, le=600, description="seconds for each of the two solves")
+    time_limit: float = Field(20, ge=5, le=600, description="seconds for each of the two solves")

@@ -4,9 +4,10 @@ baseline planned the same way, and reports the cost delta. The published roster 
 touched.
 
 Two solves of up to ten minutes each do not fit in a web request, so a what-if is a recorded
-run (``WhatIfRun``), like a plan: ``request_whatif`` checks the request and queues it,
-``run_whatif_run`` runs it and records progress and the result, ``start_in_background`` runs
-it in a worker thread. ``run_whatif`` is the computation itself (the CLI calls it directly)."""
+run (``WhatIfRun``), like a plan: ``request_whatif`` checks the request and the caps and
+records it, ``finance.tasks`` queues it for a worker, ``run_whatif_run`` runs it there and
+records progress and the result. ``run_whatif`` is the computation itself (the CLI calls it
+directly)."""
 
 from __future__ import annotations
 
@@ -19,15 +20,15 @@ from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 
 import solver
 
 from ..core.audit import Actor, record
 from ..core.clock import now_utc
-from ..core.errors import FieldError, NotFound, SelTimeError, ValidationError
+from ..core.errors import FieldError, NotFound, SelTimeError, TooBusy, ValidationError
 from ..core.extensions import db
-from ..core.transaction import boundary, discard, read_only, run_task, sandbox
+from ..core.transaction import boundary, discard, read_only, sandbox
 from ..models import (
     LeadershipRole,
     Organisation,
@@ -39,7 +40,7 @@ from ..models import (
     WhatIfRun,
     WhatIfStatus,
 )
-from ..plans.planning import ProgressWriter, run_in_background
+from ..plans.planning import ProgressWriter
 from ..plans.problem import build_problem, check_horizon
 from ..plans.scope import Scope, governed
 from .schemas import BANDS, PeopleFilter, RoleFilter, WhatIfRequest
@@ -47,8 +48,6 @@ from .schemas import BANDS, PeopleFilter, RoleFilter, WhatIfRequest
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 ACTIVE = (WhatIfStatus.QUEUED, WhatIfStatus.RUNNING)
-# Running with no word for this long past its two time limits: the process that ran it died.
-STALE_AFTER = timedelta(minutes=5)
 
 
 @dataclass
@@ -100,7 +99,8 @@ def _matching_roles(f: RoleFilter) -> list[LeadershipRole]:
 
 
 def _solve(
-    problem: dict[str, Any], time_limit: float, progress: Progress | None = None
+    problem: dict[str, Any], time_limit: float, progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[Outcome, dict[str, Any]]:
     sol = solver.solution_to_dict(
         solver.solve(
@@ -110,6 +110,7 @@ def _solve(
                 workers=current_app.config["SOLVER_WORKERS"],
                 seed=0,
                 progress=progress,
+                stop=stop,
             ),
         )
     )
@@ -204,7 +205,8 @@ def _within(report: Progress, name: str, low: float, high: float) -> Progress:
     return lambda message, fraction: report(f"{name}: {message}", low + (high - low) * fraction)
 
 
-def run_whatif(req: WhatIfRequest, progress: Progress | None = None) -> dict[str, Any]:
+def run_whatif(req: WhatIfRequest, progress: Progress | None = None,
+               stop: threading.Event | None = None) -> dict[str, Any]:
     """Baseline and scenario planned the same way; the scenario's changes are rolled back.
 
     Read-only, and it ends the session's transaction (a rollback: there is nothing to keep)
@@ -221,12 +223,12 @@ def run_whatif(req: WhatIfRequest, progress: Progress | None = None) -> dict[str
         scenario_problem = build_problem(req.start, req.weeks, scope).problem
     report("Planning the baseline (1 of 2)", 0.05)
     base, base_plan = _solve(
-        baseline_problem, req.time_limit, _within(report, "Baseline (1 of 2)", 0.05, 0.5)
+        baseline_problem, req.time_limit, _within(report, "Baseline (1 of 2)", 0.05, 0.5), stop
     )
     report(_describe("Baseline", base), 0.5)
     report("Planning the scenario (2 of 2)", 0.5)
     scen, _ = _solve(
-        scenario_problem, req.time_limit, _within(report, "Scenario (2 of 2)", 0.5, 0.95)
+        scenario_problem, req.time_limit, _within(report, "Scenario (2 of 2)", 0.5, 0.95), stop
     )
     report(_describe("Scenario", scen), 0.95)
     result: dict[str, Any] = {
@@ -271,9 +273,31 @@ def check_request(req: WhatIfRequest) -> None:
         _apply(req)
 
 
+def check_caps(actor: Actor) -> None:
+    """At most WHATIF_CAP_PER_USER what-ifs queued or running for one user and
+    WHATIF_CAP_TOTAL in all: 429, with Retry-After and the limit in words, beyond that."""
+    cfg = current_app.config
+    per_user, total = int(cfg["WHATIF_CAP_PER_USER"]), int(cfg["WHATIF_CAP_TOTAL"])
+    active = sa.select(sa.func.count(WhatIfRun.id)).where(WhatIfRun.status.in_(ACTIVE))
+    running = db.session.scalar(active) or 0
+    if running >= total:
+        raise TooBusy(
+            f"{running} what-ifs are queued or running, the most the system runs at once "
+            f"({total}); try again when one has finished",
+            [FieldError("whatif", f"at most {total} at once in all")], retry_after=60)
+    mine = db.session.scalar(active.where(WhatIfRun.requested_by == actor.label)) or 0
+    if mine >= per_user:
+        raise TooBusy(
+            f"You have {mine} what-ifs queued or running, the most one person may have at "
+            f"once ({per_user}); wait for one to finish, or cancel one",
+            [FieldError("whatif", f"at most {per_user} at once per person")], retry_after=30)
+
+
 def request_whatif(req: WhatIfRequest, actor: Actor) -> WhatIfRun:
-    """Check the request (422 at once, naming the field) and queue a run of it. Flushes."""
+    """Check the request (422 at once, naming the field) and the caps (429), and record a
+    queued run of it. Flushes."""
     check_request(req)
+    check_caps(actor)
     run = WhatIfRun(
         status=WhatIfStatus.QUEUED,
         request=req.model_dump(mode="json"),
@@ -290,7 +314,8 @@ def request_whatif(req: WhatIfRequest, actor: Actor) -> WhatIfRun:
     return run
 
 
-def run_whatif_run(run_id: int, echo: Progress | None = None) -> WhatIfRun:
+def run_whatif_run(run_id: int, echo: Progress | None = None,
+                   stop: threading.Event | None = None) -> WhatIfRun:
     """Run a queued what-if. Commits: once to mark it running, after each step for progress,
     once for the result or the failure (a failed run records why and is never left running)."""
     run = db.session.get(WhatIfRun, run_id)
@@ -302,7 +327,7 @@ def run_whatif_run(run_id: int, echo: Progress | None = None) -> WhatIfRun:
             run.status = WhatIfStatus.RUNNING
             run.started_at = now_utc()
             run.progress_message = "Starting"
-        result = run_whatif(req, ProgressWriter(WhatIfRun, run_id, echo, min_interval=0))
+        result = run_whatif(req, ProgressWriter(WhatIfRun, run_id, echo, min_interval=0), stop)
         with boundary(quiet=False):  # the result
             run = db.session.get(WhatIfRun, run_id)
             assert run is not None
@@ -322,28 +347,17 @@ def run_whatif_run(run_id: int, echo: Progress | None = None) -> WhatIfRun:
             run.finished_at = now_utc()
             run.error = str(exc) if expected else "The solver failed; see the server log"
             run.progress_message = "Failed"
-        if not expected:
+            if isinstance(exc, solver.Stopped):
+                run.status, run.error, run.progress_message = (
+                    WhatIfStatus.CANCELLED, "Cancelled", "Cancelled")
+                run.cancel_requested = False
+        if not expected and not isinstance(exc, solver.Stopped):
             log.exception("what-if %s failed", run_id)
         raise
 
 
-def start_in_background(app: Flask, run_id: int) -> threading.Thread:
-    """Run the what-if in a worker thread with its own app context and database session."""
-    return run_in_background(app, f"whatif-{run_id}", lambda: run_whatif_run(run_id))
-
-
-def launch(run_id: int) -> None:
-    """Start a committed, queued run: in a worker thread, or with the PLAN_SYNCHRONOUS setting
-    (tests) here and now, its failure recorded on the run as in the background."""
-    if current_app.config.get("PLAN_SYNCHRONOUS"):
-        run_task(f"whatif-{run_id}", lambda: run_whatif_run(run_id))
-    else:
-        start_in_background(current_app._get_current_object(), run_id)  # type: ignore[attr-defined]
-
-
 def get_run(ident: str | int) -> WhatIfRun:
-    """A run by id (404 otherwise). A run whose process died (queued or running well past its
-    two time limits) is recorded as failed, so no page waits for it for ever. Flushes."""
+    """A run by id (404 otherwise)."""
     text = str(ident)
     run = (
         db.session.get(WhatIfRun, int(text))
@@ -352,15 +366,6 @@ def get_run(ident: str | int) -> WhatIfRun:
     )
     if run is None:
         raise NotFound(f"No what-if run {ident}")
-    if run.status in ACTIVE:
-        limit = float((run.request or {}).get("time_limit") or 0)
-        since = run.started_at or run.created_at
-        if now_utc() - since > STALE_AFTER + timedelta(seconds=2 * limit):
-            run.status = WhatIfStatus.FAILED
-            run.finished_at = now_utc()
-            run.error = "The what-if stopped without finishing; please run it again"
-            run.progress_message = "Failed"
-            db.session.flush()
     return run
 
 
@@ -408,15 +413,11 @@ def describe_request(data: dict[str, Any]) -> str:
 
 
 def recent_runs(status: WhatIfStatus | None = None) -> list[WhatIfRun]:
-    """The latest what-if runs, newest first (a run whose process died is reported failed)."""
+    """The latest what-if runs, newest first."""
     q = sa.select(WhatIfRun).order_by(WhatIfRun.id.desc()).limit(RECENT)
     if status is not None:
         q = q.where(WhatIfRun.status == status)
-    runs = list(db.session.scalars(q))
-    for run in runs:
-        if run.status in ACTIVE:
-            get_run(run.id)  # records a dead run as failed
-    return runs
+    return list(db.session.scalars(q))
 
 
 def run_dict(run: WhatIfRun) -> dict[str, Any]:

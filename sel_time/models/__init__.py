@@ -17,7 +17,7 @@ from .base import (
 )
 from .feeds import FeedCache, FeedKind, FeedToken
 from .finance import RateCardEntry
-from .jobs import JobRun, Lease, RunStatus
+from .jobs import JobRun, RunStatus
 from .organisation import Department, Organisation
 from .people import Absence, AvoidPreference, PatternSession, Person
 from .plans import Plan, PlanAttendee, PlanSession, PlanShortfall, PlanStatus, SessionOrigin
@@ -30,7 +30,6 @@ from .whatif import WhatIfRun, WhatIfStatus
 __all__ = [
     "WEEKDAYS",
     "JobRun",
-    "Lease",
     "RunStatus",
     "FeedCache",
     "FeedKind",

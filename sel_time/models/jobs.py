@@ -1,4 +1,4 @@
-"""Records of scheduled job runs, and the lease that keeps them to one at a time on SQLite."""
+"""Records of scheduled job runs: one per job and night (a unique constraint)."""
 from __future__ import annotations
 
 import enum
@@ -35,13 +35,3 @@ class JobRun(Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stats: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     error: Mapped[str | None] = mapped_column(sa.Text)
-
-
-class Lease(Model):
-    """A named lock with an expiry (SQLite has no advisory locks)."""
-
-    __tablename__ = "lease"
-
-    name: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
-    holder: Mapped[str] = mapped_column(sa.String(200))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

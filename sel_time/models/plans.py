@@ -28,6 +28,7 @@ class PlanStatus(enum.StrEnum):
     SUPERSEDED = "superseded"  # was published; a later plan replaced it
     FAILED = "failed"
     INFEASIBLE = "infeasible"  # pins, caps and limits clash: see conflicts
+    CANCELLED = "cancelled"  # stopped by a rota manager before it finished
 
 
 class SessionOrigin(enum.StrEnum):
@@ -48,9 +49,6 @@ class Plan(RequestedRunMixin, Model):
     weeks: Mapped[int] = mapped_column()
     status: Mapped[PlanStatus] = mapped_column(enum_column(PlanStatus, "plan_status"), index=True)
     time_limit: Mapped[float] = mapped_column(default=60.0)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # host:pid of the process solving it, so a solve killed outright frees its scope at once
-    holder: Mapped[str | None] = mapped_column(sa.String(200))
     solver_status: Mapped[str | None] = mapped_column(sa.String(20))
     objective: Mapped[float | None] = mapped_column()
     bound: Mapped[float | None] = mapped_column()

@@ -95,6 +95,12 @@ class RequestedRunMixin:
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The X-Request-ID of the request that asked for it: its log lines carry it too.
     request_id: Mapped[str | None] = mapped_column(sa.String(128))
+    # The queue: the task that runs it (to revoke it while queued), which attempt this is (a
+    # run whose worker was lost is queued once more, and only the latest attempt may write),
+    # and whether someone asked to cancel it (its worker stops the solver within a second).
+    task_id: Mapped[str | None] = mapped_column(sa.String(64))
+    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
+    cancel_requested: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     @declared_attr
     def requester(cls) -> Mapped[User | None]:

@@ -19,6 +19,7 @@ class WhatIfStatus(enum.StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class WhatIfRun(RequestedRunMixin, Model):

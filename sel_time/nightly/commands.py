@@ -13,23 +13,15 @@ from ..core.transaction import discard
 
 
 @cli.command("refresh")
-@click.option(
-    "--wait",
-    type=float,
-    default=0.0,
-    show_default=True,
-    help="seconds to wait for another refresh to finish instead of exiting",
-)
 @click.option("--force", is_flag=True, help="run again even if tonight's refresh succeeded")
 @with_appcontext
-def refresh_command(wait: float, force: bool) -> None:
-    """Run the nightly refresh once, now, under the same guards as the scheduler."""
+def refresh_command(force: bool) -> None:
+    """Run the nightly refresh once, now, in this process, under the same guard as the
+    scheduler's (one run per night: another one running is said, not waited for)."""
     from .refresh import refresh
 
     try:
-        result = refresh(
-            "manual", wait=wait, force=force, progress=lambda m: click.echo(m, err=True)
-        )
+        result = refresh("manual", force=force, progress=lambda m: click.echo(m, err=True))
     except sa.exc.DBAPIError as exc:  # the database went away mid-run and did not come back
         discard()
         reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
@@ -47,14 +39,15 @@ def refresh_command(wait: float, force: bool) -> None:
 @cli.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the scheduler process: the nightly refresh at 02:00 Europe/London (run exactly
-    one of these per deployment is not required: runs are de-duplicated by a lock)."""
+    """Run the scheduler process: it queues the nightly refresh at 02:00 Europe/London for a
+    worker (more than one scheduler is harmless: the night is claimed once, in the database)."""
     from flask import current_app
 
     from .scheduler import run_scheduler
 
     click.echo(
-        "sel-time scheduler: nightly refresh at 02:00 Europe/London; Ctrl-C to stop", err=True
+        "sel-time scheduler: queues the nightly refresh at 02:00 Europe/London; Ctrl-C to stop",
+        err=True,
     )
     try:
         run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]

@@ -9,13 +9,10 @@ refresh`` runs it once, now, under the same guards. Web processes never start a 
 from __future__ import annotations
 
 import logging
-import os
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -23,7 +20,8 @@ from flask import current_app
 from ..core.audit import SCHEDULER_ACTOR
 from ..core.clock import LONDON, UTC, monday_on_or_after, now_utc
 from ..core.extensions import db
-from ..core.jobs import LockHeld, holder_id, job_lock
+from ..core.queue.faults import pause_for_tests
+from ..core.queue.recovery import lost_before
 from ..core.transaction import boundary, discard
 from ..models import (
     Attendance,
@@ -42,17 +40,6 @@ JOB = "nightly-refresh"
 RUN_AT = (2, 0)  # 02:00 Europe/London: outside the 01:00–02:00 hour that repeats or vanishes
 
 
-def _test_pause(point: str) -> None:
-    """A hook for the crash tests only: with ``SEL_TIME_TEST_PAUSE_AT=<point>`` in the
-    environment, say so on stderr and sleep there (``SEL_TIME_TEST_PAUSE_SECONDS``, default
-    60), so a test can kill the process at exactly that point. Never set in a deployment."""
-    if os.environ.get("SEL_TIME_TEST_PAUSE_AT") != point:
-        return
-    sys.stderr.write(f"sel-time test pause: {point}\n")
-    sys.stderr.flush()
-    time.sleep(float(os.environ.get("SEL_TIME_TEST_PAUSE_SECONDS", "60")))
-
-
 # -- the refresh -----------------------------------------------------------------------------------
 
 
@@ -69,55 +56,74 @@ def night_of(now: datetime) -> date:
     return now.astimezone(LONDON).date()
 
 
+def _claim(tonight: date, trigger: str, force: bool) -> tuple[int | None, str]:
+    """Mark tonight's run as running, unless it already succeeded or another process runs it
+    (its row says running and it is not overdue). One row per night (a unique constraint),
+    changed only from the state it was read in: of two schedulers or workers, one wins."""
+    limit = float(current_app.config.get("REFRESH_TIME_LIMIT", 300))
+    with boundary(quiet=False):
+        run = db.session.scalar(
+            sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == tonight)
+        )
+        if run is None:
+            try:
+                with db.session.begin_nested():
+                    run = JobRun(job=JOB, run_date=tonight, attempts=1, holder=trigger,
+                                 status=RunStatus.RUNNING, trigger=trigger, started_at=now_utc())
+                    db.session.add(run)
+                    db.session.flush()
+            except sa.exc.IntegrityError:
+                return None, "Another refresh is running (it claimed tonight first); nothing to do"
+            return run.id, ""
+        if run.status == RunStatus.SUCCEEDED and not force:
+            return None, f"The refresh for {tonight} already ran (run {run.id})"
+        if run.status == RunStatus.RUNNING and run.started_at > lost_before(limit):
+            return None, (f"Another refresh is running (started {run.started_at:%H:%M} UTC, "
+                          f"{run.trigger}); nothing to do")
+        taken = cast(sa.CursorResult[Any], db.session.execute(
+            sa.update(JobRun)
+            .where(JobRun.id == run.id, JobRun.status == run.status,
+                   JobRun.started_at == run.started_at)
+            .values(status=RunStatus.RUNNING, trigger=trigger, holder=trigger,
+                    started_at=now_utc(), finished_at=None, error=None,
+                    attempts=JobRun.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )).rowcount
+        if not taken:
+            return None, "Another refresh is running (it claimed tonight first); nothing to do"
+        return run.id, ""
+
+
 def refresh(
     trigger: str = "manual",
     *,
     now: datetime | None = None,
-    wait: float = 0.0,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> RefreshResult:
     """Run the nightly refresh once for tonight, unless it has already succeeded (or another
-    process is running it: then say who and return without doing anything)."""
+    process is running it: then say so and return without doing anything)."""
     now = now or now_utc()
     tonight = night_of(now)
+    run_id, refused = _claim(tonight, trigger, force)
+    if run_id is None:
+        run = db.session.scalar(
+            sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == tonight))
+        discard()  # nothing to keep: end the read
+        return RefreshResult(False, refused, run.id if run else None,
+                             (run.stats or {}) if run else {})
     try:
-        with job_lock(JOB, wait=wait):
-            run = db.session.scalar(
-                sa.select(JobRun).where(JobRun.job == JOB, JobRun.run_date == tonight)
-            )
-            if run is not None and run.status == RunStatus.SUCCEEDED and not force:
-                discard()  # nothing to keep: end the read
-                return RefreshResult(
-                    False,
-                    f"The refresh for {tonight} already ran (run {run.id})",
-                    run.id,
-                    run.stats or {},
-                )
-            with boundary(quiet=False):  # marked running, for /health and other processes
-                if run is None:
-                    run = JobRun(job=JOB, run_date=tonight, attempts=0)
-                    db.session.add(run)
-                run.status, run.holder, run.trigger = RunStatus.RUNNING, holder_id(), trigger
-                run.started_at, run.finished_at, run.error = now_utc(), None, None
-                run.attempts = (run.attempts or 0) + 1
-            run_id = run.id
-            try:
-                with boundary(quiet=False):  # the night's work: what is not committed is undone
-                    stats = _refresh(now, progress or (lambda _m: None))
-            except Exception as exc:
-                with boundary(quiet=False):  # the failure, in a transaction of its own
-                    failed = db.session.get(JobRun, run_id)
-                    assert failed is not None
-                    failed.status, failed.finished_at = RunStatus.FAILED, now_utc()
-                    failed.error = f"{type(exc).__name__}: {exc}"[:2000]
-                log.exception("nightly refresh failed")
-                return RefreshResult(True, f"The refresh failed: {failed.error}", run_id)
-            return RefreshResult(True, _describe(stats), run_id, stats)
-    except LockHeld as held:
-        return RefreshResult(
-            False, f"Another refresh is running (held by {held.holder}); nothing to do"
-        )
+        with boundary(quiet=False):  # the night's work: what is not committed is undone
+            stats = _refresh(now, progress or (lambda _m: None))
+    except Exception as exc:
+        with boundary(quiet=False):  # the failure, in a transaction of its own
+            failed = db.session.get(JobRun, run_id)
+            assert failed is not None
+            failed.status, failed.finished_at = RunStatus.FAILED, now_utc()
+            failed.error = f"{type(exc).__name__}: {exc}"[:2000]
+        log.exception("nightly refresh failed")
+        return RefreshResult(True, f"The refresh failed: {failed.error}", run_id)
+    return RefreshResult(True, _describe(stats), run_id, stats)
 
 
 def _describe(stats: dict[str, Any]) -> str:
@@ -226,7 +232,7 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
     def solving(_message: str, _fraction: float) -> None:
         if not paused:
             paused.append(True)
-            _test_pause("solve")
+            pause_for_tests("solve")
 
     for i, scope in enumerate(scopes, 1):
         say(f"[{i}/{len(scopes)}] planning {scope}")
@@ -289,7 +295,7 @@ def _refresh(now: datetime, say: Callable[[str], None]) -> dict[str, Any]:
             stats[key] += getattr(report, key)
         stats["removed"] += report.cancelled
         changed_people |= report.people
-        _test_pause(
+        pause_for_tests(
             "publish"
         )  # flushed, not committed: a crash here must leave last night's roster
     stats["people_changed"] = len(changed_people)  # whose calendars changed tonight

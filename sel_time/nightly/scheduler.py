@@ -15,7 +15,7 @@ from ..models import (
     JobRun,
     RunStatus,
 )
-from .refresh import JOB, RUN_AT, refresh
+from .refresh import JOB, RUN_AT
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,13 @@ def run_scheduler(app: Any, *, block: bool = True) -> Any:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     def job(trigger: str = "cron") -> None:
+        # The clock only: a worker runs the night (sel_time.nightly.tasks).
+        from .tasks import housekeeping_task, refresh_task
+
         with app.app_context():
-            result = refresh(trigger, wait=0.0)
-            log.info("nightly refresh (%s): %s", trigger, result.message)
+            task_id = refresh_task.enqueue_now(trigger)
+            log.info("nightly refresh (%s) queued as task %s", trigger, task_id)
+            log.info("nightly housekeeping queued as task %s", housekeeping_task.enqueue_now())
             db.session.remove()
 
     cls = BlockingScheduler if block else BackgroundScheduler

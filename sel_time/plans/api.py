@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 
 from ..api import bp
 from ..api.inputs import json_body
@@ -18,14 +18,14 @@ from ..core.audit import Actor
 from ..core.auth import require_user
 from ..core.errors import BadRequest, FieldError, NotFound
 from ..core.extensions import db
-from ..core.transaction import boundary, run_task, transactional
+from ..core.transaction import boundary, transactional
 from ..core.validation import parse
 from ..models import (
     Plan,
     PlanStatus,
     UserRole,
 )
-from . import editing, planning, publishing, serialise, solutions
+from . import editing, planning, publishing, serialise, solutions, tasks
 from . import schemas as s
 
 MANAGE = (UserRole.ADMIN, UserRole.ROTA_MANAGER)
@@ -52,14 +52,8 @@ def get_plan(ident: str) -> Plan:
     return plan
 
 
-def _solve(plan_id: int, pins: list[dict[str, str]] | None = None) -> Plan:
-    """Solve the queued plan (committed by the caller) in a worker thread (or, with the
-    PLAN_SYNCHRONOUS setting used by tests, here and now, as the worker would: a failure is
-    recorded on the plan); return the plan as it stands."""
-    if current_app.config.get("PLAN_SYNCHRONOUS"):
-        run_task(f"plan-{plan_id}", lambda: planning.run_plan(plan_id, pins=pins))
-    else:
-        planning.start_in_background(current_app._get_current_object(), plan_id, pins)  # type: ignore[attr-defined]
+def _queued(plan_id: int) -> Plan:
+    """The plan as it stands once its solve is queued (in tests, once it ran)."""
     plan = db.session.get(Plan, plan_id)
     assert plan is not None
     return plan
@@ -70,11 +64,12 @@ def _solve(plan_id: int, pins: list[dict[str, str]] | None = None) -> Plan:
 def create_plan() -> tuple[Response, int, dict[str, str]]:
     user = require_user(MANAGE)
     data = parse(s.PlanRequest, json_body())
-    with boundary():  # queued and committed, so that the worker thread can read it
+    with boundary():  # committed, then queued for a worker
         plan = planning.request_plan(
             data["start"], data["weeks"], data["scope"], data["time_limit"], Actor.for_user(user)
         )
-    plan = _solve(plan.id)
+        tasks.queue_solve(plan)
+    plan = _queued(plan.id)
     return (
         jsonify(serialise.plan_summary(plan)),
         202,
@@ -159,11 +154,22 @@ def resolve(ident: str) -> tuple[Response, int]:
             "The body is not valid JSON", [FieldError("body", "not valid JSON")]
         ) from None
     data = parse(s.ResolveRequest, body or {})
-    with boundary():  # queued and committed, so that the worker thread can read it
+    with boundary():  # committed, then queued for a worker
         plan, pins = planning.resolve_plan(
             get_plan(ident).id, Actor.for_user(user), data.get("time_limit")
         )
-    plan = _solve(plan.id, pins)
+        tasks.queue_solve(plan, pins)
+    plan = _queued(plan.id)
+    return jsonify(serialise.plan_summary(plan)), 202
+
+
+@bp.post("/plans/<ident>/cancel")
+@transactional
+def cancel_plan(ident: str) -> tuple[Response, int]:
+    """Cancel a queued or running solve: 202 with the plan (``cancelled`` at once if it was
+    queued; a running one stops within a second or two: follow its status)."""
+    user = require_user(MANAGE)
+    plan = tasks.cancel(get_plan(ident).id, Actor.for_user(user))
     return jsonify(serialise.plan_summary(plan)), 202
 
 
@@ -368,6 +374,14 @@ EXTRA_PATHS.update(
                 "summary": "Publish (idempotent)",
                 "parameters": _ID,
                 "responses": {**_ERR, "200": _json(_PUBLISH)},
+            }
+        },
+        "/api/v1/plans/{ident}/cancel": {
+            "post": {
+                "tags": ["plans"],
+                "summary": "Cancel a queued or running solve (a re-solve keeps its draft)",
+                "parameters": _ID,
+                "responses": {**_ERR, "202": _json(_PLAN, "Cancelled, or cancelling")},
             }
         },
         "/api/v1/plans/{ident}/resolve": {

@@ -32,6 +32,7 @@ from ..models import (
 from ..web import MANAGERS, bp, roles_required
 from ..web.compress import MARKER, Fragment, accepts_gzip, gzip_page, join_page
 from . import editing, planning, publishing, serialise
+from . import tasks as plan_tasks
 from .fairness import plan_profession_shares
 from .hand_edits import move_options
 from .problem import key_id, parsed_problem
@@ -53,9 +54,8 @@ def plans() -> Any:
     if request.method == "POST":
         values = request.form.to_dict()
         try:
-            with boundary():  # queued and committed, so that the worker thread can read it
-                plan = _request_plan(values)
-            planning.start_in_background(current_app._get_current_object(), plan.id)  # type: ignore[attr-defined]
+            with boundary():  # committed, then queued for a worker
+                plan = plan_tasks.queue_solve(_request_plan(values))
             return redirect(url_for("web.plan_page", plan_id=plan.id))
         except SelTimeError as exc:
             errors = exc.errors or [FieldError("scope", exc.detail)]
@@ -296,9 +296,22 @@ def plan_publish(plan_id: int) -> BaseResponse:
 @roles_required(*MANAGERS)
 def plan_resolve(plan_id: int) -> BaseResponse:
     try:
-        with boundary():  # queued and committed, so that the worker thread can read it
+        with boundary():  # committed, then queued for a worker
             plan, pins = planning.resolve_plan(plan_id, Actor.for_user(current_user))
-        planning.start_in_background(current_app._get_current_object(), plan.id, pins)  # type: ignore[attr-defined]
+            plan_tasks.queue_solve(plan, pins)
+    except SelTimeError as exc:
+        flash(exc.detail, "error")
+    return redirect(url_for("web.plan_page", plan_id=plan_id))
+
+
+@bp.post("/manage/plans/<int:plan_id>/cancel")
+@roles_required(*MANAGERS)
+def plan_cancel(plan_id: int) -> BaseResponse:
+    try:
+        with boundary():
+            plan = plan_tasks.cancel(plan_id, Actor.for_user(current_user))
+        flash("Solve cancelled" if plan.status != PlanStatus.RUNNING
+              else "Cancelling: the solver stops within a few seconds", "success")
     except SelTimeError as exc:
         flash(exc.detail, "error")
     return redirect(url_for("web.plan_page", plan_id=plan_id))

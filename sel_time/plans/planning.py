@@ -4,16 +4,15 @@ checked against the hard rules of the solver's contract."""
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 
 import solver
 
@@ -21,8 +20,7 @@ from ..core.audit import Actor, record
 from ..core.clock import now_utc
 from ..core.errors import Conflict, FieldError, NotFound, ValidationError
 from ..core.extensions import db
-from ..core.jobs import holder_id, holder_is_dead
-from ..core.transaction import boundary, discard, run_task
+from ..core.transaction import boundary, discard
 from ..models import (
     WEEKDAYS,
     Plan,
@@ -36,7 +34,6 @@ from .solutions import _keep_draft, store_solution
 
 log = logging.getLogger(__name__)
 ACTIVE = (PlanStatus.QUEUED, PlanStatus.RUNNING)
-STALE_AFTER = timedelta(minutes=5)  # no heartbeat for this long past its time limit: dead
 
 
 # -- requesting and running a solve ------------------------------------------------------------
@@ -59,7 +56,7 @@ def request_plan(
         errors.append(FieldError("time_limit", "between 1 and 3600 seconds"))
     if errors:
         raise ValidationError("The plan request is not valid", errors)
-    _release_stale(str(scope))
+    release_lost(str(scope))
     running = db.session.scalar(sa.select(Plan).where(Plan.active_scope == str(scope)))
     if running is not None:
         raise Conflict(
@@ -72,14 +69,12 @@ def request_plan(
         start_date=start,
         weeks=weeks,
         status=PlanStatus.QUEUED,
-        holder=holder_id(),
         time_limit=limit,
         progress=0.0,
         progress_message="Waiting to start",
         requested_by=actor.label,
         requested_by_id=actor.user.id if actor.user else None,
         created_at=now_utc(),
-        heartbeat_at=now_utc(),
     )
     try:
         with db.session.begin_nested():  # undo only this plan, never the caller's work
@@ -101,19 +96,22 @@ def request_plan(
     return plan
 
 
-def _release_stale(scope: str) -> None:
-    """Free a scope whose solving process died: at once if that process was on this host and
-    is gone (killed outright, it never said so), else after no heartbeat for STALE_AFTER
-    beyond its time limit (the solver reports progress only between parts, so one long part
-    is silent)."""
-    now = now_utc()
-    for plan in db.session.scalars(sa.select(Plan).where(Plan.active_scope == scope)):
-        cutoff = now - STALE_AFTER - timedelta(seconds=plan.time_limit or 0)
-        dead = bool(plan.holder) and holder_is_dead(plan.holder or "")
-        if dead or plan.heartbeat_at is None or plan.heartbeat_at < cutoff:
-            plan.active_scope = None
-            plan.status = PlanStatus.FAILED
-            plan.error = "The solving process stopped without finishing"
+def release_lost(scope: str) -> None:
+    """Free a scope whose solve is overdue (running past its time limit and QUEUE_LOST_AFTER:
+    its worker or command was killed): it is failed, saying why (a re-solve keeps its draft).
+    The database decides, from the row alone; the workers' sweep would queue it again."""
+    from ..core.queue.recovery import lost_before
+
+    for plan in db.session.scalars(sa.select(Plan).where(
+            Plan.active_scope == scope, Plan.status == PlanStatus.RUNNING)):
+        if plan.started_at is None or plan.started_at > lost_before(plan.time_limit):
+            continue
+        resolving = bool(plan.sessions) and plan.solution is not None
+        plan.status = PlanStatus.DRAFT if resolving else PlanStatus.FAILED
+        plan.active_scope = None
+        plan.finished_at = now_utc()
+        plan.error = ("The process solving this plan stopped without finishing"
+                      + ("; the draft is unchanged" if resolving else ""))
     db.session.flush()
 
 
@@ -123,9 +121,12 @@ def run_plan(
     pins: list[dict[str, str]] | None = None,
     frozen_until: date | None = None,
     drafts: list[int] | None = None,
+    stop: threading.Event | None = None,
 ) -> Plan:
     """Build the problem, solve it and store the draft. Commits in boundaries of its own:
-    once to mark it running, briefly for progress, once for the result (or the failure)."""
+    once to mark it running, briefly for progress, once for the result (or the failure).
+    Setting ``stop`` (a cancel) ends the solve at once: the plan is recorded cancelled (a
+    re-solve: its draft as it was) and ``solver.Stopped`` is raised."""
     plan = db.session.get(Plan, plan_id)
     if plan is None:
         raise NotFound(f"No plan {plan_id}")
@@ -133,9 +134,7 @@ def run_plan(
     try:
         with boundary(quiet=False):  # marked running, with its problem, for those who follow it
             plan.status = PlanStatus.RUNNING
-            plan.holder = holder_id()
             plan.started_at = now_utc()
-            plan.heartbeat_at = now_utc()
             plan.progress_message = "Building the problem"
             built = build_problem(
                 plan.start_date,
@@ -154,6 +153,7 @@ def run_plan(
             workers=current_app.config["SOLVER_WORKERS"],
             seed=0,
             progress=reporter,
+            stop=stop,
         )
         solution = solver.solution_to_dict(solver.solve(problem, options))
         with boundary(quiet=False):  # the result
@@ -172,7 +172,7 @@ def run_plan(
         discard()  # whatever the failed step left (a solve's read included) is not kept
         with boundary(quiet=False):  # the failure, in a transaction of its own
             _record_failure(plan_id, kept_problem, exc)
-        if not isinstance(exc, (ValidationError, solver.ProblemError)):
+        if not isinstance(exc, (ValidationError, solver.ProblemError, solver.Stopped)):
             log.exception("plan %s failed", plan_id)
         raise
 
@@ -192,6 +192,12 @@ def _record_failure(plan_id: int, kept_problem: dict[str, Any] | None, exc: Exce
         if isinstance(exc, (ValidationError, solver.ProblemError))
         else "The solver failed; see the server log"
     )
+    if isinstance(exc, solver.Stopped):  # cancelled: said as such, not as a failure
+        plan.status = PlanStatus.DRAFT if resolving else PlanStatus.CANCELLED
+        plan.error = "Cancelled" + ("; the draft is unchanged" if resolving else "")
+        plan.cancel_requested = False
+        plan.progress_message = "Cancelled"
+        return
     if resolving:
         plan.error = f"Re-solving failed; the draft is unchanged. {plan.error}"
     plan.progress_message = "Failed"
@@ -200,7 +206,7 @@ def _record_failure(plan_id: int, kept_problem: dict[str, Any] | None, exc: Exce
 class ProgressWriter:
     """Writes progress to a row (a plan, a what-if run) and commits it at once, so another
     request can read it: at most every ``min_interval`` seconds (the last report, fraction 1,
-    always), with a heartbeat where the row has one."""
+    always)."""
 
     def __init__(
         self,
@@ -226,40 +232,15 @@ class ProgressWriter:
             "progress": max(0.0, min(1.0, fraction)),
             "progress_message": message[:200],
         }
-        if hasattr(self.model, "heartbeat_at"):
-            values["heartbeat_at"] = now_utc()
+        if not (db.session.new or db.session.dirty or db.session.deleted):
+            # End the read the solve began (an expired attribute's SELECT): on SQLite a read
+            # that turns into a write fails at once if another process committed since (a
+            # cancel, another worker's progress), whatever the busy timeout.
+            discard()
         with boundary(quiet=False):  # its own short transaction: seen at once by others
             db.session.execute(
                 sa.update(self.model).where(self.model.id == self.row_id).values(**values)
             )
-
-
-# -- running solves outside the request ------------------------------------------------------
-
-
-def run_in_background(app: Flask, name: str, work: Callable[[], object]) -> threading.Thread:
-    """Run ``work`` in a worker thread with its own app context and database session. The
-    work records its own outcome (a plan, a what-if run), so an exception is only logged. The
-    thread runs in a copy of the caller's context: its log lines carry the request's id."""
-
-    def target() -> None:
-        with app.app_context():
-            try:
-                run_task(name, work)
-            finally:
-                db.session.remove()
-
-    context = contextvars.copy_context()
-    thread = threading.Thread(target=context.run, args=(target,), name=name, daemon=True)
-    thread.start()
-    return thread
-
-
-def start_in_background(
-    app: Flask, plan_id: int, pins: list[dict[str, str]] | None = None
-) -> threading.Thread:
-    """Solve in a worker thread with its own app context and database session."""
-    return run_in_background(app, f"plan-{plan_id}", lambda: run_plan(plan_id, pins=pins))
 
 
 # -- the solution of a plan as it stands (after edits) ----------------------------------------
@@ -274,7 +255,7 @@ def resolve_plan(
     """Queue a re-solve of a draft that keeps its pins (and minimises changes to what is
     published)."""
     plan = _plan_for_edit(plan_id)
-    _release_stale(plan.scope)
+    release_lost(plan.scope)
     running = db.session.scalar(sa.select(Plan).where(Plan.active_scope == plan.scope))
     if running is not None:
         raise Conflict(
@@ -283,11 +264,9 @@ def resolve_plan(
         )
     pins = pins_of(plan)
     plan.status = PlanStatus.QUEUED
-    plan.holder = holder_id()
     plan.active_scope = plan.scope
     plan.progress = 0.0
     plan.progress_message = "Waiting to start"
-    plan.heartbeat_at = now_utc()
     if time_limit is not None:
         plan.time_limit = float(time_limit)
     record(actor, "resolve", "plan", plan.id, None, {"pins": len(pins)})

@@ -90,3 +90,24 @@ def test_unreachable_database_is_503(url: str, caplog: Any) -> None:
         assert r.get_json()["status"] == 503
         assert "Traceback" not in r.get_data(as_text=True)
         db.engine.dispose()
+
+
+def test_health_shows_the_queue_running_solves_and_live_workers(client: Any, app: Any) -> None:
+    import json
+    from datetime import date
+
+    from sel_time.core.clock import now_utc
+    from sel_time.core.queue import queue
+    from sel_time.core.queue.worker import SEEN_PREFIX
+    from sel_time.models import Plan, PlanStatus
+
+    queue.huey(app).storage.put_data(SEEN_PREFIX + "box:1", json.dumps(
+        {"name": "box:1", "concurrency": 2, "seen": now_utc().isoformat()}).encode())
+    db.session.add(Plan(scope="system", start_date=date(2027, 1, 4), weeks=1,
+                        status=PlanStatus.RUNNING, requested_by="cli", created_at=now_utc()))
+    db.session.commit()
+    body = client.get("/health").get_json()
+    assert body["queue"]["running"] == {"plans": 1, "whatifs": 0}
+    assert body["queue"]["depth"] == 0
+    [worker] = body["queue"]["workers"]
+    assert worker["name"] == "box:1" and worker["concurrency"] == 2

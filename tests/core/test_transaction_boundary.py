@@ -27,7 +27,6 @@ ALLOWED = {
     # The nightly job's PostgreSQL advisory lock lives on a dedicated connection of its own,
     # outside every unit of work: each statement on it is committed at once so that the lock
     # (a session-level lock) is never held inside a transaction that the work would end.
-    ("core/jobs.py", "job_lock", "conn"),
 }
 
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from http.client import HTTPConnection
@@ -51,7 +52,12 @@ GUNICORN = str(BIN / "gunicorn")
 def fault_database(url: str) -> Database:
     """The fault tests' database: nothing frozen, three weeks ahead, each process in its own
     group (the tests kill whole groups)."""
-    return Database(url, {"SEL_TIME_FROZEN_DAYS": "0", "SEL_TIME_WEEKS_AHEAD": "3"},
+    # The app's queue: a file of this database's own; a solve killed with its process is
+    # overdue 2 s past its time limit.
+    queue = os.path.join(tempfile.gettempdir(), f"sel-time-queue-{zlib.crc32(url.encode())}.sqlite")
+    return Database(url, {"SEL_TIME_FROZEN_DAYS": "0", "SEL_TIME_WEEKS_AHEAD": "3",
+                          "SEL_TIME_QUEUE_URL": "sqlite:///" + queue,
+                          "SEL_TIME_QUEUE_LOST_AFTER": "2"},
                     new_sessions=True)
 
 
@@ -240,11 +246,13 @@ def free_port() -> int:
 def start_gunicorn(
     database: Database, port: int, workers: int = 2, **env: str
 ) -> subprocess.Popen[bytes]:
-    """gunicorn in a session of its own, so that killing its group kills master and workers.
-    Its log goes to a file (a pipe nobody reads fills up and blocks the workers)."""
+    """gunicorn and a queue worker (the app's solves run there) in a session of their own, so
+    that killing its group kills master, web workers and queue worker. Its log goes to a file
+    (a pipe nobody reads fills up and blocks the workers)."""
     log = tempfile.NamedTemporaryFile(prefix=f"gunicorn-{port}-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
         [
+            "bash", "-c", f'"{SEL_TIME}" worker & exec "$0" "$@"',
             GUNICORN,
             "-w",
             str(workers),

@@ -101,7 +101,7 @@ class Ledger:
 
 @pytest.fixture()
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, "PLAN_SYNCHRONOUS": True, "SOLVER_TIME_LIMIT": 5.0, "SOLVER_WORKERS": 2}
+    return {**app_config, "SOLVER_TIME_LIMIT": 5.0, "SOLVER_WORKERS": 2}
 
 
 @pytest.fixture()

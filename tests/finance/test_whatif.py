@@ -159,7 +159,7 @@ def test_a_what_if_that_cannot_run_names_the_field_and_changes_nothing(
     before = dump()
 
     def refused(body: dict[str, Any], field: str, status: int = 422) -> None:
-        r = post(client, finance_user, {"start": START, "weeks": 2, "time_limit": 1, **body})
+        r = post(client, finance_user, {"start": START, "weeks": 2, "time_limit": 5, **body})
         text = r.get_data(as_text=True)
         assert r.status_code == status and r.mimetype == PROBLEM, text
         assert field in {e["field"] for e in r.get_json()["errors"]}, text
@@ -210,7 +210,7 @@ def test_the_whatif_command_reads_a_scenario_file(
             {
                 "start": START,
                 "weeks": 1,
-                "time_limit": 3,
+                "time_limit": 5,
                 "commitment_changes": [
                     {"roles": pcn_directors, "amount": 2, "unit": "gp_session", "per": "week"}
                 ],
@@ -245,7 +245,7 @@ def test_no_lock_is_held_while_the_solver_runs(
     solve, writes = whatif._solve, []
 
     def solve_while_someone_writes(
-        problem: dict[str, Any], time_limit: float, progress: Any = None
+        problem: dict[str, Any], time_limit: float, progress: Any = None, stop: Any = None
     ) -> Any:
         with db.engine.connect() as other:
             if db.engine.dialect.name == "sqlite":
@@ -258,14 +258,14 @@ def test_no_lock_is_held_while_the_solver_runs(
                 writes.append("ok")
             except sa.exc.OperationalError as exc:
                 writes.append(str(exc.orig))
-        return solve(problem, time_limit, progress)
+        return solve(problem, time_limit, progress, stop)
 
     monkeypatch.setattr(whatif, "_solve", solve_while_someone_writes)
     headers = login_as("finance")
     r = post(
         client,
         headers,
-        {"start": "2026-12-28", "weeks": 2, "time_limit": 1, "rate_change_percent": 4},
+        {"start": "2026-12-28", "weeks": 2, "time_limit": 5, "rate_change_percent": 4},
     )
     out = finished(client, headers, r)
     assert writes == ["ok", "ok"]

@@ -61,7 +61,7 @@ class System:
 @pytest.fixture()
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     """Plans are solved inside the request, with a short time limit (the problems are tiny)."""
-    return {**app_config, "PLAN_SYNCHRONOUS": True, "SOLVER_TIME_LIMIT": 2.0, "SOLVER_WORKERS": 1}
+    return {**app_config, "SOLVER_TIME_LIMIT": 2.0, "SOLVER_WORKERS": 1}
 
 
 @pytest.fixture()

@@ -104,7 +104,7 @@ def calls(s: Any) -> list[Call]:
             "/api/v1/costs/whatif",
             STAFF,
             (202,),
-            {"start": START.isoformat(), "weeks": 1, "time_limit": 1, "scope": "team:kch-lt"},
+            {"start": START.isoformat(), "weeks": 1, "time_limit": 5, "scope": "team:kch-lt"},
         ),
         Call("GET", f"/api/v1/costs/whatif/{run.id}", STAFF),
         Call("GET", "/api/v1/costs/whatif", STAFF),

@@ -56,7 +56,7 @@ class Small:
 @pytest.fixture()
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     """Plans are solved inside the request unless a test turns this off."""
-    return {**app_config, "PLAN_SYNCHRONOUS": True, "SOLVER_TIME_LIMIT": TIME_LIMIT,
+    return {**app_config, "SOLVER_TIME_LIMIT": TIME_LIMIT,
             "SOLVER_WORKERS": 2}
 
 

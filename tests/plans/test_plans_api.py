@@ -19,8 +19,10 @@ from sel_time.core.audit import CLI_ACTOR
 from sel_time.core.clock import now_utc
 from sel_time.core.errors import Conflict
 from sel_time.core.extensions import db
-from sel_time.models import Plan, PlanStatus, ProtectedSession
+from sel_time.core.queue.recovery import sweep
+from sel_time.models import AuditEvent, Plan, PlanStatus, ProtectedSession
 from sel_time.plans.planning import request_plan
+from sel_time.plans.tasks import queue_solve
 from tests.plans.conftest import START, Small
 
 REQUEST = {"start": START.isoformat(), "weeks": 2, "scope": "system", "time_limit": 5}
@@ -63,7 +65,6 @@ def test_plan_request_is_validated(small: Small, client: FlaskClient, rota: dict
 def test_the_background_solve_reports_progress_until_draft(
     app: Flask, small: Small, client: FlaskClient, rota: dict[str, str]
 ) -> None:
-    app.config["PLAN_SYNCHRONOUS"] = False
     r = client.post("/api/v1/plans", json=REQUEST, headers=rota)
     assert r.status_code == 202
     body = r.get_json()
@@ -109,37 +110,76 @@ def test_a_second_solve_for_the_same_scope_gets_409_naming_the_running_plan(
     assert r.status_code == 202, r.get_data(as_text=True)
 
 
-def test_a_stale_running_plan_is_released(
-    small: Small, client: FlaskClient, rota: dict[str, str]
-) -> None:
-    dead = request_plan(START, 2, "system", 5, CLI_ACTOR)
-    dead.status = PlanStatus.RUNNING
-    dead.heartbeat_at = now_utc() - timedelta(minutes=4)
+def _lost(plan: Plan, seconds_ago: float) -> None:
+    plan.status = PlanStatus.RUNNING
+    plan.started_at = now_utc() - timedelta(seconds=seconds_ago)
     db.session.commit()
+
+
+def test_a_plan_whose_worker_was_lost_is_solved_again_once_then_failed_with_the_reason(
+    app: Flask, small: Small, client: FlaskClient, rota: dict[str, str]
+) -> None:
+    app.config["QUEUE_LOST_AFTER"] = 60
+    lost = request_plan(START, 2, "system", 5, CLI_ACTOR)
+    queue_solve(lost)  # its worker never ran it: in tests the queue runs at commit, so
+    lost.status = PlanStatus.RUNNING  # mark it taken before the commit, as a killed worker
+    lost.started_at = now_utc() - timedelta(seconds=30)  # within 5 s + 60 s: not lost yet
+    db.session.commit()
+    assert sweep() == 0
     assert client.post("/api/v1/plans", json=REQUEST, headers=rota).status_code == 409
-    dead.heartbeat_at = now_utc() - timedelta(minutes=6)
-    db.session.commit()
-    r = client.post("/api/v1/plans", json=REQUEST, headers=rota)
-    assert r.status_code == 202, r.get_data(as_text=True)
+    _lost(lost, 66)  # past its time limit and the grace: lost, queued again and solved
+    assert sweep() == 1
     db.session.expire_all()
-    dead = db.session.get(Plan, dead.id)
-    assert dead.status == PlanStatus.FAILED and dead.active_scope is None and dead.error
+    again = db.session.get(Plan, lost.id)
+    assert again.status == PlanStatus.DRAFT and again.attempt == 2 and again.active_scope is None
+    # A second loss: failed, saying why, and the scope is free.
+    again.active_scope = again.scope
+    _lost(again, 66)
+    assert sweep() == 1
+    db.session.expire_all()
+    failed = db.session.get(Plan, lost.id)
+    assert failed.status == PlanStatus.DRAFT  # it had a draft: kept as it was
+    assert "stopped (killed or its machine lost) twice" in failed.error
+    assert failed.active_scope is None
+    assert client.post("/api/v1/plans", json=REQUEST, headers=rota).status_code == 202
 
 
-def test_a_long_solve_within_its_time_limit_is_not_taken_for_dead(
+def test_a_new_plan_lost_twice_is_failed(small: Small, app: Flask) -> None:
+    app.config["QUEUE_LOST_AFTER"] = 0
+    plan = request_plan(START, 2, "system", 5, CLI_ACTOR)
+    plan.attempt = 2
+    _lost(plan, 10)
+    assert sweep() == 1
+    db.session.expire_all()
+    plan = db.session.get(Plan, plan.id)
+    assert plan.status == PlanStatus.FAILED and "please plan again" in plan.error
+
+
+def test_cancelling_a_queued_plan_frees_its_scope_and_is_audited(
     small: Small, client: FlaskClient, rota: dict[str, str]
 ) -> None:
-    # The solver reports progress only between the parts of a problem, so a single part may
-    # run silently for the whole time limit: 10 minutes here.
-    long = request_plan(START, 2, "system", 600, CLI_ACTOR)
-    long.status = PlanStatus.RUNNING
-    long.heartbeat_at = now_utc() - timedelta(minutes=8)
+    queued = request_plan(START, 2, "system", 5, CLI_ACTOR)
     db.session.commit()
-    r = client.post("/api/v1/plans", json=REQUEST, headers=rota)
-    assert r.status_code == 409, r.get_data(as_text=True)
-    long.heartbeat_at = now_utc() - timedelta(minutes=16)
-    db.session.commit()
+    r = client.post(f"/api/v1/plans/{queued.id}/cancel", headers=rota)
+    assert r.status_code == 202, r.get_data(as_text=True)
+    assert r.get_json()["status"] == "cancelled"
+    again = client.post(f"/api/v1/plans/{queued.id}/cancel", headers=rota)
+    assert again.status_code == 409 and "cancelled" in again.get_json()["detail"]
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "cancel"))
+    assert event is not None and event.entity_id == str(queued.id)
     assert client.post("/api/v1/plans", json=REQUEST, headers=rota).status_code == 202
+
+
+def test_cancelling_a_running_solve_asks_its_worker_to_stop(
+    small: Small, client: FlaskClient, rota: dict[str, str]
+) -> None:
+    running = request_plan(START, 2, "system", 5, CLI_ACTOR)
+    running.status = PlanStatus.RUNNING
+    db.session.commit()
+    r = client.post(f"/api/v1/plans/{running.id}/cancel", headers=rota)
+    assert r.status_code == 202 and r.get_json()["progress_message"] == "Cancelling"
+    db.session.expire_all()
+    assert db.session.get(Plan, running.id).cancel_requested
 
 
 def test_a_plan_that_cannot_be_built_fails_with_a_reason(

@@ -1,0 +1,87 @@
+"""What-ifs on the queue: run by a worker after plans a rota manager waits for, cancellable
+while queued or running, and queued once more (then failed, saying why) if a worker is lost."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+
+from ..core.audit import Actor, record
+from ..core.clock import now_utc
+from ..core.errors import Conflict, FieldError
+from ..core.extensions import db
+from ..core.queue import INTERACTIVE, revoke, task
+from ..core.queue.cancel import watch_cancel
+from ..core.queue.recovery import MAX_ATTEMPTS, lost_before, sweeper
+from ..core.transaction import discard, run_task
+from ..models import WhatIfRun, WhatIfStatus
+from ..operations.context import request_id_bound
+from .whatif import get_run, run_whatif_run
+
+log = logging.getLogger(__name__)
+
+
+@task("finance.whatif", priority=INTERACTIVE)
+def run(run_id: int, attempt: int) -> None:
+    """Run a queued what-if, unless it was cancelled or a later attempt replaced this one."""
+    row = db.session.get(WhatIfRun, run_id)
+    if row is None or row.attempt != attempt or row.status != WhatIfStatus.QUEUED:
+        discard()
+        return
+    with request_id_bound(row.request_id), watch_cancel(WhatIfRun, run_id) as stop:
+        run_task(f"whatif-{run_id}", lambda: run_whatif_run(run_id, stop=stop))
+
+
+def queue_run(row: WhatIfRun) -> WhatIfRun:
+    """Have a worker run ``row`` (queued, flushed) once this transaction commits."""
+    row.attempt = (row.attempt or 0) + 1
+    row.cancel_requested = False
+    row.task_id = run.after_commit(row.id, row.attempt)
+    db.session.flush()
+    return row
+
+
+def cancel(ident: str | int, actor: Actor) -> WhatIfRun:
+    """Cancel a queued or running what-if (409 otherwise); audited. Flushes."""
+    row = get_run(ident)
+    if row.status not in (WhatIfStatus.QUEUED, WhatIfStatus.RUNNING):
+        raise Conflict(
+            f"What-if {row.id} is {row.status.value}; only a queued or running one can be "
+            "cancelled", [FieldError("whatif", row.status.value)])
+    record(actor, "cancel", "whatif_runs", row.id, {"status": row.status.value}, None)
+    if row.status == WhatIfStatus.QUEUED:
+        revoke(row.task_id)
+        row.status = WhatIfStatus.CANCELLED
+        row.finished_at = now_utc()
+        row.error = row.progress_message = "Cancelled"
+    else:
+        row.cancel_requested = True
+        row.progress_message = "Cancelling"
+    db.session.flush()
+    return row
+
+
+@sweeper
+def recover_lost_whatifs() -> int:
+    count = 0
+    for row in db.session.scalars(
+        sa.select(WhatIfRun).where(WhatIfRun.status == WhatIfStatus.RUNNING).with_for_update()
+    ):
+        limit = 2 * float((row.request or {}).get("time_limit") or 0)
+        if row.started_at is None or row.started_at > lost_before(limit):
+            continue
+        count += 1
+        if row.attempt < MAX_ATTEMPTS:
+            log.warning("what-if %s lost its worker; running it again", row.id)
+            row.status = WhatIfStatus.QUEUED
+            row.progress, row.progress_message = 0.0, "Its worker stopped; queued again"
+            queue_run(row)
+            continue
+        row.status = WhatIfStatus.FAILED
+        row.finished_at = now_utc()
+        row.progress_message = "Failed"
+        row.error = ("The worker running this what-if stopped (killed or its machine lost) "
+                     "twice; please run it again")
+    db.session.flush()
+    return count

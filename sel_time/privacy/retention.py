@@ -7,7 +7,8 @@ commits); ``sel-time retention apply [--dry-run]`` and the nightly run call it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import secrets
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,9 @@ class RetentionRule:
     # Only rows whose ``column`` is one of ``values`` (the outbox keeps what is still to send).
     only_column: str | None = None
     only_values: tuple[str, ...] = ()
+    # Instead of deleting rows older than the cutoff, this (rows changed, or in a dry run that
+    # would be): for rows a result still counts, whose personal part is emptied instead.
+    custom: Callable[[datetime, bool], int] | None = None
 
 
 SIGN_IN_ACTIONS = ("sign_in_failed", "sign_in_throttled")
@@ -37,9 +41,29 @@ RULES: list[RetentionRule] = [
     RetentionRule("login_failure", "at", "RETAIN_FAILED_SIGN_INS_DAYS", "failed sign-ins"),
     RetentionRule("mail_message", "created_at", "RETAIN_OUTBOX_DAYS", "e-mail outbox",
                   "status", ("sent", "failed")),
-    RetentionRule("survey_invitation", "created_at", "RETAIN_SURVEY_INVITATIONS_DAYS",
-                  "survey invitations"),
+    RetentionRule("survey_invitation", "wave's closing day", "RETAIN_SURVEY_INVITATIONS_DAYS",
+                  "survey invitations (person and link emptied)",
+                  custom=lambda cutoff, dry_run: _pseudonymise_invitations(cutoff, dry_run)),
 ]
+
+
+def _pseudonymise_invitations(cutoff: datetime, dry_run: bool) -> int:
+    """Invitations to waves closed before ``cutoff`` lose their person and personal link; the
+    rows stay (the response rate and the groups' sizes are counted from them), coarse
+    attributes and whether they answered only."""
+    table = db.metadata.tables["survey_invitation"]
+    waves = db.metadata.tables["survey_wave"]
+    closed = sa.select(waves.c.id).where(waves.c.status == "closed",
+                                         waves.c.closes_on < cutoff.date())
+    where = [table.c.wave_id.in_(closed), table.c.person_id.is_not(None)]
+    if dry_run:
+        return int(db.session.scalar(
+            sa.select(sa.func.count()).select_from(table).where(*where)) or 0)
+    ids = list(db.session.scalars(sa.select(table.c.id).where(*where)))
+    for row_id in ids:  # a link no one can use: a fresh random hash, no nonce
+        db.session.execute(sa.update(table).where(table.c.id == row_id).values(
+            person_id=None, nonce="", token_hash=secrets.token_hex(32)))
+    return len(ids)
 
 
 @dataclass(frozen=True)
@@ -56,7 +80,10 @@ class RetentionResult:
             return f"{what}: not in this installation, skipped"
         if self.cutoff is None:
             return f"{what}: kept for ever ({self.rule.setting} is 0)"
-        verb = "would delete" if dry_run else "deleted"
+        if self.rule.custom is not None:
+            verb = "would empty" if dry_run else "emptied"
+        else:
+            verb = "would delete" if dry_run else "deleted"
         return (f"{what}: kept {self.days} days; {verb} {self.rows} rows dated before "
                 f"{self.cutoff:%Y-%m-%d %H:%M} UTC")
 
@@ -84,13 +111,16 @@ def apply_retention(now: datetime, *, dry_run: bool = False,
     for rule in RULES if rules is None else rules:
         table = db.metadata.tables.get(rule.table)
         days = period_days(rule, config)
-        if table is None or rule.age_column not in table.c:
+        if table is None or (rule.custom is None and rule.age_column not in table.c):
             results.append(RetentionResult(rule, days, None, 0, present=False))
             continue
         if days == 0:
             results.append(RetentionResult(rule, 0, None, 0))
             continue
         cutoff = now - timedelta(days=days)
+        if rule.custom is not None:
+            results.append(RetentionResult(rule, days, cutoff, rule.custom(cutoff, dry_run)))
+            continue
         where = [table.c[rule.age_column] < sa.bindparam(
             "cutoff", cutoff, type_=table.c[rule.age_column].type)]
         if rule.only_column:

@@ -105,8 +105,9 @@ def links_command(wave_id: int) -> None:
     sending by other means."""
     wave = surveys.get_wave(wave_id)
     for inv in db.session.scalars(sa.select(Invitation).where(
-            Invitation.wave_id == wave.id, Invitation.responded.is_(False))
-            .order_by(Invitation.id)):
+            Invitation.wave_id == wave.id, Invitation.responded.is_(False),
+            Invitation.person_id.is_not(None)).order_by(Invitation.id)):
+        assert inv.person is not None
         click.echo(f"{inv.person.email},{surveys.invitation_link(inv)}")
 
 

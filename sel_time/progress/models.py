@@ -133,7 +133,11 @@ class Invitation(Model):
     wave_id: Mapped[int] = mapped_column(
         sa.ForeignKey("survey_wave.id", ondelete="CASCADE"), index=True
     )
-    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    # Emptied (with the link) once the wave has been closed for the retention period
+    # (SEL_TIME_RETAIN_SURVEY_INVITATIONS_DAYS): the row stays, for the response rate and the
+    # groups' sizes, with nobody's name on it.
+    person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="CASCADE"))
     # The personal link's token is an HMAC of this nonce under the app's secret key (so a
     # reminder can carry the same link); only the token's SHA-256 is looked up.
     nonce: Mapped[str] = mapped_column(sa.String(32))
@@ -146,7 +150,7 @@ class Invitation(Model):
     reminders_sent: Mapped[int] = mapped_column(default=0)
 
     wave: Mapped[Wave] = relationship()
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person | None] = relationship()
 
 
 def random_response_id() -> str:

@@ -152,6 +152,7 @@ def _message(invitation: Invitation, reminder: bool) -> Message:
     subject = ("Reminder: " if reminder else "") + survey.title
     key = (f"survey-reminder:{invitation.id}:{invitation.reminders_sent}" if reminder
            else f"survey-invitation:{invitation.id}")
+    assert invitation.person is not None  # an open wave's invitations name their person
     return Message(invitation.person.email, subject, body, key)
 
 

@@ -41,7 +41,7 @@ def test_each_rule_deletes_only_what_is_older_than_its_period(app: Flask) -> Non
     assert by_label["audit trail"].rows == 2  # 2191 days: an update and a failed sign-in
     assert by_label["failed sign-ins in the audit trail"].rows == 3  # 31, 400, 2189 days
     assert by_label["failed sign-ins"].rows == 4
-    assert not by_label["survey invitations"].present
+    assert by_label["survey invitations (person and link emptied)"].rows == 0  # none closed
     assert _count(AuditEvent, AuditEvent.action == "update") == 5
     assert _count(AuditEvent, AuditEvent.action == "sign_in_failed") == 2
     assert _count(LoginFailure) == 2
@@ -53,7 +53,8 @@ def test_a_dry_run_counts_and_deletes_nothing(app: Flask) -> None:
     dry = runner.invoke(args=["sel-time", "retention", "apply", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "failed sign-ins (login_failure): kept 30 days; would delete" in dry.output
-    assert "survey invitations (survey_invitation): not in this installation" in dry.output
+    assert ("survey invitations (person and link emptied) (survey_invitation): kept 365 days; "
+            "would empty 0 rows") in dry.output
     db.session.expire_all()
     assert _count(AuditEvent) == 12 and _count(LoginFailure) == 6
     done = runner.invoke(args=["sel-time", "retention", "apply"])

@@ -8,12 +8,14 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from sel_time.core.audit import CLI_ACTOR
 from sel_time.core.clock import now_utc
+from sel_time.core.errors import NotFound
 from sel_time.core.extensions import db
 from sel_time.mail import MailMessage
 from sel_time.models import Attendance, Outcome, ProtectedSession, RosterStatus
@@ -188,3 +190,37 @@ def test_cli_builds_opens_and_closes_a_survey(app: Flask, people: dict[str, list
     bad = runner.invoke(args=["sel-time", "survey", "create", "--title", "X",
                               "--question", "nope"])
     assert bad.exit_code == 2 and "Not in the question bank: nope" in bad.output
+
+
+def test_retention_empties_old_invitations_but_keeps_the_results(
+        app: Flask, wave_with_links: Any) -> None:
+    """Survey invitations are kept for SEL_TIME_RETAIN_SURVEY_INVITATIONS_DAYS after their wave
+    closes: then the person and the link go, and the response rate and groups do not change."""
+    from sel_time.privacy.retention import apply_retention
+    from sel_time.progress import results
+
+    wave, tokens = wave_with_links()
+    first = f"q{wave.survey.questions[0].id}"  # how protected is your time (1-5)
+    for token in list(tokens.values())[:30]:
+        surveys.submit(token, {first: "4"})
+    surveys.close_wave(wave, CLI_ACTOR)
+    db.session.commit()
+    before = results.wave_results(wave, 11)
+    invited = db.session.query(Invitation).filter_by(wave_id=wave.id).count()
+
+    closes = wave.closes_on
+    soon = apply_retention(now_utc().replace(year=closes.year, month=closes.month,
+                                             day=closes.day) + timedelta(days=364))
+    assert [r.rows for r in soon if r.rule.table == "survey_invitation"] == [0]
+    later = now_utc().replace(year=closes.year, month=closes.month,
+                              day=closes.day) + timedelta(days=366)
+    dry = apply_retention(later, dry_run=True)
+    assert [r.rows for r in dry if r.rule.table == "survey_invitation"] == [invited]
+    apply_retention(later)
+    db.session.commit()
+
+    rows = db.session.query(Invitation).filter_by(wave_id=wave.id).all()
+    assert len(rows) == invited and all(r.person_id is None and not r.nonce for r in rows)
+    assert results.wave_results(wave, 11) == before
+    with pytest.raises(NotFound):
+        surveys.invitation_for(next(iter(tokens.values())))  # the old links lead nowhere

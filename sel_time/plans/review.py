@@ -9,6 +9,7 @@ from ..core.audit import Actor, record
 from ..core.clock import now_utc
 from ..core.errors import Conflict, FieldError, NotFound
 from ..core.extensions import db
+from ..core.transaction import sandbox
 from ..models import Plan, PlanStatus, ProtectedSession, RosterStatus
 from .publishing import PublishReport, publish
 
@@ -16,11 +17,8 @@ from .publishing import PublishReport, publish
 def preview(plan_id: int, actor: Actor) -> PublishReport:
     """What publishing the plan now would add, move, change and remove: the publish itself, in
     a savepoint that is rolled back, so the figures are the publish's own and nothing stays."""
-    savepoint = db.session.begin_nested()
-    try:
+    with sandbox():
         return publish(plan_id, actor)
-    finally:
-        savepoint.rollback()
 
 
 def discard(plan_id: int, actor: Actor) -> Plan:

@@ -39,12 +39,23 @@ def _run(tmp_path: Path, log_format: str | None) -> subprocess.CompletedProcess[
             log.info("a structured line", extra={{"token": "{API_SECRET}", "rows": 3}})
             return "ok"
 
-        from sel_time.plans.planning import run_in_background
+        import threading
+
+        from sel_time.operations.context import current_request_id, request_id_bound
 
         @app.get("/spawn")
         def spawn():
+            # As a queue worker runs a job: bound to the id the request recorded on its row.
             job = logging.getLogger("sel_time.probe.job")
-            run_in_background(app, "probe-job", lambda: job.info("in the job")).join(30)
+            recorded = current_request_id()
+
+            def work():
+                with request_id_bound(recorded):
+                    job.info("in the job")
+
+            worker = threading.Thread(target=work)
+            worker.start()
+            worker.join(30)
             return "ok"
 
         c = app.test_client()

@@ -23,10 +23,17 @@ def problem() -> solver.Problem:
 
 def test_a_solve_stopped_midway_raises_stopped_and_returns_no_plan(problem) -> None:
     stop = threading.Event()
-    threading.Timer(1.0, stop.set).start()
+    reports: list[str] = []
+
+    def progress(message: str, _fraction: float) -> None:  # the first report: mid-solve
+        reports.append(message)
+        stop.set()
+
     started = time.monotonic()
     with pytest.raises(solver.Stopped):
-        solver.solve(problem, solver.SolveOptions(time_limit=60, workers=1, stop=stop))
+        solver.solve(problem, solver.SolveOptions(time_limit=60, workers=1, stop=stop,
+                                                  progress=progress))
+    assert len(reports) == 1  # nothing was reported (or returned) after the stop
     assert time.monotonic() - started < 60  # the whole budget was not spent
 
 

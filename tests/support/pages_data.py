@@ -30,7 +30,7 @@ def fill_pages(server: dict[str, Any], weeks: int = 1, time_limit: float = 3.0) 
         with boundary(quiet=False):
             run = request_whatif(
                 WhatIfRequest.model_validate({"start": start.isoformat(), "weeks": 1,
-                                              "time_limit": 2, "rate_change_percent": 3}),
+                                              "time_limit": 5, "rate_change_percent": 3}),
                 CLI_ACTOR)
         run_whatif_run(run.id)
         db.session.remove()

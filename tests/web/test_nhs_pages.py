@@ -258,7 +258,7 @@ def test_empty_and_wrong_what_if_is_refused_in_sentences(app: Any,
                                              "ent_profession": "nurse", "ent_amount": "-1"})
     items = _only_sentences(r.get_data(as_text=True))
     assert "First day must be a real date, for example 18 1 2027" in items
-    assert "Number of weeks must be 52 or less" in items
+    assert "Number of weeks must be 26 or less" in items
 
 
 def test_empty_leave_and_wrong_plan_are_refused_in_sentences(app: Any,

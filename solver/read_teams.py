@@ -55,23 +55,32 @@ def _parse_teams(
         ok = ok and windows is not None
         allowed: frozenset[str] | None = None
         if d.get("slots") is not None:
-            sl = r.lst(d["slots"], f"{path}.slots")
-            if sl is None:
-                ok = False
-            else:
-                found = set()
-                for j, sid in enumerate(sl):
-                    s = r.string(sid, f"{path}.slots[{j}]")
-                    if s is not None and s not in slot_ids:
-                        r.err(f"{path}.slots", f"unknown slot {_q(s)}")
-                        ok = False
-                    elif s is not None:
-                        found.add(s)
-                allowed = frozenset(found)
+            allowed, slots_ok = _slot_subset(r, d["slots"], f"{path}.slots", slot_ids)
+            ok = ok and slots_ok
         name = r.opt_string(d, "name", path)
         if ok and ident is not None and quorum is not None and windows is not None:
             out.append(Team(ident, tuple(members), quorum, tuple(windows), allowed, name))
     return out, set(seen)
+
+
+def _slot_subset(
+    r: _Reader, value: object, path: str, slot_ids: set[str]
+) -> tuple[frozenset[str] | None, bool]:
+    """A team's or a cap's ``slots``: the known slot ids it names, and whether all were valid
+    (each unknown or malformed one reported at ``path``)."""
+    sl = r.lst(value, path)
+    if sl is None:
+        return None, False
+    found: set[str] = set()
+    ok = True
+    for j, sid in enumerate(sl):
+        s = r.string(sid, f"{path}[{j}]")
+        if s is not None and s not in slot_ids:
+            r.err(path, f"unknown slot {_q(s)}")
+            ok = False
+        elif s is not None:
+            found.add(s)
+    return frozenset(found), ok
 
 
 def _parse_caps(r: _Reader, root: JSONObject, slot_ids: set[str]) -> list[Cap]:
@@ -83,19 +92,8 @@ def _parse_caps(r: _Reader, root: JSONObject, slot_ids: set[str]) -> list[Cap]:
         allowed: frozenset[str] | None = None
         ok = True
         if d.get("slots") is not None:
-            sl = r.lst(d["slots"], f"{path}.slots")
-            if sl is None:
-                ok = False
-            else:
-                found = set()
-                for j, sid in enumerate(sl):
-                    s = r.string(sid, f"{path}.slots[{j}]")
-                    if s is not None and s not in slot_ids:
-                        r.err(f"{path}.slots", f"unknown slot {_q(s)}")
-                        ok = False
-                    elif s is not None:
-                        found.add(s)
-                allowed = frozenset(found)
+            allowed, slots_ok = _slot_subset(r, d["slots"], f"{path}.slots", slot_ids)
+            ok = ok and slots_ok
         if ok and dept is not None and max_away is not None:
             out.append(Cap(dept, max_away, allowed))
     return out

@@ -5,7 +5,9 @@ error. Nothing else in ``sel_time`` calls ``commit()`` or ``rollback()``.
 - :func:`boundary` — a block that commits when it ends, or rolls back if it raises; a page
   that re-renders after a refused change wraps the change in one and catches the error after
   it (the database is as it was), and a solve commits its progress in short ones;
-- :func:`transactional` — one boundary around an API or page view;
+- :func:`transactional` — one boundary around an API or page view, run again (at most
+  :data:`RETRIES` times) when PostgreSQL picked it as the loser of a deadlock or a
+  serialisation conflict: nothing of it was kept, and the next try sees the winner's work;
 - :func:`read_only` — a block that keeps nothing (it always rolls back); :func:`discard`;
 - :func:`sandbox` — a SAVEPOINT always undone (try a change, keep nothing of it);
 - :func:`run_task` — a background task's outer boundary: its failure is logged, not raised;
@@ -14,12 +16,15 @@ error. Nothing else in ``sel_time`` calls ``commit()`` or ``rollback()``.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
@@ -71,13 +76,49 @@ def sandbox() -> Iterator[None]:
             savepoint.rollback()
 
 
+# PostgreSQL's SQLSTATEs for "this transaction lost to a concurrent one; run it again": two
+# requests inserting overlapping leave at once can each wait for the other inside the exclusion
+# constraint, and PostgreSQL then aborts one of them with a deadlock rather than the violation.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+RETRIES = 3
+COMMITTED = "sel_time.transaction.committed"
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database aborting this transaction in favour of another."""
+    orig = getattr(exc, "orig", None)
+    return isinstance(exc, sa.exc.DBAPIError) and getattr(orig, "sqlstate", None) in (
+        RETRYABLE_SQLSTATES
+    )
+
+
+def _mark_committed(session: Any) -> None:
+    session.info[COMMITTED] = True
+
+
+sa.event.listen(Session, "after_commit", _mark_committed)
+
+
 def transactional(view: F) -> F:
-    """One transaction per request: commit when the view returns, roll back if it raises."""
+    """One transaction per request: commit when the view returns, roll back if it raises.
+
+    A view that lost a deadlock or a serialisation conflict to a concurrent request is run
+    again from the start (it kept nothing), unless part of it had already been committed."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with boundary():
-            return view(*args, **kwargs)
+        for attempt in range(1, RETRIES + 1):
+            db.session.info[COMMITTED] = False
+            try:
+                with boundary():
+                    return view(*args, **kwargs)
+            except sa.exc.DBAPIError as exc:
+                if attempt == RETRIES or not is_retryable(exc) or db.session.info[COMMITTED]:
+                    raise
+                log.info("transaction lost to a concurrent one (%s); running it again (try %d)",
+                         getattr(exc.orig, "sqlstate", "?"), attempt + 1)
+                time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - jitter only
+        raise AssertionError("unreachable")
 
     return wrapper  # type: ignore[return-value]
 

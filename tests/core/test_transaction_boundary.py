@@ -4,6 +4,8 @@ that succeeds commits once."""
 from __future__ import annotations
 
 import ast
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -151,3 +153,105 @@ def test_a_cli_command_that_fails_part_way_writes_nothing(
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(FeedToken.id))) == 0
     assert _audit_rows() == audits
+
+
+def _lost_to_a_concurrent_transaction(sqlstate: str) -> sa.exc.OperationalError:
+    class Orig(Exception):
+        pass
+
+    orig = Orig("deadlock detected")
+    orig.sqlstate = sqlstate  # type: ignore[attr-defined]  # as psycopg's errors carry it
+    return sa.exc.OperationalError("UPDATE person ...", {}, orig)
+
+
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
+def test_a_request_that_lost_to_a_concurrent_one_is_run_again_and_kept_once(
+        app: Any, make: Any, sqlstate: str) -> None:
+    from sel_time.core.transaction import transactional
+
+    person = make("people", name="Before")
+    tries = []
+
+    @transactional
+    def rename() -> str:
+        tries.append(1)
+        db.session.get(Person, person.id).name = f"Try {len(tries)}"
+        db.session.flush()
+        if len(tries) == 1:  # what PostgreSQL does to the loser of a deadlock
+            raise _lost_to_a_concurrent_transaction(sqlstate)
+        return "saved"
+
+    assert rename() == "saved"
+    assert len(tries) == 2
+    db.session.expire_all()
+    assert db.session.get(Person, person.id).name == "Try 2"  # the first try kept nothing
+
+
+def test_any_other_database_error_is_not_retried(app: Any, make: Any) -> None:
+    from sel_time.core.transaction import transactional
+
+    tries = []
+
+    @transactional
+    def fail() -> None:
+        tries.append(1)
+        raise _lost_to_a_concurrent_transaction("08006")  # the connection went away
+
+    with pytest.raises(sa.exc.OperationalError):
+        fail()
+    assert len(tries) == 1
+
+
+def test_a_request_that_keeps_losing_gives_up_after_three_tries(app: Any) -> None:
+    from sel_time.core.transaction import RETRIES, transactional
+
+    tries = []
+
+    @transactional
+    def always_loses() -> None:
+        tries.append(1)
+        raise _lost_to_a_concurrent_transaction("40P01")
+
+    with pytest.raises(sa.exc.OperationalError):
+        always_loses()
+    assert len(tries) == RETRIES == 3
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+                    reason="a real deadlock needs PostgreSQL (SQLite has one writer)")
+def test_two_requests_that_deadlock_on_postgresql_both_end_saved(app: Any, make: Any) -> None:
+    """Each locks one person and then wants the other's: PostgreSQL aborts one with a deadlock;
+    it is run again and both changes are kept."""
+    from sel_time.core.transaction import transactional
+
+    first, second = make("people").id, make("people").id
+    barrier = threading.Barrier(2)
+    tries: list[str] = []
+
+    def both_in_opposite_order(mine: int, theirs: int, label: str) -> None:
+        @transactional
+        def change() -> None:
+            tries.append(label)
+            db.session.execute(sa.update(Person).where(Person.id == mine)
+                               .values(specialty=f"by {label}"))
+            if tries.count(label) == 1:
+                try:
+                    barrier.wait(timeout=5)
+                except threading.BrokenBarrierError:
+                    pass
+            db.session.execute(sa.update(Person).where(Person.id == theirs)
+                               .values(name=f"seen by {label}"))
+
+        with app.app_context():
+            change()
+
+    threads = [threading.Thread(target=both_in_opposite_order, args=(first, second, "a")),
+               threading.Thread(target=both_in_opposite_order, args=(second, first, "b"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    db.session.expire_all()
+    titles = {db.session.get(Person, pid).specialty for pid in (first, second)}
+    assert titles == {"by a", "by b"}
+    assert len(tries) == 3  # one of the two ran twice

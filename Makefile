@@ -1,7 +1,9 @@
 # sel-time: two commands set everything up on a fresh machine with only Python.
 #   make demo   virtualenv, install, migrate SQLite under instance/, load the demo, plan,
 #               publish, serve on http://127.0.0.1:5000
-#   make test   the whole test suite (SQLite; PostgreSQL migrations too when DATABASE_URL is set)
+#   make test   the test suite on SQLite, without the tests marked slow (browser journeys, real
+#               processes killed mid-run, the API fuzz): those run in `make test-slow`, which CI
+#               runs after the PostgreSQL run
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -15,7 +17,7 @@ DEMO_ENV = DATABASE_URL=sqlite:///$(DEMO_DB) SEL_TIME_ENV=development
 
 export FLASK_APP = wsgi
 
-.PHONY: a11y-full demo test test-postgres venv serve bench clean js sso browser audit lint worker
+.PHONY: a11y-full demo test test-slow test-postgres venv serve bench clean js sso browser audit lint worker
 
 venv: $(VENV)/.installed
 
@@ -71,15 +73,22 @@ serve: venv
 	$(DEMO_ENV) $(BIN)/sel-time run --host 127.0.0.1 --port 5000
 
 test: venv js sso browser
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
-# The PostgreSQL run also runs the queue's tests against Redis (db 1; 2 and 3 are spare).
+# The tests marked slow (each takes more than about 5 s: Chromium journeys, the accessibility
+# sweep of every page each role reaches at both widths, processes killed mid-run, the demo-sized
+# refresh and plan, the API fuzz), on SQLite; CI runs them after the PostgreSQL run.
+test-slow: venv js sso browser
+	SEL_TIME_A11Y_FULL=1 $(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
+
+# The PostgreSQL run is the whole suite, slow tests too (browser journeys skip themselves there),
+# and also runs the queue's tests against Redis (db 1; 2 and 3 are spare).
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/1
 test-postgres: venv js sso browser
 	DATABASE_URL=$(PG_URL) SEL_TIME_TEST_REDIS=$(REDIS_TEST_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# The longest sweep, run by .ci/run after the PostgreSQL run: axe-core on every page each role
-# can reach, at 1280 and 390 px (make test sweeps a subset per role).
+# The longest sweep on its own: axe-core on every page each role can reach, at 1280 and 390 px
+# (make test-slow runs it with the other slow tests).
 a11y-full: venv js browser
 	SEL_TIME_A11Y_FULL=1 $(BIN)/python -m pytest -q tests/web/test_accessibility.py
 

@@ -403,6 +403,7 @@ def test_the_command_prints_progress_to_stderr_and_the_result_to_stdout(
     assert result.exit_code == 2 and "scope" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_run_whose_worker_was_lost_is_run_again_once_then_failed(
     app: Flask, directory: Directory, client: FlaskClient, login_as: Callable[..., dict[str, str]]
 ) -> None:

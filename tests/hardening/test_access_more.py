@@ -131,6 +131,7 @@ def _send(client: Any, call: Call, headers: dict[str, str]) -> Any:
     return client.open(call.path, method=call.method, headers=headers, json=call.json)
 
 
+@pytest.mark.slow
 def test_access_table(client: Any, system: Any) -> None:
     wrong = []
     for call in calls(system):

@@ -183,6 +183,7 @@ def test_security_headers(client: Any, system: Any, path: str) -> None:
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
 
 
+@pytest.mark.slow
 def test_production_needs_secret_key_from_environment(tmp_path: Path) -> None:
     code = (
         "from sel_time import create_app\n"

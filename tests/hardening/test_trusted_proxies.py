@@ -102,6 +102,7 @@ def test_an_unknown_throttle_storage_stops_the_start_in_words() -> None:
         create_app(TestingConfig, RATELIMIT_STORAGE_URI="nosuch://here")
 
 
+@pytest.mark.slow
 def test_feed_misses_are_shared_between_processes_in_redis(app: Flask) -> None:
     """Production storage: two apps (two gunicorn workers) on one Redis count misses together,
     so N workers allow the limit once, not N times."""

@@ -242,6 +242,7 @@ def _big_xlsx(n: int) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_100k_rows_xlsx_via_cli_refused_at_the_limit(
     runner: Any, directory: dict[str, Any], tmp_path: Any, rows_read: list[int]
 ) -> None:
@@ -306,6 +307,7 @@ def test_environment_is_not_tuned(app: Any) -> None:
     assert app.config["IMPORT_MAX_ROWS"] == 20000 or "SEL_TIME_IMPORT_MAX_ROWS" in os.environ
 
 
+@pytest.mark.slow
 def test_a_long_import_shows_its_progress_in_the_terminal(
     runner: Any, directory: dict[str, Any], tmp_path: Any
 ) -> None:

@@ -70,6 +70,7 @@ def _run(tmp_path: Path, log_format: str | None) -> subprocess.CompletedProcess[
                           text=True, timeout=120, check=False)
 
 
+@pytest.mark.slow
 def test_json_lines_carry_the_request_id_and_no_secret(tmp_path: Path) -> None:
     done = _run(tmp_path, "json")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -94,6 +95,7 @@ def test_json_lines_carry_the_request_id_and_no_secret(tmp_path: Path) -> None:
     assert job["request_id"] == "spawned-by-0002"
 
 
+@pytest.mark.slow
 def test_plain_text_stays_the_default(tmp_path: Path) -> None:
     done = _run(tmp_path, None)
     assert done.returncode == 0, done.stderr[-3000:]

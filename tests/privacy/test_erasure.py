@@ -49,6 +49,7 @@ def _everything_in_the_database() -> str:
     return "\n".join(parts).lower()
 
 
+@pytest.mark.slow
 def test_erasure_keeps_every_total_and_leaves_no_trace(app: Flask, leaver: Leaver) -> None:
     client = app.test_client()
     assert client.get(leaver.feed_path).status_code == 200  # renders the feed (full path)

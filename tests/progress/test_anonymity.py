@@ -103,6 +103,7 @@ def _crawl(app: Flask, client: FlaskClient, wave_id: int, survey_id: int) -> dic
     return bodies
 
 
+@pytest.mark.slow
 def test_no_page_route_or_export_shows_a_ballot_id_or_who_gave_an_answer(
         app: Flask, client: FlaskClient, wave_with_links: Callable[..., Any],
         people: dict[str, list[Any]], login_as: Callable[..., dict[str, str]]) -> None:

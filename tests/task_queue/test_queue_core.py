@@ -20,6 +20,7 @@ from sel_time.core.transaction import boundary
 from tests.support.workers import REDIS_URL, flush_redis, redis_available, wait_for, workers
 
 
+@pytest.mark.slow
 def test_a_task_asked_for_in_a_committed_transaction_runs(app: Flask) -> None:
     token = uuid.uuid4().hex
     with boundary():

@@ -28,6 +28,8 @@ import pytest
 
 from .conftest import PASSWORD
 
+pytestmark = pytest.mark.slow  # axe-core in Chromium on every role's pages: the second CI run (make test-slow)
+
 A11Y = Path(__file__).resolve().parent / "a11y"
 AXE = A11Y / "node_modules" / "axe-core" / "axe.min.js"
 SCREENS = Path(__file__).resolve().parents[1] / "artifacts" / "screens"

@@ -11,6 +11,9 @@ import sqlalchemy as sa
 
 from tests.web.conftest import shot, sign_in
 
+import pytest
+pytestmark = pytest.mark.slow  # browser journeys in Chromium: the second CI run (make test-slow)
+
 BAD_CSV = (
     "email,name,profession,band,organisation\n"
     "new.person1@nhs.net,New Person One,nurse,7,KCH\n"

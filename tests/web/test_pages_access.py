@@ -247,6 +247,7 @@ def test_throttle_window_is_fifteen_minutes_and_old_failures_are_deleted(
     assert db.session.scalar(sa.select(sa.func.count(LoginFailure.id))) == 2
 
 
+@pytest.mark.slow
 def test_failures_in_another_process_count(app: Any, users: dict[str, User]) -> None:
     """Another web process (as a second gunicorn worker would be) fails five sign-ins for an
     account from one address; this process then refuses that account from that address,
@@ -278,6 +279,7 @@ def test_failures_in_another_process_count(app: Any, users: dict[str, User]) -> 
     assert _sign_in(app, email, PASSWORD, "192.0.2.17").status_code == 302
 
 
+@pytest.mark.slow
 def test_security_headers_and_cookie_flags(app: Any, users: dict[str, User]) -> None:
     app.config["WTF_CSRF_ENABLED"] = False
     c = app.test_client()

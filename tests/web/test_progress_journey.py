@@ -10,6 +10,9 @@ import sqlalchemy as sa
 
 from tests.web.conftest import shot, sign_in
 
+import pytest
+pytestmark = pytest.mark.slow  # a browser journey: the second CI run (make test-slow)
+
 
 def _open_pulse_and_read_the_email(server: dict[str, Any]) -> tuple[str, int]:
     from sel_time.core.audit import CLI_ACTOR

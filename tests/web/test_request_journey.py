@@ -14,6 +14,9 @@ from icalendar import Calendar
 
 from tests.web.conftest import shot, sign_in
 
+import pytest
+pytestmark = pytest.mark.slow  # a browser journey: the second CI run (make test-slow)
+
 
 def _get_json(url: str, token: str) -> Any:
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})

@@ -8,8 +8,11 @@ way of working measured in the same run.
 2. Baseline (the page before issue 17): three summaries (month, organisation, profession), each
    reading every cost line again, plus the professions' shares, on every visit.
 3. Now: ``GET /finance`` through the app (signed in as finance), six groupings from one read of
-   the cost lines, kept per data version: the first visit after a write (cold: cache emptied)
-   and the visits after it (warm: one stamp query, then the page is drawn).
+   the cost lines, kept per data version. The first visit after a write (one delivery recorded,
+   committed through the one boundary), twice: before the worker has kept the figures (the
+   page works them out: the worst case) and once it has (``finance.dashboard_snapshot``, run
+   in place here as the test queue runs tasks: its time is shown apart, as a worker's). Then
+   the visits after it (one stamp query, then the page is drawn).
 4. Exactness: the kept figures are compared with figures worked out afresh; a write (one
    delivery recorded) changes the stamp, and the next visit shows the new figure.
 
@@ -63,14 +66,15 @@ def main(argv: list[str] | None = None) -> None:
     from sel_time.core.transaction import boundary
     from sel_time.demo import load_demo
     from sel_time.finance import backfill
-    from sel_time.finance.pages import DASHBOARDS, dashboard_data
+    from sel_time.finance.dashboard import dashboard_data
+    from sel_time.finance.pages import DASHBOARDS
     from sel_time.models import Attendance, User, UserRole
     from sel_time.plans import planning, publishing
     from sel_time.plans.fairness import published_profession_shares
 
     folder = Path(tempfile.mkdtemp(prefix="finance-bench-"))
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'b.sqlite'}",
-                     WTF_CSRF_ENABLED=False)
+                     WTF_CSRF_ENABLED=False, FINANCE_SNAPSHOTS=False)
     today = date.today()
     start = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
     with app.app_context():
@@ -109,29 +113,63 @@ def main(argv: list[str] | None = None) -> None:
             r = client.get("/finance")
             assert r.status_code == 200
 
-        def cold() -> None:
-            DASHBOARDS.clear()
-            visit()
+        from sel_time.core.clock import now_utc
+        from sel_time.models import Outcome
 
-        cold_ms = _times(cold, max(3, args.repeat // 3))
-        print(_line("GET /finance, first visit after a write", cold_ms,
-                    b))
+        written = list(db.session.scalars(
+            sa.select(Attendance).where(Attendance.cost_pence > 0).order_by(Attendance.id.desc())
+            .limit(args.repeat)))
+
+        def write(k: int) -> float:
+            """Record one delivery (a write the dashboard reads); the time to commit it, with
+            the worker's task when snapshots are on (the queue runs it in place)."""
+            att = written[k % len(written)]
+            t0 = time.perf_counter()
+            with boundary(quiet=False):
+                att.outcome, att.fraction_taken, att.recorded_at = Outcome.TAKEN, 1.0, now_utc()
+            return (time.perf_counter() - t0) * 1000
+
+        def first_visits(repeat: int) -> tuple[list[float], list[float]]:
+            writes, visits = [], []
+            for k in range(repeat):
+                writes.append(write(k))
+                t0 = time.perf_counter()
+                visit()
+                visits.append((time.perf_counter() - t0) * 1000)
+            return writes, visits
+
+        cold_n = max(3, args.repeat // 3)
+        _, cold_ms = first_visits(cold_n)
+        print(_line("GET /finance, first visit after a write,", cold_ms, b))
+        print("  (before the worker has kept the figures: worked out by the page)")
+        app.config["FINANCE_SNAPSHOTS"] = True
+        task_ms, kept_ms = first_visits(args.repeat)
+        print(_line("GET /finance, first visit after a write,", kept_ms, b))
+        print("  (figures kept by the worker after the commit)")
+        print(_line("  the write's commit + the worker's task", task_ms))
+        ok_first = statistics.median(kept_ms) <= TARGET_MS
+        print(f"target: first visit after a write <= {TARGET_MS:.0f} ms once the worker has run: "
+              f"{'met' if ok_first else 'NOT met'}")
         visit()
         warm = _times(visit, args.repeat)
         print(_line("GET /finance, later visits (kept figures)", warm, b))
         ok = statistics.median(warm) <= TARGET_MS
-        print(f"target: GET /finance <= {TARGET_MS:.0f} ms: {'met' if ok else 'NOT met'}")
+        print(f"target: later visits <= {TARGET_MS:.0f} ms: {'met' if ok else 'NOT met'}")
 
         kept = DASHBOARDS.get((None, None, None), lambda: dashboard_data(None, None, None))
         fresh = dashboard_data(None, None, None)
         same = kept["data"] == fresh["data"]
         print(f"exact: kept figures equal figures worked out afresh: {same}")
+        from sel_time.finance import snapshots
+
+        stored = snapshots.stored()
+        print("exact: the worker's kept figures equal figures worked out afresh: "
+              f"{stored is not None and stored['data'] == fresh['data']}")
         att = db.session.scalar(
-            sa.select(Attendance).where(Attendance.cost_pence > 0).order_by(Attendance.id))
+            sa.select(Attendance).where(Attendance.cost_pence > 0, Attendance.outcome.is_(None))
+            .order_by(Attendance.id))
         assert att is not None
         with boundary(quiet=False):  # a write: the next visit must show it
-            from sel_time.core.clock import now_utc
-            from sel_time.models import Outcome
             att.outcome, att.fraction_taken, att.recorded_at = Outcome.TAKEN, 1.0, now_utc()
         after = DASHBOARDS.get((None, None, None), lambda: dashboard_data(None, None, None))
         delivered = after["data"]["month"]["total"]["delivered"]

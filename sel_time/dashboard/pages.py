@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import render_template, request
 
 from ..core.clock import LONDON, now_utc, today_london
 from ..core.extensions import db
@@ -20,6 +20,8 @@ from ..models import (
 )
 from ..nightly.scheduler import last_success
 from ..web import MANAGERS, bp, roles_required
+
+SHORTFALLS_SHOWN = 50  # the rest behind "show all"
 
 
 def quarter_bounds(day: date) -> tuple[date, date]:
@@ -78,7 +80,9 @@ def manage_dashboard() -> str:
         met=len(met),
         short=len(short_ids),
         at_risk=len(at_risk),
-        shortfalls=sorted(shortfalls, key=lambda s: (s.window_from, s.explanation))[:50],
+        shortfalls=sorted(shortfalls, key=lambda s: (s.window_from, s.explanation))[
+            : None if request.args.get("shortfalls") == "all" else SHORTFALLS_SHOWN
+        ],
         total_shortfalls=len(shortfalls),
         refresh=refresh,
         drafts=db.session.scalars(

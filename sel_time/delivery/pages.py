@@ -29,7 +29,7 @@ from ..models import (
     UserRole,
 )
 from ..web import bp, roles_required
-from ..web.formats import day_half, label, slot
+from ..web.formats import day_half, label, place, slot, times
 from ..web.forms import in_words
 from . import recording
 
@@ -65,6 +65,8 @@ def my_time() -> str:
             "label": slot_label(s.slot),
             "slot": s.slot,
             "start": s.start_at.astimezone(LONDON),
+            "times": times(s.start_at, s.end_at),
+            "place": place(s),
             "outcome": att.outcome.value if att.outcome else None,
             "fraction": att.fraction_taken,
             "note": att.note,

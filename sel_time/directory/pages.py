@@ -13,11 +13,9 @@ from ..core.audit import Actor
 from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
 from ..core.transaction import boundary
-from ..models import (
-    Person,
-)
+from ..models import Department, LeadershipRole, Organisation, Person, Profession, Team
 from ..web import MANAGERS, bp, roles_required
-from ..web.forms import fields_for, form_values, payload_from_form
+from ..web.forms import fields_for, form_defaults, form_values, pattern_form, payload_from_form
 from . import records
 
 PAGES = {  # url name → (entity, title, columns shown in the list)
@@ -70,22 +68,69 @@ def _names(entity: records.Entity, items: list[dict[str, Any]]) -> dict[str, dic
     return refs
 
 
+# What each list's search reads beyond the record's own columns (entity.search): words a user
+# knows a record by, kept in another table or as a stored code.
+SEARCH_HINTS = {
+    "people": "Name, email, staff number, profession, organisation or department",
+    "roles": "Title, code, budget code or host organisation",
+    "teams": "Name, code or location",
+}
+
+
+def _like(column: Any, pattern: str) -> Any:
+    return sa.func.lower(column).like(pattern, escape="\\")
+
+
+def _word_matches(entity: records.Entity, word: str) -> Any:
+    """Where one search word may match a record: its own searched columns, and for people
+    (and roles, teams) the organisation, department, profession and other fields named in
+    :data:`SEARCH_HINTS`."""
+    from ..web.formats import label
+
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    model = entity.model
+    where = [_like(getattr(model, c), pattern) for c in entity.search]
+    orgs = sa.select(Organisation.id).where(
+        sa.or_(_like(Organisation.name, pattern), _like(Organisation.code, pattern)))
+    if model is Person:
+        departments = sa.select(Department.id).where(
+            sa.or_(_like(Department.name, pattern), _like(Department.code, pattern)))
+        professions = [p for p in Profession if word.lower() in label(p).lower()]
+        where += [
+            _like(Person.staff_number, pattern),
+            _like(Person.specialty, pattern),
+            Person.organisation_id.in_(orgs),
+            Person.department_id.in_(departments),
+        ]
+        if professions:
+            where.append(Person.profession.in_(professions))
+    elif model is LeadershipRole:
+        where += [_like(LeadershipRole.budget_code, pattern),
+                  LeadershipRole.host_organisation_id.in_(orgs)]
+    elif model is Team:
+        where.append(_like(Team.location, pattern))
+    elif entity.owner == "person_id":
+        people = sa.select(Person.id).where(_like(Person.name, pattern))
+        where.append(getattr(model, entity.owner).in_(people))
+    return sa.or_(*where)
+
+
+def _searched(query: sa.Select[Any], entity: records.Entity, q: str) -> sa.Select[Any]:
+    """Records matching every word of ``q`` (each word anywhere the list searches)."""
+    for word in q.split()[:10]:
+        query = query.where(_word_matches(entity, word))
+    return query
+
+
 @bp.get("/manage/<page>")
 @roles_required(*MANAGERS)
 def directory(page: str) -> str:
     entity, title, columns = _page(page)
     q = request.args.get("q", "").strip()
     query: sa.Select[Any] = sa.select(entity.model)
-    if q and entity.search:
-        pattern = f"%{q.lower()}%"
-        query = query.where(
-            sa.or_(*[sa.func.lower(getattr(entity.model, c)).like(pattern) for c in entity.search])
-        )
-    if q and entity.owner == "person_id":
-        pattern = f"%{q.lower()}%"
-        query = query.join(Person, Person.id == getattr(entity.model, entity.owner)).where(
-            sa.func.lower(Person.name).like(pattern)
-        )
+    if q:
+        query = _searched(query, entity, q)
     page_no = min(max(1, request.args.get("page", 1, type=int) or 1), 100000)  # offsets in range
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     items = [
@@ -107,6 +152,7 @@ def directory(page: str) -> str:
         page_no=page_no,
         total=total,
         searchable=bool(entity.search) or entity.owner == "person_id",
+        search_hint=SEARCH_HINTS.get(page, "Name"),
     )
 
 
@@ -115,7 +161,7 @@ def directory(page: str) -> str:
 def directory_new(page: str) -> Any:
     entity, title, _ = _page(page)
     fields = fields_for(entity.create_schema)
-    values: dict[str, str] = {k: v for k, v in request.args.items()}
+    values: dict[str, str] = {**form_defaults(fields), **request.args.to_dict()}
     errors: list[FieldError] = []
     if request.method == "POST":
         values = request.form.to_dict()
@@ -132,6 +178,7 @@ def directory_new(page: str) -> Any:
             errors = exc.errors or [FieldError("body", exc.detail)]
     return render_template(
         "manage/form.html",
+        **pattern_form(),
         title=f"Add {entity.label}",
         page=page,
         fields=fields,
@@ -166,6 +213,7 @@ def directory_edit(page: str, ident: int) -> Any:
             errors = exc.errors or [FieldError("body", exc.detail)]
     return render_template(
         "manage/form.html",
+        **pattern_form(),
         title=f"Edit {entity.label}",
         page=page,
         fields=fields,

@@ -1,22 +1,27 @@
 """What-ifs on the queue: run by a worker after plans a rota manager waits for, cancellable
-while queued or running, and queued once more (then failed, saying why) if a worker is lost."""
+while queued or running, and queued once more (then failed, saying why) if a worker is lost.
+Also the finance dashboard's figures, kept by a worker after each write (:mod:`.snapshots`)."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy.orm import Session
 
 from ..core.audit import Actor, record
 from ..core.clock import now_utc
 from ..core.errors import Conflict, FieldError
 from ..core.extensions import db
-from ..core.queue import INTERACTIVE, revoke, task
+from ..core.queue import INTERACTIVE, NIGHTLY, enqueue_after_commit, revoke, task
 from ..core.queue.cancel import watch_cancel
 from ..core.queue.recovery import MAX_ATTEMPTS, lost_before, sweeper
-from ..core.transaction import discard, run_task
+from ..core.transaction import boundary, discard, run_task
 from ..models import WhatIfRun, WhatIfStatus
 from ..operations.context import request_id_bound
+from . import snapshots
 from .whatif import get_run, run_whatif_run
 
 log = logging.getLogger(__name__)
@@ -85,3 +90,34 @@ def recover_lost_whatifs() -> int:
                      "twice; please run it again")
     db.session.flush()
     return count
+
+
+@task("finance.dashboard_snapshot", priority=NIGHTLY)
+def refresh_dashboard() -> None:
+    """Keep the finance dashboard's figures for the data as it now is (after a write)."""
+    try:
+        with boundary(quiet=False):
+            snapshots.refresh()
+    except sa.exc.IntegrityError:  # two workers at once: the other one kept them
+        log.info("finance dashboard figures were kept by another worker")
+
+
+SNAPSHOTS = "FINANCE_SNAPSHOTS"  # on unless the queue runs tasks in place (tests turn it on)
+
+
+def snapshots_enabled() -> bool:
+    config = current_app.config
+    return bool(config.get(SNAPSHOTS, not config.get("QUEUE_IMMEDIATE")))
+
+
+def _after_write(session: Session, _context: Any, _instances: Any) -> None:
+    """Have a worker keep the dashboard's figures once this transaction commits, if it writes
+    what the data stamp reads (every audited write, every roster or delivery change)."""
+    if not has_app_context() or session is not db.session() or not snapshots_enabled():
+        return
+    if any(isinstance(o, snapshots.WATCHED) for o in (*session.new, *session.dirty,
+                                                       *session.deleted)):
+        enqueue_after_commit(refresh_dashboard, once=True)  # once per transaction
+
+
+sa.event.listen(Session, "before_flush", _after_write)

@@ -16,7 +16,7 @@ from .base import (
     UserRole,
 )
 from .feeds import FeedCache, FeedKind, FeedToken
-from .finance import RateCardEntry
+from .finance import FinanceSnapshot, RateCardEntry
 from .jobs import JobRun, RunStatus
 from .organisation import Department, Organisation
 from .people import Absence, AvoidPreference, PatternSession, Person
@@ -60,6 +60,7 @@ __all__ = [
     "Period",
     "Person",
     "Profession",
+    "FinanceSnapshot",
     "RateCardEntry",
     "RoleAssignment",
     "RoleLevel",

@@ -31,6 +31,7 @@ from ..models import (
 )
 from ..web import MANAGERS, bp, roles_required
 from ..web.compress import MARKER, Fragment, accepts_gzip, gzip_page, join_page
+from ..web.formats import place
 from . import editing, planning, publishing, serialise
 from . import tasks as plan_tasks
 from .fairness import plan_profession_shares
@@ -187,7 +188,7 @@ def plan_page(plan_id: int) -> Response:
             "summary": serialise.plan_summary(plan),
             "grid": grid is not None,
             "grid_fragment": Fragment.of(html),
-            "shortfalls": [serialise.shortfall_dict(s) for s in plan.shortfalls][:100],
+            "shortfalls": [serialise.shortfall_dict(s) for s in plan.shortfalls],
             "shares": None if solving else plan_profession_shares(plan),
         }
 
@@ -267,6 +268,7 @@ def plan_session_page(plan_id: int, sid: int) -> Any:
         title="Plan session",
         plan=plan,
         s=serialise.session_dict(session),
+        where=place(session),
         errors=errors,
         options=options,
         refused=refused,

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from ..core.clock import LONDON
 from ..core.slots import parse_templates
 from ..models import (
     AbsenceKind,
@@ -135,8 +136,36 @@ def slot(slot_id: str) -> str:
     return day_half(day_text, code)
 
 
+def _london(value: datetime | str) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(LONDON)
+
+
+def times(start: datetime | str | None, end: datetime | str | None) -> str:
+    """A session's clock times in London, as its calendar event has them: ``09:00 to 13:00``."""
+    if not start or not end:
+        return ""
+    return f"{_london(start):%H:%M} to {_london(end):%H:%M}"
+
+
+def place(session: Any) -> str:
+    """Where a session (published or in a plan) is held, where known: a team's location (the
+    one its calendar event carries), else the organisation hosting the leadership role (the
+    team's funding role for a team without a location); empty if unknown."""
+    team = getattr(session, "team", None)
+    if team is not None and team.location:
+        return str(team.location)
+    assignment = getattr(session, "assignment", None)
+    role = assignment.role if assignment is not None else None
+    if team is not None:
+        role = team.funding_role
+    host = role.host_organisation if role is not None else None
+    return str(host.name) if host is not None else ""
+
+
 def register_formats(app: Flask) -> None:
     """Make the formatters Jinja filters of ``app`` (called once by the web package)."""
     for name, function in (("label", label), ("money", money), ("month", month), ("day", day),
-                           ("half_day", half_day), ("day_half", day_half), ("slot", slot)):
+                           ("half_day", half_day), ("day_half", day_half), ("slot", slot),
+                           ("times", times), ("place", place)):
         app.jinja_env.filters[name] = function

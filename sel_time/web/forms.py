@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from ..core.errors import FieldError
+from ..core.errors import FieldError, ValidationError
 from ..core.extensions import db
 from ..models import WEEKDAYS, Department, LeadershipRole, Organisation, Person, Team
 from .formats import label
@@ -34,11 +34,86 @@ LIST_HINTS = {
     "allowed_slots": (
         'Half-days the team may meet, comma separated, like "Wed/PM, Thu/AM" (blank: any)'
     ),
-    "pattern": (
-        'Working half-days, comma separated: "Mon AM, Mon PM, Tue AM"; '
-        'add * for non-clinical, like "Wed PM*"'
-    ),
 }
+# The working pattern: for each weekday's morning and afternoon, whether it is worked and how,
+# as the planner reads it (clinical: available, with backfill; non-clinical: available, with
+# no backfill; not worked: never planned).
+PATTERN_HINT = (
+    "For each half-day of a normal week: clinical work (protected time there needs backfill), "
+    "non-clinical work (no backfill needed) or not working (never planned)"
+)
+PATTERN_CHOICES = (
+    ("", "Not working"),
+    ("clinical", "Clinical work"),
+    ("non_clinical", "Non-clinical work"),
+)
+HALVES = (("AM", "morning"), ("PM", "afternoon"))
+DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                "Saturday", "Sunday"), strict=True))
+
+
+def pattern_key(day: str, half: str) -> str:
+    """The form field of one half-day of the working pattern: ``pattern-Mon-AM``."""
+    return f"pattern-{day}-{half}"
+
+
+def pattern_days() -> list[tuple[str, str, list[tuple[str, str, str]]]]:
+    """(day, day name, [(field, half, label)]) for the working pattern's form."""
+    return [
+        (day, DAY_NAMES[day],
+         [(pattern_key(day, half), half, f"{DAY_NAMES[day]} {words}") for half, words in HALVES])
+        for day in WEEKDAYS
+    ]
+
+
+def form_defaults(fields: list[Field]) -> dict[str, str]:
+    """What a new record's form shows before anything is typed: the working pattern a new
+    person gets (clinical work every weekday morning and afternoon)."""
+    if not any(f.kind == "pattern" for f in fields):
+        return {}
+    return pattern_values({"day": d, "half": h, "kind": "clinical"}
+                          for d in WEEKDAYS[:5] for h, _ in HALVES)
+
+
+def pattern_form() -> dict[str, Any]:
+    """What the form template needs to draw the working pattern."""
+    days = pattern_days()
+    return {
+        "pattern_days": days,
+        "pattern_choices": PATTERN_CHOICES,
+        "pattern_fields": [key for _, _, halves in days for key, _, _ in halves],
+    }
+
+
+def pattern_values(pattern: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """A stored pattern (``[{"day": "Mon", "half": "AM", "kind": "clinical"}, ...]``) as the
+    form's fields."""
+    return {
+        pattern_key(str(p["day"]), str(getattr(p["half"], "value", p["half"]))):
+            str(getattr(p["kind"], "value", p["kind"]))
+        for p in pattern
+    }
+
+
+def _pattern_from_form(form: Any) -> list[dict[str, str]] | None:
+    """The pattern the form's half-day choices describe; ``None`` if the form has none (left
+    as it is). A choice that is not one of the three is refused, in words naming the half-day."""
+    keys = [(day, half, key) for day, _, halves in pattern_days() for key, half, _ in halves]
+    if not any(key in form for _, _, key in keys):
+        return None
+    allowed = {code for code, _ in PATTERN_CHOICES}
+    out, errors = [], []
+    for day, half, key in keys:
+        kind = (form.get(key) or "").strip()
+        if kind not in allowed:
+            words = dict(HALVES)[half]
+            errors.append(FieldError(key, f"Choose clinical work, non-clinical work or not "
+                                          f"working for {DAY_NAMES[day]} {words}"))
+        elif kind:
+            out.append({"day": day, "half": half, "kind": kind})
+    if errors:
+        raise ValidationError("The working pattern is not complete", errors)
+    return out
 
 
 @dataclass
@@ -98,6 +173,8 @@ def fields_for(schema: type[BaseModel], skip: tuple[str, ...] = ()) -> list[Fiel
                     hint,
                 )
             )
+        elif name == "pattern":
+            out.append(Field(name, "Working pattern", "pattern", False, [], PATTERN_HINT))
         elif name in LIST_HINTS:
             out.append(Field(name, _label(name), "textarea", False, [], LIST_HINTS[name]))
         elif isinstance(inner, type) and issubclass(inner, enum.Enum):
@@ -149,9 +226,7 @@ def form_values(obj_dict: dict[str, Any]) -> dict[str, str]:
         elif k == "allowed_slots":
             out[k] = ", ".join(v)
         elif k == "pattern":
-            out[k] = ", ".join(
-                f"{p['day']} {p['half']}{'*' if p['kind'] == 'non_clinical' else ''}" for p in v
-            )
+            out.update(pattern_values(v))
         elif isinstance(v, bool):
             out[k] = "on" if v else ""
         else:
@@ -167,6 +242,11 @@ def payload_from_form(fields: list[Field], form: Any, *, partial: bool) -> dict[
         if f.kind == "checkbox":
             payload[f.name] = form.get(f.name) == "on"
             continue
+        if f.kind == "pattern":
+            pattern = _pattern_from_form(form)
+            if pattern is not None:
+                payload[f.name] = pattern
+            continue
         raw = (form.get(f.name) or "").strip()
         if f.name == "member_ids":
             emails = [e.strip().lower() for e in raw.replace(",", "\n").splitlines() if e.strip()]
@@ -179,10 +259,6 @@ def payload_from_form(fields: list[Field], form: Any, *, partial: bool) -> dict[
             continue
         if f.name == "allowed_slots":
             payload[f.name] = [s.strip() for s in raw.split(",") if s.strip()] or None
-            continue
-        if f.name == "pattern":
-            if raw:
-                payload[f.name] = _pattern(raw)
             continue
         if raw == "":
             if f.required:
@@ -198,23 +274,6 @@ def payload_from_form(fields: list[Field], form: Any, *, partial: bool) -> dict[
         else:
             payload[f.name] = raw
     return payload
-
-
-def _pattern(raw: str) -> list[dict[str, str]] | str:
-    out = []
-    for token in [t.strip() for t in raw.split(",") if t.strip()]:
-        non_clinical = token.endswith("*")
-        parts = token.rstrip("*").split()
-        if len(parts) != 2 or parts[0][:3].title() not in WEEKDAYS:
-            return raw  # let the schema name the fault
-        out.append(
-            {
-                "day": parts[0][:3].title(),
-                "half": parts[1].upper(),
-                "kind": "non_clinical" if non_clinical else "clinical",
-            }
-        )
-    return out
 
 
 # -- validation in words: what the error summary and the fields say ----------------------------

@@ -118,13 +118,13 @@ def test_an_empty_period_says_nothing_is_published(app: Any, users: dict[str, Us
 @pytest.mark.parametrize(("top", "step"), [(62677, 20000), (1, 0.25), (999, 250),
                                            (100, 25), (120000, 50000), (0, 1)])
 def test_chart_axes_go_in_round_steps(top: float, step: float) -> None:
-    from sel_time.finance.pages import nice_step
+    from sel_time.finance.dashboard import nice_step
 
     assert nice_step(top) == step
 
 
 def test_chart_names_are_whole_and_the_axis_reaches_past_the_top() -> None:
-    from sel_time.finance.pages import bar_chart
+    from sel_time.finance.dashboard import bar_chart
 
     rows = [{"organisation": "Guy's and St Thomas' NHS Foundation Trust", "planned": 62677.0,
              "delivered": 1000.0, "budget": 50000.0},

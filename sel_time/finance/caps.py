@@ -25,5 +25,7 @@ def serialise_cap_checks() -> None:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(WHATIF_CAP_LOCK)))
     else:
-        table = WhatIfRun.__table__
-        db.session.execute(sa.update(table).where(sa.false()).values(id=table.c.id))
+        db.session.execute(
+            sa.update(WhatIfRun).where(sa.false()).values(id=WhatIfRun.id),
+            execution_options={"synchronize_session": False},
+        )

@@ -19,7 +19,6 @@ from ..core.extensions import db
 from ..core.transaction import boundary, discard
 from ..models import Plan, PlanStatus
 
-
 # How often ``sel-time plan`` reads its plan's progress, and how long a plan may wait for a
 # worker before the command says none seems to be running.
 FOLLOW_EVERY = 0.25

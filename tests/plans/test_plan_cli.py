@@ -129,7 +129,9 @@ def test_ctrl_c_on_a_real_plan_command_cancels_its_run(
     proc = subprocess.Popen(
         [SEL_TIME, *_plan_args()[1:]],
         env=process_env(DATABASE_URL=database_url, SEL_TIME_QUEUE_URL=app.config["QUEUE_URL"]),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # as from a terminal, even when these tests run in the background (SIGINT ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         queued = wait_for(lambda: _newest_status() == PlanStatus.QUEUED, timeout=60)
         assert queued, "the command queued no plan"

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import json, os, signal, sys
 import solver
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
 problem = solver.parse_problem(json.load(open(sys.argv[1])))
 solution = solver.solve(problem, solver.SolveOptions(time_limit=5, workers=1))
 assert solution.status in ("optimal", "feasible"), solution.status

@@ -92,10 +92,16 @@ def plan_command(
 
         solving = threading.Thread(target=work, name=f"plan-{plan_id}", daemon=True)
         solving.start()
-        plan = _follow(plan_id, None if quiet else TerminalProgress(), solving.join, hint=False)
+        plan = _follow(plan_id, None if quiet else TerminalProgress(), solving.join, hint=False,
+                       ended=lambda: not solving.is_alive())
         solving.join()
     else:
         plan = _follow(plan_id, None if quiet else TerminalProgress(), _pause, hint=True)
+    if plan.status in (PlanStatus.QUEUED, PlanStatus.RUNNING):  # its solving thread died
+        click.echo(f"Error: the solve of plan {plan.id} stopped without recording an outcome "
+                   "(see the log above); `sel-time plans` shows it failed once it is overdue",
+                   err=True)
+        sys.exit(1)
     if plan.status == PlanStatus.FAILED:
         click.echo(f"Error: plan {plan.id} failed: {plan.error}", err=True)
         sys.exit(1)
@@ -135,10 +141,16 @@ def _read(plan_id: int) -> Plan:
 
 
 def _follow(
-    plan_id: int, bar: TerminalProgress | None, wait: Callable[[float], object], *, hint: bool
+    plan_id: int,
+    bar: TerminalProgress | None,
+    wait: Callable[[float], object],
+    *,
+    hint: bool,
+    ended: Callable[[], bool] = lambda: False,
 ) -> Plan:
-    """Show a plan's progress until its solve ends, and return it. ``wait(seconds)`` passes
-    the time between looks (a sleep, or a join on the thread solving it here). Ctrl-C asks
+    """Show a plan's progress until its solve ends, and return it (still queued or running
+    only if ``ended()`` says whatever solves it has stopped). ``wait(seconds)`` passes the
+    time between looks (a sleep, or a join on the thread solving it here). Ctrl-C asks
     for the solve to be cancelled and goes on following it to its end; a second Ctrl-C stops
     waiting (exit 130) and leaves the cancel to finish on its own."""
     from ..core.audit import CLI_ACTOR
@@ -148,8 +160,9 @@ def _follow(
     hinted = asked = False
     while True:
         try:
+            gone = ended()  # asked before reading: a solve that ended has recorded its outcome
             plan = _read(plan_id)
-            if plan.status not in (PlanStatus.QUEUED, PlanStatus.RUNNING):
+            if gone or plan.status not in (PlanStatus.QUEUED, PlanStatus.RUNNING):
                 if bar is not None:
                     bar.end()
                 return plan

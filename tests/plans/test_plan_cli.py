@@ -26,6 +26,7 @@ from sel_time.core.extensions import db
 from sel_time.core.queue.worker import queue_depth
 from sel_time.models import AuditEvent, Plan, PlanStatus, WhatIfRun, WhatIfStatus
 from sel_time.plans import commands as plan_commands
+from sel_time.plans import tasks as plan_tasks
 from sel_time.plans.planning import request_plan
 from tests.finance.test_whatif_runs import BODY
 from tests.plans.conftest import START, WEEKS, Small
@@ -69,6 +70,18 @@ def test_plan_here_solves_in_this_process_and_publishes(
     assert plan.status == PlanStatus.PUBLISHED
     assert "published" in result.stderr
     assert queue_depth(app) == 0  # nothing was left for a worker
+
+
+def test_plan_here_says_so_when_its_solve_stops_without_an_outcome(
+    app: Flask, small: Small, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def ends_early(plan_id: int, attempt: int) -> None:
+        """A solve that ends, leaving its plan queued (as if its thread died)."""
+
+    monkeypatch.setattr(plan_tasks, "solve", ends_early)
+    result = runner.invoke(args=_plan_args("--here"))
+    assert result.exit_code == 1, result.output
+    assert "stopped without recording an outcome" in result.stderr
 
 
 def test_plan_queues_the_solve_and_ctrl_c_cancels_it(

@@ -1,6 +1,8 @@
 # sel-time: two commands set everything up on a fresh machine with only Python.
 #   make demo   virtualenv, install, migrate SQLite under instance/, load the demo, plan,
 #               publish, serve on http://127.0.0.1:5000
+#               (the first plan is solved by `sel-time plan --here`, in its own process, before
+#               the worker starts: nothing is left running if a step before the server fails)
 #   make test   the test suite on SQLite, without the tests marked slow (browser journeys, real
 #               processes killed mid-run, the API fuzz): those run in `make test-slow`, which CI
 #               runs after the PostgreSQL run
@@ -58,7 +60,7 @@ demo: venv
 	rm -f $(DEMO_DB)
 	$(DEMO_ENV) $(BIN)/sel-time db upgrade
 	$(DEMO_ENV) $(BIN)/sel-time demo
-	$(DEMO_ENV) $(BIN)/sel-time plan --weeks 12 --time-limit 60 --publish
+	$(DEMO_ENV) $(BIN)/sel-time plan --here --weeks 12 --time-limit 60 --publish
 	$(DEMO_ENV) $(BIN)/sel-time export-ics --out instance/feeds
 	@echo "sel-time is serving the demo on http://127.0.0.1:5000 with a worker and the scheduler (Ctrl-C stops all three)"
 	$(DEMO_ENV) bash -c 'trap "kill \$$W \$$S 2>/dev/null" EXIT; \

@@ -209,6 +209,7 @@ class _PinModel:
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = 0
+        solver.parameters.catch_sigint_signal = False  # the caller handles Ctrl-C (see solve)
         solver.parameters.max_time_in_seconds = max(0.1, seconds)
         return solver.solve(self.m), solver
 

@@ -152,6 +152,10 @@ def _tune(prm: cp_model.SatParameters, options: SolveOptions) -> None:
     prm.num_workers = options.workers
     prm.random_seed = options.seed
     prm.hint_conflict_limit = 0
+    # CP-SAT's own Ctrl-C handler is installed for each solve and then reset to the system
+    # default, so a Ctrl-C after the first solve killed the process outright; the caller
+    # (``sel-time plan``, a worker) handles Ctrl-C and stops the search through ``stop``.
+    prm.catch_sigint_signal = False
     if options.workers == 1:
         prm.linearization_level = 2
     elif options.workers == 2:

@@ -22,8 +22,18 @@ cli = AppGroup(
 )
 
 
-def command(name: str | None = None, **kwargs: Any) -> Callable[[F], F]:
-    """A CLI command run in one transaction; a SelTimeError becomes a clear message and exit 2."""
+# ``sel-time cancel plan ID`` / ``sel-time cancel whatif ID``: each feature adds its kind.
+cancel_group = AppGroup(
+    "cancel", help="Cancel a queued or running solve, as the API's .../cancel does."
+)
+cli.add_command(cancel_group)
+
+
+def command(
+    name: str | None = None, group: click.Group | None = None, **kwargs: Any
+) -> Callable[[F], F]:
+    """A CLI command (on ``group``, by default the ``sel-time`` group) run in one transaction;
+    a SelTimeError becomes a clear message and exit 2."""
 
     def decorate(fn: F) -> F:
         @wraps(fn)
@@ -35,7 +45,9 @@ def command(name: str | None = None, **kwargs: Any) -> Callable[[F], F]:
                 click.echo(f"Error: {exc}", err=True)
                 sys.exit(2)
 
-        return cli.command(name, **kwargs)(with_appcontext(wrapper))  # type: ignore[return-value]
+        return (group or cli).command(name, **kwargs)(  # type: ignore[return-value]
+            with_appcontext(wrapper)
+        )
 
     return decorate
 

@@ -1,4 +1,4 @@
-"""``sel-time costs|whatif``: backfill cost summaries and what-if projections."""
+"""``sel-time costs|whatif|cancel whatif``: backfill cost summaries and what-if projections."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
-from ..core.commands import cli
+from ..core.commands import cancel_group, cli, command
 from ..core.errors import SelTimeError
 from ..core.transaction import discard
 
@@ -101,3 +101,18 @@ def whatif_command(scenario: str) -> None:
     finally:
         discard()  # a what-if writes nothing
     click.echo(json.dumps(result, indent=2))
+
+
+@command("whatif", group=cancel_group)
+@click.argument("run_ref", metavar="ID")
+def cancel_whatif_command(run_ref: str) -> None:
+    """Cancel what-if run ID while it is queued or running."""
+    from ..core.audit import CLI_ACTOR
+    from ..models import WhatIfStatus
+    from .tasks import cancel
+
+    run = cancel(run_ref, CLI_ACTOR)
+    if run.status == WhatIfStatus.RUNNING:
+        click.echo(f"what-if {run.id}: cancelling; its solver stops within a second or two")
+    else:
+        click.echo(f"what-if {run.id}: cancelled before it started")

@@ -52,8 +52,9 @@ def cancel(ident: str | int, actor: Actor) -> WhatIfRun:
     row = get_run(ident)
     if row.status not in (WhatIfStatus.QUEUED, WhatIfStatus.RUNNING):
         raise Conflict(
-            f"What-if {row.id} is {row.status.value}; only a queued or running one can be "
-            "cancelled", [FieldError("whatif", row.status.value)])
+            f"What-if {row.id} is {row.status.value}: it has ended, so there is nothing to "
+            "cancel (only a queued or running one can be cancelled)",
+            [FieldError("whatif", row.status.value)])
     record(actor, "cancel", "whatif_runs", row.id, {"status": row.status.value}, None)
     if row.status == WhatIfStatus.QUEUED:
         revoke(row.task_id)

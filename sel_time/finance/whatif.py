@@ -43,6 +43,7 @@ from ..models import (
 from ..plans.planning import ProgressWriter
 from ..plans.problem import build_problem, check_horizon
 from ..plans.scope import Scope, governed
+from .caps import serialise_cap_checks
 from .schemas import BANDS, PeopleFilter, RoleFilter, WhatIfRequest
 
 log = logging.getLogger(__name__)
@@ -275,7 +276,10 @@ def check_request(req: WhatIfRequest) -> None:
 
 def check_caps(actor: Actor) -> None:
     """At most WHATIF_CAP_PER_USER what-ifs queued or running for one user and
-    WHATIF_CAP_TOTAL in all: 429, with Retry-After and the limit in words, beyond that."""
+    WHATIF_CAP_TOTAL in all: 429, with Retry-After and the limit in words, beyond that.
+    Holds the caps' lock to the end of the transaction, so two requests at once cannot both
+    take the last place (:mod:`.caps`)."""
+    serialise_cap_checks()
     cfg = current_app.config
     per_user, total = int(cfg["WHATIF_CAP_PER_USER"]), int(cfg["WHATIF_CAP_TOTAL"])
     active = sa.select(sa.func.count(WhatIfRun.id)).where(WhatIfRun.status.in_(ACTIVE))

@@ -1,18 +1,29 @@
-"""``sel-time plan|publish|plans|export-problem|export-plan``."""
+"""``sel-time plan|publish|plans|export-problem|export-plan|cancel plan``."""
 
 from __future__ import annotations
 
 import sys
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 
 from ..core import clock
-from ..core.commands import TerminalProgress, command
+from ..core.commands import TerminalProgress, cancel_group, command
 from ..core.errors import SelTimeError
 from ..core.extensions import db
-from ..core.transaction import boundary
+from ..core.transaction import boundary, discard
+from ..models import Plan, PlanStatus
+
+# How often ``sel-time plan`` reads its plan's progress, and how long a plan may wait for a
+# worker before the command says none seems to be running.
+FOLLOW_EVERY = 0.25
+NO_WORKER_HINT_AFTER = 5.0
+_pause = time.sleep  # between looks at a queued plan (the tests press Ctrl-C here)
 
 
 @command("plan")
@@ -34,34 +45,72 @@ from ..core.transaction import boundary
     "--publish", "do_publish", is_flag=True, help="publish the plan if the solver finds one"
 )
 @click.option("--json", "as_json", is_flag=True, help="print a JSON summary instead of the id")
+@click.option(
+    "--here",
+    is_flag=True,
+    help="solve in this process instead of queueing the solve for a worker (when no "
+    "`sel-time worker` is running)",
+)
 def plan_command(
-    start: Any, weeks: int, scope: str, time_limit: float | None, do_publish: bool, as_json: bool
+    start: Any,
+    weeks: int,
+    scope: str,
+    time_limit: float | None,
+    do_publish: bool,
+    as_json: bool,
+    here: bool,
 ) -> None:
-    """Plan protected time for a horizon; print the plan's id."""
+    """Plan protected time for a horizon and print the plan's id.
+
+    The solve is queued for a worker, as the API's is, and followed here with a progress bar
+    until it ends; Ctrl-C asks for it to be cancelled (twice: stop waiting). With --here this
+    process solves it."""
     import json
 
     from ..core.audit import CLI_ACTOR
-    from .planning import request_plan, run_plan
+    from .planning import request_plan
     from .publishing import publish
     from .serialise import plan_summary
+    from .tasks import queue_solve, solve, solve_here
 
-    with boundary(quiet=False):  # queued and committed before it solves
+    with boundary(quiet=False):  # committed, then queued (or solved here)
         plan = request_plan(
             start.date() if start else clock.next_monday(), weeks, scope, time_limit, CLI_ACTOR
         )
+        plan = solve_here(plan) if here else queue_solve(plan)
+    plan_id, attempt = plan.id, plan.attempt
     quiet = as_json or not sys.stderr.isatty()
-    try:
-        plan = run_plan(plan.id, progress=None if quiet else TerminalProgress())
-    except SelTimeError:
-        raise
-    except Exception as exc:  # recorded on the plan; say so plainly
-        click.echo(f"\nError: plan {plan.id} failed: {exc}", err=True)
+    if here:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def work() -> None:
+            with app.app_context():
+                try:
+                    solve(plan_id, attempt)
+                finally:
+                    db.session.remove()
+
+        solving = threading.Thread(target=work, name=f"plan-{plan_id}", daemon=True)
+        solving.start()
+        plan = _follow(plan_id, None if quiet else TerminalProgress(), solving.join, hint=False,
+                       ended=lambda: not solving.is_alive())
+        solving.join()
+    else:
+        plan = _follow(plan_id, None if quiet else TerminalProgress(), _pause, hint=True)
+    if plan.status in (PlanStatus.QUEUED, PlanStatus.RUNNING):  # its solving thread died
+        click.echo(f"Error: the solve of plan {plan.id} stopped without recording an outcome "
+                   "(see the log above); `sel-time plans` shows it failed once it is overdue",
+                   err=True)
         sys.exit(1)
-    if not quiet:
-        click.echo("", err=True)
+    if plan.status == PlanStatus.FAILED:
+        click.echo(f"Error: plan {plan.id} failed: {plan.error}", err=True)
+        sys.exit(1)
+    if plan.status == PlanStatus.CANCELLED:
+        click.echo(f"plan {plan.id} was cancelled; nothing was planned", err=True)
+        sys.exit(1)
     report = None
     if do_publish:
-        if plan.status.value != "draft":
+        if plan.status != PlanStatus.DRAFT:
             click.echo(f"Error: plan {plan.id} is {plan.status.value}; not published", err=True)
             sys.exit(3)
         report = publish(plan.id, CLI_ACTOR)
@@ -83,6 +132,70 @@ def plan_command(
             click.echo(report.summary(), err=True)
 
 
+def _read(plan_id: int) -> Plan:
+    """The plan as it stands now (a fresh transaction, kept no longer than the read)."""
+    discard()
+    plan = db.session.get(Plan, plan_id)
+    assert plan is not None
+    return plan
+
+
+def _follow(
+    plan_id: int,
+    bar: TerminalProgress | None,
+    wait: Callable[[float], object],
+    *,
+    hint: bool,
+    ended: Callable[[], bool] = lambda: False,
+) -> Plan:
+    """Show a plan's progress until its solve ends, and return it (still queued or running
+    only if ``ended()`` says whatever solves it has stopped). ``wait(seconds)`` passes the
+    time between looks (a sleep, or a join on the thread solving it here). Ctrl-C asks
+    for the solve to be cancelled and goes on following it to its end; a second Ctrl-C stops
+    waiting (exit 130) and leaves the cancel to finish on its own."""
+    from ..core.audit import CLI_ACTOR
+    from .tasks import cancel
+
+    started = time.monotonic()
+    hinted = asked = False
+    while True:
+        try:
+            gone = ended()  # asked before reading: a solve that ended has recorded its outcome
+            plan = _read(plan_id)
+            if gone or plan.status not in (PlanStatus.QUEUED, PlanStatus.RUNNING):
+                if bar is not None:
+                    bar.end()
+                return plan
+            if bar is not None:
+                bar(plan.progress_message or "", float(plan.progress or 0.0))
+            if (hint and not hinted and plan.status == PlanStatus.QUEUED
+                    and time.monotonic() - started > NO_WORKER_HINT_AFTER):
+                hinted = True
+                _say(bar, f"plan {plan_id} is still waiting for a worker: is `sel-time worker` "
+                     "running? (`sel-time plan --here` solves in this process)")
+            wait(FOLLOW_EVERY)
+        except KeyboardInterrupt:
+            if asked:
+                _say(bar, f"stopped waiting; plan {plan_id} is being cancelled "
+                     "(`sel-time plans` shows it)")
+                sys.exit(130)
+            asked = True
+            try:
+                discard()
+                with boundary(quiet=False):
+                    cancel(plan_id, CLI_ACTOR)
+                _say(bar, f"Ctrl-C: cancelling plan {plan_id}; its solver stops within a "
+                     "second or two (Ctrl-C again to stop waiting)")
+            except SelTimeError as exc:  # it ended meanwhile: its outcome follows
+                _say(bar, f"Ctrl-C: {exc}")
+
+
+def _say(bar: TerminalProgress | None, words: str) -> None:
+    if bar is not None:
+        bar.end()
+    click.echo(words, err=True)
+
+
 @command("publish")
 @click.argument("plan_ref")
 def publish_command(plan_ref: str) -> None:
@@ -97,7 +210,6 @@ def publish_command(plan_ref: str) -> None:
 @command("plans")
 def plans_command() -> None:
     """List plans, newest first."""
-    from ..models import Plan
     from .serialise import plan_summary
 
     for plan in db.session.scalars(sa.select(Plan).order_by(Plan.id.desc()).limit(50)):
@@ -158,3 +270,20 @@ def export_plan_command(plan_ref: str, problem_path: str, solution_path: str) ->
     with open(solution_path, "w", encoding="utf-8") as fh:
         json.dump(plan_as_solution(plan), fh, indent=1)
     click.echo(f"Wrote plan {plan.id}: {problem_path} and {solution_path}")
+
+
+@command("plan", group=cancel_group)
+@click.argument("plan_ref", metavar="ID")
+def cancel_plan_command(plan_ref: str) -> None:
+    """Cancel plan ID's queued or running solve (a re-solve leaves its draft as it was)."""
+    from ..core.audit import CLI_ACTOR
+    from .api import get_plan
+    from .tasks import cancel
+
+    plan = cancel(get_plan(plan_ref).id, CLI_ACTOR)
+    if plan.status == PlanStatus.RUNNING:
+        click.echo(f"plan {plan.id}: cancelling; its solver stops within a second or two "
+                   "(`sel-time plans` shows it cancelled)")
+    else:
+        click.echo(f"plan {plan.id}: cancelled before it started"
+                   + ("; the draft is unchanged" if plan.status == PlanStatus.DRAFT else ""))

@@ -59,6 +59,16 @@ def queue_solve(plan: Plan, pins: list[dict[str, str]] | None = None) -> Plan:
     return plan
 
 
+def solve_here(plan: Plan) -> Plan:
+    """Have this process, not a worker, solve ``plan`` (queued, flushed): ``sel-time plan
+    --here`` then calls :data:`solve` with the plan's attempt, as a worker would. Flushes."""
+    plan.attempt = (plan.attempt or 0) + 1
+    plan.cancel_requested = False
+    plan.task_id = None
+    db.session.flush()
+    return plan
+
+
 def cancel(plan_id: int, actor: Actor) -> Plan:
     """Cancel a queued or running solve (409 otherwise). Queued: at once (a re-solve goes back
     to its draft as it was). Running: its worker stops the solver within a second and records
@@ -68,8 +78,9 @@ def cancel(plan_id: int, actor: Actor) -> Plan:
         raise NotFound(f"No plan {plan_id}")
     if plan.status not in (PlanStatus.QUEUED, PlanStatus.RUNNING):
         raise Conflict(
-            f"Plan {plan_id} is {plan.status.value}; only a queued or running solve can be "
-            "cancelled", [FieldError("plan", plan.status.value)])
+            f"Plan {plan_id} is {plan.status.value}: its solve has ended, so there is nothing "
+            "to cancel (only a queued or running solve can be cancelled)",
+            [FieldError("plan", plan.status.value)])
     record(actor, "cancel", "plan", plan.id, {"status": plan.status.value}, None)
     if plan.status == PlanStatus.QUEUED:
         revoke(plan.task_id)
@@ -116,4 +127,4 @@ def recover_lost_plans() -> int:
     return count
 
 
-__all__ = ["cancel", "queue_solve", "recover_lost_plans", "solve", "solver"]
+__all__ = ["cancel", "queue_solve", "recover_lost_plans", "solve", "solve_here", "solver"]

@@ -1,10 +1,11 @@
 """SIGKILL in a loop: the scheduler's job (``sel-time refresh --force``), a solve that publishes
-(``sel-time plan --weeks 2 --time-limit 5 --publish``) and the app under gunicorn while a
-client publishes plans and records deliveries are each killed at a random point (seeded
-delays), over and over. After every kill: no published session lost or duplicated, no
-sequence number going backwards, no session changed without a new sequence, nobody booked
-twice in a slot, every acknowledged delivery record kept, and the roster unchanged unless a
-publish completed. At the end each of the three runs again and completes normally.
+(``sel-time plan --here --weeks 2 --time-limit 5 --publish``, solved in the command's own
+process) and the app under gunicorn while a client publishes plans and records deliveries are
+each killed at a random point (seeded delays), over and over. After every kill: no published
+session lost or duplicated, no sequence number going backwards, no session changed without a
+new sequence, nobody booked twice in a slot, every acknowledged delivery record kept, and the
+roster unchanged unless a publish completed. At the end each of the three runs again and
+completes normally.
 
 Before each run a leader may book a day of leave on a protected session, so the runs have
 something to move and sequence numbers to raise.
@@ -211,7 +212,7 @@ def _durations(database: Database) -> dict[str, float]:
     out = {}
     for kind, args in (
         ("scheduler", ("refresh", "--force")),
-        ("solve", ("plan", "--weeks", "2", "--time-limit", "5", "--publish")),
+        ("solve", ("plan", "--here", "--weeks", "2", "--time-limit", "5", "--publish")),
     ):
         t0 = time.monotonic()
         done = database.run(*args)
@@ -279,7 +280,7 @@ def test_sigkill_in_a_loop_loses_nothing_and_the_next_run_completes(seeded: Seed
             args = (
                 ("refresh", "--force")
                 if kind == "scheduler"
-                else ("plan", "--weeks", "2", "--time-limit", "5", "--publish")
+                else ("plan", "--here", "--weeks", "2", "--time-limit", "5", "--publish")
             )
             delay = rng.uniform(0.3, durations[kind] * 1.1)
             if _kill_process(database, args, delay) is None:
@@ -294,7 +295,7 @@ def test_sigkill_in_a_loop_loses_nothing_and_the_next_run_completes(seeded: Seed
     _wait_until_killed_solves_are_overdue(seeded.app)
     for args in (
         ("refresh", "--force"),
-        ("plan", "--weeks", "2", "--time-limit", "5", "--publish"),
+        ("plan", "--here", "--weeks", "2", "--time-limit", "5", "--publish"),
     ):
         done = database.run(*args)
         assert done.returncode == 0, (args, done.stdout, done.stderr)

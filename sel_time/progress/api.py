@@ -40,6 +40,17 @@ def _date(value: Any, name: str) -> date | None:
                          [FieldError(name, str(exc))]) from None
 
 
+def _reminder(body: dict[str, Any], name: str, default: int) -> int | None:
+    """A reminder's days from a JSON body: absent for the default, null for none; anything
+    else that is not a whole number is refused (as -1) by the service, naming the field."""
+    if name not in body:
+        return default
+    value = body[name]
+    if value is None:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
 def _period() -> tuple[date, date]:
     first = _date(request.args.get("from"), "from")
     last = _date(request.args.get("to"), "to")
@@ -96,7 +107,9 @@ def create_survey() -> tuple[Response, int]:
         str(body.get("title") or ""), str(body.get("cadence") or ""),
         [str(q) for q in questions], Actor.for_user(user),
         days_open=days if isinstance(days, int) else -1,
-        first_opens_on=_date(body.get("first_opens_on"), "first_opens_on"))
+        first_opens_on=_date(body.get("first_opens_on"), "first_opens_on"),
+        remind_after_days=_reminder(body, "remind_after_days", surveys.REMIND_AFTER_DAYS),
+        remind_before_days=_reminder(body, "remind_before_days", surveys.REMIND_BEFORE_DAYS))
     return jsonify(surveys.survey_dict(survey)), 201
 
 

@@ -85,13 +85,15 @@ def create_survey() -> ResponseReturnValue:
         first_day = None
         errors.append(FieldError("first_opens_on", "Enter the first opening as a date"))
     days = form.get("days_open", "14").strip()
+    remind = {name: _days_or_none(form.get(name, "")) for name in
+              ("remind_after_days", "remind_before_days")}
     if not errors:
         try:
             with boundary():
                 survey = surveys.create_survey(
                     form.get("title", ""), form.get("cadence", ""), form.getlist("questions"),
                     Actor.for_user(current_user), days_open=int(days) if days.isdigit() else -1,
-                    first_opens_on=first_day)
+                    first_opens_on=first_day, **remind)
             flash(f"Survey '{survey.title}' created", "success")
             return redirect(url_for("progress.dashboard"))
         except SelTimeError as exc:
@@ -101,6 +103,15 @@ def create_survey() -> ResponseReturnValue:
                            surveys=[surveys.survey_dict(s) for s in all_surveys], bank=BANK,
                            cadences=[c.value for c in Cadence], errors=errors,
                            values=form), 400
+
+
+def _days_or_none(raw: str) -> int | None:
+    """A form's number of days: empty for none; not a whole number as -1 (refused, in
+    words, by the service)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() else -1
 
 
 def _act(work: Any, done: str) -> ResponseReturnValue:

@@ -227,22 +227,36 @@ def list_programmes() -> Response:
                     for p in db.session.scalars(select(Programme).order_by(Programme.name))])
 
 
-@bp.post("/programmes")
-@transactional
-def create_programme() -> tuple[Response, int]:
-    user = require_user(PROGRAMME)
-    body = json_body()
+def _programme_fields(body: Any) -> tuple[str, str, int, list[str], int | None]:
+    """A programme's fields from a JSON body (anything of the wrong type is refused, in
+    words naming the field, by the service)."""
     if not isinstance(body, dict):
         raise BadRequest("Send a JSON object", [FieldError("body", "not an object")])
     modules = body.get("modules")
     needed = body.get("completion_modules")
-    p = training.create_programme(
-        str(body.get("name") or ""), str(body.get("kind") or ""),
-        team if isinstance(team := body.get("team_id"), int) else -1,
-        [str(m) for m in modules] if isinstance(modules, list) else [],
-        needed if isinstance(needed, int) and not isinstance(needed, bool) else None,
-        Actor.for_user(user))
+    team = body.get("team_id")
+    return (str(body.get("name") or ""), str(body.get("kind") or ""),
+            team if isinstance(team, int) and not isinstance(team, bool) else -1,
+            [str(m) for m in modules] if isinstance(modules, list) else [],
+            needed if needed is None or (isinstance(needed, int)
+                                         and not isinstance(needed, bool)) else -1)
+
+
+@bp.post("/programmes")
+@transactional
+def create_programme() -> tuple[Response, int]:
+    user = require_user(PROGRAMME)
+    p = training.create_programme(*_programme_fields(json_body()), Actor.for_user(user))
     return jsonify(training.programme_report(p)), 201
+
+
+@bp.put("/programmes/<int:programme_id>")
+@transactional
+def update_programme(programme_id: int) -> Response:
+    user = require_user(PROGRAMME)
+    p = training.update_programme(training.get_programme(programme_id),
+                                  *_programme_fields(json_body()), Actor.for_user(user))
+    return jsonify(training.programme_report(p))
 
 
 @bp.get("/programmes/<int:programme_id>")
@@ -333,7 +347,9 @@ for _path, _ops in {
     "/api/v1/programmes": [_doc("progress", "Training programmes", listing=True),
                            _doc("progress", "Create a programme", "post", body=True)],
     "/api/v1/programmes/{programme_id}": [
-        _doc("progress", "A programme: modules, attendance, completion", params=["programme_id"])],
+        _doc("progress", "A programme: modules, attendance, completion", params=["programme_id"]),
+        _doc("progress", "Change a programme (every field, as when creating)", "put",
+             ["programme_id"], True)],
     "/api/v1/board-report": [_doc("progress", "The board report (JSON, XLSX or PDF)",
                                   files=("xlsx", "pdf"), period=True)],
 }.items():

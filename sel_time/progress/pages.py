@@ -17,7 +17,7 @@ from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
 from ..core.transaction import boundary, transactional
 from ..models import Team, TeamKind, UserRole
-from ..web import roles_required
+from ..web import MANAGERS, roles_required
 from . import board, ideas, mailing, results, surveys, training
 from .api import BOARD, PROGRAMME, survey_k
 from .bank import BANK, BREAKDOWNS
@@ -229,6 +229,63 @@ def programmes() -> ResponseReturnValue:
                                  .order_by(Team.name)).all()
     return render_template("progress/programmes.html", title="Training programmes",
                            programmes=reports, cohorts=cohorts)
+
+
+def _programme_form(form: Any) -> tuple[str, str, int, list[str], int | None]:
+    """A programme's fields from its form: the modules one a line; a number that is not a
+    whole number as -1 (refused, in words naming the field, by the service)."""
+    team = form.get("team_id", "").strip()
+    needed = form.get("completion_modules", "").strip()
+    return (form.get("name", ""), form.get("kind", ""), int(team) if team.isdigit() else -1,
+            form.get("modules", "").splitlines(),
+            None if not needed else int(needed) if needed.isdigit() else -1)
+
+
+def _programme_page(programme: Programme | None, values: Any, errors: list[FieldError],
+                    status: int) -> ResponseReturnValue:
+    cohorts = db.session.scalars(sa.select(Team).where(Team.kind == TeamKind.TRAINING_COHORT)
+                                 .order_by(Team.name)).all()
+    title = "Create a training programme" if programme is None else f"Change {programme.name}"
+    return render_template("progress/programme_form.html", title=title, programme=programme,
+                           values=values, errors=errors,
+                           cohorts=[(str(c.id), c.name) for c in cohorts],
+                           kinds=list(training.KIND_WORDS.items()),
+                           manager=current_user.role in MANAGERS), status
+
+
+@bp.route("/progress/programmes/new", methods=["GET", "POST"])
+@roles_required(*PROGRAMME)
+def new_programme() -> ResponseReturnValue:
+    if request.method == "GET":
+        return _programme_page(None, {"kind": "system_course"}, [], 200)
+    try:
+        with boundary():
+            p = training.create_programme(*_programme_form(request.form),
+                                          Actor.for_user(current_user))
+        flash(f"Programme '{p.name}' created", "success")
+        return redirect(url_for("progress.programmes") + f"#programme-{p.id}")
+    except SelTimeError as exc:
+        return _programme_page(None, request.form, _errors(exc, "name"), 400)
+
+
+@bp.route("/progress/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+@roles_required(*PROGRAMME)
+def edit_programme(programme_id: int) -> ResponseReturnValue:
+    p = training.get_programme(programme_id)
+    if request.method == "GET":
+        values = {"name": p.name, "kind": p.kind.value, "team_id": str(p.cohort_team_id),
+                  "modules": "\n".join(m.title for m in p.modules),
+                  "completion_modules": str(p.completion_modules or "")}
+        return _programme_page(p, values, [], 200)
+    try:
+        with boundary():
+            training.update_programme(p, *_programme_form(request.form),
+                                      Actor.for_user(current_user))
+        flash(f"Programme '{p.name}' changed", "success")
+        return redirect(url_for("progress.programmes") + f"#programme-{p.id}")
+    except SelTimeError as exc:
+        return _programme_page(db.session.get(Programme, programme_id), request.form,
+                               _errors(exc, "name"), 400)
 
 
 @bp.get("/progress/board")

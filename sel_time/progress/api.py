@@ -236,7 +236,8 @@ def _programme_fields(body: Any) -> tuple[str, str, int, list[str], int | None]:
     needed = body.get("completion_modules")
     team = body.get("team_id")
     return (str(body.get("name") or ""), str(body.get("kind") or ""),
-            team if isinstance(team, int) and not isinstance(team, bool) else -1,
+            team if isinstance(team, int) and not isinstance(team, bool)
+            and 0 < team < 2**31 else -1,  # an id the database can look up
             [str(m) for m in modules] if isinstance(modules, list) else [],
             needed if needed is None or (isinstance(needed, int)
                                          and not isinstance(needed, bool)) else -1)

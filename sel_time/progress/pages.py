@@ -236,9 +236,10 @@ def _programme_form(form: Any) -> tuple[str, str, int, list[str], int | None]:
     whole number as -1 (refused, in words naming the field, by the service)."""
     team = form.get("team_id", "").strip()
     needed = form.get("completion_modules", "").strip()
-    return (form.get("name", ""), form.get("kind", ""), int(team) if team.isdigit() else -1,
+    return (form.get("name", ""), form.get("kind", ""),
+            int(team) if team.isdigit() and len(team) < 10 else -1,
             form.get("modules", "").splitlines(),
-            None if not needed else int(needed) if needed.isdigit() else -1)
+            None if not needed else int(needed) if needed.isdigit() and len(needed) < 10 else -1)
 
 
 def _programme_page(programme: Programme | None, values: Any, errors: list[FieldError],

@@ -223,3 +223,33 @@ def test_the_nightly_housekeeping_sends_the_reminders(app: Flask, opened: Any) -
     with _at(date(2027, 1, 7)):
         nightly_tasks.housekeeping_task()
     assert sorted(_reminders().values()) == [1] * INVITED
+
+
+def test_the_survey_page_sets_the_reminder_days_and_names_a_wrong_one(
+        app: Flask, client: FlaskClient, people: dict[str, list[Any]]) -> None:
+    from sel_time.progress.models import Survey
+
+    from .test_programme_pages import _sign_in, _summary
+    from .test_surveys import csrf_of
+
+    _sign_in(client, "programme_lead")
+
+    def build(**form: str) -> Any:
+        token = csrf_of(client.get("/progress"))
+        return client.post("/progress/surveys", data={
+            "csrf_token": token, "title": "Pulse", "cadence": "once",
+            "questions": "time-protected", "days_open": "14", **form})
+
+    bad = build(remind_after_days="soon", remind_before_days="2")
+    assert bad.status_code == 400
+    assert _summary(bad.get_data(as_text=True)) == {
+        "remind_after_days": "Enter a whole number of days from 1 to 90, or leave it empty "
+                             "for no such reminder"}
+    assert build(remind_after_days="", remind_before_days="1").status_code == 302
+    survey = db.session.scalars(sa.select(Survey)).one()
+    assert (survey.remind_after_days, survey.remind_before_days) == (None, 1)
+    with _at(OPENS), boundary():
+        surveys.open_wave(surveys.get_survey(survey.id), today_london(), CLI_ACTOR)
+    page = client.get("/progress").get_data(as_text=True)
+    assert "reminders sent at night 1 day before its last day" in page
+    assert "The night reminds who has not answered on 2027-01-16." in page

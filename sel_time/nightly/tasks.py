@@ -36,10 +36,9 @@ def housekeeping_task() -> None:
 
 
 def _open_due_waves() -> str:
-    from ..progress.surveys import open_due_waves
+    from ..progress.surveys import nightly
 
-    opened, messages = open_due_waves(today_london())
-    return f"{len(opened)} survey waves opened, {len(messages)} invitations queued"
+    return nightly(today_london())  # waves closed and opened, then the scheduled reminders
 
 
 def _apply_retention() -> str:

@@ -40,6 +40,17 @@ def _date(value: Any, name: str) -> date | None:
                          [FieldError(name, str(exc))]) from None
 
 
+def _reminder(body: dict[str, Any], name: str, default: int) -> int | None:
+    """A reminder's days from a JSON body: absent for the default, null for none; anything
+    else that is not a whole number is refused (as -1) by the service, naming the field."""
+    if name not in body:
+        return default
+    value = body[name]
+    if value is None:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
 def _period() -> tuple[date, date]:
     first = _date(request.args.get("from"), "from")
     last = _date(request.args.get("to"), "to")
@@ -96,7 +107,9 @@ def create_survey() -> tuple[Response, int]:
         str(body.get("title") or ""), str(body.get("cadence") or ""),
         [str(q) for q in questions], Actor.for_user(user),
         days_open=days if isinstance(days, int) else -1,
-        first_opens_on=_date(body.get("first_opens_on"), "first_opens_on"))
+        first_opens_on=_date(body.get("first_opens_on"), "first_opens_on"),
+        remind_after_days=_reminder(body, "remind_after_days", surveys.REMIND_AFTER_DAYS),
+        remind_before_days=_reminder(body, "remind_before_days", surveys.REMIND_BEFORE_DAYS))
     return jsonify(surveys.survey_dict(survey)), 201
 
 
@@ -214,22 +227,37 @@ def list_programmes() -> Response:
                     for p in db.session.scalars(select(Programme).order_by(Programme.name))])
 
 
-@bp.post("/programmes")
-@transactional
-def create_programme() -> tuple[Response, int]:
-    user = require_user(PROGRAMME)
-    body = json_body()
+def _programme_fields(body: Any) -> tuple[str, str, int, list[str], int | None]:
+    """A programme's fields from a JSON body (anything of the wrong type is refused, in
+    words naming the field, by the service)."""
     if not isinstance(body, dict):
         raise BadRequest("Send a JSON object", [FieldError("body", "not an object")])
     modules = body.get("modules")
     needed = body.get("completion_modules")
-    p = training.create_programme(
-        str(body.get("name") or ""), str(body.get("kind") or ""),
-        team if isinstance(team := body.get("team_id"), int) else -1,
-        [str(m) for m in modules] if isinstance(modules, list) else [],
-        needed if isinstance(needed, int) and not isinstance(needed, bool) else None,
-        Actor.for_user(user))
+    team = body.get("team_id")
+    return (str(body.get("name") or ""), str(body.get("kind") or ""),
+            team if isinstance(team, int) and not isinstance(team, bool)
+            and 0 < team < 2**31 else -1,  # an id the database can look up
+            [str(m) for m in modules] if isinstance(modules, list) else [],
+            needed if needed is None or (isinstance(needed, int)
+                                         and not isinstance(needed, bool)) else -1)
+
+
+@bp.post("/programmes")
+@transactional
+def create_programme() -> tuple[Response, int]:
+    user = require_user(PROGRAMME)
+    p = training.create_programme(*_programme_fields(json_body()), Actor.for_user(user))
     return jsonify(training.programme_report(p)), 201
+
+
+@bp.put("/programmes/<int:programme_id>")
+@transactional
+def update_programme(programme_id: int) -> Response:
+    user = require_user(PROGRAMME)
+    p = training.update_programme(training.get_programme(programme_id),
+                                  *_programme_fields(json_body()), Actor.for_user(user))
+    return jsonify(training.programme_report(p))
 
 
 @bp.get("/programmes/<int:programme_id>")
@@ -320,7 +348,9 @@ for _path, _ops in {
     "/api/v1/programmes": [_doc("progress", "Training programmes", listing=True),
                            _doc("progress", "Create a programme", "post", body=True)],
     "/api/v1/programmes/{programme_id}": [
-        _doc("progress", "A programme: modules, attendance, completion", params=["programme_id"])],
+        _doc("progress", "A programme: modules, attendance, completion", params=["programme_id"]),
+        _doc("progress", "Change a programme (every field, as when creating)", "put",
+             ["programme_id"], True)],
     "/api/v1/board-report": [_doc("progress", "The board report (JSON, XLSX or PDF)",
                                   files=("xlsx", "pdf"), period=True)],
 }.items():

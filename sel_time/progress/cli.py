@@ -31,6 +31,14 @@ def _k() -> int:
     return checked_k(int(current_app.config.get("SURVEY_MIN_GROUP", DEFAULT_K)))
 
 
+def _days(raw: str) -> int | None:
+    """An option's days: 'none' for none; not a whole number as -1 (refused in words)."""
+    raw = raw.strip().lower()
+    if raw in ("", "none"):
+        return None
+    return int(raw) if raw.isdigit() else -1
+
+
 @cli.group()
 def survey() -> None:
     """Anonymous baseline and pulse surveys: build, open waves, remind, read results."""
@@ -63,12 +71,20 @@ def bank_command() -> None:
 @click.option("--question", "questions", multiple=True, required=True, help="a bank code")
 @click.option("--days-open", default=14, show_default=True, type=int)
 @click.option("--first-opens-on", type=DAY, default=None, help="a pulse's first wave")
+@click.option("--remind-after-days", default=str(surveys.REMIND_AFTER_DAYS), show_default=True,
+              help="nightly reminder this many days after a wave opens ('none': no such one)")
+@click.option("--remind-before-days", default=str(surveys.REMIND_BEFORE_DAYS),
+              show_default=True,
+              help="nightly reminder this many days before a wave's last day ('none': no such one)")
 def create_command(title: str, cadence: str, questions: tuple[str, ...], days_open: int,
-                   first_opens_on: datetime | None) -> None:
+                   first_opens_on: datetime | None, remind_after_days: str,
+                   remind_before_days: str) -> None:
     """Build a survey from bank questions."""
     first = first_opens_on.date() if first_opens_on is not None else None
     s = surveys.create_survey(title, cadence, list(questions), CLI_ACTOR, days_open=days_open,
-                              first_opens_on=first)
+                              first_opens_on=first,
+                              remind_after_days=_days(remind_after_days),
+                              remind_before_days=_days(remind_before_days))
     click.echo(f"Survey {s.id}: {s.title} ({len(s.questions)} questions)")
 
 
@@ -114,10 +130,13 @@ def links_command(wave_id: int) -> None:
 @_survey_command("open-due")
 @click.option("--today", type=DAY, default=None, help="default: today in London")
 def open_due_command(today: datetime | None) -> None:
-    """The nightly part: close waves past their day and open recurring waves that are due."""
+    """The nightly part: close waves past their day, open recurring waves that are due, and
+    send the reminders whose day has come."""
     day = today.date() if today is not None else today_london()
     opened, messages = surveys.open_due_waves(day, SCHEDULER_ACTOR)
-    click.echo(f"{len(opened)} waves opened, {len(messages)} invitations queued")
+    reminded = surveys.send_due_reminders(day)
+    click.echo(f"{len(opened)} waves opened, {len(messages)} invitations queued, "
+               f"{len(reminded)} reminders queued")
 
 
 @_survey_command("results")

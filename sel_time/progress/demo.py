@@ -32,7 +32,7 @@ from .models import (
     Wave,
     WaveStatus,
 )
-from .surveys import add_months
+from .surveys import REMIND_AFTER_DAYS, REMIND_BEFORE_DAYS, add_months
 
 PROGRAMME_LEAD = ("programme@sel-time.demo", "Demo Programme Lead")
 QUESTIONS = ["time-protected", "time-enough", "time-lost-why", "training-had", "training-want",
@@ -135,7 +135,8 @@ def load_progress_demo(session: Session, start: date, seed: int) -> list[tuple[s
                                   .order_by(Person.id)))
     baseline = start - timedelta(days=182)
     survey = Survey(title="Leadership time pulse", cadence=Cadence.QUARTERLY, days_open=14,
-                    created_by=email, created_at=now_utc())
+                    created_by=email, created_at=now_utc(),
+                    remind_after_days=REMIND_AFTER_DAYS, remind_before_days=REMIND_BEFORE_DAYS)
     for position, code in enumerate(QUESTIONS, start=1):
         q = bank[code]
         survey.questions.append(SurveyQuestion(position=position, theme=q.theme, text=q.text,

@@ -77,6 +77,11 @@ class Survey(Model):
     cadence: Mapped[Cadence] = mapped_column(enum_column(Cadence, "survey_cadence"))
     days_open: Mapped[int] = mapped_column(default=14)
     next_wave_on: Mapped[date | None] = mapped_column()  # a recurring survey's next opening
+    # The nightly reminders of each wave: this many days after it opens, and this many days
+    # before its last day (0: on the last day); None for no such reminder. (No default here:
+    # one would stand in for an explicit None; create_survey gives 3 and 2.)
+    remind_after_days: Mapped[int | None] = mapped_column()
+    remind_before_days: Mapped[int | None] = mapped_column()
     created_by: Mapped[str] = mapped_column(sa.String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -148,6 +153,11 @@ class Invitation(Model):
     borough: Mapped[str] = mapped_column(sa.String(40))
     responded: Mapped[bool] = mapped_column(default=False)  # no time: only whether
     reminders_sent: Mapped[int] = mapped_column(default=0)
+    # Which of the wave's scheduled reminders this invitation has had (each at most once).
+    reminded_after_opening: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false())
+    reminded_before_closing: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false())
 
     wave: Mapped[Wave] = relationship()
     person: Mapped[Person | None] = relationship()

@@ -17,7 +17,7 @@ from ..core.errors import FieldError, SelTimeError
 from ..core.extensions import db
 from ..core.transaction import boundary, transactional
 from ..models import Team, TeamKind, UserRole
-from ..web import roles_required
+from ..web import MANAGERS, roles_required
 from . import board, ideas, mailing, results, surveys, training
 from .api import BOARD, PROGRAMME, survey_k
 from .bank import BANK, BREAKDOWNS
@@ -85,13 +85,15 @@ def create_survey() -> ResponseReturnValue:
         first_day = None
         errors.append(FieldError("first_opens_on", "Enter the first opening as a date"))
     days = form.get("days_open", "14").strip()
+    remind = {name: _days_or_none(form.get(name, "")) for name in
+              ("remind_after_days", "remind_before_days")}
     if not errors:
         try:
             with boundary():
                 survey = surveys.create_survey(
                     form.get("title", ""), form.get("cadence", ""), form.getlist("questions"),
                     Actor.for_user(current_user), days_open=int(days) if days.isdigit() else -1,
-                    first_opens_on=first_day)
+                    first_opens_on=first_day, **remind)
             flash(f"Survey '{survey.title}' created", "success")
             return redirect(url_for("progress.dashboard"))
         except SelTimeError as exc:
@@ -101,6 +103,15 @@ def create_survey() -> ResponseReturnValue:
                            surveys=[surveys.survey_dict(s) for s in all_surveys], bank=BANK,
                            cadences=[c.value for c in Cadence], errors=errors,
                            values=form), 400
+
+
+def _days_or_none(raw: str) -> int | None:
+    """A form's number of days: empty for none; not a whole number as -1 (refused, in
+    words, by the service)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() else -1
 
 
 def _act(work: Any, done: str) -> ResponseReturnValue:
@@ -218,6 +229,64 @@ def programmes() -> ResponseReturnValue:
                                  .order_by(Team.name)).all()
     return render_template("progress/programmes.html", title="Training programmes",
                            programmes=reports, cohorts=cohorts)
+
+
+def _programme_form(form: Any) -> tuple[str, str, int, list[str], int | None]:
+    """A programme's fields from its form: the modules one a line; a number that is not a
+    whole number as -1 (refused, in words naming the field, by the service)."""
+    team = form.get("team_id", "").strip()
+    needed = form.get("completion_modules", "").strip()
+    return (form.get("name", ""), form.get("kind", ""),
+            int(team) if team.isdigit() and len(team) < 10 else -1,
+            form.get("modules", "").splitlines(),
+            None if not needed else int(needed) if needed.isdigit() and len(needed) < 10 else -1)
+
+
+def _programme_page(programme: Programme | None, values: Any, errors: list[FieldError],
+                    status: int) -> ResponseReturnValue:
+    cohorts = db.session.scalars(sa.select(Team).where(Team.kind == TeamKind.TRAINING_COHORT)
+                                 .order_by(Team.name)).all()
+    title = "Create a training programme" if programme is None else f"Change {programme.name}"
+    return render_template("progress/programme_form.html", title=title, programme=programme,
+                           values=values, errors=errors,
+                           cohorts=[(str(c.id), c.name) for c in cohorts],
+                           kinds=list(training.KIND_WORDS.items()),
+                           manager=current_user.role in MANAGERS), status
+
+
+@bp.route("/progress/programmes/new", methods=["GET", "POST"])
+@roles_required(*PROGRAMME)
+def new_programme() -> ResponseReturnValue:
+    if request.method == "GET":
+        return _programme_page(None, {"kind": "system_course"}, [], 200)
+    try:
+        with boundary():
+            p = training.create_programme(*_programme_form(request.form),
+                                          Actor.for_user(current_user))
+        flash(f"Programme '{p.name}' created", "success")
+        return redirect(url_for("progress.programmes") + f"#programme-{p.id}")
+    except SelTimeError as exc:
+        return _programme_page(None, request.form, _errors(exc, "name"), 400)
+
+
+@bp.route("/progress/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+@roles_required(*PROGRAMME)
+def edit_programme(programme_id: int) -> ResponseReturnValue:
+    p = training.get_programme(programme_id)
+    if request.method == "GET":
+        values = {"name": p.name, "kind": p.kind.value, "team_id": str(p.cohort_team_id),
+                  "modules": "\n".join(m.title for m in p.modules),
+                  "completion_modules": str(p.completion_modules or "")}
+        return _programme_page(p, values, [], 200)
+    try:
+        with boundary():
+            training.update_programme(p, *_programme_form(request.form),
+                                      Actor.for_user(current_user))
+        flash(f"Programme '{p.name}' changed", "success")
+        return redirect(url_for("progress.programmes") + f"#programme-{p.id}")
+    except SelTimeError as exc:
+        return _programme_page(db.session.get(Programme, programme_id), request.form,
+                               _errors(exc, "name"), 400)
 
 
 @bp.get("/progress/board")

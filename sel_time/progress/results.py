@@ -22,7 +22,7 @@ from ..delivery.recording import london_midnight
 from ..models import Attendance, Person, ProtectedSession, RosterStatus
 from .bank import BREAKDOWNS, coarse_attributes
 from .models import Answer, Invitation, QuestionKind, Response, SurveyQuestion, Wave, WaveStatus
-from .suppression import recode, suppress
+from .suppression import suppress_breakdowns
 
 OTHERS = "Other groups combined"
 
@@ -33,10 +33,11 @@ def withheld_text(k: int) -> str:
 
 def withheld_label(k: int, combined: bool) -> str:
     """What a withheld group of a breakdown says: each is under *k* when the withheld groups
-    are shown together; otherwise the whole breakdown is withheld for one small group."""
+    are shown together; otherwise every breakdown is withheld for one small group (of this
+    breakdown or another: see :func:`.suppression.suppress_breakdowns`)."""
     if combined:
         return f"fewer than {k} responses (counted in '{OTHERS}')"
-    return f"withheld: a group of this breakdown has fewer than {k} responses"
+    return f"withheld: a group of this or another breakdown has fewer than {k} responses"
 
 
 def mean_interval(scores: list[int]) -> dict[str, float | None]:
@@ -114,18 +115,22 @@ def wave_results(wave: Wave, k: int) -> dict[str, Any]:
             [FieldError("wave", "open")],
         )
     ballots = _ballots(wave)
-    raw = Counter[tuple[str, str]]()
-    total_invited = 0
+    keys = list(BREAKDOWNS)
+    cells = Counter[tuple[str, ...]]()
     for inv in db.session.scalars(sa.select(Invitation).where(Invitation.wave_id == wave.id)):
-        total_invited += 1
-        for key in BREAKDOWNS:
-            raw[(key, getattr(inv, key))] += 1
-    # Small groups are counted together, decided from the invitations alone.
-    codes = {key: recode({g: n for (kk, g), n in raw.items() if kk == key}, k)
-             for key in BREAKDOWNS}
+        cells[tuple(getattr(inv, key) for key in keys)] += 1
+    total_invited = sum(cells.values())
+    # Small groups are counted together, decided from the invitations alone; then every
+    # breakdown is shown, or (one group of one of them being under k) none is.
+    coded, tables = suppress_breakdowns(
+        cells, Counter(tuple(b.groups[key] for key in keys) for b in ballots), k,
+        width=len(keys))
+    codes = dict(zip(keys, coded, strict=True))
     invited = Counter[tuple[str, str]]()
-    for (key, g), n in raw.items():
-        invited[(key, codes[key][g])] += n
+    for cell, n in cells.items():
+        for key, g in zip(keys, cell, strict=True):
+            invited[(key, codes[key][g])] += n
+    raw_ballots = ballots
     ballots = [Ballot({key: codes[key].get(g, g) for key, g in b.groups.items()}, b.answers)
                for b in ballots]
     n = len(ballots)
@@ -142,10 +147,8 @@ def wave_results(wave: Wave, k: int) -> dict[str, Any]:
         "breakdowns": {},
         "questions": [],
     }
-    for key, label in BREAKDOWNS.items():
-        counts = Counter(b.groups[key] for b in ballots)
-        groups = sorted({g for (kk, g) in invited if kk == key} | set(counts))
-        table = suppress({g: counts.get(g, 0) for g in groups}, k)
+    for (key, label), table in zip(BREAKDOWNS.items(), tables, strict=True):
+        groups = sorted(set(table.published) | table.withheld)
         out["breakdowns"][key] = {
             "label": label,
             "others": table.others,
@@ -175,22 +178,21 @@ def wave_results(wave: Wave, k: int) -> dict[str, Any]:
         entry["overall"] = overall
         entry["withheld"] = overall is None
         entry["by"] = {}
-        for key in BREAKDOWNS:
+        # The question's breakdowns are suppressed together too, on who answered it.
+        _, answered = suppress_breakdowns(
+            cells, Counter(tuple(b.groups[key] for key in keys)
+                           for b in raw_ballots if q.id in b.answers), k, width=len(keys))
+        for key, table in zip(keys, answered, strict=True):
             per: dict[str, list[Answer]] = defaultdict(list)
             for b in ballots:
                 if q.id in b.answers:
                     per[b.groups[key]].append(b.answers[q.id])
             groups = [g["group"] for g in out["breakdowns"][key]["groups"]]
-            table = suppress({g: len(per.get(g, [])) for g in groups}, k)
             entry["by"][key] = [
                 {"group": g, "withheld": True} if g not in table.published
                 else {"group": g, "withheld": False, **_cell(q, per[g])}
                 for g in groups
             ]
-            if table.others is not None:  # the withheld groups together: a cell of k or more
-                entry["by"][key].append({
-                    "group": OTHERS, "withheld": False, "others": True,
-                    **_cell(q, [a for g in table.withheld for a in per.get(g, [])])})
         out["questions"].append(entry)
     out["headline"] = headline(out)
     # Beside each published group: its headline score and its protected time, so a board sees

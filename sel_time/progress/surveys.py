@@ -45,6 +45,14 @@ CADENCE_MONTHS = {
     Cadence.YEARLY: 12,
 }
 MAX_TEXT = 2000
+# A wave's scheduled reminders, by default: three days after it opens, and two days before
+# its last day (each survey may change either, or have none).
+REMIND_AFTER_DAYS = 3
+REMIND_BEFORE_DAYS = 2
+AFTER_OPENING = "after_opening"
+BEFORE_CLOSING = "before_closing"
+REMINDER_FLAGS = {AFTER_OPENING: "reminded_after_opening",
+                  BEFORE_CLOSING: "reminded_before_closing"}
 
 
 def add_months(day: date, months: int) -> date:
@@ -67,9 +75,13 @@ def create_survey(
     *,
     days_open: int = 14,
     first_opens_on: date | None = None,
+    remind_after_days: int | None = REMIND_AFTER_DAYS,
+    remind_before_days: int | None = REMIND_BEFORE_DAYS,
 ) -> Survey:
     """A survey of bank questions (in the order given). A recurring pulse opens its first
-    wave on ``first_opens_on`` (by :func:`open_due_waves`), then every period."""
+    wave on ``first_opens_on`` (by :func:`open_due_waves`), then every period. Each wave's
+    scheduled reminders go ``remind_after_days`` after it opens and ``remind_before_days``
+    before its last day (None: no such reminder); see :func:`send_due_reminders`."""
     errors = []
     title = (title or "").strip()
     if not 1 <= len(title) <= 200:
@@ -82,6 +94,12 @@ def create_survey(
         kind = Cadence.ONCE
     if isinstance(days_open, bool) or not isinstance(days_open, int) or not 1 <= days_open <= 90:
         errors.append(FieldError("days_open", "Enter a whole number of days from 1 to 90"))
+    for name, value, low in (("remind_after_days", remind_after_days, 1),
+                             ("remind_before_days", remind_before_days, 0)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not low <= value <= 90):
+            errors.append(FieldError(name, f"Enter a whole number of days from {low} to 90, "
+                                     "or leave it empty for no such reminder"))
     seed_bank()
     bank = {q.code: q for q in db.session.scalars(sa.select(BankQuestion))}
     codes = [c for c in dict.fromkeys(question_codes) if c]
@@ -93,7 +111,8 @@ def create_survey(
     if errors:
         raise ValidationError("The survey cannot be created", errors)
     survey = Survey(title=title, cadence=kind, days_open=days_open, created_by=actor.label,
-                    created_at=now_utc(),
+                    created_at=now_utc(), remind_after_days=remind_after_days,
+                    remind_before_days=remind_before_days,
                     next_wave_on=first_opens_on if kind != Cadence.ONCE else None)
     for position, code in enumerate(codes, start=1):
         q = bank[code]
@@ -102,7 +121,8 @@ def create_survey(
     db.session.add(survey)
     db.session.flush()
     record(actor, "create", "survey", survey.id, None,
-           {"title": title, "cadence": kind.value, "questions": codes})
+           {"title": title, "cadence": kind.value, "questions": codes,
+            "remind_after_days": remind_after_days, "remind_before_days": remind_before_days})
     return survey
 
 
@@ -136,7 +156,7 @@ def invitation_link(invitation: Invitation) -> str:
     return f"{base}/survey/{_token(invitation.nonce)}"
 
 
-def _message(invitation: Invitation, reminder: bool) -> Message:
+def _message(invitation: Invitation, reminder: bool, key: str | None = None) -> Message:
     wave = invitation.wave
     survey = wave.survey
     opening = "A reminder: " if reminder else ""
@@ -150,8 +170,8 @@ def _message(invitation: Invitation, reminder: bool) -> Message:
         f"The survey closes at the end of {wave.closes_on:%A %-d %B %Y}.\n"
     )
     subject = ("Reminder: " if reminder else "") + survey.title
-    key = (f"survey-reminder:{invitation.id}:{invitation.reminders_sent}" if reminder
-           else f"survey-invitation:{invitation.id}")
+    key = key or (f"survey-reminder:{invitation.id}:{invitation.reminders_sent}" if reminder
+                  else f"survey-invitation:{invitation.id}")
     assert invitation.person is not None  # an open wave's invitations name their person
     return Message(invitation.person.email, subject, body, key)
 
@@ -202,14 +222,20 @@ def close_wave(wave: Wave, actor: Actor) -> Wave:
     return wave
 
 
+def _not_answered(wave: Wave) -> sa.Select[Invitation]:
+    """The wave's invitations not answered whose person is still here (never an erased
+    person, nor a leaver, nor an invitation whose person has been emptied)."""
+    return (sa.select(Invitation).join(Person, Invitation.person_id == Person.id)
+            .where(Invitation.wave_id == wave.id, Invitation.responded.is_(False),
+                   Person.active.is_(True))
+            .order_by(Invitation.id))
+
+
 def reminders(wave: Wave) -> list[Message]:
-    """Reminders for everyone invited who has not answered an open wave."""
+    """Reminders, sent by hand, for everyone invited who has not answered an open wave."""
     if wave.status != WaveStatus.OPEN:
         raise Conflict("The wave is closed", [FieldError("wave", "reminders go to open waves")])
-    invs = db.session.scalars(
-        sa.select(Invitation).where(Invitation.wave_id == wave.id,
-                                    Invitation.responded.is_(False)).order_by(Invitation.id)
-    ).all()
+    invs = db.session.scalars(_not_answered(wave)).all()
     for inv in invs:
         inv.reminders_sent += 1
     db.session.flush()
@@ -247,6 +273,59 @@ def open_due_waves(today: date, actor: Actor = SCHEDULER_ACTOR, *,
         survey.next_wave_on = nxt
     db.session.flush()
     return opened, messages
+
+
+def reminder_days(wave: Wave) -> dict[str, date]:
+    """The days of the wave's scheduled reminders: its survey's ``remind_after_days`` after
+    it opens and ``remind_before_days`` before its last day. A day that is not after the
+    opening day, or is after the last day, has no reminder."""
+    survey = wave.survey
+    days: dict[str, date] = {}
+    if survey.remind_after_days is not None:
+        days[AFTER_OPENING] = wave.opens_on + timedelta(days=survey.remind_after_days)
+    if survey.remind_before_days is not None:
+        days[BEFORE_CLOSING] = wave.closes_on - timedelta(days=survey.remind_before_days)
+    return {point: day for point, day in days.items() if wave.opens_on < day <= wave.closes_on}
+
+
+def send_due_reminders(today: date, *, send: bool = True) -> list[Message]:
+    """The nightly part's reminders: for each open wave whose reminder day has come (and
+    that has not passed its last day), one reminder to each invitation not answered that has
+    not had that reminder. A night missed is caught up the next night; when both reminders
+    are due at once, one e-mail stands for both. Each reminder is marked on its invitation
+    and keyed in the outbox by invitation and reminder, so running the night twice sends
+    nothing more. Flush-only; returns the reminders (queued unless ``send`` is false)."""
+    messages: list[Message] = []
+    waves = db.session.scalars(
+        sa.select(Wave).where(Wave.status == WaveStatus.OPEN, Wave.opens_on < today,
+                              Wave.closes_on >= today).order_by(Wave.id)
+    ).all()
+    for wave in waves:
+        due = [point for point, day in sorted(reminder_days(wave).items(),
+                                               key=lambda item: item[1]) if day <= today]
+        if not due:
+            continue
+        for inv in db.session.scalars(_not_answered(wave)):
+            missing = [point for point in due if not getattr(inv, REMINDER_FLAGS[point])]
+            if not missing:
+                continue
+            for point in due:
+                setattr(inv, REMINDER_FLAGS[point], True)
+            messages.append(_message(inv, reminder=True,
+                                     key=f"survey-reminder:{inv.id}:{missing[-1]}"))
+    db.session.flush()
+    if send:
+        send_messages(messages, "survey_reminder")
+    return messages
+
+
+def nightly(today: date) -> str:
+    """The night's survey part: waves closed and opened (:func:`open_due_waves`), then the
+    scheduled reminders (:func:`send_due_reminders`)."""
+    opened, invitations = open_due_waves(today)
+    sent = send_due_reminders(today)
+    return (f"{len(opened)} survey waves opened, {len(invitations)} invitations queued, "
+            f"{len(sent)} reminders queued")
 
 
 # -- answering -------------------------------------------------------------------------------
@@ -326,6 +405,8 @@ def survey_dict(survey: Survey) -> dict[str, Any]:
         "cadence": survey.cadence.value,
         "days_open": survey.days_open,
         "next_wave_on": survey.next_wave_on.isoformat() if survey.next_wave_on else None,
+        "remind_after_days": survey.remind_after_days,
+        "remind_before_days": survey.remind_before_days,
         "questions": [
             {"id": q.id, "position": q.position, "theme": q.theme, "text": q.text,
              "kind": q.kind.value, "options": q.options}
@@ -348,6 +429,7 @@ def wave_dict(wave: Wave) -> dict[str, Any]:
         "opens_on": wave.opens_on.isoformat(),
         "closes_on": wave.closes_on.isoformat(),
         "status": wave.status.value,
+        "reminders_on": {point: day.isoformat() for point, day in reminder_days(wave).items()},
         "invited": invited,
         "responded": responded if wave.status == WaveStatus.CLOSED else None,
     }

@@ -30,8 +30,16 @@ from .models import Programme, ProgrammeKind, ProgrammeModule
 ATTENDED = (Outcome.TAKEN, Outcome.PARTIAL)
 
 
-def create_programme(name: str, kind: str, team_id: int, modules: Sequence[str],
-                     completion_modules: int | None, actor: Actor) -> Programme:
+KIND_WORDS = {
+    ProgrammeKind.LEADERSHIP_ACADEMY: "A cohort of an NHS Leadership Academy programme",
+    ProgrammeKind.SYSTEM_COURSE: "The system's own leadership course",
+}
+
+
+def _checked(name: str, kind: str, team_id: int, modules: Sequence[str],
+             completion_modules: int | None, programme: Programme | None,
+             ) -> tuple[str, ProgrammeKind, Team, list[str]]:
+    """The fields of a programme, or every fault in words, each naming its field."""
     errors = []
     name = (name or "").strip()
     if not 1 <= len(name) <= 200:
@@ -39,26 +47,78 @@ def create_programme(name: str, kind: str, team_id: int, modules: Sequence[str],
     try:
         pkind = ProgrammeKind(kind)
     except ValueError:
-        errors.append(FieldError("kind", "Choose leadership_academy or system_course"))
+        errors.append(FieldError("kind", "Choose the kind of programme: leadership_academy "
+                                 "(an NHS Leadership Academy cohort) or system_course (the "
+                                 "system's own course)"))
         pkind = ProgrammeKind.SYSTEM_COURSE
     team = db.session.get(Team, team_id) if isinstance(team_id, int) else None
     if team is None or team.kind != TeamKind.TRAINING_COHORT:
-        errors.append(FieldError("team_id", "Choose a team of the kind training cohort"))
+        errors.append(FieldError("team_id", "Choose a cohort: a team of the kind training "
+                                 "cohort"))
+        team = None
+    else:
+        taken = db.session.scalar(sa.select(Programme).where(
+            Programme.cohort_team_id == team.id,
+            Programme.id != (programme.id if programme is not None else -1)))
+        if taken is not None:
+            errors.append(FieldError("team_id", f"The cohort {team.name} already follows "
+                                     f"the programme '{taken.name}': choose another"))
     titles = [str(m).strip() for m in modules if str(m).strip()]
     if not titles:
-        errors.append(FieldError("modules", "Name at least one module"))
+        errors.append(FieldError("modules", "Name at least one module, one a line"))
+    elif any(len(m) > 200 for m in titles):
+        errors.append(FieldError("modules", "Keep each module's title to 200 characters"))
     if completion_modules is not None and not 1 <= completion_modules <= max(1, len(titles)):
-        errors.append(FieldError("completion_modules", "From 1 to the number of modules"))
+        errors.append(FieldError("completion_modules", "Modules to attend to complete must "
+                                 "be from 1 to the number of modules"))
     if errors:
-        raise ValidationError("The programme cannot be created", errors)
+        verb = "created" if programme is None else "changed"
+        raise ValidationError(f"The programme cannot be {verb}", errors)
     assert team is not None
+    return name, pkind, team, titles
+
+
+def _state(p: Programme) -> dict[str, Any]:
+    return {"name": p.name, "kind": p.kind.value, "team": p.cohort.code,
+            "modules": [m.title for m in p.modules],
+            "completion_modules": p.completion_modules}
+
+
+def create_programme(name: str, kind: str, team_id: int, modules: Sequence[str],
+                     completion_modules: int | None, actor: Actor) -> Programme:
+    name, pkind, team, titles = _checked(name, kind, team_id, modules, completion_modules, None)
     programme = Programme(name=name, kind=pkind, cohort=team,
                           completion_modules=completion_modules)
     for i, title in enumerate(titles, start=1):
-        programme.modules.append(ProgrammeModule(position=i, title=title[:200]))
+        programme.modules.append(ProgrammeModule(position=i, title=title))
     db.session.add(programme)
     db.session.flush()
     record(actor, "create", "programme", programme.id, None, {"name": name, "team": team.code})
+    return programme
+
+
+def update_programme(programme: Programme, name: str, kind: str, team_id: int,
+                     modules: Sequence[str], completion_modules: int | None,
+                     actor: Actor) -> Programme:
+    """Change a programme: its name, kind, cohort, modules (in order: the first is held in
+    the cohort's first session) and how many modules complete it. Audited, old and new."""
+    name, pkind, team, titles = _checked(name, kind, team_id, modules, completion_modules,
+                                         programme)
+    before = _state(programme)
+    programme.name, programme.kind, programme.cohort = name, pkind, team
+    programme.completion_modules = completion_modules
+    kept = programme.modules[:len(titles)]
+    for module, title in zip(kept, titles, strict=False):
+        module.title = title  # in place: the positions stay unique
+    for module in programme.modules[len(titles):]:
+        programme.modules.remove(module)
+    db.session.flush()
+    for i, title in enumerate(titles[len(kept):], start=len(kept) + 1):
+        programme.modules.append(ProgrammeModule(position=i, title=title))
+    db.session.flush()
+    after = _state(programme)
+    if after != before:
+        record(actor, "update", "programme", programme.id, before, after)
     return programme
 
 

@@ -46,7 +46,8 @@ EXTRA = {
 }
 SUBSET = {  # the default run: the pages of each kind (a list, a form, the grid, a chart)
     "leader": {"/me", "/me/subscribe"},
-    "rota_manager": {"/manage", "/manage/people", "/manage/plans/N", "/manage/people/new"},
+    "rota_manager": {"/manage", "/manage/people", "/manage/plans/N", "/manage/people/new",
+                     "/progress/programmes/new", "/progress/programmes/N/edit"},
     "finance": {"/finance", "/finance/whatif/N"},
     "admin": {"/manage/plans", "/accessibility"},
 }

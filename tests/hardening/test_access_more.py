@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from sel_time.core.clock import now_utc

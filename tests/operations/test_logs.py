@@ -10,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from support.processes import process_env
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask, g
 from flask.testing import FlaskClient

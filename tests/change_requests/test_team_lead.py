@@ -269,3 +269,56 @@ def test_the_change_page_offers_the_lead_the_moves(app: Flask, led: Published) -
         as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Attendance.id)).where(
         Attendance.session_id == session.id)) >= 2
+
+
+# -- invitations after an approved team move ----------------------------------------------------
+
+
+def test_a_team_move_that_leaves_a_member_behind_cancels_it_for_them(
+        led: Published, client: FlaskClient, leader: Headers, rota: dict[str, str],
+        make: Callable[..., Any], smtp_server: Any) -> None:
+    import icalendar
+
+    from sel_time.mail import deliver_pending
+    from sel_time.models import Department
+
+    from .test_invitations import calendar_part, choose, email_of
+
+    small = led.small
+    session = week_one(led)
+    assert {a.person_id for a in session.attendances} == {small.ben, small.cara}
+    uid = session.uid
+    to = "2027-04-27/PM" if session.slot == "2027-04-29/PM" else "2027-04-29/PM"
+    for person in (small.ben, small.cara):
+        choose(client, leader(person), "email")
+    # Cara is away at the new time; the department may now let two away, so Ada can come.
+    make("absences", person_id=small.cara, kind="other", start_date=to[:10], start_half="PM",
+         end_date=to[:10], end_half="PM")
+    records.update(records.ENTITIES["departments"], db.session.get(Department, small.ed),
+                   {"max_away": 2}, CLI_ACTOR)
+    db.session.commit()
+
+    r = client.post("/api/v1/requests", json={
+        "kind": "team_move", "attendance_id": attendance(session, small.ben), "to_slot": to},
+        headers=leader(small.ben))
+    assert r.status_code == 201, r.get_json()
+    if r.get_json()["status"] == "pending":  # it costs more than the rule approves alone
+        d = client.post(f"/api/v1/requests/{r.get_json()['id']}/decision",
+                        json={"approve": True}, headers=rota)
+        assert d.status_code == 200 and d.get_json()["status"] == "approved", d.get_json()
+    db.session.expire_all()
+    moved = db.session.get(ProtectedSession, session.id)
+    assert moved is not None and moved.slot == to and moved.sequence == 1
+    assert {a.person_id for a in moved.attendances} == {small.ben, small.ada}
+
+    deliver_pending()
+    about_team = {}
+    for got in smtp_server.received:
+        if not any(p.get_content_type() == "text/calendar" for p in got.message.walk()):
+            continue  # a notice (the decision), not an invitation
+        method, body = calendar_part(got)
+        [event] = icalendar.Calendar.from_ical(body).walk("VEVENT")
+        if str(event["UID"]) == uid:
+            about_team[got.rcpt_tos[0]] = (method, int(event["SEQUENCE"]))
+    assert about_team == {email_of(small.cara): ("CANCEL", 1),
+                          email_of(small.ben): ("REQUEST", 1)}

@@ -44,3 +44,17 @@ def test_a_look_reuses_the_problem_and_leave_booked_since_counts_at_once(
                     headers=leader(ada))
     assert r.status_code == 422
     assert LiveRules(session).problem is not first.problem
+
+
+def test_the_kept_roster_is_the_one_the_old_way_read(published: Published) -> None:
+    from bench.requests_bench import old_live_rules
+
+    for att in published.sessions_of(published.small.ben) + published.sessions_of(
+            published.small.cara, team=True):
+        session = db.session.get(ProtectedSession, att.session_id)
+        assert session is not None
+        new, old = LiveRules(session), old_live_rules(session)
+        assert new.roster.sessions == old.roster.sessions
+        assert new.roster.meetings == old.roster.meetings and new.roster.meetings
+        assert new.roster.away == old.roster.away
+        assert new.roster.department_names == old.roster.department_names

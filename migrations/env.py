@@ -101,14 +101,39 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, False)
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(
+                        "the migration left rows that refer to missing rows: "
+                        + ", ".join(f"{row[0]} row {row[1]} -> {row[2]}" for row in broken[:10]))
+        finally:
+            if sqlite:
+                if connection.in_transaction():  # the check's read, or a failed migration's
+                    connection.rollback()
+                _sqlite_foreign_keys(connection, True)
+
+
+def _sqlite_foreign_keys(connection, on):
+    """SQLite's batch migrations rebuild a table (copy, drop, rename): with foreign keys
+    enforced, dropping a parent table (team, person) would run its children's ON DELETE CASCADE
+    and empty them. So they are off while the migrations run (SQLite changes this only outside
+    a transaction, hence on the driver's own connection) and checked at the end instead, as
+    Alembic's batch documentation advises."""
+    raw = connection.connection.dbapi_connection
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 if context.is_offline_mode():

@@ -33,7 +33,7 @@ PAGES = {  # url name → (entity, title, columns shown in the list)
     "teams": (
         "teams",
         "Teams",
-        ["name", "code", "kind", "sessions_amount", "sessions_per", "quorum"],
+        ["name", "code", "kind", "sessions_amount", "sessions_per", "quorum", "lead_person_id"],
     ),
     "departments": (
         "departments",

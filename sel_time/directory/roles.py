@@ -121,6 +121,7 @@ def _apply_team(obj: Team, data: dict[str, Any], creating: bool) -> None:
                 members.append(person)
         if len(set(data["member_ids"])) != len(data["member_ids"]):
             refs.errors.append(FieldError("member_ids", "a person is listed twice"))
+    lead = refs.get(Person, data.get("lead_person_id"), "lead_person_id", "person")
     refs.raise_if_any()
     _set(
         obj,
@@ -140,12 +141,33 @@ def _apply_team(obj: Team, data: dict[str, Any], creating: bool) -> None:
         obj.annual_budget_pence = pence(data["annual_budget"])
     if members is not None:
         obj.members = members
+    if "lead_person_id" in data:
+        obj.lead_person_id = data["lead_person_id"]
+    _check_lead(obj, lead, "lead_person_id" in data)
     size = len(obj.members)
     if size and obj.quorum > size:
         raise ValidationError(
             "The quorum is larger than the team",
             [FieldError("quorum", f"{obj.quorum} is more than the {size} members")],
         )
+
+
+def _check_lead(team: Team, lead: Person | None, given: bool) -> None:
+    """The lead is one of the members: named as lead but not a member, or taken out of the
+    members while leading, is refused in words (naming the lead field either way)."""
+    if team.lead_person_id is None:
+        return
+    if lead is None:
+        lead = db.session.get(Person, team.lead_person_id)
+    if lead is None or any(m.id == lead.id for m in team.members):
+        return
+    if given:
+        why = f"{lead.name} is not a member of this team; add them to the members first"
+    else:
+        why = (f"{lead.name} leads this team and cannot leave its members; choose another "
+               "lead (or none) in the same change")
+    raise ValidationError("The team's lead must be one of its members",
+                          [FieldError("lead_person_id", why)])
 
 
 def _team_dict(t: Team) -> dict[str, Any]:
@@ -160,6 +182,7 @@ def _team_dict(t: Team) -> dict[str, Any]:
         "allowed_slots": t.allowed_slots,
         "location": t.location,
         "member_ids": [m.id for m in t.members],
+        "lead_person_id": t.lead_person_id,
         "funding_role_id": t.funding_role_id,
         "budget_code": t.budget_code,
         "annual_budget": gbp(t.annual_budget_pence),

@@ -302,6 +302,12 @@ def _check_slots(value: list[str] | None) -> list[str] | None:
     return value
 
 
+LEAD_HINT = (
+    "The team's lead: a member who may ask to move the team's sessions (blank: only rota "
+    "managers move them)"
+)
+
+
 class TeamIn(Strict):
     code: Code
     name: Name
@@ -312,6 +318,7 @@ class TeamIn(Strict):
     allowed_slots: list[str] | None = Field(None, description='half-days like "Wed/PM"')
     location: str | None = Field(None, max_length=200)
     member_ids: list[Id] = Field(default_factory=list)
+    lead_person_id: Id | None = Field(None, description=LEAD_HINT)
     funding_role_id: Id | None = None
     budget_code: str | None = Field(None, max_length=40)
     annual_budget: Money | None = None
@@ -329,6 +336,7 @@ class TeamPatch(Strict):
     allowed_slots: list[str] | None = None
     location: str | None = Field(None, max_length=200)
     member_ids: list[Id] | None = None
+    lead_person_id: Id | None = Field(None, description=LEAD_HINT)
     funding_role_id: Id | None = None
     budget_code: str | None = Field(None, max_length=40)
     annual_budget: Money | None = None
@@ -347,6 +355,7 @@ class TeamOut(Strict):
     allowed_slots: list[str] | None
     location: str | None
     member_ids: list[int]
+    lead_person_id: int | None
     funding_role_id: int | None
     budget_code: str | None
     annual_budget: float | None

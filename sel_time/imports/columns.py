@@ -152,6 +152,9 @@ SHEETS: dict[str, Sheet] = {s.kind: s for s in [  # in dependency order
         Column("location", example="Lambeth Town Hall"),
         Column("members", "emails", field="member_ids", example=_EMAIL,
                help="emails separated by ; or ,"),
+        Column("lead", "ref", field="lead_person_id", ref="person", example=_EMAIL,
+               help="email of the member who may ask to move the team's sessions; blank: "
+                    "only rota managers"),
         Column("funding_role", "ref", field="funding_role_id", ref="role", example="",
                help="code of the role that funds the team"),
         Column("budget_code", example="SEL-ICB-LAM-02"),

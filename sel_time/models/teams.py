@@ -44,6 +44,12 @@ class Team(TimestampMixin, Model):
     funding_role_id: Mapped[int | None] = mapped_column(sa.ForeignKey("leadership_role.id"))
     budget_code: Mapped[str | None] = mapped_column(sa.String(40), index=True)
     annual_budget_pence: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # The member who may ask to move the team's sessions (rota managers always may); none:
+    # only rota managers move them. Always one of the members (the directory checks it).
+    lead_person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
 
     members: Mapped[list[Person]] = relationship(secondary=team_member, order_by="Person.name")
     funding_role: Mapped[LeadershipRole | None] = relationship()
+    lead: Mapped[Person | None] = relationship(foreign_keys=[lead_person_id])

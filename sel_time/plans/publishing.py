@@ -35,7 +35,8 @@ from .scope import Scope, governed
 
 # Who else must act when a plan is published (change requests send e-mail invitations to the
 # leaders who chose them): a signal, so that plans need not know its listeners. Receivers run in
-# the publish's transaction and must only flush. Keyword arguments: people, teams, now.
+# the publish's transaction and must only flush. Keyword arguments: people, teams, now, dropped
+# (PublishReport.dropped).
 published = Namespace().signal("plan-published")
 
 UID_NAMESPACE = uuid.UUID("6f1d3c1e-5b0a-4e37-9c39-5e1f2d9a7b10")
@@ -53,6 +54,8 @@ class PublishReport:
     already_published: bool = False
     people: set[int] = field(default_factory=set)  # whose feeds changed
     teams: set[int] = field(default_factory=set)
+    # (session id, person id): members taken off a team session that goes on without them
+    dropped: set[tuple[int, int]] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -131,7 +134,8 @@ def publish(
     from ..feeds import mark_stale
 
     mark_stale(report.people, report.teams)
-    published.send(plan, people=report.people, teams=report.teams, now=now)
+    published.send(plan, people=report.people, teams=report.teams, now=now,
+                   dropped=report.dropped)
     return report
 
 
@@ -272,7 +276,7 @@ def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -
         old = live_by_key.get(key)
         if old is not None:
             matched_old.add(old.id)
-            if _sync_attendance(old, ps, now):
+            if _sync_attendance(old, ps, now, report):
                 report.changed += 1
                 _touch(report, old)
             else:
@@ -291,7 +295,7 @@ def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -
         for ps in news:
             revived = cancelled_by_key.get((owner, ps.slot))
             if olds:  # the same person's or team's session, moved to another slot
-                _reuse(olds.pop(0), ps, plan.id, now)
+                _reuse(olds.pop(0), ps, plan.id, now, report)
                 report.moved += 1
                 _touch(report, ps)
             elif revived is not None:  # back in a slot it was removed from
@@ -345,9 +349,18 @@ def _free_uid(owner: Owner, slot: str, taken: set[str]) -> str:
         n += 1
 
 
-def _reuse(session: ProtectedSession, ps: PlanSession, plan_id: int, now: datetime) -> None:
+def _reuse(
+    session: ProtectedSession,
+    ps: PlanSession,
+    plan_id: int,
+    now: datetime,
+    report: PublishReport | None = None,
+) -> None:
     """Give an existing session (moved, or cancelled earlier) the plan session's slot and
-    attendees; its identity stays and its sequence rises."""
+    attendees; its identity stays and its sequence rises. Members of a live team session who
+    do not come along are reported as dropped."""
+    if report is not None and session.team_id is not None:
+        _dropped(report, session, set(_attendees(ps)))
     session.slot, session.start_at, session.end_at = ps.slot, ps.start_at, ps.end_at
     session.status = RosterStatus.CONFIRMED
     session.sequence += 1
@@ -367,12 +380,29 @@ def _touch(report: PublishReport, s: ProtectedSession | PlanSession) -> None:
         report.people.add(s.person_id)
 
 
+def _dropped(report: PublishReport, session: ProtectedSession, staying: set[int]) -> None:
+    """Record the attendees of a live session that goes on without them (their feeds change
+    too, and those who chose e-mail invitations are sent a cancellation)."""
+    if session.status != RosterStatus.CONFIRMED:
+        return
+    for a in session.attendances:
+        if a.person_id not in staying:
+            report.dropped.add((session.id, a.person_id))
+            report.people.add(a.person_id)
+
+
 def _sync_attendance(
-    session: ProtectedSession, ps: PlanSession, now: datetime, fresh: bool = False
+    session: ProtectedSession,
+    ps: PlanSession,
+    now: datetime,
+    report: PublishReport | None = None,
+    fresh: bool = False,
 ) -> bool:
     """Make the session's attendances those of the plan session. Costs already fixed on an
     attendance are kept; new attendances fix today's cost. Returns whether anything changed."""
     want = _attendees(ps)
+    if report is not None and not fresh:
+        _dropped(report, session, set(want))
     have = {a.person_id: a for a in session.attendances}
     changed = False
     for pid, att in list(have.items()):

@@ -44,11 +44,16 @@ def alternatives(ident: int) -> Response:
     user = require_user(ASKERS)
     att, found = service.options(user, ident)
     s = att.session
+    refusal = service.team_move_refusal(user, att)
     return jsonify({"attendance_id": att.id, "session": {
         "id": s.id, "uid": s.uid, "slot": s.slot, "start": s.start_at.isoformat(),
         "sequence": s.sequence, "team_id": s.team_id,
         "quorum": s.team.quorum if s.team else None,
+        "lead_person_id": s.team.lead_person_id if s.team else None,
         "attending": len(s.attendances)},
+        # A team member who does not lead the team may only say they cannot attend.
+        "may_move": refusal is None,
+        "move_refused_because": refusal.errors[0].message if refusal else None,
         "alternatives": [o.as_dict() for o in found]})
 
 
@@ -175,7 +180,8 @@ _REQ = {"type": "object", "properties": {
 EXTRA_PATHS.update({
     "/api/v1/attendances/{ident}/alternatives": {"get": {
         "tags": ["requests"], "parameters": _ID,
-        "summary": "Where a session could move: allowed first, cheapest first, refusals in words",
+        "summary": "Where a session could move: allowed first, cheapest first, refusals in "
+                   "words; a team session only for its lead or a rota manager (may_move)",
         "responses": {**_ERR, "200": json_response(_OBJ)}}},
     "/api/v1/requests": {
         "post": {"tags": ["requests"], "requestBody": _BODY,

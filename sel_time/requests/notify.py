@@ -5,6 +5,7 @@ batches) of requests waiting; and e-mail invitations (iMIP) for leaders who chos
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from html import escape
 
@@ -160,10 +161,13 @@ def send_invitation(session: ProtectedSession, person: Person, method: str,
         dedupe_key=f"imip:{session.uid}:{session.sequence}:{person.id}:{method}")
 
 
-def invite_published(people: set[int], changed_at: datetime) -> int:
+def invite_published(people: set[int], changed_at: datetime,
+                     dropped: Collection[tuple[int, int]] = ()) -> int:
     """After a publish: an invitation (REQUEST, or CANCEL for a removed session) for each
     session it added or changed, to each of ``people`` who chose e-mail invitations (or both,
-    for sessions in the next 14 days). Returns the number queued."""
+    for sessions in the next 14 days); and a CANCEL to each member ``dropped`` from a team
+    session that goes on without them ((session id, person id) pairs). Returns the number
+    queued."""
     if not people:
         return 0
     chosen = {u.person_id: preference(u) for u in db.session.scalars(
@@ -189,6 +193,18 @@ def invite_published(people: set[int], changed_at: datetime) -> int:
             continue
         method = "REQUEST" if session.status == RosterStatus.CONFIRMED else "CANCEL"
         send_invitation(session, person, method, now)
+        queued += 1
+    for session_id, pid in sorted(dropped):
+        if pid not in wanted:
+            continue
+        left = db.session.get(ProtectedSession, session_id)
+        person = db.session.get(Person, pid)
+        if left is None or person is None or left.start_at <= now or any(
+                a.person_id == pid for a in left.attendances):
+            continue
+        if chosen[pid].sessions_by == SessionsBy.BOTH and left.start_at > soon:
+            continue
+        send_invitation(left, person, "CANCEL", now)
         queued += 1
     return queued
 
@@ -251,6 +267,7 @@ def send_digests() -> int:
 
 
 @publishing.published.connect
-def invite_on_publish(plan: object, *, people: set[int], now: datetime, **_: object) -> None:
+def invite_on_publish(plan: object, *, people: set[int], now: datetime,
+                      dropped: Collection[tuple[int, int]] = (), **_: object) -> None:
     """A publish sends invitations to the leaders who chose e-mail (:func:`invite_published`)."""
-    invite_published(people, now)
+    invite_published(people, now, dropped)

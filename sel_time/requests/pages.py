@@ -59,9 +59,11 @@ def _change_page(att_id: int, errors: list[FieldError], status: int = 200,
     session = att.session
     what = (f"Team: {session.team.name}" if session.team else
             (session.assignment.role.title if session.assignment else "Protected time"))
+    refusal = service.team_move_refusal(current_user, att)
     return render_template(
         "requests/change.html", title="Change a session", att=att, session=session,
         what=what, when=slot_label(session.slot), options=options,
+        move_refused=service.who_moves(session.team) if refusal and session.team else None,
         colleagues=[] if session.team else _colleagues(att), losses=LOSSES,
         errors=errors, form=form or {}), status
 

@@ -2,26 +2,33 @@
 (`solver.rules`, through `solver.alternatives.Mover`): which other slots a session may move to,
 whether a swap holds, and what each costs in backfill.
 
-The problem is built afresh from the database for the horizon of the plan that published the
-session (so leave booked since, a new cover cap or a changed working pattern all count), and
-the roster is the live published sessions, not a plan's."""
+The problem is built from the database as it is now for the horizon of the plan that published
+the session (so leave booked since, a new cover cap or a changed working pattern all count),
+and the roster is the live published sessions, not a plan's. Building it reads the whole
+horizon (about 2 s on the demo), so it is kept per process for each horizon and scope while
+the data version (:func:`sel_time.core.cache.data_version`) stands: every audited write, and
+every change to the roster, builds it again; a request that only looks reuses it."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from functools import partial
+from types import MappingProxyType
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 import solver
 from solver.alternatives import Alternative, Mover, SessionNotFound
 from solver.rules import Roster, when
 
+from ..core.cache import VersionedCache
 from ..core.clock import now_utc
 from ..core.errors import FieldError, NotFound, ValidationError
 from ..core.extensions import db
-from ..models import Department, Plan, PlanStatus, ProtectedSession, RosterStatus
+from ..models import Attendance, Department, Plan, PlanStatus, ProtectedSession, RosterStatus
 from ..plans.calendar import Calendar, slot_times
 from ..plans.problem import assignment_key, build_problem, key_id, person_key, team_key
 from ..plans.scope import Scope
@@ -52,59 +59,108 @@ class Option:
         return out
 
 
-def _plan_of(session: ProtectedSession) -> Plan:
-    """The published plan whose horizon holds the session (the one that published it, or a
-    later one of the same horizon)."""
+@dataclass(frozen=True)
+class Horizon:
+    """The horizon and scope of a published plan (not the plan itself: its stored problem
+    and solution are large, and a request needs neither)."""
+
+    start: date
+    weeks: int
+    scope: str
+
+
+def _horizon_of(session: ProtectedSession) -> Horizon:
+    """The horizon of the published plan that holds the session (the one that published it,
+    or a later one of the same horizon)."""
     day = session.start_at.date()
-    plans = db.session.scalars(sa.select(Plan).where(Plan.status == PlanStatus.PUBLISHED)
-                               .order_by(Plan.published_at.desc(), Plan.id.desc())).all()
-    if session.plan is not None and session.plan in plans:
-        return session.plan
-    for plan in plans:
-        if plan.start_date <= day <= plan.end_date:
-            return plan
+    plans = db.session.execute(
+        sa.select(Plan.id, Plan.start_date, Plan.weeks, Plan.scope)
+        .where(Plan.status == PlanStatus.PUBLISHED)
+        .order_by(Plan.published_at.desc(), Plan.id.desc())).all()
+    for plan_id, start, weeks, scope in plans:
+        if plan_id == session.plan_id:
+            return Horizon(start, weeks, scope)
+    for _, start, weeks, scope in plans:
+        if start <= day <= start + timedelta(weeks=weeks, days=-1):
+            return Horizon(start, weeks, scope)
     raise ValidationError("This session is not in a published plan any more",
                           [FieldError("session", "no published plan holds it")])
 
 
+@dataclass(frozen=True)
+class _Live:
+    """What every request about one horizon reads: the problem as the database has it now
+    and the live roster as solver keys (person, slot index) → commitment, (team, slot index)
+    → attendees. Immutable, so one copy serves every request until the data changes."""
+
+    problem: solver.Problem
+    sessions: Mapping[tuple[str, int], str]
+    meetings: Mapping[tuple[str, int], tuple[str, ...]]
+    stacked: tuple[tuple[str, int, str], ...]  # a second session of a person in one slot
+    department_names: Mapping[str, str]
+
+
+# Per horizon and scope (a few plans are published at once: the system's, or one a scope).
+_KEPT = VersionedCache(size=8)
+
+
+def _read_live(start: date, weeks: int, scope: str) -> _Live:
+    built = build_problem(start, weeks, Scope.parse(scope))
+    problem = solver.parse_problem(built.problem)
+    index = problem.slot_index
+    live = sa.select(ProtectedSession.id).where(
+        ProtectedSession.status == RosterStatus.CONFIRMED, ProtectedSession.slot.in_(list(index)))
+    attendees: dict[int, list[str]] = defaultdict(list)
+    for attended, attendee in db.session.execute(
+            sa.select(Attendance.session_id, Attendance.person_id)
+            .where(Attendance.session_id.in_(live))
+            .order_by(Attendance.session_id, Attendance.person_id)):
+        attendees[attended].append(person_key(attendee))
+    sessions: dict[tuple[str, int], str] = {}
+    meetings: dict[tuple[str, int], tuple[str, ...]] = {}
+    stacked: list[tuple[str, int, str]] = []
+    for sid, slot, team_id, person_id, assignment_id in db.session.execute(
+            sa.select(ProtectedSession.id, ProtectedSession.slot, ProtectedSession.team_id,
+                      ProtectedSession.person_id, ProtectedSession.assignment_id)
+            .where(ProtectedSession.id.in_(live)).order_by(ProtectedSession.id)):
+        i = index[slot]
+        if team_id is not None:
+            if team_key(team_id) in problem.team:
+                meetings[(team_key(team_id), i)] = tuple(
+                    p for p in attendees[sid] if p in problem.person)
+        elif person_id is not None and assignment_id is not None:
+            c = assignment_key(assignment_id)
+            if c not in problem.commitment:
+                continue
+            key = (person_key(person_id), i)
+            if key in sessions:
+                stacked.append((*key, c))
+            else:
+                sessions[key] = c
+    names = {code: name for code, name in db.session.execute(
+        sa.select(Department.code, Department.name))}
+    return _Live(problem, MappingProxyType(sessions), MappingProxyType(meetings),
+                 tuple(stacked), MappingProxyType(names))
+
+
+def forget() -> None:
+    """Drop the kept problems (a test that writes without the audit trail calls this)."""
+    _KEPT.clear()
+
+
 class LiveRules:
-    """The problem of a published horizon as the database has it now, with the live roster."""
+    """The problem of a published horizon as the database has it now, with the live roster
+    (its own copy, so judging a swap may change it and put it back)."""
 
     def __init__(self, session: ProtectedSession) -> None:
-        plan = _plan_of(session)
-        built = build_problem(plan.start_date, plan.weeks, Scope.parse(plan.scope))
-        self.problem = problem = solver.parse_problem(built.problem)
+        h = _horizon_of(session)
+        live = _KEPT.get(("live-rules", h), partial(_read_live, h.start, h.weeks, h.scope))
+        self.problem = problem = live.problem
         self.calendar = Calendar.from_config()
-        index = problem.slot_index
-        sessions: dict[tuple[str, int], str] = {}
-        meetings: dict[tuple[str, int], tuple[str, ...]] = {}
-        stacked: list[tuple[str, int, str]] = []
-        live = db.session.scalars(
-            sa.select(ProtectedSession)
-            .where(ProtectedSession.status == RosterStatus.CONFIRMED,
-                   ProtectedSession.slot.in_(list(index)))
-            .options(selectinload(ProtectedSession.attendances)))
-        for s in live:
-            i = index[s.slot]
-            if s.team_id is not None:
-                if team_key(s.team_id) in problem.team:
-                    meetings[(team_key(s.team_id), i)] = tuple(
-                        person_key(a.person_id) for a in s.attendances
-                        if person_key(a.person_id) in problem.person)
-            elif s.person_id is not None and s.assignment_id is not None:
-                c = assignment_key(s.assignment_id)
-                if c not in problem.commitment:
-                    continue
-                key = (person_key(s.person_id), i)
-                if key in sessions:
-                    stacked.append((*key, c))
-                else:
-                    sessions[key] = c
-        roster = Roster.of(problem, sessions, meetings)
-        for p, i, c in stacked:
+        roster = Roster.of(problem, dict(live.sessions), dict(live.meetings))
+        for p, i, c in live.stacked:
             roster.add_session(p, c, i)
-        roster.department_names = {code: name for code, name in db.session.execute(
-            sa.select(Department.code, Department.name))}
+        roster.department_names = dict(live.department_names)
         self.roster = roster
         self.mover = Mover(problem, roster)
 

@@ -11,9 +11,24 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.audit import Actor, record
 from ..core.clock import now_utc
-from ..core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationError
+from ..core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    SelTimeError,
+    ValidationError,
+)
 from ..core.extensions import db
-from ..models import Attendance, Outcome, ProtectedSession, RosterStatus, User, UserRole
+from ..models import (
+    Attendance,
+    Outcome,
+    ProtectedSession,
+    RosterStatus,
+    Team,
+    User,
+    UserRole,
+)
 from ..plans.publishing import serialise_publishes
 from . import apply, notify
 from .models import ApprovalRule, ChangeRequest, RequestClaim, RequestKind, RequestStatus
@@ -43,13 +58,44 @@ def attendance_of(user: User, attendance_id: Any, field: str = "attendance_id") 
     return att
 
 
+class NotTheLead(Forbidden):
+    """A team member who does not lead the team asked to move its session (403, in words)."""
+
+    def __init__(self, detail: str, errors: list[FieldError]) -> None:
+        SelTimeError.__init__(self, detail, errors, 403, "Forbidden")
+
+
+def team_move_refusal(user: User, att: Attendance) -> NotTheLead | None:
+    """Why ``user`` may not ask to move the team session of ``att`` (None if they may): only
+    the team's lead, or a rota manager, moves a team session; other members can say they
+    cannot attend."""
+    team = att.session.team
+    if team is None or user.role in MANAGERS or (
+            team.lead_person_id is not None and team.lead_person_id == att.person_id):
+        return None
+    return NotTheLead("Only the team's lead can ask to move a team session", [FieldError(
+        "kind", f"{who_moves(team)}; you can say you cannot attend (cannot_attend) instead")])
+
+
+def who_moves(team: Team) -> str:
+    """Who may ask to move the team's sessions, in words."""
+    lead = team.lead
+    return (f"{lead.name} leads {team.name} and can ask to move its sessions"
+            if lead is not None else
+            f"{team.name} has no lead, so only a rota manager can move its sessions")
+
+
 def options(user: User, attendance_id: int) -> tuple[Attendance, list[Option]]:
-    """Where the session could go: its window's other slots, allowed first, cheapest first."""
+    """Where the session could go: its window's other slots, allowed first, cheapest first.
+    A team member who may not move the team session (:func:`team_move_refusal`) is offered
+    none."""
     att = attendance_of(user, attendance_id)
-    rules = LiveRules(att.session)
     if att.session.team_id is not None:
-        return att, rules.team_options(att.session)
-    return att, rules.person_options(att.session, att.person_id, att.cost_pence)
+        if team_move_refusal(user, att) is not None:
+            return att, []
+        return att, LiveRules(att.session).team_options(att.session)
+    return att, LiveRules(att.session).person_options(att.session, att.person_id,
+                                                      att.cost_pence)
 
 
 def rule_for(organisation_id: int) -> ApprovalRule:
@@ -118,6 +164,10 @@ def ask(user: User, data: dict[str, Any]) -> ChangeRequest:
                                                                     "at most 500 characters")])
     req.reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
     rules: LiveRules | None = None  # built once per request: it reads the whole horizon
+    if kind in (RequestKind.MOVE, RequestKind.TEAM_MOVE) and session.team_id is not None:
+        refusal = team_move_refusal(user, att)
+        if refusal is not None:
+            raise refusal
     if kind in (RequestKind.MOVE, RequestKind.TEAM_MOVE):
         rules = _ask_move(req, att, data.get("to_slot"))
     elif kind == RequestKind.SWAP:
@@ -231,7 +281,7 @@ def _ask_swap(req: ChangeRequest, user: User, att: Attendance, partner_id: Any) 
 
 
 def _teams(person_id: int) -> list[Any]:
-    from ..models import Team, team_member
+    from ..models import team_member
 
     return list(db.session.scalars(sa.select(Team).join(
         team_member, team_member.c.team_id == Team.id).where(

@@ -28,6 +28,7 @@ REFERENCES: dict[str, type] = {
     "role_id": LeadershipRole,
     "funding_role_id": LeadershipRole,
     "team_id": Team,
+    "lead_person_id": Person,
 }
 LIST_HINTS = {
     "member_ids": "Members: one per line, by email address",
@@ -299,6 +300,7 @@ FIELD_LABELS = {
     "end_half": "ending half-day",
     "scope": "scope",
     "member_ids": "members",
+    "lead_person_id": "team lead",
     "allowed_slots": "half-days the team may meet",
 }
 CHOICES = {"enum", "literal_error"}

@@ -179,3 +179,48 @@ def test_a_publish_invites_leaders_who_chose_email(
     bens = {a.session.uid for a in db.session.scalars(
         sa.select(Attendance).where(Attendance.person_id == small.ben))}
     assert uids == bens and len(bens) == 3  # two of his own, one team session
+
+
+def test_a_publish_that_drops_a_member_from_a_continuing_team_session_cancels_it_for_them(
+        published: Published, client: FlaskClient, leader: Headers, smtp_server: SmtpServer,
+        make: Callable[..., Any], solve_plan: Callable[..., Any]) -> None:
+    from sel_time.core.audit import CLI_ACTOR
+    from sel_time.directory import records
+    from sel_time.models import Team
+    from sel_time.plans.publishing import publish
+
+    small = published.small
+    choose(client, leader(small.cara), "email")
+    choose(client, leader(small.ben), "email")
+    [team_att] = published.sessions_of(small.cara, team=True)
+    session_id, uid, slot = team_att.session_id, team_att.session.uid, team_att.session.slot
+    assert slot == "2027-04-29/PM"
+    # Cara is now away that afternoon, and the team meets with one member: the session goes on
+    # with Ben alone.
+    make("absences", person_id=small.cara, kind="other", start_date="2027-04-29",
+         start_half="PM", end_date="2027-04-29", end_half="PM")
+    records.update(records.ENTITIES["teams"], db.session.get(Team, small.team), {"quorum": 1},
+                   CLI_ACTOR)
+    db.session.commit()
+    plan = solve_plan()
+    publish(plan.id, CLI_ACTOR)
+    db.session.commit()
+    db.session.expire_all()
+    session = db.session.get(ProtectedSession, session_id)
+    assert session is not None and session.slot == slot and session.uid == uid
+    assert [a.person_id for a in session.attendances] == [small.ben]
+    assert session.sequence == 1
+
+    deliver_pending()
+    about_team = {}
+    for got in smtp_server.received:
+        method, body = calendar_part(got)
+        [event] = icalendar.Calendar.from_ical(body).walk("VEVENT")
+        if str(event["UID"]) == uid:
+            about_team[got.rcpt_tos[0]] = (method, int(event["SEQUENCE"]), str(event["STATUS"]))
+    assert about_team == {email_of(small.cara): ("CANCEL", 1, "CANCELLED"),
+                          email_of(small.ben): ("REQUEST", 1, "CONFIRMED")}
+    # Published again: nothing new to say, and the cancellation is never sent twice.
+    count = len(smtp_server.received)
+    deliver_pending()
+    assert len(smtp_server.received) == count

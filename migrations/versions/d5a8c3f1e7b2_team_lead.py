@@ -1,7 +1,7 @@
 """team.lead_person_id: the member who may ask to move the team's sessions
 
 Revision ID: d5a8c3f1e7b2
-Revises: b8e2f4a61c07
+Revises: d5a8c3e1f720
 Create Date: 2026-12-07 04:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd5a8c3f1e7b2'
-down_revision = 'b8e2f4a61c07'
+down_revision = 'd5a8c3e1f720'
 branch_labels = None
 depends_on = None
 

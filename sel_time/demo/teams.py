@@ -48,6 +48,7 @@ class TeamSteps(BuildState):
                     annual_budget_pence=None if budget_gbp is None else budget_gbp * 100,
                     funding_role=funding_role)
         team.members.extend(m.person for m in uniq)
+        team.lead = uniq[0].person  # the first named member leads (may ask to move its sessions)
         self.s.add(team)
         self.teams.append(team)
         weekly = sessions / PERIOD_WEEKS[per]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import sqlalchemy as sa
 
@@ -51,11 +52,12 @@ class Governed:
     # left (so that publishing cancels them): these people, or everyone when None.
     people: set[int] | None = field(default_factory=set)
 
-    @property
+    # Worked out once: ``governs`` asks for them for every session of a roster.
+    @cached_property
     def assignment_ids(self) -> set[int]:
         return {a.id for a in self.assignments}
 
-    @property
+    @cached_property
     def team_ids(self) -> set[int]:
         return {t.id for t in self.teams}
 

@@ -16,7 +16,7 @@ dropped afterwards, and starts PostgreSQL again whatever happens.
 4. Print the replies by status after each restart and the server's log lines at warning and
    above. Exit 1 if any reply was other than 200 or 503.
 
-This is the stress behind the README's reliability row; ``tests/faults/test_postgres_restart.py``
+This is the stress behind the README's reliability row; ``tests/core/test_postgres_restart.py``
 runs a short version of it in CI.
 """
 from __future__ import annotations

@@ -100,37 +100,35 @@ def _matching_roles(f: RoleFilter) -> list[LeadershipRole]:
 
 
 def _solve(
-    problem: dict[str, Any], time_limit: float, progress: Progress | None = None,
+    problem: solver.Problem, time_limit: float, progress: Progress | None = None,
     stop: threading.Event | None = None,
-) -> tuple[Outcome, dict[str, Any]]:
-    sol = solver.solution_to_dict(
-        solver.solve(
-            solver.parse_problem(problem),
-            solver.SolveOptions(
-                time_limit=time_limit,
-                workers=current_app.config["SOLVER_WORKERS"],
-                seed=0,
-                progress=progress,
-                stop=stop,
-            ),
-        )
+) -> tuple[Outcome, solver.Solution]:
+    sol = solver.solve(
+        problem,
+        solver.SolveOptions(
+            time_limit=time_limit,
+            workers=current_app.config["SOLVER_WORKERS"],
+            seed=0,
+            progress=progress,
+            stop=stop,
+        ),
     )
     outcome = Outcome(
-        sol["totals"]["backfill_cost"],
-        len(sol["sessions"]) + sum(len(t["attendees"]) for t in sol["team_sessions"]),
-        sol["totals"]["shortfall_sessions"],
-        sol["status"],
+        sol.totals["backfill_cost"],
+        len(sol.sessions) + sum(len(t.attendees) for t in sol.team_sessions),
+        int(sol.totals["shortfall_sessions"]),
+        sol.status,
     )
     return outcome, sol
 
 
-def _priced(solution: dict[str, Any], problem: dict[str, Any]) -> float:
+def _priced(solution: solver.Solution, problem: solver.Problem) -> float:
     """The backfill cost of ``solution``'s sessions and team attendances at ``problem``'s slot
     costs: the plan as it stands, priced at another scenario's rates."""
-    costs = {p["id"]: p["available"] for p in problem["people"]}
-    pence: int = sum(round(costs[s["person"]][s["slot"]] * 100) for s in solution["sessions"])
+    costs = {p.id: p.available for p in problem.people}
+    pence: int = sum(round(costs[s.person][s.slot] * 100) for s in solution.sessions)
     pence += sum(
-        round(costs[a][t["slot"]] * 100) for t in solution["team_sessions"] for a in t["attendees"]
+        round(costs[a][t.slot] * 100) for t in solution.team_sessions for a in t.attendees
     )
     return pence / 100
 
@@ -223,13 +221,15 @@ def run_whatif(req: WhatIfRequest, progress: Progress | None = None,
         touched = _apply(req)
         scenario_problem = build_problem(req.start, req.weeks, scope).problem
     report("Planning the baseline (1 of 2)", 0.05)
+    baseline = solver.parse_problem(baseline_problem)
     base, base_plan = _solve(
-        baseline_problem, req.time_limit, _within(report, "Baseline (1 of 2)", 0.05, 0.5), stop
+        baseline, req.time_limit, _within(report, "Baseline (1 of 2)", 0.05, 0.5), stop
     )
     report(_describe("Baseline", base), 0.5)
     report("Planning the scenario (2 of 2)", 0.5)
+    scenario = solver.parse_problem(scenario_problem)
     scen, _ = _solve(
-        scenario_problem, req.time_limit, _within(report, "Scenario (2 of 2)", 0.5, 0.95), stop
+        scenario, req.time_limit, _within(report, "Scenario (2 of 2)", 0.5, 0.95), stop
     )
     report(_describe("Scenario", scen), 0.95)
     result: dict[str, Any] = {
@@ -249,7 +249,7 @@ def run_whatif(req: WhatIfRequest, progress: Progress | None = None,
     if req.rate_change_percent is not None:
         # Re-planned at new rates, the solver may trade a session or a team attendance for cost;
         # finance also needs the price of the same sessions at the new rates.
-        same = _priced(base_plan, scenario_problem)
+        same = _priced(base_plan, scenario)
         result["baseline_at_new_rates"] = {
             "backfill_cost": same,
             "delta": round(same - base.backfill_cost, 2),

@@ -30,7 +30,7 @@ from ..models import (
     ProtectedSession,
     RosterStatus,
 )
-from .problem import key_id
+from .problem import key_id, person_key
 from .scope import Scope, governed
 
 # Who else must act when a plan is published (change requests send e-mail invitations to the
@@ -125,10 +125,11 @@ def publish(
             f"Plan {plan.id} is {plan.status.value}; only a draft can be published",
             [FieldError("plan", plan.status.value)],
         )
-    refuse_if_rules_broken(plan)
+    problem = solver.parse_problem(plan.problem or {})
+    refuse_if_rules_broken(plan, problem)
     now = now or now_utc()
     with db.session.no_autoflush:
-        _apply(plan, report, now, max(now, frozen_from) if frozen_from else now)
+        _apply(plan, problem, report, now, max(now, frozen_from) if frozen_from else now)
     db.session.flush()
     record(actor, "publish", "plan", plan.id, None, report.as_dict())
     from ..feeds import mark_stale
@@ -153,16 +154,16 @@ def serialise_publishes() -> None:
         db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(PUBLISH_LOCK)))
 
 
-def refuse_if_rules_broken(plan: Plan) -> None:
-    """Re-check the whole plan as it stands (edits included) against the hard rules with the
-    solver's own checker, and refuse to publish one that breaks any, in words."""
+def refuse_if_rules_broken(plan: Plan, problem: solver.Problem) -> None:
+    """Re-check the whole plan as it stands (edits included) against the hard rules of its
+    problem with the solver's own checker, and refuse to publish one that breaks any, in
+    words."""
     from .solutions import plan_as_solution
 
-    problem = plan.problem or {}
-    verdict = solver.check(solver.parse_problem(problem), plan_as_solution(plan))
+    verdict = solver.check(problem, plan_as_solution(plan, problem))
     broken = [v for v in verdict.violations if "(rule " in v]
     if broken:
-        words = _Words(plan)
+        words = _Words(plan, problem)
         raise Conflict(
             f"Plan {plan.id} breaks {len(broken)} hard rule"
             f"{'' if len(broken) == 1 else 's'}; nothing was published",
@@ -176,18 +177,17 @@ class _Words:
     KEY = re.compile(r"\b([pat])(\d+)\b|(\d{4}-\d{2}-\d{2}/(?:AM|PM))")
     CAP = re.compile(r"^\d+ of (\S+) away in (\S+),")
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, problem: solver.Problem) -> None:
         from ..models import Department
 
-        problem = plan.problem or {}
         self.plan = plan
-        self.names = {p["id"]: p["name"] for p in problem.get("people", [])}
+        self.names = {p.id: p.name or p.id for p in problem.people}
         self.names |= {
-            c["id"]: f"{self.names.get(c['person'], c['person'])}'s {c.get('name', 'commitment')}"
-            for c in problem.get("commitments", [])
+            c.id: f"{self.names.get(c.person, c.person)}'s {c.name or 'commitment'}"
+            for c in problem.commitments
         }
-        self.names |= {t["id"]: t.get("name", t["id"]) for t in problem.get("teams", [])}
-        self.dept_of = {p["id"]: p.get("department") for p in problem.get("people", [])}
+        self.names |= {t.id: t.name or t.id for t in problem.teams}
+        self.dept_of = {p.id: p.department for p in problem.people}
         codes = {d for d in self.dept_of.values() if d}
         self.departments = (
             {
@@ -217,10 +217,12 @@ class _Words:
                         if s.person_id
                         else [a.person_id for a in s.attendees if a.attending]
                     )
-                    if self.dept_of.get(f"p{pid}") == dept
+                    if self.dept_of.get(person_key(pid)) == dept
                 }
             )
-            extra = ": " + ", ".join(self.names.get(f"p{pid}", f"person {pid}") for pid in away)
+            extra = ": " + ", ".join(
+                self.names.get(person_key(pid), f"person {pid}") for pid in away
+            )
             violation = violation.replace(f" {dept} ", f" {self.departments.get(dept, dept)} ", 1)
 
         def name(m: re.Match[str]) -> str:
@@ -231,13 +233,13 @@ class _Words:
         return self.KEY.sub(name, violation) + extra
 
 
-def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -> None:
+def _apply(
+    plan: Plan, problem: solver.Problem, report: PublishReport, now: datetime, cutoff: datetime
+) -> None:
     first, last = plan.start_date, plan.end_date
     gov = governed(Scope.parse(plan.scope), first, last)
-    owners_in_problem = {
-        ("a", key_id(c["id"])) for c in (plan.problem or {}).get("commitments", [])
-    }
-    owners_in_problem |= {("t", key_id(t["id"])) for t in (plan.problem or {}).get("teams", [])}
+    owners_in_problem = {("a", key_id(c.id)) for c in problem.commitments}
+    owners_in_problem |= {("t", key_id(t.id)) for t in problem.teams}
 
     def governs(o: tuple[str, int]) -> bool:
         return (
@@ -246,8 +248,7 @@ def _apply(plan: Plan, report: PublishReport, now: datetime, cutoff: datetime) -
             or (o[0] == "t" and o[1] in gov.team_ids)
         )
 
-
-    slots_in_horizon = {s["id"] for s in (plan.problem or {}).get("slots", [])}
+    slots_in_horizon = {s.id for s in problem.slots}
     existing = [
         s
         for s in db.session.scalars(

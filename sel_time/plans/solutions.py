@@ -142,12 +142,14 @@ def _windows(problem: dict[str, Any]) -> dict[str, list[tuple[date, date]]]:
     return out
 
 
-def plan_as_solution(plan: Plan) -> dict[str, Any]:
+def plan_as_solution(plan: Plan, problem: solver.Problem | None = None) -> dict[str, Any]:
     """The plan's sessions now (edits included) as a ``sel-time/solution@1`` document, with
-    the objective, totals and shortfalls recomputed by the solver's own evaluation."""
+    the objective, totals and shortfalls recomputed by the solver's own evaluation.
+    ``problem`` is the plan's stored problem when the caller has parsed it already."""
     if not plan.problem:
         raise ValidationError("This plan has no problem yet", [FieldError("plan", "not solved")])
-    problem = solver.parse_problem(plan.problem)
+    if problem is None:
+        problem = solver.parse_problem(plan.problem)
     index = {s.id: i for i, s in enumerate(problem.slots)}
     sp = SolverPlan()
     for s in plan.sessions:

@@ -3,7 +3,7 @@ every connection): after a view has built its response but before the request's 
 rolled back, or while an error is being turned into a 503. The answer is never a 500, and the
 next request works. Simulated on SQLite by making the driver's ROLLBACK (and queries) fail the
 way psycopg's do after ``pg_ctl stop -m fast``; the real restart is
-``tests/faults/test_postgres_restart.py``."""
+``tests/core/test_postgres_restart.py``."""
 
 from __future__ import annotations
 

@@ -245,7 +245,7 @@ def test_no_lock_is_held_while_the_solver_runs(
     solve, writes = whatif._solve, []
 
     def solve_while_someone_writes(
-        problem: dict[str, Any], time_limit: float, progress: Any = None, stop: Any = None
+        problem: Any, time_limit: float, progress: Any = None, stop: Any = None
     ) -> Any:
         with db.engine.connect() as other:
             if db.engine.dialect.name == "sqlite":

@@ -141,7 +141,7 @@ def test_progress_is_committed_between_the_two_solves(
     solve = whatif._solve
 
     def solve_and_look(
-        problem: dict[str, Any], time_limit: float, progress: Any = None, stop: Any = None
+        problem: Any, time_limit: float, progress: Any = None, stop: Any = None
     ) -> Any:
         seen.append(committed_row(run.id))
         return solve(problem, time_limit, progress, stop)
@@ -178,7 +178,7 @@ def test_a_failing_solve_is_recorded_as_failed_and_is_no_500(
     solve = whatif._solve
 
     def scenario_breaks(
-        problem: dict[str, Any], time_limit: float, progress: Any = None, stop: Any = None
+        problem: Any, time_limit: float, progress: Any = None, stop: Any = None
     ) -> Any:
         calls.append(1)
         if len(calls) == 2:
@@ -195,7 +195,7 @@ def test_a_failing_solve_is_recorded_as_failed_and_is_no_500(
 
     # A rule the data breaks only when it runs (here: the roles went away) says which.
     def no_roles(
-        problem: dict[str, Any], time_limit: float, progress: Any = None, stop: Any = None
+        problem: Any, time_limit: float, progress: Any = None, stop: Any = None
     ) -> Any:
         raise whatif.ValidationError(
             "No role matches", [whatif.FieldError("commitment_changes.0.roles", "matches no role")]
@@ -350,7 +350,7 @@ def test_a_failed_run_says_why_on_its_page(
     app: Flask, directory: Directory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(
-        problem: dict[str, Any], time_limit: float, progress: Any = None, stop: Any = None
+        problem: Any, time_limit: float, progress: Any = None, stop: Any = None
     ) -> Any:
         raise RuntimeError("boom")
 

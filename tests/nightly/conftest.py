@@ -10,151 +10,25 @@ the ones the solver would otherwise want.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from support.worlds import (  # noqa: F401  (the nightly tests import them from here)
+    Create,
+    create_with,
+    weekdays,
+)
+from support.worlds import NightlyWorld as Small
+from support.worlds import nightly_world as seed_small  # add it to an empty database
 
-from sel_time.core.audit import CLI_ACTOR
 from sel_time.core.clock import LONDON, UTC
 from sel_time.core.extensions import db
-from sel_time.directory import records
 from sel_time.models import Attendance, FeedCache, ProtectedSession
 
 TIME_LIMIT = 10  # seconds for the whole refresh (the app's REFRESH_TIME_LIMIT)
-
-Create = Callable[..., Any]
-
-
-def weekdays(
-    *days: str, kind: str = "clinical", halves: tuple[str, ...] = ("AM", "PM")
-) -> list[dict[str, str]]:
-    return [{"day": d, "half": h, "kind": kind} for d in days for h in halves]
-
-
-@dataclass
-class Small:
-    """Ids of the small system's records."""
-
-    org: int
-    ed: int
-    ada: int  # ED consultant, Mon-Fri
-    ben: int  # ED consultant, Mon-Thu
-    cara: int  # nurse director, no department, Mon-Fri
-    dev: int  # nurse, Mondays and Fridays only
-    team: int
-
-    @property
-    def leaders(self) -> dict[str, int]:
-        return {
-            "Ada Okafor": self.ada,
-            "Ben Adeyemi": self.ben,
-            "Cara Mensah": self.cara,
-            "Dev Patel": self.dev,
-        }
-
-
-def create_with(session_commit: bool = True) -> Create:
-    """``create("people", **fields)`` through the records service, committed (no defaults)."""
-
-    def _create(entity: str, **data: Any) -> Any:
-        obj = records.create(records.ENTITIES[entity], data, CLI_ACTOR)
-        if session_commit:
-            db.session.commit()
-        return obj
-
-    return _create
-
-
-def seed_small(create: Create) -> Small:
-    """Add the small system (an empty database, inside an app context)."""
-    org = create(
-        "organisations",
-        code="gst",
-        name="Guy's and St Thomas'",
-        kind="acute_trust",
-        borough="Lambeth",
-    )
-    ed = create(
-        "departments",
-        organisation_id=org.id,
-        code="gst-ed",
-        name="Emergency Department",
-        max_away=1,
-    )
-    create(
-        "rates",
-        staff_group="consultant",
-        label="Consultant",
-        rate_per_hour="100.00",
-        effective_from="2025-01-01",
-        source="test figures",
-    )
-    create(
-        "rates",
-        staff_group="afc_band_8c",
-        label="Band 8c",
-        rate_per_hour="80.00",
-        effective_from="2025-01-01",
-        source="test figures",
-    )
-
-    def person(name: str, email: str, **data: Any) -> Any:
-        return create("people", organisation_id=org.id, name=name, email=email, **data)
-
-    ada = person(
-        "Ada Okafor",
-        "ada@nhs.net",
-        department_id=ed.id,
-        profession="consultant",
-        band=None,
-        pattern=weekdays("Mon", "Tue", "Wed", "Thu", "Fri"),
-    )
-    ben = person(
-        "Ben Adeyemi",
-        "ben@nhs.net",
-        department_id=ed.id,
-        profession="consultant",
-        band=None,
-        pattern=weekdays("Mon", "Tue", "Wed", "Thu"),
-    )
-    cara = person(
-        "Cara Mensah",
-        "cara@nhs.net",
-        profession="nurse",
-        band="8c",
-        pattern=weekdays("Mon", "Tue", "Wed", "Thu", "Fri"),
-    )
-    dev = person(
-        "Dev Patel", "dev@nhs.net", profession="nurse", band="8c", pattern=weekdays("Mon", "Fri")
-    )
-    for n, p in enumerate((ada, ben, cara, dev), 1):
-        role = create(
-            "roles",
-            host_organisation_id=org.id,
-            code=f"role-{n}",
-            title=f"Clinical Lead {n}",
-            level="place",
-            commitment_amount=1,
-            commitment_unit="session",
-            commitment_per="week",
-        )
-        create("assignments", person_id=p.id, role_id=role.id, start_date="2025-01-01")
-    team = create(
-        "teams",
-        code="gst-lt",
-        name="GSTT leadership team",
-        kind="leadership_team",
-        sessions_amount=1,
-        sessions_per="month",
-        quorum=2,
-        allowed_slots=["Thu/PM"],
-        member_ids=[ada.id, ben.id, cara.id],
-    )
-    return Small(org.id, ed.id, ada.id, ben.id, cara.id, dev.id, team.id)
 
 
 @pytest.fixture()

@@ -7,38 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.security import generate_password_hash
+from support.sign_in import signed_in, users_of_every_role
 
 from sel_time.core.extensions import db
-from sel_time.models import User, UserRole
+from sel_time.models import User
 
 STATIC = Path(__file__).resolve().parents[2] / "sel_time" / "static"
-PASSWORD = "nhs-pages-password"
 PAGES = {"admin": ["/manage", "/manage/people", "/manage/people/new", "/manage/plans"],
          "finance": ["/finance", "/finance/whatif"], "leader": ["/me", "/me/subscribe"]}
 
 
 @pytest.fixture()
 def users(app: Any, make: Any) -> dict[str, User]:
-    person = make("people")
-    out = {}
-    for role in UserRole:
-        user = User(email=f"{role.value}@nhs-pages.test", name=role.value, role=role,
-                    password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
-                    person_id=person.id if role == UserRole.LEADER else None)
-        db.session.add(user)
-        out[role.value] = user
-    db.session.commit()
-    return out
-
-
-def signed_in(app: Any, user: User | None) -> Any:
-    app.config["WTF_CSRF_ENABLED"] = False
-    client = app.test_client()
-    if user is not None:
-        assert client.post("/login", data={"email": user.email,
-                                           "password": PASSWORD}).status_code == 302
-    return client
+    return users_of_every_role(make, "nhs-pages.test")
 
 
 def _all_pages(app: Any, users: dict[str, User]) -> list[str]:

@@ -11,35 +11,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.security import generate_password_hash
+from support.sign_in import signed_in, users_of_every_role
 
 from sel_time.core.extensions import db
-from sel_time.models import User, UserRole
-
-PASSWORD = "pages-features-password"
+from sel_time.models import User
 
 
 @pytest.fixture()
 def users(app: Any, make: Any) -> dict[str, User]:
-    person = make("people", name="Lee Leader")
-    out = {}
-    for role in UserRole:
-        user = User(email=f"{role.value}@features.test", name=role.value, role=role,
-                    password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
-                    person_id=person.id if role == UserRole.LEADER else None)
-        db.session.add(user)
-        out[role.value] = user
-    db.session.commit()
-    return out
-
-
-def signed_in(app: Any, user: User | None) -> Any:
-    app.config["WTF_CSRF_ENABLED"] = False
-    client = app.test_client()
-    if user is not None:
-        assert client.post("/login", data={"email": user.email,
-                                           "password": PASSWORD}).status_code == 302
-    return client
+    return users_of_every_role(make, "features.test", name="Lee Leader")
 
 
 def _menu(html: str) -> list[str]:

@@ -31,10 +31,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
-from sel_time.core.clock import LONDON, now_utc
-from sel_time.core.extensions import db
-from tests.faults.conftest import (
+from support.faults import (
     PG_WANTED,
     Audit,
     Database,
@@ -50,6 +47,9 @@ from tests.faults.conftest import (
     start_gunicorn,
     wait_healthy,
 )
+
+from sel_time.core.clock import LONDON, now_utc
+from sel_time.core.extensions import db
 
 LOOPS = int(os.environ.get("SEL_TIME_FAULT_LOOPS", "24"))
 SEED = int(os.environ.get("SEL_TIME_FAULT_SEED", "20261127"))

@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from support.published import published_app_config, published_system  # noqa: F401  (fixtures)
+from support.worlds import START
 
 from sel_time.core.clock import now_utc
 from sel_time.core.extensions import db
 from sel_time.delivery import recording
 from sel_time.models import FeedToken, PlanSession, WhatIfRun, WhatIfStatus
-from tests.hardening.conftest import START
 
 EVERYONE = {"admin", "rota_manager", "finance", "leader"}
 MANAGE = {"admin", "rota_manager"}

@@ -35,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from support.published import published_app_config, published_system  # noqa: F401  (fixtures)
 
 from sel_time.core.extensions import db
 from sel_time.models import ApiToken

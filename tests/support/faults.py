@@ -1,7 +1,8 @@
-"""Real processes against a real database for the fault tests: a temporary SQLite file or a
-PostgreSQL schema of its own (``search_path``), each migrated with ``sel-time db upgrade``, the
-small system of the nightly-refresh tests with a published roster, and an audit of the roster
-that every fault must leave intact.
+"""The fault tests' harness (tests/plans/test_sigkill_loop.py and
+tests/core/test_postgres_restart.py): real processes against a real database, a temporary
+SQLite file or a PostgreSQL schema of its own (``search_path``), each migrated with ``sel-time
+db upgrade``, the small system of the nightly-refresh tests with a published roster, and an
+audit of the roster that every fault must leave intact.
 
 The PostgreSQL cases run when ``DATABASE_URL`` names PostgreSQL, and always in CI. The schema
 is created and dropped here; the shared ``public`` schema is never touched.
@@ -13,7 +14,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import zlib
@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from support.processes import BIN, ROOT, SEL_TIME, Database, migrate, process_env  # noqa: F401
 
 from config import TestingConfig
 from sel_time import create_app
@@ -40,11 +39,14 @@ from sel_time.models import (
     User,
     UserRole,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from support.pg_schemas import PG_WANTED, PgSchema, postgres_schema  # noqa: F401  (the fault tests import them from here)
-
-from tests.nightly.conftest import create_with, seed_small
+from support.pg_schemas import (  # noqa: F401  (the fault tests import them from here)
+    PG_WANTED,
+    PgSchema,
+    postgres_schema,
+)
+from support.processes import BIN, ROOT, SEL_TIME, Database, migrate, process_env  # noqa: F401
+from support.worlds import create_with
+from support.worlds import nightly_world as seed_small
 
 GUNICORN = str(BIN / "gunicorn")
 

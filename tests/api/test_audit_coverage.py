@@ -9,10 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from support.published import published_app_config, published_system  # noqa: F401  (fixtures)
+from support.worlds import START, WEEKS
 
 from sel_time.core.extensions import db
 from sel_time.models import ApiToken, AuditEvent, Plan, PlanSession
-from tests.hardening.conftest import START, WEEKS
 
 
 class Trail:

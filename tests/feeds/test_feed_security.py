@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from support.published import published_app_config, published_system  # noqa: F401  (fixtures)
 from werkzeug.serving import make_server
 
 from sel_time.feeds import service

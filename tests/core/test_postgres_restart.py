@@ -25,10 +25,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
-from sel_time.core.extensions import db
-from sel_time.models import Absence, FeedKind, JobRun, Person, RunStatus, User, UserRole
-from tests.faults.conftest import (
+from support.faults import (
     PG_WANTED,
     SEL_TIME,
     Seeded,
@@ -41,6 +38,9 @@ from tests.faults.conftest import (
     start_gunicorn,
     wait_healthy,
 )
+
+from sel_time.core.extensions import db
+from sel_time.models import Absence, FeedKind, JobRun, Person, RunStatus, User, UserRole
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

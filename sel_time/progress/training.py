@@ -47,9 +47,8 @@ def _checked(name: str, kind: str, team_id: int, modules: Sequence[str],
     try:
         pkind = ProgrammeKind(kind)
     except ValueError:
-        errors.append(FieldError("kind", "Choose the kind of programme: leadership_academy "
-                                 "(an NHS Leadership Academy cohort) or system_course (the "
-                                 "system's own course)"))
+        errors.append(FieldError("kind", "Choose the kind of programme: an NHS Leadership "
+                                 "Academy cohort or the system's own course"))
         pkind = ProgrammeKind.SYSTEM_COURSE
     team = db.session.get(Team, team_id) if isinstance(team_id, int) else None
     if team is None or team.kind != TeamKind.TRAINING_COHORT:

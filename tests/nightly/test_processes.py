@@ -41,7 +41,7 @@ from sel_time.models import (
 from sel_time.nightly.refresh import JOB, night_of, refresh
 from tests.nightly.conftest import Small, create_with, feeds_snapshot, roster_snapshot, seed_small
 
-pytestmark = pytest.mark.slow  # real processes killed mid-refresh: the second CI run (make test-slow)
+pytestmark = pytest.mark.slow  # real processes killed mid-refresh
 
 # A refresh killed with its process is overdue 2 s past its time limit (10 s here).
 LOST_AFTER = {"SEL_TIME_QUEUE_LOST_AFTER": "2"}

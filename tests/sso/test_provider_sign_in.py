@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from .conftest import HELP, Provider
 
-pytestmark = pytest.mark.slow  # a real OpenID provider and Chromium: the second CI run (make test-slow)
+pytestmark = pytest.mark.slow  # a real OpenID provider and Chromium
 
 SSO_BUTTON = "text=Sign in with your organisation's account"
 

@@ -28,7 +28,7 @@ import pytest
 
 from .conftest import PASSWORD
 
-pytestmark = pytest.mark.slow  # axe-core in Chromium on every role's pages: the second CI run (make test-slow)
+pytestmark = pytest.mark.slow  # axe-core in Chromium on every role's pages
 
 A11Y = Path(__file__).resolve().parent / "a11y"
 AXE = A11Y / "node_modules" / "axe-core" / "axe.min.js"

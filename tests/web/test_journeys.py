@@ -7,12 +7,12 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from tests.web.conftest import shot, sign_in
 
-import pytest
-pytestmark = pytest.mark.slow  # browser journeys in Chromium: the second CI run (make test-slow)
+pytestmark = pytest.mark.slow  # browser journeys in Chromium
 
 BAD_CSV = (
     "email,name,profession,band,organisation\n"

@@ -20,7 +20,7 @@ from tests.support.pages_data import add_past_session
 from .conftest import PASSWORD, shot
 from .test_accessibility import violations
 
-pytestmark = pytest.mark.slow  # keyboard-only journeys in Chromium: the second CI run (make test-slow)
+pytestmark = pytest.mark.slow  # keyboard-only journeys in Chromium
 
 
 @pytest.fixture()

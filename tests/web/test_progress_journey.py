@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from tests.web.conftest import shot, sign_in
 
-import pytest
-pytestmark = pytest.mark.slow  # a browser journey: the second CI run (make test-slow)
+pytestmark = pytest.mark.slow  # a browser journey
 
 
 def _open_pulse_and_read_the_email(server: dict[str, Any]) -> tuple[str, int]:

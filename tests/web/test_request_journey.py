@@ -9,13 +9,13 @@ import re
 import urllib.request
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
 from tests.web.conftest import shot, sign_in
 
-import pytest
-pytestmark = pytest.mark.slow  # a browser journey: the second CI run (make test-slow)
+pytestmark = pytest.mark.slow  # a browser journey
 
 
 def _get_json(url: str, token: str) -> Any:

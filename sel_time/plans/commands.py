@@ -287,3 +287,67 @@ def cancel_plan_command(plan_ref: str) -> None:
     else:
         click.echo(f"plan {plan.id}: cancelled before it started"
                    + ("; the draft is unchanged" if plan.status == PlanStatus.DRAFT else ""))
+
+
+@command("export-roster")
+@click.option("--start", required=True, help="a Monday, as 2027-04-26")
+@click.option("--weeks", required=True, help="1 to 52")
+@click.option("--problem", "problem_path", required=True, help="file for the problem")
+@click.option("--solution", "solution_path", required=True, help="file for the solution")
+def export_roster_command(start: str, weeks: str, problem_path: str, solution_path: str) -> None:
+    """Write the whole live roster over a horizon, every scope together, as one problem and
+    solution pair that ``python -m solver check`` accepts (after a nightly run of many
+    parts, or publishes of several scopes)."""
+    import json
+
+    from .problem import build_problem, check_horizon
+    from .roster_export import live_sessions, roster_paths
+    from .scope import Scope
+    from .solutions import roster_as_solution
+
+    first, count = _horizon(start, weeks)
+    check_horizon(first, count)
+    problem_file, solution_file = roster_paths(problem_path, solution_path)
+    built = build_problem(first, count, Scope.parse("system"))
+    live = live_sessions(built.slots)
+    solution, left_out = roster_as_solution(built.problem, live)
+    problem_text = json.dumps(built.problem, indent=1)
+    solution_text = json.dumps(solution, indent=1)
+    try:
+        problem_file.write_text(problem_text, encoding="utf-8")
+        solution_file.write_text(solution_text, encoding="utf-8")
+    except OSError as exc:
+        raise SelTimeError(f"Could not write the export: {exc.strerror} ({exc.filename})") from exc
+    for words in left_out:
+        click.echo(f"left out (the checker would refuse it): {words}", err=True)
+    click.echo(
+        f"Wrote the live roster {first} +{count}w: {len(solution['sessions'])} sessions and "
+        f"{len(solution['team_sessions'])} team sessions from "
+        f"{len({s.plan_id for s in live if s.plan_id is not None})} plan(s); "
+        f"{problem_file} and {solution_file}"
+    )
+
+
+def _horizon(start: str, weeks: str) -> tuple[Any, int]:
+    """--start and --weeks read in words (422 naming the option, exit 2 here)."""
+    from datetime import date
+
+    from ..core.errors import FieldError, ValidationError
+
+    errors = []
+    try:
+        first = date.fromisoformat(start.strip())
+    except ValueError:
+        first = None
+        errors.append(FieldError("--start", f"{start!r} is not a date written as 2027-04-26"))
+    try:
+        count = int(weeks.strip())
+    except ValueError:
+        count = 0
+        errors.append(FieldError("--weeks", f"{weeks!r} is not a whole number of weeks"))
+    else:
+        if not 1 <= count <= 52:
+            errors.append(FieldError("--weeks", f"{count} is not between 1 and 52"))
+    if errors or first is None:
+        raise ValidationError("The horizon to export is not right", errors)
+    return first, count

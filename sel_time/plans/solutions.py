@@ -3,6 +3,7 @@ solution: the one module that reads solutions."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,7 @@ from ..models import (
     PlanSession,
     PlanShortfall,
     PlanStatus,
+    ProtectedSession,
     SessionOrigin,
 )
 from .calendar import Calendar, slot_times
@@ -150,21 +152,14 @@ def plan_as_solution(plan: Plan, problem: solver.Problem | None = None) -> dict[
         raise ValidationError("This plan has no problem yet", [FieldError("plan", "not solved")])
     if problem is None:
         problem = solver.parse_problem(plan.problem)
-    index = {s.id: i for i, s in enumerate(problem.slots)}
-    sp = SolverPlan()
-    for s in plan.sessions:
-        if s.person_id is not None:
-            sp.sessions[(person_key(s.person_id), index[s.slot])] = assignment_key(
-                s.assignment_id or 0
-            )
-        else:
-            attendees = tuple(
-                sorted(
-                    (person_key(a.person_id) for a in s.attendees if a.attending),
-                    key=lambda k: problem_order(problem, k),
-                )
-            )
-            sp.meetings[(team_key(s.team_id or 0), index[s.slot])] = attendees
+    sp = _solver_plan(
+        problem,
+        (
+            (s.person_id, s.assignment_id, s.team_id, s.slot,
+             [a.person_id for a in s.attendees if a.attending])
+            for s in plan.sessions
+        ),
+    )
     info = dict((plan.solution or {}).get("solver", {}))
     info["edits"] = plan.edits
     status = plan.solver_status if plan.edits == 0 and plan.solver_status else "feasible"
@@ -172,6 +167,73 @@ def plan_as_solution(plan: Plan, problem: solver.Problem | None = None) -> dict[
     return solver.solution_to_dict(
         build_solution(problem, sp, status or "feasible", bound, plan.wall_seconds or 0.0, info)
     )
+
+
+def roster_as_solution(
+    problem_doc: dict[str, Any], live: Iterable[ProtectedSession]
+) -> tuple[dict[str, Any], list[str]]:
+    """The live roster's sessions (every scope's) as a ``sel-time/solution@1`` document
+    against ``problem_doc`` (the system's problem over the same horizon), and, in words, the
+    sessions left out because the problem can no longer hold them (a role that ended, a
+    leader now on leave): those the solver's checker would refuse."""
+    problem = solver.parse_problem(problem_doc)
+    index = {s.id: i for i, s in enumerate(problem.slots)}
+    avail = problem.available_idx
+    commitments = {c.id for c in problem.commitments}
+    teams = {t.id for t in problem.teams}
+    rows, left_out = [], []
+    for s in live:
+        if s.slot not in index:
+            continue
+        people = (
+            [s.person_id] if s.person_id is not None else [a.person_id for a in s.attendances]
+        )
+        owner = team_key(s.team_id) if s.team_id is not None else assignment_key(
+            s.assignment_id or 0)
+        away = [pid for pid in people if index[s.slot] not in avail.get(person_key(pid), {})]
+        if owner not in (teams if s.team_id is not None else commitments):
+            left_out.append(f"{s.slot}: {_owner_name(s)} is no longer planned")
+        elif away:
+            left_out.append(f"{s.slot}: {_owner_name(s)}, {len(away)} attendee(s) no longer "
+                            "available")
+        else:
+            rows.append((s.person_id, s.assignment_id, s.team_id, s.slot, people))
+    sp = _solver_plan(problem, rows)
+    info = {"source": "live roster", "left_out": len(left_out)}
+    return (
+        solver.solution_to_dict(build_solution(problem, sp, "feasible", None, 0.0, info)),
+        left_out,
+    )
+
+
+def _owner_name(s: ProtectedSession) -> str:
+    if s.team is not None:
+        return s.team.name
+    who = s.person.name if s.person else f"person {s.person_id}"
+    role = s.assignment.role.title if s.assignment else "an ended role"
+    return f"{who} ({role})"
+
+
+_Row = tuple[int | None, int | None, int | None, str, list[int]]
+
+
+def _solver_plan(problem: solver.Problem, rows: Iterable[_Row]) -> SolverPlan:
+    """Sessions as (person, assignment, team, slot, attendees) into the solver's plan."""
+    index = {s.id: i for i, s in enumerate(problem.slots)}
+    sp = SolverPlan()
+    for person_id, assignment_id, team_id, slot, attendees in rows:
+        if person_id is not None:
+            sp.sessions[(person_key(person_id), index[slot])] = assignment_key(
+                assignment_id or 0
+            )
+        else:
+            sp.meetings[(team_key(team_id or 0), index[slot])] = tuple(
+                sorted(
+                    (person_key(pid) for pid in attendees),
+                    key=lambda k: problem_order(problem, k),
+                )
+            )
+    return sp
 
 
 def problem_order(problem: solver.Problem, person: str) -> int:

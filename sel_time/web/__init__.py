@@ -107,6 +107,7 @@ def nav_for(role: UserRole) -> Iterable[tuple[str, str]]:
         yield ("Departments", "web.departments")
         yield ("Leave", "web.leave")
         yield ("Import", "web.import_page")
+        yield ("Work queue", "web.queue_page")
     if role in (UserRole.FINANCE, UserRole.ADMIN, UserRole.ROTA_MANAGER):
         yield ("Costs", "web.finance_dashboard")
         yield ("What if", "web.whatif_page")

@@ -148,6 +148,14 @@ def times(start: datetime | str | None, end: datetime | str | None) -> str:
     return f"{_london(start):%H:%M} to {_london(end):%H:%M}"
 
 
+def moment(value: datetime | str | None) -> str:
+    """A moment in London, to the minute: ``Mon 18 Jan 2027 09:05``; empty if none."""
+    if not value:
+        return ""
+    local = _london(value)
+    return f"{day(local)} {local:%H:%M}"
+
+
 def place(session: Any) -> str:
     """Where a session (published or in a plan) is held, where known: a team's location (the
     one its calendar event carries), else the organisation hosting the leadership role (the
@@ -167,5 +175,5 @@ def register_formats(app: Flask) -> None:
     """Make the formatters Jinja filters of ``app`` (called once by the web package)."""
     for name, function in (("label", label), ("money", money), ("month", month), ("day", day),
                            ("half_day", half_day), ("day_half", day_half), ("slot", slot),
-                           ("times", times), ("place", place)):
+                           ("times", times), ("moment", moment), ("place", place)):
         app.jinja_env.filters[name] = function

@@ -49,7 +49,7 @@ SUBSET = {  # the default run: the pages of each kind (a list, a form, the grid,
     "rota_manager": {"/manage", "/manage/people", "/manage/plans/N", "/manage/people/new",
                      "/progress/programmes/new", "/progress/programmes/N/edit"},
     "finance": {"/finance", "/finance/whatif/N"},
-    "admin": {"/manage/plans", "/accessibility"},
+    "admin": {"/manage/plans", "/manage/queue", "/accessibility"},
 }
 SKIP = re.compile(r"^/(api|feeds|static|logout|record)\b|\.(ics|csv|xlsx|json)$|/download|/export")
 

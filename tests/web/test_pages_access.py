@@ -26,6 +26,7 @@ PAGES = {  # page → roles allowed
     "/manage/people/new": {"admin", "rota_manager"},
     "/manage/import": {"admin", "rota_manager"},
     "/manage/plans": {"admin", "rota_manager"},
+    "/manage/queue": {"admin", "rota_manager"},
     "/finance": {"admin", "rota_manager", "finance"},
     "/finance/whatif": {"admin", "rota_manager", "finance"},
     "/me": {"leader"},

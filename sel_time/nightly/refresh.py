@@ -256,6 +256,7 @@ def run_part(part_id: int, attempt: int, *, chain: bool = True) -> bool:
         scope, limit, night = part.scope, part.time_limit, night_plan(run.run_date)
         drafts = list(db.session.scalars(
             sa.select(Plan.id)
+            .select_from(NightPart)
             .join(Plan, Plan.id == NightPart.plan_id)
             .where(NightPart.run_id == part.run_id, NightPart.wave < part.wave,
                    NightPart.status == PartStatus.DONE, Plan.status == PlanStatus.DRAFT)

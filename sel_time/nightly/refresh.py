@@ -31,7 +31,7 @@ from ..core.audit import SCHEDULER_ACTOR, Actor, record
 from ..core.clock import LONDON, UTC, monday_on_or_after, now_utc
 from ..core.errors import Conflict, FieldError, NotFound
 from ..core.extensions import db
-from ..core.queue import revoke
+from ..core.queue import NIGHTLY, revoke, task
 from ..core.queue.cancel import watch_cancel
 from ..core.queue.faults import pause_for_tests
 from ..core.queue.recovery import lost_before
@@ -207,8 +207,6 @@ def _record_parts(run: JobRun, *, chain: bool) -> None:
 def _queue_next_wave(run: JobRun) -> list[int]:
     """Queue the earliest wave not yet queued (when this transaction commits); with no part
     left, queue the publish. Flushes; returns the parts queued."""
-    from .tasks import part_task, publish_task
-
     waiting = list(db.session.scalars(
         sa.select(NightPart)
         .where(NightPart.run_id == run.id, NightPart.status == PartStatus.QUEUED,
@@ -394,6 +392,25 @@ def fail_run(run_id: int, exc: BaseException, attempt: int | None = None) -> str
                                         error=error)
                            .execution_options(synchronize_session=False))
     return error
+
+
+@task("nightly.part", priority=NIGHTLY)
+def part_task(part_id: int, attempt: int) -> None:
+    """Solve one scope of tonight's refresh (a worker)."""
+    run_part(part_id, attempt)
+
+
+@task("nightly.publish", priority=NIGHTLY)
+def publish_task(run_id: int, attempt: int) -> None:
+    """Publish a night whose parts have all finished (once: see :func:`publish_night`)."""
+    try:
+        if publish_night(run_id, attempt):
+            log.info("nightly run %s published", run_id)
+    except sa.exc.DBAPIError:  # the database is away: the sweep asks again
+        raise
+    except Exception as exc:
+        log.exception("nightly run %s failed to publish", run_id)
+        fail_run(run_id, exc, attempt)
 
 
 def _publish(run: JobRun, now: datetime, say: Callable[[str], None]) -> dict[str, Any]:

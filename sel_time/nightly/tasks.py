@@ -24,9 +24,8 @@ from ..models import JobRun, NightPart, PartStatus, RunStatus
 from .refresh import (
     _finish,
     _release_dead_refresh_plans,
-    fail_run,
-    publish_night,
-    run_part,
+    part_task,
+    publish_task,
     start_night,
 )
 
@@ -38,25 +37,6 @@ def refresh_task(trigger: str = "cron") -> None:
     """Claim tonight and queue its parts (what the scheduler does; queued by hand, the same)."""
     result = start_night(trigger)
     log.info("nightly refresh (%s): %s", trigger, result.message)
-
-
-@task("nightly.part", priority=NIGHTLY)
-def part_task(part_id: int, attempt: int) -> None:
-    """Solve one scope of tonight's refresh."""
-    run_part(part_id, attempt)
-
-
-@task("nightly.publish", priority=NIGHTLY)
-def publish_task(run_id: int, attempt: int) -> None:
-    """Publish a night whose parts have all finished (once: see ``publish_night``)."""
-    try:
-        if publish_night(run_id, attempt):
-            log.info("nightly run %s published", run_id)
-    except sa.exc.DBAPIError:  # the database is away: the sweep asks again
-        raise
-    except Exception as exc:
-        log.exception("nightly run %s failed to publish", run_id)
-        fail_run(run_id, exc, attempt)
 
 
 @sweeper

@@ -14,11 +14,13 @@ from collections.abc import Iterable
 
 from flask import current_app
 
+from ..core.extensions import db
 from ..core.queue import HOUSEKEEPING, task
 from ..core.transaction import boundary
 from . import service
 
 log = logging.getLogger(__name__)
+ASKED = "sel_time_feeds_render"  # session.info: this transaction's render task and its lists
 
 
 @task("feeds.render", priority=HOUSEKEEPING)
@@ -38,5 +40,15 @@ def mark_stale(people: Iterable[int], teams: Iterable[int]) -> None:
     commits (nothing is asked for if it rolls back)."""
     people, teams = sorted(set(people)), sorted(set(teams))
     service.mark_stale(people, teams)
-    if people or teams:
-        render_task.after_commit(people, teams)
+    if not (people or teams):
+        return
+    # One render per transaction however many publishes it holds (the night publishes every
+    # scope in one): the task's lists are read when the transaction commits.
+    transaction = db.session().get_transaction()
+    asked = db.session.info.get(ASKED)
+    if asked is not None and asked[0] is transaction:
+        asked[1].extend(p for p in people if p not in asked[1])
+        asked[2].extend(t for t in teams if t not in asked[2])
+        return
+    db.session.info[ASKED] = (transaction, people, teams)
+    render_task.after_commit(people, teams)

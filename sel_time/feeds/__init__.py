@@ -1,5 +1,5 @@
 """Calendar feeds: iCalendar subscriptions of published protected time."""
 from . import tokens  # noqa: F401  (connects the receivers of the directory's user signals)
-from .service import mark_stale
+from .tasks import mark_stale
 
 __all__ = ["mark_stale"]

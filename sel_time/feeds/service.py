@@ -21,6 +21,7 @@ from ..models import (
     Department,
     FeedCache,
     FeedKind,
+    FeedToken,
     Organisation,
     Person,
     ProtectedSession,
@@ -350,7 +351,42 @@ def rendered_feeds() -> Iterator[tuple[FeedKind, int, str, RenderedFeed]]:
 
 def mark_stale(people: Iterable[int], teams: Iterable[int]) -> None:
     """After a publish: the feeds of these people and teams, and of their departments and
-    organisations, are rendered again on their next request."""
+    organisations, are rendered again on their next request (or before it, by a worker:
+    :func:`sel_time.feeds.tasks.render_after_commit`)."""
+    keys = feed_keys(people, teams)
+    for kind in FeedKind:
+        ids = [t for k, t in keys if k == kind]
+        if ids:
+            db.session.execute(
+                sa.update(FeedCache)
+                .where(FeedCache.kind == kind, FeedCache.target_id.in_(ids))
+                .values(stale=True)
+            )
+
+
+def render_affected(people: Iterable[int], teams: Iterable[int]) -> int:
+    """Render into the cache the feeds of these people and teams (and of their departments and
+    organisations) that someone polls (a cached copy or a live token) and that are not fresh.
+    Flushes; returns how many were rendered."""
+    keys = feed_keys(people, teams)
+    polled = {(row.kind, row.target_id) for row in db.session.execute(
+        sa.select(FeedCache.kind, FeedCache.target_id).union(
+            sa.select(FeedToken.kind, FeedToken.target_id).where(FeedToken.revoked_at.is_(None))
+        )
+    )}
+    now = now_utc()
+    fresh = {(row.kind, row.target_id) for row in db.session.execute(
+        sa.select(FeedCache.kind, FeedCache.target_id).where(
+            FeedCache.stale.is_(False), FeedCache.rendered_at > now - CACHE_MAX_AGE))}
+    wanted = sorted((keys & polled) - fresh)
+    for kind, target_id in wanted:
+        get_feed(kind, target_id, now=now)
+    return len(wanted)
+
+
+def feed_keys(people: Iterable[int], teams: Iterable[int]) -> set[tuple[FeedKind, int]]:
+    """The feeds that show these people's and teams' sessions: theirs, and their departments'
+    and organisations' (a team's members' too)."""
     people, teams = set(people), set(teams)
     if teams:
         people |= set(
@@ -369,14 +405,7 @@ def mark_stale(people: Iterable[int], teams: Iterable[int]) -> None:
             if dept is not None:
                 keys.add((FeedKind.DEPARTMENT, dept))
             keys.add((FeedKind.ORGANISATION, org))
-    for kind in FeedKind:
-        ids = [t for k, t in keys if k == kind]
-        if ids:
-            db.session.execute(
-                sa.update(FeedCache)
-                .where(FeedCache.kind == kind, FeedCache.target_id.in_(ids))
-                .values(stale=True)
-            )
+    return keys
 
 
 def mark_all_stale() -> None:

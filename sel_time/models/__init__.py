@@ -17,7 +17,7 @@ from .base import (
 )
 from .feeds import FeedCache, FeedKind, FeedToken
 from .finance import FinanceSnapshot, RateCardEntry
-from .jobs import JobRun, RunStatus
+from .jobs import JobRun, NightPart, PartStatus, RunStatus
 from .organisation import Department, Organisation
 from .people import Absence, AvoidPreference, PatternSession, Person
 from .plans import Plan, PlanAttendee, PlanSession, PlanShortfall, PlanStatus, SessionOrigin
@@ -30,6 +30,8 @@ from .whatif import WhatIfRun, WhatIfStatus
 __all__ = [
     "WEEKDAYS",
     "JobRun",
+    "NightPart",
+    "PartStatus",
     "RunStatus",
     "FeedCache",
     "FeedKind",

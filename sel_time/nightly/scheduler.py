@@ -1,5 +1,6 @@
-"""The scheduler process: ``sel-time scheduler`` runs the nightly refresh at 02:00
-Europe/London with APScheduler 3 (and catches up a missed night on start); the run records."""
+"""The scheduler process: ``sel-time scheduler`` starts the nightly refresh at 02:00
+Europe/London with APScheduler 3 (and catches up a missed night on start): it records the run
+and queues its parts for the workers. The run records, with their parts."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..core.clock import LONDON, now_utc
 from ..core.extensions import db
 from ..models import (
     JobRun,
+    NightPart,
     RunStatus,
 )
 from .refresh import JOB, RUN_AT
@@ -55,14 +57,17 @@ def run_scheduler(app: Any, *, block: bool = True) -> Any:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     def job(trigger: str = "cron") -> None:
-        # The clock only: a worker runs the night (sel_time.nightly.tasks).
-        from .tasks import housekeeping_task, refresh_task
+        # The clock only: it records the night and queues its parts; workers solve them.
+        from .refresh import start_night
+        from .tasks import housekeeping_task
 
         with app.app_context():
-            task_id = refresh_task.enqueue_now(trigger)
-            log.info("nightly refresh (%s) queued as task %s", trigger, task_id)
-            log.info("nightly housekeeping queued as task %s", housekeeping_task.enqueue_now())
-            db.session.remove()
+            try:
+                log.info("nightly refresh (%s): %s", trigger, start_night(trigger).message)
+                log.info("nightly housekeeping queued as task %s",
+                         housekeeping_task.enqueue_now())
+            finally:
+                db.session.remove()
 
     cls = BlockingScheduler if block else BackgroundScheduler
     sched = cls(
@@ -88,8 +93,10 @@ def run_scheduler(app: Any, *, block: bool = True) -> Any:
     return sched
 
 
-def job_dict(run: JobRun) -> dict[str, Any]:
-    return {
+def job_dict(run: JobRun, parts: list[NightPart] | None = None) -> dict[str, Any]:
+    """A run as the API shows it: its progress is ``parts_done`` of ``parts_total``; with
+    ``parts``, each part's scope, status and outcome."""
+    out: dict[str, Any] = {
         "id": run.id,
         "job": run.job,
         "run_date": run.run_date.isoformat(),
@@ -99,6 +106,18 @@ def job_dict(run: JobRun) -> dict[str, Any]:
         "holder": run.holder,
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "parts_total": run.parts_total,
+        "parts_done": run.parts_done,
+        "progress": f"{run.parts_done} of {run.parts_total} parts done",
         "stats": run.stats,
         "error": run.error,
     }
+    if parts is not None:
+        out["parts"] = [
+            {"scope": p.scope, "wave": p.wave, "status": p.status.value, "attempt": p.attempt,
+             "plan_id": p.plan_id, "outcome": p.outcome,
+             "started_at": p.started_at.isoformat() if p.started_at else None,
+             "finished_at": p.finished_at.isoformat() if p.finished_at else None}
+            for p in parts
+        ]
+    return out

@@ -1,24 +1,85 @@
-"""The nightly refresh as a queue task: the scheduler (APScheduler, the clock) enqueues it at
-02:00 Europe/London and a worker runs it. However many schedulers enqueue it, the night runs
-once: the refresh claims the night's row first (a unique constraint on job and night)."""
+"""The nightly refresh on the queue: the scheduler (APScheduler, the clock) claims the night at
+02:00 Europe/London and queues its parts, one task per scope (``nightly.part``); workers solve
+them, any number at once; the part that finishes last queues the publish (``nightly.publish``),
+which publishes every scope in one transaction, once. However many schedulers fire, the night
+runs once: it is claimed in the database (a unique row per job and night).
+
+A part whose worker was killed is queued once more from the start, then failed with the reason
+(the minute sweep); a night whose parts all finished but whose publish was lost is published
+again. The night's housekeeping is a task of its own."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
+import sqlalchemy as sa
+
 from ..core.clock import now_utc, today_london
+from ..core.extensions import db
 from ..core.queue import NIGHTLY, task
+from ..core.queue.recovery import MAX_ATTEMPTS, lost_before, sweeper
 from ..core.transaction import boundary
-from .refresh import refresh
+from ..models import JobRun, NightPart, PartStatus, RunStatus
+from .refresh import (
+    _finish,
+    _release_dead_refresh_plans,
+    part_task,
+    publish_task,
+    start_night,
+)
 
 log = logging.getLogger(__name__)
 
 
 @task("nightly.refresh", priority=NIGHTLY)
 def refresh_task(trigger: str = "cron") -> None:
-    result = refresh(trigger)
+    """Claim tonight and queue its parts (what the scheduler does; queued by hand, the same)."""
+    result = start_night(trigger)
     log.info("nightly refresh (%s): %s", trigger, result.message)
+
+
+@sweeper
+def recover_lost_parts() -> int:
+    """Parts still running well past their time limit lost their worker: queue them again once
+    (from the start), then fail them saying why (counted on the run, like any finished part).
+    A night whose parts all finished a while ago but which is still running lost its publish:
+    queue it again."""
+    count = 0
+    for part in db.session.scalars(
+        sa.select(NightPart).where(NightPart.status == PartStatus.RUNNING).with_for_update()
+    ):
+        if part.started_at is None or part.started_at > lost_before(part.time_limit):
+            continue
+        run = db.session.get(JobRun, part.run_id)
+        if run is None or run.status != RunStatus.RUNNING:
+            continue
+        count += 1
+        _release_dead_refresh_plans(part.scope)
+        if part.attempt < MAX_ATTEMPTS:
+            log.warning("night part %s (%s) lost its worker; solving it again (attempt %s)",
+                        part.id, part.scope, part.attempt + 1)
+            part.attempt += 1
+            part.status, part.started_at, part.plan_id = PartStatus.QUEUED, None, None
+            db.session.flush()
+            part.task_id = part_task.after_commit(part.id, part.attempt)
+            continue
+        log.warning("night part %s (%s) lost its worker twice; failing it", part.id, part.scope)
+        _finish(part.id, part.attempt, PartStatus.FAILED,
+                f"{part.scope}: the worker solving it stopped (killed or its machine lost) twice",
+                {}, chain=True)
+    for run in db.session.scalars(sa.select(JobRun).where(
+            JobRun.status == RunStatus.RUNNING, JobRun.parts_total > 0,
+            JobRun.parts_done >= JobRun.parts_total)):
+        last = db.session.scalar(
+            sa.select(sa.func.max(NightPart.finished_at)).where(NightPart.run_id == run.id))
+        if last is None or last > lost_before(0):
+            continue
+        log.warning("night run %s finished its parts but was not published; publishing", run.id)
+        publish_task.after_commit(run.id, run.attempts)
+        count += 1
+    db.session.flush()
+    return count
 
 
 @task("nightly.housekeeping", priority=NIGHTLY)

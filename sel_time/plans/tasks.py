@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 import solver
 
-from ..core.audit import Actor, record
+from ..core.audit import SCHEDULER_ACTOR, Actor, record
 from ..core.clock import now_utc
 from ..core.errors import Conflict, FieldError, NotFound
 from ..core.extensions import db
@@ -100,10 +100,12 @@ def cancel(plan_id: int, actor: Actor) -> Plan:
 @sweeper
 def recover_lost_plans() -> int:
     """Plans still running well past their time limit lost their worker: queue them again
-    once (from the start, pins kept), then fail them saying why."""
+    once (from the start, pins kept), then fail them saying why. A nightly refresh's plans are
+    its parts' to recover (``sel_time.nightly.tasks``): the part is queued again, not the plan."""
     count = 0
     for plan in db.session.scalars(
-        sa.select(Plan).where(Plan.status == PlanStatus.RUNNING).with_for_update()
+        sa.select(Plan).where(Plan.status == PlanStatus.RUNNING,
+                              Plan.requested_by != SCHEDULER_ACTOR.label).with_for_update()
     ):
         if plan.started_at is None or plan.started_at > lost_before(plan.time_limit):
             continue

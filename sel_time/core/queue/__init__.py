@@ -33,6 +33,7 @@ TASK_MODULES = (
     "sel_time.plans.tasks",
     "sel_time.finance.tasks",
     "sel_time.nightly.tasks",
+    "sel_time.feeds.tasks",
     "sel_time.mail.tasks",
 )
 

@@ -179,6 +179,9 @@ class TestingConfig(Config):
     # The mail tests send the outbox themselves (tests/mail); tests/task_queue checks that a
     # commit asks a worker to deliver.
     MAIL_DELIVER_ON_COMMIT = False
+    # No worker keeps finance's figures after each write (a test that drains the queue itself
+    # sees only the tasks it is about); tests of the kept figures turn it on.
+    FINANCE_SNAPSHOTS = False
     QUEUE_IMMEDIATE = True
     # Tests travel in time (to 2027 and beyond) with tokens made today; the expiry's own tests
     # (tests/test_api_tokens.py) set the production default of 90 days.

@@ -103,12 +103,11 @@ def refresh_dashboard() -> None:
         log.info("finance dashboard figures were kept by another worker")
 
 
-SNAPSHOTS = "FINANCE_SNAPSHOTS"  # on unless the queue runs tasks in place (tests turn it on)
+SNAPSHOTS = "FINANCE_SNAPSHOTS"  # on unless configured off (TestingConfig turns it off)
 
 
 def snapshots_enabled() -> bool:
-    config = current_app.config
-    return bool(config.get(SNAPSHOTS, not config.get("QUEUE_IMMEDIATE")))
+    return bool(current_app.config.get(SNAPSHOTS, True))
 
 
 def _after_write(session: Session, _context: Any, _instances: Any) -> None:

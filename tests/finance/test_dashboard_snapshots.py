@@ -84,3 +84,21 @@ def test_before_the_worker_has_run_the_page_works_the_figures_out(
 
     assert snapshots.refresh() is True  # the worker catches up
     assert snapshots.refresh() is False  # and does nothing more until the next write
+
+
+def test_the_night_keeps_the_figures_for_the_new_day(
+        app: Any, ledger: Ledger, monkeypatch: Any) -> None:
+    """The data stamp holds the day: the night's housekeeping keeps the figures at the new
+    day's stamp, so the first visit of the morning finds them ready."""
+    from sel_time.nightly import tasks as nightly_tasks
+
+    db.session.execute(sa.update(FinanceSnapshot).values(stamp="yesterday"))
+    db.session.commit()
+    assert snapshots.stored() is None
+    monkeypatch.setattr(nightly_tasks, "PARTS",
+                        [p for p in nightly_tasks.PARTS if p[0] == "finance"])
+    nightly_tasks.housekeeping_task()
+    db.session.expire_all()
+    kept = snapshots.stored()
+    assert kept is not None
+    assert kept["data"] == dashboard_data(None, None, None)["data"]

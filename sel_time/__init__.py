@@ -127,6 +127,7 @@ def _import_routes() -> None:
     from .imports import api as import_routes  # noqa: F401
     from .imports import pages as import_pages  # noqa: F401
     from .nightly import api as nightly_routes  # noqa: F401
+    from .nightly import pages as nightly_pages  # noqa: F401  (cancel a night)
     from .operations import queue_page  # noqa: F401  (the work queue, for admins)
     from .plans import api as plan_routes  # noqa: F401
     from .plans import pages as plan_pages  # noqa: F401

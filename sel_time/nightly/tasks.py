@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from ..core.clock import now_utc, today_london
 from ..core.extensions import db
 from ..core.queue import NIGHTLY, task
+from ..core.queue.housekeeping import NIGHTLY_PARTS
 from ..core.queue.recovery import MAX_ATTEMPTS, lost_before, sweeper
 from ..core.transaction import boundary
 from ..models import JobRun, NightPart, PartStatus, RunStatus
@@ -86,9 +87,9 @@ def recover_lost_parts() -> int:
 def housekeeping_task() -> None:
     """The night's other parts, each in a transaction of its own so that one failing leaves
     the others done: survey waves opened and closed (their invitations queued), retention
-    periods applied, rota managers told of requests waiting, the daily request digests, and the
-    finance dashboard's figures kept for the new day."""
-    for name, part in PARTS:
+    periods applied, rota managers told of requests waiting, the daily request digests, then the
+    parts features registered (finance's figures kept for the new day)."""
+    for name, part in [*PARTS, *NIGHTLY_PARTS]:
         try:
             with boundary(quiet=False):
                 said = part()
@@ -122,20 +123,9 @@ def _send_digests() -> str:
     return f"{send_digests()} daily digests queued"
 
 
-def _keep_finance_figures() -> str:
-    from ..finance import snapshots
-    from ..finance.tasks import snapshots_enabled
-
-    if not snapshots_enabled():
-        return "finance figures are not kept ahead (FINANCE_SNAPSHOTS is off)"
-    # the data stamp holds the day, so the first visit of a new day finds them ready too
-    return "finance figures kept" if snapshots.refresh() else "finance figures were current"
-
-
 PARTS: list[tuple[str, Callable[[], str]]] = [
     ("surveys", _open_due_waves),
     ("retention", _apply_retention),
     ("requests", _announce_waiting),
     ("digests", _send_digests),
-    ("finance", _keep_finance_figures),
 ]

@@ -16,3 +16,4 @@ def queue_page() -> Any:
     """Tasks waiting, running jobs, the nightly runs and the live workers."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return render_template("manage/queue.html", title="Work queue", queue=work_queue(app))
+

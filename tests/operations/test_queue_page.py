@@ -86,3 +86,39 @@ def test_other_roles_are_refused(app: Any, users: dict[str, User], role: str) ->
 def test_signed_out_goes_to_sign_in(client: Any) -> None:
     r = client.get("/manage/queue")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def _running_night(parts_done: int = 1, parts_total: int = 3) -> int:
+    run = JobRun(job="nightly-refresh", run_date=date(2027, 4, 20), status=RunStatus.RUNNING,
+                 holder="box-7:99", trigger="cron", started_at=now_utc(),
+                 parts_total=parts_total, parts_done=parts_done)
+    db.session.add(run)
+    db.session.commit()
+    return run.id
+
+
+def test_a_manager_sees_the_nights_progress_and_cancels_it(
+        app: Any, users: dict[str, User]) -> None:
+    from sel_time.models import AuditEvent
+
+    run_id = _running_night()
+    client = signed_in(app, users["rota_manager"])
+    html = client.get("/manage/queue").get_data(as_text=True)
+    assert "1 of 3" in html and "Cancel this night" in html
+    r = client.post(f"/manage/queue/nights/{run_id}/cancel", follow_redirects=True)
+    assert "nothing of it is published" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(JobRun, run_id).status == RunStatus.CANCELLED
+    assert db.session.query(AuditEvent).filter_by(entity="job_run", action="cancel").count() == 1
+    # cancelled: no button any more, and asking again says why in words
+    assert "Cancel this night" not in client.get("/manage/queue").get_data(as_text=True)
+    again = client.post(f"/manage/queue/nights/{run_id}/cancel", follow_redirects=True)
+    assert "only a running night can be cancelled" in again.get_data(as_text=True)
+
+
+def test_a_leader_cannot_cancel_a_night(app: Any, users: dict[str, User]) -> None:
+    run_id = _running_night()
+    r = signed_in(app, users["leader"]).post(f"/manage/queue/nights/{run_id}/cancel")
+    assert r.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(JobRun, run_id).status == RunStatus.RUNNING

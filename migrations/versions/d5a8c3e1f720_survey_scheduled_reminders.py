@@ -3,14 +3,14 @@ it closes the nightly part reminds who has not answered (3 and 2 by default; emp
 and each invitation records which of those reminders it has had.
 
 Revision ID: d5a8c3e1f720
-Revises: b7d3f1a2c9e5
+Revises: b8e2f4a61c07
 Create Date: 2026-12-07 04:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'd5a8c3e1f720'
-down_revision = 'b7d3f1a2c9e5'
+down_revision = 'b8e2f4a61c07'
 branch_labels = None
 depends_on = None
 

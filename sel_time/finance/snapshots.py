@@ -2,6 +2,11 @@
 a worker makes it after any write the dashboard reads, so the first visit after a publish or a
 delivery record finds it ready instead of reading every cost line.
 
+The figures are a cache, so they are kept in the task queue's store (the queue's SQLite file in
+the embedded default, Redis in production), never in the database of record: on SQLite, a worker
+writing them to the same file after every write would compete for its one write lock with the
+writes people make (CI saw a publish refused as "changed meanwhile" that way).
+
 A kept snapshot carries the data stamp it was made at (:func:`sel_time.core.cache.data_version`
 without its per-process tag) and is used only while that stamp is current: a visit before the
 worker has run, or after a later write, works the figures out afresh as before, so the page is
@@ -11,7 +16,7 @@ worked out leaves a snapshot that is already stale, never one that looks newer t
 :mod:`.tasks` asks for a refresh after every commit that writes what the stamp reads.
 
 The figures are pickled: they are the app's own dicts, written only by this module's task and
-read back by the same code, so a visit gets exactly what it would have worked out.
+read back by the same code, in the store that already holds the queue's own pickled tasks.
 """
 from __future__ import annotations
 
@@ -19,10 +24,11 @@ import logging
 import pickle
 from typing import Any
 
+from huey.constants import EmptyData
+
 from ..core.cache import data_version
-from ..core.clock import now_utc
-from ..core.extensions import db
-from ..models import Attendance, AuditEvent, FinanceSnapshot, ProtectedSession
+from ..core.queue import queue
+from ..models import Attendance, AuditEvent, ProtectedSession
 from .dashboard import dashboard_data
 
 log = logging.getLogger(__name__)
@@ -35,26 +41,38 @@ def current_stamp() -> str:
     return repr(data_version()[1:])
 
 
+KEY_PREFIX = "sel-time:finance-snapshot:"
+
+
+def _kept(key: str) -> tuple[str, bytes] | None:
+    raw = queue.huey().storage.peek_data(KEY_PREFIX + key)
+    if raw is EmptyData:
+        return None
+    stamp, data = pickle.loads(raw)  # noqa: S301 - our own entries, as the queue's own tasks
+    return stamp, data
+
+
 def stored(key: str = DEFAULT_VIEW) -> dict[str, Any] | None:
     """The kept figures for ``key`` if they were made at the current data stamp."""
-    row = db.session.get(FinanceSnapshot, key)
-    if row is None or row.stamp != current_stamp():
+    kept = _kept(key)
+    if kept is None or kept[0] != current_stamp():
         return None
-    return pickle.loads(row.data)  # type: ignore[no-any-return]  # noqa: S301 - our own rows
+    return pickle.loads(kept[1])  # type: ignore[no-any-return]  # noqa: S301 - as above
 
 
 def refresh(key: str = DEFAULT_VIEW) -> bool:
-    """Work out and keep the default view's figures unless they are current. Flushes; returns
-    whether anything was worked out."""
+    """Work out and keep the default view's figures unless they are current (reads only the
+    database); returns whether anything was worked out."""
     stamp = current_stamp()  # first: figures read after it are at least as new
-    row = db.session.get(FinanceSnapshot, key)
-    if row is not None and row.stamp == stamp:
+    kept = _kept(key)
+    if kept is not None and kept[0] == stamp:
         return False
     data = pickle.dumps(dashboard_data(None, None, None), protocol=pickle.HIGHEST_PROTOCOL)
-    if row is None:
-        row = FinanceSnapshot(key=key)
-        db.session.add(row)
-    row.stamp, row.data, row.made_at = stamp, data, now_utc()
-    db.session.flush()
+    queue.huey().storage.put_data(KEY_PREFIX + key, pickle.dumps((stamp, data)))
     log.info("finance dashboard figures kept (%d bytes)", len(data))
     return True
+
+
+def forget(key: str = DEFAULT_VIEW) -> None:
+    """Drop the kept figures (tests; an operator who wants the next visit to work them out)."""
+    queue.huey().storage.pop_data(KEY_PREFIX + key)

@@ -19,7 +19,7 @@ from ..core.queue import INTERACTIVE, NIGHTLY, enqueue_after_commit, revoke, tas
 from ..core.queue.cancel import watch_cancel
 from ..core.queue.housekeeping import nightly_part
 from ..core.queue.recovery import MAX_ATTEMPTS, lost_before, sweeper
-from ..core.transaction import boundary, discard, run_task
+from ..core.transaction import discard, read_only, run_task
 from ..models import WhatIfRun, WhatIfStatus
 from ..operations.context import request_id_bound
 from . import snapshots
@@ -97,11 +97,8 @@ def recover_lost_whatifs() -> int:
 @task("finance.dashboard_snapshot", priority=NIGHTLY)
 def refresh_dashboard() -> None:
     """Keep the finance dashboard's figures for the data as it now is (after a write)."""
-    try:
-        with boundary(quiet=False):
-            snapshots.refresh()
-    except sa.exc.IntegrityError:  # two workers at once: the other one kept them
-        log.info("finance dashboard figures were kept by another worker")
+    with read_only():  # it only reads the database; the figures go to the queue's store
+        snapshots.refresh()
 
 
 SNAPSHOTS = "FINANCE_SNAPSHOTS"  # on unless configured off (TestingConfig turns it off)

@@ -16,7 +16,7 @@ from .base import (
     UserRole,
 )
 from .feeds import FeedCache, FeedKind, FeedToken
-from .finance import FinanceSnapshot, RateCardEntry
+from .finance import RateCardEntry
 from .jobs import JobRun, NightPart, PartStatus, RunStatus
 from .organisation import Department, Organisation
 from .people import Absence, AvoidPreference, PatternSession, Person
@@ -62,7 +62,6 @@ __all__ = [
     "Period",
     "Person",
     "Profession",
-    "FinanceSnapshot",
     "RateCardEntry",
     "RoleAssignment",
     "RoleLevel",

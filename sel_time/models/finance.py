@@ -1,7 +1,7 @@
 """The backfill rate card: what an hour away from clinical or care work costs to cover."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,14 +26,3 @@ class RateCardEntry(TimestampMixin, Model):
     effective_from: Mapped[date] = mapped_column()
     source: Mapped[str] = mapped_column(sa.Text)
 
-
-class FinanceSnapshot(Model):
-    """The finance dashboard's figures, worked out by a worker after a write so that the first
-    visit after it need not: valid only while the data stamp it was made at is current."""
-
-    __tablename__ = "finance_snapshot"
-
-    key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
-    stamp: Mapped[str] = mapped_column(sa.Text)
-    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
-    made_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

@@ -8,37 +8,18 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from sel_time.core.clock import now_utc
 from sel_time.core.extensions import db
 from sel_time.core.queue import queue
 from sel_time.core.queue.worker import SEEN_PREFIX
-from sel_time.models import JobRun, Plan, PlanStatus, RunStatus, User, UserRole
-
-PASSWORD = "queue-page-password"
+from sel_time.models import JobRun, Plan, PlanStatus, RunStatus, User
+from tests.support.sign_in import signed_in, users_of_every_role
 
 
 @pytest.fixture()
 def users(app: Any, make: Any) -> dict[str, User]:
-    person = make("people", name="Lee Leader")
-    out = {}
-    for role in UserRole:
-        user = User(email=f"{role.value}@queue.test", name=role.value, role=role,
-                    password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
-                    person_id=person.id if role == UserRole.LEADER else None)
-        db.session.add(user)
-        out[role.value] = user
-    db.session.commit()
-    return out
-
-
-def signed_in(app: Any, user: User) -> Any:
-    app.config["WTF_CSRF_ENABLED"] = False
-    client = app.test_client()
-    assert client.post("/login", data={"email": user.email,
-                                       "password": PASSWORD}).status_code == 302
-    return client
+    return users_of_every_role(make, "queue.test", name="Lee Leader")
 
 
 @pytest.mark.parametrize("role", ["admin", "rota_manager"])

@@ -16,8 +16,7 @@ from werkzeug.security import generate_password_hash
 from sel_time.core.clock import LONDON, now_utc
 from sel_time.core.extensions import db
 from sel_time.models import Attendance, ProtectedSession, RosterStatus, User, UserRole
-
-PASSWORD = "pages-lists-password"
+from tests.support.sign_in import PASSWORD, signed_in
 
 
 @pytest.fixture()
@@ -39,14 +38,6 @@ def users(app: Any, make: Any) -> dict[str, Any]:
         out[r.value] = user
     db.session.commit()
     return out
-
-
-def signed_in(app: Any, user: User) -> Any:
-    app.config["WTF_CSRF_ENABLED"] = False
-    client = app.test_client()
-    r = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert r.status_code == 302
-    return client
 
 
 def _sessions(person_id: int, assignment_id: int, first: date, count: int) -> None:

@@ -48,6 +48,11 @@ class Config:
     IMPORT_SECONDS = float(os.environ.get("SEL_TIME_IMPORT_SECONDS", "120"))
     SOLVER_TIME_LIMIT = float(os.environ.get("SEL_TIME_SOLVER_TIME_LIMIT", "60"))
     SOLVER_WORKERS = int(os.environ.get("SEL_TIME_SOLVER_WORKERS", "2"))
+    # Worker processes a plan's independent parts are solved in side by side (each CP-SAT
+    # then gets SOLVER_WORKERS / SOLVER_PROCESSES threads). 1 solves them in turn, which is
+    # as fast on two cores for an organisation; London-sized plans (6,000 people) proved
+    # optimal in 124 s with 2 (bench/README.md, "London").
+    SOLVER_PROCESSES = max(1, int(os.environ.get("SEL_TIME_SOLVER_PROCESSES", "1")))
     # GBP a re-solve pays for each published session it drops (the problem's weights.churn).
     # The solver-io default is 50; sel-time prices a moved session at 200, about a half-day of
     # band 7-8a backfill (41-47 GBP/h x 4 h), because moving it means re-arranging that cover

@@ -292,10 +292,13 @@ def leave_weeks(rng: random.Random, weeks: int) -> set[int]:
 
 
 def make_person(rng: random.Random, pid: str, department: str, profession: str,
-                slots: list[dict[str, str]], start: date, weeks: int) -> dict[str, Any]:
+                slots: list[dict[str, str]], start: date, weeks: int,
+                dense: bool = False) -> dict[str, Any]:
     prof = PROFESSIONS[profession]
     part_time = rng.random() < prof.part_time
     pattern = weekly_pattern(rng, prof, part_time)
+    if dense:  # the same draws, then every half-day off or in a fixed clinic becomes clinical
+        pattern = ["clinical" if s in ("off", "fixed") else s for s in pattern]
     away = leave_weeks(rng, weeks)
     clinical_cost = float(SLOT_HOURS * prof.rate)
     # ad-hoc unavailability per working day: a whole day (training, sickness) or a half day
@@ -346,8 +349,11 @@ def add_preferences(rng: random.Random, person: dict[str, Any], weekly_load: flo
 
 
 def generate(size: str, seed: int = 0, start: date = DEFAULT_START,
-             groups: bool = False) -> dict[str, Any]:
-    """A problem dict for size S, M or L; the same (size, seed, start) gives the same dict."""
+             groups: bool = False, dense: bool = False) -> dict[str, Any]:
+    """A problem dict for size S, M or L; the same (size, seed, start) gives the same dict.
+    `dense`: the same people, roles and teams, but nobody has a fixed clinic or a day off in
+    their weekly pattern, so most people are available in most slots (all but leave and
+    ad-hoc absences): bigger models, and caps that bind more often."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, not {size!r}")
     if start.weekday() != 0:
@@ -380,7 +386,7 @@ def generate(size: str, seed: int = 0, start: date = DEFAULT_START,
                 pid = f"p{len(people) + 1:05d}"
                 profession = weighted(rng, setting.mix)
                 people.append(make_person(rng, pid, dept_id, profession, slots, start,
-                                          spec.weeks))
+                                          spec.weeks, dense))
                 if groups:  # fairness groups, as sel-time names them (no random draw)
                     people[-1]["groups"] = [f"profession:{profession}",
                                             f"org:{slug(borough)}-{setting.key}"]
@@ -513,12 +519,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--start", type=date.fromisoformat, default=DEFAULT_START,
                         help="first Monday of the horizon (default %(default)s)")
+    parser.add_argument("--dense", action="store_true",
+                        help="most people available in most slots (no fixed clinics, no days off)")
     parser.add_argument("-o", "--output", help="file to write (default stdout)")
     parser.add_argument("--indent", type=int, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
-        problem = generate(args.size, args.seed, args.start)
+        problem = generate(args.size, args.seed, args.start, dense=args.dense)
     except ValueError as exc:
         parser.error(str(exc))
     text = json.dumps(problem, indent=args.indent, separators=None if args.indent else (",", ":"))

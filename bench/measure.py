@@ -53,7 +53,8 @@ class Run:
 def run_method(problem_path: Path, method: str, *, time_limit: float, workers: int, seed: int,
                out_path: Optional[Path] = None, kill_after: Optional[float] = None,
                people: Sequence[str] = (), teams: Sequence[str] = (),
-               previous: Optional[Path] = None, departments: bool = True) -> Run:
+               previous: Optional[Path] = None, departments: bool = True,
+               processes: int = 1) -> Run:
     """Solve `problem_path` with `method` in a child process; wait for it with `os.wait4` to
     read its own peak RSS. The child is killed (by its pid) after `kill_after` seconds."""
     if out_path is None:
@@ -68,6 +69,8 @@ def run_method(problem_path: Path, method: str, *, time_limit: float, workers: i
         cmd += ["--previous", str(previous)]
     if not departments:
         cmd += ["--no-departments"]
+    if processes > 1:
+        cmd += ["--processes", str(processes)]
     with tempfile.TemporaryFile(mode="w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
@@ -100,6 +103,7 @@ def child(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--processes", type=int, default=1, help="cp-sat: worker processes")
     parser.add_argument("--people", default="", help="incremental: touched people, comma-separated")
     parser.add_argument("--teams", default="", help="incremental: touched teams, comma-separated")
     parser.add_argument("--previous", help="incremental: the published plan, a solution file")
@@ -128,7 +132,7 @@ def child(argv: Optional[Sequence[str]] = None) -> int:
                            departments=args.departments)
     else:
         options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed,
-                               method=args.method)
+                               method=args.method, processes=args.processes)
         solution = solve(problem, options)
     t2 = time.perf_counter()
     data = solution_to_dict(solution)

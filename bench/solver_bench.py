@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 OUT = Path(__file__).resolve().parent / "out"  # ignored by git
 DEFAULT_TIME_LIMIT = {"S": 10.0, "M": 60.0, "L": 300.0}
 METHODS = ("greedy", "cp-sat")
+ONE_WORKER = "cp-sat, 1 worker"  # printed beside a run with --processes
 AGREE_GBP = 0.01  # check's objective and the solver's, both rounded to pence
 
 
@@ -153,13 +154,35 @@ ROWS: tuple[tuple[str, str, str, bool], ...] = (
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
+    """Greedy and CP-SAT side by side, with CP-SAT's ratio to greedy; with a one-worker run
+    as well (``--processes``), that run beside them and the ratio of the two CP-SAT runs."""
     g, c = results["greedy"], results["cp-sat"]
-    lines = [f"{'':34}{'greedy':>18}{'cp-sat':>18}{'cp-sat/greedy':>16}"]
+    one = results.get(ONE_WORKER)
+    w = 21 if one else 18
+    head = f"{'':34}{'greedy':>{w}}{c.get('label', 'cp-sat'):>{w}}"
+    if one:
+        head += f"{one['label']:>{w}}"
+    head += f"{'cp-sat/greedy':>16}"
+    if one:
+        head += f"{'cp-sat/1 worker':>17}"
+    lines = [head]
     for label, key, kind, show_ratio in ROWS:
-        r = fmt(ratio(c[key], g[key]), "x") if show_ratio else ""
-        lines.append(f"{label:34}{fmt(g[key], kind):>18}{fmt(c[key], kind):>18}{r:>16}")
-    lines.append(f"{'check (solver.check)':34}{check_text(g['check']):>18}"
-                 f"{check_text(c['check']):>18}")
+        line = f"{label:34}{fmt(g[key], kind):>{w}}{fmt(c[key], kind):>{w}}"
+        if one:
+            line += f"{fmt(one[key], kind):>{w}}"
+        line += f"{fmt(ratio(c[key], g[key]), 'x') if show_ratio else '':>16}"
+        if one:
+            line += f"{fmt(ratio(c[key], one[key]), 'x') if show_ratio else '':>17}"
+        lines.append(line)
+    line = f"{'check (solver.check)':34}{check_text(g['check']):>{w}}{check_text(c['check']):>{w}}"
+    if one:
+        line += f"{check_text(one['check']):>{w}}"
+    lines.append(line)
+    for r in (c, one):
+        peaks = (r or {}).get("solver", {}).get("peak_mb")
+        if peaks:
+            lines.append(f"{r['label']}: peak memory of the main process {peaks['main']:,.0f} MB,"
+                         f" of the largest worker process {peaks['process']:,.0f} MB")
     return "\n".join(lines)
 
 
@@ -200,6 +223,11 @@ def targets(size: str, results: dict[str, dict[str, Any]]) -> list[tuple[str, Op
         out.append(("≤ 5 min", secs is not None and secs <= 300, f"{fmt(secs, 's')} s"))
         out.append(("peak memory ≤ 4 GB", c["peak_rss_mb"] <= 4096,
                     fmt(c["peak_rss_mb"], "mb")))
+        out.append(("gap to proved bound ≤ 2 %", c["gap"] is not None and c["gap"] <= 0.02,
+                    fmt(c["gap"], "pct")))
+        # The child's peak as wait4 reports it is the largest of its process tree's peaks.
+        out.append(("peak memory per process ≤ 2 GB", c["peak_rss_mb"] <= 2048,
+                    fmt(c["peak_rss_mb"], "mb")))
     return out
 
 
@@ -207,28 +235,39 @@ def targets(size: str, results: dict[str, dict[str, Any]]) -> list[tuple[str, Op
 
 
 def run_all(problem: dict[str, Any], problem_path: Path, *, time_limit: float, workers: int,
-            seed: int, methods: Sequence[str] = METHODS,
+            seed: int, methods: Sequence[str] = METHODS, processes: int = 1,
             say: Callable[[str], None] = print) -> dict[str, dict[str, Any]]:
-    """Solve with each method in a child process, check each plan; figures per method."""
+    """Solve with each method in a child process, check each plan; figures per method. With
+    `processes` > 1, CP-SAT solves its parts in that many worker processes, and runs again
+    with one worker (one process, one CP-SAT thread) for comparison."""
     from solver.io import parse_problem
 
     problem_obj = parse_problem(problem)
+    runs: list[tuple[str, str, int, int]] = [
+        (m, m, workers, processes if m == "cp-sat" else 1) for m in methods
+    ]
+    if processes > 1 and "cp-sat" in methods:
+        runs.append((ONE_WORKER, "cp-sat", 1, 1))
     results = {}
-    for method in methods:
-        say(f"… {method}: solving (time limit {time_limit:g} s, {workers} workers)")
-        base = problem_path.name.removesuffix(".problem.json")
-        out_path = problem_path.with_name(f"{base}.{method}.solution.json")
-        run = run_method(problem_path, method, time_limit=time_limit, workers=workers,
-                         seed=seed, out_path=out_path)
+    base = problem_path.name.removesuffix(".problem.json")
+    for key, method, n_workers, n_procs in runs:
+        label = key if n_procs == 1 else f"{key}, {n_procs} processes"
+        say(f"… {label}: solving (time limit {time_limit:g} s, {n_workers} workers"
+            f"{f', {n_procs} processes' if n_procs > 1 else ''})")
+        out_path = problem_path.with_name(
+            f"{base}.{key.replace(', ', '-').replace(' ', '-')}.solution.json")
+        run = run_method(problem_path, method, time_limit=time_limit, workers=n_workers,
+                         seed=seed, out_path=out_path, processes=n_procs)
         checked = None
         if run.ok:
             checked = check_solution(problem_obj, run.solution)
         else:
-            say(f"!! {method} failed (exit {run.returncode}):\n{run.stderr[-3000:]}")
-        results[method] = figures(run, checked)
-        results[method]["solution_path"] = str(out_path)
-        say(f"   {method}: {results[method]['status']}, objective "
-            f"{fmt(results[method]['objective'], 'gbp')}, {fmt(run.process_seconds, 's')} s")
+            say(f"!! {label} failed (exit {run.returncode}):\n{run.stderr[-3000:]}")
+        results[key] = figures(run, checked)
+        results[key]["label"] = label
+        results[key]["solution_path"] = str(out_path)
+        say(f"   {label}: {results[key]['status']}, objective "
+            f"{fmt(results[key]['objective'], 'gbp')}, {fmt(run.process_seconds, 's')} s")
     return results
 
 
@@ -240,6 +279,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--time-limit", type=float, default=None,
                         help="seconds per method (default: S 10, M 60, L 300)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=1,
+                        help="CP-SAT's parts in this many worker processes (each with workers /"
+                             " processes threads), with a one-worker run printed beside it")
+    parser.add_argument("--dense", action="store_true",
+                        help="the denser variant: most people available in most slots")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
@@ -248,18 +292,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     OUT.mkdir(exist_ok=True)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    problem = generate(args.size, args.seed)
+    problem = generate(args.size, args.seed, dense=args.dense)
     gen_seconds = time.perf_counter() - t0
-    problem_path = OUT / f"{args.size}-seed{args.seed}.problem.json"
+    variant = f"{args.size}{'-dense' if args.dense else ''}"
+    problem_path = OUT / f"{variant}-seed{args.seed}.problem.json"
     problem_path.write_text(json.dumps(problem, separators=(",", ":")))
 
-    print(f"sel-time solver benchmark · size {args.size} · seed {args.seed} · time limit "
-          f"{time_limit:g} s · {args.workers} workers · {started:%Y-%m-%d %H:%M} UTC")
+    print(f"sel-time solver benchmark · size {variant} · seed {args.seed} · time limit "
+          f"{time_limit:g} s · {args.workers} workers"
+          f"{f' in {args.processes} processes' if args.processes > 1 else ''}"
+          f" · {started:%Y-%m-%d %H:%M} UTC")
     print(f"machine: {platform.machine()}, {_cores()} cores, Python {platform.python_version()}"
           f"; {load_text()}; solver sources {solver_digest()}")
     print(f"instance: {instance_summary(problem)} (generated in {gen_seconds:.1f} s)")
+    if args.processes < 1:
+        parser.error("--processes must be at least 1")
     results = run_all(problem, problem_path, time_limit=time_limit, workers=args.workers,
-                      seed=args.seed)
+                      seed=args.seed, processes=args.processes)
     print()
     print(table(results))
     print(f"\nafter the run: {load_text()}")
@@ -270,7 +319,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"  [{marks[met]}] {target}: {measured}")
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {"size": args.size, "seed": args.seed, "time_limit": time_limit,
+            {"size": args.size, "dense": args.dense, "processes": args.processes,
+             "seed": args.seed, "time_limit": time_limit,
              "solver_digest": solver_digest(),
              "workers": args.workers, "started": started.isoformat(),
              "instance": instance_summary(problem), "results": results,

@@ -13,6 +13,9 @@ again, everything else stays as published::
                              [--previous SOLUTION.json] [--no-departments]
                              [-o SOLUTION.json] [--time-limit S] [--workers N] [--seed N]
 
+``solve --processes N`` (additive) solves the problem's independent parts side by side in N
+worker processes; the bound is still the sum of the parts' proved bounds.
+
 The published plan is the problem's `previous` entries, or the solution given with
 `--previous` (then fixed team sessions keep its attendees). `--no-departments` leaves
 department-mates of the free people fixed (freed only if the local model has no plan).
@@ -51,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=2)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--method", choices=("cp-sat", "greedy"), default="cp-sat")
+    s.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="solve the independent parts side by side in this many worker processes "
+        "(each CP-SAT gets workers / processes threads)",
+    )
     s.add_argument("--progress", action="store_true", help="report progress on stderr")
     r = sub.add_parser(
         "resolve", help="incremental re-solve: only the touched people and teams are free"
@@ -92,6 +102,9 @@ def _solve(args: argparse.Namespace) -> int:
     if args.time_limit <= 0 or args.workers < 1:
         _faults(["--time-limit must be positive and --workers at least 1"])
         return EXIT_INVALID
+    if args.processes < 1:
+        _faults([f"--processes must be at least 1, not {args.processes}"])
+        return EXIT_INVALID
     problem = load_problem(args.problem)
 
     def progress(message: str, fraction: float) -> None:
@@ -102,6 +115,7 @@ def _solve(args: argparse.Namespace) -> int:
         workers=args.workers,
         seed=args.seed,
         method=args.method,
+        processes=args.processes,
         progress=progress if args.progress else None,
     )
     solution = solve(problem, options)

@@ -15,7 +15,13 @@ from collections.abc import Iterator, Sequence
 from solver.model import Commitment, Problem, Team
 from solver.variables import Scope
 
-__all__ = ["blocks", "fairness_couples", "groups", "scopes"]
+__all__ = ["FAIRNESS_WHOLE_LIMIT", "blocks", "fairness_couples", "groups", "scopes"]
+
+# Candidate literals up to which a problem with the fairness term on is solved as one model
+# (south-east London's 600 people are about 55,000; London's 6,000 about 430,000, a model
+# of several GB that CP-SAT cannot close in minutes). Above it the parts are solved apart
+# and the term is priced on the plan they make, not optimised.
+FAIRNESS_WHOLE_LIMIT = 150_000
 
 
 def blocks(problem: Problem, min_slots: int = 4, teams: bool = True) -> list[tuple[int, int]]:
@@ -136,14 +142,21 @@ def fairness_couples(problem: Problem) -> bool:
     return problem.weights_pence["fairness"] > 0 and problem.has_groups
 
 
-def scopes(problem: Problem, chunk: int = 6000) -> Iterator[tuple[Scope, int]]:
+def scopes(
+    problem: Problem, chunk: int = 6000, whole_limit: int | None = None
+) -> Iterator[tuple[Scope, int]]:
     """Every block crossed with bundles of groups of about `chunk` candidate literals,
     with each scope's estimated size. Bundles never split a group. With fairness on, the
     whole problem is one scope (of the summed size): parts solved apart could not price
-    the worst group, and their optima would not add up to the whole one."""
-    parts = bundle(problem, blocks(problem), groups(problem), chunk)
-    if fairness_couples(problem):
-        yield Scope.whole(problem), sum(size for _, size in parts)
+    the worst group, and their optima would not add up to the whole one; unless the whole
+    is bigger than `whole_limit` literals, when the parts are still solved apart (their
+    bounds, summed, stay a valid bound: the fairness term is never negative)."""
+    if whole_limit is None:
+        whole_limit = FAIRNESS_WHOLE_LIMIT
+    parts = list(bundle(problem, blocks(problem), groups(problem), chunk))
+    total = sum(size for _, size in parts)
+    if fairness_couples(problem) and (total <= whole_limit or len(parts) == 1):
+        yield Scope.whole(problem), total
         return
     for (lo, hi, members), size in parts:
         yield Scope(lo, hi, members), size

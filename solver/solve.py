@@ -10,19 +10,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ortools
 from ortools.sat.python import cp_model
 
+from solver import pool
 from solver.attribute import attribute
 from solver.conflicts import check_pins
 from solver.constraints import Built, build, hint_values, plan_from, term_value, values_reader
-from solver.decompose import blocks, bundle, groups, scopes
+from solver.decompose import blocks, bundle, fairness_couples, groups, scopes
 from solver.explain import build_solution
 from solver.greedy import greedy, repair
 from solver.model import Problem, Solution
-from solver.plan import Plan, evaluate
+from solver.plan import Plan, evaluate, fairness_term
 from solver.variables import Scope
 
 __all__ = ["SolveOptions", "Stopped", "solve", "status_name", "stoppable"]
@@ -44,6 +45,9 @@ class SolveOptions:
     method: str = "cp-sat"
     progress: Callable[[str, float], None] | None = None
     chunk: int = 6000  # target literals per sub-model
+    # Independent parts solved side by side in this many worker processes (each holding the
+    # problem once, each CP-SAT given workers // processes threads); 1 solves them in turn.
+    processes: int = 1
     # Set by another thread to stop at once: CP-SAT's search is stopped (within a tenth of a
     # second) and solve() raises Stopped; nothing of the stopped solve is returned.
     stop: threading.Event | None = None
@@ -57,6 +61,8 @@ class SolveOptions:
             raise ValueError("time_limit must be positive")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        if self.processes < 1:
+            raise ValueError("processes must be at least 1")
 
 
 _STATUS = {
@@ -141,6 +147,26 @@ def _trivial_bound(problem: Problem, scope: Scope | None = None) -> int:
                 n = bisect.bisect_left(a, hi) - bisect.bisect_left(a, lo)
                 total += max(0, win.sessions - n) * w
     return total
+
+
+def _fairness_floor(problem: Problem) -> int:
+    """Pence the fairness term cannot go below in any plan: the worst group's unavoidable
+    shortfall (windows with fewer available slots than sessions) per thousand entitled.
+    When the parts are solved apart, this is added to the sum of their bounds, which leave
+    the term out: the least of a sum is at least the sum of the leasts."""
+    forced: dict[str, int] = {}
+    avail = problem.available_idx
+    for c in problem.commitments:
+        a = sorted(avail[c.person])
+        for win, (lo, hi) in zip(c.windows, problem.commitment_ranges[c.id]):
+            n = bisect.bisect_left(a, hi) - bisect.bisect_left(a, lo)
+            if win.sessions > n:
+                forced[c.person] = forced.get(c.person, 0) + win.sessions - n
+    groups = [
+        (g, problem.group_entitled[g], sum(forced.get(p, 0) for p in members))
+        for g, members in problem.group_members.items()
+    ]
+    return fairness_term(problem, groups)
 
 
 def _tune(prm: cp_model.SatParameters, options: SolveOptions) -> None:
@@ -401,6 +427,207 @@ def _refine(
     return plan, build_seconds
 
 
+@dataclass
+class _Outcome:
+    """What solving one part gave: its plan and proved bound (pence) and how they came about.
+    Picklable: a worker process sends it back."""
+
+    plan: Plan
+    bound: int
+    optimal: bool
+    hint: str
+    fallback: bool = False
+    kept: bool = False
+    refined: bool = False
+    build_seconds: float = 0.0
+    piece_build_seconds: float = 0.0
+
+
+def _need(size: int) -> float:
+    """Seconds a part of `size` literals usually needs to be proved optimal whole on one core
+    (the L parts of 40,000-58,000 literals closed in 5-8 s on a quiet machine): a part is
+    given at least this much of what is left, not only its share by size, since the parts
+    solved before it mostly finish early."""
+    return size / 5000
+
+
+def _share(left: float, size: int, remaining_size: int, lanes: int) -> float:
+    """Wall seconds for a part starting with `left` seconds to go: its share by size of what
+    `lanes` processes have left for the parts not yet started (this one included), or what a
+    part of its size needs if that is more, but never more than is left."""
+    return min(left, max(left * 0.95 * lanes * size / max(1, remaining_size), _need(size)))
+
+
+def _solve_part(
+    problem: Problem,
+    scope: Scope,
+    size: int,
+    named: list[tuple[str, Plan]],
+    options: SolveOptions,
+    share: float,
+    deadline: float,
+    label: str,
+) -> _Outcome:
+    """Solve one independent part within `share` seconds (deterministic time with one
+    worker), never past `deadline`; never worse on the part than the best of `named`."""
+    size = max(1, size)
+    t_part = time.monotonic()
+    left = max(0.01, deadline - t_part)
+    if options.workers > 1 and share < size / 50000:
+        # Out of time (a slow machine): the part keeps its better hint as it is.
+        log.info("%s: %.1fs left, keeping the hint", label, share)
+        name, part_plan = _best_for_scope(problem, scope, named)
+        return _Outcome(part_plan, _trivial_bound(problem, scope), False, name)
+    big = size > options.chunk
+    part_hints = named
+    piece_build = 0.0
+    if big:
+        # First a quick better plan from the part's pieces with team meetings held,
+        # then the whole part from it (to close it, or at least to prove a bound).
+        # Up to four chunks usually close whole (600 people in 7 s); far bigger ones
+        # rarely finish the root LP, so their pieces get most of the time.
+        pieces_share = share * (0.3 if size <= 4 * options.chunk else 0.75)
+        refined_plan, piece_build = _refine(
+            problem, scope, named, options, pieces_share, deadline, label
+        )
+        part_hints = [*named, ("refined", refined_plan)]
+        if options.workers == 1:
+            share -= pieces_share
+        else:
+            share = max(0.0, share - (time.monotonic() - t_part))
+        left = max(0.01, deadline - time.monotonic())
+    if big and min(left, share) < size / 20000:
+        # Too little time left to solve the part whole: keep the pieces' plan (if it beats
+        # the hints on this part), with a simple bound.
+        log.info("%s: %.1fs left, too little to solve it whole", label, share)
+        name, part_plan = _best_for_scope(problem, scope, part_hints)
+        return _Outcome(
+            part_plan, _trivial_bound(problem, scope), False, name,
+            refined=big, piece_build_seconds=piece_build,
+        )
+    part = _solve_scope(problem, scope, part_hints, options, share, left, label)
+    if part is None:  # no decision to make
+        return _Outcome(Plan(), 0, True, "", refined=big, piece_build_seconds=piece_build)
+    return _Outcome(
+        part.plan,
+        part.bound,
+        part.status == "optimal" and not part.fallback,
+        part.hint,
+        part.fallback,
+        part.kept,
+        big,
+        part.build_seconds,
+        piece_build,
+    )
+
+
+def _solve_in_turn(
+    problem: Problem,
+    parts: list[tuple[Scope, int]],
+    named: list[tuple[str, Plan]],
+    options: SolveOptions,
+    deadline: float,
+) -> list[_Outcome]:
+    """The parts one after another in this process, smallest first: they usually close at
+    once, and what they leave of their share rolls on to the big ones."""
+    parts = sorted(parts, key=lambda part: part[1])
+    total_size = sum(max(1, size) for _, size in parts) or 1
+    # With one worker each part's budget is deterministic time, fixed from the options
+    # alone so that the same seed gives the same plan; otherwise wall time, and what a
+    # part leaves unused rolls on to the next.
+    budget0 = options.time_limit * 0.85
+    remaining_size = total_size
+    out = []
+    for k, (scope, size) in enumerate(parts):
+        size = max(1, size)
+        left = max(0.01, deadline - time.monotonic())
+        if options.workers == 1:
+            share = budget0 * size / total_size
+        else:
+            share = _share(left, size, remaining_size, 1)
+        remaining_size -= size
+        _report(options, f"Solving part {k + 1} of {len(parts)}", 0.05 + 0.95 * k / len(parts))
+        out.append(
+            _solve_part(
+                problem, scope, size, named, options, share, deadline,
+                f"part {k + 1}/{len(parts)}",
+            )
+        )
+    return out
+
+
+def _part_job(
+    problem: Problem,
+    scope: Scope,
+    size: int,
+    named: list[tuple[str, Plan]],
+    options: SolveOptions,
+    lanes: int,
+    remaining_size: int,
+    wall_deadline: float,
+    label: str,
+) -> tuple[_Outcome, float]:
+    """One part in a worker process (`solver.pool`): its share of what is left is worked out
+    when it starts, counting the parts not yet started and the lanes solving them. Returns
+    the outcome and the process's peak memory in MB."""
+    deadline = time.monotonic() + (wall_deadline - time.time())
+    left = max(0.01, deadline - time.monotonic())
+    share = _share(left, size, remaining_size, lanes)
+    outcome = _solve_part(problem, scope, size, named, options, share, deadline, label)
+    return outcome, pool.peak_mb()
+
+
+def _solve_side_by_side(
+    problem: Problem,
+    parts: list[tuple[Scope, int]],
+    named: list[tuple[str, Plan]],
+    options: SolveOptions,
+    deadline: float,
+    peaks: list[float],
+) -> list[_Outcome]:
+    """The parts in `options.processes` worker processes, biggest first (so that no big part
+    is left to run alone at the end), each process solving with its share of the workers.
+    A part whose process failed or did not answer in time keeps its best hint, with a
+    simple bound."""
+    lanes = min(options.processes, len(parts))
+    parts = sorted(parts, key=lambda part: -part[1])
+    inner = replace(
+        options, workers=max(1, options.workers // lanes), processes=1, progress=None, stop=None
+    )
+    wall_deadline = time.time() + (deadline - time.monotonic())
+    jobs = []
+    remaining = sum(max(1, size) for _, size in parts)
+    for k, (scope, size) in enumerate(parts):
+        hints = [(name, _restrict(problem, h, scope)) for name, h in named]
+        label = f"part {k + 1}/{len(parts)}"
+        jobs.append((scope, max(1, size), hints, inner, lanes, remaining, wall_deadline, label))
+        remaining -= max(1, size)
+    done = 0
+
+    def finished(_: int) -> None:
+        nonlocal done
+        done += 1
+        _report(options, f"Solved {done} of {len(parts)} parts", 0.05 + 0.95 * done / len(parts))
+
+    _report(options, f"Solving {len(parts)} parts in {lanes} processes", 0.05)
+    results = pool.run(
+        problem, _part_job, jobs, lanes, deadline + 5.0 + 0.02 * options.time_limit,
+        options.stop, finished,
+    )
+    if options.stop is not None and options.stop.is_set():
+        raise Stopped("stopped while solving")
+    out = []
+    for k, (scope, _) in enumerate(parts):
+        if k in results:
+            outcome, peak = results[k]
+            peaks.append(peak)
+            out.append(outcome)
+        else:
+            name, part_plan = _best_for_scope(problem, scope, named)
+            out.append(_Outcome(part_plan, _trivial_bound(problem, scope), False, name))
+    return out
+
+
 def _solve_cp_sat(
     problem: Problem,
     options: SolveOptions,
@@ -410,85 +637,22 @@ def _solve_cp_sat(
 ) -> Solution:
     # Keep back time to explain and write the plan (a few seconds at 6,000 people).
     deadline -= 0.3 + 0.05 * options.time_limit
-    # Smallest parts first: they usually close at once, and what they leave of their share
-    # rolls on to the big ones.
-    parts = sorted(scopes(problem, options.chunk), key=lambda part: part[1])
+    parts = list(scopes(problem, options.chunk))
     n_blocks = len(blocks(problem))
-    total_size = sum(max(1, size) for _, size in parts) or 1
-    # With one worker each part's budget is deterministic time, fixed from the options
-    # alone so that the same seed gives the same plan; otherwise wall time, and what a
-    # part leaves unused rolls on to the next.
-    budget0 = options.time_limit * 0.85
+    peaks: list[float] = []
+    if options.processes > 1 and len(parts) > 1:
+        outcomes = _solve_side_by_side(problem, parts, named, options, deadline, peaks)
+    else:
+        outcomes = _solve_in_turn(problem, parts, named, options, deadline)
     plan = Plan()
     bound = 0
-    all_optimal = True
-    fallbacks = refined = kept_previous = 0
-    build_seconds = 0.0  # the parts' models: the whole problem's model, built once
-    piece_build_seconds = 0.0  # the extra, smaller models of big parts' pieces
     used_hint = {"greedy": 0, "previous": 0}
-    remaining_size = total_size
-    for k, (scope, size) in enumerate(parts):
-        size = max(1, size)
-        left = max(0.01, deadline - time.monotonic())
-        if options.workers == 1:
-            share = budget0 * size / total_size
-        else:
-            share = left * 0.95 * size / max(1, remaining_size)
-        remaining_size -= size
-        big = size > options.chunk
-        label = f"part {k + 1}/{len(parts)}"
-        _report(options, f"Solving part {k + 1} of {len(parts)}", 0.05 + 0.95 * k / len(parts))
-        t_part = time.monotonic()
-        part_hints = named
-        if options.workers > 1 and share < size / 50000:
-            # Out of time (a slow machine): the part keeps its better hint as it is.
-            log.info("%s: %.1fs left, keeping the hint", label, share)
-            all_optimal = False
-            bound += _trivial_bound(problem, scope)
-            name, part_plan = _best_for_scope(problem, scope, named)
-            used_hint[name] = used_hint.get(name, 0) + 1
-            plan.update(part_plan)
-            continue
-        if big:
-            # First a quick better plan from the part's pieces with team meetings held,
-            # then the whole part from it (to close it, or at least to prove a bound).
-            # Up to four chunks usually close whole (600 people in 7 s); far bigger ones
-            # rarely finish the root LP, so their pieces get most of the time.
-            pieces_share = share * (0.3 if size <= 4 * options.chunk else 0.75)
-            refined_plan, built_s = _refine(
-                problem, scope, named, options, pieces_share, deadline, label
-            )
-            piece_build_seconds += built_s
-            part_hints = [*named, ("refined", refined_plan)]
-            refined += 1
-            if options.workers == 1:
-                share -= pieces_share
-            else:
-                share = max(0.0, share - (time.monotonic() - t_part))
-        left = max(0.01, deadline - time.monotonic())
-        if big and share < size / 3000:
-            # Too little time left to solve the part whole (a 45,000-literal part needs
-            # some 15 s for its root LP): keep the pieces' plan, with a simple bound.
-            log.info("%s: %.1fs left, too little to solve it whole", label, share)
-            all_optimal = False
-            bound += _trivial_bound(problem, scope)
-            # The pieces' plan only if it beats the hints on this part.
-            name, part_plan = _best_for_scope(problem, scope, part_hints)
-            used_hint[name] = used_hint.get(name, 0) + 1
-            plan.update(part_plan)
-            continue
-        part = _solve_scope(problem, scope, part_hints, options, share, left, label)
-        if part is None:
-            continue
-        build_seconds += part.build_seconds
-        used_hint[part.hint] = used_hint.get(part.hint, 0) + 1
-        fallbacks += part.fallback
-        kept_previous += part.kept
+    for part in outcomes:
+        plan.update(part.plan)
         bound += part.bound
-        part_plan = part.plan
-        if part.status != "optimal" or part.fallback:
-            all_optimal = False
-        plan.update(part_plan)
+        if part.hint:
+            used_hint[part.hint] = used_hint.get(part.hint, 0) + 1
+    all_optimal = all(part.optimal for part in outcomes)
     # Windows with no slot in the horizon are short whatever the plan.
     for owners, ranges in (
         (problem.commitments, problem.commitment_ranges),
@@ -498,6 +662,8 @@ def _solve_cp_sat(
             for w, (lo, hi) in zip(o.windows, ranges[o.id]):
                 if lo == hi:
                     bound += w.sessions * problem.weights_pence["shortfall"]
+    if fairness_couples(problem) and len(parts) > 1:
+        bound += _fairness_floor(problem)
     objective = evaluate(problem, plan).objective
     status = "optimal" if all_optimal and bound >= objective else "feasible"
     info = _info(
@@ -505,13 +671,23 @@ def _solve_cp_sat(
         "cp-sat",
         n_blocks,
         parts=len(parts),
-        build_seconds=round(build_seconds, 3),
-        piece_build_seconds=round(piece_build_seconds, 3),
+        build_seconds=round(sum(o.build_seconds for o in outcomes), 3),
+        piece_build_seconds=round(sum(o.piece_build_seconds for o in outcomes), 3),
         hint_parts=used_hint,
-        fallback_parts=fallbacks,
-        refined_parts=refined,
-        previous_kept_parts=kept_previous,
+        fallback_parts=sum(o.fallback for o in outcomes),
+        refined_parts=sum(o.refined for o in outcomes),
+        previous_kept_parts=sum(o.kept for o in outcomes),
     )
+    if fairness_couples(problem):
+        # Solved whole, or too big for that (decompose.FAIRNESS_WHOLE_LIMIT): then priced on
+        # the parts' plan, not optimised, and its unavoidable floor is in the bound.
+        info["fairness"] = "optimised" if len(parts) == 1 else "priced"
+    if options.processes > 1:
+        info["processes"] = options.processes
+        info["peak_mb"] = {
+            "main": round(pool.peak_mb(), 1),
+            "process": round(max(peaks, default=0.0), 1),
+        }
     # Which commitment each session counts for: the previous one where it can stay.
     plan = attribute(problem, plan)
     solution = build_solution(

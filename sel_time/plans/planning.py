@@ -151,6 +151,7 @@ def run_plan(
         options = solver.SolveOptions(
             time_limit=plan.time_limit,
             workers=current_app.config["SOLVER_WORKERS"],
+            processes=current_app.config["SOLVER_PROCESSES"],
             seed=0,
             progress=reporter,
             stop=stop,

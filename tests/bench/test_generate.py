@@ -133,3 +133,21 @@ def test_groups_name_each_persons_profession_and_organisation_and_change_nothing
     for p in grouped["people"]:
         del p["groups"]
     assert grouped == plain
+
+
+def test_the_dense_variant_has_the_same_people_available_in_most_slots() -> None:
+    plain, dense = generate("S", seed=3), generate("S", seed=3, dense=True)
+    assert [p["id"] for p in dense["people"]] == [p["id"] for p in plain["people"]]
+    assert dense["commitments"] == plain["commitments"] and dense["teams"] == plain["teams"]
+    slots = len(plain["slots"])
+    for p, d in zip(plain["people"], dense["people"]):
+        assert set(p["available"]) <= set(d["available"])  # only more, never fewer
+    share = sum(len(p["available"]) for p in dense["people"]) / (len(dense["people"]) * slots)
+    plain_share = sum(len(p["available"]) for p in plain["people"]) / (len(plain["people"]) * slots)
+    assert share > 0.8 > plain_share
+
+
+def test_cli_writes_the_dense_variant(tmp_path: Path) -> None:
+    out = tmp_path / "dense.json"
+    assert main(["S", "--seed", "3", "--dense", "-o", str(out)]) == 0
+    assert json.loads(out.read_text()) == generate("S", seed=3, dense=True)

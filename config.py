@@ -60,7 +60,9 @@ class Config:
     CHURN_WEIGHT = float(os.environ.get("SEL_TIME_CHURN_WEIGHT", "200"))
     # GBP for each session per thousand entitled that the worst-served group (a profession
     # or an organisation) is short (the problem's weights.fairness; 0 turns it off); with it
-    # on, the solver plans the whole problem as one part. bench/fairness_bench.py (bench/
+    # on, the solver plans the whole problem as one part up to 150,000 candidate literals
+    # (about 1,500 people), and above that in parts evened out across groups (London's 6,000
+    # people proved optimal with it in 138 s on two processes). bench/fairness_bench.py (bench/
     # README.md) measured 50, 200 and 1000: total shortfall never rose; on the demo and the
     # bench's S and M the plan is unchanged (their shortfall is all for want of availability);
     # where slots are scarce 200 narrowed the professions' spread (S, one away per department:

@@ -17,7 +17,6 @@ from solver.model import Problem, per_thousand
 from solver.plan import Plan
 from solver.soft_rules import (
     _window_literals,
-    _window_shortfall,
     add_absence,
     add_avoid,
     add_churn,
@@ -263,15 +262,13 @@ def hint_values(problem: Problem, built: Built, plan: Plan) -> dict[int, int]:
             need = problem.team[o].windows[wi].sessions
         values[sf.index] = max(0, need - n)
     if v.worst is not None:
-        short_of: dict[str, int] = defaultdict(int)
-        for c in problem.commitments:
-            for wi, win in enumerate(c.windows):
-                short = _window_shortfall(v, c.id, wi, win.sessions)
-                short_of[c.person] += short if isinstance(short, int) else values[short.index]
         values[v.worst.index] = max(
             (
-                per_thousand(sum(short_of[p] for p in members), problem.group_entitled[g])
-                for g, members in problem.group_members.items()
+                per_thousand(
+                    outside + sum(x if isinstance(x, int) else values[x.index] for x in shorts),
+                    entitled,
+                )
+                for entitled, outside, shorts in v.fairness_rows
             ),
             default=0,
         )

@@ -58,9 +58,8 @@ def add_shortfall(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Pe
 
 
 def _window_shortfall(v: Vars, o_id: str, wi: int, need: int) -> int | cp_model.IntVar:
-    """A commitment window's shortfall in the whole-problem model: its variable, or, where
-    `add_shortfall` made none, the constant it must be (no candidate slot, or no slot in
-    the horizon)."""
+    """A commitment window's shortfall in a model: its variable, or, where `add_shortfall`
+    made none, the constant it must be (no candidate slot, or no slot in the horizon)."""
     if need <= 0:
         return 0
     sf = v.shortfall.get(("c", o_id, wi))
@@ -73,8 +72,9 @@ def add_fairness(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Pen
     `worst` is an integer with entitled_g * worst >= 1000 * short_g for every group with
     entitled sessions, which for an integer is worst >= ceil(1000 * short_g / entitled_g);
     minimising prices exactly the spec's max of ceilings. The max couples every group over
-    the whole horizon, so the term exists only in the whole problem's model (`solve` keeps
-    such a problem in one part; pieces solved for a hint leave it out)."""
+    the whole horizon, so the term exists in the whole problem's model, and in a part's only
+    when the rest of the plan is held (`Scope.fairness_held`: each group's shortfall outside
+    the part); pieces solved for a hint leave it out."""
     w = problem.weights_pence[FAIRNESS]
     scope = v.scope
     whole = (
@@ -83,20 +83,24 @@ def add_fairness(model: cp_model.CpModel, v: Vars, problem: Problem) -> list[Pen
         and scope.people is None
         and scope.fixed_teams is None
     )
-    if w == 0 or not problem.has_groups or not whole:
+    held = scope.fairness_held
+    if w == 0 or not problem.has_groups or not (whole or held is not None):
         return []
     worst = model.new_int_var(0, 1000, "fairness_worst")
     v.worst = worst
     short_of: dict[str, list[int | cp_model.IntVar]] = defaultdict(list)  # person -> windows
-    for c in problem.commitments:
-        for wi, win in enumerate(c.windows):
-            short_of[c.person].append(_window_shortfall(v, c.id, wi, win.sessions))
+    for c in problem.commitments if whole else v.commitments:
+        for wi, (wlo, whi) in enumerate(problem.commitment_ranges[c.id]):
+            if whole or (wlo < whi and wlo < scope.hi and whi > scope.lo):
+                short_of[c.person].append(_window_shortfall(v, c.id, wi, c.windows[wi].sessions))
     for g, members in problem.group_members.items():
         entitled = problem.group_entitled[g]
         if entitled <= 0:
             continue
         shorts = [x for p in members for x in short_of.get(p, ())]
-        model.add(1000 * cp_model.LinearExpr.sum(shorts) <= entitled * worst)
+        outside = 0 if held is None else held.get(g, 0)
+        v.fairness_rows.append((entitled, outside, shorts))
+        model.add(1000 * (cp_model.LinearExpr.sum(shorts) + outside) <= entitled * worst)
     return [PenaltyTerm(FAIRNESS, "", w, ((worst, 1),))]
 
 

@@ -8,6 +8,7 @@ import logging
 import math
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -22,8 +23,9 @@ from solver.constraints import Built, build, hint_values, plan_from, term_value,
 from solver.decompose import blocks, bundle, fairness_couples, groups, scopes
 from solver.explain import build_solution
 from solver.greedy import greedy, repair
-from solver.model import Problem, Solution
+from solver.model import FAIRNESS, Problem, Solution, per_thousand
 from solver.plan import Plan, evaluate, fairness_term
+from solver.soft_rules import _window_shortfall
 from solver.variables import Scope
 
 __all__ = ["SolveOptions", "Stopped", "solve", "status_name", "stoppable"]
@@ -628,6 +630,135 @@ def _solve_side_by_side(
     return out
 
 
+def _even_out(
+    problem: Problem,
+    plan: Plan,
+    parts: list[tuple[Scope, int]],
+    floor: int,
+    options: SolveOptions,
+    deadline: float,
+) -> tuple[Plan, int, int]:
+    """With fairness on and the parts solved apart, lower the term part by part: the part
+    holding most of the worst groups' shortfall is solved again with the term in its model
+    and every other part held as planned (`Scope.fairness_held`), so its objective is the
+    whole one less a constant, and its answer is kept only if the whole objective falls.
+    Ends at the term's floor, when every part holding the worst groups has been tried, or at
+    the deadline (`floor`: the term's least in any plan). Returns the plan, how many parts
+    were solved again, and the floor, raised where the worst group's own least shortfall
+    (`_least_short`) shows more of it to be unavoidable."""
+    where: dict[tuple[str, int], int] = {}  # (commitment, window) -> its part
+    spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for k, (sc, _) in enumerate(parts):
+        for p in sc.people if sc.people is not None else problem.person:
+            spans[p].append((sc.lo, sc.hi, k))
+    for c in problem.commitments:
+        for wi, (wlo, whi) in enumerate(problem.commitment_ranges[c.id]):
+            for lo, hi, k in spans.get(c.person, ()):
+                if wlo < whi and lo <= wlo < hi:
+                    where[(c.id, wi)] = k
+    tried: set[int] = set()
+    current = evaluate(problem, plan)
+    while current.terms[FAIRNESS] > floor and deadline - time.monotonic() > 1.0:
+        worst = max(per_thousand(short, entitled) for _, entitled, short in current.groups)
+        worst_groups = {
+            g for g, entitled, short in current.groups if per_thousand(short, entitled) == worst
+        }
+        in_part: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for wc in current.windows:
+            k_part = where.get((wc.owner, wc.window)) if wc.kind == "commitment" else None
+            if k_part is not None and wc.short:
+                for g in problem.person[problem.commitment[wc.owner].person].groups:
+                    in_part[k_part][g] += wc.short
+        weight = {
+            k: sum(n for g, n in shorts.items() if g in worst_groups)
+            for k, shorts in in_part.items()
+            if k not in tried
+        }
+        if not any(weight.values()):
+            break
+        k = max(weight, key=lambda k: (weight[k], -k))
+        tried.add(k)
+        sc, size = parts[k]
+        held = {g: short - in_part[k].get(g, 0) for g, _, short in current.groups}
+        left = deadline - time.monotonic()
+        _report(options, "Evening out the shortfall across groups", 0.98)
+        mine = _restrict(problem, plan, sc)
+        part = _solve_scope(
+            problem,
+            Scope(sc.lo, sc.hi, sc.people, fairness_held=held),
+            [("current", mine)],
+            options,
+            min(left, max(5.0, 2 * _need(size))),
+            left,
+            f"fairness {len(tried)}",
+        )
+        if part is None or part.fallback:
+            continue
+        changed = Plan(
+            {key: c for key, c in plan.sessions.items() if key not in mine.sessions},
+            {key: a for key, a in plan.meetings.items() if key not in mine.meetings},
+        )
+        changed.update(part.plan)
+        trial = evaluate(problem, changed)
+        if trial.objective < current.objective:
+            plan, current = changed, trial
+    # A floor closer to the plan: the least the worst group can be short in any plan.
+    if current.terms[FAIRNESS] > floor:
+        worst = max(per_thousand(short, entitled) for _, entitled, short in current.groups)
+        for g, entitled, short in current.groups:
+            if per_thousand(short, entitled) == worst and deadline - time.monotonic() > 1.0:
+                least = _least_short(problem, g, parts, options, deadline)
+                floor = max(floor, fairness_term(problem, [(g, entitled, least)]))
+    return plan, len(tried), floor
+
+
+def _least_short(
+    problem: Problem,
+    group: str,
+    parts: list[tuple[Scope, int]],
+    options: SolveOptions,
+    deadline: float,
+) -> int:
+    """Sessions `group` is short in every plan, at least: in each part, CP-SAT's proved least
+    of its members' shortfall there under the hard rules (the parts are independent, so these
+    add up), plus the windows with no slot in the horizon."""
+    members = set(problem.group_members[group])
+    total = 0
+    for c in problem.commitments:
+        if c.person in members:
+            total += sum(
+                w.sessions for w, (lo, hi) in zip(c.windows, problem.commitment_ranges[c.id])
+                if lo == hi
+            )
+    for sc, _ in parts:
+        if sc.people is not None and not members & sc.people:
+            continue
+        built = build(problem, sc)
+        v = built.vars
+        shorts = [
+            _window_shortfall(v, c.id, wi, c.windows[wi].sessions)
+            for c in v.commitments
+            if c.person in members
+            for wi, (wlo, whi) in enumerate(problem.commitment_ranges[c.id])
+            if wlo < whi and wlo < sc.hi and whi > sc.lo
+        ]
+        fixed = sum(x for x in shorts if isinstance(x, int))
+        free = [x for x in shorts if not isinstance(x, int)]
+        least = sum(x.proto.domain[0] for x in free)  # each window's own certain shortfall
+        left = deadline - time.monotonic()
+        if free and left > 0.5:
+            built.model.minimize(cp_model.LinearExpr.sum(free))
+            solver = cp_model.CpSolver()
+            _tune(solver.parameters, options)
+            solver.parameters.max_time_in_seconds = min(left, 10.0)
+            with stoppable(solver, options.stop):
+                code = solver.solve(built.model)
+            if status_name(code) in ("optimal", "feasible"):
+                least = max(least, math.ceil(solver.best_objective_bound - 1e-6))
+        total += fixed + least
+    return total
+
+
 def _solve_cp_sat(
     problem: Problem,
     options: SolveOptions,
@@ -662,8 +793,12 @@ def _solve_cp_sat(
             for w, (lo, hi) in zip(o.windows, ranges[o.id]):
                 if lo == hi:
                     bound += w.sessions * problem.weights_pence["shortfall"]
+    evened = 0
     if fairness_couples(problem) and len(parts) > 1:
-        bound += _fairness_floor(problem)
+        plan, evened, floor = _even_out(
+            problem, plan, parts, _fairness_floor(problem), options, deadline
+        )
+        bound += floor
     objective = evaluate(problem, plan).objective
     status = "optimal" if all_optimal and bound >= objective else "feasible"
     info = _info(
@@ -679,9 +814,12 @@ def _solve_cp_sat(
         previous_kept_parts=sum(o.kept for o in outcomes),
     )
     if fairness_couples(problem):
-        # Solved whole, or too big for that (decompose.FAIRNESS_WHOLE_LIMIT): then priced on
-        # the parts' plan, not optimised, and its unavoidable floor is in the bound.
-        info["fairness"] = "optimised" if len(parts) == 1 else "priced"
+        # Solved whole, or too big for that (decompose.FAIRNESS_WHOLE_LIMIT): then the parts
+        # holding the worst groups are solved again with the rest held (`_even_out`), and the
+        # term's unavoidable floor is in the bound.
+        info["fairness"] = "optimised" if len(parts) == 1 else "evened out by part"
+        if len(parts) > 1:
+            info["fairness_parts"] = evened
     if options.processes > 1:
         info["processes"] = options.processes
         info["peak_mb"] = {

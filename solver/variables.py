@@ -17,7 +17,9 @@ from solver.model import Commitment, Pin, PreviousEntry, Problem, Team
 class Scope:
     """Slots [lo, hi) and the people (None: everyone) one model covers. With
     `fixed_teams`, team meetings are not decided here: those given (team, slot) ->
-    attendees simply occupy their attendees (one activity, caps and limits count them)."""
+    attendees simply occupy their attendees (one activity, caps and limits count them).
+    With `fairness_held` (group -> sessions short outside this scope, held as planned), a
+    scope that is not the whole problem carries the fairness term as well."""
 
     lo: int
     hi: int
@@ -25,6 +27,7 @@ class Scope:
     fixed_teams: Mapping[tuple[str, int], tuple[str, ...]] | None = field(
         default=None, compare=False
     )
+    fairness_held: Mapping[str, int] | None = field(default=None, compare=False)
 
     @staticmethod
     def whole(problem: Problem) -> Scope:
@@ -65,6 +68,11 @@ class Vars:
     shortfall: dict[tuple[str, str, int], cp_model.IntVar] = field(default_factory=dict)
     fixed: set[tuple[str, int]] = field(default_factory=set)  # (person, slot) held by a fixed team
     worst: cp_model.IntVar | None = None  # the fairness term's worst group, per thousand
+    # Each group's row of the fairness term: (entitled, short held outside the model, the
+    # model's shortfall of its members' windows), so that a hint can price `worst`.
+    fairness_rows: list[tuple[int, int, list[int | cp_model.IntVar]]] = field(
+        default_factory=list
+    )
     commitments: list[Commitment] = field(default_factory=list)
     teams: list[Team] = field(default_factory=list)
 

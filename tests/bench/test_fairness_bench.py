@@ -31,3 +31,11 @@ def test_tighten_caps_every_department_at_one_and_prof_drops_org_groups() -> Non
                                         {"department": "b", "max_away": 1}]
     assert professions_only(problem)["people"][0]["groups"] == ["profession:gp"]
     assert problem["caps"][0]["max_away"] == 3  # the original is left as it was
+
+
+def test_gap_is_relative_to_the_objective() -> None:
+    from bench.fairness_bench import gap
+
+    assert gap(200.0, 150.0) == 0.25
+    assert gap(100.0, 100.0) == 0.0
+    assert gap(100.0, None) == 1.0

@@ -302,8 +302,23 @@ def wait_healthy(port: int, proc: subprocess.Popen[Any], timeout: float = 60.0) 
     raise AssertionError("gunicorn did not answer /health")
 
 
+def group_running(pgid: int) -> bool:
+    """Whether a process of the group `pgid` is still running. A zombie (state Z, dead and
+    waiting to be reaped) has let go of everything, SQLite's file locks included."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _ppid, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):  # gone meanwhile
+            continue
+        if int(pgrp) == pgid and state != "Z":
+            return True
+    return False
+
+
 def kill_group(proc: subprocess.Popen[Any]) -> str:
-    """SIGKILL the process and everything it started; return what it wrote on stderr."""
+    """SIGKILL the process and everything it started, and wait until all of them are gone
+    (a web or queue worker still dying holds SQLite's lock: the next write in the test was
+    refused "database is locked", once in CI); return what it wrote on stderr."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -313,6 +328,9 @@ def kill_group(proc: subprocess.Popen[Any]) -> str:
     except ValueError:  # pipes already closed
         proc.wait(timeout=30)
         err = ""
+    gone_by = time.monotonic() + 30
+    while group_running(proc.pid) and time.monotonic() < gone_by:
+        time.sleep(0.02)
     path = getattr(proc, "log_path", None)
     if path:
         text = server_log(proc)

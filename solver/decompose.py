@@ -20,7 +20,7 @@ __all__ = ["FAIRNESS_WHOLE_LIMIT", "blocks", "fairness_couples", "groups", "scop
 # Candidate literals up to which a problem with the fairness term on is solved as one model
 # (south-east London's 600 people are about 55,000; London's 6,000 about 430,000, a model
 # of several GB that CP-SAT cannot close in minutes). Above it the parts are solved apart
-# and the term is priced on the plan they make, not optimised.
+# and then evened out across groups one part at a time (`solver.solve._even_out`).
 FAIRNESS_WHOLE_LIMIT = 150_000
 
 
